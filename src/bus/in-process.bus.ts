@@ -1,0 +1,138 @@
+// In-process bus for the embedded mode: per topic an append-only log with per-group offsets.
+// Same semantics as Kafka where they matter: every group sees every record in order, a batch is
+// committed only after its handler resolved, a failed handler is retried with backoff.
+import { BackpressureError, errorMessage } from '../model/index.js';
+import type { Bus, BusMessage, SubscribeOptions, Subscription } from './bus.js';
+
+interface Pending {
+  readonly seq: number;
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+}
+
+interface Group {
+  readonly opts: SubscribeOptions;
+  /** Next sequence number to deliver. */
+  offset: number;
+  running: boolean;
+  stopped: boolean;
+  wake: (() => void) | null;
+  done: Promise<void>;
+}
+
+interface Topic {
+  /** Records not yet handled by every group; `base` is the sequence number of log[0]. */
+  log: BusMessage[];
+  base: number;
+  groups: Map<string, Group>;
+  waiting: Pending[];
+}
+
+export interface InProcessBusOptions {
+  /** Records held per topic before publish rejects with BackpressureError. */
+  readonly maxBuffered?: number;
+  readonly onError?: (group: string, err: unknown) => void;
+}
+
+export function createInProcessBus(opts: InProcessBusOptions = {}): Bus {
+  const maxBuffered = opts.maxBuffered ?? 500_000;
+  const topics = new Map<string, Topic>();
+
+  function topicOf(name: string): Topic {
+    let t = topics.get(name);
+    if (!t) {
+      t = { log: [], base: 0, groups: new Map(), waiting: [] };
+      topics.set(name, t);
+    }
+    return t;
+  }
+
+  function end(t: Topic): number {
+    return t.base + t.log.length;
+  }
+
+  /** Drops records every group has handled, and releases publishers whose records are durable. */
+  function compact(t: Topic): void {
+    const groups = [...t.groups.values()];
+    const minOffset = groups.length ? Math.min(...groups.map((g) => g.offset)) : end(t);
+    if (minOffset > t.base) {
+      t.log.splice(0, minOffset - t.base);
+      t.base = minOffset;
+    }
+    const durable = groups.filter((g) => g.opts.durable);
+    const durableOffset = durable.length ? Math.min(...durable.map((g) => g.offset)) : end(t);
+    while (t.waiting.length && t.waiting[0]!.seq <= durableOffset) t.waiting.shift()!.resolve();
+  }
+
+  async function run(t: Topic, g: Group): Promise<void> {
+    let failures = 0;
+    while (!g.stopped) {
+      if (g.offset >= end(t)) {
+        await new Promise<void>((resolve) => {
+          g.wake = resolve;
+        });
+        g.wake = null;
+        continue;
+      }
+      const from = g.offset - t.base;
+      const batch = t.log.slice(from, from + (g.opts.maxBatch ?? 10_000));
+      try {
+        await g.opts.handler(batch);
+        failures = 0;
+        g.offset += batch.length; // commit: only after the handler resolved
+        compact(t);
+      } catch (err) {
+        failures++;
+        opts.onError?.(g.opts.group, err);
+        // Redeliver the same batch after a capped backoff, as a Kafka consumer would.
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 50 * 2 ** Math.min(failures, 7))));
+      }
+    }
+  }
+
+  return {
+    kind: 'in-process',
+    async publish(topic, messages) {
+      if (messages.length === 0) return;
+      const t = topicOf(topic);
+      if (t.log.length + messages.length > maxBuffered) {
+        throw new BackpressureError(`in-process bus: topic ${topic} holds ${t.log.length} records`);
+      }
+      t.log.push(...messages);
+      const seq = end(t);
+      const durable = new Promise<void>((resolve, reject) => t.waiting.push({ seq, resolve, reject }));
+      for (const g of t.groups.values()) g.wake?.();
+      compact(t);
+      await durable;
+    },
+    async subscribe(sub) {
+      const t = topicOf(sub.topic);
+      if (t.groups.has(sub.group)) throw new Error(`in-process bus: group ${sub.group} already subscribed to ${sub.topic}`);
+      // A new group starts at the oldest retained record (like auto.offset.reset=earliest).
+      const g: Group = { opts: sub, offset: t.base, running: true, stopped: false, wake: null, done: Promise.resolve() };
+      t.groups.set(sub.group, g);
+      g.done = run(t, g).catch((err) => opts.onError?.(sub.group, new Error(`consumer loop ended: ${errorMessage(err)}`)));
+      const subscription: Subscription = {
+        async stop() {
+          g.stopped = true;
+          g.wake?.();
+          await g.done;
+          t.groups.delete(sub.group);
+          compact(t);
+        },
+      };
+      return subscription;
+    },
+    async close() {
+      for (const t of topics.values()) {
+        for (const g of t.groups.values()) {
+          g.stopped = true;
+          g.wake?.();
+        }
+        await Promise.all([...t.groups.values()].map((g) => g.done));
+        // Records not yet durable were never acknowledged: their senders must retry.
+        for (const w of t.waiting.splice(0)) w.reject(new BackpressureError('in-process bus closed before the records were stored'));
+      }
+    },
+  };
+}

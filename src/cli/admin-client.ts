@@ -1,0 +1,64 @@
+// How CLI commands reach the store: through a running `vigil serve` (its admin API) when one is
+// up, else by opening the store themselves. The embedded engine admits one process per data
+// directory, so this is what keeps users from ever seeing a lock error.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { adminTokens } from './app.js';
+import type { Config } from '../config/index.js';
+import { migrate, openStore, type StoreClient, StoreLockedError } from '../store/index.js';
+
+export interface AdminTarget {
+  readonly url: string;
+  readonly token: string;
+}
+
+/** The running instance's admin API, if one answers on the configured port. */
+export async function findRunningAdmin(config: Config): Promise<AdminTarget | undefined> {
+  const host = config.env.VIGIL_HOST === '0.0.0.0' ? '127.0.0.1' : config.env.VIGIL_HOST;
+  const url = `http://${host}:${config.env.VIGIL_ADMIN_PORT}`;
+  const tokenFile = path.join(config.dataDir, 'keys', 'admin.token');
+  const token = config.env.VIGIL_ADMIN_TOKEN?.split(',')[0] ?? (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : '');
+  try {
+    const res = await fetch(`${url}/healthz`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(1_500) });
+    if (res.status === 401 || res.status === 403) {
+      throw new Error(`a vigil is running at ${url} but refused the admin token (set VIGIL_ADMIN_TOKEN)`);
+    }
+    return res.ok ? { url, token } : undefined;
+  } catch (err) {
+    if (err instanceof Error && err.message.startsWith('a vigil is running')) throw err;
+    return undefined;
+  }
+}
+
+export async function adminGet<T>(target: AdminTarget, route: string): Promise<T> {
+  const res = await fetch(`${target.url}${route}`, { headers: { authorization: `Bearer ${target.token}` } });
+  if (!res.ok) throw new Error(`admin API ${route} answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/** Runs `fn` against the store: through the admin API of a running vigil, or directly. */
+export async function withStore<T>(
+  config: Config,
+  viaAdmin: (t: AdminTarget) => Promise<T>,
+  direct: (client: StoreClient) => Promise<T>,
+): Promise<T> {
+  const running = await findRunningAdmin(config);
+  if (running) return viaAdmin(running);
+  // Only the admin API needs the token file; reading it here creates it for a later serve too.
+  adminTokens(config);
+  let handle: Awaited<ReturnType<typeof openStore>>;
+  try {
+    handle = await openStore(config.env, config.dataDir);
+  } catch (err) {
+    if (err instanceof StoreLockedError) {
+      throw new Error(`${err.message}, and its admin API does not answer on port ${config.env.VIGIL_ADMIN_PORT}; set VIGIL_ADMIN_PORT to that process's admin port`);
+    }
+    throw err;
+  }
+  try {
+    await migrate(handle.client, { eventsTtlDays: config.env.VIGIL_EVENTS_TTL_DAYS });
+    return await direct(handle.client);
+  } finally {
+    await handle.close();
+  }
+}

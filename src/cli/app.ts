@@ -1,0 +1,230 @@
+// Wiring: the only place (with the test harness) where transports meet stages. Builds the bus,
+// store, queue and servers the configuration asks for and starts the requested roles.
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { createDetectors } from '../../detectors/index.js';
+import { type Bus, createInProcessBus, createKafkaBus, type Subscription } from '../bus/index.js';
+import { createSourceAuth, splitTokens } from '../collectors/auth.js';
+import { registerGenericRoutes } from '../collectors/generic/server.js';
+import { createHttpServer } from '../collectors/http/server.js';
+import { createIngest, type Ingest } from '../collectors/ingest.js';
+import { registerAdminRoutes } from '../admin/server.js';
+import type { Config } from '../config/index.js';
+import { createDetectorRuntime, type DetectorRuntime, startDetectStage } from '../detect/index.js';
+import { type AccessEvent, errorMessage, type Finding } from '../model/index.js';
+import { createTokenizer, loadKeyRing, loadOrCreateSecret, type Tokenizer } from '../privacy/index.js';
+import {
+  type ActionQueue,
+  createBullmqQueue,
+  createIncidentBook,
+  createInProcessQueue,
+  createResponder,
+  startRespondStage,
+  type WebhookTarget,
+} from '../respond/index.js';
+import {
+  actionRow,
+  type BatchedWriter,
+  createBatchedWriter,
+  eventRow,
+  findingRow,
+  incidentRow,
+  jobSucceeded,
+  listIncidents,
+  migrate,
+  openStore,
+  type StoreHandle,
+  startStoreStage,
+} from '../store/index.js';
+import { createLogger, createMetrics, type Logger, type Metrics } from '../telemetry/index.js';
+
+export const ALL_ROLES = ['collector', 'store', 'detect', 'respond'] as const;
+export type Role = (typeof ALL_ROLES)[number];
+
+export interface RunningVigil {
+  readonly config: Config;
+  readonly store: StoreHandle;
+  readonly bus: Bus;
+  readonly queue?: ActionQueue;
+  readonly runtime?: DetectorRuntime;
+  readonly tokenizer: Tokenizer;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly ingest: Ingest;
+  readonly collectorUrl?: string;
+  readonly adminUrl: string;
+  readonly sourceToken: string;
+  readonly adminToken: string;
+  readonly writers: { events: BatchedWriter<AccessEvent>; findings: BatchedWriter<Finding> };
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly roles?: readonly Role[];
+  readonly logger?: Logger;
+  /** Called for findings as the detect stage publishes them. */
+  readonly onFindings?: (findings: Finding[]) => void;
+}
+
+const newToken = () => randomBytes(24).toString('base64url');
+export const newWebhookSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
+
+/** Bearer token of a source: its env var(s), else a generated one kept under $VIGIL_DATA_DIR/keys. */
+export function sourceTokens(config: Config, env: NodeJS.ProcessEnv, source: 'generic'): string[] {
+  const envName = config.pipeline.sources[source].token_env;
+  const fromEnv = splitTokens(envName ? env[envName] : undefined);
+  return fromEnv.length ? fromEnv : [loadOrCreateSecret(config.dataDir, `source-${source}.token`, newToken).value];
+}
+
+export function adminTokens(config: Config): string[] {
+  const fromEnv = splitTokens(config.env.VIGIL_ADMIN_TOKEN);
+  return fromEnv.length ? fromEnv : [loadOrCreateSecret(config.dataDir, 'admin.token', newToken).value];
+}
+
+function webhookTargets(config: Config, env: NodeJS.ProcessEnv): Array<WebhookTarget | undefined> {
+  return config.pipeline.response.actions.map((a) => {
+    const url = env[a.url_env];
+    if (!url) return undefined;
+    const secrets = splitTokens(env[a.secret_env]).length
+      ? splitTokens(env[a.secret_env]).flatMap((s) => s.split(' '))
+      : [loadOrCreateSecret(config.dataDir, 'webhook.secret', newWebhookSecret).value];
+    return { url, secrets, timeoutMs: a.timeout };
+  });
+}
+
+export async function startVigil(config: Config, opts: StartOptions = {}, env: NodeJS.ProcessEnv = process.env): Promise<RunningVigil> {
+  const roles = new Set(opts.roles ?? ALL_ROLES);
+  const logger = opts.logger ?? createLogger(config.env.VIGIL_LOG_LEVEL);
+  const metrics = createMetrics();
+  const keyRing = loadKeyRing({ dataDir: config.dataDir, envKey: config.env.VIGIL_TOKEN_KEY, envVersion: config.env.VIGIL_TOKEN_KEY_VERSION });
+  if (keyRing.created) logger.warn({ dir: `${config.dataDir}/keys` }, 'no VIGIL_TOKEN_KEY set: created a tokenization key (mode 0600); back it up');
+  const tokenizer = createTokenizer(keyRing.current);
+
+  const store = await openStore(config.env, config.dataDir);
+  await migrate(store.client, { eventsTtlDays: config.env.VIGIL_EVENTS_TTL_DAYS });
+
+  const onBusError = (where: string, err: unknown) => logger.warn({ where, err: errorMessage(err) }, 'bus error, retrying');
+  const bus: Bus = config.env.KAFKA_BROKERS
+    ? await createKafkaBus({
+        brokers: config.env.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+        clientId: config.env.KAFKA_CLIENT_ID,
+        prefix: config.env.KAFKA_TOPIC_PREFIX,
+        partitions: config.env.KAFKA_PARTITIONS,
+        onError: onBusError,
+      })
+    : createInProcessBus({ onError: onBusError });
+
+  const writerDefaults = {
+    client: store.client,
+    maxRows: config.env.VIGIL_WRITER_MAX_ROWS,
+    maxAgeMs: config.env.VIGIL_WRITER_MAX_AGE,
+    maxBufferedRows: config.env.VIGIL_WRITER_MAX_BUFFERED_ROWS,
+    onError: (err: unknown, attempt: number) => logger.warn({ err: errorMessage(err), attempt }, 'store insert failed, retrying'),
+  };
+  const writers = {
+    events: createBatchedWriter<AccessEvent>({ ...writerDefaults, table: 'events', toRow: eventRow, dedupKey: (e) => e.event_id }),
+    // A finding may be re-issued under the same id with higher numbers: dedup on id + observed.
+    findings: createBatchedWriter<Finding>({ ...writerDefaults, table: 'findings', toRow: findingRow, dedupKey: (f) => `${f.finding_id}/${f.observed}` }),
+  };
+  const incidentWriter = createBatchedWriter({ ...writerDefaults, table: 'incidents', toRow: incidentRow, maxAgeMs: 50 });
+  const actionWriter = createBatchedWriter({ ...writerDefaults, table: 'actions', toRow: actionRow, maxAgeMs: 50 });
+
+  const subscriptions: Subscription[] = [];
+  const ingest = createIngest({ bus, maxInflight: config.env.VIGIL_MAX_INFLIGHT_EVENTS });
+  if (roles.has('store')) subscriptions.push(...(await startStoreStage({ bus, events: writers.events, findings: writers.findings })));
+
+  let runtime: DetectorRuntime | undefined;
+  if (roles.has('detect')) {
+    runtime = createDetectorRuntime(createDetectors(config.pipeline));
+    subscriptions.push(await startDetectStage({ bus, runtime, metrics, onFindings: opts.onFindings }));
+  }
+
+  let queue: ActionQueue | undefined;
+  if (roles.has('respond')) {
+    const rc = config.pipeline.response;
+    const onError = (jobId: string, err: unknown) => logger.warn({ job: jobId, err: errorMessage(err) }, 'action attempt failed');
+    queue = config.env.REDIS_URL
+      ? createBullmqQueue({ redisUrl: config.env.REDIS_URL, prefix: config.env.VIGIL_QUEUE_PREFIX, maxAttempts: rc.max_attempts, onError })
+      : createInProcessQueue({ maxAttempts: rc.max_attempts, onError });
+    const book = createIncidentBook(rc.incident_group_window);
+    book.load(await listIncidents(store.client, { status: 'open' }));
+    const responder = createResponder({
+      config: rc,
+      queue,
+      book,
+      saveIncident: (i) => incidentWriter.write([i]),
+      recordAttempt: (a) => actionWriter.write([a]),
+      alreadySucceeded: (jobId) => jobSucceeded(store.client, jobId),
+      webhookTargets: webhookTargets(config, env),
+      logger,
+      metrics,
+    });
+    await queue.start(responder.process);
+    subscriptions.push(await startRespondStage(bus, responder));
+  }
+
+  const servers: FastifyInstance[] = [];
+  const host = config.env.VIGIL_HOST;
+  const [sourceToken] = sourceTokens(config, env, 'generic');
+  let collectorUrl: string | undefined;
+  if (roles.has('collector') && config.pipeline.sources.generic.enabled) {
+    const app = createHttpServer({ logger, maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES });
+    registerGenericRoutes(app, {
+      auth: createSourceAuth({ generic: sourceTokens(config, env, 'generic') }),
+      ingest,
+      tokenizer,
+      metrics,
+      maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES,
+    });
+    await app.listen({ host, port: config.env.VIGIL_COLLECTOR_PORT });
+    collectorUrl = `http://${host}:${(app.server.address() as AddressInfo).port}`;
+    servers.push(app);
+  }
+  const tokens = adminTokens(config);
+  const admin = createHttpServer({ logger, maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES });
+  registerAdminRoutes(admin, {
+    adminTokens: tokens,
+    store: store.client,
+    ingest,
+    tokenizer,
+    metrics,
+    maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES,
+    ready: async () => (await store.client.ping()).success,
+  });
+  await admin.listen({ host, port: config.env.VIGIL_ADMIN_PORT });
+  servers.push(admin);
+  const adminUrl = `http://${host}:${(admin.server.address() as AddressInfo).port}`;
+  logger.info({ roles: [...roles], bus: bus.kind, store: store.kind, queue: queue?.kind, collectorUrl, adminUrl }, 'vigil started');
+
+  let stopped = false;
+  return {
+    config,
+    store,
+    bus,
+    queue,
+    runtime,
+    tokenizer,
+    metrics,
+    logger,
+    ingest,
+    collectorUrl,
+    adminUrl,
+    sourceToken: sourceToken!,
+    adminToken: tokens[0]!,
+    writers,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      // Order: stop intake, drain consumers (their in-flight batches finish and commit), let running
+      // actions finish, flush writers, close the bus, close the store.
+      await Promise.all(servers.map((s) => s.close()));
+      await Promise.all(subscriptions.map((s) => s.stop()));
+      await queue?.close();
+      await Promise.all([writers.events.close(), writers.findings.close(), incidentWriter.close(), actionWriter.close()]);
+      await bus.close();
+      await store.close();
+      logger.info('vigil stopped');
+    },
+  };
+}

@@ -1,0 +1,186 @@
+// The `vigil` command.
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { Command, Option } from 'commander';
+import { type Config, loadConfig } from '../config/index.js';
+import { parseGenericBody } from '../collectors/generic/server.js';
+import type { Finding, Incident } from '../model/index.js';
+import { listFindings, listIncidents, migrate, openStore } from '../store/index.js';
+import { createLogger } from '../telemetry/index.js';
+import { adminGet, findRunningAdmin, withStore } from './admin-client.js';
+import { ALL_ROLES, type Role, startVigil } from './app.js';
+import { runDemo } from './demo/demo.js';
+import { waitForDrain } from './drain.js';
+import { isoTime, printRows } from './format.js';
+
+const formatOption = () => new Option('--format <format>', 'output format').choices(['json', 'table']).default('table');
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command()
+    .name('vigil')
+    .description('Audit, monitoring and UEBA for vector-database access')
+    .showHelpAfterError();
+
+  program
+    .command('serve')
+    .description('run the service (all roles in one process by default)')
+    .option('--roles <roles>', `comma-separated subset of ${ALL_ROLES.join(',')}`, ALL_ROLES.join(','))
+    .action(async (o: { roles: string }) => {
+      const config = loadConfig();
+      const roles = parseRoles(o.roles);
+      const app = await startVigil(config, { roles });
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await app.stop();
+    });
+
+  program
+    .command('demo')
+    .description('run the whole pipeline on embedded defaults over a generated workload')
+    .option('--days <n>', 'days of history', (v) => Number(v), 7)
+    .option('--people <n>', 'people', (v) => Number(v), 36)
+    .option('--services <n>', 'service accounts', (v) => Number(v), 8)
+    .option('--no-progress', 'no progress bar')
+    .action(async (o: { days: number; people: number; services: number; progress: boolean }) => {
+      const result = await runDemo(loadConfig(), { ...o, batch: 5_000, progress: o.progress && Boolean(process.stderr.isTTY) }, (l) =>
+        process.stdout.write(`${l}\n`),
+      );
+      if (!result.ok) process.exitCode = 1;
+    });
+
+  program
+    .command('replay')
+    .description('feed generic/canonical events from an NDJSON file (event time drives the detectors)')
+    .requiredOption('--input <file>', 'NDJSON file')
+    .action(async (o: { input: string }) => replay(loadConfig(), o.input));
+
+  program
+    .command('migrate')
+    .description('apply the store migrations (idempotent)')
+    .action(async () => {
+      const config = loadConfig();
+      const running = await findRunningAdmin(config);
+      if (running) {
+        process.stdout.write(`a vigil is running (${running.url}); it migrated the store when it started\n`);
+        return;
+      }
+      const store = await openStore(config.env, config.dataDir);
+      try {
+        const { applied } = await migrate(store.client, { eventsTtlDays: config.env.VIGIL_EVENTS_TTL_DAYS });
+        process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'store is up to date\n');
+      } finally {
+        await store.close();
+      }
+    });
+
+  program
+    .command('findings')
+    .description('list findings')
+    .addOption(formatOption())
+    .option('--tenant <tenant>', 'only this tenant', '')
+    .option('--limit <n>', 'at most n', (v) => Number(v), 100)
+    .action(async (o: { format: 'json' | 'table'; tenant: string; limit: number }) => {
+      const q = `?tenant=${encodeURIComponent(o.tenant)}&limit=${o.limit}`;
+      const rows = await withStore<Finding[]>(
+        loadConfig(),
+        (t) => adminGet(t, `/v1/findings${q}`),
+        (c) => listFindings(c, o),
+      );
+      printRows(
+        o.format === 'json' ? rows : rows.map((f) => ({ ...f, event_time: isoTime(f.event_time) })),
+        o.format,
+        ['finding_id', 'event_time', 'detector', 'severity', 'score', 'entity', 'sentence'],
+      );
+    });
+
+  program
+    .command('incidents')
+    .description('list incidents')
+    .addOption(formatOption())
+    .option('--tenant <tenant>', 'only this tenant', '')
+    .option('--status <status>', 'only this status', '')
+    .option('--limit <n>', 'at most n', (v) => Number(v), 100)
+    .action(async (o: { format: 'json' | 'table'; tenant: string; status: string; limit: number }) => {
+      const q = `?tenant=${encodeURIComponent(o.tenant)}&status=${encodeURIComponent(o.status)}&limit=${o.limit}`;
+      const rows = await withStore<Incident[]>(
+        loadConfig(),
+        (t) => adminGet(t, `/v1/incidents${q}`),
+        (c) => listIncidents(c, o),
+      );
+      printRows(
+        o.format === 'json' ? rows : rows.map((i) => ({ ...i, opened_time: isoTime(i.opened_time) })),
+        o.format,
+        ['incident_id', 'opened_time', 'status', 'severity', 'risk', 'actor', 'title'],
+      );
+    });
+
+  await program.parseAsync(argv);
+}
+
+function parseRoles(value: string): Role[] {
+  const roles = value.split(',').map((r) => r.trim()).filter(Boolean);
+  for (const r of roles) {
+    if (!(ALL_ROLES as readonly string[]).includes(r)) throw new Error(`--roles: unknown role "${r}" (known: ${ALL_ROLES.join(', ')})`);
+  }
+  return roles as Role[];
+}
+
+/** Replays a file through a running vigil's admin API, or through a pipeline of its own. */
+async function replay(config: Config, file: string): Promise<void> {
+  const running = await findRunningAdmin(config);
+  const chunks = readChunks(file, 5_000);
+  let accepted = 0;
+  let rejected = 0;
+  if (running) {
+    for await (const { text } of chunks) {
+      const res = await fetch(`${running.url}/v1/replay`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${running.token}`, 'content-type': 'application/x-ndjson' },
+        body: text,
+      });
+      if (!res.ok) throw new Error(`replay: admin API answered ${res.status}: ${await res.text()}`);
+      const r = (await res.json()) as { accepted: number; rejected: Array<{ line: number; reason: string }> };
+      accepted += r.accepted;
+      rejected += r.rejected.length;
+    }
+    process.stdout.write(`replayed through ${running.url}: ${accepted} accepted, ${rejected} rejected\n`);
+    return;
+  }
+  const app = await startVigil(
+    loadConfig(process.env, { VIGIL_COLLECTOR_PORT: '0', VIGIL_ADMIN_PORT: '0' }),
+    { roles: [...ALL_ROLES], logger: createLogger(config.env.VIGIL_LOG_LEVEL === 'info' ? 'warn' : config.env.VIGIL_LOG_LEVEL) },
+  );
+  try {
+    for await (const { text, firstLine } of chunks) {
+      const { events, rejected: bad } = parseGenericBody(Buffer.from(text), 'application/x-ndjson', app, Date.now());
+      for (const r of bad) process.stderr.write(`line ${firstLine + r.line - 1}: ${r.reason}\n`);
+      await app.ingest.submit(events);
+      accepted += events.length;
+      rejected += bad.length;
+    }
+    await waitForDrain(app, { detectedAtLeast: accepted, timeoutMs: 120_000 });
+    process.stdout.write(`replayed ${accepted} events (${rejected} rejected); findings: ${app.metrics.counter('detect_findings')}\n`);
+  } finally {
+    await app.stop();
+  }
+}
+
+async function* readChunks(file: string, lines: number): AsyncGenerator<{ text: string; firstLine: number }> {
+  const rl = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
+  let buf: string[] = [];
+  let first = 1;
+  let n = 0;
+  for await (const line of rl) {
+    n++;
+    buf.push(line);
+    if (buf.length >= lines) {
+      yield { text: buf.join('\n'), firstLine: first };
+      buf = [];
+      first = n + 1;
+    }
+  }
+  if (buf.length) yield { text: buf.join('\n'), firstLine: first };
+}

@@ -1,0 +1,38 @@
+// Per-source bearer tokens. Tokens are held only as SHA-256 digests and compared in constant time.
+// A request with no credential gets 401; a valid credential of another source gets 403.
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+export type AuthResult = { ok: true } | { ok: false; status: 401 | 403; reason: string };
+
+export interface SourceAuth {
+  check(authorization: string | undefined, source: string): AuthResult;
+}
+
+const digest = (token: string) => createHash('sha256').update(token).digest();
+
+/** @param tokens source name → accepted tokens (several during rotation) */
+export function createSourceAuth(tokens: Record<string, readonly string[]>): SourceAuth {
+  const hashed = Object.entries(tokens).map(([source, list]) => ({ source, digests: list.filter(Boolean).map(digest) }));
+  return {
+    check(authorization, source) {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+      if (!m) return { ok: false, status: 401, reason: 'missing bearer token' };
+      const presented = digest(m[1]!);
+      let owner: string | undefined;
+      // Compare against every digest (no early exit) so timing does not tell which source matched.
+      for (const { source: s, digests } of hashed) {
+        for (const d of digests) if (timingSafeEqual(d, presented) && owner === undefined) owner = s;
+      }
+      if (owner === undefined) return { ok: false, status: 401, reason: 'invalid bearer token' };
+      if (owner !== source) return { ok: false, status: 403, reason: `token is not valid for source ${source}` };
+      return { ok: true };
+    },
+  };
+}
+
+export function splitTokens(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+}

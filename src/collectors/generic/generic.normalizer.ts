@@ -1,0 +1,62 @@
+// Generic gateway event → canonical AccessEvent, tokenized. Pure apart from the tokenizer cache.
+import { type AccessEvent, canonicalOperation, deterministicId } from '../../model/index.js';
+import { queryHash, type Tokenizer } from '../../privacy/index.js';
+import { blankEvent, outcomeFromStatus, parseEventTime } from '../normalize.js';
+import { describeZodError, type NormalizeResult } from '../reasons.js';
+import { genericEventSchema } from './generic.schema.js';
+
+export interface NormalizeContext {
+  readonly tokenizer: Tokenizer;
+  readonly now: number;
+  /** Attribute keys kept (others dropped); values are stored as given. */
+  readonly attributeAllowList?: ReadonlySet<string>;
+}
+
+/**
+ * @param raw the parsed JSON value of one line
+ * @param rawText the line's text, hashed into event_id when the event carries no id of its own
+ */
+export function normalizeGeneric(raw: unknown, rawText: string, ctx: NormalizeContext): NormalizeResult<AccessEvent> {
+  const parsed = genericEventSchema.safeParse(raw);
+  if (!parsed.success) return { ok: false, reason: describeZodError(parsed.error) };
+  const g = parsed.data;
+  const time = parseEventTime(g.time, ctx.now);
+  if (time === undefined) return { ok: false, reason: 'time: not an ISO-8601 time or epoch number within 2000 … now+24h' };
+  const { tokenizer } = ctx;
+  const tenant = g.tenant;
+  const status = g.status_code;
+  const e = blankEvent(ctx.now);
+  e.event_id = deterministicId('generic', tenant, g.id ?? rawText);
+  e.time = time;
+  e.tenant = tenant;
+  e.source = 'generic';
+  e.actor_type = g.actor_type;
+  e.actor = tokenizer.token('actor', tenant, (g.actor ?? g.user)!, g.actor_type);
+  e.credential = tokenizer.token('credential', tenant, g.credential ?? '');
+  e.session = tokenizer.token('session', tenant, g.session ?? '');
+  Object.assign(e, tokenizer.address(tenant, g.src_ip ?? ''));
+  e.client = g.client ?? '';
+  e.system = g.system.toLowerCase();
+  e.operation = canonicalOperation(g.operation);
+  e.operation_raw = g.operation;
+  e.collection = g.collection ?? '';
+  e.namespace = g.namespace ?? '';
+  e.top_k = g.top_k ?? 0;
+  e.returned = g.returned ?? 0;
+  e.vectors_returned = g.vectors_returned ?? 0;
+  e.bytes_out = g.bytes_out ?? 0;
+  e.outcome = g.outcome ?? outcomeFromStatus(status);
+  e.status_code = status ?? 0;
+  e.error_type = g.error_type ?? '';
+  e.masked = g.masked ?? false;
+  e.review = g.review ?? false;
+  e.blocked = g.blocked ?? false;
+  e.latency_ms = g.latency_ms ?? 0;
+  e.query_hash = queryHash(g.query);
+  e.trace_id = g.trace_id ?? '';
+  e.span_id = g.span_id ?? '';
+  if (g.attributes && ctx.attributeAllowList?.size) {
+    for (const [k, v] of Object.entries(g.attributes)) if (ctx.attributeAllowList.has(k)) e.attributes[k] = String(v);
+  }
+  return { ok: true, value: e };
+}

@@ -1,0 +1,97 @@
+// POST /v1/events — generic gateway events as NDJSON or a JSON array (gzip accepted).
+// Answers 200 {accepted, rejected[]} when at least one event was kept (rejected lines carry their
+// number and reason), 400 when none was, 401/403 for credentials, 413 over the size limit,
+// 429/503 + Retry-After when the pipeline cannot take more. 2xx only once the events are durable.
+import type { FastifyInstance } from 'fastify';
+import type { AccessEvent } from '../../model/index.js';
+import type { Tokenizer } from '../../privacy/index.js';
+import type { Metrics } from '../../telemetry/index.js';
+import type { SourceAuth } from '../auth.js';
+import { decodeBody, HttpError } from '../http/body.js';
+import { replyWithError } from '../http/server.js';
+import type { Ingest } from '../ingest.js';
+import type { Rejection } from '../reasons.js';
+import { normalizeGeneric } from './generic.normalizer.js';
+
+export interface GenericRouteDeps {
+  readonly auth: SourceAuth;
+  readonly ingest: Ingest;
+  readonly tokenizer: Tokenizer;
+  readonly metrics: Metrics;
+  readonly maxBodyBytes: number;
+  readonly attributeAllowList?: ReadonlySet<string>;
+  readonly now?: () => number;
+}
+
+export interface ParsedBatch {
+  readonly events: AccessEvent[];
+  readonly rejected: Rejection[];
+}
+
+/** Splits and normalizes a body; pure apart from the tokenizer cache. */
+export function parseGenericBody(body: Buffer, contentType: string, deps: Pick<GenericRouteDeps, 'tokenizer' | 'attributeAllowList'>, now: number): ParsedBatch {
+  const events: AccessEvent[] = [];
+  const rejected: Rejection[] = [];
+  const ctx = { tokenizer: deps.tokenizer, now, attributeAllowList: deps.attributeAllowList };
+  const text = decodeUtf8(body);
+  const accept = (value: unknown, raw: string, line: number) => {
+    const r = normalizeGeneric(value, raw, ctx);
+    if (r.ok) events.push(r.value);
+    else rejected.push({ line, reason: r.reason });
+  };
+  if (/^application\/json\b/i.test(contentType)) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      throw new HttpError(400, 'body is not valid JSON');
+    }
+    const items = Array.isArray(doc) ? doc : [doc];
+    items.forEach((item, i) => accept(item, JSON.stringify(item), i + 1));
+    return { events, rejected };
+  }
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!.trim();
+    if (raw === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // The parser's own message may quote the line: say only where it failed.
+      rejected.push({ line: i + 1, reason: 'invalid JSON' });
+      continue;
+    }
+    accept(value, raw, i + 1);
+  }
+  return { events, rejected };
+}
+
+function decodeUtf8(body: Buffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch {
+    throw new HttpError(400, 'body is not valid UTF-8');
+  }
+}
+
+export function registerGenericRoutes(app: FastifyInstance, deps: GenericRouteDeps): void {
+  app.post('/v1/events', async (req, reply) => {
+    const auth = deps.auth.check(req.headers.authorization, 'generic');
+    if (!auth.ok) return reply.code(auth.status).send({ error: auth.reason });
+    try {
+      const body = decodeBody(req.body, req.headers['content-encoding'], deps.maxBodyBytes);
+      const now = deps.now?.() ?? Date.now();
+      const { events, rejected } = parseGenericBody(body, req.headers['content-type'] ?? '', deps, now);
+      deps.metrics.inc('ingest_rejected_generic', rejected.length);
+      if (events.length === 0) {
+        return reply.code(400).send({ accepted: 0, rejected: rejected.length ? rejected : [{ line: 0, reason: 'no events in body' }] });
+      }
+      await deps.ingest.submit(events);
+      deps.metrics.inc('ingest_accepted_generic', events.length);
+      return reply.code(200).send({ accepted: events.length, rejected });
+    } catch (err) {
+      return replyWithError(reply, err);
+    }
+  });
+}

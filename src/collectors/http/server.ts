@@ -1,0 +1,48 @@
+// The collectors' HTTP listener (port 8088): a fastify instance that takes every body as bytes
+// (each route decodes its own formats) and never logs requests (they carry identities).
+import type { SecureContextOptions } from 'node:tls';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { BackpressureError, errorMessage } from '../../model/index.js';
+import type { Logger } from '../../telemetry/index.js';
+import { HttpError } from './body.js';
+
+export interface HttpServerOptions {
+  readonly logger: Logger;
+  /** Limit on the body as sent (compressed); routes apply it again after decompression. */
+  readonly maxBodyBytes: number;
+  /** TLS (and mTLS when `ca` + requestCert are given). */
+  readonly https?: SecureContextOptions & { requestCert?: boolean; rejectUnauthorized?: boolean };
+}
+
+export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
+  const app = Fastify({
+    bodyLimit: opts.maxBodyBytes,
+    logger: false,
+    ...(opts.https ? { https: { ...opts.https, minVersion: 'TLSv1.2' as const } } : {}),
+  }) as unknown as FastifyInstance;
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.maxBodyBytes }, (_req, body, done) => done(null, body));
+  app.setErrorHandler((err, _req, reply) => {
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status === 413 || (err as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send({ error: `body exceeds ${opts.maxBodyBytes} bytes` });
+    }
+    if (status && status >= 400 && status < 500) return reply.code(status).send({ error: errorMessage(err) });
+    opts.logger.error({ err: errorMessage(err) }, 'request failed');
+    return reply.code(500).send({ error: 'internal error' });
+  });
+  return app;
+}
+
+/** Turns an infrastructure error into the HTTP answer senders understand (retry or not). */
+export function replyWithError(reply: FastifyReply, err: unknown): FastifyReply {
+  if (err instanceof HttpError) return reply.code(err.status).send({ error: err.message });
+  if (err instanceof Error && err.name === 'BackpressureError') {
+    const bp = err as BackpressureError;
+    return reply
+      .code(bp.kind === 'saturated' ? 429 : 503)
+      .header('Retry-After', String(bp.retryAfterSeconds))
+      .send({ error: bp.message });
+  }
+  throw err;
+}

@@ -1,0 +1,141 @@
+// Configuration: parsed once at start-up from env + the pipeline YAML, frozen, passed in.
+// Keys equal their env var names. An error names the key and says what is wrong.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { type ZodError, z } from 'zod';
+import { duration } from './duration.js';
+import { packageRoot } from './package-root.js';
+import { type PipelineConfig, pipelineSchema } from './pipeline.js';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+export const envSchema = z
+  .object({
+    VIGIL_DATA_DIR: z.string().default('./.vigil'),
+    VIGIL_PIPELINE: z.string().default('pipelines/default.yaml'),
+    VIGIL_HOST: z.string().default('127.0.0.1'),
+    VIGIL_COLLECTOR_PORT: port.default(8088),
+    VIGIL_ADMIN_PORT: port.default(8089),
+    VIGIL_ADMIN_TOKEN: optionalString,
+    VIGIL_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    VIGIL_MAX_BODY_BYTES: z.coerce.number().int().positive().default(16 * 1024 * 1024),
+    /** Events accepted but not yet durable, beyond which collectors answer 503 + Retry-After. */
+    VIGIL_MAX_INFLIGHT_EVENTS: z.coerce.number().int().positive().default(200_000),
+    VIGIL_TOKEN_KEY: optionalString,
+    VIGIL_TOKEN_KEY_VERSION: z.coerce.number().int().min(1).max(999).default(1),
+    VIGIL_EVENTS_TTL_DAYS: z.coerce.number().int().min(1).max(36500).default(180),
+    VIGIL_WRITER_MAX_ROWS: z.coerce.number().int().positive().default(20_000),
+    VIGIL_WRITER_MAX_AGE: duration.default('250ms'),
+    VIGIL_WRITER_MAX_BUFFERED_ROWS: z.coerce.number().int().positive().default(200_000),
+    CLICKHOUSE_URL: optionalString,
+    CLICKHOUSE_USER: z.string().default('default'),
+    CLICKHOUSE_PASSWORD: z.string().default(''),
+    CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier').default('vigil'),
+    CLICKHOUSE_TLS_CA_FILE: optionalString,
+    CLICKHOUSE_TLS_CERT_FILE: optionalString,
+    CLICKHOUSE_TLS_KEY_FILE: optionalString,
+    KAFKA_BROKERS: optionalString,
+    KAFKA_CLIENT_ID: z.string().default('vigil'),
+    /** Prepended to topic and consumer-group names (isolation of tests and tenants of a shared cluster). */
+    KAFKA_TOPIC_PREFIX: z.string().default(''),
+    KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(6),
+    REDIS_URL: optionalString,
+    VIGIL_QUEUE_PREFIX: z.string().default('vigil'),
+    VIGIL_DEMO_FAST: optionalString.pipe(bool.optional()),
+  })
+  .superRefine((env, ctx) => {
+    if (Boolean(env.CLICKHOUSE_TLS_CERT_FILE) !== Boolean(env.CLICKHOUSE_TLS_KEY_FILE)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['CLICKHOUSE_TLS_CERT_FILE'],
+        message: 'CLICKHOUSE_TLS_CERT_FILE and CLICKHOUSE_TLS_KEY_FILE must be set together',
+      });
+    }
+    if (env.VIGIL_COLLECTOR_PORT !== 0 && env.VIGIL_COLLECTOR_PORT === env.VIGIL_ADMIN_PORT) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['VIGIL_ADMIN_PORT'],
+        message: 'must differ from VIGIL_COLLECTOR_PORT',
+      });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  readonly env: Readonly<Env>;
+  readonly pipeline: Readonly<PipelineConfig>;
+  /** Absolute data directory of the embedded mode. */
+  readonly dataDir: string;
+  readonly mode: { readonly bus: 'kafka' | 'in-process'; readonly store: 'server' | 'embedded'; readonly queue: 'bullmq' | 'in-process' };
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function formatZodError(where: string, err: ZodError): string {
+  const lines = err.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+  return `${where} is invalid:\n${lines.join('\n')}`;
+}
+
+/** Parses env and the pipeline YAML once. Throws ConfigError naming every bad key. */
+export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<keyof Env, string>> = {}): Config {
+  const envResult = envSchema.safeParse({ ...pickDefined(rawEnv), ...pickDefined(overrides) });
+  if (!envResult.success) throw new ConfigError(formatZodError('environment', envResult.error));
+  const env = envResult.data;
+  const pipeline = loadPipeline(env.VIGIL_PIPELINE);
+  return deepFreeze({
+    env,
+    pipeline,
+    dataDir: path.resolve(env.VIGIL_DATA_DIR),
+    mode: {
+      bus: env.KAFKA_BROKERS ? 'kafka' : 'in-process',
+      store: env.CLICKHOUSE_URL ? 'server' : 'embedded',
+      queue: env.REDIS_URL ? 'bullmq' : 'in-process',
+    },
+  } satisfies Config);
+}
+
+export function loadPipeline(file: string): PipelineConfig {
+  const resolved = resolvePipelinePath(file);
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(resolved, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`VIGIL_PIPELINE (${file}): cannot read YAML: ${(err as Error).message}`);
+  }
+  const result = pipelineSchema.safeParse(doc);
+  if (!result.success) throw new ConfigError(formatZodError(`pipeline ${file}`, result.error));
+  return result.data;
+}
+
+/** A relative pipeline path is looked up in the working directory, then in the installed package. */
+function resolvePipelinePath(file: string): string {
+  if (path.isAbsolute(file) || existsSync(file)) return file;
+  const packaged = path.resolve(packageRoot(), file);
+  if (existsSync(packaged)) return packaged;
+  throw new ConfigError(`VIGIL_PIPELINE: file ${file} does not exist`);
+}
+
+function pickDefined(obj: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(obj)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+function deepFreeze<T>(obj: T): T {
+  if (obj && typeof obj === 'object') {
+    for (const v of Object.values(obj)) deepFreeze(v);
+    Object.freeze(obj);
+  }
+  return obj;
+}

@@ -1,0 +1,4 @@
+export * from './config.js';
+export * from './duration.js';
+export * from './pipeline.js';
+export * from './package-root.js';

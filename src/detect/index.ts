@@ -1,0 +1,3 @@
+export * from './detector.js';
+export * from './runtime.js';
+export * from './stage.js';

@@ -1,0 +1,4 @@
+export * from './access-event.js';
+export * from './finding.js';
+export * from './ids.js';
+export * from './errors.js';

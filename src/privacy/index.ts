@@ -1,0 +1,3 @@
+export * from './key-ring.js';
+export * from './query-text.js';
+export * from './tokenizer.js';

@@ -1,0 +1,66 @@
+// Incident grouping: one open incident per identity collects that identity's findings within the
+// group window. Incident ids are deterministic (from the first finding), so a redelivered finding
+// lands in the same incident and its actions keep their job ids.
+import { deterministicId, type Finding, type Incident, maxSeverity, severityRank } from '../model/index.js';
+
+export interface IncidentBook {
+  /** Adds the finding to its identity's open incident, or opens one. */
+  upsert(finding: Finding, now: number): { incident: Incident; created: boolean; changed: boolean };
+  load(incidents: Incident[]): void;
+}
+
+export function createIncidentBook(groupWindowMs: number): IncidentBook {
+  const open = new Map<string, Incident>();
+  const key = (tenant: string, actor: string) => `${tenant}\u0000${actor}`;
+
+  return {
+    load(incidents) {
+      for (const i of incidents) if (i.status !== 'resolved') open.set(key(i.tenant, i.actor), i);
+    },
+    upsert(f, now) {
+      const k = key(f.tenant, f.actor);
+      const current = open.get(k);
+      // Grouping runs on the responder's clock: findings of one identity that arrive within the window
+      // of the incident's last update join it (a replay of old events groups the same way).
+      if (current && current.status !== 'resolved' && now - current.updated_time <= groupWindowMs) {
+        const known = current.finding_ids.includes(f.finding_id);
+        const severity = maxSeverity(current.severity, f.severity);
+        const risk = known ? current.risk : riskAfter(current.risk, f);
+        if (known && severity === current.severity) return { incident: current, created: false, changed: false };
+        const next: Incident = {
+          ...current,
+          severity,
+          risk,
+          finding_ids: known ? current.finding_ids : [...current.finding_ids, f.finding_id],
+          title: `${f.title} (${f.actor})`,
+          summary: f.sentence,
+          updated_time: now,
+          updated_by: 'vigil',
+        };
+        open.set(k, next);
+        return { incident: next, created: false, changed: true };
+      }
+      const incident: Incident = {
+        incident_id: deterministicId('incident', f.tenant, f.actor, f.finding_id),
+        tenant: f.tenant,
+        actor: f.actor,
+        status: 'open',
+        severity: f.severity,
+        risk: riskAfter(0, f),
+        title: `${f.title} (${f.actor})`,
+        summary: f.sentence,
+        finding_ids: [f.finding_id],
+        opened_time: now,
+        updated_time: now,
+        updated_by: 'vigil',
+      };
+      open.set(k, incident);
+      return { incident, created: true, changed: true };
+    },
+  };
+}
+
+/** Risk accumulates per finding: score × severity weight, capped at 100. */
+export function riskAfter(previous: number, f: Finding): number {
+  return Math.min(100, previous + f.score * f.confidence * 10 * severityRank(f.severity));
+}

@@ -1,0 +1,6 @@
+export * from './client.js';
+export * from './migrate.js';
+export * from './queries.js';
+export * from './rows.js';
+export * from './writer.js';
+export * from './stage.js';

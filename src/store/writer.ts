@@ -1,0 +1,188 @@
+// Batched ClickHouse writer. Rows are buffered and inserted by size or age; `write` resolves only
+// once its rows are inserted (this is where an event becomes durable in the store). The buffer is
+// bounded: callers wait when it is full. Transient failures retry with backoff for as long as it
+// takes (the caller keeps waiting, so upstream offsets stay uncommitted); data errors are isolated
+// by bisection and the poison rows go to dead_letters, while the rest of the batch is stored.
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { errorMessage } from '../model/index.js';
+import type { StoreClient } from './client.js';
+
+export interface WriterOptions<T> {
+  readonly client: StoreClient;
+  readonly table: string;
+  readonly toRow: (item: T) => Record<string, unknown>;
+  /** Key to deduplicate redelivered items (e.g. event_id); also seeds the insert dedup token. */
+  readonly dedupKey?: (item: T) => string;
+  /** @defaultValue 20000 */
+  readonly maxRows?: number;
+  /** @defaultValue 250 */
+  readonly maxAgeMs?: number;
+  /** @defaultValue 200000 */
+  readonly maxBufferedRows?: number;
+  readonly onError?: (err: unknown, attempt: number) => void;
+  readonly onFlush?: (rows: number, ms: number) => void;
+}
+
+export interface BatchedWriter<T> {
+  /** Resolves when every item is inserted (or dead-lettered as poison). */
+  write(items: T[]): Promise<void>;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+  readonly stats: { inserted: number; deadLettered: number; deduplicated: number; buffered: number };
+}
+
+interface Entry<T> {
+  readonly items: T[];
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+}
+
+/** ClickHouse error codes that mean "this data is bad", not "the server is in trouble". */
+const DATA_ERROR_CODES = new Set(['6', '26', '27', '32', '38', '41', '53', '62', '69', '70', '72', '117', '130', '131', '241']);
+
+export function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code !== undefined && DATA_ERROR_CODES.has(String(code));
+}
+
+export function createBatchedWriter<T>(opts: WriterOptions<T>): BatchedWriter<T> {
+  const maxRows = opts.maxRows ?? 20_000;
+  const maxAgeMs = opts.maxAgeMs ?? 250;
+  const maxBuffered = opts.maxBufferedRows ?? 200_000;
+  const recent = opts.dedupKey ? new LRUCache<string, true>({ max: 500_000 }) : undefined;
+  const stats = { inserted: 0, deadLettered: 0, deduplicated: 0, buffered: 0 };
+  let queue: Entry<T>[] = [];
+  let timer: NodeJS.Timeout | null = null;
+  let flushing: Promise<void> = Promise.resolve();
+  let spaceWaiters: Array<() => void> = [];
+  let closed = false;
+
+  function schedule(): void {
+    if (stats.buffered >= maxRows) {
+      void startFlush();
+    } else if (!timer) {
+      timer = setTimeout(() => void startFlush(), maxAgeMs);
+    }
+  }
+
+  function startFlush(): Promise<void> {
+    if (timer) {
+      clearTimeout(timer);
+      timer = null;
+    }
+    // Flushes run one after another so rows of one identity are inserted in order.
+    flushing = flushing.then(flushOnce);
+    return flushing;
+  }
+
+  async function flushOnce(): Promise<void> {
+    const entries = queue;
+    queue = [];
+    if (entries.length === 0) return;
+    const items = entries.flatMap((e) => e.items);
+    try {
+      await insertWithRetry(items);
+      for (const e of entries) e.resolve();
+    } catch (err) {
+      for (const e of entries) e.reject(err as Error);
+    } finally {
+      stats.buffered -= items.length;
+      const waiters = spaceWaiters;
+      spaceWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  async function insertWithRetry(items: T[]): Promise<void> {
+    const fresh = recent ? items.filter((i) => !recent.has(opts.dedupKey!(i))) : items;
+    stats.deduplicated += items.length - fresh.length;
+    if (fresh.length === 0) return;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await insertIsolating(fresh);
+        if (recent) for (const i of fresh) recent.set(opts.dedupKey!(i), true);
+        return;
+      } catch (err) {
+        opts.onError?.(err, attempt);
+        if (closed && attempt >= 3) throw err;
+        await sleep(backoffMs(attempt));
+      }
+    }
+  }
+
+  /** Inserts; on a data error, splits the batch until the poison rows are found. */
+  async function insertIsolating(items: T[]): Promise<void> {
+    try {
+      await insertBatch(items);
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      if (items.length === 1) {
+        await deadLetter(items[0]!, err);
+        return;
+      }
+      const mid = items.length >> 1;
+      await insertIsolating(items.slice(0, mid));
+      await insertIsolating(items.slice(mid));
+    }
+  }
+
+  async function insertBatch(items: T[]): Promise<void> {
+    const started = performance.now();
+    const rows = items.map(opts.toRow);
+    const token = opts.dedupKey ? dedupToken(items.map(opts.dedupKey)) : undefined;
+    await opts.client.insert({
+      table: opts.table,
+      values: rows,
+      format: 'JSONEachRow',
+      clickhouse_settings: token ? { insert_deduplication_token: token } : {},
+    });
+    stats.inserted += items.length;
+    opts.onFlush?.(items.length, performance.now() - started);
+  }
+
+  async function deadLetter(item: T, err: unknown): Promise<void> {
+    stats.deadLettered++;
+    await opts.client.insert({
+      table: 'dead_letters',
+      values: [{ target: opts.table, reason: errorMessage(err).slice(0, 1000), row: JSON.stringify(opts.toRow(item)) }],
+      format: 'JSONEachRow',
+    });
+  }
+
+  return {
+    stats,
+    async write(items) {
+      if (closed) throw new Error(`writer for ${opts.table} is closed`);
+      if (items.length === 0) return;
+      while (stats.buffered > 0 && stats.buffered + items.length > maxBuffered) {
+        await new Promise<void>((resolve) => spaceWaiters.push(resolve));
+      }
+      stats.buffered += items.length;
+      const done = new Promise<void>((resolve, reject) => queue.push({ items, resolve, reject }));
+      schedule();
+      return done;
+    },
+    flush: () => startFlush(),
+    async close() {
+      closed = true;
+      await startFlush();
+    },
+  };
+}
+
+function dedupToken(keys: string[]): string {
+  const h = createHash('sha256');
+  for (const k of keys) h.update(k).update('\n');
+  return h.digest('hex');
+}
+
+/** Exponential backoff with full jitter, capped at 10 s. */
+export function backoffMs(attempt: number, baseMs = 100, capMs = 10_000): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 20));
+  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,21 @@
+// Structured logs (pino) to stderr, so stdout stays clean for CLI output. Log lines carry tokens,
+// counts and reasons only: never request bodies, headers or raw identifiers.
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+export function createLogger(level: string, name = 'vigil'): Logger {
+  return pino(
+    {
+      name,
+      level,
+      base: { pid: process.pid },
+      redact: {
+        paths: ['authorization', '*.authorization', 'headers', '*.headers', 'req.remoteAddress', 'secret', '*.secret', 'token', '*.token'],
+        censor: '[redacted]',
+      },
+      serializers: { err: pino.stdSerializers.err },
+    },
+    pino.destination(2),
+  );
+}

@@ -47,7 +47,12 @@ elapsed() { # seconds since $1 (an $EPOCHREALTIME value), one decimal
 
 port_open() { timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
 
-pid_alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
+pid_alive() { # running and not a zombie
+  [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null || return 1
+  local st
+  st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+  [[ -n $st && $st != Z && $st != X ]]
+}
 
 read_pid() { [[ -s $1 ]] && head -n1 "$1" | tr -dc '0-9' || true; }
 
@@ -68,8 +73,11 @@ env_lines() {
 
 take_lock() { # serialise concurrent up/down runs
   mkdir -p "$CACHE"
-  exec 9>"$CACHE/services.lock"
-  flock -w 600 9 || die "another services.sh is running (lock $CACHE/services.lock)"
+  exec 9>"$CACHE/services.lock" # daemons are started with 9>&- so they do not inherit it
+  if ! flock -n 9; then
+    log "waiting for another services.sh (lock $CACHE/services.lock) ..."
+    flock -w 300 9 || die "another services.sh still holds $CACHE/services.lock"
+  fi
 }
 
 # ---------------------------------------------------------------- state per service
@@ -298,7 +306,7 @@ EOF
     -Dkafka.logs.dir="$d/logs" \
     -Dlog4j2.configurationFile="$SCRIPT_DIR/kafka/log4j2.xml" \
     -cp "$KAFKA_LIBS/*" kafka.Kafka "$d/server.properties" \
-    >>"$d/logs/kafka.out" 2>&1 </dev/null &
+    >>"$d/logs/kafka.out" 2>&1 </dev/null 9>&- &
   echo $! >"$d/kafka.pid"
 }
 
@@ -326,6 +334,8 @@ kafka_wait_ready() {
   fi
   if [[ -n $fail ]]; then
     tail_logs "$d/logs/kafka.out" "$d/logs/server.log" "$d/logs/ready-check.log"
+    kafka_stop # do not leave a half-started broker behind; the next `up` retries
+    kafka_stop_wait
     die "$fail (logs in $d/logs)"
   fi
 }
@@ -362,7 +372,7 @@ save ""
 appendonly yes
 appendfsync everysec
 EOF
-  redis-server "$d/redis.conf" >/dev/null || { tail_logs "$d/redis.log"; die "redis-server failed to start"; }
+  redis-server "$d/redis.conf" >/dev/null 9>&- || { tail_logs "$d/redis.log"; die "redis-server failed to start"; }
   for ((i = 0; i < 100; i++)); do
     if [[ $(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]]; then return 0; fi
     sleep 0.1
@@ -381,7 +391,7 @@ redis_stop() {
 }
 
 # ---------------------------------------------------------------- postgres
-as_postgres() { (cd / && runuser -u postgres -- "$@"); }
+as_postgres() { (cd / && runuser -u postgres -- "$@" 9>&-); }
 
 pg_start() {
   local d

@@ -18,6 +18,30 @@ export interface KafkaBusOptions {
   readonly sasl?: KafkaConfig['sasl'];
 }
 
+/**
+ * Upper bound on the bytes of one produce request. The broker refuses a record batch above
+ * message.max.bytes (1 MiB by default), and one request carries a batch per partition.
+ */
+const MAX_REQUEST_BYTES = 768 * 1024;
+
+export function chunkBySize(messages: BusMessage[], maxBytes: number): BusMessage[][] {
+  const chunks: BusMessage[][] = [];
+  let current: BusMessage[] = [];
+  let size = 0;
+  for (const m of messages) {
+    const bytes = m.value.length + m.key.length + 64;
+    if (current.length && size + bytes > maxBytes) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(m);
+    size += bytes;
+  }
+  if (current.length) chunks.push(current);
+  return chunks;
+}
+
 export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
   const kafka = new Kafka({
     clientId: opts.clientId,
@@ -55,7 +79,11 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
       try {
         await ensureTopic(full);
         await Promise.race([
-          producer.send({ topic: full, acks: -1, messages: messages.map((m) => ({ key: m.key, value: m.value })) }),
+          (async () => {
+            for (const chunk of chunkBySize(messages, MAX_REQUEST_BYTES)) {
+              await producer.send({ topic: full, acks: -1, messages: chunk.map((m) => ({ key: m.key, value: m.value })) });
+            }
+          })(),
           new Promise((_, reject) => {
             timer = setTimeout(() => reject(new Error(`no broker ack within ${publishTimeoutMs} ms`)), publishTimeoutMs);
           }),
@@ -72,8 +100,10 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
       await ensureTopic(full);
       const consumer = kafka.consumer({
         groupId: `${opts.prefix}${sub.group}`,
-        sessionTimeout: 30_000,
-        heartbeatInterval: 3_000,
+        // A consumer that died is noticed after the session timeout; keep it short so its
+        // partitions move to a live member within seconds.
+        sessionTimeout: 10_000,
+        heartbeatInterval: 1_000,
         maxBytesPerPartition: 4 * 1024 * 1024,
         retry: { initialRetryTime: 200, retries: 1_000_000, maxRetryTime: 5_000 },
       });
@@ -83,7 +113,7 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
           for (let i = 0; i < batch.messages.length; i += maxBatch) {
             if (!isRunning() || isStale()) return;
             const chunk = batch.messages.slice(i, i + maxBatch);
@@ -91,6 +121,8 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
             // Throwing here leaves the offsets uncommitted: kafkajs retries and the batch is redelivered.
             await sub.handler(messages);
             const last = chunk[chunk.length - 1]!;
+            // resolveOffset moves this consumer's fetch position; commitOffsets makes it durable.
+            resolveOffset(last.offset);
             await consumer.commitOffsets([
               { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
             ]);

@@ -1,8 +1,8 @@
 // The one place a ClickHouse client is made: the embedded engine (chDB behind @clickhouse/client)
 // by default, a ClickHouse server over HTTP(S) when CLICKHOUSE_URL is set. Everything else sees
 // only the @clickhouse/client API.
-import { readFileSync } from 'node:fs';
-import { mkdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
@@ -63,4 +63,19 @@ export async function openStore(env: Env, dataDir: string): Promise<StoreHandle>
 /** DateTime64(3) text for JSONEachRow inserts, from epoch milliseconds. */
 export function chTime(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+}
+
+/**
+ * Every insert goes through here. It always sends an insert_deduplication_token: the caller's
+ * (redelivery of the same batch is dropped) or a fresh one. The embedded connection applies
+ * settings as session-wide SET statements, so an insert without a token of its own would inherit
+ * the previous insert's token and be silently dropped as a "duplicate".
+ */
+export async function insertRows(client: StoreClient, table: string, rows: Array<Record<string, unknown>>, dedupToken?: string): Promise<void> {
+  await client.insert({
+    table,
+    values: rows,
+    format: 'JSONEachRow',
+    clickhouse_settings: { insert_deduplication_token: dedupToken ?? randomUUID() },
+  });
 }

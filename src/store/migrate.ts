@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../config/index.js';
-import type { StoreClient } from './client.js';
+import { insertRows, type StoreClient } from './client.js';
 
 export interface Migration {
   readonly version: number;
@@ -53,7 +53,7 @@ export async function migrate(client: StoreClient, opts: MigrateOptions): Promis
       continue;
     }
     for (const stmt of statements(m.sql)) await client.command({ query: stmt });
-    await client.insert({ table: 'schema_migrations', values: [{ version: m.version, name: m.name, checksum }], format: 'JSONEachRow' });
+    await insertRows(client, 'schema_migrations', [{ version: m.version, name: m.name, checksum }]);
     applied.push(m.name);
   }
   // Retention is configuration, not schema: re-applied on every start so a change takes effect.

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { errorMessage } from '../model/index.js';
-import type { StoreClient } from './client.js';
+import { insertRows, type StoreClient } from './client.js';
 
 export interface WriterOptions<T> {
   readonly client: StoreClient;
@@ -131,23 +131,14 @@ export function createBatchedWriter<T>(opts: WriterOptions<T>): BatchedWriter<T>
     const started = performance.now();
     const rows = items.map(opts.toRow);
     const token = opts.dedupKey ? dedupToken(items.map(opts.dedupKey)) : undefined;
-    await opts.client.insert({
-      table: opts.table,
-      values: rows,
-      format: 'JSONEachRow',
-      clickhouse_settings: token ? { insert_deduplication_token: token } : {},
-    });
+    await insertRows(opts.client, opts.table, rows, token);
     stats.inserted += items.length;
     opts.onFlush?.(items.length, performance.now() - started);
   }
 
   async function deadLetter(item: T, err: unknown): Promise<void> {
     stats.deadLettered++;
-    await opts.client.insert({
-      table: 'dead_letters',
-      values: [{ target: opts.table, reason: errorMessage(err).slice(0, 1000), row: JSON.stringify(opts.toRow(item)) }],
-      format: 'JSONEachRow',
-    });
+    await insertRows(opts.client, 'dead_letters', [{ target: opts.table, reason: errorMessage(err).slice(0, 1000), row: JSON.stringify(opts.toRow(item)) }]);
   }
 
   return {

@@ -1,0 +1,93 @@
+// Test factories: build model values with sensible defaults, overriding only what a test is about.
+import type { AccessEvent, Finding } from '../../src/model/index.js';
+import type { GenericEvent } from '../../src/collectors/generic/generic.schema.js';
+import { deterministicId } from '../../src/model/index.js';
+
+let seq = 0;
+
+export function makeEvent(over: Partial<AccessEvent> = {}): AccessEvent {
+  seq++;
+  const time = over.time ?? Date.UTC(2026, 10, 2, 10, 0, 0);
+  return {
+    event_id: deterministicId('test', seq, time),
+    time,
+    observed_time: time + 50,
+    tenant: 't-test',
+    source: 'generic',
+    actor: 'usr_k1_testactor000000000000',
+    actor_type: 'user',
+    credential: '',
+    session: '',
+    src_ip: '',
+    src_net: '',
+    client: '',
+    system: 'qdrant',
+    operation: 'search',
+    operation_raw: 'search',
+    collection: 'docs',
+    namespace: '',
+    top_k: 10,
+    returned: 10,
+    vectors_returned: 0,
+    bytes_out: 1000,
+    outcome: 'allowed',
+    status_code: 200,
+    error_type: '',
+    masked: false,
+    review: false,
+    blocked: false,
+    latency_ms: 3,
+    query_hash: '',
+    trace_id: '',
+    span_id: '',
+    attributes: {},
+    ...over,
+  };
+}
+
+export function makeGenericEvent(over: Partial<GenericEvent> = {}): GenericEvent {
+  seq++;
+  return {
+    id: `g-${seq}`,
+    time: new Date(Date.UTC(2026, 10, 2, 10, 0, 0)).toISOString(),
+    tenant: 't-test',
+    user: 'alice@example.com',
+    actor_type: 'user',
+    system: 'qdrant',
+    operation: 'search',
+    collection: 'docs',
+    returned: 10,
+    ...over,
+  };
+}
+
+export function makeFinding(over: Partial<Finding> = {}): Finding {
+  seq++;
+  const t = Date.UTC(2026, 10, 2, 10, 0, 0);
+  return {
+    finding_id: deterministicId('finding', seq),
+    tenant: 't-test',
+    detector: 'volume-spike',
+    entity_type: 'actor',
+    entity: 'usr_k1_testactor000000000000',
+    actor: 'usr_k1_testactor000000000000',
+    severity: 'critical',
+    score: 0.95,
+    confidence: 1,
+    event_time: t,
+    detected_time: t + 100,
+    first_observed_time: t + 10,
+    title: 'Request volume spike',
+    sentence: 'usr_k1_testactor000000000000 made 500 requests in 10 min; its usual is 3 ± 2.',
+    observed: 500,
+    expected: 3,
+    band_low: 0,
+    band_high: 15,
+    baseline_period: 'test',
+    features: { requests: 500 },
+    evidence: ['e1'],
+    collection: 'docs',
+    attack_techniques: ['T1530'],
+    ...over,
+  };
+}

@@ -1,0 +1,227 @@
+// Configuration: env + pipeline YAML parsed once, defaults, modes, errors that name the key, frozen.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, loadPipeline } from '../../src/config/config.js';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'vigil-config-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+let fileSeq = 0;
+function pipelineFile(yaml: string): string {
+  const file = path.join(tmp, `pipeline-${++fileSeq}.yaml`);
+  writeFileSync(file, yaml);
+  return file;
+}
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).name).toBe('ConfigError');
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig: defaults', () => {
+  const config = loadConfig({});
+
+  it('chooses the embedded mode when no Kafka, ClickHouse or Redis is configured', () => {
+    expect(config.mode).toEqual({ bus: 'in-process', store: 'embedded', queue: 'in-process' });
+  });
+
+  it('gives typed defaults', () => {
+    expect(config.env.VIGIL_COLLECTOR_PORT).toBe(8088);
+    expect(config.env.VIGIL_ADMIN_PORT).toBe(8089);
+    expect(config.env.VIGIL_HOST).toBe('127.0.0.1');
+    expect(config.env.VIGIL_WRITER_MAX_AGE).toBe(250);
+    expect(config.env.VIGIL_MAX_BODY_BYTES).toBe(16 * 1024 * 1024);
+    expect(config.env.VIGIL_TOKEN_KEY_VERSION).toBe(1);
+    expect(config.env.VIGIL_TOKEN_KEY).toBeUndefined();
+    expect(config.env.VIGIL_DEMO_FAST).toBeUndefined();
+    expect(config.dataDir).toBe(path.resolve('./.vigil'));
+  });
+
+  it('loads the default pipeline with durations in milliseconds', () => {
+    expect(config.pipeline.version).toBe(1);
+    expect(config.pipeline.detectors['volume-spike']).toMatchObject({ enabled: true, window: 600_000, min_count: 50 });
+    expect(config.pipeline.response.incident_group_window).toBe(3_600_000);
+    expect(config.pipeline.response.actions[0]).toMatchObject({ type: 'webhook', timeout: 5_000 });
+  });
+
+  it('treats blank connection strings as unset', () => {
+    expect(loadConfig({ KAFKA_BROKERS: '  ', CLICKHOUSE_URL: '', REDIS_URL: ' ' }).mode).toEqual(config.mode);
+  });
+});
+
+describe('loadConfig: distributed mode', () => {
+  it('chooses Kafka, the ClickHouse server and BullMQ when they are configured', () => {
+    const c = loadConfig({
+      KAFKA_BROKERS: 'localhost:9092',
+      CLICKHOUSE_URL: 'http://localhost:8123',
+      REDIS_URL: 'redis://localhost:6379',
+    });
+    expect(c.mode).toEqual({ bus: 'kafka', store: 'server', queue: 'bullmq' });
+  });
+
+  it('chooses each transport independently', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://localhost:6379' }).mode).toEqual({
+      bus: 'in-process',
+      store: 'embedded',
+      queue: 'bullmq',
+    });
+  });
+});
+
+describe('loadConfig: values', () => {
+  it('coerces numbers, durations and booleans', () => {
+    const c = loadConfig({ VIGIL_ADMIN_PORT: '9000', VIGIL_WRITER_MAX_AGE: '2s', VIGIL_DEMO_FAST: 'yes' });
+    expect(c.env.VIGIL_ADMIN_PORT).toBe(9000);
+    expect(c.env.VIGIL_WRITER_MAX_AGE).toBe(2_000);
+    expect(c.env.VIGIL_DEMO_FAST).toBe(true);
+    expect(loadConfig({ VIGIL_DEMO_FAST: '0' }).env.VIGIL_DEMO_FAST).toBe(false);
+  });
+
+  it('lets overrides win over the environment', () => {
+    const c = loadConfig({ VIGIL_COLLECTOR_PORT: '1234' }, { VIGIL_COLLECTOR_PORT: '0', VIGIL_ADMIN_PORT: '0' });
+    expect(c.env.VIGIL_COLLECTOR_PORT).toBe(0);
+    expect(c.env.VIGIL_ADMIN_PORT).toBe(0);
+  });
+
+  it('is frozen all the way down', () => {
+    const c = loadConfig({});
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.env)).toBe(true);
+    expect(Object.isFrozen(c.mode)).toBe(true);
+    expect(Object.isFrozen(c.pipeline.detectors['volume-spike'])).toBe(true);
+    expect(Object.isFrozen(c.pipeline.response.actions)).toBe(true);
+    expect(() => {
+      (c.env as { VIGIL_ADMIN_PORT: number }).VIGIL_ADMIN_PORT = 1;
+    }).toThrow(TypeError);
+    expect(c.env.VIGIL_ADMIN_PORT).toBe(8089);
+  });
+});
+
+describe('loadConfig: errors name the key', () => {
+  it.each([
+    ['VIGIL_ADMIN_PORT', { VIGIL_ADMIN_PORT: 'abc' }],
+    ['VIGIL_COLLECTOR_PORT', { VIGIL_COLLECTOR_PORT: '70000' }],
+    ['VIGIL_MAX_BODY_BYTES', { VIGIL_MAX_BODY_BYTES: '-1' }],
+    ['VIGIL_LOG_LEVEL', { VIGIL_LOG_LEVEL: 'loud' }],
+    ['VIGIL_WRITER_MAX_AGE', { VIGIL_WRITER_MAX_AGE: 'soon' }],
+    ['VIGIL_DEMO_FAST', { VIGIL_DEMO_FAST: 'maybe' }],
+    ['CLICKHOUSE_DATABASE', { CLICKHOUSE_DATABASE: 'vigil; DROP TABLE x' }],
+    ['VIGIL_TOKEN_KEY_VERSION', { VIGIL_TOKEN_KEY_VERSION: '0' }],
+  ])('rejects a bad %s', (key, env) => {
+    const err = configError(() => loadConfig(env));
+    expect(err.message).toContain(`${key}:`);
+  });
+
+  it('names every bad key at once', () => {
+    const err = configError(() => loadConfig({ VIGIL_ADMIN_PORT: 'abc', VIGIL_LOG_LEVEL: 'loud' }));
+    expect(err.message).toContain('VIGIL_ADMIN_PORT');
+    expect(err.message).toContain('VIGIL_LOG_LEVEL');
+  });
+
+  it('rejects a collector port equal to the admin port', () => {
+    const err = configError(() => loadConfig({ VIGIL_COLLECTOR_PORT: '9000', VIGIL_ADMIN_PORT: '9000' }));
+    expect(err.message).toContain('VIGIL_ADMIN_PORT: must differ from VIGIL_COLLECTOR_PORT');
+  });
+
+  it('rejects the collector port set to the default admin port', () => {
+    expect(configError(() => loadConfig({ VIGIL_COLLECTOR_PORT: '8089' })).message).toContain('VIGIL_ADMIN_PORT');
+  });
+
+  it('rejects a TLS certificate without its key, and a key without its certificate', () => {
+    const a = configError(() => loadConfig({ CLICKHOUSE_TLS_CERT_FILE: '/etc/cert.pem' }));
+    expect(a.message).toContain('CLICKHOUSE_TLS_CERT_FILE');
+    expect(a.message).toContain('CLICKHOUSE_TLS_KEY_FILE');
+    const b = configError(() => loadConfig({ CLICKHOUSE_TLS_KEY_FILE: '/etc/key.pem' }));
+    expect(b.message).toContain('CLICKHOUSE_TLS_CERT_FILE');
+  });
+
+  it('accepts a TLS certificate with its key', () => {
+    const c = loadConfig({ CLICKHOUSE_TLS_CERT_FILE: '/etc/cert.pem', CLICKHOUSE_TLS_KEY_FILE: '/etc/key.pem' });
+    expect(c.env.CLICKHOUSE_TLS_CERT_FILE).toBe('/etc/cert.pem');
+  });
+
+  it('names VIGIL_PIPELINE when the file does not exist', () => {
+    const err = configError(() => loadConfig({ VIGIL_PIPELINE: path.join(tmp, 'missing.yaml') }));
+    expect(err.message).toContain('VIGIL_PIPELINE');
+  });
+});
+
+describe('loadPipeline', () => {
+  it('fills every default from a minimal file', () => {
+    const p = loadPipeline(pipelineFile('version: 1\n'));
+    expect(p.sources.generic).toEqual({ enabled: true });
+    expect(p.detectors['volume-spike']).toEqual({
+      enabled: true,
+      window: 600_000,
+      warmup_hours: 24,
+      min_count: 50,
+      threshold_sigmas: 6,
+      history_per_slot: 8,
+    });
+    expect(p.response).toEqual({ incident_min_score: 0.7, incident_group_window: 3_600_000, max_attempts: 8, actions: [] });
+  });
+
+  it('is what loadConfig uses for VIGIL_PIPELINE', () => {
+    const file = pipelineFile('version: 1\ndetectors:\n  volume-spike:\n    window: 5m\n');
+    expect(loadConfig({ VIGIL_PIPELINE: file }).pipeline.detectors['volume-spike'].window).toBe(300_000);
+  });
+
+  it('names the path of an unknown key', () => {
+    const file = pipelineFile('version: 1\ndetectors:\n  volume-spike:\n    windw: 10m\n');
+    const err = configError(() => loadPipeline(file));
+    expect(err.message).toContain(file);
+    expect(err.message).toContain('detectors.volume-spike');
+    expect(err.message).toContain('windw');
+  });
+
+  it('names an unknown detector', () => {
+    const err = configError(() => loadPipeline(pipelineFile('version: 1\ndetectors:\n  exfil-magic: {}\n')));
+    expect(err.message).toContain('detectors');
+    expect(err.message).toContain('exfil-magic');
+  });
+
+  it('names the path of a bad duration', () => {
+    const err = configError(() =>
+      loadPipeline(pipelineFile('version: 1\nresponse:\n  incident_group_window: an hour or so\n')),
+    );
+    expect(err.message).toContain('response.incident_group_window:');
+  });
+
+  it.each(['7m', '90m', '30s', '2h'])('rejects a window of %s, which does not divide an hour from 1m to 1h', (w) => {
+    const err = configError(() => loadPipeline(pipelineFile(`version: 1\ndetectors:\n  volume-spike:\n    window: ${w}\n`)));
+    expect(err.message).toContain('detectors.volume-spike.window: must divide an hour');
+  });
+
+  it.each([
+    ['1m', 60_000],
+    ['15m', 900_000],
+    ['1h', 3_600_000],
+  ])('accepts a window of %s', (w, ms) => {
+    const p = loadPipeline(pipelineFile(`version: 1\ndetectors:\n  volume-spike:\n    window: ${w}\n`));
+    expect(p.detectors['volume-spike'].window).toBe(ms);
+  });
+
+  it('names the path inside the action list', () => {
+    const err = configError(() =>
+      loadPipeline(pipelineFile('version: 1\nresponse:\n  actions:\n    - type: webhook\n      mode: yolo\n')),
+    );
+    expect(err.message).toContain('response.actions.0.mode');
+  });
+
+  it('rejects another version', () => {
+    expect(configError(() => loadPipeline(pipelineFile('version: 2\n'))).message).toContain('version');
+  });
+
+  it('says the file is not YAML', () => {
+    const err = configError(() => loadPipeline(pipelineFile('version: 1\n  bad: [indent\n')));
+    expect(err.message).toContain('cannot read YAML');
+  });
+});

@@ -1,0 +1,325 @@
+// volume-spike: an identity's requests per window against its own seasonal baseline, driven
+// through the detector runtime over simulated days of event time.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  anomalyScore,
+  type Baseline,
+  createVolumeSpikeDetector,
+  severityOf,
+  slotOf,
+  windowBand,
+} from '../../detectors/volume-spike/volume-spike.detector.js';
+import { createDetectorRuntime } from '../../src/detect/runtime.js';
+import { type AccessEvent, type Finding, findingSchema } from '../../src/model/index.js';
+import { makeEvent } from '../helpers/factories.js';
+
+const PARAMS = {
+  enabled: true,
+  window: 600_000,
+  warmup_hours: 24,
+  min_count: 50,
+  threshold_sigmas: 6,
+  history_per_slot: 8,
+};
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** Monday 2 November 2026, 00:00 UTC. */
+const MONDAY = Date.UTC(2026, 10, 2);
+const PERSON = 'usr_k1_personAAAAAAAAAAAAAAA';
+const BATCH_JOB = 'svc_k1_nightlyjobBBBBBBBBBBBB';
+
+function newRuntime() {
+  return createDetectorRuntime([createVolumeSpikeDetector(PARAMS)]);
+}
+
+/** ~10 requests an hour (every 6 minutes, from minute 3), 09:00–17:00, skipping `skipHours`. */
+function officeDay(dayStart: number, actor = PERSON, skipHours: number[] = []): AccessEvent[] {
+  const out: AccessEvent[] = [];
+  for (let h = 9; h < 17; h++) {
+    if (skipHours.includes(h)) continue;
+    for (let m = 3; m < 60; m += 6) out.push(makeEvent({ actor, time: dayStart + h * HOUR + m * MINUTE }));
+  }
+  return out;
+}
+
+/** A person's weekdays (Monday to Friday) of the week starting `weekStart`. */
+function officeWeek(weekStart: number, skip: (day: number) => number[] = () => []): AccessEvent[] {
+  const out: AccessEvent[] = [];
+  for (let d = 0; d < 5; d++) out.push(...officeDay(weekStart + d * DAY, PERSON, skip(d)));
+  return out;
+}
+
+/** `count` requests spread evenly over the `spanMs` from `start`. */
+function burst(start: number, count: number, spanMs: number, actor = PERSON): AccessEvent[] {
+  return Array.from({ length: count }, (_, i) =>
+    makeEvent({ actor, time: start + Math.floor((i * spanMs) / count), collection: 'hr-docs' }),
+  );
+}
+
+function lastById(findings: Finding[]): Map<string, Finding> {
+  const out = new Map<string, Finding>();
+  for (const f of findings) out.set(f.finding_id, f);
+  return out;
+}
+
+describe('volume-spike: normal behaviour', () => {
+  it('raises nothing for two weeks of office hours, warm-up included', () => {
+    const events = [...officeWeek(MONDAY), ...officeWeek(MONDAY + 7 * DAY)];
+    expect(newRuntime().process(events, MONDAY + 14 * DAY)).toEqual([]);
+  });
+
+  it('raises nothing during warm-up, even for a burst', () => {
+    const day = officeDay(MONDAY, PERSON, [14]);
+    const events = [...day, ...burst(MONDAY + 14 * HOUR, 600, 10 * MINUTE)];
+    expect(newRuntime().process(events, MONDAY + DAY)).toEqual([]);
+  });
+
+  it('learns a nightly batch job that does 500 requests in the first 5 minutes of 02:00', () => {
+    const events: AccessEvent[] = [];
+    for (let night = 0; night < 21; night++) events.push(...burst(MONDAY + night * DAY + 2 * HOUR, 500, 5 * MINUTE, BATCH_JOB));
+    expect(newRuntime().process(events, MONDAY + 21 * DAY)).toEqual([]);
+  });
+
+  it('still catches the batch job when it suddenly does ten times its usual', () => {
+    const events: AccessEvent[] = [];
+    for (let night = 0; night < 21; night++) events.push(...burst(MONDAY + night * DAY + 2 * HOUR, 500, 5 * MINUTE, BATCH_JOB));
+    const monday = MONDAY + 21 * DAY;
+    events.push(...burst(monday + 2 * HOUR, 5_000, 5 * MINUTE, BATCH_JOB));
+    events.push(makeEvent({ actor: BATCH_JOB, time: monday + 3 * HOUR }));
+    const findings = newRuntime().process(events, monday + DAY);
+    const final = [...lastById(findings).values()];
+    expect(final).toHaveLength(1);
+    expect(final[0]!.observed).toBe(5_000);
+    expect(final[0]!.expected).toBe(500);
+    expect(final[0]!.sentence).toContain('its usual for a Monday 02:00');
+  });
+});
+
+describe('volume-spike: a burst after a week of normal behaviour', () => {
+  const burstStart = MONDAY + 7 * DAY + 10 * HOUR;
+  const burstEvents = burst(burstStart, 600, 10 * MINUTE);
+  const burstIds = new Set(burstEvents.map((e) => e.event_id));
+  const events = [
+    ...officeWeek(MONDAY),
+    ...officeDay(MONDAY + 7 * DAY, PERSON, [10]),
+    ...burstEvents,
+  ];
+  const now = MONDAY + 8 * DAY;
+  const findings = newRuntime().process(events, now);
+
+  it('raises findings for one window only, re-issued as the count grows, ending on the full count', () => {
+    expect(findings.length).toBeGreaterThan(0);
+    const ids = new Set(findings.map((f) => f.finding_id));
+    expect(ids.size).toBe(1);
+    const observed = findings.map((f) => f.observed);
+    expect(observed[0]).toBe(PARAMS.min_count);
+    expect([...observed].sort((a, b) => a - b)).toEqual(observed);
+    expect(findings.at(-1)!.observed).toBe(600);
+  });
+
+  it('puts the observed count above the band and explains the baseline', () => {
+    for (const f of findings) {
+      expect(findingSchema.safeParse(f).success).toBe(true);
+      expect(f.observed).toBeGreaterThan(f.band_high);
+      expect(f.expected).toBe(2);
+      expect(f.band_high).toBeLessThan(20);
+      expect(f.band_low).toBeGreaterThanOrEqual(0);
+      expect(f.detector).toBe('volume-spike');
+      expect(f.entity).toBe(PERSON);
+      expect(f.actor).toBe(PERSON);
+      expect(f.collection).toBe('hr-docs');
+    }
+  });
+
+  it('scores it high: in [0, 1], at least 0.7, with the matching severity', () => {
+    for (const f of findings) {
+      expect(f.score).toBeGreaterThanOrEqual(0.7);
+      expect(f.score).toBeLessThanOrEqual(1);
+      expect(f.severity).toBe(severityOf(f.score));
+    }
+    expect(findings.at(-1)!.severity).toBe('critical');
+  });
+
+  it('says it in a sentence with the actor token and the weekday and hour of the baseline', () => {
+    const s = findings.at(-1)!.sentence;
+    expect(s).toContain(PERSON);
+    expect(s).toContain('made 600 requests on hr-docs');
+    expect(s).toContain('its usual for a Monday 10:00');
+  });
+
+  it('cites evidence from the burst', () => {
+    for (const f of findings) {
+      expect(f.evidence.length).toBeGreaterThan(0);
+      for (const id of f.evidence) expect(burstIds.has(id)).toBe(true);
+    }
+  });
+
+  it('stamps the finding with the triggering event time and the wall-clock time', () => {
+    const first = findings[0]!;
+    expect(first.event_time).toBeGreaterThanOrEqual(burstStart);
+    expect(first.event_time).toBeLessThan(burstStart + 10 * MINUTE);
+    expect(first.detected_time).toBe(now);
+  });
+
+  it('gives the same findings (ids included) when the same events are replayed on a fresh runtime', () => {
+    const again = newRuntime().process(events, now);
+    expect(again.map((f) => f.finding_id)).toEqual(findings.map((f) => f.finding_id));
+    expect(again).toEqual(findings);
+  });
+
+  it('issues the final numbers once the window closes', () => {
+    const rt = newRuntime();
+    const during = rt.process(events, now);
+    const after = rt.process([makeEvent({ actor: PERSON, time: MONDAY + 7 * DAY + 11 * HOUR + 3 * MINUTE })], now);
+    expect(after).toHaveLength(1);
+    expect(after[0]!.finding_id).toBe(during[0]!.finding_id);
+    expect(after[0]!.observed).toBe(600);
+  });
+
+  it('keeps identities apart: the burst of one actor does not involve another', () => {
+    const other = 'usr_k1_otherCCCCCCCCCCCCCCCC';
+    const otherWeek = officeWeek(MONDAY).map((e) => ({ ...e, actor: other, event_id: `${e.event_id}-o` }));
+    const f = newRuntime().process([...events, ...otherWeek], now);
+    expect(new Set(f.map((x) => x.actor))).toEqual(new Set([PERSON]));
+  });
+});
+
+describe('volume-spike: robustness', () => {
+  it('does not learn a burst: an equal burst a week later still fires against the same band', () => {
+    const events = [
+      ...officeWeek(MONDAY),
+      ...officeWeek(MONDAY + 7 * DAY, (d) => (d === 0 ? [10] : [])),
+      ...burst(MONDAY + 7 * DAY + 10 * HOUR, 600, 10 * MINUTE),
+      ...officeWeek(MONDAY + 14 * DAY, (d) => (d === 0 ? [10] : [])),
+      ...burst(MONDAY + 14 * DAY + 10 * HOUR, 600, 10 * MINUTE),
+    ];
+    const final = [...lastById(newRuntime().process(events, MONDAY + 21 * DAY)).values()];
+    expect(final).toHaveLength(2);
+    const [first, second] = final;
+    expect(second!.expected).toBe(first!.expected);
+    expect(second!.band_high).toBeCloseTo(first!.band_high, 6);
+    expect(second!.observed).toBeGreaterThan(second!.band_high);
+  });
+
+  it('keeps firing on a burst every weekday for a week (bursts enter the history clipped to the band)', () => {
+    const events = [...officeWeek(MONDAY), ...officeWeek(MONDAY + 7 * DAY, () => [10])];
+    for (let d = 0; d < 5; d++) events.push(...burst(MONDAY + (7 + d) * DAY + 10 * HOUR, 600, 10 * MINUTE));
+    const final = [...lastById(newRuntime().process(events, MONDAY + 14 * DAY)).values()];
+    expect(final.map((f) => new Date(f.event_time).getUTCDay())).toEqual([1, 2, 3, 4, 5]);
+    for (const f of final) expect(f.band_high).toBeLessThan(100);
+  });
+
+  it('ignores events older than the current hour without throwing', () => {
+    const rt = newRuntime();
+    rt.process([...officeWeek(MONDAY), ...officeDay(MONDAY + 7 * DAY, PERSON, [10])], MONDAY + 8 * DAY);
+    // A late burst for a closed hour: counted nowhere, so no finding.
+    const late = burst(MONDAY + 7 * DAY + 10 * HOUR, 600, 10 * MINUTE);
+    expect(rt.process(late, MONDAY + 8 * DAY)).toEqual([]);
+    expect(rt.entities()).toEqual({ 'volume-spike': 1 });
+  });
+
+  it('counts a late event as late and leaves the window untouched', () => {
+    const d = createVolumeSpikeDetector(PARAMS);
+    const first = makeEvent({ actor: PERSON, time: MONDAY + 10 * HOUR + 5 * MINUTE });
+    const state = d.initState(first);
+    d.observe(state, first, first.time);
+    d.observe(state, makeEvent({ actor: PERSON, time: MONDAY + 10 * HOUR + 6 * MINUTE }), first.time);
+    const before = { windowCount: state.windowCount, hourStart: state.hourStart, hoursSeen: state.hoursSeen };
+    expect(d.observe(state, makeEvent({ actor: PERSON, time: MONDAY + 8 * HOUR }), first.time)).toEqual([]);
+    expect(state.late).toBe(1);
+    expect({ windowCount: state.windowCount, hourStart: state.hourStart, hoursSeen: state.hoursSeen }).toEqual(before);
+  });
+
+  it('keys state by tenant and actor', () => {
+    const d = createVolumeSpikeDetector(PARAMS);
+    const a = makeEvent({ tenant: 'a', actor: PERSON });
+    expect(d.entityKey(a)).toBe(d.entityKey(makeEvent({ tenant: 'a', actor: PERSON })));
+    expect(d.entityKey(a)).not.toBe(d.entityKey(makeEvent({ tenant: 'b', actor: PERSON })));
+  });
+});
+
+describe('volume-spike: scoring', () => {
+  const baseline = fc.record({
+    expected: fc.double({ min: 0, max: 1e6, noNaN: true }),
+    sigma: fc.double({ min: 0, max: 1e5, noNaN: true }),
+    samples: fc.integer({ min: 0, max: 64 }),
+    ceiling: fc.double({ min: 0, max: 1e6, noNaN: true }),
+  }) as fc.Arbitrary<Baseline>;
+  const sigmas = fc.double({ min: 0.5, max: 12, noNaN: true });
+
+  it('windowBand never has sigma below 1 (nor below √expected), and orders low ≤ expected ≤ high', () => {
+    fc.assert(
+      fc.property(baseline, sigmas, (b, k) => {
+        const band = windowBand(b, k);
+        expect(band.sigma).toBeGreaterThanOrEqual(1);
+        expect(band.sigma).toBeGreaterThanOrEqual(Math.sqrt(b.expected));
+        expect(band.sigma).toBeGreaterThanOrEqual(b.sigma);
+        expect(band.low).toBeGreaterThanOrEqual(0);
+        expect(band.low).toBeLessThanOrEqual(band.expected);
+        expect(band.high).toBeGreaterThan(band.expected);
+        expect(band.high).toBeGreaterThanOrEqual(b.ceiling);
+      }),
+    );
+  });
+
+  it('windowBand of an empty baseline still has a unit spread', () => {
+    expect(windowBand({ expected: 0, sigma: 0, samples: 0, ceiling: 0 }, 6)).toEqual({
+      expected: 0,
+      sigma: 1,
+      low: 0,
+      high: 6,
+    });
+  });
+
+  it('anomalyScore stays in [0, 1] and never decreases as the count grows', () => {
+    fc.assert(
+      fc.property(
+        baseline,
+        sigmas,
+        fc.double({ min: 0, max: 1e7, noNaN: true }),
+        fc.double({ min: 0, max: 1e7, noNaN: true }),
+        (b, k, x, y) => {
+          const band = windowBand(b, k);
+          const [lo, hi] = x <= y ? [x, y] : [y, x];
+          const sLo = anomalyScore(lo, band, k);
+          const sHi = anomalyScore(hi, band, k);
+          for (const s of [sLo, sHi]) {
+            expect(s).toBeGreaterThanOrEqual(0);
+            expect(s).toBeLessThanOrEqual(1);
+          }
+          expect(sHi).toBeGreaterThanOrEqual(sLo);
+        },
+      ),
+    );
+  });
+
+  it('anomalyScore is 0 at or below the expected count and 0.5 at the threshold', () => {
+    const band = windowBand({ expected: 100, sigma: 10, samples: 8, ceiling: 0 }, 6);
+    expect(anomalyScore(50, band, 6)).toBe(0);
+    expect(anomalyScore(100, band, 6)).toBe(0);
+    expect(anomalyScore(160, band, 6)).toBeCloseTo(0.5, 10);
+    expect(anomalyScore(130, band, 6)).toBeCloseTo(0.25, 10);
+    expect(anomalyScore(1e9, band, 6)).toBeCloseTo(1, 6);
+  });
+
+  it.each([
+    [0.95, 'critical'],
+    [0.9, 'critical'],
+    [0.8, 'high'],
+    [0.75, 'high'],
+    [0.6, 'medium'],
+    [0.59, 'low'],
+    [0, 'low'],
+  ] as const)('severityOf(%d) is %s', (score, severity) => {
+    expect(severityOf(score)).toBe(severity);
+  });
+
+  it('slotOf keeps weekdays and weekends apart, by UTC hour', () => {
+    expect(slotOf(MONDAY + 10 * HOUR)).toBe(10);
+    expect(slotOf(MONDAY + 4 * DAY + 23 * HOUR)).toBe(23);
+    expect(slotOf(MONDAY + 5 * DAY + 10 * HOUR)).toBe(34);
+    expect(slotOf(MONDAY + 6 * DAY)).toBe(24);
+  });
+});

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { StoreClient } from '../store/index.js';
 import { listFindings, listIncidents, summary } from '../store/index.js';
-import { createSourceAuth } from '../collectors/auth.js';
+import type { SourceAuth } from '../collectors/auth.js';
 import type { Ingest } from '../collectors/ingest.js';
 import { decodeBody } from '../collectors/http/body.js';
 import { replyWithError } from '../collectors/http/server.js';
@@ -12,7 +12,8 @@ import type { Tokenizer } from '../privacy/index.js';
 import type { Metrics } from '../telemetry/index.js';
 
 export interface AdminDeps {
-  readonly adminTokens: readonly string[];
+  /** One registry of every source's credentials: a valid credential of another source gets 403. */
+  readonly auth: SourceAuth;
   readonly store: StoreClient;
   readonly ingest: Ingest;
   readonly tokenizer: Tokenizer;
@@ -22,9 +23,8 @@ export interface AdminDeps {
 }
 
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void {
-  const auth = createSourceAuth({ admin: deps.adminTokens });
   app.addHook('onRequest', async (req, reply) => {
-    const r = auth.check(req.headers.authorization, 'admin');
+    const r = deps.auth.check(req.headers.authorization, 'admin');
     if (!r.ok) return reply.code(r.status).send({ error: r.reason });
   });
   const limitOf = (q: unknown) => Math.min(10_000, Math.max(1, Number((q as { limit?: string }).limit ?? 1000) || 1000));

@@ -166,12 +166,14 @@ export async function startVigil(config: Config, opts: StartOptions = {}, env: N
 
   const servers: FastifyInstance[] = [];
   const host = config.env.VIGIL_HOST;
-  const [sourceToken] = sourceTokens(config, env, 'generic');
+  const genericTokens = sourceTokens(config, env, 'generic');
+  const tokens = adminTokens(config);
+  const auth = createSourceAuth({ generic: genericTokens, admin: tokens });
   let collectorUrl: string | undefined;
   if (roles.has('collector') && config.pipeline.sources.generic.enabled) {
     const app = createHttpServer({ logger, maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES });
     registerGenericRoutes(app, {
-      auth: createSourceAuth({ generic: sourceTokens(config, env, 'generic') }),
+      auth,
       ingest,
       tokenizer,
       metrics,
@@ -181,10 +183,9 @@ export async function startVigil(config: Config, opts: StartOptions = {}, env: N
     collectorUrl = `http://${host}:${(app.server.address() as AddressInfo).port}`;
     servers.push(app);
   }
-  const tokens = adminTokens(config);
   const admin = createHttpServer({ logger, maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES });
   registerAdminRoutes(admin, {
-    adminTokens: tokens,
+    auth,
     store: store.client,
     ingest,
     tokenizer,
@@ -210,7 +211,7 @@ export async function startVigil(config: Config, opts: StartOptions = {}, env: N
     ingest,
     collectorUrl,
     adminUrl,
-    sourceToken: sourceToken!,
+    sourceToken: genericTokens[0]!,
     adminToken: tokens[0]!,
     writers,
     async stop() {

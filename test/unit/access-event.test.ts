@@ -35,14 +35,20 @@ describe('canonicalOperation', () => {
     expect(canonicalOperation(raw)).toBe(op);
   });
 
-  it.each(['', '   ', 'frobnicate', 'search_and_destroy', 'select *'])('maps the unknown %j to other', (raw) => {
-    expect(canonicalOperation(raw)).toBe('other');
-  });
+  it.each(['', '   ', 'frobnicate', 'search_and_destroy', 'select *'])(
+    'maps the unknown %j to other',
+    (raw) => {
+      expect(canonicalOperation(raw)).toBe('other');
+    },
+  );
 
   // Names of Object.prototype members must not resolve through the alias table's prototype.
-  it.each(['constructor', '__proto__', 'Constructor'])('maps the prototype member name %j to other', (raw) => {
-    expect(canonicalOperation(raw)).toBe('other');
-  });
+  it.each(['constructor', '__proto__', 'Constructor'])(
+    'maps the prototype member name %j to other',
+    (raw) => {
+      expect(canonicalOperation(raw)).toBe('other');
+    },
+  );
 
   it('always returns one of the canonical operations', () => {
     const protoNames = Object.getOwnPropertyNames(Object.prototype);

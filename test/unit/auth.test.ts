@@ -10,7 +10,11 @@ const auth = createSourceAuth({
 
 describe('createSourceAuth().check', () => {
   it('answers 401 without an Authorization header', () => {
-    expect(auth.check(undefined, 'generic')).toEqual({ ok: false, status: 401, reason: 'missing bearer token' });
+    expect(auth.check(undefined, 'generic')).toEqual({
+      ok: false,
+      status: 401,
+      reason: 'missing bearer token',
+    });
   });
 
   it.each(['', 'Bearer', 'Bearer ', 'Basic Z2VuOnRva2Vu', 'gen-token-new', 'Bearer two tokens'])(
@@ -59,7 +63,10 @@ describe('createSourceAuth().check', () => {
   });
 
   it('answers 401 for a source with no tokens configured at all', () => {
-    expect(createSourceAuth({}).check('Bearer anything', 'generic')).toMatchObject({ ok: false, status: 401 });
+    expect(createSourceAuth({}).check('Bearer anything', 'generic')).toMatchObject({
+      ok: false,
+      status: 401,
+    });
   });
 });
 

@@ -47,7 +47,11 @@ describe('loadConfig: defaults', () => {
 
   it('loads the default pipeline with durations in milliseconds', () => {
     expect(config.pipeline.version).toBe(1);
-    expect(config.pipeline.detectors['volume-spike']).toMatchObject({ enabled: true, window: 600_000, min_count: 50 });
+    expect(config.pipeline.detectors['volume-spike']).toMatchObject({
+      enabled: true,
+      window: 600_000,
+      min_count: 50,
+    });
     expect(config.pipeline.response.incident_group_window).toBe(3_600_000);
     expect(config.pipeline.response.actions[0]).toMatchObject({ type: 'webhook', timeout: 5_000 });
   });
@@ -86,7 +90,10 @@ describe('loadConfig: values', () => {
   });
 
   it('lets overrides win over the environment', () => {
-    const c = loadConfig({ VIGIL_COLLECTOR_PORT: '1234' }, { VIGIL_COLLECTOR_PORT: '0', VIGIL_ADMIN_PORT: '0' });
+    const c = loadConfig(
+      { VIGIL_COLLECTOR_PORT: '1234' },
+      { VIGIL_COLLECTOR_PORT: '0', VIGIL_ADMIN_PORT: '0' },
+    );
     expect(c.env.VIGIL_COLLECTOR_PORT).toBe(0);
     expect(c.env.VIGIL_ADMIN_PORT).toBe(0);
   });
@@ -132,7 +139,9 @@ describe('loadConfig: errors name the key', () => {
   });
 
   it('rejects the collector port set to the default admin port', () => {
-    expect(configError(() => loadConfig({ VIGIL_COLLECTOR_PORT: '8089' })).message).toContain('VIGIL_ADMIN_PORT');
+    expect(configError(() => loadConfig({ VIGIL_COLLECTOR_PORT: '8089' })).message).toContain(
+      'VIGIL_ADMIN_PORT',
+    );
   });
 
   it('rejects a TLS certificate without its key, and a key without its certificate', () => {
@@ -144,7 +153,10 @@ describe('loadConfig: errors name the key', () => {
   });
 
   it('accepts a TLS certificate with its key', () => {
-    const c = loadConfig({ CLICKHOUSE_TLS_CERT_FILE: '/etc/cert.pem', CLICKHOUSE_TLS_KEY_FILE: '/etc/key.pem' });
+    const c = loadConfig({
+      CLICKHOUSE_TLS_CERT_FILE: '/etc/cert.pem',
+      CLICKHOUSE_TLS_KEY_FILE: '/etc/key.pem',
+    });
     expect(c.env.CLICKHOUSE_TLS_CERT_FILE).toBe('/etc/cert.pem');
   });
 
@@ -166,7 +178,12 @@ describe('loadPipeline', () => {
       threshold_sigmas: 6,
       history_per_slot: 8,
     });
-    expect(p.response).toEqual({ incident_min_score: 0.7, incident_group_window: 3_600_000, max_attempts: 8, actions: [] });
+    expect(p.response).toEqual({
+      incident_min_score: 0.7,
+      incident_group_window: 3_600_000,
+      max_attempts: 8,
+      actions: [],
+    });
   });
 
   it('is what loadConfig uses for VIGIL_PIPELINE', () => {
@@ -195,10 +212,15 @@ describe('loadPipeline', () => {
     expect(err.message).toContain('response.incident_group_window:');
   });
 
-  it.each(['7m', '90m', '30s', '2h'])('rejects a window of %s, which does not divide an hour from 1m to 1h', (w) => {
-    const err = configError(() => loadPipeline(pipelineFile(`version: 1\ndetectors:\n  volume-spike:\n    window: ${w}\n`)));
-    expect(err.message).toContain('detectors.volume-spike.window: must divide an hour');
-  });
+  it.each(['7m', '90m', '30s', '2h'])(
+    'rejects a window of %s, which does not divide an hour from 1m to 1h',
+    (w) => {
+      const err = configError(() =>
+        loadPipeline(pipelineFile(`version: 1\ndetectors:\n  volume-spike:\n    window: ${w}\n`)),
+      );
+      expect(err.message).toContain('detectors.volume-spike.window: must divide an hour');
+    },
+  );
 
   it.each([
     ['1m', 60_000],
@@ -211,7 +233,9 @@ describe('loadPipeline', () => {
 
   it('names the path inside the action list', () => {
     const err = configError(() =>
-      loadPipeline(pipelineFile('version: 1\nresponse:\n  actions:\n    - type: webhook\n      mode: yolo\n')),
+      loadPipeline(
+        pipelineFile('version: 1\nresponse:\n  actions:\n    - type: webhook\n      mode: yolo\n'),
+      ),
     );
     expect(err.message).toContain('response.actions.0.mode');
   });

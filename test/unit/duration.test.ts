@@ -20,12 +20,21 @@ describe('parseDuration', () => {
     expect(parseDuration(value)).toBe(ms);
   });
 
-  it.each<string | number>(['', 'soon', '10x', '-5s', '5 minutes', '1e3ms', 's', '10S', -1, Number.NaN, Number.POSITIVE_INFINITY])(
-    'rejects %j',
-    (value) => {
-      expect(parseDuration(value)).toBeUndefined();
-    },
-  );
+  it.each<string | number>([
+    '',
+    'soon',
+    '10x',
+    '-5s',
+    '5 minutes',
+    '1e3ms',
+    's',
+    '10S',
+    -1,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+  ])('rejects %j', (value) => {
+    expect(parseDuration(value)).toBeUndefined();
+  });
 });
 
 describe('duration (zod)', () => {

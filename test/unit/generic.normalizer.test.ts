@@ -11,7 +11,11 @@ const EVENT_TIME = Date.UTC(2026, 10, 2, 10, 0, 0);
 const tokenizer = createTokenizer({ version: 1, secret: Buffer.alloc(32, 7) });
 const ctx = { tokenizer, now: NOW };
 
-function accept(raw: unknown, rawText = JSON.stringify(raw), c: Parameters<typeof normalizeGeneric>[2] = ctx): AccessEvent {
+function accept(
+  raw: unknown,
+  rawText = JSON.stringify(raw),
+  c: Parameters<typeof normalizeGeneric>[2] = ctx,
+): AccessEvent {
   const r = normalizeGeneric(raw, rawText, c);
   if (!r.ok) throw new Error(`expected the event to be accepted, got: ${r.reason}`);
   return r.value;
@@ -95,7 +99,13 @@ describe('normalizeGeneric: a valid event', () => {
   });
 
   it('fills neutral defaults for absent optional fields', () => {
-    const e = accept({ time: EVENT_TIME, tenant: 't1', actor: 'svc-indexer', system: 'pgvector', operation: 'upsert' });
+    const e = accept({
+      time: EVENT_TIME,
+      tenant: 't1',
+      actor: 'svc-indexer',
+      system: 'pgvector',
+      operation: 'upsert',
+    });
     expect(e).toMatchObject({
       actor_type: 'user',
       credential: '',
@@ -113,7 +123,9 @@ describe('normalizeGeneric: a valid event', () => {
   });
 
   it('prefers actor over user and prefixes by actor_type', () => {
-    const e = accept(makeGenericEvent({ user: 'alice@example.com', actor: 'indexer', actor_type: 'service' }));
+    const e = accept(
+      makeGenericEvent({ user: 'alice@example.com', actor: 'indexer', actor_type: 'service' }),
+    );
     expect(e.actor).toBe(tokenizer.token('actor', 't-test', 'indexer', 'service'));
     expect(e.actor.startsWith('svc_k1_')).toBe(true);
   });
@@ -148,10 +160,14 @@ describe('normalizeGeneric: a valid event', () => {
   });
 
   it('keeps only allow-listed attributes, as strings', () => {
-    const e = accept(makeGenericEvent({ attributes: { region: 'eu', retries: 3, cached: true, secret: 'x' } }), undefined, {
-      ...ctx,
-      attributeAllowList: new Set(['region', 'retries', 'cached']),
-    });
+    const e = accept(
+      makeGenericEvent({ attributes: { region: 'eu', retries: 3, cached: true, secret: 'x' } }),
+      undefined,
+      {
+        ...ctx,
+        attributeAllowList: new Set(['region', 'retries', 'cached']),
+      },
+    );
     expect(e.attributes).toEqual({ region: 'eu', retries: '3', cached: 'true' });
   });
 

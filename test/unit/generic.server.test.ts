@@ -49,7 +49,9 @@ describe('parseGenericBody: NDJSON', () => {
   });
 
   it('accepts CRLF line endings', () => {
-    const body = Buffer.from(`${JSON.stringify(makeGenericEvent())}\r\n${JSON.stringify(makeGenericEvent())}\r\n`);
+    const body = Buffer.from(
+      `${JSON.stringify(makeGenericEvent())}\r\n${JSON.stringify(makeGenericEvent())}\r\n`,
+    );
     const { events, rejected } = parseGenericBody(body, NDJSON, deps, NOW);
     expect(events).toHaveLength(2);
     expect(rejected).toEqual([]);
@@ -99,7 +101,9 @@ describe('parseGenericBody: JSON', () => {
   });
 
   it('answers 400 for a body that is not JSON, without quoting it', () => {
-    const err = thrown(() => parseGenericBody(Buffer.from('{"user":"alice@example.com",'), 'application/json', deps, NOW));
+    const err = thrown(() =>
+      parseGenericBody(Buffer.from('{"user":"alice@example.com",'), 'application/json', deps, NOW),
+    );
     expect(err).toBeInstanceOf(HttpError);
     expect((err as HttpError).status).toBe(400);
     expect((err as HttpError).message).not.toContain('alice');
@@ -108,7 +112,11 @@ describe('parseGenericBody: JSON', () => {
 
 describe('parseGenericBody: encoding', () => {
   it('answers 400 for a body that is not valid UTF-8', () => {
-    const body = Buffer.concat([Buffer.from('{"tenant":"'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"}')]);
+    const body = Buffer.concat([
+      Buffer.from('{"tenant":"'),
+      Buffer.from([0xff, 0xfe, 0xc3]),
+      Buffer.from('"}'),
+    ]);
     const err = thrown(() => parseGenericBody(body, NDJSON, deps, NOW));
     expect(err).toBeInstanceOf(HttpError);
     expect((err as HttpError).status).toBe(400);
@@ -118,7 +126,14 @@ describe('parseGenericBody: encoding', () => {
 
 describe('parseGenericBody: property', () => {
   it('never throws on arbitrary JSON lines and keeps every valid event in the same batch', () => {
-    const fieldValue = fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.json());
+    const fieldValue = fc.oneof(
+      fc.string(),
+      fc.integer(),
+      fc.double(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.json(),
+    );
     const nearlyEvent = fc.record(
       {
         time: fc.oneof(fc.integer(), fc.string(), fc.constant(NOW - 1000)),
@@ -144,12 +159,7 @@ describe('parseGenericBody: property', () => {
     );
     fc.assert(
       fc.property(fc.array(line, { maxLength: 20 }), (lines) => {
-        const { events, rejected } = parseGenericBody(
-          ndjson(lines.map((l) => l.text)),
-          NDJSON,
-          deps,
-          NOW,
-        );
+        const { events, rejected } = parseGenericBody(ndjson(lines.map((l) => l.text)), NDJSON, deps, NOW);
         const nonBlank = lines.filter((l) => l.text.trim() !== '').length;
         expect(events.length + rejected.length).toBe(nonBlank);
         expect(events.length).toBeGreaterThanOrEqual(lines.filter((l) => l.valid).length);

@@ -8,7 +8,9 @@ describe('normalizeQueryText', () => {
       'select * from docs where owner = ? and n > ?',
     );
     expect(normalizeQueryText('search "secret project" top 10')).toBe('search ? top ?');
-    expect(normalizeQueryText('ORDER BY embedding <-> [0.1, -2.5e3, 3] LIMIT 5')).toBe('order by embedding <-> ? limit ?');
+    expect(normalizeQueryText('ORDER BY embedding <-> [0.1, -2.5e3, 3] LIMIT 5')).toBe(
+      'order by embedding <-> ? limit ?',
+    );
   });
 
   it('handles escaped and doubled quotes inside a string literal', () => {
@@ -35,7 +37,9 @@ describe('queryHash', () => {
   });
 
   it('hashes queries of different shapes differently', () => {
-    expect(queryHash(`SELECT * FROM docs WHERE owner = 'alice'`)).not.toBe(queryHash(`SELECT * FROM mail WHERE owner = 'alice'`));
+    expect(queryHash(`SELECT * FROM docs WHERE owner = 'alice'`)).not.toBe(
+      queryHash(`SELECT * FROM mail WHERE owner = 'alice'`),
+    );
   });
 
   it('returns the empty string for an empty or absent query', () => {

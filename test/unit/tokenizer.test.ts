@@ -45,7 +45,9 @@ describe('createTokenizer().token', () => {
 
   it('carries the key version after the prefix', () => {
     expect(createTokenizer(KEY).token('credential', 't1', 'k-1')).toMatch(/^key_k1_/);
-    expect(createTokenizer({ version: 7, secret: KEY.secret }).token('credential', 't1', 'k-1')).toMatch(/^key_k7_/);
+    expect(createTokenizer({ version: 7, secret: KEY.secret }).token('credential', 't1', 'k-1')).toMatch(
+      /^key_k7_/,
+    );
   });
 
   it('gives the same raw value in two tenants two different tokens', () => {
@@ -146,12 +148,18 @@ describe('normalizeIp', () => {
     expect(normalizeIp(raw)).toBe(expected);
   });
 
-  it.each(['', 'not-an-ip', '999.1.2.3', '10.1.2', 'alice@example.com', '10.1.2.3:abc', '[]', 'http://10.1.2.3/'])(
-    'turns garbage %j into the empty string',
-    (raw) => {
-      expect(normalizeIp(raw)).toBe('');
-    },
-  );
+  it.each([
+    '',
+    'not-an-ip',
+    '999.1.2.3',
+    '10.1.2',
+    'alice@example.com',
+    '10.1.2.3:abc',
+    '[]',
+    'http://10.1.2.3/',
+  ])('turns garbage %j into the empty string', (raw) => {
+    expect(normalizeIp(raw)).toBe('');
+  });
 });
 
 describe('networkOf', () => {

@@ -1,0 +1,162 @@
+// Incident grouping: one open incident per identity within the group window, deterministic ids,
+// redelivery changes nothing, severity only rises.
+import { describe, expect, it } from 'vitest';
+import { deterministicId, type Incident } from '../../src/model/index.js';
+import { createIncidentBook, riskAfter } from '../../src/respond/incidents.js';
+import { makeFinding } from '../helpers/factories.js';
+
+const HOUR = 3_600_000;
+const T0 = Date.UTC(2026, 10, 2, 10, 0, 0);
+const ALICE = 'usr_k1_aliceAAAAAAAAAAAAAAAAA';
+const BOB = 'usr_k1_bobBBBBBBBBBBBBBBBBBBB';
+
+function finding(actor: string, over: Parameters<typeof makeFinding>[0] = {}) {
+  return makeFinding({ actor, entity: actor, ...over });
+}
+
+describe('createIncidentBook().upsert', () => {
+  it('opens an incident with a deterministic id for the first finding of an identity', () => {
+    const f = finding(ALICE, { severity: 'high', score: 0.8, confidence: 1 });
+    const { incident, created, changed } = createIncidentBook(HOUR).upsert(f, T0);
+    expect(created).toBe(true);
+    expect(changed).toBe(true);
+    expect(incident).toMatchObject({
+      incident_id: deterministicId('incident', f.tenant, ALICE, f.finding_id),
+      tenant: f.tenant,
+      actor: ALICE,
+      status: 'open',
+      severity: 'high',
+      finding_ids: [f.finding_id],
+      opened_time: T0,
+      updated_time: T0,
+      summary: f.sentence,
+    });
+    expect(incident.title).toContain(ALICE);
+    expect(incident.risk).toBeCloseTo(riskAfter(0, f), 10);
+    expect(createIncidentBook(HOUR).upsert(f, T0 + 5 * HOUR).incident.incident_id).toBe(incident.incident_id);
+  });
+
+  it('groups a second finding of the same identity within the window into the same incident', () => {
+    const book = createIncidentBook(HOUR);
+    const f1 = finding(ALICE);
+    const f2 = finding(ALICE);
+    const first = book.upsert(f1, T0).incident;
+    const second = book.upsert(f2, T0 + 30 * 60_000);
+    expect(second.created).toBe(false);
+    expect(second.changed).toBe(true);
+    expect(second.incident.incident_id).toBe(first.incident_id);
+    expect(second.incident.finding_ids).toEqual([f1.finding_id, f2.finding_id]);
+    expect(second.incident.opened_time).toBe(T0);
+    expect(second.incident.updated_time).toBe(T0 + 30 * 60_000);
+    expect(second.incident.risk).toBeGreaterThan(first.risk);
+  });
+
+  it('gives a second identity its own incident', () => {
+    const book = createIncidentBook(HOUR);
+    const a = book.upsert(finding(ALICE), T0);
+    const b = book.upsert(finding(BOB), T0 + 1000);
+    expect(b.created).toBe(true);
+    expect(b.incident.incident_id).not.toBe(a.incident.incident_id);
+    expect(b.incident.actor).toBe(BOB);
+  });
+
+  it('keeps the same actor token in two tenants apart', () => {
+    const book = createIncidentBook(HOUR);
+    const a = book.upsert(finding(ALICE, { tenant: 'one' }), T0);
+    const b = book.upsert(finding(ALICE, { tenant: 'two' }), T0 + 1000);
+    expect(b.created).toBe(true);
+    expect(b.incident.incident_id).not.toBe(a.incident.incident_id);
+  });
+
+  it('opens a new incident for a finding after the window', () => {
+    const book = createIncidentBook(HOUR);
+    const first = book.upsert(finding(ALICE), T0).incident;
+    const onEdge = book.upsert(finding(ALICE), T0 + HOUR);
+    expect(onEdge.created).toBe(false);
+    const late = book.upsert(finding(ALICE), T0 + 2 * HOUR + 1);
+    expect(late.created).toBe(true);
+    expect(late.incident.incident_id).not.toBe(first.incident_id);
+    expect(late.incident.finding_ids).toHaveLength(1);
+  });
+
+  it('measures the window from the last update, so a steady trickle stays one incident', () => {
+    const book = createIncidentBook(HOUR);
+    const id = book.upsert(finding(ALICE), T0).incident.incident_id;
+    for (let i = 1; i <= 5; i++) {
+      const r = book.upsert(finding(ALICE), T0 + i * 50 * 60_000);
+      expect(r.created).toBe(false);
+      expect(r.incident.incident_id).toBe(id);
+    }
+  });
+
+  it('leaves the incident unchanged for a redelivered finding', () => {
+    const book = createIncidentBook(HOUR);
+    const f = finding(ALICE);
+    const first = book.upsert(f, T0).incident;
+    const again = book.upsert({ ...f }, T0 + 10_000);
+    expect(again.created).toBe(false);
+    expect(again.changed).toBe(false);
+    expect(again.incident).toEqual(first);
+  });
+
+  it('raises the severity to the maximum and never lowers it', () => {
+    const book = createIncidentBook(HOUR);
+    expect(book.upsert(finding(ALICE, { severity: 'medium' }), T0).incident.severity).toBe('medium');
+    expect(book.upsert(finding(ALICE, { severity: 'critical' }), T0 + 1).incident.severity).toBe('critical');
+    expect(book.upsert(finding(ALICE, { severity: 'low' }), T0 + 2).incident.severity).toBe('critical');
+  });
+
+  it('takes a re-issued finding with a higher severity without counting it twice', () => {
+    const book = createIncidentBook(HOUR);
+    const f = finding(ALICE, { severity: 'medium', score: 0.65 });
+    const first = book.upsert(f, T0).incident;
+    const r = book.upsert({ ...f, severity: 'critical', score: 0.99 }, T0 + 1000);
+    expect(r.changed).toBe(true);
+    expect(r.incident.severity).toBe('critical');
+    expect(r.incident.finding_ids).toEqual([f.finding_id]);
+    expect(r.incident.risk).toBe(first.risk);
+  });
+});
+
+describe('createIncidentBook().load', () => {
+  const open: Incident = {
+    incident_id: 'inc-open',
+    tenant: 't-test',
+    actor: ALICE,
+    status: 'open',
+    severity: 'high',
+    risk: 10,
+    title: 't',
+    summary: 's',
+    finding_ids: ['f-old'],
+    opened_time: T0,
+    updated_time: T0,
+    updated_by: 'vigil',
+  };
+
+  it('continues an open incident after a restart', () => {
+    const book = createIncidentBook(HOUR);
+    book.load([open]);
+    const r = book.upsert(finding(ALICE), T0 + 60_000);
+    expect(r.created).toBe(false);
+    expect(r.incident.incident_id).toBe('inc-open');
+    expect(r.incident.finding_ids).toHaveLength(2);
+  });
+
+  it('does not continue a resolved incident', () => {
+    const book = createIncidentBook(HOUR);
+    book.load([{ ...open, status: 'resolved' }]);
+    expect(book.upsert(finding(ALICE), T0 + 60_000).created).toBe(true);
+  });
+});
+
+describe('riskAfter', () => {
+  it('adds score × confidence × 10 × severity rank', () => {
+    expect(riskAfter(0, makeFinding({ score: 0.5, confidence: 1, severity: 'high' }))).toBeCloseTo(15, 10);
+    expect(riskAfter(5, makeFinding({ score: 1, confidence: 0.5, severity: 'low' }))).toBeCloseTo(10, 10);
+  });
+
+  it('caps at 100', () => {
+    expect(riskAfter(95, makeFinding({ score: 1, confidence: 1, severity: 'critical' }))).toBe(100);
+  });
+});

@@ -190,7 +190,11 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
       if (hourStart > state.hourStart) advanceHours(state, hourStart);
       const windowStart = Math.floor(e.time / windowMs) * windowMs;
       const out: Finding[] = [];
-      if (windowStart > state.windowStart && state.lastFiredCount > 0 && state.windowCount > state.lastFiredCount) {
+      if (
+        windowStart > state.windowStart &&
+        state.lastFiredCount > 0 &&
+        state.windowCount > state.lastFiredCount
+      ) {
         // The window that fired has closed: re-issue its finding once more with the final numbers.
         out.push(closingFinding(state, e, now));
       }
@@ -208,12 +212,16 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
         state.hourPeak = Math.max(state.hourPeak, state.windowCount);
         state.windowRows += e.returned;
         if (state.evidence.length < MAX_EVIDENCE) state.evidence.push(e.event_id);
-        if (e.collection && (state.collections.has(e.collection) || state.collections.size < MAX_COLLECTIONS)) {
+        if (
+          e.collection &&
+          (state.collections.has(e.collection) || state.collections.size < MAX_COLLECTIONS)
+        ) {
           state.collections.set(e.collection, (state.collections.get(e.collection) ?? 0) + 1);
         }
       }
       if (state.hoursSeen < params.warmup_hours || state.windowCount < params.min_count) return out;
-      if (state.lastFiredCount > 0 && state.windowCount < state.lastFiredCount * ESCALATION_FACTOR) return out;
+      if (state.lastFiredCount > 0 && state.windowCount < state.lastFiredCount * ESCALATION_FACTOR)
+        return out;
       const slot = slotOf(state.windowStart);
       const baseline = baselineFor(state, slot, perSlot);
       const band = windowBand(baseline, params.threshold_sigmas);
@@ -227,10 +235,22 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
 
   function closingFinding(state: VolumeState, next: AccessEvent, now: number): Finding {
     const baseline = baselineFor(state, slotOf(state.windowStart), perSlot);
-    return buildFinding(state, state.lastFiredEvent ?? next, windowBand(baseline, params.threshold_sigmas), baseline, now);
+    return buildFinding(
+      state,
+      state.lastFiredEvent ?? next,
+      windowBand(baseline, params.threshold_sigmas),
+      baseline,
+      now,
+    );
   }
 
-  function buildFinding(state: VolumeState, e: AccessEvent, band: WindowBand, baseline: Baseline, now: number): Finding {
+  function buildFinding(
+    state: VolumeState,
+    e: AccessEvent,
+    band: WindowBand,
+    baseline: Baseline,
+    now: number,
+  ): Finding {
     const score = anomalyScore(state.windowCount, band, params.threshold_sigmas);
     const slot = slotOf(state.windowStart);
     const top = [...state.collections].sort((a, b) => b[1] - a[1])[0];

@@ -27,7 +27,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     const r = deps.auth.check(req.headers.authorization, 'admin');
     if (!r.ok) return reply.code(r.status).send({ error: r.reason });
   });
-  const limitOf = (q: unknown) => Math.min(10_000, Math.max(1, Number((q as { limit?: string }).limit ?? 1000) || 1000));
+  const limitOf = (q: unknown) =>
+    Math.min(10_000, Math.max(1, Number((q as { limit?: string }).limit ?? 1000) || 1000));
   const tenantOf = (q: unknown) => String((q as { tenant?: string }).tenant ?? '');
 
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -35,9 +36,15 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     const ok = await deps.ready().catch(() => false);
     return reply.code(ok ? 200 : 503).send({ ready: ok });
   });
-  app.get('/v1/findings', async (req) => listFindings(deps.store, { tenant: tenantOf(req.query), limit: limitOf(req.query) }));
+  app.get('/v1/findings', async (req) =>
+    listFindings(deps.store, { tenant: tenantOf(req.query), limit: limitOf(req.query) }),
+  );
   app.get('/v1/incidents', async (req) =>
-    listIncidents(deps.store, { tenant: tenantOf(req.query), limit: limitOf(req.query), status: String((req.query as { status?: string }).status ?? '') }),
+    listIncidents(deps.store, {
+      tenant: tenantOf(req.query),
+      limit: limitOf(req.query),
+      status: String((req.query as { status?: string }).status ?? ''),
+    }),
   );
   app.get('/v1/summary', async (req) => summary(deps.store, tenantOf(req.query)));
   app.get('/v1/metrics', async () => deps.metrics.snapshot());

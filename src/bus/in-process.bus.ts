@@ -14,7 +14,6 @@ interface Group {
   readonly opts: SubscribeOptions;
   /** Next sequence number to deliver. */
   offset: number;
-  running: boolean;
   stopped: boolean;
   wake: (() => void) | null;
   done: Promise<void>;
@@ -37,6 +36,7 @@ export interface InProcessBusOptions {
 export function createInProcessBus(opts: InProcessBusOptions = {}): Bus {
   const maxBuffered = opts.maxBuffered ?? 500_000;
   const topics = new Map<string, Topic>();
+  let closed = false;
 
   function topicOf(name: string): Topic {
     let t = topics.get(name);
@@ -52,6 +52,8 @@ export function createInProcessBus(opts: InProcessBusOptions = {}): Bus {
   }
 
   /** Drops records every group has handled, and releases publishers whose records are durable. */
+  // Stopped groups keep their offsets (like committed offsets in Kafka): the log is retained for
+  // them, a durable one still gates acknowledgements, and a new subscriber of the group resumes.
   function compact(t: Topic): void {
     const groups = [...t.groups.values()];
     const minOffset = groups.length ? Math.min(...groups.map((g) => g.offset)) : end(t);
@@ -93,6 +95,7 @@ export function createInProcessBus(opts: InProcessBusOptions = {}): Bus {
   return {
     kind: 'in-process',
     async publish(topic, messages) {
+      if (closed) throw new BackpressureError('in-process bus is closed');
       if (messages.length === 0) return;
       const t = topicOf(topic);
       if (t.log.length + messages.length > maxBuffered) {
@@ -107,23 +110,33 @@ export function createInProcessBus(opts: InProcessBusOptions = {}): Bus {
     },
     async subscribe(sub) {
       const t = topicOf(sub.topic);
-      if (t.groups.has(sub.group)) throw new Error(`in-process bus: group ${sub.group} already subscribed to ${sub.topic}`);
-      // A new group starts at the oldest retained record (like auto.offset.reset=earliest).
-      const g: Group = { opts: sub, offset: t.base, running: true, stopped: false, wake: null, done: Promise.resolve() };
+      const previous = t.groups.get(sub.group);
+      if (previous && !previous.stopped)
+        throw new Error(`in-process bus: group ${sub.group} already subscribed to ${sub.topic}`);
+      // A returning group resumes at its offset; a new one starts at the oldest retained record
+      // (like auto.offset.reset=earliest).
+      const g: Group = {
+        opts: sub,
+        offset: previous?.offset ?? t.base,
+        stopped: false,
+        wake: null,
+        done: Promise.resolve(),
+      };
       t.groups.set(sub.group, g);
-      g.done = run(t, g).catch((err) => opts.onError?.(sub.group, new Error(`consumer loop ended: ${errorMessage(err)}`)));
+      g.done = run(t, g).catch((err) =>
+        opts.onError?.(sub.group, new Error(`consumer loop ended: ${errorMessage(err)}`)),
+      );
       const subscription: Subscription = {
         async stop() {
           g.stopped = true;
           g.wake?.();
           await g.done;
-          t.groups.delete(sub.group);
-          compact(t);
         },
       };
       return subscription;
     },
     async close() {
+      closed = true;
       for (const t of topics.values()) {
         for (const g of t.groups.values()) {
           g.stopped = true;
@@ -131,7 +144,8 @@ export function createInProcessBus(opts: InProcessBusOptions = {}): Bus {
         }
         await Promise.all([...t.groups.values()].map((g) => g.done));
         // Records not yet durable were never acknowledged: their senders must retry.
-        for (const w of t.waiting.splice(0)) w.reject(new BackpressureError('in-process bus closed before the records were stored'));
+        for (const w of t.waiting.splice(0))
+          w.reject(new BackpressureError('in-process bus closed before the records were stored'));
       }
     },
   };

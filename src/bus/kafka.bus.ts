@@ -53,7 +53,11 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
   });
   const admin = kafka.admin();
   await admin.connect();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
   await producer.connect();
   const ensured = new Set<string>();
   const consumers = new Set<Subscription>();
@@ -81,11 +85,18 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
         await Promise.race([
           (async () => {
             for (const chunk of chunkBySize(messages, MAX_REQUEST_BYTES)) {
-              await producer.send({ topic: full, acks: -1, messages: chunk.map((m) => ({ key: m.key, value: m.value })) });
+              await producer.send({
+                topic: full,
+                acks: -1,
+                messages: chunk.map((m) => ({ key: m.key, value: m.value })),
+              });
             }
           })(),
           new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`no broker ack within ${publishTimeoutMs} ms`)), publishTimeoutMs);
+            timer = setTimeout(
+              () => reject(new Error(`no broker ack within ${publishTimeoutMs} ms`)),
+              publishTimeoutMs,
+            );
           }),
         ]);
       } catch (err) {
@@ -117,14 +128,21 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
           for (let i = 0; i < batch.messages.length; i += maxBatch) {
             if (!isRunning() || isStale()) return;
             const chunk = batch.messages.slice(i, i + maxBatch);
-            const messages: BusMessage[] = chunk.map((m) => ({ key: m.key?.toString('utf8') ?? '', value: m.value ?? Buffer.alloc(0) }));
+            const messages: BusMessage[] = chunk.map((m) => ({
+              key: m.key?.toString('utf8') ?? '',
+              value: m.value ?? Buffer.alloc(0),
+            }));
             // Throwing here leaves the offsets uncommitted: kafkajs retries and the batch is redelivered.
             await sub.handler(messages);
             const last = chunk[chunk.length - 1]!;
             // resolveOffset moves this consumer's fetch position; commitOffsets makes it durable.
             resolveOffset(last.offset);
             await consumer.commitOffsets([
-              { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
+              {
+                topic: batch.topic,
+                partition: batch.partition,
+                offset: (BigInt(last.offset) + 1n).toString(),
+              },
             ]);
             await heartbeat();
           }

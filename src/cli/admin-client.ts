@@ -17,9 +17,14 @@ export async function findRunningAdmin(config: Config): Promise<AdminTarget | un
   const host = config.env.VIGIL_HOST === '0.0.0.0' ? '127.0.0.1' : config.env.VIGIL_HOST;
   const url = `http://${host}:${config.env.VIGIL_ADMIN_PORT}`;
   const tokenFile = path.join(config.dataDir, 'keys', 'admin.token');
-  const token = config.env.VIGIL_ADMIN_TOKEN?.split(',')[0] ?? (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : '');
+  const token =
+    config.env.VIGIL_ADMIN_TOKEN?.split(',')[0] ??
+    (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : '');
   try {
-    const res = await fetch(`${url}/healthz`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(1_500) });
+    const res = await fetch(`${url}/healthz`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(1_500),
+    });
     if (res.status === 401 || res.status === 403) {
       throw new Error(`a vigil is running at ${url} but refused the admin token (set VIGIL_ADMIN_TOKEN)`);
     }
@@ -51,7 +56,9 @@ export async function withStore<T>(
     handle = await openStore(config.env, config.dataDir);
   } catch (err) {
     if (err instanceof StoreLockedError) {
-      throw new Error(`${err.message}, and its admin API does not answer on port ${config.env.VIGIL_ADMIN_PORT}; set VIGIL_ADMIN_PORT to that process's admin port`);
+      throw new Error(
+        `${err.message}, and its admin API does not answer on port ${config.env.VIGIL_ADMIN_PORT}; set VIGIL_ADMIN_PORT to that process's admin port`,
+      );
     }
     throw err;
   }

@@ -74,7 +74,9 @@ export const newWebhookSecret = () => `whsec_${randomBytes(32).toString('base64'
 export function sourceTokens(config: Config, env: NodeJS.ProcessEnv, source: 'generic'): string[] {
   const envName = config.pipeline.sources[source].token_env;
   const fromEnv = splitTokens(envName ? env[envName] : undefined);
-  return fromEnv.length ? fromEnv : [loadOrCreateSecret(config.dataDir, `source-${source}.token`, newToken).value];
+  return fromEnv.length
+    ? fromEnv
+    : [loadOrCreateSecret(config.dataDir, `source-${source}.token`, newToken).value];
 }
 
 export function adminTokens(config: Config): string[] {
@@ -93,18 +95,31 @@ function webhookTargets(config: Config, env: NodeJS.ProcessEnv): Array<WebhookTa
   });
 }
 
-export async function startVigil(config: Config, opts: StartOptions = {}, env: NodeJS.ProcessEnv = process.env): Promise<RunningVigil> {
+export async function startVigil(
+  config: Config,
+  opts: StartOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningVigil> {
   const roles = new Set(opts.roles ?? ALL_ROLES);
   const logger = opts.logger ?? createLogger(config.env.VIGIL_LOG_LEVEL);
   const metrics = createMetrics();
-  const keyRing = loadKeyRing({ dataDir: config.dataDir, envKey: config.env.VIGIL_TOKEN_KEY, envVersion: config.env.VIGIL_TOKEN_KEY_VERSION });
-  if (keyRing.created) logger.warn({ dir: `${config.dataDir}/keys` }, 'no VIGIL_TOKEN_KEY set: created a tokenization key (mode 0600); back it up');
+  const keyRing = loadKeyRing({
+    dataDir: config.dataDir,
+    envKey: config.env.VIGIL_TOKEN_KEY,
+    envVersion: config.env.VIGIL_TOKEN_KEY_VERSION,
+  });
+  if (keyRing.created)
+    logger.warn(
+      { dir: `${config.dataDir}/keys` },
+      'no VIGIL_TOKEN_KEY set: created a tokenization key (mode 0600); back it up',
+    );
   const tokenizer = createTokenizer(keyRing.current);
 
   const store = await openStore(config.env, config.dataDir);
   await migrate(store.client, { eventsTtlDays: config.env.VIGIL_EVENTS_TTL_DAYS });
 
-  const onBusError = (where: string, err: unknown) => logger.warn({ where, err: errorMessage(err) }, 'bus error, retrying');
+  const onBusError = (where: string, err: unknown) =>
+    logger.warn({ where, err: errorMessage(err) }, 'bus error, retrying');
   const bus: Bus = config.env.KAFKA_BROKERS
     ? await createKafkaBus({
         brokers: config.env.KAFKA_BROKERS.split(',').map((b) => b.trim()),
@@ -120,19 +135,43 @@ export async function startVigil(config: Config, opts: StartOptions = {}, env: N
     maxRows: config.env.VIGIL_WRITER_MAX_ROWS,
     maxAgeMs: config.env.VIGIL_WRITER_MAX_AGE,
     maxBufferedRows: config.env.VIGIL_WRITER_MAX_BUFFERED_ROWS,
-    onError: (err: unknown, attempt: number) => logger.warn({ err: errorMessage(err), attempt }, 'store insert failed, retrying'),
+    onError: (err: unknown, attempt: number) =>
+      logger.warn({ err: errorMessage(err), attempt }, 'store insert failed, retrying'),
   };
   const writers = {
-    events: createBatchedWriter<AccessEvent>({ ...writerDefaults, table: 'events', toRow: eventRow, dedupKey: (e) => e.event_id }),
+    events: createBatchedWriter<AccessEvent>({
+      ...writerDefaults,
+      table: 'events',
+      toRow: eventRow,
+      dedupKey: (e) => e.event_id,
+    }),
     // A finding may be re-issued under the same id with higher numbers: dedup on id + observed.
-    findings: createBatchedWriter<Finding>({ ...writerDefaults, table: 'findings', toRow: findingRow, dedupKey: (f) => `${f.finding_id}/${f.observed}` }),
+    findings: createBatchedWriter<Finding>({
+      ...writerDefaults,
+      table: 'findings',
+      toRow: findingRow,
+      dedupKey: (f) => `${f.finding_id}/${f.observed}`,
+    }),
   };
-  const incidentWriter = createBatchedWriter({ ...writerDefaults, table: 'incidents', toRow: incidentRow, maxAgeMs: 50 });
-  const actionWriter = createBatchedWriter({ ...writerDefaults, table: 'actions', toRow: actionRow, maxAgeMs: 50 });
+  const incidentWriter = createBatchedWriter({
+    ...writerDefaults,
+    table: 'incidents',
+    toRow: incidentRow,
+    maxAgeMs: 50,
+  });
+  const actionWriter = createBatchedWriter({
+    ...writerDefaults,
+    table: 'actions',
+    toRow: actionRow,
+    maxAgeMs: 50,
+  });
 
   const subscriptions: Subscription[] = [];
   const ingest = createIngest({ bus, maxInflight: config.env.VIGIL_MAX_INFLIGHT_EVENTS });
-  if (roles.has('store')) subscriptions.push(...(await startStoreStage({ bus, events: writers.events, findings: writers.findings })));
+  if (roles.has('store'))
+    subscriptions.push(
+      ...(await startStoreStage({ bus, events: writers.events, findings: writers.findings })),
+    );
 
   let runtime: DetectorRuntime | undefined;
   if (roles.has('detect')) {
@@ -143,9 +182,15 @@ export async function startVigil(config: Config, opts: StartOptions = {}, env: N
   let queue: ActionQueue | undefined;
   if (roles.has('respond')) {
     const rc = config.pipeline.response;
-    const onError = (jobId: string, err: unknown) => logger.warn({ job: jobId, err: errorMessage(err) }, 'action attempt failed');
+    const onError = (jobId: string, err: unknown) =>
+      logger.warn({ job: jobId, err: errorMessage(err) }, 'action attempt failed');
     queue = config.env.REDIS_URL
-      ? createBullmqQueue({ redisUrl: config.env.REDIS_URL, prefix: config.env.VIGIL_QUEUE_PREFIX, maxAttempts: rc.max_attempts, onError })
+      ? createBullmqQueue({
+          redisUrl: config.env.REDIS_URL,
+          prefix: config.env.VIGIL_QUEUE_PREFIX,
+          maxAttempts: rc.max_attempts,
+          onError,
+        })
       : createInProcessQueue({ maxAttempts: rc.max_attempts, onError });
     const book = createIncidentBook(rc.incident_group_window);
     book.load(await listIncidents(store.client, { status: 'open' }));
@@ -196,7 +241,10 @@ export async function startVigil(config: Config, opts: StartOptions = {}, env: N
   await admin.listen({ host, port: config.env.VIGIL_ADMIN_PORT });
   servers.push(admin);
   const adminUrl = `http://${host}:${(admin.server.address() as AddressInfo).port}`;
-  logger.info({ roles: [...roles], bus: bus.kind, store: store.kind, queue: queue?.kind, collectorUrl, adminUrl }, 'vigil started');
+  logger.info(
+    { roles: [...roles], bus: bus.kind, store: store.kind, queue: queue?.kind, collectorUrl, adminUrl },
+    'vigil started',
+  );
 
   let stopped = false;
   return {
@@ -220,9 +268,16 @@ export async function startVigil(config: Config, opts: StartOptions = {}, env: N
       // Order: stop intake, drain consumers (their in-flight batches finish and commit), let running
       // actions finish, flush writers, close the bus, close the store.
       await Promise.all(servers.map((s) => s.close()));
-      await Promise.all(subscriptions.map((s) => s.stop()));
+      // Downstream of the store last: the detect stage's in-flight batch waits (in-process) for
+      // its findings to be stored, so the store consumers must outlive it.
+      for (const s of [...subscriptions].reverse()) await s.stop();
       await queue?.close();
-      await Promise.all([writers.events.close(), writers.findings.close(), incidentWriter.close(), actionWriter.close()]);
+      await Promise.all([
+        writers.events.close(),
+        writers.findings.close(),
+        incidentWriter.close(),
+        actionWriter.close(),
+      ]);
       await bus.close();
       await store.close();
       logger.info('vigil stopped');

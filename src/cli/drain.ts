@@ -2,7 +2,10 @@
 // event seen by the detectors, no pending action jobs, nothing left in the writers.
 import type { RunningVigil } from './app.js';
 
-export async function waitForDrain(app: RunningVigil, opts: { detectedAtLeast: number; timeoutMs: number }): Promise<boolean> {
+export async function waitForDrain(
+  app: RunningVigil,
+  opts: { detectedAtLeast: number; timeoutMs: number },
+): Promise<boolean> {
   const deadline = Date.now() + opts.timeoutMs;
   let quietPolls = 0;
   while (Date.now() < deadline) {

@@ -10,7 +10,9 @@ export function printRows(rows: object[], format: 'json' | 'table', columns: str
     return;
   }
   const cells = rows.map((r) => columns.map((c) => cell((r as Record<string, unknown>)[c])));
-  const widths = columns.map((c, i) => Math.min(60, Math.max(c.length, ...cells.map((row) => row[i]!.length))));
+  const widths = columns.map((c, i) =>
+    Math.min(60, Math.max(c.length, ...cells.map((row) => row[i]!.length))),
+  );
   const line = (vals: string[]) => vals.map((v, i) => v.slice(0, widths[i]).padEnd(widths[i]!)).join('  ');
   process.stdout.write(`${line(columns)}\n${line(widths.map((w) => '-'.repeat(w)))}\n`);
   for (const row of cells) process.stdout.write(`${line(row)}\n`);

@@ -13,7 +13,8 @@ import { runDemo } from './demo/demo.js';
 import { waitForDrain } from './drain.js';
 import { isoTime, printRows } from './format.js';
 
-const formatOption = () => new Option('--format <format>', 'output format').choices(['json', 'table']).default('table');
+const formatOption = () =>
+  new Option('--format <format>', 'output format').choices(['json', 'table']).default('table');
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command()
@@ -45,8 +46,10 @@ export async function main(argv: string[]): Promise<void> {
     .option('--services <n>', 'service accounts', (v) => Number(v), 8)
     .option('--no-progress', 'no progress bar')
     .action(async (o: { days: number; people: number; services: number; progress: boolean }) => {
-      const result = await runDemo(loadConfig(), { ...o, batch: 5_000, progress: o.progress && Boolean(process.stderr.isTTY) }, (l) =>
-        process.stdout.write(`${l}\n`),
+      const result = await runDemo(
+        loadConfig(),
+        { ...o, batch: 5_000, progress: o.progress && Boolean(process.stderr.isTTY) },
+        (l) => process.stdout.write(`${l}\n`),
       );
       if (!result.ok) process.exitCode = 1;
     });
@@ -121,9 +124,13 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 function parseRoles(value: string): Role[] {
-  const roles = value.split(',').map((r) => r.trim()).filter(Boolean);
+  const roles = value
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
   for (const r of roles) {
-    if (!(ALL_ROLES as readonly string[]).includes(r)) throw new Error(`--roles: unknown role "${r}" (known: ${ALL_ROLES.join(', ')})`);
+    if (!(ALL_ROLES as readonly string[]).includes(r))
+      throw new Error(`--roles: unknown role "${r}" (known: ${ALL_ROLES.join(', ')})`);
   }
   return roles as Role[];
 }
@@ -151,18 +158,28 @@ async function replay(config: Config, file: string): Promise<void> {
   }
   const app = await startVigil(
     loadConfig(process.env, { VIGIL_COLLECTOR_PORT: '0', VIGIL_ADMIN_PORT: '0' }),
-    { roles: [...ALL_ROLES], logger: createLogger(config.env.VIGIL_LOG_LEVEL === 'info' ? 'warn' : config.env.VIGIL_LOG_LEVEL) },
+    {
+      roles: [...ALL_ROLES],
+      logger: createLogger(config.env.VIGIL_LOG_LEVEL === 'info' ? 'warn' : config.env.VIGIL_LOG_LEVEL),
+    },
   );
   try {
     for await (const { text, firstLine } of chunks) {
-      const { events, rejected: bad } = parseGenericBody(Buffer.from(text), 'application/x-ndjson', app, Date.now());
+      const { events, rejected: bad } = parseGenericBody(
+        Buffer.from(text),
+        'application/x-ndjson',
+        app,
+        Date.now(),
+      );
       for (const r of bad) process.stderr.write(`line ${firstLine + r.line - 1}: ${r.reason}\n`);
       await app.ingest.submit(events);
       accepted += events.length;
       rejected += bad.length;
     }
     await waitForDrain(app, { detectedAtLeast: accepted, timeoutMs: 120_000 });
-    process.stdout.write(`replayed ${accepted} events (${rejected} rejected); findings: ${app.metrics.counter('detect_findings')}\n`);
+    process.stdout.write(
+      `replayed ${accepted} events (${rejected} rejected); findings: ${app.metrics.counter('detect_findings')}\n`,
+    );
   } finally {
     await app.stop();
   }

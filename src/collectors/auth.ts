@@ -12,7 +12,10 @@ const digest = (token: string) => createHash('sha256').update(token).digest();
 
 /** @param tokens source name → accepted tokens (several during rotation) */
 export function createSourceAuth(tokens: Record<string, readonly string[]>): SourceAuth {
-  const hashed = Object.entries(tokens).map(([source, list]) => ({ source, digests: list.filter(Boolean).map(digest) }));
+  const hashed = Object.entries(tokens).map(([source, list]) => ({
+    source,
+    digests: list.filter(Boolean).map(digest),
+  }));
   return {
     check(authorization, source) {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
@@ -24,7 +27,8 @@ export function createSourceAuth(tokens: Record<string, readonly string[]>): Sou
         for (const d of digests) if (timingSafeEqual(d, presented) && owner === undefined) owner = s;
       }
       if (owner === undefined) return { ok: false, status: 401, reason: 'invalid bearer token' };
-      if (owner !== source) return { ok: false, status: 403, reason: `token is not valid for source ${source}` };
+      if (owner !== source)
+        return { ok: false, status: 403, reason: `token is not valid for source ${source}` };
       return { ok: true };
     },
   };

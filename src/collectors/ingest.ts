@@ -35,7 +35,10 @@ export function createIngest(deps: IngestDeps): Ingest {
           deps.bus.publish(TOPICS.events, messages),
           new Promise<never>((_, reject) => {
             // Not acknowledged: the sender retries, and event_id deduplicates whatever did land.
-            timer = setTimeout(() => reject(new BackpressureError(`events not durable within ${timeoutMs} ms`, 2)), timeoutMs);
+            timer = setTimeout(
+              () => reject(new BackpressureError(`events not durable within ${timeoutMs} ms`, 2)),
+              timeoutMs,
+            );
           }),
         ]);
         deps.onDurable?.(events.length);

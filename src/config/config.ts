@@ -26,7 +26,11 @@ export const envSchema = z
     VIGIL_ADMIN_PORT: port.default(8089),
     VIGIL_ADMIN_TOKEN: optionalString,
     VIGIL_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    VIGIL_MAX_BODY_BYTES: z.coerce.number().int().positive().default(16 * 1024 * 1024),
+    VIGIL_MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(16 * 1024 * 1024),
     /** Events accepted but not yet durable, beyond which collectors answer 503 + Retry-After. */
     VIGIL_MAX_INFLIGHT_EVENTS: z.coerce.number().int().positive().default(200_000),
     VIGIL_TOKEN_KEY: optionalString,
@@ -38,7 +42,10 @@ export const envSchema = z
     CLICKHOUSE_URL: optionalString,
     CLICKHOUSE_USER: z.string().default('default'),
     CLICKHOUSE_PASSWORD: z.string().default(''),
-    CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier').default('vigil'),
+    CLICKHOUSE_DATABASE: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier')
+      .default('vigil'),
     CLICKHOUSE_TLS_CA_FILE: optionalString,
     CLICKHOUSE_TLS_CERT_FILE: optionalString,
     CLICKHOUSE_TLS_KEY_FILE: optionalString,
@@ -75,7 +82,11 @@ export interface Config {
   readonly pipeline: Readonly<PipelineConfig>;
   /** Absolute data directory of the embedded mode. */
   readonly dataDir: string;
-  readonly mode: { readonly bus: 'kafka' | 'in-process'; readonly store: 'server' | 'embedded'; readonly queue: 'bullmq' | 'in-process' };
+  readonly mode: {
+    readonly bus: 'kafka' | 'in-process';
+    readonly store: 'server' | 'embedded';
+    readonly queue: 'bullmq' | 'in-process';
+  };
 }
 
 export class ConfigError extends Error {
@@ -88,7 +99,10 @@ export function formatZodError(where: string, err: ZodError): string {
 }
 
 /** Parses env and the pipeline YAML once. Throws ConfigError naming every bad key. */
-export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<keyof Env, string>> = {}): Config {
+export function loadConfig(
+  rawEnv: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<Record<keyof Env, string>> = {},
+): Config {
   const envResult = envSchema.safeParse({ ...pickDefined(rawEnv), ...pickDefined(overrides) });
   if (!envResult.success) throw new ConfigError(formatZodError('environment', envResult.error));
   const env = envResult.data;

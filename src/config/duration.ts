@@ -14,7 +14,10 @@ export function parseDuration(value: string | number): number | undefined {
 export const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const ms = parseDuration(v);
   if (ms === undefined) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${v}" is not a duration (e.g. 500ms, 10s, 5m, 2h, 7d)` });
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: `"${v}" is not a duration (e.g. 500ms, 10s, 5m, 2h, 7d)`,
+    });
     return z.NEVER;
   }
   return ms;

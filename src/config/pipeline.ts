@@ -16,7 +16,10 @@ export const volumeSpikeParamsSchema = z
     /** Detection window (divides an hour); the baseline learns each hour's busiest window. */
     window: duration
       .default('10m')
-      .refine((ms) => ms >= 60_000 && ms <= 3_600_000 && 3_600_000 % ms === 0, 'must divide an hour, from 1m to 1h (e.g. 5m, 10m, 15m)'),
+      .refine(
+        (ms) => ms >= 60_000 && ms <= 3_600_000 && 3_600_000 % ms === 0,
+        'must divide an hour, from 1m to 1h (e.g. 5m, 10m, 15m)',
+      ),
     /** Hours of history an identity needs before the detector may fire for it. */
     warmup_hours: z.number().int().positive().default(24),
     /** Never fire below this many requests in a window, whatever the baseline says. */

@@ -67,9 +67,13 @@ export type AccessEvent = z.infer<typeof accessEventSchema>;
 
 /** Maps a raw operation name from any source onto the canonical set. */
 export function canonicalOperation(raw: string): Operation {
-  const op = raw.trim().toLowerCase().replace(/[\s.-]+/g, '_');
+  const op = raw
+    .trim()
+    .toLowerCase()
+    .replace(/[\s.-]+/g, '_');
   if ((OPERATIONS as readonly string[]).includes(op)) return op as Operation;
-  return OPERATION_ALIASES[op] ?? 'other';
+  // hasOwn: a name like "constructor" must not resolve through Object.prototype.
+  return Object.hasOwn(OPERATION_ALIASES, op) ? OPERATION_ALIASES[op]! : 'other';
 }
 
 const OPERATION_ALIASES: Record<string, Operation> = {

@@ -24,21 +24,31 @@ interface KeyFile {
 
 export function decodeKey(raw: string, name: string): Buffer {
   const trimmed = raw.trim();
-  const buf = /^[0-9a-fA-F]+$/.test(trimmed) && trimmed.length % 2 === 0 ? Buffer.from(trimmed, 'hex') : Buffer.from(trimmed, 'base64');
-  if (buf.length < 32) throw new ConfigError(`${name}: key must be at least 32 bytes (base64 or hex), got ${buf.length}`);
+  const buf =
+    /^[0-9a-fA-F]+$/.test(trimmed) && trimmed.length % 2 === 0
+      ? Buffer.from(trimmed, 'hex')
+      : Buffer.from(trimmed, 'base64');
+  if (buf.length < 32)
+    throw new ConfigError(`${name}: key must be at least 32 bytes (base64 or hex), got ${buf.length}`);
   return buf;
 }
 
 export function loadKeyRing(opts: { dataDir: string; envKey?: string; envVersion: number }): KeyRing {
   if (opts.envKey) {
-    return { current: { version: opts.envVersion, secret: decodeKey(opts.envKey, 'VIGIL_TOKEN_KEY') }, created: false };
+    return {
+      current: { version: opts.envVersion, secret: decodeKey(opts.envKey, 'VIGIL_TOKEN_KEY') },
+      created: false,
+    };
   }
   const dir = path.join(opts.dataDir, 'keys');
   const file = path.join(dir, 'token-keys.json');
   let created = false;
   if (!existsSync(file)) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const initial: KeyFile = { current: 1, keys: [{ version: 1, secret: randomBytes(32).toString('base64') }] };
+    const initial: KeyFile = {
+      current: 1,
+      keys: [{ version: 1, secret: randomBytes(32).toString('base64') }],
+    };
     writeFileSync(file, JSON.stringify(initial, null, 2), { mode: 0o600, flag: 'wx' });
     created = true;
   }
@@ -53,7 +63,11 @@ export function loadKeyRing(opts: { dataDir: string; envKey?: string; envVersion
  * A secret read from env, or generated once into $VIGIL_DATA_DIR/keys/<name> (mode 0600).
  * Used for bearer tokens of sources and the admin API when the operator did not set one.
  */
-export function loadOrCreateSecret(dataDir: string, name: string, generate: () => string): { value: string; created: boolean; file: string } {
+export function loadOrCreateSecret(
+  dataDir: string,
+  name: string,
+  generate: () => string,
+): { value: string; created: boolean; file: string } {
   const dir = path.join(dataDir, 'keys');
   const file = path.join(dir, name);
   if (existsSync(file)) return { value: readFileSync(file, 'utf8').trim(), created: false, file };

@@ -32,10 +32,18 @@ export function createTokenizer(key: TokenKey, opts: { cacheSize?: number } = {}
 
   function digest(kind: string, tenant: string, raw: string): string {
     // The tenant is part of the input: one person in two tenants gets two unrelated tokens.
-    return createHmac('sha256', key.secret).update(`${kind}\u0000${tenant}\u0000${raw}`).digest('base64url').slice(0, 22);
+    return createHmac('sha256', key.secret)
+      .update(`${kind}\u0000${tenant}\u0000${raw}`)
+      .digest('base64url')
+      .slice(0, 22);
   }
 
-  function token(kind: IdentifierKind, tenant: string, raw: string, actorType: ActorType = 'unknown'): string {
+  function token(
+    kind: IdentifierKind,
+    tenant: string,
+    raw: string,
+    actorType: ActorType = 'unknown',
+  ): string {
     if (raw === '') return '';
     const prefix = kind === 'actor' ? ACTOR_PREFIX[actorType] : KIND_PREFIX[kind];
     const cacheKey = `${prefix}\u0000${tenant}\u0000${raw}`;

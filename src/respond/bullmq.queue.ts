@@ -47,7 +47,8 @@ export function createBullmqQueue(opts: BullmqQueueOptions): ActionQueue {
             await processor(job.data, { attempt, final: attempt >= opts.maxAttempts });
           } catch (err) {
             opts.onError?.(job.data.job_id, err);
-            if (err instanceof Error && err.name === 'PermanentError') throw new UnrecoverableError(err.message);
+            if (err instanceof Error && err.name === 'PermanentError')
+              throw new UnrecoverableError(err.message);
             throw err;
           }
         },
@@ -55,7 +56,9 @@ export function createBullmqQueue(opts: BullmqQueueOptions): ActionQueue {
           connection: workerConnection,
           prefix: opts.prefix,
           concurrency: opts.concurrency ?? 8,
-          settings: { backoffStrategy: (attemptsMade: number) => actionBackoffMs(attemptsMade, opts.backoffBaseMs) },
+          settings: {
+            backoffStrategy: (attemptsMade: number) => actionBackoffMs(attemptsMade, opts.backoffBaseMs),
+          },
         },
       );
       worker.on('error', (err) => opts.onError?.('worker', err));

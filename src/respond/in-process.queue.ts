@@ -28,10 +28,13 @@ export function createInProcessQueue(opts: InProcessQueueOptions): ActionQueue {
         opts.onError?.(job.job_id, err);
         const permanent = err instanceof Error && err.name === 'PermanentError';
         if (!permanent && attempt < opts.maxAttempts && !closed) {
-          const t = setTimeout(() => {
-            timers.delete(t);
-            run(job, attempt + 1);
-          }, actionBackoffMs(attempt, opts.backoffBaseMs));
+          const t = setTimeout(
+            () => {
+              timers.delete(t);
+              run(job, attempt + 1);
+            },
+            actionBackoffMs(attempt, opts.backoffBaseMs),
+          );
           timers.add(t);
         }
       }
@@ -58,7 +61,10 @@ export function createInProcessQueue(opts: InProcessQueueOptions): ActionQueue {
     async close() {
       closed = true;
       for (const t of timers) clearTimeout(t);
-      await Promise.allSettled([...running]).catch((err) => opts.onError?.('close', new Error(errorMessage(err))));
+      timers.clear();
+      await Promise.allSettled([...running]).catch((err) =>
+        opts.onError?.('close', new Error(errorMessage(err))),
+      );
     },
   };
 }

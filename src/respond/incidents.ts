@@ -26,7 +26,8 @@ export function createIncidentBook(groupWindowMs: number): IncidentBook {
         const known = current.finding_ids.includes(f.finding_id);
         const severity = maxSeverity(current.severity, f.severity);
         const risk = known ? current.risk : riskAfter(current.risk, f);
-        if (known && severity === current.severity) return { incident: current, created: false, changed: false };
+        if (known && severity === current.severity)
+          return { incident: current, created: false, changed: false };
         const next: Incident = {
           ...current,
           severity,

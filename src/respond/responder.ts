@@ -66,7 +66,14 @@ export function webhookBody(job: ActionJob): string {
 export function createResponder(deps: ResponderDeps): Responder {
   const now = deps.now ?? Date.now;
 
-  async function record(job: ActionJob, attempt: number, outcome: Action['outcome'], started: number, error = '', target = ''): Promise<void> {
+  async function record(
+    job: ActionJob,
+    attempt: number,
+    outcome: Action['outcome'],
+    started: number,
+    error = '',
+    target = '',
+  ): Promise<void> {
     await deps.recordAttempt({
       action_id: deterministicId(job.job_id, attempt, outcome),
       job_id: job.job_id,
@@ -93,14 +100,22 @@ export function createResponder(deps: ResponderDeps): Responder {
     }
     const host = new URL(target.url).host;
     if (job.mode === 'dry-run') return record(job, info.attempt, 'dry_run', started, '', host);
-    if (job.mode === 'approval') return record(job, info.attempt, 'skipped', started, 'awaiting approval', host);
+    if (job.mode === 'approval')
+      return record(job, info.attempt, 'skipped', started, 'awaiting approval', host);
     try {
       await deliverWebhook(target, job.job_id, webhookBody(job));
       deps.metrics.observe('respond_time_to_act_ms', now() - job.enqueued_time);
       await record(job, info.attempt, 'succeeded', started, '', host);
     } catch (err) {
       const permanent = err instanceof Error && err.name === 'PermanentError';
-      await record(job, info.attempt, permanent || info.final ? 'failed' : 'retrying', started, errorMessage(err), host);
+      await record(
+        job,
+        info.attempt,
+        permanent || info.final ? 'failed' : 'retrying',
+        started,
+        errorMessage(err),
+        host,
+      );
       throw err;
     }
   };
@@ -115,7 +130,10 @@ export function createResponder(deps: ResponderDeps): Responder {
         await deps.saveIncident(incident);
         deps.metrics.inc(created ? 'incidents_opened' : 'incidents_updated');
         if (!created) continue;
-        deps.logger.info({ incident: incident.incident_id, actor: incident.actor, severity: incident.severity }, 'incident opened');
+        deps.logger.info(
+          { incident: incident.incident_id, actor: incident.actor, severity: incident.severity },
+          'incident opened',
+        );
         for (const [index, action] of deps.config.actions.entries()) {
           await deps.queue.enqueue({
             job_id: actionJobId(incident.incident_id, action.type, index),

@@ -29,11 +29,19 @@ export async function openStore(env: Env, dataDir: string): Promise<StoreHandle>
       ? {
           ca_cert: readFileSync(env.CLICKHOUSE_TLS_CA_FILE),
           ...(env.CLICKHOUSE_TLS_CERT_FILE && env.CLICKHOUSE_TLS_KEY_FILE
-            ? { cert: readFileSync(env.CLICKHOUSE_TLS_CERT_FILE), key: readFileSync(env.CLICKHOUSE_TLS_KEY_FILE) }
+            ? {
+                cert: readFileSync(env.CLICKHOUSE_TLS_CERT_FILE),
+                key: readFileSync(env.CLICKHOUSE_TLS_KEY_FILE),
+              }
             : {}),
         }
       : undefined;
-    const base = { url: env.CLICKHOUSE_URL, username: env.CLICKHOUSE_USER, password: env.CLICKHOUSE_PASSWORD, tls };
+    const base = {
+      url: env.CLICKHOUSE_URL,
+      username: env.CLICKHOUSE_USER,
+      password: env.CLICKHOUSE_PASSWORD,
+      tls,
+    };
     const bootstrap = createClient(base);
     await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
     await bootstrap.close();
@@ -46,7 +54,9 @@ export async function openStore(env: Env, dataDir: string): Promise<StoreHandle>
   try {
     // chdb types its connection against its own copy of @clickhouse/client-common; the runtime
     // contract is the same (chdb's own docs plug it in exactly like this).
-    const connection = createChdbConnection({ path: dir }) as unknown as NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+    const connection = createChdbConnection({ path: dir }) as unknown as NonNullable<
+      NonNullable<Parameters<typeof createClient>[0]>['connection']
+    >;
     client = createClient({ connection });
     await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
   } catch (err) {
@@ -71,7 +81,12 @@ export function chTime(ms: number): string {
  * settings as session-wide SET statements, so an insert without a token of its own would inherit
  * the previous insert's token and be silently dropped as a "duplicate".
  */
-export async function insertRows(client: StoreClient, table: string, rows: Array<Record<string, unknown>>, dedupToken?: string): Promise<void> {
+export async function insertRows(
+  client: StoreClient,
+  table: string,
+  rows: Array<Record<string, unknown>>,
+  dedupToken?: string,
+): Promise<void> {
   await client.insert({
     table,
     values: rows,

@@ -17,12 +17,15 @@ export interface MigrateOptions {
   readonly eventsTtlDays: number;
 }
 
-
 export function loadMigrations(dir = path.join(packageRoot(), 'src/store/migrations')): Migration[] {
   return readdirSync(dir)
     .filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f))
     .sort()
-    .map((f) => ({ version: Number(f.slice(0, 3)), name: f.replace(/\.sql$/, ''), sql: readFileSync(path.join(dir, f), 'utf8') }));
+    .map((f) => ({
+      version: Number(f.slice(0, 3)),
+      name: f.replace(/\.sql$/, ''),
+      sql: readFileSync(path.join(dir, f), 'utf8'),
+    }));
 }
 
 /** Splits a migration file into statements (no semicolons inside our DDL literals). */
@@ -42,14 +45,20 @@ export async function migrate(client: StoreClient, opts: MigrateOptions): Promis
       (version UInt32, name String, checksum String, applied_time DateTime64(3, 'UTC') DEFAULT now64(3))
       ENGINE = ReplacingMergeTree ORDER BY version`,
   });
-  const done = await client.query({ query: 'SELECT version, checksum FROM schema_migrations FINAL', format: 'JSONEachRow' });
-  const recorded = new Map((await done.json<{ version: number; checksum: string }>()).map((r) => [Number(r.version), r.checksum]));
+  const done = await client.query({
+    query: 'SELECT version, checksum FROM schema_migrations FINAL',
+    format: 'JSONEachRow',
+  });
+  const recorded = new Map(
+    (await done.json<{ version: number; checksum: string }>()).map((r) => [Number(r.version), r.checksum]),
+  );
   const applied: string[] = [];
   for (const m of loadMigrations()) {
     const checksum = createHash('sha256').update(m.sql).digest('hex').slice(0, 16);
     const seen = recorded.get(m.version);
     if (seen !== undefined) {
-      if (seen !== checksum) throw new Error(`migration ${m.name} changed after it was applied (checksum ${seen} → ${checksum})`);
+      if (seen !== checksum)
+        throw new Error(`migration ${m.name} changed after it was applied (checksum ${seen} → ${checksum})`);
       continue;
     }
     for (const stmt of statements(m.sql)) await client.command({ query: stmt });

@@ -19,10 +19,18 @@ export async function listFindings(client: StoreClient, opts: ListOptions = {}):
     query_params: { tenant: opts.tenant ?? '', limit: opts.limit ?? 1000 },
     format: 'JSONEachRow',
   });
-  return (await rs.json<Finding>()).map((f) => ({ ...f, event_time: Number(f.event_time), detected_time: Number(f.detected_time), first_observed_time: Number(f.first_observed_time) }));
+  return (await rs.json<Finding>()).map((f) => ({
+    ...f,
+    event_time: Number(f.event_time),
+    detected_time: Number(f.detected_time),
+    first_observed_time: Number(f.first_observed_time),
+  }));
 }
 
-export async function listIncidents(client: StoreClient, opts: ListOptions & { status?: string } = {}): Promise<Incident[]> {
+export async function listIncidents(
+  client: StoreClient,
+  opts: ListOptions & { status?: string } = {},
+): Promise<Incident[]> {
   const rs = await client.query({
     query: `SELECT * EXCEPT (opened_time, updated_time), ${ms('opened_time')}, ${ms('updated_time')}
             FROM incidents FINAL
@@ -32,7 +40,11 @@ export async function listIncidents(client: StoreClient, opts: ListOptions & { s
     query_params: { tenant: opts.tenant ?? '', status: opts.status ?? '', limit: opts.limit ?? 1000 },
     format: 'JSONEachRow',
   });
-  return (await rs.json<Incident>()).map((i) => ({ ...i, opened_time: Number(i.opened_time), updated_time: Number(i.updated_time) }));
+  return (await rs.json<Incident>()).map((i) => ({
+    ...i,
+    opened_time: Number(i.opened_time),
+    updated_time: Number(i.updated_time),
+  }));
 }
 
 export interface StoreSummary {

@@ -39,7 +39,23 @@ interface Entry<T> {
 }
 
 /** ClickHouse error codes that mean "this data is bad", not "the server is in trouble". */
-const DATA_ERROR_CODES = new Set(['6', '26', '27', '32', '38', '41', '53', '62', '69', '70', '72', '117', '130', '131', '241']);
+const DATA_ERROR_CODES = new Set([
+  '6',
+  '26',
+  '27',
+  '32',
+  '38',
+  '41',
+  '53',
+  '62',
+  '69',
+  '70',
+  '72',
+  '117',
+  '130',
+  '131',
+  '241',
+]);
 
 export function isDataError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
@@ -138,7 +154,9 @@ export function createBatchedWriter<T>(opts: WriterOptions<T>): BatchedWriter<T>
 
   async function deadLetter(item: T, err: unknown): Promise<void> {
     stats.deadLettered++;
-    await insertRows(opts.client, 'dead_letters', [{ target: opts.table, reason: errorMessage(err).slice(0, 1000), row: JSON.stringify(opts.toRow(item)) }]);
+    await insertRows(opts.client, 'dead_letters', [
+      { target: opts.table, reason: errorMessage(err).slice(0, 1000), row: JSON.stringify(opts.toRow(item)) },
+    ]);
   }
 
   return {

@@ -11,7 +11,17 @@ export function createLogger(level: string, name = 'vigil'): Logger {
       level,
       base: { pid: process.pid },
       redact: {
-        paths: ['authorization', '*.authorization', 'headers', '*.headers', 'req.remoteAddress', 'secret', '*.secret', 'token', '*.token'],
+        paths: [
+          'authorization',
+          '*.authorization',
+          'headers',
+          '*.headers',
+          'req.remoteAddress',
+          'secret',
+          '*.secret',
+          'token',
+          '*.token',
+        ],
         censor: '[redacted]',
       },
       serializers: { err: pino.stdSerializers.err },

@@ -19,7 +19,10 @@ export function createMetrics(window = 10_000): Metrics {
     },
     observe(name, value) {
       let s = samples.get(name);
-      if (!s) samples.set(name, (s = []));
+      if (!s) {
+        s = [];
+        samples.set(name, s);
+      }
       s.push(value);
       if (s.length > window) s.splice(0, s.length - window);
     },

@@ -63,7 +63,13 @@ describe('vigil CLI', () => {
     const server = spawnVigil(['serve'], env);
     try {
       await waitFor(
-        () => fetch(`http://127.0.0.1:${adminPort}/healthz`, { headers: { authorization: `Bearer ${env.VIGIL_ADMIN_TOKEN}` } }).then((r) => r.status, () => 0),
+        () =>
+          fetch(`http://127.0.0.1:${adminPort}/healthz`, {
+            headers: { authorization: `Bearer ${env.VIGIL_ADMIN_TOKEN}` },
+          }).then(
+            (r) => r.status,
+            () => 0,
+          ),
         (s) => s === 200,
         { what: 'vigil serve up', timeoutMs: 60_000 },
       );

@@ -47,8 +47,13 @@ describe('embedded pipeline end to end', () => {
     expect(incidents).toHaveLength(1);
     expect(incidents[0]!.actor).toBe(attacker);
     const hook = delivered.find((w) => w.verified)!;
-    expect(hook.body).toMatchObject({ type: 'vigil.incident', incident: { id: incidents[0]!.incident_id, actor: attacker } });
+    expect(hook.body).toMatchObject({
+      type: 'vigil.incident',
+      incident: { id: incidents[0]!.incident_id, actor: attacker },
+    });
     // Raw identifiers never reach the store or the webhook.
-    expect(JSON.stringify(findings) + JSON.stringify(incidents) + JSON.stringify(delivered)).not.toContain('@acme.example');
+    expect(JSON.stringify(findings) + JSON.stringify(incidents) + JSON.stringify(delivered)).not.toContain(
+      '@acme.example',
+    );
   });
 });

@@ -24,7 +24,10 @@ export interface Child {
 }
 
 export function spawnVigil(args: string[], env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, [VIGIL_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [VIGIL_BIN, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   proc.stdout!.on('data', (d) => {
     out += d;

@@ -16,7 +16,9 @@ export interface TestVigil {
   stop(): Promise<void>;
 }
 
-export async function startTestVigil(opts: { env?: Record<string, string>; roles?: Role[]; dataDir?: string } = {}): Promise<TestVigil> {
+export async function startTestVigil(
+  opts: { env?: Record<string, string>; roles?: Role[]; dataDir?: string } = {},
+): Promise<TestVigil> {
   const dataDir = opts.dataDir ?? tempDataDir();
   const secret = `whsec_${randomBytes(32).toString('base64')}`;
   const receiver = await startWebhookReceiver(secret);
@@ -33,7 +35,11 @@ export async function startTestVigil(opts: { env?: Record<string, string>; roles
   };
   const base = { ...process.env, KAFKA_BROKERS: '', REDIS_URL: '', CLICKHOUSE_URL: '' };
   const config = loadConfig({ ...base, ...env });
-  const app = await startVigil(config, { roles: opts.roles, logger: createLogger('warn', 'vigil-test') }, { ...base, ...env });
+  const app = await startVigil(
+    config,
+    { roles: opts.roles, logger: createLogger('warn', 'vigil-test') },
+    { ...base, ...env },
+  );
   return {
     app,
     receiver,

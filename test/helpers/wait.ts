@@ -12,5 +12,7 @@ export async function waitFor<T>(
     if (accept(last)) return last;
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
   }
-  throw new Error(`timed out waiting for ${opts.what ?? 'condition'}; last value: ${JSON.stringify(last)?.slice(0, 500)}`);
+  throw new Error(
+    `timed out waiting for ${opts.what ?? 'condition'}; last value: ${JSON.stringify(last)?.slice(0, 500)}`,
+  );
 }

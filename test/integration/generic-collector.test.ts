@@ -9,14 +9,20 @@ import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 describe('generic gateway collector', () => {
   let v: TestVigil;
   beforeAll(async () => {
-    v = await startTestVigil({ env: { VIGIL_MAX_BODY_BYTES: String(256 * 1024), VIGIL_ADMIN_TOKEN: 'admin-secret-token-for-tests' } });
+    v = await startTestVigil({
+      env: { VIGIL_MAX_BODY_BYTES: String(256 * 1024), VIGIL_ADMIN_TOKEN: 'admin-secret-token-for-tests' },
+    });
   });
   afterAll(async () => v?.stop());
 
   const post = (body: string | Buffer, headers: Record<string, string> = {}) =>
     fetch(`${v.app.collectorUrl}/v1/events`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${v.app.sourceToken}`, 'content-type': 'application/x-ndjson', ...headers },
+      headers: {
+        authorization: `Bearer ${v.app.sourceToken}`,
+        'content-type': 'application/x-ndjson',
+        ...headers,
+      },
       body,
     });
 
@@ -40,7 +46,10 @@ describe('generic gateway collector', () => {
     ];
     const res = await post(lines.join('\n'));
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { accepted: number; rejected: Array<{ line: number; reason: string }> };
+    const body = (await res.json()) as {
+      accepted: number;
+      rejected: Array<{ line: number; reason: string }>;
+    };
     expect(body.accepted).toBe(2);
     expect(body.rejected.map((r) => r.line)).toEqual([2, 3, 6]);
     expect(body.rejected[0]!.reason).toBe('invalid JSON');
@@ -53,18 +62,28 @@ describe('generic gateway collector', () => {
   it('answers 400 with reasons when nothing in the batch is valid', async () => {
     const res = await post('{"tenant":"x"}\n');
     expect(res.status).toBe(400);
-    const body = (await res.json()) as { accepted: number; rejected: Array<{ line: number; reason: string }> };
+    const body = (await res.json()) as {
+      accepted: number;
+      rejected: Array<{ line: number; reason: string }>;
+    };
     expect(body.accepted).toBe(0);
     expect(body.rejected[0]!.line).toBe(1);
   });
 
   it('accepts a gzip body and a JSON array', async () => {
     const tenant = uniqueName('formats');
-    const gz = await post(gzipSync([makeGenericEvent({ tenant }), makeGenericEvent({ tenant })].map((e) => JSON.stringify(e)).join('\n')), {
-      'content-encoding': 'gzip',
-    });
+    const gz = await post(
+      gzipSync(
+        [makeGenericEvent({ tenant }), makeGenericEvent({ tenant })].map((e) => JSON.stringify(e)).join('\n'),
+      ),
+      {
+        'content-encoding': 'gzip',
+      },
+    );
     expect(gz.status).toBe(200);
-    const arr = await post(JSON.stringify([makeGenericEvent({ tenant })]), { 'content-type': 'application/json' });
+    const arr = await post(JSON.stringify([makeGenericEvent({ tenant })]), {
+      'content-type': 'application/json',
+    });
     expect(arr.status).toBe(200);
     expect((await summary(v.app.store.client, tenant)).distinct_events).toBe(3);
   });

@@ -20,7 +20,8 @@ import { makeEvent } from '../helpers/factories.js';
 import { KAFKA_BROKERS, tempDataDir, uniqueName } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
 
-const toMessages = (events: AccessEvent[]) => events.map((e) => ({ key: partitionKey(e.tenant, e.actor), value: encodeJson(e) }));
+const toMessages = (events: AccessEvent[]) =>
+  events.map((e) => ({ key: partitionKey(e.tenant, e.actor), value: encodeJson(e) }));
 
 async function kafkaBus(prefix: string): Promise<Bus> {
   return createKafkaBus({ brokers: [KAFKA_BROKERS], clientId: 'vigil-test', prefix, partitions: 3 });
@@ -40,16 +41,35 @@ describe('Kafka bus → ClickHouse', () => {
     const prefix = `${uniqueName('kb')}.`;
     const tenant = uniqueName('kafka');
     const bus = await kafkaBus(prefix);
-    const events = Array.from({ length: 3_000 }, (_, i) => makeEvent({ tenant, actor: `usr_k1_a${i % 17}`, time: Date.UTC(2026, 10, 4, 8) + i }));
+    const events = Array.from({ length: 3_000 }, (_, i) =>
+      makeEvent({ tenant, actor: `usr_k1_a${i % 17}`, time: Date.UTC(2026, 10, 4, 8) + i }),
+    );
     await bus.publish(TOPICS.events, toMessages(events));
     await bus.publish(TOPICS.events, toMessages(events.slice(0, 1_000))); // the same records again
-    const writer = createBatchedWriter<AccessEvent>({ client: store.client, table: 'events', toRow: eventRow, dedupKey: (e) => e.event_id });
-    const findings = createBatchedWriter<Finding>({ client: store.client, table: 'findings', toRow: findingRow });
+    const writer = createBatchedWriter<AccessEvent>({
+      client: store.client,
+      table: 'events',
+      toRow: eventRow,
+      dedupKey: (e) => e.event_id,
+    });
+    const findings = createBatchedWriter<Finding>({
+      client: store.client,
+      table: 'findings',
+      toRow: findingRow,
+    });
     const subs = await startStoreStage({ bus, events: writer, findings });
     try {
-      const s = await waitFor(() => summary(store.client, tenant), (x) => x.distinct_events === 3_000, { what: 'all events stored' });
+      const s = await waitFor(
+        () => summary(store.client, tenant),
+        (x) => x.distinct_events === 3_000,
+        { what: 'all events stored' },
+      );
       expect(s.distinct_events).toBe(3_000);
-      const rs = await store.client.query({ query: 'SELECT count() AS n FROM events FINAL WHERE tenant = {t:String}', query_params: { t: tenant }, format: 'JSONEachRow' });
+      const rs = await store.client.query({
+        query: 'SELECT count() AS n FROM events FINAL WHERE tenant = {t:String}',
+        query_params: { t: tenant },
+        format: 'JSONEachRow',
+      });
       expect(Number((await rs.json<{ n: string }>())[0]!.n)).toBe(3_000);
     } finally {
       for (const s of subs) await s.stop();
@@ -64,7 +84,9 @@ describe('Kafka bus → ClickHouse', () => {
     const total = 60_000;
     const bus = await kafkaBus(prefix);
     for (let i = 0; i < total; i += 10_000) {
-      const batch = Array.from({ length: 10_000 }, (_, j) => makeEvent({ tenant, actor: `usr_k1_b${(i + j) % 50}`, time: Date.UTC(2026, 10, 5, 8) + i + j }));
+      const batch = Array.from({ length: 10_000 }, (_, j) =>
+        makeEvent({ tenant, actor: `usr_k1_b${(i + j) % 50}`, time: Date.UTC(2026, 10, 5, 8) + i + j }),
+      );
       await bus.publish(TOPICS.events, toMessages(batch));
     }
     await bus.close();
@@ -86,14 +108,22 @@ describe('Kafka bus → ClickHouse', () => {
     };
     const stored = async () => {
       try {
-        const res = await fetch(`http://127.0.0.1:${adminPort}/v1/summary?tenant=${tenant}`, { headers: { authorization: `Bearer ${adminToken}` } });
-        return res.ok ? ((await res.json()) as { events: number; distinct_events: number }) : { events: -1, distinct_events: -1 };
+        const res = await fetch(`http://127.0.0.1:${adminPort}/v1/summary?tenant=${tenant}`, {
+          headers: { authorization: `Bearer ${adminToken}` },
+        });
+        return res.ok
+          ? ((await res.json()) as { events: number; distinct_events: number })
+          : { events: -1, distinct_events: -1 };
       } catch {
         return { events: -1, distinct_events: -1 };
       }
     };
     const first = spawnVigil(['serve', '--roles', 'store'], env);
-    const partial = await waitFor(stored, (s) => s.distinct_events > 0, { what: 'first rows stored', timeoutMs: 60_000, intervalMs: 20 });
+    const partial = await waitFor(stored, (s) => s.distinct_events > 0, {
+      what: 'first rows stored',
+      timeoutMs: 60_000,
+      intervalMs: 20,
+    });
     await first.kill('SIGKILL');
     expect(partial.distinct_events).toBeLessThan(total);
     const second = spawnVigil(['serve', '--roles', 'store'], env);
@@ -101,7 +131,10 @@ describe('Kafka bus → ClickHouse', () => {
       second.proc.on('exit', (code) => {
         if (code) console.error(`restarted consumer exited ${code}: ${second.output().slice(-2000)}`);
       });
-      const done = await waitFor(stored, (s) => s.distinct_events === total, { what: 'every event stored after restart', timeoutMs: 90_000 });
+      const done = await waitFor(stored, (s) => s.distinct_events === total, {
+        what: 'every event stored after restart',
+        timeoutMs: 90_000,
+      });
       expect(done.distinct_events).toBe(total);
       // Redelivered rows after the kill may be stored twice before merges; never fewer.
       expect(done.events).toBeGreaterThanOrEqual(total);

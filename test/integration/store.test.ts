@@ -3,7 +3,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import type { AccessEvent } from '../../src/model/index.js';
-import { createBatchedWriter, eventRow, migrate, openStore, type StoreHandle, summary } from '../../src/store/index.js';
+import {
+  createBatchedWriter,
+  eventRow,
+  migrate,
+  openStore,
+  type StoreHandle,
+  summary,
+} from '../../src/store/index.js';
 import { makeEvent } from '../helpers/factories.js';
 import { tempDataDir, uniqueName } from '../helpers/services.js';
 
@@ -26,23 +33,43 @@ describe('ClickHouse store (embedded engine)', () => {
     expect(first.applied).toContain('001_core_tables');
     const second = await migrate(store.client, { eventsTtlDays: 30 });
     expect(second.applied).toEqual([]);
-    const rs = await store.client.query({ query: "SELECT engine_full FROM system.tables WHERE name = 'events' AND database = currentDatabase()", format: 'JSONEachRow' });
-    expect((await rs.json<{ engine_full: string }>())[0]!.engine_full).toContain('TTL toDateTime(time) + toIntervalDay(30)');
+    const rs = await store.client.query({
+      query: "SELECT engine_full FROM system.tables WHERE name = 'events' AND database = currentDatabase()",
+      format: 'JSONEachRow',
+    });
+    expect((await rs.json<{ engine_full: string }>())[0]!.engine_full).toContain(
+      'TTL toDateTime(time) + toIntervalDay(30)',
+    );
   });
 
   it('stores every written event once, even when batches are redelivered', async () => {
     const tenant = uniqueName('dedup');
-    const events = Array.from({ length: 2_000 }, (_, i) => makeEvent({ tenant, time: Date.UTC(2026, 10, 2, 10, 0, i % 60) }));
-    const writer = createBatchedWriter<AccessEvent>({ client: store.client, table: 'events', toRow: eventRow, dedupKey: (e) => e.event_id, maxRows: 500 });
+    const events = Array.from({ length: 2_000 }, (_, i) =>
+      makeEvent({ tenant, time: Date.UTC(2026, 10, 2, 10, 0, i % 60) }),
+    );
+    const writer = createBatchedWriter<AccessEvent>({
+      client: store.client,
+      table: 'events',
+      toRow: eventRow,
+      dedupKey: (e) => e.event_id,
+      maxRows: 500,
+    });
     await writer.write(events);
     await writer.write(events.slice(0, 700)); // an exact redelivery
     // A fresh writer (a restarted consumer) gets an overlapping batch: the engine folds it.
-    const restarted = createBatchedWriter<AccessEvent>({ client: store.client, table: 'events', toRow: eventRow, dedupKey: (e) => e.event_id });
+    const restarted = createBatchedWriter<AccessEvent>({
+      client: store.client,
+      table: 'events',
+      toRow: eventRow,
+      dedupKey: (e) => e.event_id,
+    });
     await restarted.write(events.slice(1_500));
     await restarted.write(events.slice(1_500));
     await Promise.all([writer.close(), restarted.close()]);
     expect((await summary(store.client, tenant)).distinct_events).toBe(2_000);
-    expect(await count('SELECT count() AS n FROM events FINAL WHERE tenant = {t:String}', { t: tenant })).toBe(2_000);
+    expect(
+      await count('SELECT count() AS n FROM events FINAL WHERE tenant = {t:String}', { t: tenant }),
+    ).toBe(2_000);
     expect(writer.stats.deduplicated).toBe(700);
   });
 
@@ -59,17 +86,29 @@ describe('ClickHouse store (embedded engine)', () => {
     await writer.close();
     expect(await count('SELECT count() AS n FROM events WHERE tenant = {t:String}', { t: tenant })).toBe(98);
     expect(writer.stats.deadLettered).toBe(2);
-    expect(await count("SELECT count() AS n FROM dead_letters WHERE target = 'events' AND row LIKE {p:String}", { p: `%${tenant}%` })).toBe(2);
+    expect(
+      await count("SELECT count() AS n FROM dead_letters WHERE target = 'events' AND row LIKE {p:String}", {
+        p: `%${tenant}%`,
+      }),
+    ).toBe(2);
   });
 
   it('keeps a per-minute rollup per identity, collection and operation', async () => {
     const tenant = uniqueName('rollup');
     const minute = Date.UTC(2026, 10, 3, 9, 30);
     const events = [
-      ...Array.from({ length: 30 }, (_, i) => makeEvent({ tenant, time: minute + i * 1000, collection: 'pii', returned: 4 })),
-      ...Array.from({ length: 5 }, () => makeEvent({ tenant, time: minute + 61_000, collection: 'pii', outcome: 'denied', returned: 0 })),
+      ...Array.from({ length: 30 }, (_, i) =>
+        makeEvent({ tenant, time: minute + i * 1000, collection: 'pii', returned: 4 }),
+      ),
+      ...Array.from({ length: 5 }, () =>
+        makeEvent({ tenant, time: minute + 61_000, collection: 'pii', outcome: 'denied', returned: 0 }),
+      ),
     ];
-    const writer = createBatchedWriter<AccessEvent>({ client: store.client, table: 'events', toRow: eventRow });
+    const writer = createBatchedWriter<AccessEvent>({
+      client: store.client,
+      table: 'events',
+      toRow: eventRow,
+    });
     await writer.write(events);
     await writer.close();
     const rs = await store.client.query({
@@ -78,7 +117,9 @@ describe('ClickHouse store (embedded engine)', () => {
       query_params: { t: tenant },
       format: 'JSONEachRow',
     });
-    const rows = (await rs.json<Record<string, string>>()).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v)])));
+    const rows = (await rs.json<Record<string, string>>()).map((r) =>
+      Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v)])),
+    );
     expect(rows).toEqual([
       { m: minute, requests: 30, returned: 120, denied: 0 },
       { m: minute + 60_000, requests: 5, returned: 0, denied: 5 },
@@ -87,7 +128,14 @@ describe('ClickHouse store (embedded engine)', () => {
 
   it('applies backpressure: a full buffer makes writers wait instead of growing', async () => {
     const tenant = uniqueName('bp');
-    const writer = createBatchedWriter<AccessEvent>({ client: store.client, table: 'events', toRow: eventRow, maxRows: 100, maxBufferedRows: 150, maxAgeMs: 10 });
+    const writer = createBatchedWriter<AccessEvent>({
+      client: store.client,
+      table: 'events',
+      toRow: eventRow,
+      maxRows: 100,
+      maxBufferedRows: 150,
+      maxAgeMs: 10,
+    });
     let peak = 0;
     const writes = Array.from({ length: 10 }, () => {
       const p = writer.write(Array.from({ length: 100 }, () => makeEvent({ tenant })));
@@ -97,6 +145,8 @@ describe('ClickHouse store (embedded engine)', () => {
     await Promise.all(writes);
     await writer.close();
     expect(peak).toBeLessThanOrEqual(150);
-    expect(await count('SELECT count() AS n FROM events WHERE tenant = {t:String}', { t: tenant })).toBe(1_000);
+    expect(await count('SELECT count() AS n FROM events WHERE tenant = {t:String}', { t: tenant })).toBe(
+      1_000,
+    );
   });
 });

@@ -34,7 +34,11 @@ export interface DemoResult {
   readonly dataDir: string;
 }
 
-export async function runDemo(base: Config, opts: DemoOptions, out: (line: string) => void): Promise<DemoResult> {
+export async function runDemo(
+  base: Config,
+  opts: DemoOptions,
+  out: (line: string) => void,
+): Promise<DemoResult> {
   const started = Date.now();
   const dataDir = path.join(base.dataDir, 'demo');
   // The demo always starts from an empty store of its own, so its report is about this run.
@@ -43,22 +47,54 @@ export async function runDemo(base: Config, opts: DemoOptions, out: (line: strin
   const receiver = await startWebhookReceiver(secret);
   const env = { VIGIL_WEBHOOK_URL: receiver.url, VIGIL_WEBHOOK_SECRET: secret };
   const config = loadConfig(
-    { ...process.env, KAFKA_BROKERS: '', REDIS_URL: '', CLICKHOUSE_URL: '', VIGIL_ADMIN_TOKEN: '', VIGIL_TOKEN_KEY: '' },
-    { VIGIL_DATA_DIR: dataDir, VIGIL_COLLECTOR_PORT: '0', VIGIL_ADMIN_PORT: '0', VIGIL_HOST: '127.0.0.1', VIGIL_LOG_LEVEL: 'warn' },
+    {
+      ...process.env,
+      KAFKA_BROKERS: '',
+      REDIS_URL: '',
+      CLICKHOUSE_URL: '',
+      VIGIL_ADMIN_TOKEN: '',
+      VIGIL_TOKEN_KEY: '',
+    },
+    {
+      VIGIL_DATA_DIR: dataDir,
+      VIGIL_COLLECTOR_PORT: '0',
+      VIGIL_ADMIN_PORT: '0',
+      VIGIL_HOST: '127.0.0.1',
+      VIGIL_LOG_LEVEL: 'warn',
+    },
   );
-  const app = await startVigil(config, { logger: createLogger('warn', 'vigil-demo') }, { ...process.env, ...env });
+  const app = await startVigil(
+    config,
+    { logger: createLogger('warn', 'vigil-demo') },
+    { ...process.env, ...env },
+  );
   try {
     const tenant = 'acme';
-    const workload = generateWorkload({ tenant, days: opts.days, people: opts.people, services: opts.services });
-    out(`vigil demo: ${workload.events.length.toLocaleString('en-US')} events, ${workload.identities} identities, ${opts.days} days, one injected exfiltration burst`);
-    const bar = opts.progress ? new SingleBar({ format: '  ingest [{bar}] {percentage}% | {value}/{total} events | {eta}s left', hideCursor: true }) : undefined;
+    const workload = generateWorkload({
+      tenant,
+      days: opts.days,
+      people: opts.people,
+      services: opts.services,
+    });
+    out(
+      `vigil demo: ${workload.events.length.toLocaleString('en-US')} events, ${workload.identities} identities, ${opts.days} days, one injected exfiltration burst`,
+    );
+    const bar = opts.progress
+      ? new SingleBar({
+          format: '  ingest [{bar}] {percentage}% | {value}/{total} events | {eta}s left',
+          hideCursor: true,
+        })
+      : undefined;
     bar?.start(workload.events.length, 0);
     for (let i = 0; i < workload.events.length; i += opts.batch) {
       const chunk = workload.events.slice(i, i + opts.batch);
       const body = gzipSync(chunk.map((e) => JSON.stringify(e)).join('\n'));
       const res = await postWithRetry(`${app.collectorUrl}/v1/events`, app.sourceToken, body);
       const answer = (await res.json()) as { accepted: number; rejected: unknown[] };
-      if (answer.rejected.length) throw new Error(`collector rejected ${answer.rejected.length} demo events: ${JSON.stringify(answer.rejected[0])}`);
+      if (answer.rejected.length)
+        throw new Error(
+          `collector rejected ${answer.rejected.length} demo events: ${JSON.stringify(answer.rejected[0])}`,
+        );
       bar?.increment(chunk.length);
     }
     bar?.stop();
@@ -67,10 +103,13 @@ export async function runDemo(base: Config, opts: DemoOptions, out: (line: strin
     const incidents = await listIncidents(app.store.client, { tenant });
     // Webhooks are delivered asynchronously: give the last ones a moment.
     const deadline = Date.now() + 15_000;
-    while (receiver.received.filter((r) => r.verified).length < incidents.length && Date.now() < deadline) await sleep(100);
+    while (receiver.received.filter((r) => r.verified).length < incidents.length && Date.now() < deadline)
+      await sleep(100);
     const stored = await summary(app.store.client, tenant);
     const attackerToken = app.tokenizer.token('actor', tenant, workload.attacker, 'user');
-    const attackerFound = findings.some((f) => f.actor === attackerToken && f.event_time >= workload.attackStart);
+    const attackerFound = findings.some(
+      (f) => f.actor === attackerToken && f.event_time >= workload.attackStart,
+    );
     const verified = receiver.received.filter((r) => r.verified).length;
     const result: DemoResult = {
       ok: drained && attackerFound && incidents.some((i) => i.actor === attackerToken) && verified > 0,
@@ -96,7 +135,11 @@ async function postWithRetry(url: string, token: string, body: Buffer): Promise<
   for (let attempt = 1; ; attempt++) {
     const res = await fetch(url, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' },
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/x-ndjson',
+        'content-encoding': 'gzip',
+      },
       body,
     });
     if ((res.status === 429 || res.status === 503) && attempt < 20) {
@@ -110,15 +153,22 @@ async function postWithRetry(url: string, token: string, body: Buffer): Promise<
 
 function report(r: DemoResult, deliveries: number, out: (line: string) => void): void {
   out('');
-  out(`events stored      ${r.eventsStored.toLocaleString('en-US')} of ${r.eventsSent.toLocaleString('en-US')} sent`);
+  out(
+    `events stored      ${r.eventsStored.toLocaleString('en-US')} of ${r.eventsSent.toLocaleString('en-US')} sent`,
+  );
   out(`findings           ${r.findings.length}`);
   for (const f of r.findings.slice(0, 5)) {
     out(`  [${f.severity} ${f.score.toFixed(2)}] ${f.detector}: ${f.sentence}`);
-    out(`      observed ${Math.round(f.observed)} vs expected ${f.expected.toFixed(1)} (band ${f.band_low.toFixed(1)}–${f.band_high.toFixed(1)}); baseline: ${f.baseline_period}`);
+    out(
+      `      observed ${Math.round(f.observed)} vs expected ${f.expected.toFixed(1)} (band ${f.band_low.toFixed(1)}–${f.band_high.toFixed(1)}); baseline: ${f.baseline_period}`,
+    );
   }
   out(`incidents          ${r.incidents.length}`);
-  for (const i of r.incidents.slice(0, 5)) out(`  ${i.incident_id} ${i.status} ${i.severity} risk ${i.risk.toFixed(1)}: ${i.title}`);
-  out(`webhooks           ${r.webhooksVerified} delivered with a verified Standard Webhooks signature (${deliveries} received)`);
+  for (const i of r.incidents.slice(0, 5))
+    out(`  ${i.incident_id} ${i.status} ${i.severity} risk ${i.risk.toFixed(1)}: ${i.title}`);
+  out(
+    `webhooks           ${r.webhooksVerified} delivered with a verified Standard Webhooks signature (${deliveries} received)`,
+  );
   out(`injected attacker  ${r.attackerToken} → ${r.attackerFound ? 'FOUND' : 'NOT FOUND'}`);
   out(`data               ${r.dataDir} (ClickHouse tables events, events_1m, findings, incidents, actions)`);
   out(`took               ${r.seconds.toFixed(1)} s — ${r.ok ? 'OK' : 'FAILED'}`);

@@ -24,7 +24,15 @@ export interface Workload {
 }
 
 const HOUR = 3_600_000;
-const COLLECTIONS = ['docs_public', 'support_tickets', 'product_specs', 'code_snippets', 'customer_pii', 'hr_records', 'sales_calls'];
+const COLLECTIONS = [
+  'docs_public',
+  'support_tickets',
+  'product_specs',
+  'code_snippets',
+  'customer_pii',
+  'hr_records',
+  'sales_calls',
+];
 const SYSTEMS = ['qdrant', 'weaviate', 'pgvector'];
 
 /** Mulberry32: small, fast, seedable. */
@@ -64,8 +72,16 @@ export function generateWorkload(opts: WorkloadOptions): Workload {
   let seq = 0;
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
 
-  const emit = (actor: string, actorType: 'user' | 'service', t: number, collection: string, op: string, extra: Partial<GenericEvent> = {}) => {
-    const returned = op === 'search' ? 5 + Math.floor(rand() * 15) : op === 'scroll' ? 100 : op === 'upsert' ? 0 : 1;
+  const emit = (
+    actor: string,
+    actorType: 'user' | 'service',
+    t: number,
+    collection: string,
+    op: string,
+    extra: Partial<GenericEvent> = {},
+  ) => {
+    const returned =
+      op === 'search' ? 5 + Math.floor(rand() * 15) : op === 'scroll' ? 100 : op === 'upsert' ? 0 : 1;
     events.push({
       id: `demo-${seq++}`,
       time: new Date(t).toISOString(),
@@ -74,7 +90,8 @@ export function generateWorkload(opts: WorkloadOptions): Workload {
       actor_type: actorType,
       credential: `key-${actor.split('@')[0]}`,
       session: `sess-${actor.split('@')[0]}-${Math.floor(t / (4 * HOUR))}`,
-      src_ip: actorType === 'user' ? `10.20.${Math.floor(seq % 7)}.${10 + (actor.length % 200)}` : '10.0.5.21',
+      src_ip:
+        actorType === 'user' ? `10.20.${Math.floor(seq % 7)}.${10 + (actor.length % 200)}` : '10.0.5.21',
       client: actorType === 'user' ? 'rag-console/2.3' : 'rag-api/5.1',
       system: pick(SYSTEMS),
       operation: op,
@@ -91,7 +108,11 @@ export function generateWorkload(opts: WorkloadOptions): Workload {
   const people = Array.from({ length: opts.people }, (_, i) => ({
     name: `person${String(i + 1).padStart(3, '0')}@acme.example`,
     rate: 4 + rand() * 14,
-    collections: [pick(COLLECTIONS.slice(0, 4)), pick(COLLECTIONS.slice(0, 4)), rand() < 0.2 ? 'customer_pii' : 'docs_public'],
+    collections: [
+      pick(COLLECTIONS.slice(0, 4)),
+      pick(COLLECTIONS.slice(0, 4)),
+      rand() < 0.2 ? 'customer_pii' : 'docs_public',
+    ],
     startHour: 7 + Math.floor(rand() * 3),
     endHour: 16 + Math.floor(rand() * 3),
   }));
@@ -109,30 +130,50 @@ export function generateWorkload(opts: WorkloadOptions): Workload {
       const working = !weekend && hour >= p.startHour && hour < p.endHour;
       const lambda = working ? p.rate : rand() < 0.03 ? 2 : 0;
       for (let n = poisson(rand, lambda); n > 0; n--) {
-        emit(p.name, 'user', h + Math.floor(rand() * HOUR), pick(p.collections), rand() < 0.85 ? 'search' : 'fetch');
+        emit(
+          p.name,
+          'user',
+          h + Math.floor(rand() * HOUR),
+          pick(p.collections),
+          rand() < 0.85 ? 'search' : 'fetch',
+        );
       }
     }
     for (const s of services) {
       const lambda = s.rate * (hour >= 8 && hour < 20 ? 1.3 : 0.7);
-      for (let n = poisson(rand, lambda); n > 0; n--) emit(s.name, 'service', h + Math.floor(rand() * HOUR), s.collection, rand() < 0.9 ? 'search' : 'upsert');
+      for (let n = poisson(rand, lambda); n > 0; n--)
+        emit(
+          s.name,
+          'service',
+          h + Math.floor(rand() * HOUR),
+          s.collection,
+          rand() < 0.9 ? 'search' : 'upsert',
+        );
     }
     // A nightly re-indexing job: its whole load in the first minutes of 02:00.
     if (hour === 2) {
       const n = poisson(rand, 500);
-      for (let i = 0; i < n; i++) emit('svc-reindex', 'service', h + Math.floor(rand() * 6 * 60_000), 'product_specs', 'upsert');
+      for (let i = 0; i < n; i++)
+        emit('svc-reindex', 'service', h + Math.floor(rand() * 6 * 60_000), 'product_specs', 'upsert');
     }
   }
 
   // The exfiltration: one person scrapes customer_pii for ten minutes in the last working hour.
   const attacker = people[Math.min(3, people.length - 1)]!.name;
   let attackStart = end - HOUR;
-  while ([0, 6].includes(new Date(attackStart).getUTCDay()) || new Date(attackStart).getUTCHours() !== 14) attackStart -= HOUR;
+  while ([0, 6].includes(new Date(attackStart).getUTCDay()) || new Date(attackStart).getUTCHours() !== 14)
+    attackStart -= HOUR;
   attackStart += 20 * 60_000;
   let attackEvents = 0;
   if (opts.attack ?? true) {
     for (let i = 0; i < 1_500; i++) {
       const op = i % 5 === 0 ? 'scroll' : 'search';
-      emit(attacker, 'user', attackStart + Math.floor((i / 1_500) * 10 * 60_000), 'customer_pii', op, { top_k: 100, returned: 100, bytes_out: 100 * 6144, src_ip: '203.0.113.77' });
+      emit(attacker, 'user', attackStart + Math.floor((i / 1_500) * 10 * 60_000), 'customer_pii', op, {
+        top_k: 100,
+        returned: 100,
+        bytes_out: 100 * 6144,
+        src_ip: '203.0.113.77',
+      });
       attackEvents++;
     }
   }

@@ -16,12 +16,17 @@ export interface NormalizeContext {
  * @param raw the parsed JSON value of one line
  * @param rawText the line's text, hashed into event_id when the event carries no id of its own
  */
-export function normalizeGeneric(raw: unknown, rawText: string, ctx: NormalizeContext): NormalizeResult<AccessEvent> {
+export function normalizeGeneric(
+  raw: unknown,
+  rawText: string,
+  ctx: NormalizeContext,
+): NormalizeResult<AccessEvent> {
   const parsed = genericEventSchema.safeParse(raw);
   if (!parsed.success) return { ok: false, reason: describeZodError(parsed.error) };
   const g = parsed.data;
   const time = parseEventTime(g.time, ctx.now);
-  if (time === undefined) return { ok: false, reason: 'time: not an ISO-8601 time or epoch number within 2000 … now+24h' };
+  if (time === undefined)
+    return { ok: false, reason: 'time: not an ISO-8601 time or epoch number within 2000 … now+24h' };
   const { tokenizer } = ctx;
   const tenant = g.tenant;
   const status = g.status_code;
@@ -56,7 +61,8 @@ export function normalizeGeneric(raw: unknown, rawText: string, ctx: NormalizeCo
   e.trace_id = g.trace_id ?? '';
   e.span_id = g.span_id ?? '';
   if (g.attributes && ctx.attributeAllowList?.size) {
-    for (const [k, v] of Object.entries(g.attributes)) if (ctx.attributeAllowList.has(k)) e.attributes[k] = String(v);
+    for (const [k, v] of Object.entries(g.attributes))
+      if (ctx.attributeAllowList.has(k)) e.attributes[k] = String(v);
   }
   return { ok: true, value: e };
 }

@@ -5,7 +5,11 @@ import { ACTOR_TYPES, OUTCOMES } from '../../model/index.js';
 
 const MAX_TEXT = 512;
 const text = (max = MAX_TEXT) => z.string().max(max, `must be at most ${max} characters`);
-const nonNegInt = z.number().int('must be an integer').nonnegative('must be >= 0').max(Number.MAX_SAFE_INTEGER);
+const nonNegInt = z
+  .number()
+  .int('must be an integer')
+  .nonnegative('must be >= 0')
+  .max(Number.MAX_SAFE_INTEGER);
 
 export const genericEventSchema = z
   .object({
@@ -41,9 +45,14 @@ export const genericEventSchema = z
     query: z.string().max(65_536).optional(),
     trace_id: text(64).optional(),
     span_id: text(32).optional(),
-    attributes: z.record(z.string().max(128), z.union([z.string().max(1024), z.number(), z.boolean()])).optional(),
+    attributes: z
+      .record(z.string().max(128), z.union([z.string().max(1024), z.number(), z.boolean()]))
+      .optional(),
   })
   .strict()
-  .refine((e) => e.user !== undefined || e.actor !== undefined, { message: 'one of user or actor is required', path: ['user'] });
+  .refine((e) => e.user !== undefined || e.actor !== undefined, {
+    message: 'one of user or actor is required',
+    path: ['user'],
+  });
 
 export type GenericEvent = z.infer<typeof genericEventSchema>;

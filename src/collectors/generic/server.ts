@@ -29,7 +29,12 @@ export interface ParsedBatch {
 }
 
 /** Splits and normalizes a body; pure apart from the tokenizer cache. */
-export function parseGenericBody(body: Buffer, contentType: string, deps: Pick<GenericRouteDeps, 'tokenizer' | 'attributeAllowList'>, now: number): ParsedBatch {
+export function parseGenericBody(
+  body: Buffer,
+  contentType: string,
+  deps: Pick<GenericRouteDeps, 'tokenizer' | 'attributeAllowList'>,
+  now: number,
+): ParsedBatch {
   const events: AccessEvent[] = [];
   const rejected: Rejection[] = [];
   const ctx = { tokenizer: deps.tokenizer, now, attributeAllowList: deps.attributeAllowList };
@@ -47,7 +52,7 @@ export function parseGenericBody(body: Buffer, contentType: string, deps: Pick<G
       throw new HttpError(400, 'body is not valid JSON');
     }
     const items = Array.isArray(doc) ? doc : [doc];
-    items.forEach((item, i) => accept(item, JSON.stringify(item), i + 1));
+    for (const [i, item] of items.entries()) accept(item, JSON.stringify(item), i + 1);
     return { events, rejected };
   }
   const lines = text.split('\n');
@@ -85,7 +90,10 @@ export function registerGenericRoutes(app: FastifyInstance, deps: GenericRouteDe
       const { events, rejected } = parseGenericBody(body, req.headers['content-type'] ?? '', deps, now);
       deps.metrics.inc('ingest_rejected_generic', rejected.length);
       if (events.length === 0) {
-        return reply.code(400).send({ accepted: 0, rejected: rejected.length ? rejected : [{ line: 0, reason: 'no events in body' }] });
+        return reply.code(400).send({
+          accepted: 0,
+          rejected: rejected.length ? rejected : [{ line: 0, reason: 'no events in body' }],
+        });
       }
       await deps.ingest.submit(events);
       deps.metrics.inc('ingest_accepted_generic', events.length);

@@ -16,7 +16,11 @@ export function decodeBody(body: unknown, contentEncoding: string | undefined, m
   const raw = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
   const enc = (contentEncoding ?? 'identity').trim().toLowerCase();
   if (enc === 'identity' || enc === '') return raw;
-  if (enc !== 'gzip' && enc !== 'deflate') throw new HttpError(415, `Content-Encoding ${enc.slice(0, 32)} is not supported (gzip, deflate, identity)`);
+  if (enc !== 'gzip' && enc !== 'deflate')
+    throw new HttpError(
+      415,
+      `Content-Encoding ${enc.slice(0, 32)} is not supported (gzip, deflate, identity)`,
+    );
   try {
     return (enc === 'gzip' ? gunzipSync : inflateSync)(raw, { maxOutputLength: maxBytes });
   } catch (err) {

@@ -2,7 +2,7 @@
 // (each route decodes its own formats) and never logs requests (they carry identities).
 import type { SecureContextOptions } from 'node:tls';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import { BackpressureError, errorMessage } from '../../model/index.js';
+import { type BackpressureError, errorMessage } from '../../model/index.js';
 import type { Logger } from '../../telemetry/index.js';
 import { HttpError } from './body.js';
 
@@ -21,7 +21,9 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
     ...(opts.https ? { https: { ...opts.https, minVersion: 'TLSv1.2' as const } } : {}),
   }) as unknown as FastifyInstance;
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.maxBodyBytes }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.maxBodyBytes }, (_req, body, done) =>
+    done(null, body),
+  );
   app.setErrorHandler((err, _req, reply) => {
     const status = (err as { statusCode?: number }).statusCode;
     if (status === 413 || (err as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {

@@ -15,7 +15,12 @@ export interface DeliveryResult {
   readonly status: number;
 }
 
-export function signHeaders(target: WebhookTarget, msgId: string, body: string, at = new Date()): Record<string, string> {
+export function signHeaders(
+  target: WebhookTarget,
+  msgId: string,
+  body: string,
+  at = new Date(),
+): Record<string, string> {
   const signatures = target.secrets.map((s) => new Webhook(s).sign(msgId, at, body));
   return {
     'content-type': 'application/json',
@@ -25,7 +30,11 @@ export function signHeaders(target: WebhookTarget, msgId: string, body: string, 
   };
 }
 
-export async function deliverWebhook(target: WebhookTarget, msgId: string, body: string): Promise<DeliveryResult> {
+export async function deliverWebhook(
+  target: WebhookTarget,
+  msgId: string,
+  body: string,
+): Promise<DeliveryResult> {
   let res: Response;
   try {
     res = await fetch(target.url, {
@@ -36,10 +45,13 @@ export async function deliverWebhook(target: WebhookTarget, msgId: string, body:
       redirect: 'error',
     });
   } catch (err) {
-    throw new RetriableError(`webhook unreachable: ${(err as Error).name === 'TimeoutError' ? 'timed out' : (err as Error).message}`);
+    throw new RetriableError(
+      `webhook unreachable: ${(err as Error).name === 'TimeoutError' ? 'timed out' : (err as Error).message}`,
+    );
   }
   await res.arrayBuffer().catch(() => undefined);
   if (res.ok) return { status: res.status };
-  if (res.status === 408 || res.status === 429 || res.status >= 500) throw new RetriableError(`webhook answered ${res.status}`);
+  if (res.status === 408 || res.status === 429 || res.status >= 500)
+    throw new RetriableError(`webhook answered ${res.status}`);
   throw new PermanentError(`webhook answered ${res.status}`);
 }

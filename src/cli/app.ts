@@ -8,6 +8,7 @@ import { type Bus, createInProcessBus, createKafkaBus, type Subscription } from 
 import { createSourceAuth, splitTokens } from '../collectors/auth.js';
 import { registerGenericRoutes } from '../collectors/generic/server.js';
 import { createHttpServer } from '../collectors/http/server.js';
+import type { CollectorDeps } from '../collectors/deps.js';
 import { createIngest, type Ingest } from '../collectors/ingest.js';
 import { registerAdminRoutes } from '../admin/server.js';
 import type { Config } from '../config/index.js';
@@ -52,7 +53,13 @@ export interface RunningVigil {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly ingest: Ingest;
+  /** Gateway events (generic, hoop.dev, Teleport). */
   readonly collectorUrl?: string;
+  readonly otlpHttpUrl?: string;
+  /** host:port of the OTLP gRPC listener. */
+  readonly otlpGrpcAddress?: string;
+  /** First bearer token of each source (tests and the demo post with them). */
+  readonly sourceTokens: Record<BearerSource, string>;
   readonly adminUrl: string;
   readonly sourceToken: string;
   readonly adminToken: string;
@@ -70,8 +77,12 @@ export interface StartOptions {
 const newToken = () => randomBytes(24).toString('base64url');
 export const newWebhookSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
+/** Sources that authenticate with bearer tokens (hoop.dev's webhooks carry Svix signatures instead). */
+export const BEARER_SOURCES = ['generic', 'otlp', 'teleport'] as const;
+export type BearerSource = (typeof BEARER_SOURCES)[number];
+
 /** Bearer token of a source: its env var(s), else a generated one kept under $VIGIL_DATA_DIR/keys. */
-export function sourceTokens(config: Config, env: NodeJS.ProcessEnv, source: 'generic'): string[] {
+export function sourceTokens(config: Config, env: NodeJS.ProcessEnv, source: BearerSource): string[] {
   const envName = config.pipeline.sources[source].token_env;
   const fromEnv = splitTokens(envName ? env[envName] : undefined);
   return fromEnv.length
@@ -210,23 +221,36 @@ export async function startVigil(
   }
 
   const servers: FastifyInstance[] = [];
+  /** Listeners that are not fastify instances (gRPC), closed with the servers. */
+  const closers: Array<() => Promise<void>> = [];
   const host = config.env.VIGIL_HOST;
-  const genericTokens = sourceTokens(config, env, 'generic');
+  const tokensBySource = Object.fromEntries(
+    BEARER_SOURCES.map((s) => [s, sourceTokens(config, env, s)]),
+  ) as Record<BearerSource, string[]>;
   const tokens = adminTokens(config);
-  const auth = createSourceAuth({ generic: genericTokens, admin: tokens });
-  let collectorUrl: string | undefined;
-  if (roles.has('collector') && config.pipeline.sources.generic.enabled) {
-    const app = createHttpServer({ logger, maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES });
-    registerGenericRoutes(app, {
-      auth,
-      ingest,
-      tokenizer,
-      metrics,
-      maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES,
-    });
-    await app.listen({ host, port: config.env.VIGIL_COLLECTOR_PORT });
-    collectorUrl = `http://${host}:${(app.server.address() as AddressInfo).port}`;
+  const auth = createSourceAuth({ ...tokensBySource, admin: tokens });
+  const collectorDeps: CollectorDeps = {
+    auth,
+    ingest,
+    tokenizer,
+    metrics,
+    logger,
+    maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES,
+  };
+  const urls: { collector?: string; otlpHttp?: string; otlpGrpc?: string } = {};
+  const listen = async (app: FastifyInstance, port: number) => {
+    await app.listen({ host, port });
     servers.push(app);
+    return `http://${host}:${(app.server.address() as AddressInfo).port}`;
+  };
+  if (roles.has('collector')) {
+    const sources = config.pipeline.sources;
+    // Gateway events: generic, hoop.dev and Teleport share the gateway port.
+    const gateway = createHttpServer({ logger, maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES });
+    if (sources.generic.enabled) registerGenericRoutes(gateway, collectorDeps);
+    // [gateway wiring: hoop + teleport routes are registered here]
+    urls.collector = await listen(gateway, config.env.VIGIL_COLLECTOR_PORT);
+    // [otlp wiring: OTLP/HTTP listener on VIGIL_OTLP_HTTP_PORT and gRPC on VIGIL_OTLP_GRPC_PORT]
   }
   const admin = createHttpServer({ logger, maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES });
   registerAdminRoutes(admin, {
@@ -242,7 +266,7 @@ export async function startVigil(
   servers.push(admin);
   const adminUrl = `http://${host}:${(admin.server.address() as AddressInfo).port}`;
   logger.info(
-    { roles: [...roles], bus: bus.kind, store: store.kind, queue: queue?.kind, collectorUrl, adminUrl },
+    { roles: [...roles], bus: bus.kind, store: store.kind, queue: queue?.kind, ...urls, adminUrl },
     'vigil started',
   );
 
@@ -257,9 +281,15 @@ export async function startVigil(
     metrics,
     logger,
     ingest,
-    collectorUrl,
+    collectorUrl: urls.collector,
+    otlpHttpUrl: urls.otlpHttp,
+    otlpGrpcAddress: urls.otlpGrpc,
     adminUrl,
-    sourceToken: genericTokens[0]!,
+    sourceToken: tokensBySource.generic[0]!,
+    sourceTokens: Object.fromEntries(BEARER_SOURCES.map((s) => [s, tokensBySource[s][0]!])) as Record<
+      BearerSource,
+      string
+    >,
     adminToken: tokens[0]!,
     writers,
     async stop() {
@@ -267,7 +297,7 @@ export async function startVigil(
       stopped = true;
       // Order: stop intake, drain consumers (their in-flight batches finish and commit), let running
       // actions finish, flush writers, close the bus, close the store.
-      await Promise.all(servers.map((s) => s.close()));
+      await Promise.all([...servers.map((s) => s.close()), ...closers.map((c) => c())]);
       // Downstream of the store last: the detect stage's in-flight batch waits (in-process) for
       // its findings to be stored, so the store consumers must outlive it.
       for (const s of [...subscriptions].reverse()) await s.stop();

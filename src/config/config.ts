@@ -24,6 +24,8 @@ export const envSchema = z
     VIGIL_HOST: z.string().default('127.0.0.1'),
     VIGIL_COLLECTOR_PORT: port.default(8088),
     VIGIL_ADMIN_PORT: port.default(8089),
+    VIGIL_OTLP_HTTP_PORT: port.default(4318),
+    VIGIL_OTLP_GRPC_PORT: port.default(4317),
     VIGIL_ADMIN_TOKEN: optionalString,
     VIGIL_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     VIGIL_MAX_BODY_BYTES: z.coerce

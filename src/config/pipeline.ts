@@ -10,6 +10,28 @@ const sourceSchema = z
   })
   .strict();
 
+const hoopSourceSchema = sourceSchema
+  .extend({
+    /** Env var holding the Svix signing secret(s) (`whsec_…`) of hoop.dev's webhooks. */
+    webhook_secret_env: z.string().default('VIGIL_HOOP_WEBHOOK_SECRET'),
+    /** Optional poller of the gateway's sessions API, for what webhooks do not carry. */
+    api_url_env: z.string().default('VIGIL_HOOP_API_URL'),
+    api_token_env: z.string().default('VIGIL_HOOP_API_TOKEN'),
+    poll_interval: duration.default('60s'),
+  })
+  .strict();
+
+const kafkaSourceSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    /** Topic to consume (on the KAFKA_BROKERS cluster). */
+    topic: z.string().default('vigil.ingest.v1'),
+    /** What the topic carries: generic events, Teleport audit events, hoop session events, or OTLP (protobuf TracesData). */
+    format: z.enum(['generic', 'teleport', 'hoop', 'otlp-proto', 'otlp-json']).default('generic'),
+    group: z.string().default('source-kafka'),
+  })
+  .strict();
+
 export const volumeSpikeParamsSchema = z
   .object({
     enabled: z.boolean().default(true),
@@ -56,7 +78,13 @@ export const pipelineSchema = z
   .object({
     version: z.literal(1),
     sources: z
-      .object({ generic: sourceSchema.default({}) })
+      .object({
+        generic: sourceSchema.default({ token_env: 'VIGIL_SOURCE_TOKEN_GENERIC' }),
+        otlp: sourceSchema.default({ token_env: 'VIGIL_SOURCE_TOKEN_OTLP' }),
+        hoop: hoopSourceSchema.default({}),
+        teleport: sourceSchema.default({ token_env: 'VIGIL_SOURCE_TOKEN_TELEPORT' }),
+        kafka: kafkaSourceSchema.default({}),
+      })
       .strict()
       .default({}),
     detectors: z
@@ -68,6 +96,7 @@ export const pipelineSchema = z
   .strict();
 
 export type PipelineConfig = z.infer<typeof pipelineSchema>;
+export type SourceName = 'generic' | 'otlp' | 'hoop' | 'teleport';
 export type VolumeSpikeParams = z.infer<typeof volumeSpikeParamsSchema>;
 export type ResponseConfig = z.infer<typeof responseSchema>;
 export type WebhookActionConfig = z.infer<typeof webhookActionSchema>;

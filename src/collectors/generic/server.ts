@@ -5,22 +5,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { AccessEvent } from '../../model/index.js';
 import type { Tokenizer } from '../../privacy/index.js';
-import type { Metrics } from '../../telemetry/index.js';
-import type { SourceAuth } from '../auth.js';
+import type { CollectorDeps } from '../deps.js';
 import { decodeBody, HttpError } from '../http/body.js';
 import { replyWithError } from '../http/server.js';
-import type { Ingest } from '../ingest.js';
 import type { Rejection } from '../reasons.js';
 import { normalizeGeneric } from './generic.normalizer.js';
 
-export interface GenericRouteDeps {
-  readonly auth: SourceAuth;
-  readonly ingest: Ingest;
-  readonly tokenizer: Tokenizer;
-  readonly metrics: Metrics;
-  readonly maxBodyBytes: number;
+export interface GenericRouteDeps extends CollectorDeps {
   readonly attributeAllowList?: ReadonlySet<string>;
-  readonly now?: () => number;
 }
 
 export interface ParsedBatch {

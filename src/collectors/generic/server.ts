@@ -4,7 +4,6 @@
 // 429/503 + Retry-After when the pipeline cannot take more. 2xx only once the events are durable.
 import type { FastifyInstance } from 'fastify';
 import type { AccessEvent } from '../../model/index.js';
-import type { Tokenizer } from '../../privacy/index.js';
 import type { CollectorDeps } from '../deps.js';
 import { decodeBody, HttpError } from '../http/body.js';
 import { replyWithError } from '../http/server.js';

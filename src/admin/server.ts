@@ -1,35 +1,56 @@
-// The admin API (port 8089): authenticated reads of findings, incidents and a summary, and replay
-// intake, so the CLI can work while `vigil serve` holds the embedded store.
-import type { FastifyInstance } from 'fastify';
-import type { StoreClient } from '../store/index.js';
-import { listFindings, listIncidents, summary } from '../store/index.js';
+// The admin API (port 8089). Every route needs a bearer token; roles are checked per route:
+// `analyst` reads (findings, incidents, summary, metrics), `admin` does everything, including
+// re-identification and replay. Privileged calls are written to the admin_audit table.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { SourceAuth } from '../collectors/auth.js';
-import type { Ingest } from '../collectors/ingest.js';
+import { parseGenericBody } from '../collectors/generic/server.js';
 import { decodeBody } from '../collectors/http/body.js';
 import { replyWithError } from '../collectors/http/server.js';
-import { parseGenericBody } from '../collectors/generic/server.js';
+import type { Ingest } from '../collectors/ingest.js';
 import type { Tokenizer } from '../privacy/index.js';
-import type { Metrics } from '../telemetry/index.js';
+import type { StoreClient } from '../store/index.js';
+import { listAudit, listFindings, listIncidents, recordAudit, summary } from '../store/index.js';
+import type { Logger, Metrics } from '../telemetry/index.js';
+import { type ReidentifyDeps, reidentify } from './reidentify.js';
+
+export const ADMIN_ROLES = ['admin', 'analyst'] as const;
+export type AdminRole = (typeof ADMIN_ROLES)[number];
 
 export interface AdminDeps {
-  /** One registry of every source's credentials: a valid credential of another source gets 403. */
+  /** One registry of every credential: a valid credential of a collector source gets 403. */
   readonly auth: SourceAuth;
   readonly store: StoreClient;
   readonly ingest: Ingest;
   readonly tokenizer: Tokenizer;
   readonly metrics: Metrics;
+  readonly logger: Logger;
   readonly maxBodyBytes: number;
   readonly ready: () => Promise<boolean>;
+  readonly reidentify: ReidentifyDeps;
+  /** Rotates the tokenization key in place; undefined when keys come from the environment. */
+  readonly rotateKey?: () => { version: number };
 }
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    vigilCaller?: { role: AdminRole; caller: string };
+  }
+}
+
+/** Route option: the roles allowed (default: every admin role). */
+const adminOnly = { config: { roles: ['admin'] as AdminRole[] } };
 
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   app.addHook('onRequest', async (req, reply) => {
-    const r = deps.auth.check(req.headers.authorization, 'admin');
+    const allowed = ((req.routeOptions.config as { roles?: AdminRole[] } | undefined)?.roles ??
+      ADMIN_ROLES) as readonly string[];
+    const r = deps.auth.check(req.headers.authorization, allowed);
     if (!r.ok) return reply.code(r.status).send({ error: r.reason });
+    req.vigilCaller = { role: r.source as AdminRole, caller: r.caller };
   });
-  const limitOf = (q: unknown) =>
-    Math.min(10_000, Math.max(1, Number((q as { limit?: string }).limit ?? 1000) || 1000));
-  const tenantOf = (q: unknown) => String((q as { tenant?: string }).tenant ?? '');
+  const q = (req: FastifyRequest) => req.query as Record<string, string | undefined>;
+  const limitOf = (req: FastifyRequest) =>
+    Math.min(10_000, Math.max(1, Number(q(req).limit ?? 1000) || 1000));
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
@@ -37,18 +58,62 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     return reply.code(ok ? 200 : 503).send({ ready: ok });
   });
   app.get('/v1/findings', async (req) =>
-    listFindings(deps.store, { tenant: tenantOf(req.query), limit: limitOf(req.query) }),
+    listFindings(deps.store, { tenant: q(req).tenant ?? '', limit: limitOf(req) }),
   );
   app.get('/v1/incidents', async (req) =>
     listIncidents(deps.store, {
-      tenant: tenantOf(req.query),
-      limit: limitOf(req.query),
-      status: String((req.query as { status?: string }).status ?? ''),
+      tenant: q(req).tenant ?? '',
+      limit: limitOf(req),
+      status: q(req).status ?? '',
     }),
   );
-  app.get('/v1/summary', async (req) => summary(deps.store, tenantOf(req.query)));
+  app.get('/v1/summary', async (req) => summary(deps.store, q(req).tenant ?? ''));
   app.get('/v1/metrics', async () => deps.metrics.snapshot());
-  app.post('/v1/replay', async (req, reply) => {
+  app.get('/v1/audit', adminOnly, async (req) => listAudit(deps.store, limitOf(req)));
+  app.post('/v1/reidentify', adminOnly, async (req, reply) => {
+    let body: { token?: unknown; reason?: unknown };
+    try {
+      body = JSON.parse(decodeBody(req.body, req.headers['content-encoding'], 64 * 1024).toString('utf8'));
+    } catch {
+      return reply.code(400).send({ error: 'body must be JSON {"token": "...", "reason": "..."}' });
+    }
+    if (typeof body.token !== 'string' || !/^[a-z]{2,3}_k\d+_[A-Za-z0-9_-]{22}$/.test(body.token)) {
+      return reply.code(400).send({ error: 'token: must be a vigil token (e.g. usr_k1_…)' });
+    }
+    if (typeof body.reason !== 'string' || body.reason.trim().length < 3) {
+      return reply.code(400).send({ error: 'reason: required (why the raw value is needed)' });
+    }
+    const result = await reidentify(deps.reidentify, {
+      token: body.token,
+      reason: body.reason.slice(0, 500),
+      caller: req.vigilCaller!.caller,
+    });
+    deps.logger.info(
+      { caller: req.vigilCaller!.caller, token: body.token, found: result.found },
+      'reidentify',
+    );
+    return reply.code(result.found ? 200 : 404).send(result);
+  });
+  app.post('/v1/keys/rotate', adminOnly, async (req, reply) => {
+    if (!deps.rotateKey) {
+      return reply
+        .code(409)
+        .send({
+          error:
+            'keys come from VIGIL_TOKEN_KEY: rotate by setting a new key, its version and VIGIL_TOKEN_KEY_PREVIOUS',
+        });
+    }
+    const { version } = deps.rotateKey();
+    await recordAudit(deps.store, {
+      caller: req.vigilCaller!.caller,
+      action: 'keys.rotate',
+      target: `k${version}`,
+      reason: '',
+      outcome: 'rotated',
+    });
+    return reply.send({ version });
+  });
+  app.post('/v1/replay', adminOnly, async (req, reply) => {
     try {
       const body = decodeBody(req.body, req.headers['content-encoding'], deps.maxBodyBytes);
       const { events, rejected } = parseGenericBody(body, 'application/x-ndjson', deps, Date.now());

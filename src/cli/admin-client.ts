@@ -41,6 +41,22 @@ export async function adminGet<T>(target: AdminTarget, route: string): Promise<T
   return (await res.json()) as T;
 }
 
+export async function adminPost<T>(
+  target: AdminTarget,
+  route: string,
+  body: unknown,
+): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${target.url}${route}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${target.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body ?? {}),
+  });
+  const text = await res.text();
+  if (res.status >= 500 || res.status === 401 || res.status === 403)
+    throw new Error(`admin API ${route} answered ${res.status}: ${text}`);
+  return { status: res.status, body: JSON.parse(text) as T };
+}
+
 /** Runs `fn` against the store: through the admin API of a running vigil, or directly. */
 export async function withStore<T>(
   config: Config,

@@ -8,13 +8,23 @@ import { type Bus, createInProcessBus, createKafkaBus, type Subscription } from 
 import { createSourceAuth, splitTokens } from '../collectors/auth.js';
 import { registerGenericRoutes } from '../collectors/generic/server.js';
 import { createHttpServer } from '../collectors/http/server.js';
+import { tlsFromEnv } from '../collectors/http/tls.js';
 import type { CollectorDeps } from '../collectors/deps.js';
 import { createIngest, type Ingest } from '../collectors/ingest.js';
 import { registerAdminRoutes } from '../admin/server.js';
 import type { Config } from '../config/index.js';
 import { createDetectorRuntime, type DetectorRuntime, startDetectStage } from '../detect/index.js';
 import { type AccessEvent, errorMessage, type Finding } from '../model/index.js';
-import { createTokenizer, loadKeyRing, loadOrCreateSecret, type Tokenizer } from '../privacy/index.js';
+import {
+  createTokenizer,
+  createVaultCipher,
+  decodeKey,
+  loadKeyRing,
+  loadOrCreateSecret,
+  rotateKeyRing,
+  type Tokenizer,
+  type VaultRow,
+} from '../privacy/index.js';
 import {
   type ActionQueue,
   createBullmqQueue,
@@ -30,6 +40,8 @@ import {
   createBatchedWriter,
   eventRow,
   findingRow,
+  findVaultRow,
+  recordAudit,
   incidentRow,
   jobSucceeded,
   listIncidents,
@@ -95,6 +107,15 @@ export function adminTokens(config: Config): string[] {
   return fromEnv.length ? fromEnv : [loadOrCreateSecret(config.dataDir, 'admin.token', newToken).value];
 }
 
+/** The vault's own key: VIGIL_VAULT_KEY, else generated once under $VIGIL_DATA_DIR/keys/vault.key. */
+export function vaultKey(config: Config): Buffer {
+  const raw =
+    config.env.VIGIL_VAULT_KEY ??
+    loadOrCreateSecret(config.dataDir, 'vault.key', () => randomBytes(32).toString('base64')).value;
+  const key = decodeKey(raw, 'VIGIL_VAULT_KEY');
+  return key.subarray(0, 32);
+}
+
 function webhookTargets(config: Config, env: NodeJS.ProcessEnv): Array<WebhookTarget | undefined> {
   return config.pipeline.response.actions.map((a) => {
     const url = env[a.url_env];
@@ -118,16 +139,38 @@ export async function startVigil(
     dataDir: config.dataDir,
     envKey: config.env.VIGIL_TOKEN_KEY,
     envVersion: config.env.VIGIL_TOKEN_KEY_VERSION,
+    envPreviousKey: config.env.VIGIL_TOKEN_KEY_PREVIOUS,
   });
   if (keyRing.created)
     logger.warn(
       { dir: `${config.dataDir}/keys` },
       'no VIGIL_TOKEN_KEY set: created a tokenization key (mode 0600); back it up',
     );
-  const tokenizer = createTokenizer(keyRing.current);
-
   const store = await openStore(config.env, config.dataDir);
   await migrate(store.client, { eventsTtlDays: config.env.VIGIL_EVENTS_TTL_DAYS });
+
+  // The vault is written at the edge, when a token is first made for a raw value.
+  const vaultCipher = config.env.VIGIL_VAULT_ENABLED ? createVaultCipher(vaultKey(config)) : undefined;
+  const vaultWriter = vaultCipher
+    ? createBatchedWriter<VaultRow>({
+        client: store.client,
+        table: 'vault',
+        toRow: (r) => ({ ...r }),
+        dedupKey: (r) => r.token,
+        maxAgeMs: 500,
+      })
+    : undefined;
+  const tokenizer = createTokenizer(keyRing.current, {
+    previous: keyRing.previous,
+    onNewToken: vaultWriter
+      ? (entry) => {
+          // Fire and forget is safe here: a lost vault row is re-made the next time the value is seen.
+          vaultWriter
+            .write([vaultCipher!.seal(entry)])
+            .catch((err) => logger.error({ err: errorMessage(err) }, 'vault write failed'));
+        }
+      : undefined,
+  });
 
   const onBusError = (where: string, err: unknown) =>
     logger.warn({ where, err: errorMessage(err) }, 'bus error, retrying');
@@ -178,7 +221,11 @@ export async function startVigil(
   });
 
   const subscriptions: Subscription[] = [];
-  const ingest = createIngest({ bus, maxInflight: config.env.VIGIL_MAX_INFLIGHT_EVENTS });
+  const ingest = createIngest({
+    bus,
+    maxInflight: config.env.VIGIL_MAX_INFLIGHT_EVENTS,
+    previousToken: tokenizer.previousOf,
+  });
   if (roles.has('store'))
     subscriptions.push(
       ...(await startStoreStage({ bus, events: writers.events, findings: writers.findings })),
@@ -228,7 +275,13 @@ export async function startVigil(
     BEARER_SOURCES.map((s) => [s, sourceTokens(config, env, s)]),
   ) as Record<BearerSource, string[]>;
   const tokens = adminTokens(config);
-  const auth = createSourceAuth({ ...tokensBySource, admin: tokens });
+  const auth = createSourceAuth({
+    ...tokensBySource,
+    admin: tokens,
+    analyst: splitTokens(config.env.VIGIL_ANALYST_TOKEN),
+  });
+  const tls = tlsFromEnv(config.env);
+  const scheme = tls ? 'https' : 'http';
   const collectorDeps: CollectorDeps = {
     auth,
     ingest,
@@ -241,30 +294,46 @@ export async function startVigil(
   const listen = async (app: FastifyInstance, port: number) => {
     await app.listen({ host, port });
     servers.push(app);
-    return `http://${host}:${(app.server.address() as AddressInfo).port}`;
+    return `${scheme}://${host}:${(app.server.address() as AddressInfo).port}`;
   };
   if (roles.has('collector')) {
     const sources = config.pipeline.sources;
     // Gateway events: generic, hoop.dev and Teleport share the gateway port.
-    const gateway = createHttpServer({ logger, maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES });
+    const gateway = createHttpServer({ logger, maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES, tls });
     if (sources.generic.enabled) registerGenericRoutes(gateway, collectorDeps);
     // [gateway wiring: hoop + teleport routes are registered here]
     urls.collector = await listen(gateway, config.env.VIGIL_COLLECTOR_PORT);
     // [otlp wiring: OTLP/HTTP listener on VIGIL_OTLP_HTTP_PORT and gRPC on VIGIL_OTLP_GRPC_PORT]
   }
-  const admin = createHttpServer({ logger, maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES });
+  const admin = createHttpServer({ logger, maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES, tls });
   registerAdminRoutes(admin, {
     auth,
     store: store.client,
     ingest,
     tokenizer,
     metrics,
+    logger,
     maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES,
     ready: async () => (await store.client.ping()).success,
+    reidentify: {
+      cipher: vaultCipher,
+      lookup: async (token) => {
+        await vaultWriter?.flush();
+        return findVaultRow(store.client, token);
+      },
+      audit: (record) => recordAudit(store.client, record),
+    },
+    rotateKey: config.env.VIGIL_TOKEN_KEY
+      ? undefined
+      : () => {
+          rotateKeyRing(config.dataDir);
+          const ring = loadKeyRing({ dataDir: config.dataDir, envVersion: 1 });
+          tokenizer.rotate(ring.current);
+          logger.warn({ version: ring.current.version }, 'tokenization key rotated');
+          return { version: ring.current.version };
+        },
   });
-  await admin.listen({ host, port: config.env.VIGIL_ADMIN_PORT });
-  servers.push(admin);
-  const adminUrl = `http://${host}:${(admin.server.address() as AddressInfo).port}`;
+  const adminUrl = await listen(admin, config.env.VIGIL_ADMIN_PORT);
   logger.info(
     { roles: [...roles], bus: bus.kind, store: store.kind, queue: queue?.kind, ...urls, adminUrl },
     'vigil started',

@@ -1,14 +1,25 @@
 // The `vigil` command.
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Command, Option } from 'commander';
 import { type Config, loadConfig } from '../config/index.js';
 import { parseGenericBody } from '../collectors/generic/server.js';
 import type { Finding, Incident } from '../model/index.js';
-import { listFindings, listIncidents, migrate, openStore } from '../store/index.js';
+import {
+  findVaultRow,
+  listFindings,
+  listIncidents,
+  migrate,
+  openStore,
+  recordAudit,
+} from '../store/index.js';
 import { createLogger } from '../telemetry/index.js';
-import { adminGet, findRunningAdmin, withStore } from './admin-client.js';
-import { ALL_ROLES, type Role, startVigil } from './app.js';
+import { type ReidentifyResult, reidentify } from '../admin/reidentify.js';
+import { createVaultCipher, rotateKeyRing } from '../privacy/index.js';
+import { adminGet, adminPost, findRunningAdmin, withStore } from './admin-client.js';
+import { ALL_ROLES, type Role, startVigil, vaultKey } from './app.js';
 import { runDemo } from './demo/demo.js';
 import { waitForDrain } from './drain.js';
 import { isoTime, printRows } from './format.js';
@@ -118,6 +129,56 @@ export async function main(argv: string[]): Promise<void> {
         o.format,
         ['incident_id', 'opened_time', 'status', 'severity', 'risk', 'actor', 'title'],
       );
+    });
+
+  const keys = program.command('keys').description('tokenization keys');
+  keys
+    .command('rotate')
+    .description('add a new key version and make it current (old tokens stay linked to new ones)')
+    .action(async () => {
+      const config = loadConfig();
+      const running = await findRunningAdmin(config);
+      if (running) {
+        const r = await adminPost<{ version?: number; error?: string }>(running, '/v1/keys/rotate', {});
+        if (r.status !== 200) throw new Error(r.body.error ?? `rotation refused (${r.status})`);
+        process.stdout.write(
+          `rotated: tokens are now made with k${r.body.version} (live in ${running.url})\n`,
+        );
+        return;
+      }
+      if (config.env.VIGIL_TOKEN_KEY)
+        throw new Error(
+          'keys come from VIGIL_TOKEN_KEY: set the new key, VIGIL_TOKEN_KEY_VERSION and VIGIL_TOKEN_KEY_PREVIOUS',
+        );
+      const { version, file } = rotateKeyRing(config.dataDir);
+      process.stdout.write(`rotated: k${version} is current in ${file}; it takes effect when vigil starts\n`);
+    });
+
+  program
+    .command('reidentify <token>')
+    .description('map a token back to its raw value (admin; needs the vault; every call is audited)')
+    .requiredOption('--reason <reason>', 'why the raw value is needed (recorded)')
+    .action(async (token: string, o: { reason: string }) => {
+      const config = loadConfig();
+      const result = await withStore<ReidentifyResult>(
+        config,
+        async (t) =>
+          (await adminPost<ReidentifyResult>(t, '/v1/reidentify', { token, reason: o.reason })).body,
+        (client) =>
+          reidentify(
+            {
+              cipher:
+                config.env.VIGIL_VAULT_ENABLED || existsSync(path.join(config.dataDir, 'keys', 'vault.key'))
+                  ? createVaultCipher(vaultKey(config))
+                  : undefined,
+              lookup: (t) => findVaultRow(client, t),
+              audit: (r) => recordAudit(client, r),
+            },
+            { token, reason: o.reason, caller: `cli:${userInfo().username}` },
+          ),
+      );
+      if (!result.found) throw new Error(`${token}: ${result.reason}`);
+      process.stdout.write(`${result.kind} ${result.tenant} ${result.value}\n`);
     });
 
   await program.parseAsync(argv);

@@ -2,10 +2,13 @@
 // A request with no credential gets 401; a valid credential of another source gets 403.
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-export type AuthResult = { ok: true } | { ok: false; status: 401 | 403; reason: string };
+export type AuthResult =
+  | { ok: true; source: string; caller: string }
+  | { ok: false; status: 401 | 403; reason: string };
 
 export interface SourceAuth {
-  check(authorization: string | undefined, source: string): AuthResult;
+  /** The credential must belong to `source` (or to one of several, e.g. admin roles). */
+  check(authorization: string | undefined, source: string | readonly string[]): AuthResult;
 }
 
 const digest = (token: string) => createHash('sha256').update(token).digest();
@@ -27,9 +30,11 @@ export function createSourceAuth(tokens: Record<string, readonly string[]>): Sou
         for (const d of digests) if (timingSafeEqual(d, presented) && owner === undefined) owner = s;
       }
       if (owner === undefined) return { ok: false, status: 401, reason: 'invalid bearer token' };
-      if (owner !== source)
-        return { ok: false, status: 403, reason: `token is not valid for source ${source}` };
-      return { ok: true };
+      const allowed = typeof source === 'string' ? [source] : source;
+      if (!allowed.includes(owner))
+        return { ok: false, status: 403, reason: `token is not valid for ${allowed.join(' or ')}` };
+      // The caller is named by a digest prefix of its credential, never by the credential.
+      return { ok: true, source: owner, caller: `${owner}:${presented.toString('hex').slice(0, 12)}` };
     },
   };
 }

@@ -2,7 +2,7 @@
 // `submit` resolves when the bus says the events are durable; only then may a collector answer
 // 2xx. When too many events are in flight it refuses at once (BackpressureError → 429/503).
 import { type Bus, encodeJson, partitionKey, TOPICS } from '../bus/index.js';
-import { type AccessEvent, BackpressureError } from '../model/index.js';
+import { type AccessEvent, BackpressureError, PREVIOUS_TOKEN_ATTRIBUTES } from '../model/index.js';
 
 export interface Ingest {
   submit(events: AccessEvent[]): Promise<void>;
@@ -15,6 +15,20 @@ export interface IngestDeps {
   /** Longest wait for durability before the sender is told to retry. @defaultValue 30000 */
   readonly durableTimeoutMs?: number;
   readonly onDurable?: (count: number) => void;
+  /**
+   * After a key rotation: the previous token of a token this process made. Stamped on events as
+   * attributes `vigil.prev.actor|credential|src_net` so detectors carry baselines over.
+   */
+  readonly previousToken?: (token: string) => string | undefined;
+}
+
+function stampPrevious(e: AccessEvent, previousToken: (token: string) => string | undefined): void {
+  for (const [field, attribute] of Object.entries(PREVIOUS_TOKEN_ATTRIBUTES) as Array<
+    [keyof typeof PREVIOUS_TOKEN_ATTRIBUTES, string]
+  >) {
+    const prev = e[field] ? previousToken(e[field]) : undefined;
+    if (prev) e.attributes[attribute] = prev;
+  }
 }
 
 export function createIngest(deps: IngestDeps): Ingest {
@@ -28,6 +42,7 @@ export function createIngest(deps: IngestDeps): Ingest {
         throw new BackpressureError(`pipeline saturated: ${inflight} events in flight`, 1, 'saturated');
       }
       inflight += events.length;
+      if (deps.previousToken) for (const e of events) stampPrevious(e, deps.previousToken);
       let timer: NodeJS.Timeout | undefined;
       try {
         const messages = events.map((e) => ({ key: partitionKey(e.tenant, e.actor), value: encodeJson(e) }));

@@ -37,6 +37,22 @@ export const envSchema = z
     VIGIL_MAX_INFLIGHT_EVENTS: z.coerce.number().int().positive().default(200_000),
     VIGIL_TOKEN_KEY: optionalString,
     VIGIL_TOKEN_KEY_VERSION: z.coerce.number().int().min(1).max(999).default(1),
+    /** During a rotation through the environment: the key of version VIGIL_TOKEN_KEY_VERSION − 1. */
+    VIGIL_TOKEN_KEY_PREVIOUS: optionalString,
+    /** Keep an encrypted token → raw value vault (needed to contain real credentials). */
+    VIGIL_VAULT_ENABLED: bool.default('false'),
+    /** 32-byte AES-256-GCM key of the vault (base64 or hex); generated under keys/ when unset. */
+    VIGIL_VAULT_KEY: optionalString,
+    /** Query text: `off` keeps only a hash of its shape; `redacted` also keeps the text with literals stripped. */
+    VIGIL_QUERY_TEXT: z.enum(['off', 'redacted']).default('off'),
+    /** Read-only admin API token(s) (findings, incidents, summary; no re-identification). */
+    VIGIL_ANALYST_TOKEN: optionalString,
+    /** TLS for every listener; with VIGIL_TLS_CA_FILE clients must present a certificate (mTLS). */
+    VIGIL_TLS_CERT_FILE: optionalString,
+    VIGIL_TLS_KEY_FILE: optionalString,
+    VIGIL_TLS_CA_FILE: optionalString,
+    /** mTLS: client certificate subjects (CN or DNS/URI SAN) allowed; empty = any the CA signed. */
+    VIGIL_TLS_CLIENT_ALLOWLIST: optionalString,
     VIGIL_EVENTS_TTL_DAYS: z.coerce.number().int().min(1).max(36500).default(180),
     VIGIL_WRITER_MAX_ROWS: z.coerce.number().int().positive().default(20_000),
     VIGIL_WRITER_MAX_AGE: duration.default('250ms'),
@@ -66,6 +82,20 @@ export const envSchema = z
         code: z.ZodIssueCode.custom,
         path: ['CLICKHOUSE_TLS_CERT_FILE'],
         message: 'CLICKHOUSE_TLS_CERT_FILE and CLICKHOUSE_TLS_KEY_FILE must be set together',
+      });
+    }
+    if (Boolean(env.VIGIL_TLS_CERT_FILE) !== Boolean(env.VIGIL_TLS_KEY_FILE)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['VIGIL_TLS_CERT_FILE'],
+        message: 'VIGIL_TLS_CERT_FILE and VIGIL_TLS_KEY_FILE must be set together',
+      });
+    }
+    if (env.VIGIL_TLS_CA_FILE && !env.VIGIL_TLS_CERT_FILE) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['VIGIL_TLS_CA_FILE'],
+        message: 'client certificates (mTLS) need VIGIL_TLS_CERT_FILE and VIGIL_TLS_KEY_FILE',
       });
     }
     if (env.VIGIL_COLLECTOR_PORT !== 0 && env.VIGIL_COLLECTOR_PORT === env.VIGIL_ADMIN_PORT) {

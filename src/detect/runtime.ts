@@ -1,8 +1,35 @@
 // The detector runtime: owns every detector's per-entity state and feeds events through them.
 // Events of one identity arrive in order (one partition per identity); within a batch they are
 // processed in event-time order so a replayed file behaves like live traffic.
-import type { AccessEvent, Finding } from '../model/index.js';
+import { type AccessEvent, type Finding, PREVIOUS_TOKEN_ATTRIBUTES as PREVIOUS } from '../model/index.js';
 import type { AnyDetector } from './detector.js';
+
+/** The event as it looked under the previous key, when the edge said so; else undefined. */
+function underPreviousKey(e: AccessEvent): AccessEvent | undefined {
+  const prev = { ...e };
+  let changed = false;
+  for (const [field, attribute] of Object.entries(PREVIOUS) as Array<[keyof typeof PREVIOUS, string]>) {
+    const old = e.attributes[attribute];
+    if (old) {
+      prev[field] = old;
+      changed = true;
+    }
+  }
+  return changed ? prev : undefined;
+}
+
+/**
+ * Moves an entity's state from its old-token key to its new one. Token-valued fields kept inside
+ * the state (actor, credential, entity) are renamed too, so findings speak of the new token.
+ */
+function carryOver(state: unknown, from: AccessEvent, to: AccessEvent): void {
+  if (!state || typeof state !== 'object') return;
+  const s = state as Record<string, unknown>;
+  for (const field of ['actor', 'credential', 'src_net'] as const) {
+    if (s[field] === from[field]) s[field] = to[field];
+    if (s.entity === from[field]) s.entity = to[field];
+  }
+}
 
 export interface DetectorRuntime {
   process(events: AccessEvent[], now?: number): Finding[];
@@ -22,7 +49,15 @@ export function createDetectorRuntime(detectors: AnyDetector[]): DetectorRuntime
           const key = d.entityKey(event);
           let state = perEntity.get(key);
           if (state === undefined) {
-            state = d.initState(event);
+            // First sight of a token: after a key rotation it may be an identity we know under
+            // its previous token — its baseline carries over instead of starting cold.
+            const before = underPreviousKey(event);
+            const oldKey = before && d.entityKey(before);
+            state = oldKey !== undefined && oldKey !== key ? perEntity.get(oldKey) : undefined;
+            if (state !== undefined) {
+              perEntity.delete(oldKey!);
+              carryOver(state, before!, event);
+            } else state = d.initState(event);
             perEntity.set(key, state);
           }
           for (const f of d.observe(state, event, now)) findings.push(f);

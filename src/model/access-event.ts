@@ -108,3 +108,13 @@ const OPERATION_ALIASES: Record<string, Operation> = {
   connect: 'auth',
   authenticate: 'auth',
 };
+
+/**
+ * After a tokenization key rotation the ingest edge stamps, on events whose identifiers it saw,
+ * the token each had under the previous key; detectors use it to carry baselines over.
+ */
+export const PREVIOUS_TOKEN_ATTRIBUTES = {
+  actor: 'vigil.prev.actor',
+  credential: 'vigil.prev.credential',
+  src_net: 'vigil.prev.src_net',
+} as const;

@@ -2,7 +2,7 @@
 // at least 32 bytes) or, when unset, from $VIGIL_DATA_DIR/keys/token-keys.json, created on first use
 // with mode 0600.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../config/index.js';
 
@@ -13,13 +13,18 @@ export interface TokenKey {
 
 export interface KeyRing {
   readonly current: TokenKey;
+  /**
+   * The version before `current`, kept after a rotation so identifiers seen again can be linked
+   * to their old tokens (detector baselines stay continuous).
+   */
+  readonly previous?: TokenKey;
   /** True when this call created the key file (the caller says so once). */
   readonly created: boolean;
 }
 
 interface KeyFile {
   current: number;
-  keys: Array<{ version: number; secret: string }>;
+  keys: Array<{ version: number; secret: string; created?: string }>;
 }
 
 export function decodeKey(raw: string, name: string): Buffer {
@@ -33,15 +38,28 @@ export function decodeKey(raw: string, name: string): Buffer {
   return buf;
 }
 
-export function loadKeyRing(opts: { dataDir: string; envKey?: string; envVersion: number }): KeyRing {
+export interface KeyRingOptions {
+  readonly dataDir: string;
+  readonly envKey?: string;
+  readonly envVersion: number;
+  /** The key of version envVersion − 1, during a rotation done through the environment. */
+  readonly envPreviousKey?: string;
+}
+
+const keyFileOf = (dataDir: string) => path.join(dataDir, 'keys', 'token-keys.json');
+
+export function loadKeyRing(opts: KeyRingOptions): KeyRing {
   if (opts.envKey) {
     return {
       current: { version: opts.envVersion, secret: decodeKey(opts.envKey, 'VIGIL_TOKEN_KEY') },
+      previous: opts.envPreviousKey
+        ? { version: opts.envVersion - 1, secret: decodeKey(opts.envPreviousKey, 'VIGIL_TOKEN_KEY_PREVIOUS') }
+        : undefined,
       created: false,
     };
   }
   const dir = path.join(opts.dataDir, 'keys');
-  const file = path.join(dir, 'token-keys.json');
+  const file = keyFileOf(opts.dataDir);
   let created = false;
   if (!existsSync(file)) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -56,7 +74,35 @@ export function loadKeyRing(opts: { dataDir: string; envKey?: string; envVersion
   const parsed = JSON.parse(readFileSync(file, 'utf8')) as KeyFile;
   const entry = parsed.keys.find((k) => k.version === parsed.current);
   if (!entry) throw new ConfigError(`${file}: current key version ${parsed.current} is missing`);
-  return { current: { version: entry.version, secret: decodeKey(entry.secret, file) }, created };
+  const before = parsed.keys
+    .filter((k) => k.version < parsed.current)
+    .sort((a, b) => b.version - a.version)[0];
+  return {
+    current: { version: entry.version, secret: decodeKey(entry.secret, file) },
+    previous: before ? { version: before.version, secret: decodeKey(before.secret, file) } : undefined,
+    created,
+  };
+}
+
+/**
+ * Adds a new key version and makes it current (`vigil keys rotate`). Older versions stay in the
+ * file: the one just before the current links old tokens to new ones. Takes effect on restart.
+ */
+export function rotateKeyRing(dataDir: string): { version: number; file: string } {
+  const file = keyFileOf(dataDir);
+  if (!existsSync(file)) loadKeyRing({ dataDir, envVersion: 1 });
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as KeyFile;
+  const version = Math.max(...parsed.keys.map((k) => k.version)) + 1;
+  parsed.keys.push({
+    version,
+    secret: randomBytes(32).toString('base64'),
+    created: new Date().toISOString(),
+  });
+  parsed.current = version;
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, JSON.stringify(parsed, null, 2), { mode: 0o600 });
+  renameSync(tmp, file);
+  return { version, file };
 }
 
 /**

@@ -17,25 +17,50 @@ const KIND_PREFIX: Record<Exclude<IdentifierKind, 'actor'>, string> = {
   session: 'ses',
 };
 
+/** Called once per (process, raw value) when a token is first computed: the vault's hook. */
+export type NewTokenHook = (entry: {
+  kind: IdentifierKind;
+  tenant: string;
+  token: string;
+  raw: string;
+}) => void;
+
 export interface Tokenizer {
   /** Token for an identifier; the empty string stays empty (absent). */
   token(kind: IdentifierKind, tenant: string, raw: string, actorType?: ActorType): string;
   /** Tokens for a client address and its network (/24 for IPv4, /48 for IPv6). */
   address(tenant: string, raw: string): { src_ip: string; src_net: string };
+  /**
+   * After a key rotation: the token the same raw value had under the previous key, for tokens
+   * this process computed (the ingest edge stamps it on events as `vigil.prev.<kind>`).
+   */
+  previousOf(token: string): string | undefined;
+  /** Switches to a new key in place; the current one becomes the previous (`vigil keys rotate`). */
+  rotate(next: TokenKey): void;
+  readonly keyVersion: () => number;
   readonly stats: { hits: number; misses: number };
 }
 
-export function createTokenizer(key: TokenKey, opts: { cacheSize?: number } = {}): Tokenizer {
-  const cache = new LRUCache<string, string>({ max: opts.cacheSize ?? 100_000 });
-  const stats = { hits: 0, misses: 0 };
-  const version = `k${key.version}`;
+export interface TokenizerOptions {
+  readonly cacheSize?: number;
+  readonly previous?: TokenKey;
+  readonly onNewToken?: NewTokenHook;
+}
 
-  function digest(kind: string, tenant: string, raw: string): string {
+export function createTokenizer(initial: TokenKey, opts: TokenizerOptions = {}): Tokenizer {
+  const cache = new LRUCache<string, string>({ max: opts.cacheSize ?? 100_000 });
+  let key = initial;
+  let previous = opts.previous;
+  let aliases = previous ? new LRUCache<string, string>({ max: opts.cacheSize ?? 100_000 }) : undefined;
+  const stats = { hits: 0, misses: 0 };
+
+  function make(k: TokenKey, prefix: string, kind: string, tenant: string, raw: string): string {
     // The tenant is part of the input: one person in two tenants gets two unrelated tokens.
-    return createHmac('sha256', key.secret)
+    const digest = createHmac('sha256', k.secret)
       .update(`${kind}\u0000${tenant}\u0000${raw}`)
       .digest('base64url')
       .slice(0, 22);
+    return `${prefix}_k${k.version}_${digest}`;
   }
 
   function token(
@@ -55,8 +80,10 @@ export function createTokenizer(key: TokenKey, opts: { cacheSize?: number } = {}
     stats.misses++;
     // Actor tokens hash the identity without its type, so the hash part is stable if a source
     // labels the same principal differently; the prefix only informs the analyst.
-    const t = `${prefix}_${version}_${digest(kind, tenant, raw)}`;
+    const t = make(key, prefix, kind, tenant, raw);
     cache.set(cacheKey, t);
+    if (aliases && previous) aliases.set(t, make(previous, prefix, kind, tenant, raw));
+    opts.onNewToken?.({ kind, tenant, token: t, raw });
     return t;
   }
 
@@ -66,7 +93,19 @@ export function createTokenizer(key: TokenKey, opts: { cacheSize?: number } = {}
     return { src_ip: token('src_ip', tenant, ip), src_net: token('src_net', tenant, networkOf(ip)) };
   }
 
-  return { token, address, stats };
+  return {
+    token,
+    address,
+    stats,
+    previousOf: (t) => aliases?.get(t),
+    rotate(next) {
+      previous = key;
+      key = next;
+      cache.clear();
+      aliases = new LRUCache<string, string>({ max: opts.cacheSize ?? 100_000 });
+    },
+    keyVersion: () => key.version,
+  };
 }
 
 /** Strips brackets, ports and IPv4-mapped prefixes; returns '' when the value is no address. */

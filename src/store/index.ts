@@ -4,3 +4,4 @@ export * from './queries.js';
 export * from './rows.js';
 export * from './writer.js';
 export * from './stage.js';
+export * from './privacy.js';

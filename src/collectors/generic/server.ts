@@ -5,8 +5,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { AccessEvent } from '../../model/index.js';
 import type { CollectorDeps } from '../deps.js';
-import { decodeBody, HttpError } from '../http/body.js';
+import { decodeBody } from '../http/body.js';
 import { replyWithError } from '../http/server.js';
+import { splitJsonBody } from '../ndjson.js';
 import type { Rejection } from '../reasons.js';
 import { normalizeGeneric } from './generic.normalizer.js';
 
@@ -27,48 +28,15 @@ export function parseGenericBody(
   now: number,
 ): ParsedBatch {
   const events: AccessEvent[] = [];
-  const rejected: Rejection[] = [];
   const ctx = { tokenizer: deps.tokenizer, now, attributeAllowList: deps.attributeAllowList };
-  const text = decodeUtf8(body);
-  const accept = (value: unknown, raw: string, line: number) => {
+  const { items, rejected } = splitJsonBody(body, contentType);
+  for (const { value, raw, line } of items) {
     const r = normalizeGeneric(value, raw, ctx);
     if (r.ok) events.push(r.value);
     else rejected.push({ line, reason: r.reason });
-  };
-  if (/^application\/json\b/i.test(contentType)) {
-    let doc: unknown;
-    try {
-      doc = JSON.parse(text);
-    } catch {
-      throw new HttpError(400, 'body is not valid JSON');
-    }
-    const items = Array.isArray(doc) ? doc : [doc];
-    for (const [i, item] of items.entries()) accept(item, JSON.stringify(item), i + 1);
-    return { events, rejected };
   }
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!.trim();
-    if (raw === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      // The parser's own message may quote the line: say only where it failed.
-      rejected.push({ line: i + 1, reason: 'invalid JSON' });
-      continue;
-    }
-    accept(value, raw, i + 1);
-  }
+  rejected.sort((a, b) => a.line - b.line);
   return { events, rejected };
-}
-
-function decodeUtf8(body: Buffer): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(body);
-  } catch {
-    throw new HttpError(400, 'body is not valid UTF-8');
-  }
 }
 
 export function registerGenericRoutes(app: FastifyInstance, deps: GenericRouteDeps): void {

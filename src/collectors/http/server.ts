@@ -1,25 +1,45 @@
 // The collectors' HTTP listener (port 8088): a fastify instance that takes every body as bytes
 // (each route decodes its own formats) and never logs requests (they carry identities).
-import type { SecureContextOptions } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { type BackpressureError, errorMessage } from '../../model/index.js';
 import type { Logger } from '../../telemetry/index.js';
 import { HttpError } from './body.js';
+import { clientAllowed, type TlsSettings } from './tls.js';
 
 export interface HttpServerOptions {
   readonly logger: Logger;
   /** Limit on the body as sent (compressed); routes apply it again after decompression. */
   readonly maxBodyBytes: number;
-  /** TLS (and mTLS when `ca` + requestCert are given). */
-  readonly https?: SecureContextOptions & { requestCert?: boolean; rejectUnauthorized?: boolean };
+  /** TLS (and mTLS when a CA is given). */
+  readonly tls?: TlsSettings;
 }
 
 export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
   const app = Fastify({
     bodyLimit: opts.maxBodyBytes,
     logger: false,
-    ...(opts.https ? { https: { ...opts.https, minVersion: 'TLSv1.2' as const } } : {}),
+    ...(opts.tls
+      ? {
+          https: {
+            cert: opts.tls.cert,
+            key: opts.tls.key,
+            ca: opts.tls.ca,
+            requestCert: opts.tls.requestCert,
+            rejectUnauthorized: opts.tls.rejectUnauthorized,
+            minVersion: opts.tls.minVersion,
+          },
+        }
+      : {}),
   }) as unknown as FastifyInstance;
+  const allow = opts.tls?.allow ?? [];
+  if (allow.length) {
+    // Before any route (and before authentication): a certificate not on the list is refused.
+    app.addHook('onRequest', async (req, reply) => {
+      if (!clientAllowed(req.socket as TLSSocket, allow))
+        return reply.code(403).send({ error: 'client certificate not allowed' });
+    });
+  }
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.maxBodyBytes }, (_req, body, done) =>
     done(null, body),

@@ -96,12 +96,10 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
   });
   app.post('/v1/keys/rotate', adminOnly, async (req, reply) => {
     if (!deps.rotateKey) {
-      return reply
-        .code(409)
-        .send({
-          error:
-            'keys come from VIGIL_TOKEN_KEY: rotate by setting a new key, its version and VIGIL_TOKEN_KEY_PREVIOUS',
-        });
+      return reply.code(409).send({
+        error:
+          'keys come from VIGIL_TOKEN_KEY: rotate by setting a new key, its version and VIGIL_TOKEN_KEY_PREVIOUS',
+      });
     }
     const { version } = deps.rotateKey();
     await recordAudit(deps.store, {

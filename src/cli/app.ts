@@ -10,7 +10,9 @@ import { registerGenericRoutes } from '../collectors/generic/server.js';
 import { createHttpServer } from '../collectors/http/server.js';
 import { tlsFromEnv } from '../collectors/http/tls.js';
 import type { CollectorDeps } from '../collectors/deps.js';
+import { decoderFor } from '../collectors/decoders.js';
 import { createIngest, type Ingest } from '../collectors/ingest.js';
+import { startKafkaSource } from '../collectors/kafka/source.js';
 import { registerAdminRoutes } from '../admin/server.js';
 import type { Config } from '../config/index.js';
 import { createDetectorRuntime, type DetectorRuntime, startDetectStage } from '../detect/index.js';
@@ -41,6 +43,7 @@ import {
   eventRow,
   findingRow,
   findVaultRow,
+  insertRows,
   recordAudit,
   incidentRow,
   jobSucceeded,
@@ -304,6 +307,31 @@ export async function startVigil(
     // [gateway wiring: hoop + teleport routes are registered here]
     urls.collector = await listen(gateway, config.env.VIGIL_COLLECTOR_PORT);
     // [otlp wiring: OTLP/HTTP listener on VIGIL_OTLP_HTTP_PORT and gRPC on VIGIL_OTLP_GRPC_PORT]
+    if (sources.kafka.enabled && config.env.KAFKA_BROKERS) {
+      // The source topic lives on the operator's cluster under its own name: no prefix.
+      const sourceBus = await createKafkaBus({
+        brokers: config.env.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+        clientId: `${config.env.KAFKA_CLIENT_ID}-source`,
+        prefix: '',
+        partitions: config.env.KAFKA_PARTITIONS,
+        onError: onBusError,
+      });
+      const sourceSub = await startKafkaSource({
+        ...collectorDeps,
+        bus: sourceBus,
+        topic: sources.kafka.topic,
+        group: `${config.env.KAFKA_TOPIC_PREFIX}${sources.kafka.group}`,
+        decode: decoderFor(sources.kafka.format, collectorDeps),
+        recordRejected: (reason, digest) =>
+          insertRows(store.client, 'dead_letters', [
+            { target: `source:${sources.kafka.topic}`, reason, row: `sha256:${digest}` },
+          ]),
+      });
+      closers.push(async () => {
+        await sourceSub.stop();
+        await sourceBus.close();
+      });
+    }
   }
   const admin = createHttpServer({ logger, maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES, tls });
   registerAdminRoutes(admin, {

@@ -148,13 +148,11 @@ function classifySql({ verb, text, vector }: SqlStatement): Omit<VectorOp, 'top_
   switch (verb) {
     case 'with': {
       // The data-modifying verb after the CTEs decides; otherwise it is a read.
-      const dml = /\)\s*(insert|update|delete|merge)\b/i.exec(text)?.[1]?.toLowerCase();
-      if (dml)
-        return classifySql({
-          verb: dml,
-          text: text.slice(text.search(new RegExp(`\\b${dml}\\b`, 'i'))),
-          vector,
-        });
+      const m = /\)\s*(insert|update|delete|merge)\b/i.exec(text);
+      if (m) {
+        const dml = m[1]!.toLowerCase();
+        return classifySql({ verb: dml, text: text.slice(m.index + m[0].length - dml.length), vector });
+      }
       return classifySql({ verb: 'select', text, vector });
     }
     case 'select':

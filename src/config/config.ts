@@ -139,6 +139,11 @@ export function loadConfig(
   if (!envResult.success) throw new ConfigError(formatZodError('environment', envResult.error));
   const env = envResult.data;
   const pipeline = loadPipeline(env.VIGIL_PIPELINE);
+  if (pipeline.sources.kafka.enabled && !env.KAFKA_BROKERS) {
+    throw new ConfigError(
+      `pipeline ${env.VIGIL_PIPELINE}: sources.kafka.enabled needs KAFKA_BROKERS (the cluster holding topic ${pipeline.sources.kafka.topic})`,
+    );
+  }
   return deepFreeze({
     env,
     pipeline,

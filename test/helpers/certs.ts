@@ -19,15 +19,70 @@ function openssl(args: string[], cwd: string): void {
 }
 
 function issue(dir: string, name: string, subject: string, ext: string): void {
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject], dir);
+  openssl(
+    [
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      subject,
+    ],
+    dir,
+  );
   writeFileSync(path.join(dir, `${name}.ext`), ext);
-  openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`], dir);
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+    ],
+    dir,
+  );
 }
 
 export function makePki(): TestPki {
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-pki-'));
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=vigil-test-ca'], dir);
-  issue(dir, 'server', '/CN=127.0.0.1', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=vigil-test-ca',
+    ],
+    dir,
+  );
+  issue(
+    dir,
+    'server',
+    '/CN=127.0.0.1',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
+  );
   const made = new Map<string, { cert: Buffer; key: Buffer }>();
   return {
     dir,
@@ -38,7 +93,10 @@ export function makePki(): TestPki {
     client(cn) {
       if (!made.has(cn)) {
         issue(dir, `client-${cn}`, `/CN=${cn}`, 'extendedKeyUsage=clientAuth\n');
-        made.set(cn, { cert: readFileSync(path.join(dir, `client-${cn}.crt`)), key: readFileSync(path.join(dir, `client-${cn}.key`)) });
+        made.set(cn, {
+          cert: readFileSync(path.join(dir, `client-${cn}.crt`)),
+          key: readFileSync(path.join(dir, `client-${cn}.key`)),
+        });
       }
       return made.get(cn)!;
     },

@@ -57,7 +57,14 @@ describe('mTLS on the collector and admin listeners', () => {
   it('refuses TLS below 1.2', async () => {
     const port = Number(new URL(v.app.collectorUrl!).port);
     const outcome = await new Promise<string>((resolve) => {
-      const s = connect({ host: '127.0.0.1', port, ca: pki.ca, maxVersion: 'TLSv1.1', minVersion: 'TLSv1', ...pki.client('gateway-1') });
+      const s = connect({
+        host: '127.0.0.1',
+        port,
+        ca: pki.ca,
+        maxVersion: 'TLSv1.1',
+        minVersion: 'TLSv1',
+        ...pki.client('gateway-1'),
+      });
       s.once('secureConnect', () => {
         s.destroy();
         resolve('connected');

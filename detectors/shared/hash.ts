@@ -1,0 +1,26 @@
+// Small non-cryptographic hashes: detector state remembers collections, networks and actors as
+// numbers, never as strings (a token string costs ~60 bytes of heap, its hash 2–4).
+
+/** FNV-1a over UTF-16 code units, 32 bits, never 0 (0 marks an empty slot). */
+export function hash32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0 || 1;
+}
+
+/** 16-bit fold of `hash32`, never 0. */
+export function hash16(s: string): number {
+  const h = hash32(s);
+  return ((h >>> 16) ^ h) & 0xffff || 1;
+}
+
+/** Murmur3's finalizer: spreads a hash's bits before it is used as a bitmap position. */
+export function mix32(h: number): number {
+  let x = h >>> 0;
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  return (x ^ (x >>> 16)) >>> 0;
+}

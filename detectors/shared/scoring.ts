@@ -1,0 +1,77 @@
+// Scores, severities and the plain-language pieces every detector's explanation is made of.
+import type { Severity } from '../../src/model/index.js';
+
+export const MINUTE = 60_000;
+export const HOUR = 3_600_000;
+export const DAY = 24 * HOUR;
+
+/** 1.4826 × MAD estimates σ for normally distributed data. */
+export const MAD_TO_SIGMA = 1.4826;
+
+/** What a detector considers normal for a value: the centre, its spread and the band around it. */
+export interface WindowBand {
+  readonly expected: number;
+  readonly sigma: number;
+  readonly low: number;
+  readonly high: number;
+}
+
+/** Score in [0,1]: 0.5 at the band's edge, rising towards 1 as the excess grows. */
+export function anomalyScore(observed: number, band: WindowBand, thresholdSigmas: number): number {
+  const z = (observed - band.expected) / band.sigma;
+  if (z <= 0) return 0;
+  if (z < thresholdSigmas) return 0.5 * (z / thresholdSigmas);
+  return 1 - 0.5 * Math.exp(-(z - thresholdSigmas) / thresholdSigmas);
+}
+
+/**
+ * Score in [0,1] for a count against a ceiling rather than a spread (distinct actors on a
+ * credential, say): 0.5 at the ceiling, rising towards 1 by how many ceilings it is over.
+ */
+export function excessScore(observed: number, high: number): number {
+  const unit = Math.max(1, high);
+  if (observed <= high) return Math.max(0, 0.5 * (observed / unit));
+  return 1 - 0.5 * Math.exp(-(observed - high) / unit);
+}
+
+export function severityOf(score: number): Severity {
+  if (score >= 0.9) return 'critical';
+  if (score >= 0.75) return 'high';
+  if (score >= 0.6) return 'medium';
+  return 'low';
+}
+
+export const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+export function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** Like `fmt`, with one decimal for small values (an expected 0.4 should not read as 0). */
+export function fmtSmall(n: number): string {
+  if (Math.abs(n) >= 10) return fmt(n);
+  return String(Math.round(n * 10) / 10);
+}
+
+export function pct(fraction: number): string {
+  return `${Math.round(fraction * 100)}%`;
+}
+
+/** `2026-11-09T10:15Z` */
+export function isoMinute(time: number): string {
+  return `${new Date(time).toISOString().slice(0, 16)}Z`;
+}
+
+/** `Monday 10:00` (UTC). */
+export function weekdayHour(time: number): string {
+  const d = new Date(time);
+  return `${WEEKDAYS[d.getUTCDay()]} ${String(d.getUTCHours()).padStart(2, '0')}:00`;
+}
+
+export function hourIndex(time: number): number {
+  return Math.floor(time / HOUR);
+}
+
+export function clamp01(x: number): number {
+  return Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0;
+}

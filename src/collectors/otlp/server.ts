@@ -1,0 +1,92 @@
+// POST /v1/traces — OTLP/HTTP traces, `application/x-protobuf` or `application/json`, gzip accepted.
+// Answers in the request's content type: 200 with an empty ExportTraceServiceResponse once the
+// database spans are durable, or with `partial_success {rejected_spans, error_message}` for spans
+// that are database spans vigil cannot map (clients must not retry those). Spans that are not
+// database operations are dropped and counted, neither stored nor rejected. 400 for an undecodable
+// body, 401/403 for credentials, 413 over the size limit (after decompression too), 415 for another
+// content type, 429/503 + Retry-After when the pipeline cannot take more (clients retry).
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { CollectorDeps } from '../deps.js';
+import { decodeBody, HttpError } from '../http/body.js';
+import { replyWithError } from '../http/server.js';
+import {
+  decodeTraceRequestJson,
+  decodeTraceRequestProto,
+  encodeExportResponseJson,
+  encodeExportResponseProto,
+  encodeRpcStatusProto,
+  type ExportTraceResult,
+  OtlpDecodeError,
+} from './otlp.decoder.js';
+import { type MappedRequest, mapExportRequest } from './span.mapper.js';
+
+type Format = 'protobuf' | 'json';
+
+const CONTENT_TYPE: Record<Format, string> = {
+  protobuf: 'application/x-protobuf',
+  json: 'application/json',
+};
+
+/** HTTP status → google.rpc.Code, for the Status message OTLP puts in error bodies. */
+const RPC_CODE: Record<number, number> = { 400: 3, 401: 16, 403: 7, 413: 8, 415: 3 };
+
+export function registerOtlpHttpRoutes(app: FastifyInstance, deps: CollectorDeps): void {
+  app.post('/v1/traces', async (req, reply) => {
+    const format = formatOf(req.headers['content-type']);
+    const auth = deps.auth.check(req.headers.authorization, 'otlp');
+    if (!auth.ok) return sendStatus(reply, format ?? 'json', auth.status, auth.reason);
+    if (!format)
+      return sendStatus(reply, 'json', 415, 'Content-Type must be application/x-protobuf or application/json');
+    try {
+      const body = decodeBody(req.body, req.headers['content-encoding'], deps.maxBodyBytes);
+      const request = format === 'protobuf' ? decodeTraceRequestProto(body) : decodeTraceRequestJson(body);
+      const tenantHeader = req.headers['x-vigil-tenant'];
+      const mapped = mapExportRequest(request, {
+        tokenizer: deps.tokenizer,
+        now: deps.now?.() ?? Date.now(),
+        tenantHint: typeof tenantHeader === 'string' && tenantHeader !== '' ? tenantHeader : undefined,
+      });
+      await ingestMapped(deps, mapped);
+      return sendResult(reply, format, { rejectedSpans: mapped.rejected, errorMessage: mapped.errorMessage });
+    } catch (err) {
+      if (err instanceof OtlpDecodeError) return sendStatus(reply, format, 400, err.message);
+      if (err instanceof HttpError) return sendStatus(reply, format, err.status, err.message);
+      return replyWithError(reply, err);
+    }
+  });
+}
+
+/**
+ * Hands the mapped events to the pipeline; resolves once they are durable. Shared by the HTTP and
+ * gRPC receivers. Counters move only after that, so a retried request is not counted twice.
+ */
+export async function ingestMapped(deps: CollectorDeps, mapped: MappedRequest): Promise<void> {
+  await deps.ingest.submit(mapped.events);
+  deps.metrics.inc('ingest_accepted_otlp', mapped.events.length);
+  deps.metrics.inc('ingest_rejected_otlp', mapped.rejected);
+  deps.metrics.inc('otlp_spans_dropped_non_db', mapped.notDb);
+}
+
+function formatOf(contentType: string | undefined): Format | undefined {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type === 'application/x-protobuf' || type === 'application/protobuf') return 'protobuf';
+  if (type === 'application/json') return 'json';
+  return undefined;
+}
+
+function sendResult(reply: FastifyReply, format: Format, result: ExportTraceResult): FastifyReply {
+  const body = format === 'protobuf' ? toBuffer(encodeExportResponseProto(result)) : encodeExportResponseJson(result);
+  return reply.code(200).type(CONTENT_TYPE[format]).send(body);
+}
+
+/** OTLP error bodies are a google.rpc.Status in the request's encoding. */
+function sendStatus(reply: FastifyReply, format: Format, status: number, message: string): FastifyReply {
+  const code = RPC_CODE[status] ?? 2;
+  const body =
+    format === 'protobuf' ? toBuffer(encodeRpcStatusProto(code, message)) : JSON.stringify({ code, message });
+  return reply.code(status).type(CONTENT_TYPE[format]).send(body);
+}
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

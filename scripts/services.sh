@@ -208,6 +208,8 @@ install_missing() {
   command -v mvn >/dev/null || pkgs+=(maven)
   command -v redis-server >/dev/null || pkgs+=(redis-server)
   command -v redis-cli >/dev/null || pkgs+=(redis-tools)
+  # rsyslog: the CEF-over-syslog export test starts its own rsyslogd on a free loopback port.
+  [[ -x /usr/sbin/rsyslogd ]] || command -v rsyslogd >/dev/null || pkgs+=(rsyslog)
   [[ -x $PG_BIN/initdb && -x $PG_BIN/pg_ctl && -x $PG_BIN/postgres ]] || pkgs+=(postgresql-15)
   [[ -x $PG_BIN/psql ]] || pkgs+=(postgresql-client-15)
   if [[ -n $need_vector ]]; then

@@ -68,6 +68,39 @@ export function weekdayHour(time: number): string {
   return `${WEEKDAYS[d.getUTCDay()]} ${String(d.getUTCHours()).padStart(2, '0')}:00`;
 }
 
+/** Hour of day × {weekday, weekend}, UTC: 0–23 weekdays, 24–47 weekends. */
+export function slotOf(time: number): number {
+  const d = new Date(time);
+  const weekend = d.getUTCDay() === 0 || d.getUTCDay() === 6;
+  return (weekend ? 24 : 0) + d.getUTCHours();
+}
+
+/** `1.2 GB` */
+export function fmtBytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${u === 0 ? fmt(v) : v.toFixed(1)} ${units[u]}`;
+}
+
+/**
+ * Events per day implied by a count decayed with the given half-life (a steady rate r a day
+ * settles at r / (1 − 2^(−1/halfLifeDays))).
+ */
+export function decayedRatePerDay(count: number, halfLifeDays: number): number {
+  return count * (1 - 2 ** (-1 / halfLifeDays));
+}
+
+/** `count` decayed from hour `fromHour` to hour `toHour`. */
+export function decay(count: number, fromHour: number, toHour: number, halfLifeHours: number): number {
+  if (count === 0 || toHour <= fromHour) return count;
+  return count * 2 ** (-(toHour - fromHour) / halfLifeHours);
+}
+
 export function hourIndex(time: number): number {
   return Math.floor(time / HOUR);
 }

@@ -7,12 +7,23 @@
 import { median, medianAbsoluteDeviation } from 'simple-statistics';
 import type { VolumeSpikeParams } from '../../src/config/index.js';
 import type { Detector } from '../../src/detect/index.js';
-import { type AccessEvent, deterministicId, type Finding, type Severity } from '../../src/model/index.js';
+import { type AccessEvent, deterministicId, type Finding } from '../../src/model/index.js';
+import {
+  anomalyScore,
+  estimateBytes,
+  fmt,
+  HOUR,
+  MAD_TO_SIGMA,
+  severityOf,
+  slotOf,
+  WEEKDAYS,
+  type WindowBand,
+} from '../shared/index.js';
 
-const HOUR = 3_600_000;
+// Shared with the other detectors; re-exported where they were first defined.
+export { anomalyScore, severityOf, slotOf, type WindowBand };
+
 const SLOTS = 48; // 24 hours × {weekday, weekend}
-/** 1.4826 × MAD estimates σ for normally distributed data. */
-const MAD_TO_SIGMA = 1.4826;
 const MAX_EVIDENCE = 5;
 const MAX_COLLECTIONS = 8;
 /** A window's finding is re-issued (same id, higher numbers) when its count grew by half again. */
@@ -40,12 +51,6 @@ export interface VolumeState {
   filled: Uint8Array;
   next: Uint8Array;
   late: number;
-}
-
-export function slotOf(time: number): number {
-  const d = new Date(time);
-  const weekend = d.getUTCDay() === 0 || d.getUTCDay() === 6;
-  return (weekend ? 24 : 0) + d.getUTCHours();
 }
 
 export interface Baseline {
@@ -93,13 +98,6 @@ function push(state: VolumeState, slot: number, value: number, perSlot: number):
   state.filled[slot] = Math.min(perSlot, state.filled[slot]! + 1);
 }
 
-export interface WindowBand {
-  readonly expected: number;
-  readonly sigma: number;
-  readonly low: number;
-  readonly high: number;
-}
-
 export function windowBand(b: Baseline, thresholdSigmas: number): WindowBand {
   const expected = b.expected;
   // Counts are at least Poisson-noisy: never trust a spread below √expected (or 1).
@@ -112,25 +110,9 @@ export function windowBand(b: Baseline, thresholdSigmas: number): WindowBand {
   };
 }
 
-/** Score in [0,1]: 0.5 at the band's edge, rising towards 1 as the excess grows. */
-export function anomalyScore(observed: number, band: WindowBand, thresholdSigmas: number): number {
-  const z = (observed - band.expected) / band.sigma;
-  if (z <= 0) return 0;
-  if (z < thresholdSigmas) return 0.5 * (z / thresholdSigmas);
-  return 1 - 0.5 * Math.exp(-(z - thresholdSigmas) / thresholdSigmas);
-}
-
-export function severityOf(score: number): Severity {
-  if (score >= 0.9) return 'critical';
-  if (score >= 0.75) return 'high';
-  if (score >= 0.6) return 'medium';
-  return 'low';
-}
-
-const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
-
-function fmt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
+/** Rough heap bytes of one identity's state (see detectors/shared/size.ts). */
+export function estimateStateBytes(state: VolumeState): number {
+  return estimateBytes(state);
 }
 
 export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<VolumeState> {

@@ -11,6 +11,7 @@ import type { Tokenizer } from '../privacy/index.js';
 import type { StoreClient } from '../store/index.js';
 import { listAudit, listFindings, listIncidents, recordAudit, summary } from '../store/index.js';
 import type { Logger, Metrics } from '../telemetry/index.js';
+import type { BacktestReport } from '../detect/index.js';
 import { type ReidentifyDeps, reidentify } from './reidentify.js';
 
 export const ADMIN_ROLES = ['admin', 'analyst'] as const;
@@ -27,6 +28,8 @@ export interface AdminDeps {
   readonly maxBodyBytes: number;
   readonly ready: () => Promise<boolean>;
   readonly reidentify: ReidentifyDeps;
+  /** Runs the pipeline's detectors over stored history (no side effects). */
+  readonly backtest?: (opts: { since: number; until: number; tenant: string }) => Promise<BacktestReport>;
   /** Rotates the tokenization key in place; undefined when keys come from the environment. */
   readonly rotateKey?: () => { version: number };
 }
@@ -93,6 +96,15 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       'reidentify',
     );
     return reply.code(result.found ? 200 : 404).send(result);
+  });
+  app.get('/v1/backtest', async (req, reply) => {
+    const since = Date.parse(q(req).since ?? '');
+    const until = q(req).until ? Date.parse(q(req).until!) : Date.now();
+    if (!Number.isFinite(since) || !Number.isFinite(until) || since >= until) {
+      return reply.code(400).send({ error: 'since/until: ISO-8601 times with since < until' });
+    }
+    if (!deps.backtest) return reply.code(409).send({ error: 'this process has no detectors configured' });
+    return deps.backtest({ since, until, tenant: q(req).tenant ?? '' });
   });
   app.post('/v1/keys/rotate', adminOnly, async (req, reply) => {
     if (!deps.rotateKey) {

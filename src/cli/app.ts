@@ -7,15 +7,28 @@ import { createDetectors } from '../../detectors/index.js';
 import { type Bus, createInProcessBus, createKafkaBus, type Subscription } from '../bus/index.js';
 import { createSourceAuth, splitTokens } from '../collectors/auth.js';
 import { registerGenericRoutes } from '../collectors/generic/server.js';
+import { createHoopPoller, type HoopPoller } from '../collectors/hoop/poller.js';
+import { registerHoopRoutes } from '../collectors/hoop/server.js';
 import { createHttpServer } from '../collectors/http/server.js';
 import { tlsFromEnv } from '../collectors/http/tls.js';
 import type { CollectorDeps } from '../collectors/deps.js';
 import { decoderFor } from '../collectors/decoders.js';
 import { createIngest, type Ingest } from '../collectors/ingest.js';
 import { startKafkaSource } from '../collectors/kafka/source.js';
+import { registerTeleportRoutes } from '../collectors/teleport/server.js';
+import { DEFAULT_TENANT } from '../collectors/tenant.js';
+import { grpcCredentials, startOtlpGrpcServer } from '../collectors/otlp/grpc.server.js';
+import { registerOtlpHttpRoutes } from '../collectors/otlp/server.js';
 import { registerAdminRoutes } from '../admin/server.js';
 import type { Config } from '../config/index.js';
-import { createDetectorRuntime, type DetectorRuntime, startDetectStage } from '../detect/index.js';
+import {
+  backtest,
+  createDetectorRuntime,
+  type DetectorRuntime,
+  decodeState,
+  encodeState,
+  startDetectStage,
+} from '../detect/index.js';
 import { type AccessEvent, errorMessage, type Finding } from '../model/index.js';
 import {
   createTokenizer,
@@ -44,7 +57,10 @@ import {
   findingRow,
   findVaultRow,
   insertRows,
+  loadCheckpoints,
+  readEvents,
   recordAudit,
+  saveCheckpoints,
   incidentRow,
   jobSucceeded,
   listIncidents,
@@ -105,6 +121,11 @@ export function sourceTokens(config: Config, env: NodeJS.ProcessEnv, source: Bea
     : [loadOrCreateSecret(config.dataDir, `source-${source}.token`, newToken).value];
 }
 
+/** Signing secrets from an env var: `whsec_…` values separated by commas or white space. */
+export function splitSecrets(value: string | undefined): string[] {
+  return splitTokens(value).flatMap((s) => s.split(/\s+/).filter(Boolean));
+}
+
 export function adminTokens(config: Config): string[] {
   const fromEnv = splitTokens(config.env.VIGIL_ADMIN_TOKEN);
   return fromEnv.length ? fromEnv : [loadOrCreateSecret(config.dataDir, 'admin.token', newToken).value];
@@ -136,7 +157,7 @@ export async function startVigil(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningVigil> {
   const roles = new Set(opts.roles ?? ALL_ROLES);
-  const logger = opts.logger ?? createLogger(config.env.VIGIL_LOG_LEVEL);
+  const logger = opts.logger ?? createLogger(config.env.VIGIL_LOG_LEVEL, 'vigil', config.env.VIGIL_LOG_FILE);
   const metrics = createMetrics();
   const keyRing = loadKeyRing({
     dataDir: config.dataDir,
@@ -237,7 +258,28 @@ export async function startVigil(
   let runtime: DetectorRuntime | undefined;
   if (roles.has('detect')) {
     runtime = createDetectorRuntime(createDetectors(config.pipeline));
-    subscriptions.push(await startDetectStage({ bus, runtime, metrics, onFindings: opts.onFindings }));
+    subscriptions.push(
+      await startDetectStage({
+        bus,
+        runtime,
+        metrics,
+        onFindings: opts.onFindings,
+        checkpoints: {
+          save: (entries) =>
+            saveCheckpoints(
+              store.client,
+              entries.map((e) => ({ detector: e.detector, entity_key: e.key, state: encodeState(e.state) })),
+            ),
+          load: async () =>
+            (await loadCheckpoints(store.client, Object.keys(runtime!.entities()))).map((r) => ({
+              detector: r.detector,
+              key: r.entity_key,
+              state: decodeState(r.state),
+            })),
+        },
+        onError: (err) => logger.warn({ err: errorMessage(err) }, 'checkpoint failed, will retry'),
+      }),
+    );
   }
 
   let queue: ActionQueue | undefined;
@@ -305,8 +347,48 @@ export async function startVigil(
     const gateway = createHttpServer({ logger, maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES, tls });
     if (sources.generic.enabled) registerGenericRoutes(gateway, collectorDeps);
     // [gateway wiring: hoop + teleport routes are registered here]
+    let hoopPoller: HoopPoller | undefined;
+    if (sources.hoop.enabled) {
+      const hoop = sources.hoop;
+      // Svix signatures are hoop.dev's only credential: no secret, no route (never an open endpoint).
+      const webhookSecrets = splitSecrets(env[hoop.webhook_secret_env]);
+      if (webhookSecrets.length) registerHoopRoutes(gateway, { ...collectorDeps, webhookSecrets });
+      else
+        logger.info(
+          { env: hoop.webhook_secret_env },
+          'hoop.dev webhooks are off: no signing secret configured',
+        );
+      const apiUrl = env[hoop.api_url_env]?.trim();
+      const apiToken = env[hoop.api_token_env]?.trim();
+      if (apiUrl && apiToken) {
+        hoopPoller = createHoopPoller({
+          apiUrl,
+          apiToken,
+          intervalMs: hoop.poll_interval,
+          tenant: DEFAULT_TENANT,
+          deps: collectorDeps,
+        });
+        closers.push(() => hoopPoller!.stop());
+      }
+    }
+    if (sources.teleport.enabled) registerTeleportRoutes(gateway, collectorDeps);
     urls.collector = await listen(gateway, config.env.VIGIL_COLLECTOR_PORT);
+    hoopPoller?.start();
     // [otlp wiring: OTLP/HTTP listener on VIGIL_OTLP_HTTP_PORT and gRPC on VIGIL_OTLP_GRPC_PORT]
+    if (sources.otlp.enabled) {
+      const otlpHttp = createHttpServer({ logger, maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES, tls });
+      registerOtlpHttpRoutes(otlpHttp, collectorDeps);
+      urls.otlpHttp = await listen(otlpHttp, config.env.VIGIL_OTLP_HTTP_PORT);
+      const grpc = await startOtlpGrpcServer({
+        ...collectorDeps,
+        host,
+        port: config.env.VIGIL_OTLP_GRPC_PORT,
+        credentials: grpcCredentials(tls),
+        clientAllowList: tls?.allow,
+      });
+      closers.push(grpc.close);
+      urls.otlpGrpc = grpc.address;
+    }
     if (sources.kafka.enabled && config.env.KAFKA_BROKERS) {
       // The source topic lives on the operator's cluster under its own name: no prefix.
       const sourceBus = await createKafkaBus({
@@ -351,6 +433,7 @@ export async function startVigil(
       },
       audit: (record) => recordAudit(store.client, record),
     },
+    backtest: (o) => backtest(createDetectors(config.pipeline), readEvents(store.client, o)),
     rotateKey: config.env.VIGIL_TOKEN_KEY
       ? undefined
       : () => {

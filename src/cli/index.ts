@@ -13,16 +13,20 @@ import {
   listIncidents,
   migrate,
   openStore,
+  readEvents,
   recordAudit,
 } from '../store/index.js';
 import { createLogger } from '../telemetry/index.js';
+import { createDetectors } from '../../detectors/index.js';
 import { type ReidentifyResult, reidentify } from '../admin/reidentify.js';
-import { createVaultCipher, rotateKeyRing } from '../privacy/index.js';
+import { type BacktestReport, backtest } from '../detect/index.js';
+import { createTokenizer, createVaultCipher, loadKeyRing, rotateKeyRing } from '../privacy/index.js';
 import { adminGet, adminPost, findRunningAdmin, withStore } from './admin-client.js';
 import { ALL_ROLES, type Role, startVigil, vaultKey } from './app.js';
 import { runDemo } from './demo/demo.js';
 import { waitForDrain } from './drain.js';
 import { isoTime, printRows } from './format.js';
+import { scoreSeriesFile } from './series.js';
 
 const formatOption = () =>
   new Option('--format <format>', 'output format').choices(['json', 'table']).default('table');
@@ -31,6 +35,7 @@ export async function main(argv: string[]): Promise<void> {
   const program = new Command()
     .name('vigil')
     .description('Audit, monitoring and UEBA for vector-database access')
+    .enablePositionalOptions()
     .showHelpAfterError();
 
   program
@@ -131,6 +136,92 @@ export async function main(argv: string[]): Promise<void> {
       );
     });
 
+  const bt = program
+    .command('backtest')
+    // `backtest series --input` belongs to the subcommand, not to backtest's own --input.
+    .enablePositionalOptions()
+    .description(
+      "run the pipeline's detectors over stored (--since/--until) or given (--input) history; reports findings, acts on nothing",
+    )
+    .option('--since <time>', 'ISO-8601 start of stored history')
+    .option('--until <time>', 'ISO-8601 end (default now)')
+    .option('--input <file>', 'NDJSON file of generic events instead of stored history')
+    .option('--tenant <tenant>', 'only this tenant', '')
+    .addOption(formatOption())
+    .action(
+      async (o: {
+        since?: string;
+        until?: string;
+        input?: string;
+        tenant: string;
+        format: 'json' | 'table';
+      }) => {
+        const config = loadConfig();
+        let report: BacktestReport;
+        if (o.input) {
+          const keyRing = loadKeyRing({
+            dataDir: config.dataDir,
+            envKey: config.env.VIGIL_TOKEN_KEY,
+            envVersion: config.env.VIGIL_TOKEN_KEY_VERSION,
+          });
+          const tokenizer = createTokenizer(keyRing.current);
+          const file = o.input;
+          const batches = async function* () {
+            for await (const { text, firstLine } of readChunks(file, 5_000)) {
+              const { events, rejected } = parseGenericBody(
+                Buffer.from(text),
+                'application/x-ndjson',
+                { tokenizer },
+                Date.now(),
+              );
+              for (const r of rejected) process.stderr.write(`line ${firstLine + r.line - 1}: ${r.reason}\n`);
+              yield events;
+            }
+          };
+          report = await backtest(createDetectors(config.pipeline), batches());
+        } else {
+          if (!o.since) throw new Error('backtest: give --since (stored history) or --input FILE.ndjson');
+          const since = Date.parse(o.since);
+          const until = o.until ? Date.parse(o.until) : Date.now();
+          if (!Number.isFinite(since) || !Number.isFinite(until))
+            throw new Error('--since/--until: ISO-8601 times');
+          const q = `?since=${encodeURIComponent(o.since)}&until=${encodeURIComponent(new Date(until).toISOString())}&tenant=${encodeURIComponent(o.tenant)}`;
+          report = await withStore<BacktestReport>(
+            config,
+            (t) => adminGet(t, `/v1/backtest${q}`),
+            (client) =>
+              backtest(
+                createDetectors(config.pipeline),
+                readEvents(client, { since, until, tenant: o.tenant }),
+              ),
+          );
+        }
+        if (o.format === 'json') {
+          printRows(report.findings, 'json', []);
+          return;
+        }
+        process.stdout.write(
+          `${report.events} events, ${report.findings.length} findings ${JSON.stringify(report.byDetector)}\n`,
+        );
+        printRows(
+          report.findings.map((f) => ({ ...f, event_time: isoTime(f.event_time) })),
+          'table',
+          ['event_time', 'detector', 'severity', 'score', 'entity', 'sentence'],
+        );
+      },
+    );
+  bt.command('series')
+    .description(
+      'score a timestamp,value CSV series with the volume baseline: writes timestamp,value,anomaly_score',
+    )
+    .requiredOption('--input <file>', 'CSV with a header timestamp,value (ISO-8601 or epoch)')
+    .requiredOption('--output <file>', 'CSV to write')
+    .action(async (o: { input: string; output: string }) => {
+      const config = loadConfig();
+      const { rows, scored } = scoreSeriesFile(o.input, o.output, config.pipeline.detectors['volume-spike']);
+      process.stdout.write(`scored ${rows} rows (${scored} with a baseline) → ${o.output}\n`);
+    });
+
   const keys = program.command('keys').description('tokenization keys');
   keys
     .command('rotate')
@@ -218,10 +309,19 @@ async function replay(config: Config, file: string): Promise<void> {
     return;
   }
   const app = await startVigil(
-    loadConfig(process.env, { VIGIL_COLLECTOR_PORT: '0', VIGIL_ADMIN_PORT: '0' }),
+    loadConfig(process.env, {
+      VIGIL_COLLECTOR_PORT: '0',
+      VIGIL_ADMIN_PORT: '0',
+      VIGIL_OTLP_HTTP_PORT: '0',
+      VIGIL_OTLP_GRPC_PORT: '0',
+    }),
     {
       roles: [...ALL_ROLES],
-      logger: createLogger(config.env.VIGIL_LOG_LEVEL === 'info' ? 'warn' : config.env.VIGIL_LOG_LEVEL),
+      logger: createLogger(
+        config.env.VIGIL_LOG_LEVEL === 'info' ? 'warn' : config.env.VIGIL_LOG_LEVEL,
+        'vigil',
+        config.env.VIGIL_LOG_FILE,
+      ),
     },
   );
   try {

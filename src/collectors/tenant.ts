@@ -12,7 +12,8 @@ export type TenantResult = { ok: true; tenant: string } | { ok: false; reason: s
 export function requestTenant(req: FastifyRequest): TenantResult {
   const header = req.headers['x-vigil-tenant'];
   const query = (req.query as Record<string, unknown> | undefined)?.tenant;
-  const value = (Array.isArray(header) ? header[0] : header) ?? (typeof query === 'string' ? query : undefined);
+  const value =
+    (Array.isArray(header) ? header[0] : header) ?? (typeof query === 'string' ? query : undefined);
   if (value === undefined || value === '') return { ok: true, tenant: DEFAULT_TENANT };
   if (!TENANT.test(value))
     return {

@@ -218,13 +218,29 @@ function classifySql({ verb, text, vector }: SqlStatement): Omit<VectorOp, 'top_
         );
       return result('admin', `drop ${/^drop\s+(\w+)/i.exec(text)?.[1]?.toLowerCase() ?? ''}`.trim());
     case 'alter':
+      return result(
+        'admin',
+        verb,
+        firstMatch(text, String.raw`^alter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?${IDENT}`),
+      );
     case 'grant':
-    case 'revoke':
+    case 'revoke': {
+      // `GRANT … ON [TABLE] t`; role grants and `ON ALL TABLES IN SCHEMA` name no one table.
+      const table = firstMatch(text, String.raw`\bon\s+(?:table\s+)?${IDENT}`);
+      return result('admin', verb, table === 'all' ? '' : table);
+    }
     case 'vacuum':
-    case 'reindex':
     case 'analyze':
     case 'cluster':
-      return result('admin', verb, firstMatch(text, String.raw`^\w+\s+(?:table\s+)?(?:only\s+)?${IDENT}`));
+    case 'reindex':
+      return result(
+        'admin',
+        verb,
+        firstMatch(
+          text,
+          String.raw`^\w+\s+(?:\([^)]*\)\s*)?(?:(?:full|freeze|verbose|analyze|table|index)\s+)*${IDENT}`,
+        ),
+      );
     default:
       return result('other', verb);
   }

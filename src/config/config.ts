@@ -27,6 +27,8 @@ export const envSchema = z
     VIGIL_OTLP_HTTP_PORT: port.default(4318),
     VIGIL_OTLP_GRPC_PORT: port.default(4317),
     VIGIL_ADMIN_TOKEN: optionalString,
+    /** Log to this file instead of stderr. */
+    VIGIL_LOG_FILE: optionalString,
     VIGIL_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     VIGIL_MAX_BODY_BYTES: z.coerce
       .number()

@@ -53,6 +53,141 @@ export const volumeSpikeParamsSchema = z
   })
   .strict();
 
+const SENSITIVITIES = ['low', 'medium', 'high', 'critical'] as const;
+const sensitivity = z.enum(SENSITIVITIES);
+
+/** An hour's window length: divides an hour, from 1m to 1h. */
+const windowInHour = duration
+  .default('10m')
+  .refine(
+    (ms) => ms >= 60_000 && ms <= 3_600_000 && 3_600_000 % ms === 0,
+    'must divide an hour, from 1m to 1h (e.g. 5m, 10m, 15m)',
+  );
+/** Active hours of history a log-scale baseline keeps. */
+const historyHours = z.number().int().min(8).max(64).default(24);
+/** Width of a log-scale band in robust σ (σ measured in doublings). */
+const logSigmas = z.number().positive().default(4);
+
+export const newCollectionParamsSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Event time an identity must have been seen before its first accesses count as new. */
+    warmup_hours: z.number().int().positive().default(168),
+    /** Fire when sensitivity × peer rarity × (own novelty damping) reaches this. */
+    min_score: z.number().min(0).max(1).default(0.5),
+    /** Collections remembered per identity (least recently used forgotten first). */
+    max_known: z.number().int().min(8).max(128).default(32),
+    /** Half-life of the identity's own rate of new collections (an explorer is not news). */
+    discovery_half_life: duration.default('7d'),
+    /** Sensitivity of collections without a label. */
+    default_sensitivity: sensitivity.default('medium'),
+    /** Sensitivity labels by collection name; a key ending in `*` matches a prefix. */
+    collections: z.record(z.string().min(1), z.object({ sensitivity }).strict()).default({}),
+    /** Peers learned from co-access (default), or identities sharing an event attribute's value. */
+    peer_groups: z.enum(['co-access', 'attribute']).default('co-access'),
+    /** The attribute naming an identity's group when `peer_groups: attribute` (e.g. team, role). */
+    peer_attribute: z.string().min(1).default('team'),
+    /** Collections whose co-access a tenant remembers (least recently used forgotten first). */
+    max_tenant_collections: z.number().int().min(16).max(1024).default(128),
+    /** Attribute peer groups remembered per tenant. */
+    max_peer_groups: z.number().int().min(1).max(4096).default(64),
+    /** Tenants whose peer tables are kept (least recently active forgotten first). */
+    max_tenants: z.number().int().min(1).max(100_000).default(1000),
+  })
+  .strict();
+
+export const accessBreadthParamsSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    warmup_hours: z.number().int().positive().default(24),
+    /** Never fire below this many distinct collections in an hour. */
+    min_collections: z.number().int().positive().default(10),
+    threshold_sigmas: logSigmas,
+    history_hours: historyHours,
+  })
+  .strict();
+
+export const bulkExtractionParamsSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    warmup_hours: z.number().int().positive().default(24),
+    threshold_sigmas: logSigmas,
+    history_hours: historyHours,
+    /** Floors per hour below which nothing fires, whatever the baseline says. */
+    min_rows: z.number().int().positive().default(10_000),
+    min_bytes: z.number().int().positive().default(50 * 1024 * 1024),
+    min_vectors: z.number().int().positive().default(100),
+    min_scrolls: z.number().int().positive().default(50),
+    min_top_k: z.number().int().positive().default(1000),
+  })
+  .strict();
+
+export const destructiveOpsParamsSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    warmup_hours: z.number().int().positive().default(24),
+    threshold_sigmas: logSigmas,
+    history_hours: historyHours,
+    /** Floors per hour below which delete / drop volume does not fire. */
+    min_deletes: z.number().int().positive().default(100),
+    min_drops: z.number().int().positive().default(3),
+    /** Fire on any drop_collection by an identity that never administered (after warm-up). */
+    non_admin_drop: z.boolean().default(true),
+  })
+  .strict();
+
+export const authFailuresParamsSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Burst window (divides an hour); the baseline learns each hour's busiest window. */
+    window: windowInHour,
+    /** Never fire below this many failures in a window (no warm-up: a new network may be the attack). */
+    min_failures: z.number().int().positive().default(20),
+    threshold_sigmas: logSigmas,
+    history_hours: historyHours,
+    /** Entity kinds watched. */
+    entities: z
+      .array(z.enum(['actor', 'credential', 'src_net']))
+      .min(1)
+      .default(['actor', 'credential', 'src_net']),
+    /** `error_type` substrings (case-insensitive) by which a gateway says the credential is revoked. */
+    revoked_markers: z.array(z.string().min(1)).default(['revoked']),
+  })
+  .strict();
+
+export const credentialSharingParamsSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Event time a credential must have been seen before sharing fires. */
+    warmup_hours: z.number().int().positive().default(24),
+    /** Fire when this many actors use one credential in an hour, and more than it ever had. */
+    min_actors: z.number().int().min(2).default(2),
+    /** Fire when this many source networks use one credential in an hour, and twice its usual. */
+    min_networks: z.number().int().min(2).default(4),
+    history_hours: historyHours,
+    /** Also watch each identity for a source network it never used. */
+    new_network: z.boolean().default(true),
+    new_network_warmup_hours: z.number().int().positive().default(168),
+    new_network_min_score: z.number().min(0).max(1).default(0.5),
+    /** Networks remembered per identity (least recently used forgotten first). */
+    max_known_networks: z.number().int().min(4).max(64).default(16),
+  })
+  .strict();
+
+export const offHoursParamsSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Event time of profile an identity needs (a week sees every weekday and a weekend). */
+    warmup_hours: z.number().int().positive().default(168),
+    /** Never fire below this many events in the off hour. */
+    min_events: z.number().int().positive().default(5),
+    /** Fire at this score (an hour next to the profile scores below 0.5). */
+    min_score: z.number().min(0).max(1).default(0.5),
+    /** The profile halves every period, so hours no longer worked are forgotten. */
+    forget_after: duration.default('28d'),
+  })
+  .strict();
+
 const webhookActionSchema = z
   .object({
     type: z.literal('webhook'),
@@ -88,7 +223,16 @@ export const pipelineSchema = z
       .strict()
       .default({}),
     detectors: z
-      .object({ 'volume-spike': volumeSpikeParamsSchema.default({}) })
+      .object({
+        'volume-spike': volumeSpikeParamsSchema.default({}),
+        'new-collection': newCollectionParamsSchema.default({}),
+        'access-breadth': accessBreadthParamsSchema.default({}),
+        'bulk-extraction': bulkExtractionParamsSchema.default({}),
+        'destructive-ops': destructiveOpsParamsSchema.default({}),
+        'auth-failures': authFailuresParamsSchema.default({}),
+        'credential-sharing': credentialSharingParamsSchema.default({}),
+        'off-hours': offHoursParamsSchema.default({}),
+      })
       .strict()
       .default({}),
     response: responseSchema.default({}),
@@ -98,5 +242,13 @@ export const pipelineSchema = z
 export type PipelineConfig = z.infer<typeof pipelineSchema>;
 export type SourceName = 'generic' | 'otlp' | 'hoop' | 'teleport';
 export type VolumeSpikeParams = z.infer<typeof volumeSpikeParamsSchema>;
+export type Sensitivity = (typeof SENSITIVITIES)[number];
+export type NewCollectionParams = z.infer<typeof newCollectionParamsSchema>;
+export type AccessBreadthParams = z.infer<typeof accessBreadthParamsSchema>;
+export type BulkExtractionParams = z.infer<typeof bulkExtractionParamsSchema>;
+export type DestructiveOpsParams = z.infer<typeof destructiveOpsParamsSchema>;
+export type AuthFailuresParams = z.infer<typeof authFailuresParamsSchema>;
+export type CredentialSharingParams = z.infer<typeof credentialSharingParamsSchema>;
+export type OffHoursParams = z.infer<typeof offHoursParamsSchema>;
 export type ResponseConfig = z.infer<typeof responseSchema>;
 export type WebhookActionConfig = z.infer<typeof webhookActionSchema>;

@@ -31,14 +31,27 @@ function carryOver(state: unknown, from: AccessEvent, to: AccessEvent): void {
   }
 }
 
+export interface StateEntry {
+  readonly detector: string;
+  readonly key: string;
+  readonly state: unknown;
+}
+
 export interface DetectorRuntime {
   process(events: AccessEvent[], now?: number): Finding[];
   /** Entities with state, per detector. */
   entities(): Record<string, number>;
+  /** States changed since the last call (for checkpoints); clears the dirty marks. */
+  takeDirty(): StateEntry[];
+  /** Puts checkpointed states back (restart, rebalance). */
+  restore(entries: StateEntry[]): void;
+  /** Read access to one entity's state (tests, benchmarks). */
+  stateOf(detector: string, key: string): unknown;
 }
 
 export function createDetectorRuntime(detectors: AnyDetector[]): DetectorRuntime {
   const states = new Map<string, Map<string, unknown>>(detectors.map((d) => [d.name, new Map()]));
+  const dirty = new Map<string, Set<string>>(detectors.map((d) => [d.name, new Set()]));
   return {
     process(events, now = Date.now()) {
       const ordered = [...events].sort((a, b) => a.time - b.time);
@@ -56,10 +69,12 @@ export function createDetectorRuntime(detectors: AnyDetector[]): DetectorRuntime
             state = oldKey !== undefined && oldKey !== key ? perEntity.get(oldKey) : undefined;
             if (state !== undefined) {
               perEntity.delete(oldKey!);
+              dirty.get(d.name)!.delete(oldKey!);
               carryOver(state, before!, event);
             } else state = d.initState(event);
             perEntity.set(key, state);
           }
+          dirty.get(d.name)!.add(key);
           for (const f of d.observe(state, event, now)) findings.push(f);
         }
       }
@@ -68,5 +83,18 @@ export function createDetectorRuntime(detectors: AnyDetector[]): DetectorRuntime
     entities() {
       return Object.fromEntries([...states].map(([name, m]) => [name, m.size]));
     },
+    takeDirty() {
+      const out: StateEntry[] = [];
+      for (const [detector, keys] of dirty) {
+        const perEntity = states.get(detector)!;
+        for (const key of keys) out.push({ detector, key, state: perEntity.get(key) });
+        keys.clear();
+      }
+      return out;
+    },
+    restore(entries) {
+      for (const e of entries) states.get(e.detector)?.set(e.key, e.state);
+    },
+    stateOf: (detector, key) => states.get(detector)?.get(key),
   };
 }

@@ -5,3 +5,5 @@ export * from './rows.js';
 export * from './writer.js';
 export * from './stage.js';
 export * from './privacy.js';
+export * from './checkpoints.js';
+export * from './history.js';

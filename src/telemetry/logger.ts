@@ -4,7 +4,8 @@ import pino, { type Logger } from 'pino';
 
 export type { Logger };
 
-export function createLogger(level: string, name = 'vigil'): Logger {
+/** @param file log to this file (appending) instead of stderr */
+export function createLogger(level: string, name = 'vigil', file?: string): Logger {
   return pino(
     {
       name,
@@ -26,6 +27,6 @@ export function createLogger(level: string, name = 'vigil'): Logger {
       },
       serializers: { err: pino.stdSerializers.err },
     },
-    pino.destination(2),
+    pino.destination(file ? { dest: file, append: true, mkdir: true, sync: true } : 2),
   );
 }

@@ -2,7 +2,7 @@
 // findings/incidents as JSON with and without a running `vigil serve`, and the demo.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -54,6 +54,8 @@ describe('vigil CLI', () => {
       VIGIL_DATA_DIR: dir,
       VIGIL_ADMIN_PORT: String(adminPort),
       VIGIL_COLLECTOR_PORT: String(await freePort()),
+      VIGIL_OTLP_HTTP_PORT: String(await freePort()),
+      VIGIL_OTLP_GRPC_PORT: String(await freePort()),
       VIGIL_ADMIN_TOKEN: randomBytes(12).toString('hex'),
       VIGIL_LOG_LEVEL: 'warn',
       KAFKA_BROKERS: '',
@@ -89,6 +91,28 @@ describe('vigil CLI', () => {
       await server.kill('SIGTERM');
     }
     expect(server.proc.exitCode).toBe(0);
+  }, 180_000);
+
+  it('backtests a file and a timestamp,value series without touching the store', async () => {
+    const dir = tempDataDir();
+    const env = { VIGIL_DATA_DIR: dir, VIGIL_ADMIN_PORT: String(await freePort()), VIGIL_LOG_LEVEL: 'warn' };
+    const { file, attackStart } = workloadFile(dir, 'cli-backtest');
+    const findings = JSON.parse((await vigil(['backtest', '--input', file, '--format', 'json'], env)).stdout) as Finding[];
+    expect(findings.length).toBeGreaterThan(0);
+    expect(findings.every((f) => f.event_time >= attackStart && f.detector.length > 0)).toBe(true);
+    const csv = path.join(dir, 'series.csv');
+    const out = path.join(dir, 'scored.csv');
+    const rows = Array.from({ length: 500 }, (_, i) => `${new Date(Date.UTC(2026, 9, 1) + i * 300_000).toISOString()},${i === 450 ? 900 : 10 + (i % 3)}`);
+    writeFileSync(csv, `timestamp,value\n${rows.join('\n')}\n`);
+    await vigil(['backtest', 'series', '--input', csv, '--output', out], env);
+    const scored = readFileSync(out, 'utf8').trim().split('\n');
+    expect(scored[0]).toBe('timestamp,value,anomaly_score');
+    expect(scored).toHaveLength(501);
+    const scores = scored.slice(1).map((l) => Number(l.split(',')[2]));
+    expect(scores[450]).toBeGreaterThan(0.9);
+    expect(Math.max(...scores.filter((_, i) => i !== 450))).toBeLessThan(0.5);
+    // Nothing was stored: the data directory has no store.
+    expect(existsSync(path.join(dir, 'clickhouse'))).toBe(false);
   }, 180_000);
 
   it('runs the demo end to end and reports the injected exfiltration found', async () => {

@@ -14,6 +14,8 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
+/** A fresh data directory; under the run directory, so the suite's privacy scan reads it. */
 export function tempDataDir(): string {
-  return mkdtempSync(path.join(tmpdir(), 'vigil-test-'));
+  const root = process.env.VIGIL_TEST_RUN_DIR ? path.join(process.env.VIGIL_TEST_RUN_DIR, 'stores') : tmpdir();
+  return mkdtempSync(path.join(root, 'vigil-test-'));
 }

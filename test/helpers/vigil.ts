@@ -26,6 +26,8 @@ export async function startTestVigil(
     VIGIL_DATA_DIR: dataDir,
     VIGIL_COLLECTOR_PORT: '0',
     VIGIL_ADMIN_PORT: '0',
+    VIGIL_OTLP_HTTP_PORT: '0',
+    VIGIL_OTLP_GRPC_PORT: '0',
     VIGIL_HOST: '127.0.0.1',
     VIGIL_LOG_LEVEL: 'warn',
     VIGIL_WEBHOOK_URL: receiver.url,
@@ -37,7 +39,8 @@ export async function startTestVigil(
   const config = loadConfig({ ...base, ...env });
   const app = await startVigil(
     config,
-    { roles: opts.roles, logger: createLogger('warn', 'vigil-test') },
+    // Info level, into the run's log file: the suite's privacy scan reads what vigil logged.
+    { roles: opts.roles, logger: createLogger('info', 'vigil-test', process.env.VIGIL_LOG_FILE) },
     { ...base, ...env },
   );
   return {

@@ -59,13 +59,15 @@ export async function runDemo(
       VIGIL_DATA_DIR: dataDir,
       VIGIL_COLLECTOR_PORT: '0',
       VIGIL_ADMIN_PORT: '0',
+      VIGIL_OTLP_HTTP_PORT: '0',
+      VIGIL_OTLP_GRPC_PORT: '0',
       VIGIL_HOST: '127.0.0.1',
       VIGIL_LOG_LEVEL: 'warn',
     },
   );
   const app = await startVigil(
     config,
-    { logger: createLogger('warn', 'vigil-demo') },
+    { logger: createLogger('warn', 'vigil-demo', config.env.VIGIL_LOG_FILE) },
     { ...process.env, ...env },
   );
   try {

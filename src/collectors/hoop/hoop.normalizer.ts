@@ -5,13 +5,7 @@ import { type AccessEvent, type ActorType, deterministicId } from '../../model/i
 import { queryHash, type Tokenizer } from '../../privacy/index.js';
 import { blankEvent, parseEventTime } from '../normalize.js';
 import { describeZodError, type NormalizeResult } from '../reasons.js';
-import {
-  parseClientScript,
-  parseHttpScript,
-  parseSql,
-  systemHint,
-  type VectorOp,
-} from '../vector-query.js';
+import { parseClientScript, parseHttpScript, parseSql, systemHint, type VectorOp } from '../vector-query.js';
 import {
   type HoopApiSession,
   hoopApiSessionSchema,
@@ -96,7 +90,12 @@ function principal(email: string | null | undefined, id: string | null | undefin
   return (email || id || '').trim();
 }
 
-function applyOp(e: AccessEvent, op: VectorOp | undefined, fallbackRaw: string, fallback: AccessEvent['operation']) {
+function applyOp(
+  e: AccessEvent,
+  op: VectorOp | undefined,
+  fallbackRaw: string,
+  fallback: AccessEvent['operation'],
+) {
   e.operation = op?.operation ?? fallback;
   e.operation_raw = (op?.operation_raw ?? fallbackRaw).slice(0, 128);
   e.collection = op?.collection ?? '';
@@ -111,7 +110,8 @@ function setAttr(e: AccessEvent, key: string, value: string | number | boolean |
 
 /** A hoop.dev webhook body (`session.open` or `session.close`). */
 export function normalizeHoopWebhook(raw: unknown, ctx: HoopNormalizeContext): HoopWebhookResult {
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return { ok: false, reason: 'event: expected object' };
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    return { ok: false, reason: 'event: expected object' };
   const type = (raw as { event_type?: unknown }).event_type;
   if (type === undefined) return { ok: false, reason: 'event_type: is required' };
   if (type === 'session.open') {
@@ -216,12 +216,16 @@ export interface HoopApiNormalizeContext {
  * guardrail blocks, data masking, AI risk analysis, the identity type. One event per session,
  * with an id of its own ('hoop-api', session id): polling the same session again replaces it.
  */
-export function normalizeHoopApiSession(raw: unknown, ctx: HoopApiNormalizeContext): NormalizeResult<AccessEvent> {
+export function normalizeHoopApiSession(
+  raw: unknown,
+  ctx: HoopApiNormalizeContext,
+): NormalizeResult<AccessEvent> {
   const parsed = hoopApiSessionSchema.safeParse(raw);
   if (!parsed.success) return { ok: false, reason: describeZodError(parsed.error) };
   const s: HoopApiSession = parsed.data;
   const time = parseEventTime(s.start_date, ctx.now);
-  if (time === undefined) return { ok: false, reason: 'start_date: not an ISO-8601 time within 2000 … now+24h' };
+  if (time === undefined)
+    return { ok: false, reason: 'start_date: not an ISO-8601 time within 2000 … now+24h' };
   const who = principal(s.user, s.user_id);
   if (!who) return { ok: false, reason: 'user: one of user or user_id is required' };
   const { tokenizer, tenant } = ctx;

@@ -64,7 +64,9 @@ export const hoopApiSessionSchema = z.object({
   start_date: z.string().max(64, 'must be at most 64 characters'),
   end_date: z.string().max(64).nullish(),
   review: z.object({ type: text(32).nullish(), status: text(32).nullish() }).nullish(),
-  guardrails_info: z.array(z.object({ rule_name: z.string().nullish(), direction: z.string().nullish() })).nullish(),
+  guardrails_info: z
+    .array(z.object({ rule_name: z.string().nullish(), direction: z.string().nullish() }))
+    .nullish(),
   ai_analysis: z.object({ risk_level: text(32).nullish(), action: text(32).nullish() }).nullish(),
   metrics: z
     .object({

@@ -19,6 +19,7 @@ import {
 import protobuf from 'protobufjs/minimal.js';
 import { type BackpressureError, errorMessage } from '../../model/index.js';
 import type { CollectorDeps } from '../deps.js';
+import { certificateSubjects, type TlsSettings } from '../http/tls.js';
 import {
   decodeExportResponseProto,
   decodeTraceRequestProto,
@@ -52,6 +53,18 @@ export interface OtlpGrpcServerOptions extends CollectorDeps {
   readonly port: number;
   /** TLS / mTLS; plaintext when absent. */
   readonly credentials?: ServerCredentials;
+  /** mTLS: client certificate subjects (CN, DNS / URI SAN) allowed; empty = any the CA signed. */
+  readonly clientAllowList?: readonly string[];
+}
+
+/** The listeners' TLS settings as gRPC server credentials (client certificates required with a CA). */
+export function grpcCredentials(tls: TlsSettings | undefined): ServerCredentials | undefined {
+  if (!tls) return undefined;
+  return ServerCredentials.createSsl(
+    tls.ca ?? null,
+    [{ cert_chain: tls.cert, private_key: tls.key }],
+    Boolean(tls.ca),
+  );
 }
 
 export async function startOtlpGrpcServer(
@@ -61,7 +74,10 @@ export async function startOtlpGrpcServer(
     'grpc.max_receive_message_length': deps.maxBodyBytes,
   });
   server.addService(traceServiceDefinition, {
-    Export: (call: ServerUnaryCall<Buffer, ExportTraceResult>, callback: sendUnaryData<ExportTraceResult>) => {
+    Export: (
+      call: ServerUnaryCall<Buffer, ExportTraceResult>,
+      callback: sendUnaryData<ExportTraceResult>,
+    ) => {
       handleExport(deps, call).then(
         (result) => callback(null, result),
         (err: unknown) => callback(toGrpcError(deps, err)),
@@ -70,8 +86,10 @@ export async function startOtlpGrpcServer(
   });
   const host = deps.host.includes(':') && !deps.host.startsWith('[') ? `[${deps.host}]` : deps.host;
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${deps.port}`, deps.credentials ?? ServerCredentials.createInsecure(), (err, p) =>
-      err ? reject(err) : resolve(p),
+    server.bindAsync(
+      `${host}:${deps.port}`,
+      deps.credentials ?? ServerCredentials.createInsecure(),
+      (err, p) => (err ? reject(err) : resolve(p)),
     ),
   );
   let closed: Promise<void> | undefined;
@@ -102,13 +120,23 @@ class GrpcStatusError extends Error {
 }
 
 async function handleExport(
-  deps: CollectorDeps,
+  deps: OtlpGrpcServerOptions,
   call: ServerUnaryCall<Buffer, ExportTraceResult>,
 ): Promise<ExportTraceResult> {
+  const allow = deps.clientAllowList ?? [];
+  if (allow.length) {
+    // Before authentication, as on the HTTP listeners: a certificate not on the list is refused.
+    const cert = call.getAuthContext().sslPeerCertificate;
+    if (!cert || !certificateSubjects(cert).some((name) => allow.includes(name)))
+      throw new GrpcStatusError(status.PERMISSION_DENIED, 'client certificate not allowed');
+  }
   const authorization = call.metadata.get('authorization')[0];
   const auth = deps.auth.check(typeof authorization === 'string' ? authorization : undefined, 'otlp');
   if (!auth.ok)
-    throw new GrpcStatusError(auth.status === 401 ? status.UNAUTHENTICATED : status.PERMISSION_DENIED, auth.reason);
+    throw new GrpcStatusError(
+      auth.status === 401 ? status.UNAUTHENTICATED : status.PERMISSION_DENIED,
+      auth.reason,
+    );
   const request = decodeTraceRequestProto(call.request);
   const tenantHint = call.metadata.get('x-vigil-tenant')[0];
   const mapped = mapExportRequest(request, {
@@ -120,13 +148,19 @@ async function handleExport(
   return { rejectedSpans: mapped.rejected, errorMessage: mapped.errorMessage };
 }
 
-function toGrpcError(deps: CollectorDeps, err: unknown): { code: status; details: string; metadata?: Metadata } {
+function toGrpcError(
+  deps: CollectorDeps,
+  err: unknown,
+): { code: status; details: string; metadata?: Metadata } {
   if (err instanceof GrpcStatusError) return { code: err.code, details: err.message };
   if (err instanceof OtlpDecodeError) return { code: status.INVALID_ARGUMENT, details: err.message };
   if (err instanceof Error && err.name === 'BackpressureError') {
     const bp = err as BackpressureError;
     const metadata = new Metadata();
-    metadata.set('grpc-status-details-bin', retryInfoStatus(status.UNAVAILABLE, bp.message, bp.retryAfterSeconds));
+    metadata.set(
+      'grpc-status-details-bin',
+      retryInfoStatus(status.UNAVAILABLE, bp.message, bp.retryAfterSeconds),
+    );
     return { code: status.UNAVAILABLE, details: bp.message, metadata };
   }
   deps.logger.error({ err: errorMessage(err) }, 'otlp grpc export failed');
@@ -139,7 +173,10 @@ function toGrpcError(deps: CollectorDeps, err: unknown): { code: status; details
  */
 function retryInfoStatus(code: number, message: string, retryAfterSeconds: number): Buffer {
   const { Writer } = protobuf;
-  const duration = Writer.create().uint32(8).int64(Math.max(1, Math.ceil(retryAfterSeconds))).finish();
+  const duration = Writer.create()
+    .uint32(8)
+    .int64(Math.max(1, Math.ceil(retryAfterSeconds)))
+    .finish();
   const retryInfo = Writer.create().uint32(10).bytes(duration).finish();
   const any = Writer.create()
     .uint32(10)
@@ -147,5 +184,7 @@ function retryInfoStatus(code: number, message: string, retryAfterSeconds: numbe
     .uint32(18)
     .bytes(retryInfo)
     .finish();
-  return toBuffer(Writer.create().uint32(8).int32(code).uint32(18).string(message).uint32(26).bytes(any).finish());
+  return toBuffer(
+    Writer.create().uint32(8).int32(code).uint32(18).string(message).uint32(26).bytes(any).finish(),
+  );
 }

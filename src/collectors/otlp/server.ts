@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { CollectorDeps } from '../deps.js';
 import { decodeBody, HttpError } from '../http/body.js';
 import { replyWithError } from '../http/server.js';
+import { requestTenant } from '../tenant.js';
 import {
   decodeTraceRequestJson,
   decodeTraceRequestProto,
@@ -36,15 +37,22 @@ export function registerOtlpHttpRoutes(app: FastifyInstance, deps: CollectorDeps
     const auth = deps.auth.check(req.headers.authorization, 'otlp');
     if (!auth.ok) return sendStatus(reply, format ?? 'json', auth.status, auth.reason);
     if (!format)
-      return sendStatus(reply, 'json', 415, 'Content-Type must be application/x-protobuf or application/json');
+      return sendStatus(
+        reply,
+        'json',
+        415,
+        'Content-Type must be application/x-protobuf or application/json',
+      );
     try {
+      // The header (or ?tenant=) is the fallback for spans whose resource names no tenant.
+      const tenant = requestTenant(req);
+      if (!tenant.ok) return sendStatus(reply, format, 400, tenant.reason);
       const body = decodeBody(req.body, req.headers['content-encoding'], deps.maxBodyBytes);
       const request = format === 'protobuf' ? decodeTraceRequestProto(body) : decodeTraceRequestJson(body);
-      const tenantHeader = req.headers['x-vigil-tenant'];
       const mapped = mapExportRequest(request, {
         tokenizer: deps.tokenizer,
         now: deps.now?.() ?? Date.now(),
-        tenantHint: typeof tenantHeader === 'string' && tenantHeader !== '' ? tenantHeader : undefined,
+        tenantHint: tenant.tenant,
       });
       await ingestMapped(deps, mapped);
       return sendResult(reply, format, { rejectedSpans: mapped.rejected, errorMessage: mapped.errorMessage });
@@ -75,7 +83,8 @@ function formatOf(contentType: string | undefined): Format | undefined {
 }
 
 function sendResult(reply: FastifyReply, format: Format, result: ExportTraceResult): FastifyReply {
-  const body = format === 'protobuf' ? toBuffer(encodeExportResponseProto(result)) : encodeExportResponseJson(result);
+  const body =
+    format === 'protobuf' ? toBuffer(encodeExportResponseProto(result)) : encodeExportResponseJson(result);
   return reply.code(200).type(CONTENT_TYPE[format]).send(body);
 }
 

@@ -11,7 +11,9 @@
 //           qdrant.<method>.collection_name, db.milvus.<op>.collection_name,
 //           db.weaviate.collections.<op>.name, pinecone.query.top_k, pinecone.<op>.namespace
 //   PostgreSQL (@opentelemetry/instrumentation-pg: span `pg.query:<VERB> <db>`, db.query.text or
-//           db.statement): the SQL is read for pgvector syntax, table, verb and LIMIT.
+//           db.statement): the SQL is read for pgvector syntax, table, verb and LIMIT by the same
+//           reader the gateway collectors use (../vector-query.ts), so one statement maps to one
+//           operation whichever way it reached vigil.
 //   identity enduser.id, enduser.pseudo.id, user.id, user.name, user.email (span, then resource)
 //           → user; else resource service.name → service. client.address → src_ip.
 //   tenant  resource vigil.tenant or tenant.id, else the X-Vigil-Tenant header, else `default`.
@@ -24,8 +26,15 @@ import {
 } from '../../model/index.js';
 import { queryHash, type Tokenizer } from '../../privacy/index.js';
 import { blankEvent, parseEventTime } from '../normalize.js';
-import { type AnyValue, type Attributes, type ExportTraceRequest, type OtlpSpan, STATUS_CODE } from './otlp.decoder.js';
-import { analyzeSql } from './sql.analyzer.js';
+import { DEFAULT_TENANT } from '../tenant.js';
+import { parseSql } from '../vector-query.js';
+import {
+  type AnyValue,
+  type Attributes,
+  type ExportTraceRequest,
+  type OtlpSpan,
+  STATUS_CODE,
+} from './otlp.decoder.js';
 
 export interface SpanMapContext {
   readonly tokenizer: Tokenizer;
@@ -48,7 +57,6 @@ export interface MappedRequest {
   readonly errorMessage: string;
 }
 
-export const DEFAULT_TENANT = 'default';
 const TENANT = /^[A-Za-z0-9_.:-]{1,128}$/;
 const TRACE_ID = /^[0-9a-f]{32}$/;
 const SPAN_ID = /^[0-9a-f]{16}$/;
@@ -76,6 +84,15 @@ const SYSTEM_ALIASES: Record<string, string> = {
 };
 
 const POSTGRES_FAMILY = new Set(['postgresql', 'pgvector']);
+
+/**
+ * pgvector work the shared SQL reader does not flag (it looks for distance operators, distance
+ * functions and vector casts only): a vector literal in pgvector's text format (`'[1,2,3]'`, not
+ * cast to json), a vector column, an HNSW / IVFFlat index, the extension itself. An uncast
+ * `'[1,2]'` meant for a jsonb column is the price of recognising `INSERT … VALUES ('[1,2,3]')`.
+ */
+const PGVECTOR_HINT =
+  /'\[\s*-?[\d.]+(?:[eE][-+]?\d+)?(?:\s*,\s*-?[\d.]+(?:[eE][-+]?\d+)?)+\s*\]'(?!\s*::\s*(?:jsonb?|text)\b)|\b(?:vector|halfvec|sparsevec)\s*\(\s*\d+\s*\)|\busing\s+(?:hnsw|ivfflat)\b|^\s*create\s+extension\b[^;]*\bvector\b/i;
 
 /**
  * Method names of the vector-store clients (the last segments of `qdrant.query_points`,
@@ -181,9 +198,12 @@ export function mapSpan(span: OtlpSpan, resource: Attributes, ctx: SpanMapContex
   if (span.startTimeUnixNano === 0n || time === undefined)
     return reject('start_time_unix_nano: missing or not a plausible time (2000 … now+24h)');
 
-  const tenant = str(resource, 'vigil.tenant') ?? str(resource, 'tenant.id') ?? ctx.tenantHint ?? DEFAULT_TENANT;
+  const tenant =
+    str(resource, 'vigil.tenant') ?? str(resource, 'tenant.id') ?? ctx.tenantHint ?? DEFAULT_TENANT;
   if (!TENANT.test(tenant))
-    return reject('tenant (resource vigil.tenant / tenant.id, X-Vigil-Tenant): 1-128 of letters, digits, _ . : -');
+    return reject(
+      'tenant (resource vigil.tenant / tenant.id, X-Vigil-Tenant): 1-128 of letters, digits, _ . : -',
+    );
 
   let system = rawSystem?.trim().toLowerCase() ?? vendorPrefix?.[1] ?? '';
   system = SYSTEM_ALIASES[system] ?? system;
@@ -192,15 +212,16 @@ export function mapSpan(span: OtlpSpan, resource: Attributes, ctx: SpanMapContex
 
   // What was done, to what.
   const queryText = str(a, 'db.query.text') ?? str(a, 'db.statement');
-  const sql = POSTGRES_FAMILY.has(system) && queryText ? analyzeSql(queryText) : undefined;
-  if (sql?.vector) system = 'pgvector';
+  const sql = POSTGRES_FAMILY.has(system) && queryText ? parseSql(queryText) : undefined;
+  if (sql?.system === 'pgvector' || (sql && PGVECTOR_HINT.test(queryText!.slice(0, 64 * 1024))))
+    system = 'pgvector';
   const declaredOp = str(a, 'db.operation.name') ?? str(a, 'db.operation');
   const method = vendorPrefix ? span.name.slice(vendorPrefix[0].length) : undefined;
   let operation: Operation;
   let operationRaw: string;
-  if (sql && sql.verb !== '') {
+  if (sql) {
     operation = sql.operation;
-    operationRaw = sql.verb;
+    operationRaw = sql.operation_raw;
   } else if (declaredOp) {
     operation = vendorOperation(declaredOp);
     operationRaw = declaredOp;
@@ -218,7 +239,12 @@ export function mapSpan(span: OtlpSpan, resource: Attributes, ctx: SpanMapContex
 
   const vendor = vendorAttributes(a, method);
   const collection =
-    str(a, 'db.collection.name') ?? str(a, 'db.vector.table_name') ?? vendor.collection ?? str(a, 'db.sql.table') ?? sql?.table ?? '';
+    str(a, 'db.collection.name') ??
+    str(a, 'db.vector.table_name') ??
+    vendor.collection ??
+    str(a, 'db.sql.table') ??
+    (sql?.collection || undefined) ??
+    '';
   if (collection.length > MAX_NAME) return reject('db.collection.name: must be at most 256 characters');
   const namespace = str(a, 'db.namespace') ?? vendor.namespace ?? str(a, 'db.name') ?? '';
   if (namespace.length > MAX_NAME) return reject('db.namespace: must be at most 256 characters');
@@ -228,7 +254,8 @@ export function mapSpan(span: OtlpSpan, resource: Attributes, ctx: SpanMapContex
   const service = str(resource, 'service.name');
   const actorType: ActorType = identity ? 'user' : 'service';
   const actor = identity ?? service;
-  if (actor === undefined) return reject('identity: no enduser.id / user.* attribute and no resource service.name');
+  if (actor === undefined)
+    return reject('identity: no enduser.id / user.* attribute and no resource service.name');
   if (actor.length > 512) return reject('identity: must be at most 512 characters');
   const { tokenizer } = ctx;
 
@@ -240,7 +267,8 @@ export function mapSpan(span: OtlpSpan, resource: Attributes, ctx: SpanMapContex
   const denied = [errorType, statusRaw].some((v) => v !== undefined && DENIED.has(v.toLowerCase()));
 
   const returned = count(a, 'db.response.returned_rows') ?? count(a, 'db.vector.query.result_count') ?? 0;
-  const includeValues = a.get('pinecone.query.include_values') === true || a.get('db.vector.query.include_values') === true;
+  const includeValues =
+    a.get('pinecone.query.include_values') === true || a.get('db.vector.query.include_values') === true;
 
   const e = blankEvent(ctx.now);
   e.event_id = deterministicId('otel', span.traceId, span.spanId);
@@ -251,14 +279,17 @@ export function mapSpan(span: OtlpSpan, resource: Attributes, ctx: SpanMapContex
   e.actor = tokenizer.token('actor', tenant, actor, actorType);
   e.credential = tokenizer.token('credential', tenant, str(a, 'db.user') ?? '');
   e.session = tokenizer.token('session', tenant, span.traceId);
-  Object.assign(e, tokenizer.address(tenant, str(a, 'client.address') ?? str(resource, 'client.address') ?? ''));
+  Object.assign(
+    e,
+    tokenizer.address(tenant, str(a, 'client.address') ?? str(resource, 'client.address') ?? ''),
+  );
   e.client = (service ?? '').slice(0, MAX_NAME);
   e.system = system;
   e.operation = operation;
   e.operation_raw = operationRaw;
   e.collection = collection;
   e.namespace = namespace;
-  e.top_k = count(a, 'db.vector.query.top_k') ?? count(a, 'pinecone.query.top_k') ?? sql?.limit ?? 0;
+  e.top_k = count(a, 'db.vector.query.top_k') ?? count(a, 'pinecone.query.top_k') ?? sql?.top_k ?? 0;
   e.returned = returned;
   e.vectors_returned = includeValues ? returned : 0;
   e.outcome = failed ? (denied ? 'denied' : 'error') : 'allowed';
@@ -298,7 +329,10 @@ function userIdentity(a: Attributes): string | undefined {
  * Collection and namespace from the per-method keys of vector-store instrumentations. The key of
  * the span's own method wins over another method's.
  */
-function vendorAttributes(a: Attributes, method: string | undefined): { collection?: string; namespace?: string } {
+function vendorAttributes(
+  a: Attributes,
+  method: string | undefined,
+): { collection?: string; namespace?: string } {
   let collection: string | undefined;
   let own: string | undefined;
   let namespace: string | undefined;
@@ -330,7 +364,8 @@ function vendorOperation(raw: string): Operation {
   // Weaviate: collections.create / collections.delete act on collections, data.* on objects.
   if (segments.length > 1 && (segments[0] === 'collections' || segments[0] === 'schema')) {
     const last = segments.at(-1)!;
-    if (last === 'create' || last === 'create_from_dict' || last === 'create_from_config') return 'create_collection';
+    if (last === 'create' || last === 'create_from_dict' || last === 'create_from_config')
+      return 'create_collection';
     if (last === 'delete' || last === 'delete_all') return 'drop_collection';
   }
   const candidates = [name.replace(/[.\s/-]+/g, '_'), ...segments.reverse()];

@@ -1,0 +1,157 @@
+// access-breadth: distinct collections an identity touches in an hour, against its own history of
+// active hours (enumeration: a stolen key walking every collection it can list). Distinct counts
+// come from a 256-bit linear-counting bitmap, so an hour over a thousand collections costs the
+// same 32 bytes as an hour over three; the history is a log-scale ring of active hours.
+import type { AccessBreadthParams } from '../../src/config/index.js';
+import type { Detector } from '../../src/detect/index.js';
+import type { AccessEvent, Finding } from '../../src/model/index.js';
+import {
+  bitmapAdd,
+  bitmapEstimate,
+  clearBytes,
+  dueToFire,
+  estimateBytes,
+  type Firing,
+  fmt,
+  fmtSmall,
+  grewSinceFired,
+  HOUR,
+  hash32,
+  hourIndex,
+  idleFiring,
+  isoMinute,
+  type LogBand,
+  logBand,
+  logScore,
+  MIN_SAMPLES,
+  makeFinding,
+  markFired,
+  noteEvidence,
+  resetFiring,
+  ringBytes,
+  ringPush,
+  ringSamples,
+  watchLevel,
+} from '../shared/index.js';
+
+const NAME = 'access-breadth';
+const BITMAP_BYTES = 32;
+const RING = BITMAP_BYTES;
+
+export interface AccessBreadthState extends Firing {
+  /** Hour index (epoch hours) of the identity's first event, and of the current hour. */
+  firstHour: number;
+  hour: number;
+  /** Distinct collections of the current hour so far (bitmap estimate, rounded). */
+  distinct: number;
+  /** Collection of the event that triggered the current hour's finding. */
+  firedCollection: string;
+  late: number;
+  /** [distinct-collection bitmap of the hour | log ring of distinct collections per active hour] */
+  buf: Uint8Array;
+}
+
+/** Rough heap bytes of one identity's state (see detectors/shared/size.ts). */
+export function estimateStateBytes(state: AccessBreadthState): number {
+  return estimateBytes(state);
+}
+
+export function createAccessBreadthDetector(params: AccessBreadthParams): Detector<AccessBreadthState> {
+  const hours = params.history_hours;
+
+  const bandOf = (state: AccessBreadthState): LogBand =>
+    logBand(state.buf, RING, params.threshold_sigmas, params.min_collections);
+  const warm = (state: AccessBreadthState, hour: number) =>
+    hour - state.firstHour >= params.warmup_hours && ringSamples(state.buf, RING) >= MIN_SAMPLES;
+
+  function closeHour(state: AccessBreadthState, next: AccessEvent, now: number): Finding[] {
+    const out: Finding[] = [];
+    const band = bandOf(state);
+    if (grewSinceFired(state, state.distinct)) out.push(finding(state, next, band, now));
+    // Winsorize: an hour over the band enters the history at the band's top, so enumeration does
+    // not teach the baseline that enumeration is normal.
+    const value = warm(state, state.hour) ? Math.min(state.distinct, band.high) : state.distinct;
+    ringPush(state.buf, RING, hours, value);
+    clearBytes(state.buf, 0, BITMAP_BYTES);
+    state.distinct = 0;
+    state.firedCollection = '';
+    resetFiring(state);
+    return out;
+  }
+
+  function finding(state: AccessBreadthState, e: AccessEvent, band: LogBand, now: number): Finding {
+    const start = state.hour * HOUR;
+    const observed = state.distinct;
+    return makeFinding({
+      detector: NAME,
+      scope: NAME,
+      tenant: e.tenant,
+      entityType: 'actor',
+      entity: e.actor,
+      actor: e.actor,
+      windowStart: start,
+      score: logScore(observed, band),
+      confidence: Math.min(1, band.samples / hours),
+      eventTime: state.firedTime,
+      firstObservedTime: state.firedObservedTime,
+      now,
+      title: `Access breadth: ${fmt(observed)} distinct collections in an hour`,
+      sentence:
+        `${e.actor} touched ${fmt(observed)} distinct collections in the hour from ${isoMinute(start)}; ` +
+        `its usual is ${fmtSmall(band.expected)} per active hour (band up to ${fmt(band.high)}).`,
+      observed,
+      expected: band.expected,
+      bandLow: band.low,
+      bandHigh: band.high,
+      baselinePeriod: `${band.samples} active hours of history since ${isoMinute(state.firstHour * HOUR)}`,
+      features: {
+        distinct_collections: observed,
+        expected_collections: band.expected,
+        log2_spread: band.spread / 8,
+        history_hours: band.samples,
+      },
+      evidence: state.evidence ?? [],
+      collection: state.firedCollection,
+      techniques: ['T1619', 'T1213'],
+    });
+  }
+
+  return {
+    name: NAME,
+    entityKey: (e) => `${e.tenant}\u0000${e.actor}`,
+    initState(e) {
+      const hour = hourIndex(e.time);
+      return {
+        ...idleFiring(),
+        firstHour: hour,
+        hour,
+        distinct: 0,
+        firedCollection: '',
+        late: 0,
+        buf: new Uint8Array(BITMAP_BYTES + ringBytes(hours)),
+      };
+    },
+    observe(state, e, now) {
+      const hour = hourIndex(e.time);
+      if (hour < state.hour) {
+        state.late++;
+        return [];
+      }
+      const out = hour > state.hour ? closeHour(state, e, now) : [];
+      state.hour = hour;
+      if (!e.collection || !bitmapAdd(state.buf, 0, BITMAP_BYTES, hash32(e.collection))) return out;
+      state.distinct = Math.round(bitmapEstimate(state.buf, 0, BITMAP_BYTES));
+      if (!warm(state, hour)) return out;
+      const band = bandOf(state);
+      if (state.distinct <= watchLevel(band)) return out;
+      noteEvidence(state, e.event_id);
+      if (state.distinct <= band.high) return out;
+      const score = logScore(state.distinct, band);
+      if (!dueToFire(state, state.distinct, score)) return out;
+      markFired(state, state.distinct, score, e);
+      state.firedCollection = e.collection;
+      out.push(finding(state, e, band, now));
+      return out;
+    },
+  };
+}

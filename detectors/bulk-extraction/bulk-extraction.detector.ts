@@ -1,0 +1,273 @@
+// bulk-extraction: how much data an identity pulls in an hour — rows returned, bytes out, raw
+// vectors returned, scroll/export calls and the largest top_k asked for — each against the
+// identity's own history of active hours on a log scale (volumes are heavy-tailed; "far above the
+// norm" is a ratio). Raw vectors are watched on their own: an identity that never took embeddings
+// back and starts to is an embedding-inversion risk even at modest volume.
+import type { BulkExtractionParams } from '../../src/config/index.js';
+import type { Detector } from '../../src/detect/index.js';
+import type { AccessEvent, Finding } from '../../src/model/index.js';
+import {
+  dueToFire,
+  estimateBytes,
+  type Firing,
+  fmt,
+  fmtBytes,
+  fmtSmall,
+  grewSinceFired,
+  HOUR,
+  hourIndex,
+  idleFiring,
+  isoMinute,
+  type LogBand,
+  logBand,
+  logOf,
+  logScore,
+  MIN_SAMPLES,
+  makeFinding,
+  markFired,
+  noteEvidence,
+  resetFiring,
+  ringBytes,
+  ringPush,
+  ringSamples,
+  watchLevel,
+} from '../shared/index.js';
+
+const NAME = 'bulk-extraction';
+
+/** The signals, in ring order. */
+export const SIGNALS = ['rows', 'bytes', 'vectors', 'scrolls', 'top_k'] as const;
+export type Signal = (typeof SIGNALS)[number];
+
+export interface BulkExtractionState extends Firing {
+  firstHour: number;
+  hour: number;
+  /** The current hour so far: sums (top_k: the largest asked for). */
+  rows: number;
+  bytes: number;
+  vectors: number;
+  scrolls: number;
+  topK: number;
+  /** The signal (index into SIGNALS) the current hour's finding was last issued for. */
+  firedSignal: number;
+  firedCollection: string;
+  late: number;
+  /**
+   * [one log ring per signal | one byte per signal: the band's top in log units for the current
+   * hour (255 = cannot fire), so most events are judged without computing a median]
+   */
+  buf: Uint8Array;
+}
+
+/** Rough heap bytes of one identity's state (see detectors/shared/size.ts). */
+export function estimateStateBytes(state: BulkExtractionState): number {
+  return estimateBytes(state);
+}
+
+function valueOf(state: BulkExtractionState, s: Signal): number {
+  switch (s) {
+    case 'rows':
+      return state.rows;
+    case 'bytes':
+      return state.bytes;
+    case 'vectors':
+      return state.vectors;
+    case 'scrolls':
+      return state.scrolls;
+    case 'top_k':
+      return state.topK;
+  }
+}
+
+function describe(s: Signal, v: number): string {
+  switch (s) {
+    case 'rows':
+      return `received ${fmt(v)} rows`;
+    case 'bytes':
+      return `received ${fmtBytes(v)}`;
+    case 'vectors':
+      return `received ${fmt(v)} raw vectors (embedding-inversion risk)`;
+    case 'scrolls':
+      return `made ${fmt(v)} scroll/export calls`;
+    case 'top_k':
+      return `asked for top_k ${fmt(v)}`;
+  }
+}
+
+const UNIT: Record<Signal, string> = {
+  rows: 'rows',
+  bytes: 'bytes',
+  vectors: 'raw vectors',
+  scrolls: 'scroll calls',
+  top_k: 'as its largest top_k',
+};
+
+export function createBulkExtractionDetector(params: BulkExtractionParams): Detector<BulkExtractionState> {
+  const hours = params.history_hours;
+  const ringOff = (i: number) => i * ringBytes(hours);
+  const highOff = SIGNALS.length * ringBytes(hours);
+  const floors: Record<Signal, number> = {
+    rows: params.min_rows,
+    bytes: params.min_bytes,
+    vectors: params.min_vectors,
+    scrolls: params.min_scrolls,
+    top_k: params.min_top_k,
+  };
+
+  const bandOf = (state: BulkExtractionState, i: number): LogBand =>
+    logBand(state.buf, ringOff(i), params.threshold_sigmas, floors[SIGNALS[i]!]);
+  const warm = (state: BulkExtractionState, hour: number) =>
+    hour - state.firstHour >= params.warmup_hours && ringSamples(state.buf, 0) >= MIN_SAMPLES;
+
+  /** Caches each band's watch level (log units, floored) for the hour starting now. */
+  function arm(state: BulkExtractionState): void {
+    const ok = warm(state, state.hour);
+    for (let i = 0; i < SIGNALS.length; i++)
+      state.buf[highOff + i] = ok ? Math.min(255, Math.floor(logOf(watchLevel(bandOf(state, i))))) : 255;
+  }
+
+  /** The signal furthest over its band (by score), with its band. */
+  function worst(state: BulkExtractionState): { i: number; band: LogBand; score: number } {
+    let best = { i: 0, band: bandOf(state, 0), score: -1 };
+    for (let i = 0; i < SIGNALS.length; i++) {
+      const band = i === 0 ? best.band : bandOf(state, i);
+      const v = valueOf(state, SIGNALS[i]!);
+      const score = v > band.high ? logScore(v, band) : 0;
+      if (score > best.score) best = { i, band, score };
+    }
+    return best;
+  }
+
+  function closeHour(state: BulkExtractionState, next: AccessEvent, now: number): Finding[] {
+    const out: Finding[] = [];
+    const ok = warm(state, state.hour);
+    if (grewSinceFired(state, valueOf(state, SIGNALS[state.firedSignal]!)))
+      out.push(finding(state, next, worst(state), now));
+    for (let i = 0; i < SIGNALS.length; i++) {
+      const v = valueOf(state, SIGNALS[i]!);
+      // Winsorize: an extraction hour enters the history at the band's top.
+      ringPush(state.buf, ringOff(i), hours, ok ? Math.min(v, bandOf(state, i).high) : v);
+    }
+    state.rows = 0;
+    state.bytes = 0;
+    state.vectors = 0;
+    state.scrolls = 0;
+    state.topK = 0;
+    state.firedSignal = 0;
+    state.firedCollection = '';
+    resetFiring(state);
+    return out;
+  }
+
+  function finding(
+    state: BulkExtractionState,
+    e: AccessEvent,
+    w: { i: number; band: LogBand; score: number },
+    now: number,
+  ): Finding {
+    const signal = SIGNALS[w.i]!;
+    const observed = valueOf(state, signal);
+    const start = state.hour * HOUR;
+    const vectorsToo =
+      signal !== 'vectors' && state.vectors > 0 ? `, and ${fmt(state.vectors)} raw vectors came back` : '';
+    const where = state.firedCollection ? ` on ${state.firedCollection}` : '';
+    const usual =
+      signal === 'bytes' ? fmtBytes(w.band.expected) : `${fmtSmall(w.band.expected)} ${UNIT[signal]}`;
+    const bandTop = signal === 'bytes' ? fmtBytes(w.band.high) : fmt(w.band.high);
+    return makeFinding({
+      detector: NAME,
+      scope: NAME,
+      tenant: e.tenant,
+      entityType: 'actor',
+      entity: e.actor,
+      actor: e.actor,
+      windowStart: start,
+      score: w.score,
+      confidence: Math.min(1, w.band.samples / hours),
+      eventTime: state.firedTime,
+      firstObservedTime: state.firedObservedTime,
+      now,
+      title: `Bulk extraction: ${describe(signal, observed)} in an hour`,
+      sentence:
+        `${e.actor} ${describe(signal, observed)}${where} in the hour from ${isoMinute(start)}${vectorsToo}; ` +
+        `its usual is ${usual} per active hour (band up to ${bandTop}).`,
+      observed,
+      expected: w.band.expected,
+      bandLow: w.band.low,
+      bandHigh: w.band.high,
+      baselinePeriod: `${w.band.samples} active hours of history since ${isoMinute(state.firstHour * HOUR)}`,
+      features: {
+        rows: state.rows,
+        bytes_out: state.bytes,
+        vectors_returned: state.vectors,
+        scroll_calls: state.scrolls,
+        max_top_k: state.topK,
+        [`expected_${signal}`]: w.band.expected,
+        log2_spread: w.band.spread / 8,
+      },
+      evidence: state.evidence ?? [],
+      collection: state.firedCollection,
+      techniques: signal === 'bytes' ? ['T1530', 'T1213', 'T1567'] : ['T1530', 'T1213'],
+    });
+  }
+
+  return {
+    name: NAME,
+    entityKey: (e) => `${e.tenant}\u0000${e.actor}`,
+    initState(e) {
+      const hour = hourIndex(e.time);
+      const buf = new Uint8Array(SIGNALS.length * (ringBytes(hours) + 1));
+      buf.fill(255, highOff);
+      return {
+        ...idleFiring(),
+        firstHour: hour,
+        hour,
+        rows: 0,
+        bytes: 0,
+        vectors: 0,
+        scrolls: 0,
+        topK: 0,
+        firedSignal: 0,
+        firedCollection: '',
+        late: 0,
+        buf,
+      };
+    },
+    observe(state, e, now) {
+      const hour = hourIndex(e.time);
+      if (hour < state.hour) {
+        state.late++;
+        return [];
+      }
+      const out: Finding[] = [];
+      if (hour > state.hour) {
+        out.push(...closeHour(state, e, now));
+        state.hour = hour;
+        arm(state);
+      }
+      // Only data that came back counts.
+      if (e.outcome !== 'allowed') return out;
+      state.rows += e.returned;
+      state.bytes += e.bytes_out;
+      state.vectors += e.vectors_returned;
+      if (e.operation === 'scroll') state.scrolls++;
+      state.topK = Math.max(state.topK, e.top_k);
+      let watched = false;
+      for (let i = 0; i < SIGNALS.length; i++)
+        if (logOf(valueOf(state, SIGNALS[i]!)) > state.buf[highOff + i]!) watched = true;
+      if (!watched) return out;
+      const contributes =
+        e.returned > 0 || e.bytes_out > 0 || e.vectors_returned > 0 || e.operation === 'scroll';
+      if (contributes) noteEvidence(state, e.event_id);
+      const w = worst(state);
+      if (w.score <= 0) return out;
+      // Re-issue as the signal it last fired on grows (or the score jumps, whichever signal leads).
+      if (!dueToFire(state, valueOf(state, SIGNALS[state.firedSignal]!), w.score)) return out;
+      markFired(state, valueOf(state, SIGNALS[w.i]!), w.score, e);
+      state.firedSignal = w.i;
+      if (e.collection) state.firedCollection = e.collection;
+      out.push(finding(state, e, w, now));
+      return out;
+    },
+  };
+}

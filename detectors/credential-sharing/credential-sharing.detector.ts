@@ -1,0 +1,326 @@
+// credential-sharing: one credential used by more identities, or from more source networks, in an
+// hour than it ever was (a leaked API key in a second pair of hands, a shared service key spreading),
+// and — per identity — a source network the identity never used before. Two Detector objects: the
+// first keyed by credential, the second by actor.
+import type { CredentialSharingParams } from '../../src/config/index.js';
+import type { Detector } from '../../src/detect/index.js';
+import type { AccessEvent, Finding } from '../../src/model/index.js';
+import { median } from 'simple-statistics';
+import {
+  decay,
+  decayedRatePerDay,
+  dueToFire,
+  estimateBytes,
+  excessScore,
+  type Firing,
+  fmt,
+  fmtSmall,
+  grewSinceFired,
+  HOUR,
+  hash16,
+  hourIndex,
+  idleFiring,
+  isoMinute,
+  MIN_SAMPLES,
+  makeFinding,
+  markFired,
+  noteEvidence,
+  resetFiring,
+  ringBytes,
+  ringMax,
+  ringPushRaw,
+  ringSamples,
+  ringValues,
+  setBytes,
+  setFind,
+  setSize,
+  setTouch,
+  smallSetAdd,
+} from '../shared/index.js';
+
+const NAME = 'credential-sharing';
+const NEW_NETWORK = `${NAME}/new-network`;
+/** Distinct identities / networks counted per credential and hour (beyond: shared by design). */
+const ACTOR_CAP = 16;
+const NETWORK_CAP = 16;
+/** Half-life of an identity's rate of new networks: a roaming identity soon stops being news. */
+const DISCOVERY_HALF_LIFE_DAYS = 7;
+
+// ---------------------------------------------------------------- per credential
+
+export interface CredentialSharingState extends Firing {
+  firstHour: number;
+  hour: number;
+  /** Distinct identities and source networks of the current hour (exact up to the caps). */
+  actors: number;
+  networks: number;
+  firedActor: string;
+  late: number;
+  /** [actor hashes | network hashes | ring of identities per active hour | ring of networks per active hour] */
+  buf: Uint8Array;
+}
+
+export function createCredentialSharingDetector(
+  params: CredentialSharingParams,
+): Detector<CredentialSharingState> {
+  const hours = params.history_hours;
+  const ACTORS = 0;
+  const NETWORKS = 2 * ACTOR_CAP;
+  const ACTOR_RING = NETWORKS + 2 * NETWORK_CAP;
+  const NETWORK_RING = ACTOR_RING + ringBytes(hours);
+
+  interface Limits {
+    readonly usualActors: number;
+    readonly usualNetworks: number;
+    readonly maxActors: number;
+    readonly maxNetworks: number;
+    /** The band's tops: more than any hour had (and at least the floors). */
+    readonly highActors: number;
+    readonly highNetworks: number;
+    readonly samples: number;
+  }
+
+  function limits(s: CredentialSharingState): Limits {
+    const actors = ringValues(s.buf, ACTOR_RING);
+    const networks = ringValues(s.buf, NETWORK_RING);
+    const maxActors = ringMax(s.buf, ACTOR_RING);
+    const maxNetworks = ringMax(s.buf, NETWORK_RING);
+    return {
+      usualActors: actors.length ? median(actors) : 0,
+      usualNetworks: networks.length ? median(networks) : 0,
+      maxActors,
+      maxNetworks,
+      highActors: Math.max(maxActors, params.min_actors - 1),
+      highNetworks: Math.max(2 * maxNetworks, params.min_networks - 1),
+      samples: actors.length,
+    };
+  }
+
+  const warm = (s: CredentialSharingState, hour: number) =>
+    hour - s.firstHour >= params.warmup_hours && ringSamples(s.buf, ACTOR_RING) >= MIN_SAMPLES;
+
+  function scoreOf(s: CredentialSharingState, l: Limits): { score: number; by: 'actors' | 'networks' } {
+    const a = s.actors > l.highActors ? excessScore(s.actors, l.highActors) : 0;
+    const n = s.networks > l.highNetworks ? excessScore(s.networks, l.highNetworks) : 0;
+    return a >= n ? { score: a, by: 'actors' } : { score: n, by: 'networks' };
+  }
+
+  function closeHour(s: CredentialSharingState, next: AccessEvent, now: number): Finding[] {
+    const out: Finding[] = [];
+    const l = limits(s);
+    if (grewSinceFired(s, s.actors + s.networks)) out.push(finding(s, next, l, now));
+    // Winsorize: a sharing hour enters the history at the band's top, not at its real size.
+    const ok = warm(s, s.hour);
+    ringPushRaw(s.buf, ACTOR_RING, hours, ok ? Math.min(s.actors, l.highActors) : s.actors);
+    ringPushRaw(s.buf, NETWORK_RING, hours, ok ? Math.min(s.networks, l.highNetworks) : s.networks);
+    s.buf.fill(0, ACTORS, ACTOR_RING);
+    s.actors = 0;
+    s.networks = 0;
+    s.firedActor = '';
+    resetFiring(s);
+    return out;
+  }
+
+  function finding(s: CredentialSharingState, e: AccessEvent, l: Limits, now: number): Finding {
+    const start = s.hour * HOUR;
+    const { score, by } = scoreOf(s, l);
+    const atLeast = (n: number, cap: number) => (n >= cap ? `at least ${n}` : fmt(n));
+    return makeFinding({
+      detector: NAME,
+      scope: NAME,
+      tenant: e.tenant,
+      entityType: 'credential',
+      entity: e.credential,
+      actor: s.firedActor || e.actor,
+      windowStart: start,
+      score,
+      confidence: Math.min(1, l.samples / hours),
+      eventTime: s.firedTime,
+      firstObservedTime: s.firedObservedTime,
+      now,
+      title:
+        by === 'actors'
+          ? `Credential shared: ${fmt(s.actors)} identities in an hour`
+          : `Credential used from ${fmt(s.networks)} source networks in an hour`,
+      sentence:
+        `${e.credential} was used by ${atLeast(s.actors, ACTOR_CAP)} identities from ${atLeast(s.networks, NETWORK_CAP)} ` +
+        `source networks in the hour from ${isoMinute(start)}; in ${l.samples} active hours it never had more than ` +
+        `${fmt(l.maxActors)} identities or ${fmt(l.maxNetworks)} networks in an hour.`,
+      observed: by === 'actors' ? s.actors : s.networks,
+      expected: by === 'actors' ? l.usualActors : l.usualNetworks,
+      bandLow: 0,
+      bandHigh: by === 'actors' ? l.highActors : l.highNetworks,
+      baselinePeriod: `${l.samples} active hours since ${isoMinute(s.firstHour * HOUR)}`,
+      features: {
+        identities: s.actors,
+        networks: s.networks,
+        usual_identities: l.usualActors,
+        usual_networks: l.usualNetworks,
+        max_identities: l.maxActors,
+        max_networks: l.maxNetworks,
+      },
+      evidence: s.evidence ?? [],
+      techniques: ['T1078'],
+    });
+  }
+
+  return {
+    name: NAME,
+    entityKey: (e) => `${e.tenant}\u0000credential\u0000${e.credential}`,
+    initState(e) {
+      const hour = hourIndex(e.time);
+      return {
+        ...idleFiring(),
+        firstHour: hour,
+        hour,
+        actors: 0,
+        networks: 0,
+        firedActor: '',
+        late: 0,
+        buf: new Uint8Array(2 * ACTOR_CAP + 2 * NETWORK_CAP + 2 * ringBytes(hours)),
+      };
+    },
+    observe(s, e, now) {
+      if (e.credential === '') return [];
+      const hour = hourIndex(e.time);
+      if (hour < s.hour) {
+        s.late++;
+        return [];
+      }
+      const out = hour > s.hour ? closeHour(s, e, now) : [];
+      s.hour = hour;
+      const newActor = smallSetAdd(s.buf, ACTORS, ACTOR_CAP, hash16(e.actor)) === 'new';
+      const newNetwork = e.src_net !== '' && smallSetAdd(s.buf, NETWORKS, NETWORK_CAP, hash16(e.src_net)) === 'new';
+      if (newActor) s.actors++;
+      if (newNetwork) s.networks++;
+      if (!(newActor || newNetwork) || !warm(s, hour)) return out;
+      const l = limits(s);
+      if (s.actors <= l.maxActors && s.networks <= l.maxNetworks) return out;
+      noteEvidence(s, e.event_id);
+      const { score } = scoreOf(s, l);
+      if (score <= 0 || !dueToFire(s, s.actors + s.networks, score)) return out;
+      markFired(s, s.actors + s.networks, score, e);
+      s.firedActor = e.actor;
+      out.push(finding(s, e, l, now));
+      return out;
+    },
+  };
+}
+
+/** Rough heap bytes of one entity's state, either kind (see detectors/shared/size.ts). */
+export function estimateStateBytes(state: CredentialSharingState | NewNetworkState): number {
+  return estimateBytes(state);
+}
+
+// ---------------------------------------------------------------- per identity: new networks
+
+export interface NewNetworkState extends Firing {
+  firstHour: number;
+  hour: number;
+  /** New networks first used this hour (after warm-up). */
+  newThisHour: number;
+  /** New networks found after warm-up, decayed (half-life 7 days) to `discoveredHour`. */
+  discovered: number;
+  discoveredHour: number;
+  firedNetwork: string;
+  late: number;
+  /** Known networks: (16-bit hash, last-seen hour since firstHour), least recently used forgotten. */
+  buf: Uint8Array;
+}
+
+export function createNewNetworkDetector(params: CredentialSharingParams): Detector<NewNetworkState> {
+  const cap = params.max_known_networks;
+  const halfLifeHours = DISCOVERY_HALF_LIFE_DAYS * 24;
+
+  function finding(
+    s: NewNetworkState,
+    e: AccessEvent,
+    score: number,
+    known: number,
+    recent: number,
+    now: number,
+  ): Finding {
+    const perWeek = 7 * decayedRatePerDay(recent, DISCOVERY_HALF_LIFE_DAYS);
+    return makeFinding({
+      detector: NAME,
+      scope: NEW_NETWORK,
+      tenant: e.tenant,
+      entityType: 'actor',
+      entity: e.actor,
+      actor: e.actor,
+      windowStart: s.hour * HOUR,
+      score,
+      confidence: Math.min(1, (s.hour - s.firstHour) / (params.new_network_warmup_hours * 2)),
+      eventTime: s.firedTime,
+      firstObservedTime: s.firedObservedTime,
+      now,
+      title: 'Identity used a source network it never used before',
+      sentence:
+        `${e.actor} connected from ${s.firedNetwork}, a source network it had not used before, at ${isoMinute(s.firedTime)}; ` +
+        `it used ${fmt(known)} networks since ${isoMinute(s.firstHour * HOUR)} and adds about ${fmtSmall(perWeek)} new ones a week.`,
+      observed: s.newThisHour,
+      expected: perWeek / (7 * 24),
+      bandLow: 0,
+      bandHigh: perWeek / (7 * 24),
+      baselinePeriod: `${fmt((s.hour - s.firstHour) / 24)} days of networks (up to ${cap} remembered)`,
+      features: {
+        new_networks: s.newThisHour,
+        known_networks: known,
+        new_networks_per_week: perWeek,
+      },
+      evidence: s.evidence ?? [],
+      techniques: ['T1078'],
+    });
+  }
+
+  return {
+    name: NEW_NETWORK,
+    entityKey: (e) => `${e.tenant}\u0000${e.actor}`,
+    initState(e) {
+      const hour = hourIndex(e.time);
+      return {
+        ...idleFiring(),
+        firstHour: hour,
+        hour,
+        newThisHour: 0,
+        discovered: 0,
+        discoveredHour: hour,
+        firedNetwork: '',
+        late: 0,
+        buf: new Uint8Array(setBytes(cap)),
+      };
+    },
+    observe(s, e, now) {
+      if (e.src_net === '') return [];
+      const hour = hourIndex(e.time);
+      if (hour < s.hour) {
+        s.late++;
+        return [];
+      }
+      if (hour > s.hour) {
+        s.hour = hour;
+        s.newThisHour = 0;
+        s.firedNetwork = '';
+        resetFiring(s);
+      }
+      const h = hash16(e.src_net);
+      const known = setSize(s.buf, 0, cap);
+      const isNew = setFind(s.buf, 0, cap, h) < 0;
+      setTouch(s.buf, 0, cap, h, hour - s.firstHour);
+      if (!isNew || hour - s.firstHour < params.new_network_warmup_hours) return [];
+      const recent = decay(s.discovered, s.discoveredHour, hour, halfLifeHours);
+      s.discovered = recent + 1;
+      s.discoveredHour = hour;
+      s.newThisHour++;
+      // A stable identity (one or two networks) moving is more telling than a roaming one.
+      const base = known <= 2 ? 0.6 : known <= 5 ? 0.55 : 0.5;
+      const score = base / (1 + recent / 4);
+      if (score < params.new_network_min_score) return [];
+      noteEvidence(s, e.event_id);
+      if (!dueToFire(s, s.newThisHour, score)) return [];
+      markFired(s, s.newThisHour, score, e);
+      s.firedNetwork = e.src_net;
+      return [finding(s, e, score, known + 1, recent, now)];
+    },
+  };
+}

@@ -1,0 +1,199 @@
+// destructive-ops: deletes and collection drops per identity and hour against its own history
+// (log scale, like the other volume detectors), and any drop_collection by an identity that has
+// never administered anything — ransomware-style wiping and sabotage rarely come from the people
+// who drop collections for a living.
+import type { DestructiveOpsParams } from '../../src/config/index.js';
+import type { Detector } from '../../src/detect/index.js';
+import type { AccessEvent, Finding } from '../../src/model/index.js';
+import {
+  dueToFire,
+  estimateBytes,
+  type Firing,
+  fmt,
+  fmtSmall,
+  grewSinceFired,
+  HOUR,
+  hourIndex,
+  idleFiring,
+  isoMinute,
+  type LogBand,
+  logBand,
+  logScore,
+  MIN_SAMPLES,
+  makeFinding,
+  markFired,
+  noteEvidence,
+  resetFiring,
+  ringBytes,
+  ringPush,
+  ringSamples,
+  watchLevel,
+} from '../shared/index.js';
+
+const NAME = 'destructive-ops';
+/** Score of a drop by an identity that never administered: high on its own. */
+const NON_ADMIN_DROP_SCORE = 0.8;
+const ADMIN_OPERATIONS = new Set(['create_collection', 'drop_collection', 'admin']);
+
+export interface DestructiveOpsState extends Firing {
+  firstHour: number;
+  hour: number;
+  deletes: number;
+  drops: number;
+  /** Drops this hour by an identity that had never administered (counted after warm-up). */
+  nonAdminDrops: number;
+  /** 1 once the identity created or dropped a collection or ran an admin operation. */
+  administers: number;
+  firedCollection: string;
+  late: number;
+  /** [log ring of deletes per active hour | log ring of drops per active hour] */
+  buf: Uint8Array;
+}
+
+/** Rough heap bytes of one identity's state (see detectors/shared/size.ts). */
+export function estimateStateBytes(state: DestructiveOpsState): number {
+  return estimateBytes(state);
+}
+
+export function createDestructiveOpsDetector(params: DestructiveOpsParams): Detector<DestructiveOpsState> {
+  const hours = params.history_hours;
+  const DELETES = 0;
+  const DROPS = ringBytes(hours);
+
+  const deleteBand = (s: DestructiveOpsState) =>
+    logBand(s.buf, DELETES, params.threshold_sigmas, params.min_deletes);
+  const dropBand = (s: DestructiveOpsState) => logBand(s.buf, DROPS, params.threshold_sigmas, params.min_drops);
+  const warm = (s: DestructiveOpsState, hour: number) =>
+    hour - s.firstHour >= params.warmup_hours && ringSamples(s.buf, DELETES) >= MIN_SAMPLES;
+
+  interface Verdict {
+    readonly score: number;
+    readonly kind: 'deletes' | 'drops' | 'non-admin drop';
+    readonly observed: number;
+    readonly band: LogBand;
+  }
+
+  function judge(s: DestructiveOpsState): Verdict {
+    const del = deleteBand(s);
+    const drop = dropBand(s);
+    const candidates: Verdict[] = [
+      { kind: 'deletes', observed: s.deletes, band: del, score: s.deletes > del.high ? logScore(s.deletes, del) : 0 },
+      { kind: 'drops', observed: s.drops, band: drop, score: s.drops > drop.high ? logScore(s.drops, drop) : 0 },
+    ];
+    if (s.nonAdminDrops > 0) {
+      // Each further drop adds to the first one's score (two drops 0.87, five 0.95).
+      const score = 1 - (1 - NON_ADMIN_DROP_SCORE) * 0.65 ** (s.nonAdminDrops - 1);
+      candidates.push({ kind: 'non-admin drop', observed: s.nonAdminDrops, band: drop, score });
+    }
+    return candidates.reduce((a, b) => (b.score > a.score ? b : a));
+  }
+
+  function closeHour(s: DestructiveOpsState, next: AccessEvent, now: number): Finding[] {
+    const out: Finding[] = [];
+    const v = judge(s);
+    if (grewSinceFired(s, s.deletes + s.drops)) out.push(finding(s, next, v, now));
+    const ok = warm(s, s.hour);
+    ringPush(s.buf, DELETES, hours, ok ? Math.min(s.deletes, deleteBand(s).high) : s.deletes);
+    ringPush(s.buf, DROPS, hours, ok ? Math.min(s.drops, dropBand(s).high) : s.drops);
+    s.deletes = 0;
+    s.drops = 0;
+    s.nonAdminDrops = 0;
+    s.firedCollection = '';
+    resetFiring(s);
+    return out;
+  }
+
+  function finding(s: DestructiveOpsState, e: AccessEvent, v: Verdict, now: number): Finding {
+    const start = s.hour * HOUR;
+    const where = s.firedCollection ? ` (latest on ${s.firedCollection})` : '';
+    const did = `${e.actor} ran ${fmt(s.deletes)} deletes and ${fmt(s.drops)} collection drops${where} in the hour from ${isoMinute(start)}`;
+    const sentence =
+      v.kind === 'non-admin drop'
+        ? `${did}; it had never created, dropped or administered a collection before.`
+        : `${did}; its usual is ${fmtSmall(v.band.expected)} ${v.kind} per active hour (band up to ${fmt(v.band.high)}).`;
+    return makeFinding({
+      detector: NAME,
+      scope: NAME,
+      tenant: e.tenant,
+      entityType: 'actor',
+      entity: e.actor,
+      actor: e.actor,
+      windowStart: start,
+      score: v.score,
+      confidence: v.kind === 'non-admin drop' ? 0.8 : Math.min(1, v.band.samples / hours),
+      eventTime: s.firedTime,
+      firstObservedTime: s.firedObservedTime,
+      now,
+      title:
+        v.kind === 'non-admin drop'
+          ? 'Collection dropped by an identity that never administers'
+          : `Destructive operations: ${fmt(v.observed)} ${v.kind} in an hour`,
+      sentence,
+      observed: v.kind === 'non-admin drop' ? s.drops : v.observed,
+      expected: v.band.expected,
+      bandLow: v.band.low,
+      bandHigh: v.band.high,
+      baselinePeriod: `${v.band.samples} active hours of history since ${isoMinute(s.firstHour * HOUR)}`,
+      features: {
+        deletes: s.deletes,
+        drops: s.drops,
+        non_admin_drops: s.nonAdminDrops,
+        administers: s.administers,
+        expected_deletes: deleteBand(s).expected,
+        expected_drops: dropBand(s).expected,
+      },
+      evidence: s.evidence ?? [],
+      collection: s.firedCollection,
+      techniques: v.kind === 'non-admin drop' ? ['T1485', 'T1078'] : ['T1485'],
+    });
+  }
+
+  return {
+    name: NAME,
+    entityKey: (e) => `${e.tenant}\u0000${e.actor}`,
+    initState(e) {
+      const hour = hourIndex(e.time);
+      return {
+        ...idleFiring(),
+        firstHour: hour,
+        hour,
+        deletes: 0,
+        drops: 0,
+        nonAdminDrops: 0,
+        administers: 0,
+        firedCollection: '',
+        late: 0,
+        buf: new Uint8Array(2 * ringBytes(hours)),
+      };
+    },
+    observe(s, e, now) {
+      const hour = hourIndex(e.time);
+      if (hour < s.hour) {
+        s.late++;
+        return [];
+      }
+      const out = hour > s.hour ? closeHour(s, e, now) : [];
+      s.hour = hour;
+      // A denied attempt destroyed nothing (auth-failures watches those).
+      if (e.outcome === 'denied') return out;
+      const isWarm = warm(s, hour);
+      if (e.operation === 'delete') s.deletes++;
+      else if (e.operation === 'drop_collection') {
+        s.drops++;
+        if (isWarm && s.administers === 0 && params.non_admin_drop) s.nonAdminDrops++;
+      }
+      // Learning who administers: before warm-up anything admin-like counts; after it, a drop by a
+      // non-admin is what this detector is for, so it does not make the identity an admin.
+      if (ADMIN_OPERATIONS.has(e.operation) && (e.operation !== 'drop_collection' || !isWarm)) s.administers = 1;
+      if (!isWarm || (e.operation !== 'delete' && e.operation !== 'drop_collection')) return out;
+      const v = judge(s);
+      if (v.score > 0 || s.deletes > watchLevel(deleteBand(s))) noteEvidence(s, e.event_id);
+      if (v.score <= 0) return out;
+      if (!dueToFire(s, s.deletes + s.drops, v.score)) return out;
+      markFired(s, s.deletes + s.drops, v.score, e);
+      if (e.collection) s.firedCollection = e.collection;
+      out.push(finding(s, e, v, now));
+      return out;
+    },
+  };
+}

@@ -1,0 +1,220 @@
+// new-collection: an identity's first access to a collection after warm-up, weighted by how rare the
+// collection is among the identity's peers (learned from co-access, or an attribute such as team)
+// and by the collection's sensitivity label; damped for identities that open new collections all
+// the time (an explorer's next discovery is not news). The identity's own collections are kept as
+// 16-bit hashes with a last-seen hour (least recently used forgotten first); what peers use lives
+// in the tenant's shared, bounded peer book.
+import type { NewCollectionParams, Sensitivity } from '../../src/config/index.js';
+import type { Detector } from '../../src/detect/index.js';
+import type { AccessEvent, Finding } from '../../src/model/index.js';
+import {
+  decay,
+  decayedRatePerDay,
+  dueToFire,
+  estimateBytes,
+  type Firing,
+  fmt,
+  fmtSmall,
+  HOUR,
+  hash16,
+  hash32,
+  hourIndex,
+  idleFiring,
+  isoMinute,
+  makeFinding,
+  markFired,
+  noteEvidence,
+  pct,
+  resetFiring,
+  setBytes,
+  setFind,
+  setKeys,
+  setTouch,
+} from '../shared/index.js';
+import type { PeerBook, PeerShare } from './peer-book.js';
+
+const NAME = 'new-collection';
+const HOURS_PER_DAY = 24;
+
+/** How much a first access weighs by the collection's sensitivity. */
+export const SENSITIVITY_WEIGHT: Record<Sensitivity, number> = {
+  low: 0.3,
+  medium: 0.55,
+  high: 0.8,
+  critical: 1,
+};
+
+export interface NewCollectionState extends Firing {
+  firstHour: number;
+  hour: number;
+  /** First accesses this hour that scored at least `min_score`. */
+  newThisHour: number;
+  /** First accesses after warm-up, decayed (half-life `discovery_half_life`) to `discoveredHour`. */
+  discovered: number;
+  discoveredHour: number;
+  /** Hash of the identity's peer attribute value (0: none seen). */
+  group: number;
+  firedCollection: string;
+  late: number;
+  /** Known collections: (16-bit hash, last-seen hour since firstHour) pairs. */
+  buf: Uint8Array;
+}
+
+/** Rough heap bytes of one identity's state (see detectors/shared/size.ts). */
+export function estimateStateBytes(state: NewCollectionState): number {
+  return estimateBytes(state);
+}
+
+/** The collection's sensitivity: its exact label, else the longest `prefix*` label, else the default. */
+export function sensitivityResolver(params: NewCollectionParams): (collection: string) => Sensitivity {
+  const exact = new Map<string, Sensitivity>();
+  const prefixes: Array<[string, Sensitivity]> = [];
+  for (const [key, { sensitivity }] of Object.entries(params.collections)) {
+    if (key.endsWith('*')) prefixes.push([key.slice(0, -1), sensitivity]);
+    else exact.set(key, sensitivity);
+  }
+  prefixes.sort((a, b) => b[0].length - a[0].length);
+  return (collection) =>
+    exact.get(collection) ??
+    prefixes.find(([p]) => collection.startsWith(p))?.[1] ??
+    params.default_sensitivity;
+}
+
+export function createNewCollectionDetector(
+  params: NewCollectionParams,
+  book: PeerBook,
+): Detector<NewCollectionState> {
+  const cap = params.max_known;
+  const halfLifeHours = params.discovery_half_life / HOUR;
+  const halfLifeDays = halfLifeHours / HOURS_PER_DAY;
+  const sensitivityOf = sensitivityResolver(params);
+  const byAttribute = params.peer_groups === 'attribute';
+
+  interface Judgement {
+    readonly peer: PeerShare;
+    readonly sensitivity: Sensitivity;
+    readonly recent: number;
+    readonly known: number;
+    readonly score: number;
+  }
+
+  function finding(s: NewCollectionState, e: AccessEvent, j: Judgement, now: number): Finding {
+    const perWeek = 7 * decayedRatePerDay(j.recent, halfLifeDays);
+    const perHour = perWeek / (7 * HOURS_PER_DAY);
+    const peers =
+      j.peer.peers === 0
+        ? 'no peer shares its collections yet'
+        : j.peer.mode === 'attribute'
+          ? `${pct(j.peer.share)} of the ${fmt(j.peer.peers)} other identities with its ${params.peer_attribute} used it`
+          : `${pct(j.peer.share)} of its co-access peers used it`;
+    return makeFinding({
+      detector: NAME,
+      scope: NAME,
+      tenant: e.tenant,
+      entityType: 'actor',
+      entity: e.actor,
+      actor: e.actor,
+      windowStart: s.hour * HOUR,
+      score: j.score,
+      confidence: 0.5 + 0.5 * Math.min(1, j.peer.peers / 10),
+      eventTime: s.firedTime,
+      firstObservedTime: s.firedObservedTime,
+      now,
+      title: `First access to ${j.sensitivity}-sensitivity collection ${s.firedCollection}`,
+      sentence:
+        `${e.actor} used ${s.firedCollection} (${e.operation}) for the first time at ${isoMinute(s.firedTime)}; ` +
+        `${peers}, its sensitivity is ${j.sensitivity}, and it opens about ${fmtSmall(perWeek)} new collections a week.`,
+      observed: s.newThisHour,
+      expected: perHour,
+      bandLow: 0,
+      bandHigh: perHour,
+      baselinePeriod:
+        `${fmt((s.hour - s.firstHour) / HOURS_PER_DAY)} days of history, ${fmt(j.known)} collections remembered ` +
+        `(up to ${cap}); peers by ${j.peer.mode}`,
+      features: {
+        new_collections: s.newThisHour,
+        peer_share: j.peer.share,
+        peer_observations: j.peer.peers,
+        rarity: 1 - j.peer.share,
+        sensitivity_weight: SENSITIVITY_WEIGHT[j.sensitivity],
+        known_collections: j.known,
+        new_collections_per_week: perWeek,
+      },
+      evidence: s.evidence ?? [],
+      collection: s.firedCollection,
+      techniques: ['T1213', 'T1530'],
+    });
+  }
+
+  return {
+    name: NAME,
+    entityKey: (e) => `${e.tenant}\u0000${e.actor}`,
+    initState(e) {
+      const hour = hourIndex(e.time);
+      return {
+        ...idleFiring(),
+        firstHour: hour,
+        hour,
+        newThisHour: 0,
+        discovered: 0,
+        discoveredHour: hour,
+        group: 0,
+        firedCollection: '',
+        late: 0,
+        buf: new Uint8Array(setBytes(cap)),
+      };
+    },
+    observe(s, e, now) {
+      if (!e.collection) return [];
+      const hour = hourIndex(e.time);
+      if (hour < s.hour) {
+        s.late++;
+        return [];
+      }
+      if (hour > s.hour) {
+        s.hour = hour;
+        s.newThisHour = 0;
+        s.firedCollection = '';
+        resetFiring(s);
+      }
+      book.touch(e.tenant, e.collection);
+      const label = byAttribute ? e.attributes[params.peer_attribute] : undefined;
+      if (label) {
+        const g = hash32(label);
+        if (g !== s.group) {
+          book.join(e.tenant, g, s.group);
+          s.group = g;
+        }
+      }
+      const h = hash16(e.collection);
+      const stamp = hour - s.firstHour;
+      if (setFind(s.buf, 0, cap, h) >= 0) {
+        setTouch(s.buf, 0, cap, h, stamp);
+        return [];
+      }
+      const known = setKeys(s.buf, 0, cap);
+      const out: Finding[] = [];
+      if (stamp >= params.warmup_hours) {
+        const peer = book.share(e.tenant, e.collection, known, s.group);
+        const sensitivity = sensitivityOf(e.collection);
+        const recent = decay(s.discovered, s.discoveredHour, hour, halfLifeHours);
+        s.discovered = recent + 1;
+        s.discoveredHour = hour;
+        const score =
+          SENSITIVITY_WEIGHT[sensitivity] * (0.4 + 0.6 * (1 - peer.share)) * (1 / (1 + recent / 3));
+        if (score >= params.min_score) {
+          s.newThisHour++;
+          noteEvidence(s, e.event_id);
+          if (dueToFire(s, s.newThisHour, score)) {
+            markFired(s, s.newThisHour, score, e);
+            s.firedCollection = e.collection;
+            out.push(finding(s, e, { peer, sensitivity, recent, known: known.length + 1, score }, now));
+          }
+        }
+      }
+      book.recordFirstUse(e.tenant, e.collection, known, s.group);
+      setTouch(s.buf, 0, cap, h, stamp);
+      return out;
+    },
+  };
+}

@@ -1,0 +1,55 @@
+// Firing within a window: a detector fires at the event that crosses its band (no waiting for the
+// window to close), re-issues the finding under the same id when the count has grown by half
+// again, and once more with the final numbers when the window closes; the store keeps the latest.
+import type { AccessEvent } from '../../src/model/index.js';
+
+export const MAX_EVIDENCE = 5;
+/** A window's finding is re-issued (same id, higher numbers) when its value grew by half again. */
+export const ESCALATION_FACTOR = 1.5;
+
+/** The fields a detector's state keeps about the current window's finding. */
+export interface Firing {
+  /** Observed value at the window's last finding (0 = none yet). */
+  firedObserved: number;
+  firedScore: number;
+  /** Event and accept time of the event that triggered the finding (they stay the finding's). */
+  firedTime: number;
+  firedObservedTime: number;
+  /** Sample evidence event ids; allocated only once the window looks unusual. */
+  evidence: string[] | undefined;
+}
+
+export function idleFiring(): Firing {
+  return { firedObserved: 0, firedScore: 0, firedTime: 0, firedObservedTime: 0, evidence: undefined };
+}
+
+export function resetFiring(s: Firing): void {
+  s.firedObserved = 0;
+  s.firedScore = 0;
+  s.firedTime = 0;
+  s.firedObservedTime = 0;
+  s.evidence = undefined;
+}
+
+export function noteEvidence(s: Firing, eventId: string): void {
+  if (s.evidence === undefined) s.evidence = [eventId];
+  else if (s.evidence.length < MAX_EVIDENCE && !s.evidence.includes(eventId)) s.evidence.push(eventId);
+}
+
+/** Whether a window over its band should (re-)issue its finding now. */
+export function dueToFire(s: Firing, observed: number, score: number): boolean {
+  if (s.firedObserved === 0) return true;
+  return observed >= s.firedObserved * ESCALATION_FACTOR || score >= s.firedScore + 0.1;
+}
+
+export function markFired(s: Firing, observed: number, score: number, e: AccessEvent): void {
+  s.firedObserved = observed;
+  s.firedScore = score;
+  s.firedTime = e.time;
+  s.firedObservedTime = e.observed_time;
+}
+
+/** Whether the closing window grew after its last finding (so the final numbers are worth a re-issue). */
+export function grewSinceFired(s: Firing, observed: number): boolean {
+  return s.firedObserved > 0 && observed > s.firedObserved;
+}

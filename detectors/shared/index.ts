@@ -1,0 +1,7 @@
+// Building blocks shared by the detectors: scoring, explanation text, hashing, packed state.
+export * from './finding.js';
+export * from './firing.js';
+export * from './hash.js';
+export * from './packed.js';
+export * from './scoring.js';
+export * from './size.js';

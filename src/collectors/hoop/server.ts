@@ -1,0 +1,152 @@
+// POST /v1/hoop/webhooks — hoop.dev session events delivered by Svix. The Svix / Standard Webhooks
+// signature is the authentication: `svix-id`, `svix-timestamp`, `svix-signature` (or the same
+// headers named `webhook-*`), HMAC-SHA256 over `${id}.${timestamp}.${body}` with any configured
+// `whsec_…` secret (several during rotation), checked over the body bytes exactly as received.
+//
+// Answers: 200 {accepted: 1} once the event is durable; 200 {accepted: 0, ignored: 1} for event
+// types vigil does not map; 200 {accepted: 0, duplicate: true} for a message id already accepted
+// within the replay window (see below); 400 with a reason naming the field; 401 for a missing,
+// invalid or stale signature (timestamp outside ±5 min); 413; 429/503 + Retry-After.
+//
+// Replays: a message id accepted less than 10 min ago (twice the timestamp tolerance, so every
+// replay the timestamp check lets through is covered) is acknowledged without being ingested again.
+// 200 rather than 409 because Svix retries any non-2xx: a retry after a lost acknowledgement must
+// end the retries, and a replayed capture gains the replayer nothing either way. Ids are remembered
+// only once their event is durable, so a delivery that failed (503) is taken again when retried.
+// Two identical deliveries in flight at once are both ingested and fold into one row by event_id.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { LRUCache } from 'lru-cache';
+import { Webhook } from 'standardwebhooks';
+import type { CollectorDeps } from '../deps.js';
+import { decodeBody } from '../http/body.js';
+import { replyWithError } from '../http/server.js';
+import { decodeUtf8 } from '../ndjson.js';
+import { requestTenant } from '../tenant.js';
+import { type HoopOpenedSession, normalizeHoopWebhook, openedSessionOf } from './hoop.normalizer.js';
+
+export interface HoopRouteDeps extends CollectorDeps {
+  /** `whsec_…` signing secrets; a delivery signed with any of them is accepted. */
+  readonly webhookSecrets: string[];
+  /** Message ids remembered for replay detection. @defaultValue 100000 */
+  readonly replayCacheSize?: number;
+}
+
+/** Standard Webhooks receivers reject timestamps further than this from their clock. */
+export const WEBHOOK_TOLERANCE_SECONDS = 5 * 60;
+const REPLAY_WINDOW_MS = 2 * WEBHOOK_TOLERANCE_SECONDS * 1000;
+/** How long a session.open is remembered for its session.close (sessions rarely outlive a day). */
+const OPEN_SESSION_TTL_MS = 24 * 3_600_000;
+
+interface SignatureHeaders {
+  readonly 'webhook-id': string;
+  readonly 'webhook-timestamp': string;
+  readonly 'webhook-signature': string;
+}
+
+function header(req: FastifyRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The signature headers under their Svix names or their Standard Webhooks names. */
+function signatureHeaders(req: FastifyRequest): SignatureHeaders | undefined {
+  const pick = (suffix: string) => header(req, `svix-${suffix}`) ?? header(req, `webhook-${suffix}`);
+  const id = pick('id');
+  const timestamp = pick('timestamp');
+  const signature = pick('signature');
+  if (!id || !timestamp || !signature) return undefined;
+  return { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': signature };
+}
+
+export function registerHoopRoutes(app: FastifyInstance, deps: HoopRouteDeps): void {
+  if (deps.webhookSecrets.length === 0) throw new Error('hoop webhooks need at least one signing secret');
+  const verifiers = deps.webhookSecrets.map((secret, i) => {
+    try {
+      return new Webhook(secret);
+    } catch {
+      // Never echo the secret: say which one.
+      throw new Error(`hoop webhook secret #${i + 1} is not a valid whsec_… secret`);
+    }
+  });
+  const accepted = new LRUCache<string, true>({
+    max: deps.replayCacheSize ?? 100_000,
+    ttl: REPLAY_WINDOW_MS,
+  });
+  const opened = new LRUCache<string, HoopOpenedSession>({ max: 50_000, ttl: OPEN_SESSION_TTL_MS });
+
+  const verify = (body: Buffer, sig: SignatureHeaders): 'ok' | 'stale' | 'invalid' => {
+    for (const v of verifiers) {
+      try {
+        v.verify(body, { ...sig }, { jsonParse: false });
+        return 'ok';
+      } catch (err) {
+        // The package checks the timestamp against its own clock too.
+        if (/timestamp too (old|new)/i.test((err as Error).message)) return 'stale';
+      }
+    }
+    return 'invalid';
+  };
+
+  app.post('/v1/hoop/webhooks', async (req, reply) => {
+    const now = deps.now?.() ?? Date.now();
+    try {
+      const body = decodeBody(req.body, req.headers['content-encoding'], deps.maxBodyBytes);
+      const sig = signatureHeaders(req);
+      if (!sig)
+        return reply
+          .code(401)
+          .send({ error: 'missing webhook signature headers (svix-id, svix-timestamp, svix-signature)' });
+      if (!/^\d{1,12}$/.test(sig['webhook-timestamp']))
+        return reply.code(401).send({ error: 'invalid webhook timestamp' });
+      const ts = Number(sig['webhook-timestamp']);
+      if (Math.abs(now / 1000 - ts) > WEBHOOK_TOLERANCE_SECONDS)
+        return reply.code(401).send({ error: 'stale webhook timestamp (more than 5 min from vigil clock)' });
+      const verdict = verify(body, sig);
+      if (verdict !== 'ok') {
+        deps.metrics.inc('hoop_webhook_unauthenticated');
+        return reply
+          .code(401)
+          .send({ error: verdict === 'stale' ? 'stale webhook timestamp' : 'invalid webhook signature' });
+      }
+      const msgId = sig['webhook-id'];
+      if (accepted.has(msgId)) {
+        deps.metrics.inc('hoop_webhook_replayed');
+        return reply.code(200).send({ accepted: 0, duplicate: true });
+      }
+      const tenant = requestTenant(req);
+      if (!tenant.ok) return reply.code(400).send({ error: tenant.reason });
+      let value: unknown;
+      try {
+        value = JSON.parse(decodeUtf8(body));
+      } catch (err) {
+        if ((err as Error).name === 'HttpError') throw err;
+        return reply.code(400).send({ error: 'body is not valid JSON' });
+      }
+      const r = normalizeHoopWebhook(value, {
+        tokenizer: deps.tokenizer,
+        tenant: tenant.tenant,
+        now,
+        time: ts * 1000,
+        openedSession: (id) => opened.get(`${tenant.tenant}\u0000${id}`),
+      });
+      if (!r.ok) {
+        deps.metrics.inc('ingest_rejected_hoop');
+        return reply.code(400).send({ accepted: 0, rejected: [{ line: 1, reason: r.reason }] });
+      }
+      if (r.value === undefined) {
+        deps.metrics.inc('ingest_ignored_hoop');
+        accepted.set(msgId, true);
+        return reply.code(200).send({ accepted: 0, ignored: 1 });
+      }
+      // Durable from here: only now may the delivery be acknowledged and its id remembered.
+      await deps.ingest.submit([r.value]);
+      deps.metrics.inc('ingest_accepted_hoop');
+      accepted.set(msgId, true);
+      const { event_type, id } = value as { event_type: string; id: string };
+      if (event_type === 'session.open') opened.set(`${tenant.tenant}\u0000${id}`, openedSessionOf(r.value));
+      return reply.code(200).send({ accepted: 1 });
+    } catch (err) {
+      return replyWithError(reply, err);
+    }
+  });
+}

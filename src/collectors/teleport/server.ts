@@ -1,0 +1,84 @@
+// POST /v1/teleport/events — Teleport audit events as NDJSON or a JSON array (what Teleport's event
+// handler, or a fluentd forwarder behind it, posts), gzip accepted, bearer token of the `teleport`
+// source. Answers like the generic collector: 200 {accepted, ignored, rejected[]} when at least one
+// event was kept or every event was deliberately ignored (not access to a vector store), 400 when
+// nothing valid was sent, 401/403, 413, 429/503 + Retry-After. 2xx only once the events are durable.
+// The tenant is `X-Vigil-Tenant` / `?tenant=` (else `default`), never the Teleport cluster name.
+import type { FastifyInstance } from 'fastify';
+import { LRUCache } from 'lru-cache';
+import type { AccessEvent } from '../../model/index.js';
+import type { CollectorDeps } from '../deps.js';
+import { decodeBody } from '../http/body.js';
+import { replyWithError } from '../http/server.js';
+import { splitJsonBody } from '../ndjson.js';
+import type { Rejection } from '../reasons.js';
+import { requestTenant } from '../tenant.js';
+import { normalizeTeleport, type TeleportAppSession } from './teleport.normalizer.js';
+
+export interface TeleportBatch {
+  readonly events: AccessEvent[];
+  readonly rejected: Rejection[];
+  /** Events that are not database or application access (or not to a vector store). */
+  readonly ignored: number;
+}
+
+/** How long an application session's identity is remembered for its request events. */
+const APP_SESSION_TTL_MS = 12 * 3_600_000;
+
+export function registerTeleportRoutes(app: FastifyInstance, deps: CollectorDeps): void {
+  const appSessions = new LRUCache<string, TeleportAppSession>({ max: 50_000, ttl: APP_SESSION_TTL_MS });
+
+  const parse = (body: Buffer, contentType: string, tenant: string, now: number): TeleportBatch => {
+    const { items, rejected } = splitJsonBody(body, contentType);
+    const events: AccessEvent[] = [];
+    let ignored = 0;
+    const key = (k: string) => `${tenant}\u0000${k}`;
+    for (const { value, line } of items) {
+      const r = normalizeTeleport(value, {
+        tokenizer: deps.tokenizer,
+        tenant,
+        now,
+        appSession: (k) => appSessions.get(key(k)),
+      });
+      if (r.kind === 'event') events.push(r.event);
+      else if (r.kind === 'rejected') rejected.push({ line, reason: r.reason });
+      else {
+        ignored++;
+        if (r.appSession) for (const k of r.appSession.keys) appSessions.set(key(k), r.appSession.session);
+      }
+    }
+    rejected.sort((a, b) => a.line - b.line);
+    return { events, rejected, ignored };
+  };
+
+  app.post('/v1/teleport/events', async (req, reply) => {
+    const auth = deps.auth.check(req.headers.authorization, 'teleport');
+    if (!auth.ok) return reply.code(auth.status).send({ error: auth.reason });
+    const tenant = requestTenant(req);
+    if (!tenant.ok) return reply.code(400).send({ error: tenant.reason });
+    try {
+      const body = decodeBody(req.body, req.headers['content-encoding'], deps.maxBodyBytes);
+      const now = deps.now?.() ?? Date.now();
+      const { events, rejected, ignored } = parse(
+        body,
+        req.headers['content-type'] ?? '',
+        tenant.tenant,
+        now,
+      );
+      deps.metrics.inc('ingest_rejected_teleport', rejected.length);
+      deps.metrics.inc('ingest_ignored_teleport', ignored);
+      if (events.length === 0 && (rejected.length > 0 || ignored === 0)) {
+        return reply.code(400).send({
+          accepted: 0,
+          ignored,
+          rejected: rejected.length ? rejected : [{ line: 0, reason: 'no events in body' }],
+        });
+      }
+      await deps.ingest.submit(events);
+      deps.metrics.inc('ingest_accepted_teleport', events.length);
+      return reply.code(200).send({ accepted: events.length, ignored, rejected });
+    } catch (err) {
+      return replyWithError(reply, err);
+    }
+  });
+}

@@ -1,0 +1,49 @@
+// Teleport audit events as its event handler (or a fluentd forwarder) posts them: one JSON object
+// per event, Teleport's own field names (flat, `addr.remote` included). Only the fields vigil maps
+// are described; others are dropped here. Objects are not strict: Teleport adds fields over time.
+import { z } from 'zod';
+
+const text = (max: number) => z.string().max(max, `must be at most ${max} characters`);
+
+export const teleportEventSchema = z.object({
+  event: text(128).min(1, 'must not be empty'),
+  code: text(16).nullish(),
+  uid: text(128).min(1, 'must not be empty'),
+  time: z.union([text(64), z.number()]),
+  cluster_name: text(256).nullish(),
+  sid: text(128).nullish(),
+  user: text(512).nullish(),
+  /** 1 human, 2 bot (Machine ID); other values are Teleport-internal principals. */
+  user_kind: z.number().int('must be an integer').nullish(),
+  login: text(256).nullish(),
+  user_roles: z.array(z.string()).nullish(),
+  success: z.boolean().nullish(),
+  error: z.string().nullish(),
+  'addr.remote': text(128).nullish(),
+  user_agent: text(1024).nullish(),
+  // Database access.
+  db_service: text(256).nullish(),
+  db_protocol: text(64).nullish(),
+  db_uri: text(1024).nullish(),
+  db_name: text(256).nullish(),
+  db_user: text(256).nullish(),
+  db_type: text(64).nullish(),
+  db_query: z
+    .string()
+    .max(4 * 1024 * 1024, 'must be at most 4 MiB')
+    .nullish(),
+  affected_records: z.number().int('must be an integer').nonnegative('must be >= 0').nullish(),
+  // Application access.
+  app_name: text(256).nullish(),
+  app_uri: text(1024).nullish(),
+  app_public_addr: text(1024).nullish(),
+  session_chunk_id: text(128).nullish(),
+  method: text(16).nullish(),
+  path: text(8192).nullish(),
+  raw_query: text(16 * 1024).nullish(),
+  status_code: z.number().int('must be an integer').nullish(),
+  /** Some request events carry the request body (`app.session.dynamodb.request` does). */
+  body: z.unknown().optional(),
+});
+
+export type TeleportEvent = z.infer<typeof teleportEventSchema>;

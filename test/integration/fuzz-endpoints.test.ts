@@ -1,0 +1,87 @@
+// Property tests over real HTTP: random and mutated bodies at every endpoint. The service stays
+// up, answers 4xx with a reason (never 5xx), and keeps every valid item of a mixed batch.
+import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { summary } from '../../src/store/index.js';
+import { makeGenericEvent } from '../helpers/factories.js';
+import { uniqueName } from '../helpers/services.js';
+import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
+
+const ADMIN = 'fuzz-admin-token';
+
+/** Every HTTP endpoint a client can reach, with the credential it needs. */
+function endpoints(v: TestVigil): Array<{ name: string; url: string; token: string }> {
+  const list = [
+    { name: 'generic', url: `${v.app.collectorUrl}/v1/events`, token: v.app.sourceToken },
+    { name: 'admin replay', url: `${v.app.adminUrl}/v1/replay`, token: ADMIN },
+    { name: 'admin reidentify', url: `${v.app.adminUrl}/v1/reidentify`, token: ADMIN },
+  ];
+  if (v.app.otlpHttpUrl) list.push({ name: 'otlp', url: `${v.app.otlpHttpUrl}/v1/traces`, token: v.app.sourceTokens.otlp });
+  if (v.app.collectorUrl) list.push({ name: 'teleport', url: `${v.app.collectorUrl}/v1/teleport/events`, token: v.app.sourceTokens.teleport });
+  return list;
+}
+
+const contentTypes = fc.constantFrom('application/x-ndjson', 'application/json', 'application/x-protobuf', 'text/plain', '');
+const bodies = fc.oneof(
+  fc.uint8Array({ maxLength: 2048 }).map((b) => Buffer.from(b)),
+  fc.json().map((j) => Buffer.from(j)),
+  fc.array(fc.jsonValue(), { maxLength: 20 }).map((xs) => Buffer.from(xs.map((x) => JSON.stringify(x)).join('\n'))),
+  fc.string({ unit: 'binary', maxLength: 2048 }).map((s) => Buffer.from(s)),
+  fc.constant(Buffer.from('{"a":'.repeat(5_000))), // deep nesting
+  fc.constant(Buffer.from([0xc3, 0x28, 0xa0, 0xa1, 0x0a])), // invalid UTF-8
+);
+
+describe('hostile bodies at every endpoint', () => {
+  let v: TestVigil;
+  beforeAll(async () => {
+    v = await startTestVigil({ env: { VIGIL_ADMIN_TOKEN: ADMIN, VIGIL_MAX_BODY_BYTES: String(256 * 1024) } });
+  });
+  afterAll(async () => v?.stop());
+
+  it('answers 4xx with a reason, never 5xx, and stays up', async () => {
+    const targets = endpoints(v);
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...targets), bodies, contentTypes, fc.boolean(), async (target, body, type, gzip) => {
+        const res = await fetch(target.url, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${target.token}`,
+            ...(type ? { 'content-type': type } : {}),
+            ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+          },
+          body: gzip ? gzipSync(body) : body,
+        });
+        const text = await res.text();
+        expect(res.status, `${target.name} answered ${res.status}: ${text.slice(0, 200)}`).toBeLessThan(500);
+        if (res.status >= 400) expect(text.length, `${target.name} gave no reason`).toBeGreaterThan(0);
+      }),
+      { numRuns: 150 },
+    );
+    const health = await fetch(`${v.app.adminUrl}/healthz`, { headers: { authorization: `Bearer ${ADMIN}` } });
+    expect(health.status).toBe(200);
+  }, 120_000);
+
+  it('keeps every valid event of a batch mixed with random lines', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 30 }),
+        fc.array(fc.oneof(fc.jsonValue().map((j) => JSON.stringify(j)), fc.string({ maxLength: 200 })), { maxLength: 30 }),
+        async (validMask, garbage) => {
+          const tenant = uniqueName('mixed');
+          const valid = validMask.filter(Boolean).map(() => JSON.stringify(makeGenericEvent({ tenant })));
+          const lines = [...valid, ...garbage.map((g) => g.replace(/\n/g, ' '))].sort(() => Math.random() - 0.5);
+          const answer = await fetch(`${v.app.collectorUrl}/v1/events`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${v.app.sourceToken}`, 'content-type': 'application/x-ndjson' },
+            body: lines.join('\n'),
+          });
+          const body = (await answer.json()) as { accepted: number };
+          expect(body.accepted).toBe(valid.length);
+          if (valid.length) expect((await summary(v.app.store.client, tenant)).distinct_events).toBe(valid.length);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  }, 120_000);
+});

@@ -11,7 +11,7 @@ import type { Tokenizer } from '../privacy/index.js';
 import type { StoreClient } from '../store/index.js';
 import { listAudit, listFindings, listIncidents, recordAudit, summary } from '../store/index.js';
 import type { Logger, Metrics } from '../telemetry/index.js';
-import type { BacktestReport } from '../detect/index.js';
+import type { BacktestReport, Feedback, FeedbackLabel } from '../detect/index.js';
 import { type ReidentifyDeps, reidentify } from './reidentify.js';
 
 export const ADMIN_ROLES = ['admin', 'analyst'] as const;
@@ -28,6 +28,8 @@ export interface AdminDeps {
   readonly maxBodyBytes: number;
   readonly ready: () => Promise<boolean>;
   readonly reidentify: ReidentifyDeps;
+  /** Records analyst feedback on a finding (undefined: no such finding). */
+  readonly feedback?: (req: { findingId: string; label: FeedbackLabel; caller: string }) => Promise<Feedback | undefined>;
   /** Runs the pipeline's detectors over stored history (no side effects). */
   readonly backtest?: (opts: { since: number; until: number; tenant: string }) => Promise<BacktestReport>;
   /** Rotates the tokenization key in place; undefined when keys come from the environment. */
@@ -96,6 +98,23 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       'reidentify',
     );
     return reply.code(result.found ? 200 : 404).send(result);
+  });
+  app.post('/v1/findings/:id/feedback', async (req, reply) => {
+    const { id } = req.params as { id: string };
+    let label: unknown;
+    try {
+      label = (JSON.parse(decodeBody(req.body, req.headers['content-encoding'], 16 * 1024).toString('utf8')) as { label?: unknown }).label;
+    } catch {
+      return reply.code(400).send({ error: 'body must be JSON {"label": "false-positive" | "true-positive"}' });
+    }
+    if (label !== 'false-positive' && label !== 'true-positive') {
+      return reply.code(400).send({ error: 'label: must be false-positive or true-positive' });
+    }
+    if (!deps.feedback) return reply.code(409).send({ error: 'feedback is not available in this process' });
+    const entry = await deps.feedback({ findingId: id, label, caller: req.vigilCaller!.caller });
+    if (!entry) return reply.code(404).send({ error: `no finding ${id.slice(0, 64)}` });
+    await recordAudit(deps.store, { caller: req.vigilCaller!.caller, action: 'finding.feedback', target: id, reason: label, outcome: 'recorded' });
+    return reply.send(entry);
   });
   app.get('/v1/backtest', async (req, reply) => {
     const since = Date.parse(q(req).since ?? '');

@@ -24,6 +24,7 @@ import type { Config } from '../config/index.js';
 import {
   backtest,
   createDetectorRuntime,
+  createFindingFilter,
   type DetectorRuntime,
   decodeState,
   encodeState,
@@ -58,7 +59,9 @@ import {
   findVaultRow,
   insertRows,
   loadCheckpoints,
+  loadFeedback,
   readEvents,
+  recordFeedback,
   recordAudit,
   saveCheckpoints,
   incidentRow,
@@ -245,6 +248,8 @@ export async function startVigil(
   });
 
   const subscriptions: Subscription[] = [];
+  /** Intake that is not a fastify instance (gRPC, the Kafka source, pollers), closed with the servers. */
+  const closers: Array<() => Promise<void>> = [];
   const ingest = createIngest({
     bus,
     maxInflight: config.env.VIGIL_MAX_INFLIGHT_EVENTS,
@@ -256,6 +261,7 @@ export async function startVigil(
     );
 
   let runtime: DetectorRuntime | undefined;
+  const findingFilter = createFindingFilter(config.pipeline.suppressions, config.pipeline.feedback_ttl);
   if (roles.has('detect')) {
     runtime = createDetectorRuntime(createDetectors(config.pipeline));
     subscriptions.push(
@@ -278,8 +284,20 @@ export async function startVigil(
             })),
         },
         onError: (err) => logger.warn({ err: errorMessage(err) }, 'checkpoint failed, will retry'),
+        filter: findingFilter,
       }),
     );
+    // Feedback given through another process's admin API reaches this detector by polling.
+    let feedbackSince = Date.now() - config.pipeline.feedback_ttl;
+    const pollFeedback = async () => {
+      const entries = await loadFeedback(store.client, feedbackSince);
+      if (entries.length) feedbackSince = entries[entries.length - 1]!.time + 1;
+      findingFilter.addFeedback(entries);
+    };
+    await pollFeedback();
+    const feedbackTimer = setInterval(() => pollFeedback().catch((err) => logger.warn({ err: errorMessage(err) }, 'feedback poll failed')), 15_000);
+    feedbackTimer.unref();
+    closers.push(async () => clearInterval(feedbackTimer));
   }
 
   let queue: ActionQueue | undefined;
@@ -313,8 +331,6 @@ export async function startVigil(
   }
 
   const servers: FastifyInstance[] = [];
-  /** Listeners that are not fastify instances (gRPC), closed with the servers. */
-  const closers: Array<() => Promise<void>> = [];
   const host = config.env.VIGIL_HOST;
   const tokensBySource = Object.fromEntries(
     BEARER_SOURCES.map((s) => [s, sourceTokens(config, env, s)]),
@@ -432,6 +448,11 @@ export async function startVigil(
         return findVaultRow(store.client, token);
       },
       audit: (record) => recordAudit(store.client, record),
+    },
+    feedback: async (req) => {
+      const entry = await recordFeedback(store.client, req);
+      if (entry) findingFilter.addFeedback([entry]);
+      return entry;
     },
     backtest: (o) => backtest(createDetectors(config.pipeline), readEvents(store.client, o)),
     rotateKey: config.env.VIGIL_TOKEN_KEY

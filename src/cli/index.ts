@@ -15,6 +15,7 @@ import {
   openStore,
   readEvents,
   recordAudit,
+  recordFeedback,
 } from '../store/index.js';
 import { createLogger } from '../telemetry/index.js';
 import { createDetectors } from '../../detectors/index.js';
@@ -95,8 +96,9 @@ export async function main(argv: string[]): Promise<void> {
       }
     });
 
-  program
+  const findingsCmd = program
     .command('findings')
+    .enablePositionalOptions()
     .description('list findings')
     .addOption(formatOption())
     .option('--tenant <tenant>', 'only this tenant', '')
@@ -113,6 +115,26 @@ export async function main(argv: string[]): Promise<void> {
         o.format,
         ['finding_id', 'event_time', 'detector', 'severity', 'score', 'entity', 'sentence'],
       );
+    });
+  findingsCmd
+    .command('mark <id> <label>')
+    .description('analyst feedback on a finding: false-positive (raises the bar for that detector × entity) or true-positive')
+    .action(async (id: string, label: string) => {
+      if (label !== 'false-positive' && label !== 'true-positive') throw new Error('label: must be false-positive or true-positive');
+      const config = loadConfig();
+      const running = await findRunningAdmin(config);
+      if (running) {
+        const r = await adminPost<{ error?: string }>(running, `/v1/findings/${encodeURIComponent(id)}/feedback`, { label });
+        if (r.status !== 200) throw new Error(r.body.error ?? `feedback refused (${r.status})`);
+      } else {
+        const entry = await withStore(
+          config,
+          async () => undefined,
+          (client) => recordFeedback(client, { findingId: id, label, caller: `cli:${userInfo().username}` }),
+        );
+        if (!entry) throw new Error(`no finding ${id}`);
+      }
+      process.stdout.write(`marked ${id} ${label}\n`);
     });
 
   program

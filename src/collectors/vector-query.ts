@@ -20,6 +20,8 @@ const MAX_NAME = 256;
 const MAX_TOP_K = 4_294_967_295;
 /** Texts longer than this are analysed on their first part only (regexes stay linear and cheap). */
 const MAX_TEXT = 64 * 1024;
+/** Request lines or calls examined per script before giving up. */
+const MAX_CANDIDATES = 64;
 
 /** A known vector store named in a connection, app or service name (`qdrant-prod`, `pgvector-rag`). */
 export function systemHint(...names: Array<string | undefined>): string | undefined {
@@ -70,14 +72,63 @@ const SQL_VERBS = new Set([
 /** Statements that carry no data access: skipped when a script holds a more telling one. */
 const SQL_CONTROL = new Set(['set', 'show', 'begin', 'start', 'commit', 'rollback', 'reset', 'discard']);
 
-/** Removes comments and the contents of string literals (vectors are literals too), keeps identifiers. */
-function stripSql(text: string): string {
-  return text
-    .slice(0, MAX_TEXT)
-    .replace(/\/\*[\s\S]*?\*\//g, ' ')
-    .replace(/--[^\n]*/g, ' ')
-    .replace(/\$([A-Za-z_]\w*)?\$[\s\S]*?\$\1\$/g, "''")
-    .replace(/[Ee]?'(?:[^'\\]|\\.|'')*'/g, "''");
+/**
+ * Removes comments and the contents of string literals (vectors are literals too), keeps quoted
+ * identifiers. A single left-to-right scan: linear whatever the text, unterminated literals included.
+ */
+function stripSql(input: string): string {
+  const text = input.slice(0, MAX_TEXT);
+  const n = text.length;
+  let out = '';
+  let i = 0;
+  while (i < n) {
+    const c = text[i]!;
+    const next = text[i + 1];
+    if (c === '-' && next === '-') {
+      const end = text.indexOf('\n', i);
+      out += ' ';
+      if (end < 0) break;
+      i = end;
+    } else if (c === '/' && next === '*') {
+      const end = text.indexOf('*/', i + 2);
+      out += ' ';
+      if (end < 0) break;
+      i = end + 2;
+    } else if (c === "'") {
+      // Standard strings double their quotes; E'…' strings also take backslash escapes.
+      const escapes = /[Ee]/.test(text[i - 1] ?? '') && !/[\w$]/.test(text[i - 2] ?? '');
+      let j = i + 1;
+      while (j < n) {
+        if (escapes && text[j] === '\\') j += 2;
+        else if (text[j] === "'" && text[j + 1] === "'") j += 2;
+        else if (text[j] === "'") break;
+        else j++;
+      }
+      out += "''";
+      i = j + 1;
+    } else if (c === '"') {
+      const end = text.indexOf('"', i + 1);
+      const stop = end < 0 ? n : end + 1;
+      out += text.slice(i, stop);
+      i = stop;
+    } else if (c === '$' && !/[\w$]/.test(text[i - 1] ?? '')) {
+      // Dollar quoting: $$…$$ or $tag$…$tag$ (not a $1 parameter).
+      const tag = /^\$(?:[A-Za-z_]\w{0,62})?\$/.exec(text.slice(i, i + 66))?.[0];
+      if (tag) {
+        const end = text.indexOf(tag, i + tag.length);
+        out += "''";
+        if (end < 0) break;
+        i = end + tag.length;
+      } else {
+        out += c;
+        i++;
+      }
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
 }
 
 function identifier(raw: string | undefined): string {
@@ -587,8 +638,11 @@ export function parseHttpScript(text: string, hint?: string): VectorOp | undefin
       if (parsed) return parsed;
     }
   }
-  const requestLine = /^(GET|POST|PUT|PATCH|DELETE|HEAD)\s+(\S+)(?:\s+HTTP\/[\d.]+)?\s*$/gm;
+  const requestLine = /^(GET|POST|PUT|PATCH|DELETE|HEAD)[ \t]+(\S+)(?:[ \t]+HTTP\/[\d.]+)?[ \t]*$/gm;
+  let tried = 0;
   for (const m of script.matchAll(requestLine)) {
+    // Bounded: each candidate looks ahead for its body.
+    if (++tried > MAX_CANDIDATES) break;
     const after = script.slice(m.index + m[0].length);
     const next = after.search(/^(GET|POST|PUT|PATCH|DELETE|HEAD)\s+\S+/m);
     const body = (next >= 0 ? after.slice(0, next) : after).trim();
@@ -745,7 +799,8 @@ const QUOTED = String.raw`["'\x60]([^"'\x60\n]{1,256})["'\x60]`;
 export function parseClientScript(text: string, hint?: string): VectorOp | undefined {
   const script = text.slice(0, MAX_TEXT);
   const system = CLIENT_SYSTEMS.find(([re]) => re.test(script))?.[1] ?? hint;
-  for (const m of script.matchAll(/([A-Za-z_$][\w$]*)\s*\.\s*([A-Za-z_$][\w$]*)\s*\(/g)) {
+  // Calls start at a word boundary and names are bounded, so the scan stays linear on any text.
+  for (const m of script.matchAll(/(?<![\w$])([A-Za-z_$][\w$]{0,63})\s*\.\s*([A-Za-z_$][\w$]{0,63})\s*\(/g)) {
     const [, receiver, method] = m;
     const operation = clientMethod(system, receiver!, method!);
     if (!operation) continue;

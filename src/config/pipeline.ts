@@ -1,6 +1,9 @@
 // The pipeline definition (pipelines/*.yaml): sources, detectors and their parameters, response policy.
 import { z } from 'zod';
 import { duration } from './duration.js';
+import { responseSchema } from './response.js';
+
+export * from './response.js';
 
 const sourceSchema = z
   .object({
@@ -188,26 +191,30 @@ export const offHoursParamsSchema = z
   })
   .strict();
 
-const webhookActionSchema = z
-  .object({
-    type: z.literal('webhook'),
-    mode: z.enum(['enforce', 'dry-run', 'approval']).default('enforce'),
-    url_env: z.string().default('VIGIL_WEBHOOK_URL'),
-    secret_env: z.string().default('VIGIL_WEBHOOK_SECRET'),
-    timeout: duration.default('5s'),
-  })
-  .strict();
+const isoTime = z
+  .string()
+  .refine((v) => Number.isFinite(Date.parse(v)), 'must be an ISO-8601 time')
+  .transform((v) => Date.parse(v));
 
-export const responseSchema = z
+/** A suppression rule: findings it matches are stored marked suppressed and never acted on. */
+export const suppressionSchema = z
   .object({
-    /** A finding at or above this score opens (or updates) an incident. */
-    incident_min_score: z.number().min(0).max(1).default(0.7),
-    /** Findings of one identity within this window are grouped into one incident. */
-    incident_group_window: duration.default('1h'),
-    max_attempts: z.number().int().min(1).max(50).default(8),
-    actions: z.array(webhookActionSchema).default([]),
+    detector: z.string().optional(),
+    /** Entity token (e.g. svc_k1_…), exact. */
+    entity: z.string().optional(),
+    collection: z.string().optional(),
+    tenant: z.string().optional(),
+    /** Active between these times (ISO-8601); open-ended when absent. */
+    from: isoTime.optional(),
+    until: isoTime.optional(),
+    reason: z.string().min(3, 'say why (it is recorded on every suppressed finding)'),
   })
-  .strict();
+  .strict()
+  .refine((r) => r.detector || r.entity || r.collection || r.tenant, {
+    message: 'a rule must match on at least one of detector, entity, collection, tenant',
+  });
+
+export type SuppressionRule = z.infer<typeof suppressionSchema>;
 
 export const pipelineSchema = z
   .object({
@@ -236,6 +243,10 @@ export const pipelineSchema = z
       .strict()
       .default({}),
     response: responseSchema.default({}),
+    /** Findings matching a rule are stored marked `suppressed` and never reach the responder. */
+    suppressions: z.array(suppressionSchema).default([]),
+    /** How long a false-positive mark raises the bar for that detector × entity. */
+    feedback_ttl: duration.default('14d'),
   })
   .strict();
 
@@ -250,5 +261,3 @@ export type DestructiveOpsParams = z.infer<typeof destructiveOpsParamsSchema>;
 export type AuthFailuresParams = z.infer<typeof authFailuresParamsSchema>;
 export type CredentialSharingParams = z.infer<typeof credentialSharingParamsSchema>;
 export type OffHoursParams = z.infer<typeof offHoursParamsSchema>;
-export type ResponseConfig = z.infer<typeof responseSchema>;
-export type WebhookActionConfig = z.infer<typeof webhookActionSchema>;

@@ -5,6 +5,7 @@ import { type Bus, decodeJson, encodeJson, partitionKey, type Subscription, TOPI
 import type { AccessEvent, Finding } from '../model/index.js';
 import type { Metrics } from '../telemetry/index.js';
 import type { DetectorRuntime, StateEntry } from './runtime.js';
+import type { FindingFilter } from './suppression.js';
 
 export interface CheckpointStore {
   save(entries: StateEntry[]): Promise<void>;
@@ -20,6 +21,8 @@ export interface DetectStageDeps {
   /** How often changed states are checkpointed. @defaultValue 10000 */
   readonly checkpointIntervalMs?: number;
   readonly onError?: (err: unknown) => void;
+  /** Suppression rules and feedback, applied before findings are published. */
+  readonly filter?: FindingFilter;
 }
 
 /**
@@ -52,7 +55,9 @@ export async function startDetectStage(deps: DetectStageDeps): Promise<Subscript
     maxBatch: 5_000,
     handler: async (messages) => {
       const events = messages.map((m) => decodeJson<AccessEvent>(m));
-      const findings = deps.runtime.process(events);
+      const raw = deps.runtime.process(events);
+      const findings = deps.filter ? deps.filter.apply(raw, Date.now()) : raw;
+      deps.metrics.inc('detect_findings_suppressed', findings.filter((f) => f.suppressed).length);
       deps.metrics.inc('detect_events', events.length);
       if (findings.length === 0) return;
       deps.metrics.inc('detect_findings', findings.length);

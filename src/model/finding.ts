@@ -36,6 +36,8 @@ export const findingSchema = z.object({
   evidence: z.array(z.string()),
   collection: z.string(),
   attack_techniques: z.array(z.string()),
+  /** Why the finding is suppressed (a rule or analyst feedback); absent or '' when it is live. */
+  suppressed: z.string().optional(),
 });
 export type Finding = z.infer<typeof findingSchema>;
 

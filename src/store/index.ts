@@ -7,3 +7,4 @@ export * from './stage.js';
 export * from './privacy.js';
 export * from './checkpoints.js';
 export * from './history.js';
+export * from './feedback.js';

@@ -196,7 +196,7 @@ describe('gateway collectors (hoop.dev, Teleport)', () => {
         tenant,
       );
       expect(stale.status).toBe(401);
-      expect((await stale.json()).error).toMatch(/stale/);
+      expect(((await stale.json()) as { error: string }).error).toMatch(/stale/);
       expect(await rows(tenant)).toHaveLength(0);
 
       const headers = signHoopWebhook(HOOP_SECRET, body);

@@ -40,17 +40,19 @@ describe('createSourceAuth().check', () => {
   });
 
   it('accepts the right token', () => {
-    expect(auth.check('Bearer hoop-token', 'hoop')).toEqual({ ok: true });
+    expect(auth.check('Bearer hoop-token', 'hoop')).toMatchObject({ ok: true, source: 'hoop' });
+    const r = auth.check('Bearer hoop-token', 'hoop');
+    expect(r.ok && r.caller.startsWith('hoop:') && !r.caller.includes('hoop-token')).toBe(true);
   });
 
   it('accepts every token of a source during rotation', () => {
-    expect(auth.check('Bearer gen-token-new', 'generic')).toEqual({ ok: true });
-    expect(auth.check('Bearer gen-token-old', 'generic')).toEqual({ ok: true });
+    expect(auth.check('Bearer gen-token-new', 'generic')).toMatchObject({ ok: true });
+    expect(auth.check('Bearer gen-token-old', 'generic')).toMatchObject({ ok: true });
   });
 
   it('is case-insensitive in the scheme and tolerates trailing white space', () => {
-    expect(auth.check('bearer gen-token-new  ', 'generic')).toEqual({ ok: true });
-    expect(auth.check('BEARER   gen-token-new', 'generic')).toEqual({ ok: true });
+    expect(auth.check('bearer gen-token-new  ', 'generic')).toMatchObject({ ok: true });
+    expect(auth.check('BEARER   gen-token-new', 'generic')).toMatchObject({ ok: true });
   });
 
   it('is case-sensitive in the token', () => {

@@ -169,7 +169,7 @@ describe('loadConfig: errors name the key', () => {
 describe('loadPipeline', () => {
   it('fills every default from a minimal file', () => {
     const p = loadPipeline(pipelineFile('version: 1\n'));
-    expect(p.sources.generic).toEqual({ enabled: true });
+    expect(p.sources.generic).toEqual({ enabled: true, token_env: 'VIGIL_SOURCE_TOKEN_GENERIC' });
     expect(p.detectors['volume-spike']).toEqual({
       enabled: true,
       window: 600_000,
@@ -178,12 +178,14 @@ describe('loadPipeline', () => {
       threshold_sigmas: 6,
       history_per_slot: 8,
     });
-    expect(p.response).toEqual({
+    expect(p.response).toMatchObject({
       incident_min_score: 0.7,
       incident_group_window: 3_600_000,
       max_attempts: 8,
       actions: [],
     });
+    expect(p.suppressions).toEqual([]);
+    expect(p.feedback_ttl).toBe(14 * 86_400_000);
   });
 
   it('is what loadConfig uses for VIGIL_PIPELINE', () => {

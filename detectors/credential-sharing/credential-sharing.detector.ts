@@ -45,6 +45,8 @@ const ACTOR_CAP = 16;
 const NETWORK_CAP = 16;
 /** Half-life of an identity's rate of new networks: a roaming identity soon stops being news. */
 const DISCOVERY_HALF_LIFE_DAYS = 7;
+/** What an identity uses in its first day is where it starts from, not discovery. */
+const FIRST_DAY_HOURS = 24;
 
 // ---------------------------------------------------------------- per credential
 
@@ -219,7 +221,7 @@ export interface NewNetworkState extends Firing {
   hour: number;
   /** New networks first used this hour (after warm-up). */
   newThisHour: number;
-  /** New networks found after warm-up, decayed (half-life 7 days) to `discoveredHour`. */
+  /** New networks found after the first day, decayed (half-life 7 days) to `discoveredHour`. */
   discovered: number;
   discoveredHour: number;
   firedNetwork: string;
@@ -304,16 +306,23 @@ export function createNewNetworkDetector(params: CredentialSharingParams): Detec
         resetFiring(s);
       }
       const h = hash16(e.src_net);
+      const age = hour - s.firstHour;
       const known = setSize(s.buf, 0, cap);
       const isNew = setFind(s.buf, 0, cap, h) < 0;
-      setTouch(s.buf, 0, cap, h, hour - s.firstHour);
-      if (!isNew || hour - s.firstHour < params.new_network_warmup_hours) return [];
+      setTouch(s.buf, 0, cap, h, age);
+      if (!isNew) return [];
+      // The rate of new networks learns from the first day on (its own first networks excepted), so
+      // an identity that roamed through its warm-up is already known to roam when it ends.
       const recent = decay(s.discovered, s.discoveredHour, hour, halfLifeHours);
-      s.discovered = recent + 1;
-      s.discoveredHour = hour;
+      if (age >= FIRST_DAY_HOURS) {
+        s.discovered = recent + 1;
+        s.discoveredHour = hour;
+      }
+      if (age < params.new_network_warmup_hours) return [];
       s.newThisHour++;
-      // A stable identity (one or two networks) moving is more telling than a roaming one.
-      const base = known <= 2 ? 0.6 : known <= 5 ? 0.55 : 0.5;
+      // A stable identity (one or two networks) moving is more telling than a roaming one; one that
+      // already roams over more than five scores under the default threshold.
+      const base = known <= 2 ? 0.65 : known <= 5 ? 0.55 : 0.45;
       const score = base / (1 + recent / 4);
       if (score < params.new_network_min_score) return [];
       noteEvidence(s, e.event_id);

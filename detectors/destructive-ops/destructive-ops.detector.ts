@@ -34,6 +34,12 @@ const NAME = 'destructive-ops';
 /** Score of a drop by an identity that never administered: high on its own. */
 const NON_ADMIN_DROP_SCORE = 0.8;
 const ADMIN_OPERATIONS = new Set(['create_collection', 'drop_collection', 'admin']);
+const KINDS = ['deletes', 'drops', 'non-admin drop'] as const;
+type Kind = (typeof KINDS)[number];
+
+function countOf(s: DestructiveOpsState, kind: Kind): number {
+  return kind === 'deletes' ? s.deletes : kind === 'drops' ? s.drops : s.nonAdminDrops;
+}
 
 export interface DestructiveOpsState extends Firing {
   firstHour: number;
@@ -44,6 +50,8 @@ export interface DestructiveOpsState extends Firing {
   nonAdminDrops: number;
   /** 1 once the identity created or dropped a collection or ran an admin operation. */
   administers: number;
+  /** What the current hour's finding was last issued for (index into KINDS). */
+  firedKind: number;
   firedCollection: string;
   late: number;
   /** [log ring of deletes per active hour | log ring of drops per active hour] */
@@ -68,7 +76,7 @@ export function createDestructiveOpsDetector(params: DestructiveOpsParams): Dete
 
   interface Verdict {
     readonly score: number;
-    readonly kind: 'deletes' | 'drops' | 'non-admin drop';
+    readonly kind: Kind;
     readonly observed: number;
     readonly band: LogBand;
   }
@@ -91,13 +99,14 @@ export function createDestructiveOpsDetector(params: DestructiveOpsParams): Dete
   function closeHour(s: DestructiveOpsState, next: AccessEvent, now: number): Finding[] {
     const out: Finding[] = [];
     const v = judge(s);
-    if (grewSinceFired(s, s.deletes + s.drops)) out.push(finding(s, next, v, now));
+    if (grewSinceFired(s, countOf(s, KINDS[s.firedKind]!))) out.push(finding(s, next, v, now));
     const ok = warm(s, s.hour);
     ringPush(s.buf, DELETES, hours, ok ? Math.min(s.deletes, deleteBand(s).high) : s.deletes);
     ringPush(s.buf, DROPS, hours, ok ? Math.min(s.drops, dropBand(s).high) : s.drops);
     s.deletes = 0;
     s.drops = 0;
     s.nonAdminDrops = 0;
+    s.firedKind = 0;
     s.firedCollection = '';
     resetFiring(s);
     return out;
@@ -161,6 +170,7 @@ export function createDestructiveOpsDetector(params: DestructiveOpsParams): Dete
         drops: 0,
         nonAdminDrops: 0,
         administers: 0,
+        firedKind: 0,
         firedCollection: '',
         late: 0,
         buf: new Uint8Array(2 * ringBytes(hours)),
@@ -189,8 +199,10 @@ export function createDestructiveOpsDetector(params: DestructiveOpsParams): Dete
       const v = judge(s);
       if (v.score > 0 || s.deletes > watchLevel(deleteBand(s))) noteEvidence(s, e.event_id);
       if (v.score <= 0) return out;
-      if (!dueToFire(s, s.deletes + s.drops, v.score)) return out;
-      markFired(s, s.deletes + s.drops, v.score, e);
+      // Re-issue as the count it last fired on grows (or the score jumps, whatever leads now).
+      if (!dueToFire(s, countOf(s, KINDS[s.firedKind]!), v.score)) return out;
+      markFired(s, v.observed, v.score, e);
+      s.firedKind = KINDS.indexOf(v.kind);
       if (e.collection) s.firedCollection = e.collection;
       out.push(finding(s, e, v, now));
       return out;

@@ -35,6 +35,10 @@ import type { PeerBook, PeerShare } from './peer-book.js';
 
 const NAME = 'new-collection';
 const HOURS_PER_DAY = 24;
+/** What an identity uses in its first day is where it starts from, not discovery. */
+const FIRST_DAY_HOURS = 24;
+/** A first access counts as exploring when fewer than half the identity's peers use the collection. */
+const RARE_SHARE = 0.5;
 
 /** How much a first access weighs by the collection's sensitivity. */
 export const SENSITIVITY_WEIGHT: Record<Sensitivity, number> = {
@@ -49,7 +53,10 @@ export interface NewCollectionState extends Firing {
   hour: number;
   /** First accesses this hour that scored at least `min_score`. */
   newThisHour: number;
-  /** First accesses after warm-up, decayed (half-life `discovery_half_life`) to `discoveredHour`. */
+  /**
+   * First accesses (after the first day) to collections most peers do not use, decayed (half-life
+   * `discovery_half_life`) to `discoveredHour`.
+   */
   discovered: number;
   discoveredHour: number;
   /** Hash of the identity's peer attribute value (0: none seen). */
@@ -123,7 +130,7 @@ export function createNewCollectionDetector(
       title: `First access to ${j.sensitivity}-sensitivity collection ${s.firedCollection}`,
       sentence:
         `${e.actor} used ${s.firedCollection} (${e.operation}) for the first time at ${isoMinute(s.firedTime)}; ` +
-        `${peers}, its sensitivity is ${j.sensitivity}, and it opens about ${fmtSmall(perWeek)} new collections a week.`,
+        `${peers}, its sensitivity is ${j.sensitivity}, and it usually opens ${fmtSmall(perWeek)} collections a week that its peers do not use.`,
       observed: s.newThisHour,
       expected: perHour,
       bandLow: 0,
@@ -138,7 +145,7 @@ export function createNewCollectionDetector(
         rarity: 1 - j.peer.share,
         sensitivity_weight: SENSITIVITY_WEIGHT[j.sensitivity],
         known_collections: j.known,
-        new_collections_per_week: perWeek,
+        rare_new_collections_per_week: perWeek,
       },
       evidence: s.evidence ?? [],
       collection: s.firedCollection,
@@ -194,14 +201,20 @@ export function createNewCollectionDetector(
       }
       const known = setKeys(s.buf, 0, cap);
       const out: Finding[] = [];
-      if (stamp >= params.warmup_hours) {
-        const peer = book.share(e.tenant, e.collection, known, s.group);
-        const sensitivity = sensitivityOf(e.collection);
-        const recent = decay(s.discovered, s.discoveredHour, hour, halfLifeHours);
+      const recent = decay(s.discovered, s.discoveredHour, hour, halfLifeHours);
+      const peer = stamp >= FIRST_DAY_HOURS ? book.share(e.tenant, e.collection, known, s.group) : undefined;
+      // The identity's rate of first accesses to collections its peers do not use learns from the
+      // first day on (its starting set excepted), so one that explored through its warm-up is known
+      // to explore; opening what teammates use does not count as exploring.
+      if (peer && peer.share < RARE_SHARE) {
         s.discovered = recent + 1;
         s.discoveredHour = hour;
-        const score =
-          SENSITIVITY_WEIGHT[sensitivity] * (0.4 + 0.6 * (1 - peer.share)) * (1 / (1 + recent / 3));
+      }
+      if (peer && stamp >= params.warmup_hours) {
+        const sensitivity = sensitivityOf(e.collection);
+        // One rare first access a week or so is anyone's right; beyond that each halves the news.
+        const damping = 1 / (1 + Math.max(0, recent - 1) / 2);
+        const score = SENSITIVITY_WEIGHT[sensitivity] * (0.4 + 0.6 * (1 - peer.share)) * damping;
         if (score >= params.min_score) {
           s.newThisHour++;
           noteEvidence(s, e.event_id);

@@ -4,13 +4,15 @@
 // Peers are learned from co-access by default, without an identity × identity table: for every
 // pair of collections the book counts the identities that used both (co[k][c]) and, per
 // collection, the identities that used it (users[k]). The peer share of a collection c for an
-// identity that uses collections K is
+// identity that uses collections K is the mean over k ∈ K of
 //
-//     Σ_k∈K co[k][c] / Σ_k∈K (users[k] − 1)
+//     P(c | k) = co[k][c] / (users[k] − 1)
 //
-// — of all (peer, shared collection) pairs, the fraction whose peer also used c. An identity that
-// shares five of my collections counts five times; one that shares none does not count: these are
-// "the identities sharing most collections" with me. With `peer_groups: attribute` an identity's
+// — of the other identities that use k, the fraction that also used c. An identity sharing many of
+// my collections appears in many of the terms, one sharing none in none: these are "the identities
+// sharing most collections" with me. A mean of per-collection fractions (rather than one pooled
+// fraction) keeps a collection everyone uses (a wiki) from drowning the ones that define a team —
+// the same concern as Sentinel's TF-IDF peer ranking. With `peer_groups: attribute` an identity's
 // peers are instead those whose events carry the same value of an attribute (team, role), counted
 // per group; events without the attribute fall back to co-access.
 //
@@ -163,14 +165,17 @@ export function createPeerBook(options: PeerBookOptions): PeerBook {
           return { share: c < 0 ? 0 : Math.min(1, g.users[c]! / peers), peers, mode: 'attribute' };
         }
       }
-      let together = 0;
+      let sum = 0;
+      let terms = 0;
       let pairs = 0;
       for (const k of knownSlots(t, known, c)) {
-        if (t.users[k]! <= 1) continue;
-        pairs += t.users[k]! - 1;
-        if (c >= 0) together += t.co[k * n + c]!;
+        const others = t.users[k]! - 1;
+        if (others <= 0) continue;
+        pairs += others;
+        terms++;
+        if (c >= 0) sum += Math.min(1, t.co[k * n + c]! / others);
       }
-      return { share: pairs === 0 ? 0 : Math.min(1, together / pairs), peers: pairs, mode: 'co-access' };
+      return { share: terms === 0 ? 0 : sum / terms, peers: pairs, mode: 'co-access' };
     },
     recordFirstUse(tenant, collection, known, groupName) {
       const t = table(tenant);

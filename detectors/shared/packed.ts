@@ -8,7 +8,7 @@
 // - recent sets: 16-bit hashes with a 16-bit last-seen hour, the least recently seen evicted.
 import { median, medianAbsoluteDeviation } from 'simple-statistics';
 import { mix32 } from './hash.js';
-import { anomalyScore, MAD_TO_SIGMA, type WindowBand } from './scoring.js';
+import { MAD_TO_SIGMA, type WindowBand } from './scoring.js';
 
 export function get16(b: Uint8Array, i: number): number {
   return b[i]! | (b[i + 1]! << 8);
@@ -112,14 +112,18 @@ export function watchLevel(band: LogBand): number {
   return unlog((band.center + band.highLog) / 2);
 }
 
-/** Score of a value against a log band: 0.5 at the band's top, rising towards 1. */
+/**
+ * Score of a value against a log band: rising linearly to 0.5 at the band's top, then towards 1
+ * by doublings over the top — e^-1 of the remaining half per two doublings (or per two robust σ
+ * when the history is noisier than that). The excess is measured from the top, not in band widths:
+ * a floor far above a quiet identity's usual must not make a 30-fold excess look mild.
+ */
 export function logScore(observed: number, band: LogBand): number {
-  const edge = (band.highLog - band.center) / band.spread;
-  return anomalyScore(
-    logOf(observed),
-    { expected: band.center, sigma: band.spread, low: 0, high: band.highLog },
-    edge,
-  );
+  const x = logOf(observed);
+  if (x <= band.center) return 0;
+  if (x <= band.highLog) return 0.5 * ((x - band.center) / Math.max(1e-9, band.highLog - band.center));
+  const scale = Math.max(2 * band.spread, 2 * LOG_STEPS);
+  return 1 - 0.5 * Math.exp(-(x - band.highLog) / scale);
 }
 
 // ---------------------------------------------------------------- bitmaps (linear counting)

@@ -295,7 +295,10 @@ export async function startVigil(
       findingFilter.addFeedback(entries);
     };
     await pollFeedback();
-    const feedbackTimer = setInterval(() => pollFeedback().catch((err) => logger.warn({ err: errorMessage(err) }, 'feedback poll failed')), 15_000);
+    const feedbackTimer = setInterval(
+      () => pollFeedback().catch((err) => logger.warn({ err: errorMessage(err) }, 'feedback poll failed')),
+      15_000,
+    );
     feedbackTimer.unref();
     closers.push(async () => clearInterval(feedbackTimer));
   }
@@ -385,7 +388,11 @@ export async function startVigil(
           deps: collectorDeps,
         });
         closers.push(() => hoopPoller!.stop());
-      }
+      } else if (apiUrl || apiToken)
+        logger.warn(
+          { url: hoop.api_url_env, token: hoop.api_token_env },
+          'hoop.dev sessions poller is off: it needs both the API URL and the API token',
+        );
     }
     if (sources.teleport.enabled) registerTeleportRoutes(gateway, collectorDeps);
     urls.collector = await listen(gateway, config.env.VIGIL_COLLECTOR_PORT);

@@ -799,11 +799,13 @@ const QUOTED = String.raw`["'\x60]([^"'\x60\n]{1,256})["'\x60]`;
 export function parseClientScript(text: string, hint?: string): VectorOp | undefined {
   const script = text.slice(0, MAX_TEXT);
   const system = CLIENT_SYSTEMS.find(([re]) => re.test(script))?.[1] ?? hint;
+  let tried = 0;
   // Calls start at a word boundary and names are bounded, so the scan stays linear on any text.
   for (const m of script.matchAll(/(?<![\w$])([A-Za-z_$][\w$]{0,63})\s*\.\s*([A-Za-z_$][\w$]{0,63})\s*\(/g)) {
     const [, receiver, method] = m;
     const operation = clientMethod(system, receiver!, method!);
     if (!operation) continue;
+    if (++tried > MAX_CANDIDATES) break;
     const args = callArgs(script, m.index + m[0].length - 1);
     const named = new RegExp(
       String.raw`\b(?:collection_name|collectionName|collection|index_name|name)\s*[=:]\s*${QUOTED}`,

@@ -77,8 +77,44 @@ export const envSchema = z
     REDIS_URL: optionalString,
     VIGIL_QUEUE_PREFIX: z.string().default('vigil'),
     VIGIL_DEMO_FAST: optionalString.pipe(bool.optional()),
+    // SIEM export (src/export): a sink runs for each destination configured here.
+    /** Record kinds streamed to the sinks: finding, incident, action, event. */
+    VIGIL_EXPORT_KINDS: z.string().default('finding,incident,action'),
+    /** Only this tenant's records (empty: every tenant). */
+    VIGIL_EXPORT_TENANT: optionalString,
+    VIGIL_EXPORT_INTERVAL: duration.default('5s'),
+    VIGIL_EXPORT_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(500),
+    VIGIL_EXPORT_SPLUNK_URL: optionalString,
+    VIGIL_EXPORT_SPLUNK_TOKEN: optionalString,
+    VIGIL_EXPORT_SPLUNK_INDEX: optionalString,
+    VIGIL_EXPORT_ELASTIC_URL: optionalString,
+    /** Elasticsearch API key (the base64 `id:key` form). */
+    VIGIL_EXPORT_ELASTIC_API_KEY: optionalString,
+    /** Index or data stream; `{kind}` becomes the record kind. */
+    VIGIL_EXPORT_ELASTIC_INDEX: z.string().default('vigil-{kind}'),
+    /** CEF over syslog (RFC 5424, octet-counted TCP): host:port. */
+    VIGIL_EXPORT_SYSLOG_ADDRESS: optionalString,
+    VIGIL_EXPORT_SYSLOG_TLS: bool.default('false'),
+    VIGIL_EXPORT_SYSLOG_TLS_CA_FILE: optionalString,
+    VIGIL_EXPORT_OCSF_FILE: optionalString,
+    VIGIL_EXPORT_OCSF_URL: optionalString,
+    VIGIL_EXPORT_OCSF_TOKEN: optionalString,
   })
   .superRefine((env, ctx) => {
+    if (Boolean(env.VIGIL_EXPORT_SPLUNK_URL) !== Boolean(env.VIGIL_EXPORT_SPLUNK_TOKEN)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['VIGIL_EXPORT_SPLUNK_TOKEN'],
+        message: 'VIGIL_EXPORT_SPLUNK_URL and VIGIL_EXPORT_SPLUNK_TOKEN must be set together',
+      });
+    }
+    if (env.VIGIL_EXPORT_SYSLOG_ADDRESS && !/^[^\s:]+:\d{1,5}$/.test(env.VIGIL_EXPORT_SYSLOG_ADDRESS)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['VIGIL_EXPORT_SYSLOG_ADDRESS'],
+        message: 'must be host:port (e.g. siem.example.com:6514)',
+      });
+    }
     if (Boolean(env.CLICKHOUSE_TLS_CERT_FILE) !== Boolean(env.CLICKHOUSE_TLS_KEY_FILE)) {
       ctx.addIssue({
         code: z.ZodIssueCode.custom,

@@ -198,7 +198,7 @@ function actionToEcs(a: Action, actor: string): EcsDocument {
       category: ['iam'],
       type: [/revoke|delete|remove/i.test(a.kind) ? 'deletion' : 'change', 'user'],
       action: a.kind,
-      outcome: a.outcome === 'succeeded' ? 'success' : a.outcome === 'failed' || a.outcome === 'retrying' ? 'failure' : 'unknown',
+      outcome: a.outcome === 'succeeded' || a.outcome === 'undone' ? 'success' : a.outcome === 'failed' || a.outcome === 'retrying' ? 'failure' : 'unknown',
       id: a.action_id,
       dataset: 'vigil.action',
       module: PRODUCT_NAME,

@@ -15,7 +15,11 @@ export type OcsfObject = Record<string, unknown> & {
   type_uid: number;
   severity_id: number;
   time: number;
-  metadata: { product: { name: string; vendor_name: string; version: string }; version: string };
+  metadata: {
+    product: { name: string; vendor_name: string; version: string };
+    version: string;
+    [k: string]: unknown;
+  };
 };
 
 export const OCSF_CLASSES = {
@@ -238,25 +242,31 @@ function eventToOcsf(e: AccessEvent, version: string): OcsfObject {
   };
 }
 
-/** Account Change activity: 5 Disable, 6 Delete; other response kinds (webhook, notify) are 99. */
-export function accountChangeActivity(kind: string): { id: number; name: string } {
+/**
+ * Account Change activity: 5 Disable, 6 Delete, 2 Enable (a containment undone); other response
+ * kinds (webhook, notify) are 99 Other.
+ */
+export function accountChangeActivity(kind: string, outcome?: string): { id: number; name: string } {
+  if (outcome === 'undone') return { id: 2, name: 'Enable' };
   if (/revoke|delete|remove/i.test(kind)) return { id: 6, name: 'Delete' };
   if (/disable|suspend|contain|block|lock/i.test(kind)) return { id: 5, name: 'Disable' };
   return { id: 99, name: 'Other' };
 }
 
-const ACTION_STATUS: Record<Action['outcome'], { id: number; name: string; severity: number }> = {
+/** Status per outcome; outcomes not listed (held, escalated, …) are status 99 Other. */
+const ACTION_STATUS: Partial<Record<string, { id: number; name: string; severity: number }>> = {
   succeeded: { id: 1, name: 'Success', severity: 1 },
+  undone: { id: 1, name: 'Success', severity: 1 },
   failed: { id: 2, name: 'Failure', severity: 3 },
   retrying: { id: 2, name: 'Failure', severity: 2 },
-  dry_run: { id: 99, name: 'Other', severity: 1 },
-  skipped: { id: 99, name: 'Other', severity: 1 },
+  escalated: { id: 99, name: 'Other', severity: 2 },
 };
+const OTHER_STATUS = { id: 99, name: 'Other', severity: 1 };
 
 function actionToOcsf(a: Action, actor: string, version: string): OcsfObject {
-  const status = ACTION_STATUS[a.outcome];
+  const status = ACTION_STATUS[a.outcome] ?? OTHER_STATUS;
   return {
-    ...base(OCSF_CLASSES.accountChange, accountChangeActivity(a.kind), status.severity, a.time, {
+    ...base(OCSF_CLASSES.accountChange, accountChangeActivity(a.kind, a.outcome), status.severity, a.time, {
       uid: a.action_id,
       tenant: a.tenant,
       version,

@@ -60,7 +60,21 @@ export const incidentSchema = z.object({
 });
 export type Incident = z.infer<typeof incidentSchema>;
 
-export const ACTION_OUTCOMES = ['succeeded', 'failed', 'retrying', 'dry_run', 'skipped'] as const;
+/**
+ * `escalated`: the target refused to act automatically (e.g. a role shared by a pool) and a person
+ * was asked; `awaiting_approval`: held by policy or the blast-radius limit until approved;
+ * `undone`: a person reversed an earlier containment.
+ */
+export const ACTION_OUTCOMES = [
+  'succeeded',
+  'failed',
+  'retrying',
+  'dry_run',
+  'skipped',
+  'escalated',
+  'awaiting_approval',
+  'undone',
+] as const;
 export type ActionOutcome = (typeof ACTION_OUTCOMES)[number];
 
 /** One attempt of one responder action (every attempt is recorded). */
@@ -75,6 +89,7 @@ export const actionSchema = z.object({
   attempt: z.number().int().positive(),
   outcome: z.enum(ACTION_OUTCOMES),
   latency_ms: z.number().nonnegative(),
+  /** Why it failed; for the other outcomes the reason, or what a dry run would have done. */
   error: z.string(),
   time: z.number().int(),
 });

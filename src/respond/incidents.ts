@@ -1,12 +1,25 @@
 // Incident grouping: one open incident per identity collects that identity's findings within the
 // group window. Incident ids are deterministic (from the first finding), so a redelivered finding
 // lands in the same incident and its actions keep their job ids.
-import { deterministicId, type Finding, type Incident, maxSeverity, severityRank } from '../model/index.js';
+import {
+  deterministicId,
+  type Finding,
+  type Incident,
+  type IncidentStatus,
+  maxSeverity,
+  severityRank,
+} from '../model/index.js';
 
 export interface IncidentBook {
   /** Adds the finding to its identity's open incident, or opens one. */
   upsert(finding: Finding, now: number): { incident: Incident; created: boolean; changed: boolean };
   load(incidents: Incident[]): void;
+  /** The book's current copy of an incident that is not resolved. */
+  get(incidentId: string): Incident | undefined;
+  /** The identity's current incident, if any (to evaluate policy before the upsert). */
+  peek(tenant: string, actor: string): Incident | undefined;
+  /** Replaces an incident after a lifecycle change; a resolved one leaves the book. */
+  replace(incident: Incident): void;
 }
 
 export function createIncidentBook(groupWindowMs: number): IncidentBook {
@@ -16,6 +29,17 @@ export function createIncidentBook(groupWindowMs: number): IncidentBook {
   return {
     load(incidents) {
       for (const i of incidents) if (i.status !== 'resolved') open.set(key(i.tenant, i.actor), i);
+    },
+    get(incidentId) {
+      for (const i of open.values()) if (i.incident_id === incidentId) return i;
+      return undefined;
+    },
+    peek: (tenant, actor) => open.get(key(tenant, actor)),
+    replace(incident) {
+      const k = key(incident.tenant, incident.actor);
+      if (open.get(k)?.incident_id !== incident.incident_id) return;
+      if (incident.status === 'resolved') open.delete(k);
+      else open.set(k, incident);
     },
     upsert(f, now) {
       const k = key(f.tenant, f.actor);
@@ -64,4 +88,31 @@ export function createIncidentBook(groupWindowMs: number): IncidentBook {
 /** Risk accumulates per finding: score × severity weight, capped at 100. */
 export function riskAfter(previous: number, f: Finding): number {
   return Math.min(100, previous + f.score * f.confidence * 10 * severityRank(f.severity));
+}
+
+/**
+ * The incident lifecycle: open → acknowledged → contained → resolved. Containment may come straight
+ * from open (the responder acts before anyone looks); resolve is allowed from any live state; an
+ * undone containment goes back to acknowledged (a person has it in hand).
+ */
+const ALLOWED: Record<IncidentStatus, readonly IncidentStatus[]> = {
+  open: ['acknowledged', 'contained', 'resolved'],
+  acknowledged: ['contained', 'resolved'],
+  contained: ['acknowledged', 'resolved'],
+  resolved: [],
+};
+
+export type TransitionResult = { ok: true; incident: Incident } | { ok: false; reason: string };
+
+/** Pure: the incident after a lifecycle change by `by` at `now`, or why it cannot change. */
+export function transitionIncident(
+  incident: Incident,
+  to: IncidentStatus,
+  by: string,
+  now: number,
+): TransitionResult {
+  if (incident.status === to) return { ok: false, reason: `incident is already ${to}` };
+  if (!ALLOWED[incident.status].includes(to))
+    return { ok: false, reason: `an incident that is ${incident.status} cannot become ${to}` };
+  return { ok: true, incident: { ...incident, status: to, updated_time: now, updated_by: by } };
 }

@@ -1,14 +1,60 @@
-// The responder: findings in, incidents and actions out. Policy decides; the queue runs actions
-// with retries and deterministic job ids; every attempt is recorded.
-import type { ResponseConfig } from '../config/index.js';
-import { type Action, deterministicId, errorMessage, type Finding, type Incident } from '../model/index.js';
+// The responder: findings in, incidents and actions out. Policy decides (policy.ts); the queue runs
+// actions with retries and deterministic job ids; guardrails stand between a decision and a target
+// (allowlist, kill switch, approval, blast radius); every attempt is recorded.
+import { type ResponseConfig, responseSchema } from '../config/index.js';
+import {
+  type Action,
+  deterministicId,
+  errorMessage,
+  type Finding,
+  type Incident,
+  PermanentError,
+} from '../model/index.js';
 import type { Logger, Metrics } from '../telemetry/index.js';
-import { deliverWebhook, type WebhookTarget } from './actions/webhook.action.js';
-import type { IncidentBook } from './incidents.js';
-import { type ActionJob, type ActionProcessor, type ActionQueue, actionJobId } from './jobs.js';
+import { adapterOf, type ResolvedTarget, statusOf } from './actions/index.js';
+import type { ActionResult } from './actions/types.js';
+import { deliverWebhook, type WebhookTarget, webhookBody } from './actions/webhook.action.js';
+import {
+  type BlastRadius,
+  blastRadiusFinding,
+  createMemoryBlastRadius,
+  createMemoryKillSwitch,
+  effectiveMode,
+  escalationFinding,
+  type KillSwitch,
+  neverContainReason,
+} from './guardrails.js';
+import { type IncidentBook, riskAfter, transitionIncident } from './incidents.js';
+import {
+  type ActionJob,
+  type ActionProcessor,
+  type ActionQueue,
+  actionJobId,
+  policyJobId,
+  targetColumn,
+} from './jobs.js';
+import { entityLabels, evaluatePolicy } from './policy.js';
+
+export { webhookBody };
+
+/** What the responder writes to the admin audit trail (same shape as the store's audit rows). */
+export interface AuditEntry {
+  readonly caller: string;
+  readonly action: string;
+  readonly target: string;
+  readonly reason: string;
+  readonly outcome: string;
+}
+
+/** The responder's configuration; keys added after the first release may be left out. */
+export type ResponderConfig = Pick<
+  ResponseConfig,
+  'incident_min_score' | 'incident_group_window' | 'max_attempts' | 'actions'
+> &
+  Partial<ResponseConfig>;
 
 export interface ResponderDeps {
-  readonly config: ResponseConfig;
+  readonly config: ResponderConfig;
   readonly queue: ActionQueue;
   readonly book: IncidentBook;
   /** Resolves once the incident row is durable. */
@@ -19,6 +65,20 @@ export interface ResponderDeps {
   readonly alreadySucceeded: (jobId: string) => Promise<boolean>;
   /** Webhook target per index of config.actions (undefined when its URL is not configured). */
   readonly webhookTargets: ReadonlyArray<WebhookTarget | undefined>;
+  /** Policy targets by name, secrets resolved. */
+  readonly targets?: ReadonlyMap<string, ResolvedTarget>;
+  /** Targets that are configured but cannot be used, and why (an env var is unset). */
+  readonly unavailableTargets?: ReadonlyMap<string, string>;
+  /**
+   * Token → raw identifier through the vault, audited as caller `responder`; undefined when the
+   * vault has no entry (or is disabled).
+   */
+  readonly reveal?: (token: string, reason: string) => Promise<string | undefined>;
+  readonly audit?: (entry: AuditEntry) => Promise<void>;
+  /** Stores a finding-like record the responder raises (blast radius reached, escalation). */
+  readonly raiseAlert?: (finding: Finding) => Promise<void>;
+  readonly blastRadius?: BlastRadius;
+  readonly killSwitch?: KillSwitch;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly now?: () => number;
@@ -27,44 +87,54 @@ export interface ResponderDeps {
 export interface Responder {
   handleFindings(findings: Finding[]): Promise<void>;
   readonly process: ActionProcessor;
+  /** The complete configuration the responder runs with (defaults filled in). */
+  readonly config: ResponseConfig;
+  /** Marks an incident contained (after a successful containment). */
+  markContained(incidentId: string, by: string): Promise<void>;
+  /** Webhook endpoints disabled after answering 410 Gone (by target key). */
+  readonly disabledEndpoints: ReadonlySet<string>;
 }
 
 /** Does the policy open an incident for this finding? Pure. */
-export function opensIncident(config: ResponseConfig, f: Finding): boolean {
+export function opensIncident(config: Pick<ResponseConfig, 'incident_min_score'>, f: Finding): boolean {
   return f.score >= config.incident_min_score;
 }
 
-export function webhookBody(job: ActionJob): string {
-  const { incident, finding } = job;
-  return JSON.stringify({
-    type: 'vigil.incident',
-    incident: {
-      id: incident.incident_id,
-      tenant: incident.tenant,
-      actor: incident.actor,
-      status: incident.status,
-      severity: incident.severity,
-      risk: incident.risk,
-      title: incident.title,
-      opened_time: new Date(incident.opened_time).toISOString(),
-      finding_ids: incident.finding_ids,
-    },
-    finding: {
-      id: finding.finding_id,
-      detector: finding.detector,
-      score: finding.score,
-      sentence: finding.sentence,
-      observed: finding.observed,
-      expected: finding.expected,
-      band: [finding.band_low, finding.band_high],
-      evidence: finding.evidence,
-      attack_techniques: finding.attack_techniques,
-    },
-  });
+/** Fills the keys an older caller left out with their defaults. */
+export function completeConfig(config: ResponderConfig): ResponseConfig {
+  const defaults = responseSchema.parse({});
+  return { ...defaults, ...config };
+}
+
+/**
+ * Replaces the raw identifier (and its URL-encoded form) in a message by its token: adapter errors
+ * quote what they were given (URLs, "role … does not exist"), and messages are logged and stored.
+ */
+export function scrubMessage(message: string, raw: string | undefined, token: string): string {
+  if (!raw || raw.length < 2) return message;
+  let out = message.split(raw).join(`<${token}>`);
+  const encoded = encodeURIComponent(raw);
+  if (encoded !== raw) out = out.split(encoded).join(`<${token}>`);
+  return out;
+}
+
+function scrubError(err: unknown, raw: string | undefined, token: string): Error {
+  const message = scrubMessage(errorMessage(err), raw, token);
+  const e = new Error(message);
+  // Keep the name (the queue decides on it) and the HTTP status (410 handling).
+  Object.defineProperty(e, 'name', { value: err instanceof Error ? err.name : 'Error' });
+  const status = statusOf(err);
+  if (status !== undefined) Object.assign(e, { status });
+  return e;
 }
 
 export function createResponder(deps: ResponderDeps): Responder {
   const now = deps.now ?? Date.now;
+  const config = completeConfig(deps.config);
+  const targets = deps.targets ?? new Map<string, ResolvedTarget>();
+  const killSwitch = deps.killSwitch ?? createMemoryKillSwitch(false);
+  const blastRadius = deps.blastRadius ?? createMemoryBlastRadius(config.guardrails.blast_radius);
+  const disabledEndpoints = new Set<string>();
 
   async function record(
     job: ActionJob,
@@ -90,61 +160,234 @@ export function createResponder(deps: ResponderDeps): Responder {
     });
   }
 
-  const process: ActionProcessor = async (job, info) => {
-    const started = now();
-    if (await deps.alreadySucceeded(job.job_id)) return;
+  async function raise(f: Finding): Promise<void> {
+    try {
+      await deps.raiseAlert?.(f);
+    } catch (err) {
+      deps.logger.warn({ err: errorMessage(err), detector: f.detector }, 'could not store responder alert');
+    }
+  }
+
+  async function markContained(incidentId: string, by: string): Promise<void> {
+    const current = deps.book.get(incidentId);
+    if (!current) return;
+    const t = transitionIncident(current, 'contained', by, now());
+    if (!t.ok) return;
+    deps.book.replace(t.incident);
+    await deps.saveIncident(t.incident);
+    deps.metrics.inc('incidents_contained');
+  }
+
+  /** An endpoint that answered 410 Gone is off until restart: recorded, never called again. */
+  async function disableEndpoint(key: string, host: string): Promise<void> {
+    if (disabledEndpoints.has(key)) return;
+    disabledEndpoints.add(key);
+    deps.logger.warn({ target: key, host }, 'webhook endpoint answered 410 Gone: disabled');
+    await deps.audit?.({
+      caller: 'responder',
+      action: 'webhook.disabled',
+      target: key,
+      reason: `${host} answered 410 Gone`,
+      outcome: 'disabled',
+    });
+  }
+
+  async function processLegacyWebhook(job: ActionJob, attempt: number, final: boolean, started: number) {
     const target = deps.webhookTargets[job.action_index];
     if (!target) {
-      await record(job, info.attempt, 'skipped', started, 'no webhook URL configured');
+      await record(job, attempt, 'skipped', started, 'no webhook URL configured');
       return;
     }
     const host = new URL(target.url).host;
-    if (job.mode === 'dry-run') return record(job, info.attempt, 'dry_run', started, '', host);
-    if (job.mode === 'approval')
-      return record(job, info.attempt, 'skipped', started, 'awaiting approval', host);
+    const key = `actions.${job.action_index}`;
+    if (disabledEndpoints.has(key))
+      return record(job, attempt, 'skipped', started, 'endpoint disabled after 410 Gone', host);
+    if (job.mode === 'dry-run')
+      return record(job, attempt, 'dry_run', started, `would POST the signed incident to ${host}`, host);
+    if (job.mode === 'approval' && !job.approved_by)
+      return record(job, attempt, 'awaiting_approval', started, approvalHint(job, 'the action asks for approval'), host);
     try {
       await deliverWebhook(target, job.job_id, webhookBody(job));
       deps.metrics.observe('respond_time_to_act_ms', now() - job.enqueued_time);
-      await record(job, info.attempt, 'succeeded', started, '', host);
+      await record(job, attempt, 'succeeded', started, '', host);
     } catch (err) {
       const permanent = err instanceof Error && err.name === 'PermanentError';
-      await record(
-        job,
-        info.attempt,
-        permanent || info.final ? 'failed' : 'retrying',
-        started,
-        errorMessage(err),
-        host,
-      );
+      if (statusOf(err) === 410) await disableEndpoint(key, host);
+      await record(job, attempt, permanent || final ? 'failed' : 'retrying', started, errorMessage(err), host);
       throw err;
     }
+  }
+
+  function approvalHint(job: ActionJob, why: string): string {
+    return `${why}: vigil incidents approve ${job.incident.incident_id}`;
+  }
+
+  async function processPolicyAction(job: ActionJob, attempt: number, final: boolean, started: number) {
+    const name = job.target!;
+    const subjectToken = job.subject || job.incident.actor;
+    const column = targetColumn(name, subjectToken);
+    const target = targets.get(name);
+    if (!target) {
+      const why = deps.unavailableTargets?.get(name) ?? 'not in response.targets';
+      return record(job, attempt, 'skipped', started, `target ${name} is not configured: ${why}`, column);
+    }
+    const adapter = adapterOf(target);
+    if (disabledEndpoints.has(name))
+      return record(job, attempt, 'skipped', started, 'endpoint disabled after 410 Gone', column);
+    if (adapter.containment) {
+      const labels = entityLabels(config, job.finding);
+      const protectedBy = neverContainReason(
+        config.guardrails,
+        [subjectToken, job.incident.actor, job.finding.entity],
+        labels,
+      );
+      if (protectedBy) return record(job, attempt, 'skipped', started, protectedBy, column);
+    }
+    // The kill switch stops containment only: notifications keep telling people what happens.
+    const killed = adapter.containment && (await killSwitch.isOn());
+    const mode = adapter.containment ? effectiveMode(job.mode, killed) : job.mode;
+    if (mode === 'dry-run') {
+      const why = killed && job.mode === 'enforce' ? 'kill switch on; ' : '';
+      return record(job, attempt, 'dry_run', started, `${why}would ${adapter.plan(target.settings, subjectToken)}`, column);
+    }
+    if (mode === 'approval' && !job.approved_by) {
+      const why = `policy ${job.rule ?? '?'} asks for approval to ${adapter.plan(target.settings, subjectToken)}`;
+      return record(job, attempt, 'awaiting_approval', started, approvalHint(job, why), column);
+    }
+    if (adapter.containment) {
+      const r = await blastRadius.reserve(job.incident.tenant, job.job_id, now(), { force: Boolean(job.approved_by) });
+      if (!r.allowed) {
+        deps.metrics.inc('respond_blast_radius_held');
+        await raise(
+          blastRadiusFinding({
+            tenant: job.incident.tenant,
+            reservation: r,
+            windowMs: config.guardrails.blast_radius.window,
+            now: now(),
+            jobId: job.job_id,
+          }),
+        );
+        const why = `blast radius: ${r.count} containments in tenant ${job.incident.tenant} within the window exceed ${r.limit}`;
+        return record(job, attempt, 'awaiting_approval', started, approvalHint(job, why), column);
+      }
+    }
+    let raw: string | undefined;
+    let result: ActionResult;
+    try {
+      let subject = subjectToken;
+      if (adapter.containment) {
+        // The real identifier is needed only here, held only for this call, and every reveal is audited.
+        raw = await deps.reveal?.(subjectToken, `containment ${job.job_id} (policy ${job.rule ?? '?'})`);
+        if (raw === undefined)
+          throw new PermanentError(
+            `no raw identifier for ${subjectToken}: the vault is disabled or has no entry (VIGIL_VAULT_ENABLED=true)`,
+          );
+        subject = raw;
+      }
+      result = await adapter.execute({ target: target.settings, subject, job });
+    } catch (err) {
+      const clean = scrubError(err, raw, subjectToken);
+      const permanent = clean.name === 'PermanentError';
+      if (target.type === 'webhook' && statusOf(clean) === 410)
+        await disableEndpoint(name, new URL(target.settings.url).host);
+      await record(job, attempt, permanent || final ? 'failed' : 'retrying', started, clean.message, column);
+      throw clean;
+    }
+    const detail = scrubMessage(result.detail, raw, subjectToken);
+    if (result.outcome === 'escalated') {
+      deps.metrics.inc('respond_escalated');
+      await raise(
+        escalationFinding({
+          tenant: job.incident.tenant,
+          actor: job.incident.actor,
+          subject: subjectToken,
+          target: name,
+          reason: detail,
+          jobId: job.job_id,
+          incidentId: job.incident.incident_id,
+          now: now(),
+        }),
+      );
+      await record(job, attempt, 'escalated', started, detail, column);
+      return;
+    }
+    if (adapter.containment) {
+      // What was done, and what undo needs, before the attempt counts as succeeded.
+      await deps.audit?.({
+        caller: 'responder',
+        action: `contain.${target.type}`,
+        target: job.job_id,
+        reason: JSON.stringify({ detail, state: result.state ?? {} }),
+        outcome: 'succeeded',
+      });
+    }
+    deps.metrics.observe('respond_time_to_act_ms', now() - job.enqueued_time);
+    await record(job, attempt, 'succeeded', started, detail, column);
+    if (adapter.containment) await markContained(job.incident.incident_id, 'responder');
+  }
+
+  const process: ActionProcessor = async (job, info) => {
+    const started = now();
+    if (await deps.alreadySucceeded(job.job_id)) return;
+    if (job.target) return processPolicyAction(job, info.attempt, info.final, started);
+    return processLegacyWebhook(job, info.attempt, info.final, started);
   };
+
+  async function enqueuePolicyActions(incident: Incident, f: Finding): Promise<void> {
+    const decision = evaluatePolicy(config, f, { risk: incident.risk });
+    for (const a of decision.actions) {
+      await deps.queue.enqueue({
+        job_id: policyJobId(incident.incident_id, a.target, a.mode),
+        kind: a.type,
+        mode: a.mode,
+        action_index: -1,
+        target: a.target,
+        subject: a.subject === 'actor' ? incident.actor : f.entity,
+        rule: a.rule,
+        incident,
+        finding: f,
+        enqueued_time: now(),
+      });
+    }
+  }
 
   return {
     process,
+    config,
+    markContained,
+    disabledEndpoints,
     async handleFindings(findings) {
       for (const f of findings) {
-        if (!opensIncident(deps.config, f)) continue;
+        // Policy sees the risk the identity would have with this finding counted.
+        const current = deps.book.peek(f.tenant, f.actor);
+        const known = current?.finding_ids.includes(f.finding_id) ?? false;
+        const risk = current ? (known ? current.risk : riskAfter(current.risk, f)) : riskAfter(0, f);
+        if (!evaluatePolicy(config, f, { risk }).opensIncident) continue;
         const { incident, created, changed } = deps.book.upsert(f, now());
-        if (!changed) continue;
-        await deps.saveIncident(incident);
-        deps.metrics.inc(created ? 'incidents_opened' : 'incidents_updated');
-        if (!created) continue;
-        deps.logger.info(
-          { incident: incident.incident_id, actor: incident.actor, severity: incident.severity },
-          'incident opened',
-        );
-        for (const [index, action] of deps.config.actions.entries()) {
-          await deps.queue.enqueue({
-            job_id: actionJobId(incident.incident_id, action.type, index),
-            kind: action.type,
-            mode: action.mode,
-            action_index: index,
-            incident,
-            finding: f,
-            enqueued_time: now(),
-          });
+        if (changed) {
+          await deps.saveIncident(incident);
+          deps.metrics.inc(created ? 'incidents_opened' : 'incidents_updated');
         }
+        if (created) {
+          deps.logger.info(
+            { incident: incident.incident_id, actor: incident.actor, severity: incident.severity },
+            'incident opened',
+          );
+          for (const [index, action] of config.actions.entries()) {
+            await deps.queue.enqueue({
+              job_id: actionJobId(incident.incident_id, action.type, index),
+              kind: action.type,
+              mode: action.mode,
+              action_index: index,
+              incident,
+              finding: f,
+              enqueued_time: now(),
+            });
+          }
+        }
+        // Also for a finding seen before: it may come back with higher numbers. Job ids are
+        // deterministic, so repeating a decision enqueues nothing new.
+        await enqueuePolicyActions(incident, f);
       }
     },
   };

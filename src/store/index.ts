@@ -8,3 +8,4 @@ export * from './privacy.js';
 export * from './checkpoints.js';
 export * from './history.js';
 export * from './feedback.js';
+export * from './actions.js';

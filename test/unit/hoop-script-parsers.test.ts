@@ -1,10 +1,12 @@
 // Reading a session's script: SQL (pgvector), HTTP requests written as curl commands or request
 // lines, and vector-store client calls. Names and numbers come out; literals never do.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   parseClientScript,
   parseHttpScript,
   parseSql,
+  parseVectorHttp,
   systemHint,
 } from '../../src/collectors/vector-query.js';
 
@@ -191,5 +193,35 @@ describe('systemHint', () => {
     expect(systemHint('prod-Qdrant-eu')).toBe('qdrant');
     expect(systemHint(undefined, 'zilliz-cloud')).toBe('milvus');
     expect(systemHint('pg-main')).toBeUndefined();
+  });
+});
+
+describe('parsers on hostile text', () => {
+  const all = (text: string) => {
+    parseSql(text);
+    parseHttpScript(text);
+    parseClientScript(text);
+    parseVectorHttp({ method: 'POST', path: text, body: text });
+  };
+
+  it('never throw on arbitrary text', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 1000 }), (text) => {
+        all(text);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it.each([
+    ['unterminated strings', "'".repeat(1) + "x'".repeat(0) + "a'b".repeat(20_000)],
+    ['dollar tags never closed', Array.from({ length: 10_000 }, (_, i) => `$t${i}$`).join(' ')],
+    ['one long identifier', 'a'.repeat(64 * 1024)],
+    ['request lines without bodies', 'GET /x\n'.repeat(10_000)],
+    ['many calls', 'x.search('.repeat(8_000)],
+  ])('stay linear on %s', (_name, text) => {
+    const t0 = performance.now();
+    all(text.replace(/\\n/g, '\n'));
+    expect(performance.now() - t0).toBeLessThan(1_000);
   });
 });

@@ -171,6 +171,27 @@ describe('Teleport application access to vector stores', () => {
     expect(r.kind).toBe('ignored');
   });
 
+  it('app.session.start to a vector-store app is an auth decision; to another app it is ignored', () => {
+    const start = {
+      'addr.remote': '198.51.100.20:56902',
+      code: 'T2007I',
+      ei: 0,
+      event: 'app.session.start',
+      namespace: 'default',
+      public_addr: 'qdrant.teleport.example.com',
+      server_id: 'a0518380-0d53-4188-ac8b-8ddd8103e45b',
+      sid: '6593cf87-9839-4f18-abf8-c54873aaeb4e',
+      time: new Date().toISOString(),
+      uid: '80400ed9-644e-4a6e-ab99-b264b34d0f55',
+      user: 'kim@example.com',
+      app_name: 'vectors',
+    };
+    expect(event(start)).toMatchObject({ system: 'qdrant', operation: 'auth', outcome: 'allowed' });
+    expect(
+      normalizeTeleport({ ...start, public_addr: 'dumper.example.net', app_name: 'dumper' }, ctx).kind,
+    ).toBe('ignored');
+  });
+
   it('a request without user takes the identity of its session chunk', () => {
     const chunk = normalizeTeleport(
       {

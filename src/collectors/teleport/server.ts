@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import type { AccessEvent } from '../../model/index.js';
+import type { Tokenizer } from '../../privacy/index.js';
 import type { CollectorDeps } from '../deps.js';
 import { decodeBody } from '../http/body.js';
 import { replyWithError } from '../http/server.js';
@@ -25,31 +26,46 @@ export interface TeleportBatch {
 /** How long an application session's identity is remembered for its request events. */
 const APP_SESSION_TTL_MS = 12 * 3_600_000;
 
-export function registerTeleportRoutes(app: FastifyInstance, deps: CollectorDeps): void {
-  const appSessions = new LRUCache<string, TeleportAppSession>({ max: 50_000, ttl: APP_SESSION_TTL_MS });
+/** Identities of application sessions, by tenant + `sid` / `session_chunk_id` (bounded). */
+export type TeleportAppSessions = LRUCache<string, TeleportAppSession>;
 
-  const parse = (body: Buffer, contentType: string, tenant: string, now: number): TeleportBatch => {
-    const { items, rejected } = splitJsonBody(body, contentType);
-    const events: AccessEvent[] = [];
-    let ignored = 0;
-    const key = (k: string) => `${tenant}\u0000${k}`;
-    for (const { value, line } of items) {
-      const r = normalizeTeleport(value, {
-        tokenizer: deps.tokenizer,
-        tenant,
-        now,
-        appSession: (k) => appSessions.get(key(k)),
-      });
-      if (r.kind === 'event') events.push(r.event);
-      else if (r.kind === 'rejected') rejected.push({ line, reason: r.reason });
-      else {
-        ignored++;
-        if (r.appSession) for (const k of r.appSession.keys) appSessions.set(key(k), r.appSession.session);
-      }
+export function createAppSessions(max = 50_000): TeleportAppSessions {
+  return new LRUCache<string, TeleportAppSession>({ max, ttl: APP_SESSION_TTL_MS });
+}
+
+/**
+ * Splits and normalizes a body of Teleport events; pure apart from the tokenizer cache and the
+ * application-session memory (requests that name no user are attributed through it).
+ */
+export function parseTeleportBody(
+  body: Buffer,
+  contentType: string,
+  ctx: { tokenizer: Tokenizer; tenant: string; now: number; appSessions?: TeleportAppSessions },
+): TeleportBatch {
+  const { items, rejected } = splitJsonBody(body, contentType);
+  const events: AccessEvent[] = [];
+  let ignored = 0;
+  const key = (k: string) => `${ctx.tenant}\u0000${k}`;
+  for (const { value, line } of items) {
+    const r = normalizeTeleport(value, {
+      tokenizer: ctx.tokenizer,
+      tenant: ctx.tenant,
+      now: ctx.now,
+      appSession: (k) => ctx.appSessions?.get(key(k)),
+    });
+    if (r.kind === 'event') events.push(r.event);
+    else if (r.kind === 'rejected') rejected.push({ line, reason: r.reason });
+    else {
+      ignored++;
+      if (r.appSession) for (const k of r.appSession.keys) ctx.appSessions?.set(key(k), r.appSession.session);
     }
-    rejected.sort((a, b) => a.line - b.line);
-    return { events, rejected, ignored };
-  };
+  }
+  rejected.sort((a, b) => a.line - b.line);
+  return { events, rejected, ignored };
+}
+
+export function registerTeleportRoutes(app: FastifyInstance, deps: CollectorDeps): void {
+  const appSessions = createAppSessions();
 
   app.post('/v1/teleport/events', async (req, reply) => {
     const auth = deps.auth.check(req.headers.authorization, 'teleport');
@@ -59,12 +75,12 @@ export function registerTeleportRoutes(app: FastifyInstance, deps: CollectorDeps
     try {
       const body = decodeBody(req.body, req.headers['content-encoding'], deps.maxBodyBytes);
       const now = deps.now?.() ?? Date.now();
-      const { events, rejected, ignored } = parse(
-        body,
-        req.headers['content-type'] ?? '',
-        tenant.tenant,
+      const { events, rejected, ignored } = parseTeleportBody(body, req.headers['content-type'] ?? '', {
+        tokenizer: deps.tokenizer,
+        tenant: tenant.tenant,
         now,
-      );
+        appSessions,
+      });
       deps.metrics.inc('ingest_rejected_teleport', rejected.length);
       deps.metrics.inc('ingest_ignored_teleport', ignored);
       if (events.length === 0 && (rejected.length > 0 || ignored === 0)) {

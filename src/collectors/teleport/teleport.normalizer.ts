@@ -175,7 +175,11 @@ function dbEvent(ev: TeleportEvent, time: number, ctx: TeleportNormalizeContext)
 }
 
 function appEvent(ev: TeleportEvent, time: number, ctx: TeleportNormalizeContext): TeleportResult {
-  const hint = systemHint(ev.app_name ?? undefined, ev.app_public_addr ?? undefined, ev.app_uri ?? undefined);
+  const hint = systemHint(
+    ev.app_name ?? undefined,
+    ev.app_public_addr ?? ev.public_addr ?? undefined,
+    ev.app_uri ?? undefined,
+  );
   if (ev.event !== 'app.session.request') {
     const keys = [ev.sid, ev.session_chunk_id].filter((k): k is string => Boolean(k));
     const e = base(ev, time, ctx);

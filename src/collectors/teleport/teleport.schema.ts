@@ -37,6 +37,8 @@ export const teleportEventSchema = z.object({
   app_name: text(256).nullish(),
   app_uri: text(1024).nullish(),
   app_public_addr: text(1024).nullish(),
+  /** `app.session.start` names the app's address `public_addr`. */
+  public_addr: text(1024).nullish(),
   session_chunk_id: text(128).nullish(),
   method: text(16).nullish(),
   path: text(8192).nullish(),

@@ -1,8 +1,12 @@
 // Generic webhook action: POSTs a JSON document signed per Standard Webhooks (webhook-id stable
-// across retries, webhook-timestamp of this attempt, webhook-signature v1 HMAC-SHA256).
-// 2xx is success; 408/429/5xx and network errors are retried; other 4xx are permanent.
+// across retries, webhook-timestamp of this attempt, webhook-signature v1 HMAC-SHA256; during a
+// secret rotation every secret signs). 2xx is success; 408/429/5xx and network errors are
+// retried; other 4xx are permanent, and 410 Gone tells the responder to disable the endpoint.
 import { Webhook } from 'standardwebhooks';
 import { PermanentError, RetriableError } from '../../model/index.js';
+import type { ActionJob } from '../jobs.js';
+import { type HttpError, isRetriableStatus } from './http.js';
+import type { ActionContext, ActionResult } from './types.js';
 
 export interface WebhookTarget {
   readonly url: string;
@@ -13,6 +17,12 @@ export interface WebhookTarget {
 
 export interface DeliveryResult {
   readonly status: number;
+}
+
+export const containment = false;
+
+export function plan(t: WebhookTarget): string {
+  return `POST a signed vigil.incident document to ${new URL(t.url).host}`;
 }
 
 export function signHeaders(
@@ -28,6 +38,36 @@ export function signHeaders(
     'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
     'webhook-signature': signatures.join(' '),
   };
+}
+
+/** The document sent: the incident and the finding that triggered the action, tokens only. */
+export function webhookBody(job: ActionJob): string {
+  const { incident, finding } = job;
+  return JSON.stringify({
+    type: 'vigil.incident',
+    incident: {
+      id: incident.incident_id,
+      tenant: incident.tenant,
+      actor: incident.actor,
+      status: incident.status,
+      severity: incident.severity,
+      risk: incident.risk,
+      title: incident.title,
+      opened_time: new Date(incident.opened_time).toISOString(),
+      finding_ids: incident.finding_ids,
+    },
+    finding: {
+      id: finding.finding_id,
+      detector: finding.detector,
+      score: finding.score,
+      sentence: finding.sentence,
+      observed: finding.observed,
+      expected: finding.expected,
+      band: [finding.band_low, finding.band_high],
+      evidence: finding.evidence,
+      attack_techniques: finding.attack_techniques,
+    },
+  });
 }
 
 export async function deliverWebhook(
@@ -51,7 +91,14 @@ export async function deliverWebhook(
   }
   await res.arrayBuffer().catch(() => undefined);
   if (res.ok) return { status: res.status };
-  if (res.status === 408 || res.status === 429 || res.status >= 500)
-    throw new RetriableError(`webhook answered ${res.status}`);
-  throw new PermanentError(`webhook answered ${res.status}`);
+  const err: HttpError = isRetriableStatus(res.status)
+    ? new RetriableError(`webhook answered ${res.status}`)
+    : new PermanentError(`webhook answered ${res.status}`);
+  err.status = res.status;
+  throw err;
+}
+
+export async function execute(ctx: ActionContext<WebhookTarget>): Promise<ActionResult> {
+  const r = await deliverWebhook(ctx.target, ctx.job.job_id, webhookBody(ctx.job));
+  return { outcome: 'succeeded', detail: `delivered (${r.status})` };
 }

@@ -1,0 +1,234 @@
+// Reading exportable records out of the store, page by page, in a stable order (time, id), and the
+// sinks' checkpoints. Parameterised SQL only. Two ways to walk a table:
+//  - `readAfter` (streaming sinks): by *store* time, so a record inserted late with an old event time
+//    (a replay, a re-issued finding) is still exported; each stored version is a record.
+//  - `readRange` (batch export): by the record's own time, latest version only (FINAL).
+import { chTime, insertRows, type StoreClient } from '../store/index.js';
+import type { AccessEvent, Action, Finding, Incident } from '../model/index.js';
+import type { ExportKind, ExportRecord } from './record.js';
+
+export interface Cursor {
+  /** Epoch ms of the walked time column. */
+  readonly time: number;
+  readonly id: string;
+}
+
+export const START: Cursor = Object.freeze({ time: 0, id: '' });
+
+export interface CursorRecord {
+  readonly record: ExportRecord;
+  readonly cursor: Cursor;
+}
+
+interface KindTable {
+  readonly table: string;
+  readonly id: string;
+  /** Walked by streaming sinks: when the row reached the store. */
+  readonly storeTime: string;
+  /** Walked by range exports: when the record happened. */
+  readonly recordTime: string;
+  /** DateTime64 columns converted to epoch ms in the select. */
+  readonly times: readonly string[];
+}
+
+const TABLES: Record<ExportKind, KindTable> = {
+  finding: {
+    table: 'findings',
+    id: 'finding_id',
+    storeTime: 'stored_time',
+    recordTime: 'event_time',
+    times: ['event_time', 'detected_time', 'first_observed_time'],
+  },
+  // Incidents and actions carry no store time: their own update time is wall-clock at write
+  // (the responder's clock), a few writer milliseconds before the row lands.
+  incident: {
+    table: 'incidents',
+    id: 'incident_id',
+    storeTime: 'updated_time',
+    recordTime: 'updated_time',
+    times: ['opened_time', 'updated_time'],
+  },
+  action: { table: 'actions', id: 'action_id', storeTime: 'time', recordTime: 'time', times: ['time'] },
+  event: {
+    table: 'events',
+    id: 'event_id',
+    storeTime: 'stored_time',
+    recordTime: 'time',
+    times: ['time', 'observed_time'],
+  },
+};
+
+function selectList(t: KindTable, kind: ExportKind, alias = ''): string {
+  const p = alias ? `${alias}.` : '';
+  const except = [...t.times, ...(t.storeTime === 'stored_time' ? ['stored_time'] : [])];
+  const cols = [
+    `${p}* EXCEPT (${except.join(', ')})`,
+    ...t.times.map((c) => `toUnixTimestamp64Milli(${p}${c}) AS ${c}`),
+  ];
+  if (kind === 'action') cols.push('inc.inc_actor AS _actor');
+  return cols.join(', ');
+}
+
+const actionJoin = `LEFT JOIN (SELECT incident_id, argMax(actor, updated_time) AS inc_actor FROM incidents
+  GROUP BY incident_id) AS inc ON inc.incident_id = t.incident_id`;
+
+export interface ReadOptions {
+  readonly limit: number;
+  /** Only this tenant ('' = all). */
+  readonly tenant?: string;
+}
+
+/** Records stored after `after`, oldest first; rows younger than `settleMs` wait for the next poll. */
+export async function readAfter(
+  client: StoreClient,
+  kind: ExportKind,
+  after: Cursor,
+  opts: ReadOptions & { settleMs: number },
+): Promise<CursorRecord[]> {
+  const t = TABLES[kind];
+  const rs = await client.query({
+    query: `SELECT ${selectList(t, kind, 't')},
+              toUnixTimestamp64Milli(t.${t.storeTime}) AS _cursor_time, t.${t.id} AS _cursor_id
+            FROM ${t.table} AS t ${kind === 'action' ? actionJoin : ''}
+            WHERE (t.${t.storeTime}, t.${t.id}) > (fromUnixTimestamp64Milli({after_time:Int64}, 'UTC'), {after_id:String})
+              AND t.${t.storeTime} <= now64(3) - toIntervalMillisecond({settle:UInt32})
+              AND ({tenant:String} = '' OR t.tenant = {tenant:String})
+            ORDER BY t.${t.storeTime}, t.${t.id}
+            LIMIT {limit:UInt32}`,
+    query_params: {
+      after_time: after.time,
+      after_id: after.id,
+      settle: Math.max(0, Math.trunc(opts.settleMs)),
+      tenant: opts.tenant ?? '',
+      limit: opts.limit,
+    },
+    format: 'JSONEachRow',
+  });
+  return (await rs.json<Record<string, unknown>>()).map((row) => toCursorRecord(kind, row));
+}
+
+export interface Range {
+  /** Inclusive, epoch ms. */
+  readonly since: number;
+  /** Exclusive, epoch ms. */
+  readonly until: number;
+  readonly tenant?: string;
+}
+
+/** One page of records whose own time is in [since, until), after `after`, oldest first. */
+export async function readRange(
+  client: StoreClient,
+  kind: ExportKind,
+  range: Range,
+  after: Cursor,
+  limit: number,
+): Promise<CursorRecord[]> {
+  const t = TABLES[kind];
+  const rs = await client.query({
+    query: `SELECT ${selectList(t, kind, 't')},
+              toUnixTimestamp64Milli(t.${t.recordTime}) AS _cursor_time, t.${t.id} AS _cursor_id
+            FROM ${t.table} AS t ${kind === 'action' ? '' : 'FINAL'} ${kind === 'action' ? actionJoin : ''}
+            WHERE ${rangeWhere(t)}
+              AND (t.${t.recordTime}, t.${t.id}) > (fromUnixTimestamp64Milli({after_time:Int64}, 'UTC'), {after_id:String})
+            ORDER BY t.${t.recordTime}, t.${t.id}
+            LIMIT {limit:UInt32}`,
+    query_params: { ...rangeParams(range), after_time: after.time, after_id: after.id, limit },
+    format: 'JSONEachRow',
+  });
+  return (await rs.json<Record<string, unknown>>()).map((row) => toCursorRecord(kind, row));
+}
+
+/** How many records `readRange` will walk (for progress). */
+export async function countRange(client: StoreClient, kind: ExportKind, range: Range): Promise<number> {
+  const t = TABLES[kind];
+  const rs = await client.query({
+    query: `SELECT count() AS n FROM ${t.table} AS t ${kind === 'action' ? '' : 'FINAL'} WHERE ${rangeWhere(t)}`,
+    query_params: rangeParams(range),
+    format: 'JSONEachRow',
+  });
+  return Number((await rs.json<{ n: string }>())[0]?.n ?? 0);
+}
+
+function rangeWhere(t: KindTable): string {
+  return `t.${t.recordTime} >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')
+    AND t.${t.recordTime} < fromUnixTimestamp64Milli({until:Int64}, 'UTC')
+    AND ({tenant:String} = '' OR t.tenant = {tenant:String})`;
+}
+
+function rangeParams(r: Range): Record<string, unknown> {
+  return { since: Math.trunc(r.since), until: Math.trunc(r.until), tenant: r.tenant ?? '' };
+}
+
+const num = (v: unknown) => Number(v ?? 0);
+
+/** A row back into the model's types (64-bit integers arrive as strings in JSON). */
+function toCursorRecord(kind: ExportKind, row: Record<string, unknown>): CursorRecord {
+  const cursor = { time: num(row._cursor_time), id: String(row._cursor_id) };
+  const { _cursor_time: _t, _cursor_id: _i, _actor, ...rest } = row;
+  for (const c of TABLES[kind].times) rest[c] = num(rest[c]);
+  switch (kind) {
+    case 'finding':
+      return { cursor, record: { kind, value: rest as unknown as Finding } };
+    case 'incident':
+      return { cursor, record: { kind, value: rest as unknown as Incident } };
+    case 'action':
+      return {
+        cursor,
+        record: { kind, value: { ...(rest as unknown as Action), attempt: num(rest.attempt) }, actor: String(_actor ?? '') },
+      };
+    case 'event': {
+      const e = rest as unknown as AccessEvent;
+      return {
+        cursor,
+        record: {
+          kind,
+          value: {
+            ...e,
+            top_k: num(e.top_k),
+            returned: num(e.returned),
+            vectors_returned: num(e.vectors_returned),
+            bytes_out: num(e.bytes_out),
+            status_code: num(e.status_code),
+            latency_ms: num(e.latency_ms),
+          },
+        },
+      };
+    }
+  }
+}
+
+export interface ExportCheckpoint {
+  readonly kind: ExportKind;
+  readonly cursor: Cursor;
+  readonly exported: number;
+}
+
+export async function loadExportCheckpoints(client: StoreClient, sink: string): Promise<ExportCheckpoint[]> {
+  const rs = await client.query({
+    query: `SELECT kind, toUnixTimestamp64Milli(last_time) AS t, last_id, exported
+            FROM export_checkpoints FINAL WHERE sink = {sink:String}`,
+    query_params: { sink },
+    format: 'JSONEachRow',
+  });
+  return (await rs.json<{ kind: ExportKind; t: string; last_id: string; exported: string }>()).map((r) => ({
+    kind: r.kind,
+    cursor: { time: Number(r.t), id: r.last_id },
+    exported: Number(r.exported),
+  }));
+}
+
+export async function saveExportCheckpoint(
+  client: StoreClient,
+  sink: string,
+  checkpoint: ExportCheckpoint,
+): Promise<void> {
+  await insertRows(client, 'export_checkpoints', [
+    {
+      sink,
+      kind: checkpoint.kind,
+      last_time: chTime(checkpoint.cursor.time),
+      last_id: checkpoint.cursor.id,
+      exported: checkpoint.exported,
+    },
+  ]);
+}

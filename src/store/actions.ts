@@ -1,0 +1,145 @@
+// Responder reads: action attempts (all, the dead-letter view, approvals waiting), one incident or
+// finding by id, and the audit record of a containment (what undo reverses). Parameterised SQL only.
+import type { Action, Finding, Incident } from '../model/index.js';
+import type { StoreClient } from './client.js';
+
+const ms = (col: string) => `toUnixTimestamp64Milli(${col}) AS ${col}`;
+
+function toAction(row: Action): Action {
+  return {
+    ...row,
+    attempt: Number(row.attempt),
+    latency_ms: Number(row.latency_ms),
+    time: Number(row.time),
+  };
+}
+
+export interface ActionListOptions {
+  readonly tenant?: string;
+  readonly incident?: string;
+  readonly limit?: number;
+}
+
+/** Every attempt, newest first. */
+export async function listActionAttempts(client: StoreClient, opts: ActionListOptions = {}): Promise<Action[]> {
+  const rs = await client.query({
+    query: `SELECT * EXCEPT (time), ${ms('time')} FROM actions
+            WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+              AND ({incident:String} = '' OR incident_id = {incident:String})
+            ORDER BY time DESC, attempt DESC LIMIT {limit:UInt32}`,
+    query_params: { tenant: opts.tenant ?? '', incident: opts.incident ?? '', limit: opts.limit ?? 1000 },
+    format: 'JSONEachRow',
+  });
+  return (await rs.json<Action>()).map(toAction);
+}
+
+/** The latest attempt of every job whose latest outcome is one of `outcomes`. */
+async function latestPerJob(
+  client: StoreClient,
+  outcomes: string[],
+  opts: ActionListOptions & { excludeApproved?: boolean },
+): Promise<Action[]> {
+  const rs = await client.query({
+    query: `SELECT * FROM (
+              SELECT job_id,
+                     argMax(action_id, (time, attempt)) AS action_id,
+                     argMax(incident_id, (time, attempt)) AS incident_id,
+                     argMax(tenant, (time, attempt)) AS tenant,
+                     argMax(kind, (time, attempt)) AS kind,
+                     argMax(target, (time, attempt)) AS target,
+                     argMax(mode, (time, attempt)) AS mode,
+                     max(attempt) AS attempt,
+                     argMax(outcome, (time, attempt)) AS outcome,
+                     argMax(latency_ms, (time, attempt)) AS latency_ms,
+                     argMax(error, (time, attempt)) AS error,
+                     toUnixTimestamp64Milli(max(time)) AS time
+              FROM actions
+              WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+                AND ({incident:String} = '' OR incident_id = {incident:String})
+              GROUP BY job_id)
+            WHERE outcome IN {outcomes:Array(String)}
+              AND ({exclude:UInt8} = 0 OR concat(job_id, '-approved') NOT IN
+                   (SELECT job_id FROM actions WHERE ({incident:String} = '' OR incident_id = {incident:String})))
+            ORDER BY time DESC LIMIT {limit:UInt32}`,
+    query_params: {
+      tenant: opts.tenant ?? '',
+      incident: opts.incident ?? '',
+      outcomes,
+      exclude: opts.excludeApproved ? 1 : 0,
+      limit: opts.limit ?? 1000,
+    },
+    format: 'JSONEachRow',
+  });
+  return (await rs.json<Action>()).map(toAction);
+}
+
+/** The dead-letter view: jobs that gave up (their latest attempt failed). */
+export function listFailedActions(client: StoreClient, opts: ActionListOptions = {}): Promise<Action[]> {
+  return latestPerJob(client, ['failed'], opts);
+}
+
+/** Jobs of an incident held for approval and not approved yet. */
+export function listAwaitingApproval(client: StoreClient, incidentId: string): Promise<Action[]> {
+  return latestPerJob(client, ['awaiting_approval'], { incident: incidentId, excludeApproved: true });
+}
+
+/** One attempt by its action id, or the latest attempt of a job id. */
+export async function findAction(client: StoreClient, id: string): Promise<Action | undefined> {
+  const rs = await client.query({
+    query: `SELECT * EXCEPT (time), ${ms('time')} FROM actions
+            WHERE action_id = {id:String} OR job_id = {id:String}
+            ORDER BY action_id = {id:String} DESC, time DESC, attempt DESC LIMIT 1`,
+    query_params: { id },
+    format: 'JSONEachRow',
+  });
+  const [row] = await rs.json<Action>();
+  return row ? toAction(row) : undefined;
+}
+
+export async function findIncident(client: StoreClient, incidentId: string): Promise<Incident | undefined> {
+  const rs = await client.query({
+    query: `SELECT * EXCEPT (opened_time, updated_time), ${ms('opened_time')}, ${ms('updated_time')}
+            FROM incidents FINAL WHERE incident_id = {id:String} LIMIT 1`,
+    query_params: { id: incidentId },
+    format: 'JSONEachRow',
+  });
+  const [row] = await rs.json<Incident>();
+  return row ? { ...row, opened_time: Number(row.opened_time), updated_time: Number(row.updated_time) } : undefined;
+}
+
+export async function findFinding(client: StoreClient, findingId: string): Promise<Finding | undefined> {
+  const rs = await client.query({
+    query: `SELECT * EXCEPT (event_time, detected_time, first_observed_time, stored_time),
+              ${ms('event_time')}, ${ms('detected_time')}, ${ms('first_observed_time')}
+            FROM findings FINAL WHERE finding_id = {id:String} LIMIT 1`,
+    query_params: { id: findingId },
+    format: 'JSONEachRow',
+  });
+  const [row] = await rs.json<Finding>();
+  return row
+    ? {
+        ...row,
+        event_time: Number(row.event_time),
+        detected_time: Number(row.detected_time),
+        first_observed_time: Number(row.first_observed_time),
+      }
+    : undefined;
+}
+
+/** The `reason` of the latest audit record of `action` on `target` with outcome `outcome`. */
+export async function findAuditReason(
+  client: StoreClient,
+  action: string,
+  target: string,
+  outcome: string,
+): Promise<string | undefined> {
+  const rs = await client.query({
+    query: `SELECT reason FROM admin_audit
+            WHERE action = {action:String} AND target = {target:String} AND outcome = {outcome:String}
+            ORDER BY time DESC LIMIT 1`,
+    query_params: { action, target, outcome },
+    format: 'JSONEachRow',
+  });
+  const [row] = await rs.json<{ reason: string }>();
+  return row?.reason;
+}

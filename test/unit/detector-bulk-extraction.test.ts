@@ -1,0 +1,200 @@
+// bulk-extraction: rows, bytes, raw vectors, scroll calls and top_k per hour against the identity's
+// own active hours (log scale), driven through the detector runtime over simulated days.
+import { describe, expect, it } from 'vitest';
+import {
+  type BulkExtractionState,
+  createBulkExtractionDetector,
+  estimateStateBytes,
+} from '../../detectors/bulk-extraction/bulk-extraction.detector.js';
+import { bulkExtractionParamsSchema } from '../../src/config/index.js';
+import { createDetectorRuntime } from '../../src/detect/runtime.js';
+import { type AccessEvent, deterministicId, type Finding, findingSchema } from '../../src/model/index.js';
+import { makeEvent } from '../helpers/factories.js';
+
+const PARAMS = bulkExtractionParamsSchema.parse({});
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** Monday 2 November 2026, 00:00 UTC. */
+const MONDAY = Date.UTC(2026, 10, 2);
+const APP = 'svc_k1_ragappAAAAAAAAAAAAAAAA';
+const TENANT = 't-test';
+
+/** A small seeded PRNG (mulberry32), so "noisy" workloads are the same on every run. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/**
+ * A RAG app, every day 07–22: 10–40 searches an hour (top_k 5–20, a few KB each), and now and then
+ * a small scroll page of 100 rows (its nightly-ish sync), never raw vectors.
+ */
+function appDays(start: number, days: number, seed: number, skipHour?: number): AccessEvent[] {
+  const rand = rng(seed);
+  const out: AccessEvent[] = [];
+  for (let d = 0; d < days; d++) {
+    for (let h = 7; h < 22; h++) {
+      const t0 = start + d * DAY + h * HOUR;
+      if (t0 === skipHour) continue;
+      const n = 10 + Math.floor(rand() * 30);
+      for (let i = 0; i < n; i++) {
+        const topK = 5 + Math.floor(rand() * 16);
+        out.push(
+          makeEvent({
+            actor: APP,
+            time: t0 + Math.floor((i * HOUR) / n),
+            collection: 'kb',
+            top_k: topK,
+            returned: topK,
+            bytes_out: topK * (1500 + Math.floor(rand() * 1000)),
+          }),
+        );
+      }
+      if (rand() < 0.1)
+        out.push(
+          makeEvent({ actor: APP, time: t0 + 59 * MINUTE, operation: 'scroll', collection: 'kb', top_k: 0, returned: 100, bytes_out: 200_000 }),
+        );
+    }
+  }
+  return out;
+}
+
+/** A scroll export: `pages` scroll calls of 1,000 rows (with raw vectors when asked) in 30 minutes. */
+function exportRun(start: number, pages: number, withVectors: boolean): AccessEvent[] {
+  return Array.from({ length: pages }, (_, i) =>
+    makeEvent({
+      actor: APP,
+      time: start + Math.floor((i * 30 * MINUTE) / pages),
+      operation: 'scroll',
+      collection: 'customer_pii',
+      top_k: 0,
+      returned: 1000,
+      vectors_returned: withVectors ? 1000 : 0,
+      bytes_out: withVectors ? 7_000_000 : 2_000_000,
+    }),
+  );
+}
+
+const newRuntime = () => createDetectorRuntime([createBulkExtractionDetector(PARAMS)]);
+
+function latestById(findings: Finding[]): Finding[] {
+  return [...new Map(findings.map((f) => [f.finding_id, f])).values()];
+}
+
+describe('bulk-extraction: normal behaviour', () => {
+  it('raises nothing for two weeks of a noisy RAG app, warm-up included', () => {
+    expect(newRuntime().process(appDays(MONDAY, 14, 1), MONDAY + 14 * DAY)).toEqual([]);
+  });
+
+  it('raises nothing during warm-up, even for an export', () => {
+    const events = [...appDays(MONDAY, 1, 2), ...exportRun(MONDAY + 22 * HOUR, 400, true)];
+    expect(newRuntime().process(events, MONDAY + DAY)).toEqual([]);
+  });
+
+  it('learns an identity whose normal is exporting (a nightly backup job)', () => {
+    const events: AccessEvent[] = [];
+    for (let d = 0; d < 14; d++) events.push(...exportRun(MONDAY + d * DAY + 2 * HOUR, 300 + d * 5, true));
+    expect(newRuntime().process(events, MONDAY + 14 * DAY)).toEqual([]);
+  });
+});
+
+describe('bulk-extraction: a scroll export with raw vectors after a week', () => {
+  const hour = MONDAY + 7 * DAY + 14 * HOUR;
+  const attack = exportRun(hour, 400, true);
+  const attackIds = new Set(attack.map((e) => e.event_id));
+  const events = [...appDays(MONDAY, 8, 3, hour), ...attack];
+  const now = MONDAY + 9 * DAY;
+  const findings = newRuntime().process(events, now);
+
+  it('raises one finding for the hour, re-issued as it grows, ending on the full hour', () => {
+    expect(latestById(findings)).toHaveLength(1);
+    expect(findings[0]!.finding_id).toBe(deterministicId('bulk-extraction', TENANT, APP, hour));
+    const last = findings.at(-1)!;
+    expect(last.features.rows).toBe(400_000);
+    expect(last.features.vectors_returned).toBe(400_000);
+    expect(last.features.scroll_calls).toBe(400);
+  });
+
+  it('explains it: observed above the band, expected near the usual, baseline period', () => {
+    for (const f of findings) {
+      expect(findingSchema.safeParse(f).success).toBe(true);
+      expect(f.observed).toBeGreaterThan(f.band_high);
+      expect(f.expected).toBeLessThan(f.band_high);
+      expect(f.baseline_period).toMatch(/active hours of history/);
+      expect(f.collection).toBe('customer_pii');
+    }
+    expect(findings.at(-1)!.severity).toBe('critical');
+  });
+
+  it('says it in a sentence with the actor token, the raw vectors and the usual', () => {
+    const s = findings.at(-1)!.sentence;
+    expect(s).toContain(APP);
+    expect(s).toContain('raw vectors');
+    expect(s).toContain('its usual is');
+    expect(s).toContain('2026-11-09T14:00Z');
+  });
+
+  it('cites evidence from the export only', () => {
+    for (const f of findings) {
+      expect(f.evidence.length).toBeGreaterThan(0);
+      for (const id of f.evidence) expect(attackIds.has(id)).toBe(true);
+    }
+  });
+
+  it('gives the same findings on a fresh runtime', () => {
+    expect(newRuntime().process(events, now)).toEqual(findings);
+  });
+});
+
+describe('bulk-extraction: the other signals', () => {
+  const hour = MONDAY + 7 * DAY + 11 * HOUR;
+
+  it('fires on raw vectors alone, at modest volume, for an identity that never took any back', () => {
+    const fetches = Array.from({ length: 30 }, (_, i) =>
+      makeEvent({ actor: APP, time: hour + i * MINUTE, operation: 'fetch', collection: 'kb', top_k: 0, returned: 10, vectors_returned: 10, bytes_out: 80_000 }),
+    );
+    const findings = newRuntime().process([...appDays(MONDAY, 8, 4, hour), ...fetches], MONDAY + 9 * DAY);
+    const final = latestById(findings);
+    expect(final).toHaveLength(1);
+    expect(final[0]!.sentence).toMatch(/received \d+ raw vectors \(embedding-inversion risk\)/);
+    expect(final[0]!.expected).toBe(0);
+  });
+
+  it('fires on a huge top_k', () => {
+    const greedy = makeEvent({ actor: APP, time: hour + 5 * MINUTE, collection: 'kb', top_k: 50_000, returned: 50_000, bytes_out: 60_000_000 });
+    const findings = newRuntime().process([...appDays(MONDAY, 8, 5, hour), greedy], MONDAY + 9 * DAY);
+    expect(findings.length).toBeGreaterThan(0);
+    expect(findings[0]!.evidence).toEqual([greedy.event_id]);
+    expect(findings[0]!.features.max_top_k).toBe(50_000);
+  });
+
+  it('ignores denied requests (nothing came back)', () => {
+    const denied = exportRun(hour, 400, true).map((e) => ({ ...e, outcome: 'denied' as const }));
+    expect(newRuntime().process([...appDays(MONDAY, 8, 6, hour), ...denied], MONDAY + 9 * DAY)).toEqual([]);
+  });
+});
+
+describe('bulk-extraction: compact state', () => {
+  it('stays the same size after 10,000 events over 1,000 collections', () => {
+    const rt = newRuntime();
+    const key = `${TENANT}\u0000${APP}`;
+    rt.process(appDays(MONDAY, 2, 7), MONDAY);
+    const before = estimateStateBytes(rt.stateOf('bulk-extraction', key) as BulkExtractionState);
+    const start = MONDAY + 2 * DAY;
+    const events = Array.from({ length: 10_000 }, (_, i) =>
+      makeEvent({ actor: APP, time: start + i * 30_000, collection: `c-${i % 1000}`, returned: 10 + (i % 50) }),
+    );
+    rt.process(events, start);
+    const state = rt.stateOf('bulk-extraction', key) as BulkExtractionState;
+    expect(state.buf.byteLength).toBe(5 * (PARAMS.history_hours + 3));
+    expect(estimateStateBytes(state)).toBeLessThanOrEqual(before + 700);
+    expect(estimateStateBytes(state)).toBeLessThan(1_200);
+  });
+});

@@ -1,0 +1,185 @@
+// credential-sharing: one credential used by more identities or networks in an hour than it ever
+// was, and identities on a network they never used, driven through the detector runtime.
+import { describe, expect, it } from 'vitest';
+import {
+  type CredentialSharingState,
+  createCredentialSharingDetector,
+  createNewNetworkDetector,
+  estimateStateBytes,
+  type NewNetworkState,
+} from '../../detectors/credential-sharing/credential-sharing.detector.js';
+import { credentialSharingParamsSchema } from '../../src/config/index.js';
+import { createDetectorRuntime } from '../../src/detect/runtime.js';
+import { type AccessEvent, deterministicId, type Finding, findingSchema } from '../../src/model/index.js';
+import { makeEvent } from '../helpers/factories.js';
+
+const PARAMS = credentialSharingParamsSchema.parse({});
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** Monday 2 November 2026, 00:00 UTC. */
+const MONDAY = Date.UTC(2026, 10, 2);
+const TENANT = 't-test';
+const ALICE = 'usr_k1_aliceAAAAAAAAAAAAAAAAA';
+const ALICE_KEY = 'key_k1_aliceAAAAAAAAAAAAAAAAA';
+const OFFICE = 'net_k1_officeAAAAAAAAAAAAAAAAA';
+const VPN = 'net_k1_vpnBBBBBBBBBBBBBBBBBBBB';
+const CI_KEY = 'key_k1_ciCCCCCCCCCCCCCCCCCCCCC';
+const ROAMER = 'usr_k1_roamerRRRRRRRRRRRRRRRR';
+const STRANGER = 'usr_k1_strangerSSSSSSSSSSSSSSS';
+const ELSEWHERE = 'net_k1_elsewhereEEEEEEEEEEEEEE';
+
+/** A small seeded PRNG (mulberry32), so "noisy" workloads are the same on every run. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/**
+ * Alice on her own key, 09–17, from the office or (a third of the hours) the VPN; three CI runners
+ * sharing one key from two networks around the clock; a roaming consultant on a new network every
+ * other day.
+ */
+function normalDays(start: number, days: number, seed: number): AccessEvent[] {
+  const rand = rng(seed);
+  const out: AccessEvent[] = [];
+  for (let h = 0; h < days * 24; h++) {
+    const t0 = start + h * HOUR;
+    const hod = h % 24;
+    if (hod >= 9 && hod < 17) {
+      const net = rand() < 0.33 ? VPN : OFFICE;
+      for (let i = 0; i < 6; i++)
+        out.push(makeEvent({ actor: ALICE, credential: ALICE_KEY, src_net: net, time: t0 + i * 10 * MINUTE }));
+      const day = Math.floor(h / 24);
+      out.push(
+        makeEvent({ actor: ROAMER, credential: 'key_k1_roamerRRRRRRRRRRRRRRRR', src_net: `net_k1_hotel${Math.floor(day / 2)}`, time: t0 + 30 * MINUTE }),
+      );
+    }
+    for (let r = 0; r < 3; r++)
+      out.push(
+        makeEvent({ actor: `svc_k1_runner${r}CCCCCCCCCCCCCCCC`, credential: CI_KEY, src_net: r < 2 ? 'net_k1_dc1' : 'net_k1_dc2', time: t0 + r * 5 * MINUTE }),
+      );
+  }
+  return out.sort((a, b) => a.time - b.time);
+}
+
+const newRuntime = () =>
+  createDetectorRuntime([createCredentialSharingDetector(PARAMS), createNewNetworkDetector(PARAMS)]);
+
+function latestById(findings: Finding[]): Finding[] {
+  return [...new Map(findings.map((f) => [f.finding_id, f])).values()];
+}
+
+describe('credential-sharing: normal behaviour', () => {
+  it('raises nothing for three weeks: a person on two networks, shared CI runners, a roaming consultant', () => {
+    expect(newRuntime().process(normalDays(MONDAY, 21, 1), MONDAY + 21 * DAY)).toEqual([]);
+  });
+});
+
+describe('credential-sharing: a personal key used by a second identity', () => {
+  const hour = MONDAY + 9 * DAY + 14 * HOUR;
+  const stolen = [
+    makeEvent({ actor: STRANGER, credential: ALICE_KEY, src_net: OFFICE, time: hour + 20 * MINUTE }),
+    makeEvent({ actor: STRANGER, credential: ALICE_KEY, src_net: OFFICE, time: hour + 25 * MINUTE }),
+  ];
+  const events = [...normalDays(MONDAY, 10, 2), ...stolen];
+  const now = MONDAY + 10 * DAY;
+  const findings = newRuntime().process(events, now).filter((f) => f.entity_type === 'credential');
+
+  it('raises one finding for the credential, naming the newcomer as the actor', () => {
+    expect(latestById(findings)).toHaveLength(1);
+    const f = findings.at(-1)!;
+    expect(findingSchema.safeParse(f).success).toBe(true);
+    expect(f.finding_id).toBe(deterministicId('credential-sharing', TENANT, ALICE_KEY, hour));
+    expect(f.entity).toBe(ALICE_KEY);
+    expect(f.actor).toBe(STRANGER);
+    expect(f.observed).toBe(2);
+    expect(f.expected).toBe(1);
+    expect(f.band_high).toBe(1);
+    expect(f.evidence).toEqual([stolen[0]!.event_id]);
+    expect(f.attack_techniques).toEqual(['T1078']);
+    expect(f.score).toBeGreaterThanOrEqual(0.75);
+  });
+
+  it('says it with the credential token, observed and usual', () => {
+    const s = findings.at(-1)!.sentence;
+    expect(s).toContain(ALICE_KEY);
+    expect(s).toMatch(/was used by 2 identities from 1 source networks in the hour from 2026-11-11T14:00Z; in \d+ active hours it never had more than 1 identities or \d networks in an hour/);
+  });
+
+  it('gives the same findings on a fresh runtime', () => {
+    expect(newRuntime().process(events, now).filter((f) => f.entity_type === 'credential')).toEqual(findings);
+  });
+});
+
+describe('credential-sharing: one key from many networks at once', () => {
+  it('fires when the CI key shows up from six networks in an hour', () => {
+    const hour = MONDAY + 9 * DAY + 3 * HOUR;
+    const spread = Array.from({ length: 6 }, (_, i) =>
+      makeEvent({ actor: 'svc_k1_runner0CCCCCCCCCCCCCCCC', credential: CI_KEY, src_net: `net_k1_far${i}`, time: hour + 30 * MINUTE + i * MINUTE }),
+    );
+    const findings = latestById(newRuntime().process([...normalDays(MONDAY, 10, 3), ...spread], MONDAY + 10 * DAY));
+    const f = findings.filter((x) => x.entity_type === 'credential');
+    expect(f).toHaveLength(1);
+    expect(f[0]!.title).toContain('source networks');
+    expect(f[0]!.observed).toBeGreaterThan(f[0]!.band_high);
+    expect(f[0]!.band_high).toBe(4);
+  });
+});
+
+describe('credential-sharing: a new network for an identity', () => {
+  const t = MONDAY + 14 * DAY + 10 * HOUR + 7 * MINUTE;
+  const away = makeEvent({ actor: ALICE, credential: ALICE_KEY, src_net: ELSEWHERE, time: t });
+  const findings = newRuntime()
+    .process([...normalDays(MONDAY, 15, 4), away], MONDAY + 15 * DAY)
+    .filter((f) => f.entity_type === 'actor');
+
+  it('fires once, for the identity, with the network in the sentence', () => {
+    expect(findings).toHaveLength(1);
+    const f = findings[0]!;
+    expect(findingSchema.safeParse(f).success).toBe(true);
+    expect(f.finding_id).toBe(deterministicId('credential-sharing/new-network', TENANT, ALICE, MONDAY + 14 * DAY + 10 * HOUR));
+    expect(f.detector).toBe('credential-sharing');
+    expect(f.entity).toBe(ALICE);
+    expect(f.evidence).toEqual([away.event_id]);
+    expect(f.sentence).toContain(ALICE);
+    expect(f.sentence).toContain(`connected from ${ELSEWHERE}, a source network it had not used before, at 2026-11-16T10:07Z`);
+    expect(f.sentence).toMatch(/it used 3 networks since/);
+    expect(f.severity).toBe('medium');
+  });
+
+  it('stays quiet during warm-up', () => {
+    const early = makeEvent({ actor: ALICE, src_net: ELSEWHERE, time: MONDAY + 3 * DAY + 10 * HOUR });
+    expect(newRuntime().process([...normalDays(MONDAY, 4, 5), early], MONDAY + 4 * DAY)).toEqual([]);
+  });
+});
+
+describe('credential-sharing: compact state', () => {
+  it('keeps the credential and identity states fixed-size after 10,000 events from 1,000 networks', () => {
+    const rt = newRuntime();
+    rt.process(normalDays(MONDAY, 8, 6), MONDAY + 8 * DAY);
+    const credKey = `${TENANT}\u0000credential\u0000${ALICE_KEY}`;
+    const actorKey = `${TENANT}\u0000${ALICE}`;
+    const credBefore = estimateStateBytes(rt.stateOf('credential-sharing', credKey) as CredentialSharingState);
+    const actorBefore = estimateStateBytes(rt.stateOf('credential-sharing/new-network', actorKey) as NewNetworkState);
+    const start = MONDAY + 8 * DAY;
+    const events = Array.from({ length: 10_000 }, (_, i) =>
+      makeEvent({ actor: ALICE, credential: ALICE_KEY, src_net: `net_k1_n${i % 1000}`, time: start + i * 30_000 }),
+    );
+    rt.process(events, start);
+    const cred = rt.stateOf('credential-sharing', credKey) as CredentialSharingState;
+    const actor = rt.stateOf('credential-sharing/new-network', actorKey) as NewNetworkState;
+    expect(cred.networks).toBe(16);
+    expect(cred.buf.byteLength).toBe(64 + 2 * (PARAMS.history_hours + 2));
+    expect(actor.buf.byteLength).toBe(4 * PARAMS.max_known_networks);
+    expect(estimateStateBytes(cred)).toBeLessThanOrEqual(credBefore + 700);
+    expect(estimateStateBytes(actor)).toBeLessThanOrEqual(actorBefore + 700);
+    expect(estimateStateBytes(actor)).toBeLessThan(1_000);
+  });
+});

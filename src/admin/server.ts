@@ -13,6 +13,8 @@ import { listAudit, listFindings, listIncidents, recordAudit, summary } from '..
 import type { Logger, Metrics } from '../telemetry/index.js';
 import type { BacktestReport, Feedback, FeedbackLabel } from '../detect/index.js';
 import { type ReidentifyDeps, reidentify } from './reidentify.js';
+import type { ResponderControl } from '../respond/index.js';
+import { registerRespondRoutes } from './respond.routes.js';
 
 export const ADMIN_ROLES = ['admin', 'analyst'] as const;
 export type AdminRole = (typeof ADMIN_ROLES)[number];
@@ -34,6 +36,8 @@ export interface AdminDeps {
   readonly backtest?: (opts: { since: number; until: number; tenant: string }) => Promise<BacktestReport>;
   /** Rotates the tokenization key in place; undefined when keys come from the environment. */
   readonly rotateKey?: () => { version: number };
+  /** The responder's controls (incident lifecycle, approvals, undo, kill switch); absent without the respond role. */
+  readonly responder?: ResponderControl;
 }
 
 declare module 'fastify' {
@@ -58,6 +62,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     Math.min(10_000, Math.max(1, Number(q(req).limit ?? 1000) || 1000));
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+  registerRespondRoutes(app, { store: deps.store, responder: deps.responder });
   app.get('/readyz', async (_req, reply) => {
     const ok = await deps.ready().catch(() => false);
     return reply.code(ok ? 200 : 503).send({ ready: ok });

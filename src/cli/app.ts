@@ -189,6 +189,7 @@ export async function startVigil(
     : undefined;
   const tokenizer = createTokenizer(keyRing.current, {
     previous: keyRing.previous,
+    queryText: config.env.VIGIL_QUERY_TEXT,
     onNewToken: vaultWriter
       ? (entry) => {
           // Fire and forget is safe here: a lost vault row is re-made the next time the value is seen.

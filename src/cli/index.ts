@@ -28,6 +28,19 @@ import { runDemo } from './demo/demo.js';
 import { waitForDrain } from './drain.js';
 import { isoTime, printRows } from './format.js';
 import { scoreSeriesFile } from './series.js';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { SingleBar } from 'cli-progress';
+import { parseDuration } from '../config/index.js';
+import {
+  EXPORT_FORMATS,
+  type ExportFormat,
+  type ExportRecord,
+  exportRange,
+  exportRecords,
+  parseKinds,
+  recordTime,
+} from '../export/index.js';
 
 const formatOption = () =>
   new Option('--format <format>', 'output format').choices(['json', 'table']).default('table');
@@ -244,6 +257,18 @@ export async function main(argv: string[]): Promise<void> {
       process.stdout.write(`scored ${rows} rows (${scored} with a baseline) → ${o.output}\n`);
     });
 
+  program
+    .command('export')
+    .description('export findings, incidents, actions (and access events) of a time range for a SIEM')
+    .addOption(new Option('--format <format>', 'output format').choices([...EXPORT_FORMATS]).default('ocsf'))
+    .option('--since <time>', 'start: ISO-8601 time, or a duration ago (24h, 7d)', '24h')
+    .option('--until <time>', 'end (exclusive): ISO-8601 time, a duration ago, or now', 'now')
+    .option('--kinds <kinds>', 'record kinds: finding,incident,action,event', 'finding,incident,action')
+    .option('--tenant <tenant>', 'only this tenant', '')
+    .option('--output <file>', 'write to this file (default: stdout)')
+    .option('--no-progress', 'no progress bar')
+    .action(async (o: ExportCommandOptions) => exportCommand(loadConfig(), o));
+
   const keys = program.command('keys').description('tokenization keys');
   keys
     .command('rotate')
@@ -383,4 +408,83 @@ async function* readChunks(file: string, lines: number): AsyncGenerator<{ text: 
     }
   }
   if (buf.length) yield { text: buf.join('\n'), firstLine: first };
+}
+
+interface ExportCommandOptions {
+  format: ExportFormat;
+  since: string;
+  until: string;
+  kinds: string;
+  tenant: string;
+  output?: string;
+  progress: boolean;
+}
+
+/** `now`, a duration ago (`24h`), or an ISO-8601 / epoch-ms time. */
+function parseWhen(value: string, now: number, flag: string): number {
+  if (value === 'now') return now;
+  const ago = parseDuration(value);
+  if (ago !== undefined && /[a-z]$/.test(value.trim())) return now - ago;
+  const t = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (Number.isNaN(t)) throw new Error(`${flag}: "${value}" is not a time (ISO-8601, epoch ms, now, or a duration like 24h)`);
+  return t;
+}
+
+/** `vigil export`: the data goes to stdout or --output, the progress bar and the summary to stderr. */
+async function exportCommand(config: Config, o: ExportCommandOptions): Promise<void> {
+  const now = Date.now();
+  const range = { since: parseWhen(o.since, now, '--since'), until: parseWhen(o.until, now, '--until'), tenant: o.tenant };
+  if (range.until <= range.since) throw new Error('--until must be after --since');
+  const kinds = parseKinds(o.kinds);
+  const out = o.output ? createWriteStream(o.output) : process.stdout;
+  const write = async (line: string) => {
+    if (!out.write(`${line}\n`)) await once(out, 'drain');
+  };
+  const bar =
+    o.progress && process.stderr.isTTY
+      ? new SingleBar({ format: '  export [{bar}] {percentage}% | {value}/{total} records', hideCursor: true })
+      : undefined;
+  const counts = await withStore(
+    config,
+    async (admin) => {
+      // Through a running vigil's admin API: findings and incidents only (newest 10,000 each).
+      const skipped = kinds.filter((k) => k === 'action' || k === 'event');
+      if (skipped.length)
+        process.stderr.write(`export: ${skipped.join(', ')} need direct store access (stop vigil serve or set CLICKHOUSE_URL); skipped\n`);
+      const q = `?tenant=${encodeURIComponent(o.tenant)}&limit=10000`;
+      const records: ExportRecord[] = [
+        ...(kinds.includes('finding') ? await adminGet<Finding[]>(admin, `/v1/findings${q}`) : []).map(
+          (value): ExportRecord => ({ kind: 'finding', value }),
+        ),
+        ...(kinds.includes('incident') ? await adminGet<Incident[]>(admin, `/v1/incidents${q}`) : []).map(
+          (value): ExportRecord => ({ kind: 'incident', value }),
+        ),
+      ]
+        .filter((r) => recordTime(r) >= range.since && recordTime(r) < range.until)
+        .sort((a, b) => recordTime(a) - recordTime(b));
+      bar?.start(records.length, 0);
+      const n = await exportRecords(records, o.format, write);
+      bar?.update(n);
+      return { finding: records.filter((r) => r.kind === 'finding').length, incident: records.filter((r) => r.kind === 'incident').length };
+    },
+    (client) =>
+      exportRange({
+        client,
+        kinds,
+        ...range,
+        format: o.format,
+        write,
+        onProgress: (done, total) => {
+          if (bar && bar.getTotal() !== total) bar.start(total, done);
+          bar?.update(done);
+        },
+      }),
+  );
+  bar?.stop();
+  if (o.output) await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  const summary = Object.entries(counts)
+    .filter(([k]) => (kinds as string[]).includes(k))
+    .map(([k, n]) => `${n} ${k}${n === 1 ? '' : 's'}`)
+    .join(', ');
+  process.stderr.write(`exported ${summary} as ${o.format}${o.output ? ` to ${o.output}` : ''}\n`);
 }

@@ -6,6 +6,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { LRUCache } from 'lru-cache';
 import type { ActorType } from '../model/index.js';
 import type { TokenKey } from './key-ring.js';
+import type { QueryTextMode } from './query-text.js';
 
 export type IdentifierKind = 'actor' | 'credential' | 'src_ip' | 'src_net' | 'session';
 
@@ -38,6 +39,8 @@ export interface Tokenizer {
   /** Switches to a new key in place; the current one becomes the previous (`vigil keys rotate`). */
   rotate(next: TokenKey): void;
   readonly keyVersion: () => number;
+  /** What the edge keeps of query text (the tokenizer carries the edge's privacy settings). */
+  readonly queryText: QueryTextMode;
   readonly stats: { hits: number; misses: number };
 }
 
@@ -45,6 +48,8 @@ export interface TokenizerOptions {
   readonly cacheSize?: number;
   readonly previous?: TokenKey;
   readonly onNewToken?: NewTokenHook;
+  /** @defaultValue 'off' */
+  readonly queryText?: QueryTextMode;
 }
 
 export function createTokenizer(initial: TokenKey, opts: TokenizerOptions = {}): Tokenizer {
@@ -105,6 +110,7 @@ export function createTokenizer(initial: TokenKey, opts: TokenizerOptions = {}):
       aliases = new LRUCache<string, string>({ max: opts.cacheSize ?? 100_000 });
     },
     keyVersion: () => key.version,
+    queryText: opts.queryText ?? 'off',
   };
 }
 

@@ -1,6 +1,6 @@
 // Generic gateway event → canonical AccessEvent, tokenized. Pure apart from the tokenizer cache.
 import { type AccessEvent, canonicalOperation, deterministicId } from '../../model/index.js';
-import { queryHash, type Tokenizer } from '../../privacy/index.js';
+import { setQueryFields, type Tokenizer } from '../../privacy/index.js';
 import { blankEvent, outcomeFromStatus, parseEventTime } from '../normalize.js';
 import { describeZodError, type NormalizeResult } from '../reasons.js';
 import { genericEventSchema } from './generic.schema.js';
@@ -57,7 +57,7 @@ export function normalizeGeneric(
   e.review = g.review ?? false;
   e.blocked = g.blocked ?? false;
   e.latency_ms = g.latency_ms ?? 0;
-  e.query_hash = queryHash(g.query);
+  setQueryFields(e, g.query, tokenizer.queryText);
   e.trace_id = g.trace_id ?? '';
   e.span_id = g.span_id ?? '';
   if (g.attributes && ctx.attributeAllowList?.size) {

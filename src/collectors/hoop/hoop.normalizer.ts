@@ -2,7 +2,7 @@
 // apart from the tokenizer cache. The session's script is read for the operation and collection,
 // hashed into query_hash, and never kept.
 import { type AccessEvent, type ActorType, deterministicId } from '../../model/index.js';
-import { queryHash, type Tokenizer } from '../../privacy/index.js';
+import { setQueryFields, type Tokenizer } from '../../privacy/index.js';
 import { blankEvent, parseEventTime } from '../normalize.js';
 import { describeZodError, type NormalizeResult } from '../reasons.js';
 import { parseClientScript, parseHttpScript, parseSql, systemHint, type VectorOp } from '../vector-query.js';
@@ -148,7 +148,7 @@ function sessionOpen(o: HoopSessionOpen, ctx: HoopNormalizeContext): AccessEvent
   e.system = system;
   // An interactive session (`connect`, no script) is an access decision: the session was opened.
   applyOp(e, op, `session.open:${o.verb ?? ''}`, script ? 'other' : 'auth');
-  e.query_hash = queryHash(script);
+  setQueryFields(e, script, ctx.tokenizer.queryText);
   if (o.review) {
     e.review = true;
     if (REVIEW_DENIED.has((o.review.status ?? '').toUpperCase())) {
@@ -245,7 +245,7 @@ export function normalizeHoopApiSession(
   });
   e.system = system;
   applyOp(e, op, `session:${s.verb ?? ''}`, script ? 'other' : 'auth');
-  e.query_hash = queryHash(script);
+  setQueryFields(e, script, ctx.tokenizer.queryText);
   const end = s.end_date ? parseEventTime(s.end_date, ctx.now) : undefined;
   if (end !== undefined && end >= time) e.latency_ms = end - time;
 

@@ -24,7 +24,7 @@ import {
   deterministicId,
   type Operation,
 } from '../../model/index.js';
-import { queryHash, type Tokenizer } from '../../privacy/index.js';
+import { setQueryFields, type Tokenizer } from '../../privacy/index.js';
 import { blankEvent, parseEventTime } from '../normalize.js';
 import { DEFAULT_TENANT } from '../tenant.js';
 import { parseSql } from '../vector-query.js';
@@ -299,7 +299,7 @@ export function mapSpan(span: OtlpSpan, resource: Attributes, ctx: SpanMapContex
     span.endTimeUnixNano > span.startTimeUnixNano
       ? Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e6
       : 0;
-  e.query_hash = queryHash(queryText);
+  setQueryFields(e, queryText, ctx.tokenizer.queryText);
   e.trace_id = span.traceId;
   e.span_id = span.spanId;
   const server = str(a, 'server.address');

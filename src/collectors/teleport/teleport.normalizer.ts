@@ -4,7 +4,7 @@
 // stores: the method and path say the operation and collection. Other events are not access to a
 // vector store and are ignored (counted, never rejected).
 import { type AccessEvent, type ActorType, deterministicId, type Operation } from '../../model/index.js';
-import { queryHash, type Tokenizer } from '../../privacy/index.js';
+import { setQueryFields, type Tokenizer } from '../../privacy/index.js';
 import { blankEvent, outcomeFromStatus, parseEventTime } from '../normalize.js';
 import { describeZodError } from '../reasons.js';
 import { parseSql, parseVectorHttp, systemHint, type VectorOp } from '../vector-query.js';
@@ -136,7 +136,7 @@ function dbEvent(ev: TeleportEvent, time: number, ctx: TeleportNormalizeContext)
     protocolSystem(ev.db_type) ??
     'unknown'
   ).slice(0, 64);
-  e.query_hash = queryHash(query);
+  setQueryFields(e, query, ctx.tokenizer.queryText);
   setAttr(e, 'teleport.db_service', ev.db_service);
   switch (ev.event) {
     case 'db.session.start':

@@ -6,7 +6,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ResponderControl } from '../respond/index.js';
 import type { StoreClient } from '../store/index.js';
 import { changeIncidentStatus } from '../respond/index.js';
-import { findIncident, incidentRow, insertRows, listActionAttempts, listFailedActions, recordAudit } from '../store/index.js';
+import {
+  findIncident,
+  incidentRow,
+  insertRows,
+  listActionAttempts,
+  listFailedActions,
+  recordAudit,
+} from '../store/index.js';
 import type { AdminRole } from './server.js';
 
 export interface RespondRoutesDeps {
@@ -22,7 +29,8 @@ export function registerRespondRoutes(app: FastifyInstance, deps: RespondRoutesD
   const q = (req: FastifyRequest) => req.query as Record<string, string | undefined>;
   const idOf = (req: FastifyRequest) => (req.params as { id: string }).id;
   const caller = (req: FastifyRequest) => req.vigilCaller!.caller;
-  const limitOf = (req: FastifyRequest) => Math.min(10_000, Math.max(1, Number(q(req).limit ?? 1000) || 1000));
+  const limitOf = (req: FastifyRequest) =>
+    Math.min(10_000, Math.max(1, Number(q(req).limit ?? 1000) || 1000));
 
   app.get('/v1/actions', async (req) => {
     const opts = { tenant: q(req).tenant ?? '', incident: q(req).incident ?? '', limit: limitOf(req) };
@@ -78,7 +86,8 @@ export function registerRespondRoutes(app: FastifyInstance, deps: RespondRoutesD
   app.post('/v1/responder/kill-switch', adminOnly, async (req, reply) => {
     if (!deps.responder) return reply.code(409).send({ error: NO_RESPONDER });
     const body = parseJson(req.body);
-    if (typeof body?.on !== 'boolean') return reply.code(400).send({ error: 'body must be JSON {"on": true|false}' });
+    if (typeof body?.on !== 'boolean')
+      return reply.code(400).send({ error: 'body must be JSON {"on": true|false}' });
     const r = await deps.responder.setKillSwitch(body.on, caller(req));
     return r.ok ? reply.send(r.value) : reply.code(r.status).send({ error: r.error });
   });

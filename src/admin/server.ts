@@ -31,7 +31,11 @@ export interface AdminDeps {
   readonly ready: () => Promise<boolean>;
   readonly reidentify: ReidentifyDeps;
   /** Records analyst feedback on a finding (undefined: no such finding). */
-  readonly feedback?: (req: { findingId: string; label: FeedbackLabel; caller: string }) => Promise<Feedback | undefined>;
+  readonly feedback?: (req: {
+    findingId: string;
+    label: FeedbackLabel;
+    caller: string;
+  }) => Promise<Feedback | undefined>;
   /** Runs the pipeline's detectors over stored history (no side effects). */
   readonly backtest?: (opts: { since: number; until: number; tenant: string }) => Promise<BacktestReport>;
   /** Rotates the tokenization key in place; undefined when keys come from the environment. */
@@ -43,6 +47,20 @@ export interface AdminDeps {
 declare module 'fastify' {
   interface FastifyRequest {
     vigilCaller?: { role: AdminRole; caller: string };
+  }
+}
+
+/** The body as a JSON object, or undefined when it is anything else (bad JSON, null, an array, too big). */
+function jsonObject(req: FastifyRequest, maxBytes: number): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(
+      decodeBody(req.body, req.headers['content-encoding'], maxBytes).toString('utf8'),
+    );
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -81,12 +99,9 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
   app.get('/v1/metrics', async () => deps.metrics.snapshot());
   app.get('/v1/audit', adminOnly, async (req) => listAudit(deps.store, limitOf(req)));
   app.post('/v1/reidentify', adminOnly, async (req, reply) => {
-    let body: { token?: unknown; reason?: unknown };
-    try {
-      body = JSON.parse(decodeBody(req.body, req.headers['content-encoding'], 64 * 1024).toString('utf8'));
-    } catch {
-      return reply.code(400).send({ error: 'body must be JSON {"token": "...", "reason": "..."}' });
-    }
+    const body = jsonObject(req, 64 * 1024) as { token?: unknown; reason?: unknown } | undefined;
+    if (!body)
+      return reply.code(400).send({ error: 'body must be a JSON object {"token": "...", "reason": "..."}' });
     if (typeof body.token !== 'string' || !/^[a-z]{2,3}_k\d+_[A-Za-z0-9_-]{22}$/.test(body.token)) {
       return reply.code(400).send({ error: 'token: must be a vigil token (e.g. usr_k1_…)' });
     }
@@ -106,19 +121,20 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
   });
   app.post('/v1/findings/:id/feedback', async (req, reply) => {
     const { id } = req.params as { id: string };
-    let label: unknown;
-    try {
-      label = (JSON.parse(decodeBody(req.body, req.headers['content-encoding'], 16 * 1024).toString('utf8')) as { label?: unknown }).label;
-    } catch {
-      return reply.code(400).send({ error: 'body must be JSON {"label": "false-positive" | "true-positive"}' });
-    }
+    const label = (jsonObject(req, 16 * 1024) as { label?: unknown } | undefined)?.label;
     if (label !== 'false-positive' && label !== 'true-positive') {
       return reply.code(400).send({ error: 'label: must be false-positive or true-positive' });
     }
     if (!deps.feedback) return reply.code(409).send({ error: 'feedback is not available in this process' });
     const entry = await deps.feedback({ findingId: id, label, caller: req.vigilCaller!.caller });
     if (!entry) return reply.code(404).send({ error: `no finding ${id.slice(0, 64)}` });
-    await recordAudit(deps.store, { caller: req.vigilCaller!.caller, action: 'finding.feedback', target: id, reason: label, outcome: 'recorded' });
+    await recordAudit(deps.store, {
+      caller: req.vigilCaller!.caller,
+      action: 'finding.feedback',
+      target: id,
+      reason: label,
+      outcome: 'recorded',
+    });
     return reply.send(entry);
   });
   app.get('/v1/backtest', async (req, reply) => {

@@ -41,15 +41,8 @@ import {
   type Tokenizer,
   type VaultRow,
 } from '../privacy/index.js';
-import {
-  type ActionQueue,
-  createBullmqQueue,
-  createIncidentBook,
-  createInProcessQueue,
-  createResponder,
-  startRespondStage,
-  type WebhookTarget,
-} from '../respond/index.js';
+import { type ActionQueue, startRespondStage, type WebhookTarget } from '../respond/index.js';
+import { type RespondWiring, startRespond } from './respond.wiring.js';
 import {
   actionRow,
   type BatchedWriter,
@@ -65,8 +58,6 @@ import {
   recordAudit,
   saveCheckpoints,
   incidentRow,
-  jobSucceeded,
-  listIncidents,
   migrate,
   openStore,
   type StoreHandle,
@@ -305,33 +296,30 @@ export async function startVigil(
   }
 
   let queue: ActionQueue | undefined;
+  let respond: RespondWiring | undefined;
   if (roles.has('respond')) {
-    const rc = config.pipeline.response;
-    const onError = (jobId: string, err: unknown) =>
-      logger.warn({ job: jobId, err: errorMessage(err) }, 'action attempt failed');
-    queue = config.env.REDIS_URL
-      ? createBullmqQueue({
-          redisUrl: config.env.REDIS_URL,
-          prefix: config.env.VIGIL_QUEUE_PREFIX,
-          maxAttempts: rc.max_attempts,
-          onError,
-        })
-      : createInProcessQueue({ maxAttempts: rc.max_attempts, onError });
-    const book = createIncidentBook(rc.incident_group_window);
-    book.load(await listIncidents(store.client, { status: 'open' }));
-    const responder = createResponder({
-      config: rc,
-      queue,
-      book,
-      saveIncident: (i) => incidentWriter.write([i]),
-      recordAttempt: (a) => actionWriter.write([a]),
-      alreadySucceeded: (jobId) => jobSucceeded(store.client, jobId),
-      webhookTargets: webhookTargets(config, env),
+    respond = await startRespond({
+      config,
+      env,
+      store: store.client,
       logger,
       metrics,
+      incidents: incidentWriter,
+      actions: actionWriter,
+      findings: writers.findings,
+      reidentify: {
+        cipher: vaultCipher,
+        lookup: async (token) => {
+          await vaultWriter?.flush();
+          return findVaultRow(store.client, token);
+        },
+        audit: (record) => recordAudit(store.client, record),
+      },
+      webhookTargets: webhookTargets(config, env),
+      defaultWebhookSecrets: () => [loadOrCreateSecret(config.dataDir, 'webhook.secret', newWebhookSecret).value],
     });
-    await queue.start(responder.process);
-    subscriptions.push(await startRespondStage(bus, responder));
+    queue = respond.queue;
+    subscriptions.push(await startRespondStage(bus, respond.responder));
   }
 
   const servers: FastifyInstance[] = [];
@@ -462,6 +450,7 @@ export async function startVigil(
       if (entry) findingFilter.addFeedback([entry]);
       return entry;
     },
+    responder: respond?.control,
     backtest: (o) => backtest(createDetectors(config.pipeline), readEvents(store.client, o)),
     rotateKey: config.env.VIGIL_TOKEN_KEY
       ? undefined
@@ -511,6 +500,7 @@ export async function startVigil(
       // its findings to be stored, so the store consumers must outlive it.
       for (const s of [...subscriptions].reverse()) await s.stop();
       await queue?.close();
+      await respond?.close();
       await Promise.all([
         writers.events.close(),
         writers.findings.close(),

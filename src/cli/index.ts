@@ -131,13 +131,20 @@ export async function main(argv: string[]): Promise<void> {
     });
   findingsCmd
     .command('mark <id> <label>')
-    .description('analyst feedback on a finding: false-positive (raises the bar for that detector × entity) or true-positive')
+    .description(
+      'analyst feedback on a finding: false-positive (raises the bar for that detector × entity) or true-positive',
+    )
     .action(async (id: string, label: string) => {
-      if (label !== 'false-positive' && label !== 'true-positive') throw new Error('label: must be false-positive or true-positive');
+      if (label !== 'false-positive' && label !== 'true-positive')
+        throw new Error('label: must be false-positive or true-positive');
       const config = loadConfig();
       const running = await findRunningAdmin(config);
       if (running) {
-        const r = await adminPost<{ error?: string }>(running, `/v1/findings/${encodeURIComponent(id)}/feedback`, { label });
+        const r = await adminPost<{ error?: string }>(
+          running,
+          `/v1/findings/${encodeURIComponent(id)}/feedback`,
+          { label },
+        );
         if (r.status !== 200) throw new Error(r.body.error ?? `feedback refused (${r.status})`);
       } else {
         const entry = await withStore(
@@ -426,14 +433,19 @@ function parseWhen(value: string, now: number, flag: string): number {
   const ago = parseDuration(value);
   if (ago !== undefined && /[a-z]$/.test(value.trim())) return now - ago;
   const t = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (Number.isNaN(t)) throw new Error(`${flag}: "${value}" is not a time (ISO-8601, epoch ms, now, or a duration like 24h)`);
+  if (Number.isNaN(t))
+    throw new Error(`${flag}: "${value}" is not a time (ISO-8601, epoch ms, now, or a duration like 24h)`);
   return t;
 }
 
 /** `vigil export`: the data goes to stdout or --output, the progress bar and the summary to stderr. */
 async function exportCommand(config: Config, o: ExportCommandOptions): Promise<void> {
   const now = Date.now();
-  const range = { since: parseWhen(o.since, now, '--since'), until: parseWhen(o.until, now, '--until'), tenant: o.tenant };
+  const range = {
+    since: parseWhen(o.since, now, '--since'),
+    until: parseWhen(o.until, now, '--until'),
+    tenant: o.tenant,
+  };
   if (range.until <= range.since) throw new Error('--until must be after --since');
   const kinds = parseKinds(o.kinds);
   const out = o.output ? createWriteStream(o.output) : process.stdout;
@@ -442,7 +454,10 @@ async function exportCommand(config: Config, o: ExportCommandOptions): Promise<v
   };
   const bar =
     o.progress && process.stderr.isTTY
-      ? new SingleBar({ format: '  export [{bar}] {percentage}% | {value}/{total} records', hideCursor: true })
+      ? new SingleBar({
+          format: '  export [{bar}] {percentage}% | {value}/{total} records',
+          hideCursor: true,
+        })
       : undefined;
   const counts = await withStore(
     config,
@@ -450,7 +465,9 @@ async function exportCommand(config: Config, o: ExportCommandOptions): Promise<v
       // Through a running vigil's admin API: findings and incidents only (newest 10,000 each).
       const skipped = kinds.filter((k) => k === 'action' || k === 'event');
       if (skipped.length)
-        process.stderr.write(`export: ${skipped.join(', ')} need direct store access (stop vigil serve or set CLICKHOUSE_URL); skipped\n`);
+        process.stderr.write(
+          `export: ${skipped.join(', ')} need direct store access (stop vigil serve or set CLICKHOUSE_URL); skipped\n`,
+        );
       const q = `?tenant=${encodeURIComponent(o.tenant)}&limit=10000`;
       const records: ExportRecord[] = [
         ...(kinds.includes('finding') ? await adminGet<Finding[]>(admin, `/v1/findings${q}`) : []).map(
@@ -465,7 +482,10 @@ async function exportCommand(config: Config, o: ExportCommandOptions): Promise<v
       bar?.start(records.length, 0);
       const n = await exportRecords(records, o.format, write);
       bar?.update(n);
-      return { finding: records.filter((r) => r.kind === 'finding').length, incident: records.filter((r) => r.kind === 'incident').length };
+      return {
+        finding: records.filter((r) => r.kind === 'finding').length,
+        incident: records.filter((r) => r.kind === 'incident').length,
+      };
     },
     (client) =>
       exportRange({
@@ -481,7 +501,10 @@ async function exportCommand(config: Config, o: ExportCommandOptions): Promise<v
       }),
   );
   bar?.stop();
-  if (o.output) await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  if (o.output)
+    await new Promise<void>((resolve, reject) =>
+      out.end((err?: Error | null) => (err ? reject(err) : resolve())),
+    );
   const summary = Object.entries(counts)
     .filter(([k]) => (kinds as string[]).includes(k))
     .map(([k, n]) => `${n} ${k}${n === 1 ? '' : 's'}`)

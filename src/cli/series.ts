@@ -3,16 +3,24 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { scoreSeries, type SeriesParams, type SeriesPoint } from '../detect/index.js';
 
-export function parseSeriesCsv(text: string): { header: string; rows: Array<{ raw: string[]; point: SeriesPoint }> } {
+export function parseSeriesCsv(text: string): {
+  header: string;
+  rows: Array<{ raw: string[]; point: SeriesPoint }>;
+} {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
   if (lines.length === 0) throw new Error('series: the input is empty');
   const header = lines[0]!.trim();
   const cols = header.split(',').map((c) => c.trim().toLowerCase());
-  if (cols[0] !== 'timestamp' || cols[1] !== 'value') throw new Error(`series: the header must be "timestamp,value", got "${header.slice(0, 60)}"`);
+  if (cols[0] !== 'timestamp' || cols[1] !== 'value')
+    throw new Error(`series: the header must be "timestamp,value", got "${header.slice(0, 60)}"`);
   const rows = lines.slice(1).map((line, i) => {
     const raw = line.split(',').map((c) => c.trim());
     const [ts = '', v = ''] = raw;
-    const time = /^\d+(\.\d+)?$/.test(ts) ? (Number(ts) < 1e11 ? Number(ts) * 1000 : Number(ts)) : Date.parse(ts);
+    const time = /^\d+(\.\d+)?$/.test(ts)
+      ? Number(ts) < 1e11
+        ? Number(ts) * 1000
+        : Number(ts)
+      : Date.parse(ts);
     const value = Number(v);
     if (!Number.isFinite(time)) throw new Error(`series line ${i + 2}: timestamp is not ISO-8601 or epoch`);
     if (v === '' || !Number.isFinite(value)) throw new Error(`series line ${i + 2}: value is not a number`);
@@ -21,13 +29,20 @@ export function parseSeriesCsv(text: string): { header: string; rows: Array<{ ra
   return { header, rows };
 }
 
-export function scoreSeriesFile(input: string, output: string, params: SeriesParams): { rows: number; scored: number } {
+export function scoreSeriesFile(
+  input: string,
+  output: string,
+  params: SeriesParams,
+): { rows: number; scored: number } {
   const { rows } = parseSeriesCsv(readFileSync(input, 'utf8'));
   const scores = scoreSeries(
     rows.map((r) => r.point),
     params,
   );
-  const out = ['timestamp,value,anomaly_score', ...rows.map((r, i) => `${r.raw[0]},${r.raw[1]},${scores[i]!.toFixed(6)}`)];
+  const out = [
+    'timestamp,value,anomaly_score',
+    ...rows.map((r, i) => `${r.raw[0]},${r.raw[1]},${scores[i]!.toFixed(6)}`),
+  ];
   writeFileSync(output, `${out.join('\n')}\n`);
   return { rows: rows.length, scored: scores.filter((s) => s > 0).length };
 }

@@ -24,7 +24,13 @@ export function decoderFor(format: SourceFormat, deps: CollectorDeps): MessageDe
       return (value, now) => parseGenericBody(value, 'application/x-ndjson', deps, now);
     case 'teleport': {
       const appSessions = createAppSessions();
-      return (value, now) => parseTeleportBody(value, 'application/x-ndjson', { tokenizer: deps.tokenizer, tenant: TOPIC_TENANT, now, appSessions });
+      return (value, now) =>
+        parseTeleportBody(value, 'application/x-ndjson', {
+          tokenizer: deps.tokenizer,
+          tenant: TOPIC_TENANT,
+          now,
+          appSessions,
+        });
     }
     case 'hoop':
       return (value, now) => {

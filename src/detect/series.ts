@@ -50,7 +50,12 @@ export function scoreSeries(points: SeriesPoint[], params: SeriesParams): number
       const expected = median(history);
       const spread = history.length > 1 ? MAD_TO_SIGMA * medianAbsoluteDeviation(history) : 0;
       // Counts are Poisson-noisy at least; any series gets a floor relative to its level.
-      const sigma = Math.max(spread, countsLike ? Math.sqrt(Math.max(expected, 0)) : 0, 0.01 * Math.abs(expected), 1e-6);
+      const sigma = Math.max(
+        spread,
+        countsLike ? Math.sqrt(Math.max(expected, 0)) : 0,
+        0.01 * Math.abs(expected),
+        1e-6,
+      );
       scores[i] = seriesScore(value, expected, sigma, params.threshold_sigmas);
       high = expected + params.threshold_sigmas * sigma;
     }

@@ -39,7 +39,8 @@ export function ruleMatches(rule: SuppressionRule, f: Finding, now: number): boo
 export function createFindingFilter(rules: readonly SuppressionRule[], feedbackTtlMs: number): FindingFilter {
   /** detector × tenant × entity → the largest observed value marked false-positive, and when. */
   const falsePositives = new Map<string, { observed: number; time: number }>();
-  const key = (detector: string, tenant: string, entity: string) => `${detector}\u0000${tenant}\u0000${entity}`;
+  const key = (detector: string, tenant: string, entity: string) =>
+    `${detector}\u0000${tenant}\u0000${entity}`;
   return {
     addFeedback(entries) {
       for (const e of entries) {
@@ -49,7 +50,8 @@ export function createFindingFilter(rules: readonly SuppressionRule[], feedbackT
           continue;
         }
         const prev = falsePositives.get(k);
-        if (!prev || e.observed >= prev.observed) falsePositives.set(k, { observed: e.observed, time: e.time });
+        if (!prev || e.observed >= prev.observed)
+          falsePositives.set(k, { observed: e.observed, time: e.time });
       }
     },
     apply(findings, now) {
@@ -58,7 +60,10 @@ export function createFindingFilter(rules: readonly SuppressionRule[], feedbackT
         if (rule) return { ...f, suppressed: `rule: ${rule.reason}` };
         const fp = falsePositives.get(key(f.detector, f.tenant, f.entity));
         if (fp && now - fp.time <= feedbackTtlMs && f.observed < fp.observed * FEEDBACK_ESCALATION) {
-          return { ...f, suppressed: `feedback: like a finding marked false-positive (observed ${Math.round(fp.observed)})` };
+          return {
+            ...f,
+            suppressed: `feedback: like a finding marked false-positive (observed ${Math.round(fp.observed)})`,
+          };
         }
         return f;
       });

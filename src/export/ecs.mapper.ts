@@ -30,7 +30,11 @@ export interface EcsOptions {
 export function toEcs(record: ExportRecord, opts: EcsOptions = {}): EcsDocument {
   const common = {
     ecs: { version: ECS_VERSION },
-    observer: { vendor: VENDOR_NAME, product: PRODUCT_NAME, version: opts.productVersion ?? productVersion() },
+    observer: {
+      vendor: VENDOR_NAME,
+      product: PRODUCT_NAME,
+      version: opts.productVersion ?? productVersion(),
+    },
     labels: { tenant: record.value.tenant },
   };
   const uid = recordUid(record);
@@ -147,7 +151,10 @@ function eventToEcs(e: AccessEvent): EcsDocument {
     event: {
       kind: 'event',
       category: auth ? ['authentication', 'api'] : ['api', 'database'],
-      type: [EVENT_TYPE[e.operation], e.outcome === 'allowed' ? 'allowed' : e.outcome === 'denied' ? 'denied' : 'error'],
+      type: [
+        EVENT_TYPE[e.operation],
+        e.outcome === 'allowed' ? 'allowed' : e.outcome === 'denied' ? 'denied' : 'error',
+      ],
       action: e.operation,
       outcome: e.outcome === 'allowed' ? 'success' : 'failure',
       id: e.event_id,
@@ -161,7 +168,9 @@ function eventToEcs(e: AccessEvent): EcsDocument {
     user: { id: e.actor },
     // The address is a token: ECS `source.ip` is typed ip, so the token goes in `source.address`.
     ...(e.src_ip || e.src_net
-      ? { source: { ...(e.src_ip ? { address: e.src_ip } : {}), ...(e.src_net ? { subnet: e.src_net } : {}) } }
+      ? {
+          source: { ...(e.src_ip ? { address: e.src_ip } : {}), ...(e.src_net ? { subnet: e.src_net } : {}) },
+        }
       : {}),
     ...(e.client ? { user_agent: { original: e.client } } : {}),
     service: { type: e.system },
@@ -198,7 +207,12 @@ function actionToEcs(a: Action, actor: string): EcsDocument {
       category: ['iam'],
       type: [/revoke|delete|remove/i.test(a.kind) ? 'deletion' : 'change', 'user'],
       action: a.kind,
-      outcome: a.outcome === 'succeeded' || a.outcome === 'undone' ? 'success' : a.outcome === 'failed' || a.outcome === 'retrying' ? 'failure' : 'unknown',
+      outcome:
+        a.outcome === 'succeeded' || a.outcome === 'undone'
+          ? 'success'
+          : a.outcome === 'failed' || a.outcome === 'retrying'
+            ? 'failure'
+            : 'unknown',
       id: a.action_id,
       dataset: 'vigil.action',
       module: PRODUCT_NAME,

@@ -6,7 +6,14 @@ export { ECS_VERSION, type EcsDocument, toEcs } from './ecs.mapper.js';
 export { EXPORT_FORMATS, type ExportFormat, formatLine } from './formats.js';
 export { sinksFromEnv } from './from-env.js';
 export { OCSF_CLASSES, OCSF_VERSION, type OcsfObject, toOcsf } from './ocsf.mapper.js';
-export { EXPORT_KINDS, type ExportKind, type ExportRecord, parseKinds, recordTime, recordUid } from './record.js';
+export {
+  EXPORT_KINDS,
+  type ExportKind,
+  type ExportRecord,
+  parseKinds,
+  recordTime,
+  recordUid,
+} from './record.js';
 export { type ExportSinkOptions, type ExportSinkRunner, startExportSink } from './runner.js';
 export { cleanText } from './sanitize.js';
 export {

@@ -25,7 +25,12 @@ export type OcsfObject = Record<string, unknown> & {
 export const OCSF_CLASSES = {
   detectionFinding: { uid: 2004, name: 'Detection Finding', category: 2, categoryName: 'Findings' },
   apiActivity: { uid: 6003, name: 'API Activity', category: 6, categoryName: 'Application Activity' },
-  accountChange: { uid: 3001, name: 'Account Change', category: 3, categoryName: 'Identity & Access Management' },
+  accountChange: {
+    uid: 3001,
+    name: 'Account Change',
+    category: 3,
+    categoryName: 'Identity & Access Management',
+  },
 } as const;
 
 type OcsfClass = (typeof OCSF_CLASSES)[keyof typeof OCSF_CLASSES];
@@ -91,11 +96,17 @@ function base(
 
 function findingToOcsf(f: Finding, uid: string, version: string): OcsfObject {
   return {
-    ...base(OCSF_CLASSES.detectionFinding, { id: 1, name: 'Create' }, SEVERITY_ID[f.severity], f.detected_time, {
-      uid,
-      tenant: f.tenant,
-      version,
-    }),
+    ...base(
+      OCSF_CLASSES.detectionFinding,
+      { id: 1, name: 'Create' },
+      SEVERITY_ID[f.severity],
+      f.detected_time,
+      {
+        uid,
+        tenant: f.tenant,
+        version,
+      },
+    ),
     message: f.sentence,
     status_id: 1,
     status: 'New',

@@ -5,7 +5,13 @@ import { errorMessage } from '../model/index.js';
 import { insertRows, type StoreClient } from '../store/index.js';
 import type { ExportKind } from './record.js';
 import { deliver, type ExportSink, type RejectedRecord, type RetryPolicy, sleep } from './sink.js';
-import { type Cursor, loadExportCheckpoints, readAfter, START, saveExportCheckpoint } from './store-reader.js';
+import {
+  type Cursor,
+  loadExportCheckpoints,
+  readAfter,
+  START,
+  saveExportCheckpoint,
+} from './store-reader.js';
 
 export interface ExportSinkOptions {
   readonly client: StoreClient;

@@ -174,7 +174,11 @@ function toCursorRecord(kind: ExportKind, row: Record<string, unknown>): CursorR
     case 'action':
       return {
         cursor,
-        record: { kind, value: { ...(rest as unknown as Action), attempt: num(rest.attempt) }, actor: String(_actor ?? '') },
+        record: {
+          kind,
+          value: { ...(rest as unknown as Action), attempt: num(rest.attempt) },
+          actor: String(_actor ?? ''),
+        },
       };
     case 'event': {
       const e = rest as unknown as AccessEvent;

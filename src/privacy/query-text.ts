@@ -28,7 +28,12 @@ export const QUERY_TEXT_ATTRIBUTE = 'db.query.text';
  * Sets an event's query fields: always the hash of the query's shape; with `redacted`, also the
  * shape itself (literals stripped, so no names, ids or vectors typed into the query survive).
  */
-export function setQueryFields(e: { query_hash: string; attributes: Record<string, string> }, text: string | undefined, mode: QueryTextMode): void {
+export function setQueryFields(
+  e: { query_hash: string; attributes: Record<string, string> },
+  text: string | undefined,
+  mode: QueryTextMode,
+): void {
   e.query_hash = queryHash(text);
-  if (mode === 'redacted' && text) e.attributes[QUERY_TEXT_ATTRIBUTE] = normalizeQueryText(text).slice(0, 4096);
+  if (mode === 'redacted' && text)
+    e.attributes[QUERY_TEXT_ATTRIBUTE] = normalizeQueryText(text).slice(0, 4096);
 }

@@ -50,7 +50,10 @@ export function oneOfEach(): ExportRecord[] {
   return [
     { kind: 'finding', value: makeFinding() },
     { kind: 'incident', value: makeIncident() },
-    { kind: 'event', value: makeEvent({ src_ip: 'ip_k1_aaaa', src_net: 'net_k1_bbbb', session: 'ses_k1_c' }) },
+    {
+      kind: 'event',
+      value: makeEvent({ src_ip: 'ip_k1_aaaa', src_net: 'net_k1_bbbb', session: 'ses_k1_c' }),
+    },
     { kind: 'action', value: makeAction(), actor: 'usr_k1_testactor000000000000' },
   ];
 }

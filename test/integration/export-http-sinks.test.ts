@@ -86,7 +86,9 @@ describe('HTTP export sinks', () => {
     const requests: Array<{ auth?: string; path: string; status: number }> = [];
     let busy = 1;
     const hec = Fastify();
-    hec.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    hec.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) =>
+      done(null, body),
+    );
     hec.post('/services/collector/event', async (req, reply) => {
       const auth = req.headers.authorization;
       if (auth !== `Splunk ${token}`) {
@@ -109,7 +111,9 @@ describe('HTTP export sinks', () => {
     await insertRows(store.client, 'incidents', [incidentRow(makeIncident({ tenant, actor: 'usr_k1_inc' }))]);
     const incident = makeIncident({ tenant, actor: 'usr_k1_contained' });
     await insertRows(store.client, 'incidents', [incidentRow(incident)]);
-    await insertRows(store.client, 'actions', [actionRow(makeAction({ tenant, incident_id: incident.incident_id }))]);
+    await insertRows(store.client, 'actions', [
+      actionRow(makeAction({ tenant, incident_id: incident.incident_id })),
+    ]);
 
     const sink = createSplunkHecSink({ url, token, index: 'vigil', name: `hec-${tenant}` });
     const options = {
@@ -123,7 +127,11 @@ describe('HTTP export sinks', () => {
       retry: { baseMs: 10, capMs: 50 },
     };
     const runner = await startExportSink(options);
-    await waitFor(() => received.length, (n) => n >= 10, { what: 'HEC events' });
+    await waitFor(
+      () => received.length,
+      (n) => n >= 10,
+      { what: 'HEC events' },
+    );
     await runner.stop();
 
     expect(requests[0]).toMatchObject({ status: 503, path: '/services/collector/event' });
@@ -144,18 +152,32 @@ describe('HTTP export sinks', () => {
     expect(action.fields).toMatchObject({ actor: 'usr_k1_contained', action_kind: 'revoke' });
 
     const checkpoints = await loadExportCheckpoints(store.client, sink.name);
-    expect(Object.fromEntries(checkpoints.map((c) => [c.kind, c.exported]))).toEqual({ finding: 7, incident: 2, action: 1 });
+    expect(Object.fromEntries(checkpoints.map((c) => [c.kind, c.exported]))).toEqual({
+      finding: 7,
+      incident: 2,
+      action: 1,
+    });
 
     // A restarted sink resumes after its checkpoint: only what is new goes out.
     const before = received.length;
     const more = await seed(tenant, 2);
-    const again = await startExportSink({ ...options, sink: createSplunkHecSink({ url, token, index: 'vigil', name: sink.name }) });
+    const again = await startExportSink({
+      ...options,
+      sink: createSplunkHecSink({ url, token, index: 'vigil', name: sink.name }),
+    });
     runners.push(again);
-    await waitFor(() => received.length, (n) => n >= before + 2, { what: 'new HEC events' });
-    await again.runOnce();
-    expect(received.slice(before).map((e) => (e.event as Finding).finding_id).sort()).toEqual(
-      more.map((f) => f.finding_id).sort(),
+    await waitFor(
+      () => received.length,
+      (n) => n >= before + 2,
+      { what: 'new HEC events' },
     );
+    await again.runOnce();
+    expect(
+      received
+        .slice(before)
+        .map((e) => (e.event as Finding).finding_id)
+        .sort(),
+    ).toEqual(more.map((f) => f.finding_id).sort());
   });
 
   it('Elasticsearch _bulk: NDJSON create pairs, per-item retry and rejection, 409 on redelivery', async () => {
@@ -164,13 +186,25 @@ describe('HTTP export sinks', () => {
     const bodies: string[] = [];
     let first = true;
     const es = Fastify();
-    es.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    es.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_req, body, done) =>
+      done(null, body),
+    );
     es.post('/_bulk', async (req, reply) => {
-      if (req.headers.authorization !== 'ApiKey a2V5OnNlY3JldA==') return reply.code(401).send({ error: 'no' });
+      if (req.headers.authorization !== 'ApiKey a2V5OnNlY3JldA==')
+        return reply.code(401).send({ error: 'no' });
       const body = req.body as string;
       bodies.push(body);
-      if (!body.endsWith('\n')) return reply.code(400).send({ error: { type: 'illegal_argument_exception', reason: 'The bulk request must be terminated by a newline [\\n]' } });
-      const lines = body.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      if (!body.endsWith('\n'))
+        return reply.code(400).send({
+          error: {
+            type: 'illegal_argument_exception',
+            reason: 'The bulk request must be terminated by a newline [\\n]',
+          },
+        });
+      const lines = body
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       const items: Array<Record<string, unknown>> = [];
       for (let i = 0; i < lines.length; i += 2) {
         const meta = (lines[i] as { create: { _index: string; _id: string } }).create;
@@ -180,15 +214,28 @@ describe('HTTP export sinks', () => {
         let error: Record<string, string> | undefined;
         if (stored.has(meta._id)) {
           status = 409;
-          error = { type: 'version_conflict_engine_exception', reason: `[${meta._id}]: version conflict, document already exists` };
+          error = {
+            type: 'version_conflict_engine_exception',
+            reason: `[${meta._id}]: version conflict, document already exists`,
+          };
         } else if (titleOf === 'spike 1' && first) {
           status = 429;
           error = { type: 'es_rejected_execution_exception', reason: 'rejected execution' };
         } else if (titleOf === 'spike 2') {
           status = 400;
-          error = { type: 'document_parsing_exception', reason: '[1:2] failed to parse field [event.risk_score]' };
+          error = {
+            type: 'document_parsing_exception',
+            reason: '[1:2] failed to parse field [event.risk_score]',
+          };
         } else stored.set(meta._id, { ...doc, _index: meta._index });
-        items.push({ create: { _index: meta._index, _id: meta._id, status, ...(error ? { error } : { result: 'created' }) } });
+        items.push({
+          create: {
+            _index: meta._index,
+            _id: meta._id,
+            status,
+            ...(error ? { error } : { result: 'created' }),
+          },
+        });
       }
       first = false;
       return { took: 3, errors: items.some((it) => (it.create as { status: number }).status >= 300), items };
@@ -207,11 +254,18 @@ describe('HTTP export sinks', () => {
       settleMs: 0,
       retry: { baseMs: 10, capMs: 50 },
     });
-    await waitFor(() => loadExportCheckpoints(store.client, sink.name), (c) => c.length === 1, { what: 'checkpoint' });
+    await waitFor(
+      () => loadExportCheckpoints(store.client, sink.name),
+      (c) => c.length === 1,
+      { what: 'checkpoint' },
+    );
     await runner.stop();
 
     expect(bodies).toHaveLength(2);
-    const firstLines = bodies[0]!.trimEnd().split('\n').map((l) => JSON.parse(l));
+    const firstLines = bodies[0]!
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(firstLines).toHaveLength(8);
     expect(firstLines[0]).toEqual({ create: { _index: 'vigil-finding', _id: expect.any(String) } });
     expect(firstLines[1]).toMatchObject({ event: { kind: 'alert' }, labels: { tenant } });
@@ -262,7 +316,10 @@ describe('HTTP export sinks', () => {
     });
     runners.push(runner);
     await runner.runOnce();
-    const lines = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(file, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(3);
     expect(lines.every((o) => o.class_uid === 2004 && o.type_uid === 200401)).toBe(true);
   });

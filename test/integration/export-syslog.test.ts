@@ -37,7 +37,8 @@ describe('CEF over syslog', () => {
   let log = '';
 
   beforeAll(async () => {
-    if (!RSYSLOGD) throw new Error('rsyslogd is not installed: run scripts/services.sh up (it installs rsyslog)');
+    if (!RSYSLOGD)
+      throw new Error('rsyslogd is not installed: run scripts/services.sh up (it installs rsyslog)');
     const dir = mkdtempSync(path.join(tmpdir(), 'vigil-rsyslog-'));
     port = await freePort();
     out = path.join(dir, 'received.log');
@@ -121,8 +122,15 @@ describe('CEF over syslog', () => {
 
   it('reconnects after the receiver went away and re-sends the failed batch', async () => {
     const before = received().length;
-    const sink = createSyslogCefSink({ host: '127.0.0.1', port: await freePort(), hostname: 'h', timeoutMs: 2_000 });
-    await expect(sink.send([{ kind: 'finding', value: makeFinding() }])).rejects.toMatchObject({ name: 'RetriableError' });
+    const sink = createSyslogCefSink({
+      host: '127.0.0.1',
+      port: await freePort(),
+      hostname: 'h',
+      timeoutMs: 2_000,
+    });
+    await expect(sink.send([{ kind: 'finding', value: makeFinding() }])).rejects.toMatchObject({
+      name: 'RetriableError',
+    });
     const good = createSyslogCefSink({ host: '127.0.0.1', port, hostname: 'h' });
     await good.send([{ kind: 'finding', value: makeFinding({ title: 'after reconnect' }) }]);
     await good.close();
@@ -139,16 +147,31 @@ describe('CEF over syslog', () => {
     );
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const tlsPort = (server.address() as { port: number }).port;
-    const sink = createSyslogCefSink({ host: '127.0.0.1', port: tlsPort, hostname: 'h', tls: { ca: pki.ca } });
+    const sink = createSyslogCefSink({
+      host: '127.0.0.1',
+      port: tlsPort,
+      hostname: 'h',
+      tls: { ca: pki.ca },
+    });
     await sink.send([{ kind: 'finding', value: makeFinding({ title: 'over tls' }) }]);
     await sink.close();
-    const text = await waitFor(() => Buffer.concat(frames).toString('utf8'), (t) => t.includes('over tls'), { what: 'TLS frame' });
+    const text = await waitFor(
+      () => Buffer.concat(frames).toString('utf8'),
+      (t) => t.includes('over tls'),
+      { what: 'TLS frame' },
+    );
     const [len, ...rest] = text.split(' ');
     expect(Number(len)).toBe(Buffer.byteLength(rest.join(' ')));
     expect(rest.join(' ')).toMatch(/^<\d+>1 /);
 
     // A server certificate from an unknown CA is refused, not silently accepted.
-    const untrusted = createSyslogCefSink({ host: '127.0.0.1', port: tlsPort, hostname: 'h', tls: {}, timeoutMs: 2_000 });
+    const untrusted = createSyslogCefSink({
+      host: '127.0.0.1',
+      port: tlsPort,
+      hostname: 'h',
+      tls: {},
+      timeoutMs: 2_000,
+    });
     await expect(untrusted.send([{ kind: 'finding', value: makeFinding() }])).rejects.toThrow(/certificate/);
     await new Promise((r) => server.close(r));
   });

@@ -20,7 +20,9 @@ const findings = (n: number): ExportRecord[] =>
   Array.from({ length: n }, (_, i) => ({ kind: 'finding', value: makeFinding({ title: `f${i}` }) }));
 const title = (r: ExportRecord) => (r.kind === 'finding' ? r.value.title : '');
 
-function fakeSink(send: (records: readonly ExportRecord[], call: number) => SendResult | Promise<SendResult>) {
+function fakeSink(
+  send: (records: readonly ExportRecord[], call: number) => SendResult | Promise<SendResult>,
+) {
   const calls: string[][] = [];
   const sink: ExportSink = {
     name: 'fake',
@@ -55,7 +57,9 @@ describe('deliver', () => {
 
   it('re-sends only the records the sink asked to retry', async () => {
     const { sink, calls } = fakeSink((records, call) =>
-      call === 1 ? { retry: records.slice(1, 2), rejected: [{ record: records[2]!, reason: 'mapping' }] } : DELIVERED,
+      call === 1
+        ? { retry: records.slice(1, 2), rejected: [{ record: records[2]!, reason: 'mapping' }] }
+        : DELIVERED,
     );
     const report = await deliver(sink, findings(3), fast);
     expect(calls).toEqual([['f0', 'f1', 'f2'], ['f1']]);
@@ -81,7 +85,9 @@ describe('deliver', () => {
     });
     const abort = new AbortController();
     setTimeout(() => abort.abort(new Error('stopped')), 30);
-    await expect(deliver(sink, findings(1), { baseMs: 10_000, signal: abort.signal })).rejects.toThrow('stopped');
+    await expect(deliver(sink, findings(1), { baseMs: 10_000, signal: abort.signal })).rejects.toThrow(
+      'stopped',
+    );
   });
 });
 
@@ -112,7 +118,9 @@ describe('sinks: answers and framing', () => {
     expect(hecEndpoint('https://s:8088')).toBe('https://s:8088/services/collector/event');
     expect(hecEndpoint('https://s:8088/')).toBe('https://s:8088/services/collector/event');
     expect(hecEndpoint('https://s:8088/services/collector')).toBe('https://s:8088/services/collector/event');
-    expect(hecEndpoint('https://s:8088/services/collector/event')).toBe('https://s:8088/services/collector/event');
+    expect(hecEndpoint('https://s:8088/services/collector/event')).toBe(
+      'https://s:8088/services/collector/event',
+    );
   });
 
   it('frames RFC 5424 messages with octet counting (bytes, not characters)', () => {
@@ -123,7 +131,9 @@ describe('sinks: answers and framing', () => {
       hostname: 'host one',
       msgId: 'finding',
     });
-    expect(msg).toBe('<85>1 2026-01-02T03:04:05.006Z hostone vigil - finding - CEF:0|vigil|vigil|1|s|näme ✓|3|');
+    expect(msg).toBe(
+      '<85>1 2026-01-02T03:04:05.006Z hostone vigil - finding - CEF:0|vigil|vigil|1|s|näme ✓|3|',
+    );
     const frame = octetFrame(msg);
     const space = frame.indexOf(0x20);
     expect(Number(frame.subarray(0, space).toString())).toBe(frame.length - space - 1);

@@ -6,7 +6,20 @@ import { makeAction, makeIncident, oneOfEach } from '../helpers/export-records.j
 
 /** The event.category → allowed event.type pairs ECS documents (for the categories vigil uses). */
 const ECS_ALLOWED_TYPES: Record<string, string[]> = {
-  api: ['access', 'admin', 'allowed', 'change', 'creation', 'deletion', 'denied', 'end', 'info', 'start', 'user', 'error'],
+  api: [
+    'access',
+    'admin',
+    'allowed',
+    'change',
+    'creation',
+    'deletion',
+    'denied',
+    'end',
+    'info',
+    'start',
+    'user',
+    'error',
+  ],
   authentication: ['start', 'end', 'info', 'allowed', 'denied', 'error'],
   database: ['access', 'change', 'info', 'error', 'creation', 'deletion', 'allowed', 'denied', 'admin'],
   iam: ['admin', 'change', 'creation', 'deletion', 'group', 'info', 'user'],
@@ -45,14 +58,27 @@ describe('toEcs', () => {
       kind: 'event',
       value: makeEvent({ outcome: 'denied', operation: 'delete', src_ip: 'ip_k1_ab', src_net: 'net_k1_cd' }),
     });
-    expect(d.event).toMatchObject({ kind: 'event', category: ['api', 'database'], type: ['deletion', 'denied'], outcome: 'failure', action: 'delete' });
+    expect(d.event).toMatchObject({
+      kind: 'event',
+      category: ['api', 'database'],
+      type: ['deletion', 'denied'],
+      outcome: 'failure',
+      action: 'delete',
+    });
     expect(d.source).toEqual({ address: 'ip_k1_ab', subnet: 'net_k1_cd' });
-    expect(toEcs({ kind: 'event', value: makeEvent({ operation: 'auth' }) }).event.category).toContain('authentication');
+    expect(toEcs({ kind: 'event', value: makeEvent({ operation: 'auth' }) }).event.category).toContain(
+      'authentication',
+    );
   });
 
   it('makes containment actions iam changes on the contained user', () => {
     const d = toEcs({ kind: 'action', value: makeAction({ kind: 'revoke' }), actor: 'usr_k1_q' });
-    expect(d.event).toMatchObject({ kind: 'event', category: ['iam'], type: ['deletion', 'user'], outcome: 'success' });
+    expect(d.event).toMatchObject({
+      kind: 'event',
+      category: ['iam'],
+      type: ['deletion', 'user'],
+      outcome: 'success',
+    });
     expect(d.user).toEqual({ id: 'usr_k1_q', target: { id: 'usr_k1_q' } });
   });
 
@@ -66,11 +92,22 @@ describe('toSplunkHec', () => {
   it('has the HEC envelope: epoch-second time, host, source, sourcetype, event, string fields', () => {
     for (const r of oneOfEach()) {
       const e = toSplunkHec(r, { host: 'h1', index: 'security' });
-      expect(Object.keys(e).sort()).toEqual(['event', 'fields', 'host', 'index', 'source', 'sourcetype', 'time']);
+      expect(Object.keys(e).sort()).toEqual([
+        'event',
+        'fields',
+        'host',
+        'index',
+        'source',
+        'sourcetype',
+        'time',
+      ]);
       expect(e.sourcetype).toBe(`vigil:${r.kind}`);
       expect(e.host).toBe('h1');
       expect(e.time).toBeLessThan(1e11);
-      for (const v of Object.values(e.fields)) expect(typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string'))).toBe(true);
+      for (const v of Object.values(e.fields))
+        expect(typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string'))).toBe(
+          true,
+        );
     }
   });
 
@@ -79,7 +116,12 @@ describe('toSplunkHec', () => {
     const e = toSplunkHec({ kind: 'finding', value: f });
     expect('index' in e).toBe(false);
     expect(e.time).toBe(1_790_000_000.123);
-    expect(e.fields).toMatchObject({ tenant: 't-test', severity: 'critical', detector: 'volume-spike', attack_technique: ['T1530'] });
+    expect(e.fields).toMatchObject({
+      tenant: 't-test',
+      severity: 'critical',
+      detector: 'volume-spike',
+      attack_technique: ['T1530'],
+    });
     expect(e.event).toMatchObject({ kind: 'finding', finding_id: f.finding_id });
   });
 });

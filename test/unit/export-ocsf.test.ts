@@ -29,7 +29,12 @@ const CATEGORY = { 2004: 2, 6003: 6, 3001: 3 } as const;
 const SEVERITY_IDS = [0, 1, 2, 3, 4, 5, 6, 99];
 
 function at(obj: unknown, dotted: string): unknown {
-  return dotted.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
+  return dotted
+    .split('.')
+    .reduce<unknown>(
+      (o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined),
+      obj,
+    );
 }
 
 function missing(o: Record<string, unknown>): string[] {
@@ -37,7 +42,9 @@ function missing(o: Record<string, unknown>): string[] {
   const paths = [...REQUIRED.base, ...(REQUIRED[cls] ?? ['(unknown class)'])];
   return paths.filter((p) => {
     const v = at(o, p);
-    return v === undefined || v === null || v === '' || (typeof v === 'object' && Object.keys(v).length === 0);
+    return (
+      v === undefined || v === null || v === '' || (typeof v === 'object' && Object.keys(v).length === 0)
+    );
   });
 }
 
@@ -55,7 +62,10 @@ const records: ExportRecord[] = [
     OUTCOMES.map((outcome): ExportRecord => ({ kind: 'event', value: makeEvent({ operation, outcome }) })),
   ),
   // An event with every optional identifier empty still has an actor, an API operation and a source.
-  { kind: 'event', value: makeEvent({ src_ip: '', src_net: '', operation_raw: '', session: '', client: '' }) },
+  {
+    kind: 'event',
+    value: makeEvent({ src_ip: '', src_net: '', operation_raw: '', session: '', client: '' }),
+  },
   ...ACTION_OUTCOMES.flatMap((outcome) =>
     ['revoke', 'disable', 'webhook'].map(
       (kind): ExportRecord => ({ kind: 'action', value: makeAction({ kind, outcome }), actor: 'usr_k1_a' }),
@@ -91,7 +101,7 @@ describe('toOcsf', () => {
 
   it('describes a finding with its title, sentence, detector and ATT&CK techniques', () => {
     const f = makeFinding({ severity: 'high', attack_techniques: ['T1530', 'T1213'] });
-    const o = toOcsf({ kind: "finding", value: f });
+    const o = toOcsf({ kind: 'finding', value: f });
     expect(o.severity_id).toBe(4);
     expect(o.activity_id).toBe(1);
     expect(o.type_uid).toBe(200401);
@@ -115,7 +125,10 @@ describe('toOcsf', () => {
 
   it('maps access events onto API Activity read / update / delete with success or failure', () => {
     const o = (op: (typeof OPERATIONS)[number], outcome: (typeof OUTCOMES)[number] = 'allowed') =>
-      toOcsf({ kind: 'event', value: makeEvent({ operation: op, operation_raw: `raw_${op}`, outcome }) }) as Record<string, unknown>;
+      toOcsf({
+        kind: 'event',
+        value: makeEvent({ operation: op, operation_raw: `raw_${op}`, outcome }),
+      }) as Record<string, unknown>;
     expect(o('search').activity_id).toBe(2);
     expect(o('upsert').activity_id).toBe(3);
     expect(o('drop_collection').type_uid).toBe(600304);
@@ -144,7 +157,10 @@ describe('toOcsf', () => {
   });
 
   it('strips terminal escape sequences from every string it carries', () => {
-    const o = toOcsf({ kind: 'finding', value: makeFinding({ title: 'a\u001b[2Jb\u001b]0;pwned\u0007c', collection: 'x\u202ey' }) });
+    const o = toOcsf({
+      kind: 'finding',
+      value: makeFinding({ title: 'a\u001b[2Jb\u001b]0;pwned\u0007c', collection: 'x\u202ey' }),
+    });
     const text = JSON.stringify(o);
     expect(text).not.toMatch(/\\u001b|\\u0007|\u202e/);
     expect((o.finding_info as { title: string }).title).toBe('abc');

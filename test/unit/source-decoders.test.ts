@@ -10,7 +10,12 @@ import { makeHoopSessionOpen, makeTeleportQuery } from '../helpers/gateway-fixtu
 import { encodeTraceRequest } from '../helpers/otlp-proto.js';
 
 const tokenizer = createTokenizer({ version: 1, secret: Buffer.alloc(32, 3) });
-const deps = { tokenizer, metrics: createMetrics(), logger: createLogger('silent'), maxBodyBytes: 1 << 20 } as unknown as CollectorDeps;
+const deps = {
+  tokenizer,
+  metrics: createMetrics(),
+  logger: createLogger('silent'),
+  maxBodyBytes: 1 << 20,
+} as unknown as CollectorDeps;
 const now = Date.UTC(2026, 10, 20, 12);
 
 describe('Kafka source decoders', () => {
@@ -22,9 +27,19 @@ describe('Kafka source decoders', () => {
   });
 
   it('teleport: a db.session.query with pgvector SQL', () => {
-    const r = decoderFor('teleport', deps)(Buffer.from(JSON.stringify(makeTeleportQuery({ time: new Date(now - 1000).toISOString() }))), now);
+    const r = decoderFor('teleport', deps)(
+      Buffer.from(JSON.stringify(makeTeleportQuery({ time: new Date(now - 1000).toISOString() }))),
+      now,
+    );
     expect(r.rejected).toEqual([]);
-    expect(r.events[0]).toMatchObject({ source: 'teleport', system: 'pgvector', operation: 'search', collection: 'docs', top_k: 10, tenant: 'default' });
+    expect(r.events[0]).toMatchObject({
+      source: 'teleport',
+      system: 'pgvector',
+      operation: 'search',
+      collection: 'docs',
+      top_k: 10,
+      tenant: 'default',
+    });
     expect(r.events[0]!.actor).toMatch(/^usr_k1_/);
   });
 
@@ -59,7 +74,14 @@ describe('Kafka source decoders', () => {
     ]);
     const r = decoderFor('otlp-proto', deps)(Buffer.from(value), now);
     expect(r.rejected).toEqual([]);
-    expect(r.events[0]).toMatchObject({ source: 'otel', system: 'qdrant', operation: 'search', collection: 'products', top_k: 7, actor_type: 'service' });
+    expect(r.events[0]).toMatchObject({
+      source: 'otel',
+      system: 'qdrant',
+      operation: 'search',
+      collection: 'products',
+      top_k: 7,
+      actor_type: 'service',
+    });
   });
 
   it('otlp-json: an undecodable record throws (the source records it and moves on)', () => {

@@ -73,17 +73,18 @@ export function sortItems(
 ): SendResult {
   const retry: ExportRecord[] = [];
   const rejected: RejectedRecord[] = [];
-  records.forEach((record, i) => {
+  for (const [i, record] of records.entries()) {
     const item = items[i] ? Object.values(items[i]!)[0] : undefined;
     // No answer for an item: the safe reading is "not stored".
-    if (!item) return void retry.push(record);
+    if (!item) retry.push(record);
     // 409 on `create`: the document exists already, i.e. this is a redelivery.
-    if ((item.status >= 200 && item.status < 300) || item.status === 409) return;
-    if (item.status === 429 || item.status >= 500) return void retry.push(record);
-    rejected.push({
-      record,
-      reason: `Elasticsearch refused the document (${item.status} ${item.error?.type ?? ''}: ${item.error?.reason ?? ''})`,
-    });
-  });
+    else if ((item.status >= 200 && item.status < 300) || item.status === 409) continue;
+    else if (item.status === 429 || item.status >= 500) retry.push(record);
+    else
+      rejected.push({
+        record,
+        reason: `Elasticsearch refused the document (${item.status} ${item.error?.type ?? ''}: ${item.error?.reason ?? ''})`,
+      });
+  }
   return { retry, rejected };
 }

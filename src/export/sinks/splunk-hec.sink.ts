@@ -44,7 +44,8 @@ export function createSplunkHecSink(opts: SplunkHecSinkOptions): ExportSink {
       } catch {
         code = undefined;
       }
-      if (code !== 0) throw new PermanentError(`Splunk HEC answered 200 without success: ${answer.text.slice(0, 200)}`);
+      if (code !== 0)
+        throw new PermanentError(`Splunk HEC answered 200 without success: ${answer.text.slice(0, 200)}`);
       return DELIVERED;
     },
     async close() {},

@@ -26,7 +26,10 @@ export interface SyslogCefSinkOptions {
 }
 
 /** The frames a batch is sent as (exported for tests and for the CLI's syslog format). */
-export function syslogFrames(records: readonly ExportRecord[], o: { facility?: number; hostname: string }): Buffer {
+export function syslogFrames(
+  records: readonly ExportRecord[],
+  o: { facility?: number; hostname: string },
+): Buffer {
   return Buffer.concat(
     records.map((r) =>
       octetFrame(
@@ -58,7 +61,10 @@ export function createSyslogCefSink(opts: SyslogCefSinkOptions): ExportSink {
             ...opts.tls,
           })
         : netConnect({ host: opts.host, port: opts.port });
-      const timer = setTimeout(() => s.destroy(new Error(`connect timed out after ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => s.destroy(new Error(`connect timed out after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       const ready = opts.tls ? 'secureConnect' : 'connect';
       s.once(ready, () => {
         clearTimeout(timer);
@@ -89,7 +95,10 @@ export function createSyslogCefSink(opts: SyslogCefSinkOptions): ExportSink {
         const s = socket;
         const frames = syslogFrames(records, { facility: opts.facility, hostname: host });
         await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`write timed out after ${timeoutMs} ms`)), timeoutMs);
+          const timer = setTimeout(
+            () => reject(new Error(`write timed out after ${timeoutMs} ms`)),
+            timeoutMs,
+          );
           s.write(frames, (err) => {
             clearTimeout(timer);
             if (err) reject(err);

@@ -18,7 +18,6 @@ import {
   HOUR,
   hash32,
   hourIndex,
-  idleFiring,
   isoMinute,
   type LogBand,
   logBand,
@@ -122,7 +121,11 @@ export function createAccessBreadthDetector(params: AccessBreadthParams): Detect
     initState(e) {
       const hour = hourIndex(e.time);
       return {
-        ...idleFiring(),
+        firedObserved: 0,
+        firedScore: 0,
+        firedTime: 0,
+        firedObservedTime: 0,
+        evidence: undefined,
         firstHour: hour,
         hour,
         distinct: 0,

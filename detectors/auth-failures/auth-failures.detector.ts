@@ -22,7 +22,6 @@ import {
   HOUR,
   hash32,
   hourIndex,
-  idleFiring,
   isoMinute,
   type LogBand,
   logBand,
@@ -206,7 +205,18 @@ export function createAuthFailuresDetector(
     if (kind !== 'credential') return [];
     if (!s.revoked) {
       if (!revokedNotice(e)) return [];
-      s.revoked = { ...idleFiring(), since: e.time, hour: hourIndex(e.time), uses: 0, allowed: 0, firedActor: '' };
+      s.revoked = {
+        firedObserved: 0,
+        firedScore: 0,
+        firedTime: 0,
+        firedObservedTime: 0,
+        evidence: undefined,
+        since: e.time,
+        hour: hourIndex(e.time),
+        uses: 0,
+        allowed: 0,
+        firedActor: '',
+      };
     }
     const r = s.revoked;
     const out: Finding[] = [];
@@ -236,7 +246,11 @@ export function createAuthFailuresDetector(
     entityKey: (e) => `${e.tenant}\u0000${kind}\u0000${entityOf(kind, e)}`,
     initState(e) {
       return {
-        ...idleFiring(),
+        firedObserved: 0,
+        firedScore: 0,
+        firedTime: 0,
+        firedObservedTime: 0,
+        evidence: undefined,
         hour: hourIndex(e.time),
         window: Math.floor(e.time / windowMs),
         failures: 0,

@@ -16,7 +16,6 @@ import {
   grewSinceFired,
   HOUR,
   hourIndex,
-  idleFiring,
   isoMinute,
   type LogBand,
   logBand,
@@ -219,7 +218,11 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
       const buf = new Uint8Array(SIGNALS.length * (ringBytes(hours) + 1));
       buf.fill(255, highOff);
       return {
-        ...idleFiring(),
+        firedObserved: 0,
+        firedScore: 0,
+        firedTime: 0,
+        firedObservedTime: 0,
+        evidence: undefined,
         firstHour: hour,
         hour,
         rows: 0,

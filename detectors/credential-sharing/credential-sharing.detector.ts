@@ -19,7 +19,6 @@ import {
   HOUR,
   hash16,
   hourIndex,
-  idleFiring,
   isoMinute,
   MIN_SAMPLES,
   makeFinding,
@@ -172,7 +171,11 @@ export function createCredentialSharingDetector(
     initState(e) {
       const hour = hourIndex(e.time);
       return {
-        ...idleFiring(),
+        firedObserved: 0,
+        firedScore: 0,
+        firedTime: 0,
+        firedObservedTime: 0,
+        evidence: undefined,
         firstHour: hour,
         hour,
         actors: 0,
@@ -281,7 +284,11 @@ export function createNewNetworkDetector(params: CredentialSharingParams): Detec
     initState(e) {
       const hour = hourIndex(e.time);
       return {
-        ...idleFiring(),
+        firedObserved: 0,
+        firedScore: 0,
+        firedTime: 0,
+        firedObservedTime: 0,
+        evidence: undefined,
         firstHour: hour,
         hour,
         newThisHour: 0,

@@ -14,7 +14,6 @@ import {
   grewSinceFired,
   HOUR,
   hourIndex,
-  idleFiring,
   isoMinute,
   type LogBand,
   logBand,
@@ -163,7 +162,11 @@ export function createDestructiveOpsDetector(params: DestructiveOpsParams): Dete
     initState(e) {
       const hour = hourIndex(e.time);
       return {
-        ...idleFiring(),
+        firedObserved: 0,
+        firedScore: 0,
+        firedTime: 0,
+        firedObservedTime: 0,
+        evidence: undefined,
         firstHour: hour,
         hour,
         deletes: 0,

@@ -19,7 +19,6 @@ import {
   hash16,
   hash32,
   hourIndex,
-  idleFiring,
   isoMinute,
   makeFinding,
   markFired,
@@ -159,7 +158,11 @@ export function createNewCollectionDetector(
     initState(e) {
       const hour = hourIndex(e.time);
       return {
-        ...idleFiring(),
+        firedObserved: 0,
+        firedScore: 0,
+        firedTime: 0,
+        firedObservedTime: 0,
+        evidence: undefined,
         firstHour: hour,
         hour,
         newThisHour: 0,

@@ -14,7 +14,6 @@ import {
   grewSinceFired,
   HOUR,
   hourIndex,
-  idleFiring,
   isoMinute,
   makeFinding,
   markFired,
@@ -146,7 +145,11 @@ export function createOffHoursDetector(params: OffHoursParams): Detector<OffHour
     initState(e) {
       const hour = hourIndex(e.time);
       return {
-        ...idleFiring(),
+        firedObserved: 0,
+        firedScore: 0,
+        firedTime: 0,
+        firedObservedTime: 0,
+        evidence: undefined,
         firstHour: hour,
         hour,
         count: 0,

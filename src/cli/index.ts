@@ -25,6 +25,7 @@ import { createTokenizer, createVaultCipher, loadKeyRing, rotateKeyRing } from '
 import { adminGet, adminPost, findRunningAdmin, withStore } from './admin-client.js';
 import { ALL_ROLES, type Role, startVigil, vaultKey } from './app.js';
 import { runDemo } from './demo/demo.js';
+import { registerRespondCommands } from './respond.commands.js';
 import { waitForDrain } from './drain.js';
 import { isoTime, printRows } from './format.js';
 import { scoreSeriesFile } from './series.js';
@@ -157,7 +158,7 @@ export async function main(argv: string[]): Promise<void> {
       process.stdout.write(`marked ${id} ${label}\n`);
     });
 
-  program
+  const incidentsCmd = program
     .command('incidents')
     .description('list incidents')
     .addOption(formatOption())
@@ -325,6 +326,8 @@ export async function main(argv: string[]): Promise<void> {
       if (!result.found) throw new Error(`${token}: ${result.reason}`);
       process.stdout.write(`${result.kind} ${result.tenant} ${result.value}\n`);
     });
+
+  registerRespondCommands(program, incidentsCmd);
 
   await program.parseAsync(argv);
 }

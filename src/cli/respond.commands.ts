@@ -14,6 +14,7 @@ import {
   evaluatePolicy,
   killSwitchFromEnv,
   neverContainReason,
+  resolveTargets,
   riskAfter,
   sensitivityOf,
 } from '../respond/index.js';
@@ -212,6 +213,8 @@ export function policyReport(
   const decision = evaluatePolicy(rc, f, { risk: r, labels: extraLabels });
   const killOn = killSwitchFromEnv(env.VIGIL_RESPONDER_KILL_SWITCH);
   const would: PolicyReport['would'] = [];
+  // Only which variables are set matters here; a webhook without a secret would get a generated one.
+  const available = resolveTargets(rc, env, { defaultWebhookSecrets: () => ['generated'] });
   if (decision.opensIncident && f.score >= rc.incident_min_score) {
     rc.actions.forEach((a, i) =>
       would.push({
@@ -229,14 +232,11 @@ export function policyReport(
     const containment = isContainment(a.type);
     const mode = containment ? effectiveMode(a.mode, killOn) : a.mode;
     const protectedBy = containment ? neverContainReason(rc.guardrails, [subject, f.actor, f.entity], labels) : undefined;
-    const envKeys = Object.entries(target)
-      .filter(([k, v]) => k.endsWith('_env') && typeof v === 'string' && (k === 'url_env' ? !('url' in target) : true))
-      .map(([, v]) => v as string);
-    const missing = envKeys.filter((k) => !env[k]);
+    const missing = available.unavailable.get(a.target);
     const plan = (ADAPTERS[a.type].plan as (t: unknown, s: string) => string)(target, subject);
     let outcome: string;
     if (protectedBy) outcome = `skipped: ${protectedBy}`;
-    else if (missing.length) outcome = `skipped: ${missing.join(', ')} not set`;
+    else if (missing) outcome = `skipped: target unavailable (${missing})`;
     else if (mode === 'dry-run') outcome = `dry run${killOn && a.mode === 'enforce' ? ' (kill switch on)' : ''}: would ${plan}`;
     else if (mode === 'approval') outcome = `awaits approval, then: ${plan}`;
     else outcome = `${plan}${containment ? ' (subject to the blast-radius limit)' : ''}`;

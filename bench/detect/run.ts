@@ -1,0 +1,100 @@
+// `npm run bench:detect`: the detection-quality benchmark. Runs the default pipeline's detectors
+// and risk engine over the labelled 30-day scenario in event time, and reports per attack whether
+// and how fast it was detected, plus recall, precision and false-positive incidents per 1,000
+// identity-days. Writes bench/results/detect-latest.json and prints a table.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createDetectors } from '../../detectors/index.js';
+import { loadPipeline, packageRoot } from '../../src/config/index.js';
+import { createDetectorRuntime, createRiskEngine } from '../../src/detect/index.js';
+import type { Finding } from '../../src/model/index.js';
+import { type Attack, DAY, HOUR, makeScenario } from './scenario.js';
+
+interface IncidentRecord {
+  readonly id: string;
+  readonly actor: string;
+  readonly time: number;
+  readonly findings: Finding[];
+}
+
+function matches(a: Attack, f: Finding): boolean {
+  const slack = 2 * HOUR;
+  return f.event_time >= a.start && f.event_time <= a.end + slack && (a.entities.includes(f.actor) || a.entities.includes(f.entity));
+}
+
+export async function runDetectionBenchmark(): Promise<Record<string, unknown>> {
+  const pipeline = loadPipeline(path.join(packageRoot(), 'pipelines/default.yaml'));
+  const scenario = makeScenario();
+  const runtime = createDetectorRuntime(createDetectors(pipeline));
+  const risk = createRiskEngine({ halfLifeMs: 6 * HOUR, incidentThreshold: pipeline.response.incident_min_score * 40, groupWindowMs: HOUR });
+  const findings = new Map<string, Finding>();
+  const incidents = new Map<string, IncidentRecord>();
+  let events = 0;
+  const started = performance.now();
+  for (let h = 0; h < scenario.hours; h++) {
+    const batch = scenario.hour(h);
+    events += batch.length;
+    for (const f of runtime.process(batch, batch.at(-1)?.time ?? scenario.start + h * HOUR)) {
+      findings.set(f.finding_id, f);
+      const u = risk.add(f, f.event_time);
+      if (u.incidentId) {
+        const inc = incidents.get(u.incidentId) ?? { id: u.incidentId, actor: f.actor, time: f.event_time, findings: [] };
+        inc.findings.push(f);
+        incidents.set(u.incidentId, inc);
+      }
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const perAttack = scenario.attacks.map((a) => {
+    const hits = [...incidents.values()].filter((i) => i.findings.some((f) => matches(a, f)));
+    const first = hits.flatMap((i) => i.findings.filter((f) => matches(a, f))).sort((x, y) => x.event_time - y.event_time)[0];
+    const anyFinding = [...findings.values()].filter((f) => matches(a, f)).sort((x, y) => x.event_time - y.event_time)[0];
+    return {
+      attack: a.id,
+      title: a.title,
+      detected: hits.length > 0,
+      time_to_detect_s: first ? Math.max(0, Math.round((first.event_time - a.start) / 1000)) : null,
+      detectors: [...new Set(hits.flatMap((i) => i.findings.filter((f) => matches(a, f)).map((f) => f.detector)))],
+      finding_without_incident: !hits.length && Boolean(anyFinding),
+    };
+  });
+  const truePositive = [...incidents.values()].filter((i) => scenario.attacks.some((a) => i.findings.some((f) => matches(a, f))));
+  const falsePositive = [...incidents.values()].filter((i) => !truePositive.includes(i));
+  const identityDays = scenario.identities * scenario.days;
+  const byDetector: Record<string, number> = {};
+  for (const f of findings.values()) byDetector[f.detector] = (byDetector[f.detector] ?? 0) + 1;
+  const report = {
+    scenario: { days: scenario.days, identities: scenario.identities, events, attacks: scenario.attacks.length },
+    per_attack: perAttack,
+    recall: perAttack.filter((p) => p.detected).length / perAttack.length,
+    precision: incidents.size ? truePositive.length / incidents.size : 0,
+    incidents: incidents.size,
+    false_positive_incidents: falsePositive.length,
+    fp_incidents_per_1000_identity_days: (falsePositive.length / identityDays) * 1000,
+    findings_by_detector: byDetector,
+    false_positive_examples: falsePositive.slice(0, 10).map((i) => ({ actor: i.actor, day: Math.floor((i.time - scenario.start) / DAY), detectors: [...new Set(i.findings.map((f) => f.detector))], sentence: i.findings[0]!.sentence })),
+    events_per_s: Math.round(events / seconds),
+    targets: { every_attack_detected: perAttack.every((p) => p.detected), fp_per_1000_identity_days_max: 1 },
+  };
+  return report;
+}
+
+async function main(): Promise<void> {
+  const report = await runDetectionBenchmark();
+  const dir = path.join(packageRoot(), 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'detect-latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  const r = report as { per_attack: Array<{ attack: string; detected: boolean; time_to_detect_s: number | null; detectors: string[] }>; recall: number; precision: number; fp_incidents_per_1000_identity_days: number; incidents: number };
+  process.stdout.write('attack                 detected  time to detect  detectors\n');
+  for (const p of r.per_attack) {
+    process.stdout.write(`${p.attack.padEnd(22)} ${String(p.detected).padEnd(9)} ${(p.time_to_detect_s === null ? '-' : `${p.time_to_detect_s} s`).padEnd(15)} ${p.detectors.join(', ')}\n`);
+  }
+  process.stdout.write(`recall ${r.recall.toFixed(2)}  precision ${r.precision.toFixed(2)}  incidents ${r.incidents}  FP incidents / 1,000 identity-days ${r.fp_incidents_per_1000_identity_days.toFixed(2)}\n`);
+}
+
+if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
+  main().catch((err) => {
+    process.stderr.write(`${err instanceof Error ? err.stack : err}\n`);
+    process.exit(1);
+  });
+}

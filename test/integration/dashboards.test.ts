@@ -1,0 +1,222 @@
+// The Grafana dashboards against a store seeded through the real pipeline: a generated workload
+// (with its exfiltration burst) posted to the collector, so events, rollups, findings, incidents
+// and responder actions all exist. Every panel's SQL is rendered the way Grafana + the ClickHouse
+// plugin render it and run; each must return rows (or be listed below as legitimately empty) with
+// the column types its panel type needs.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateWorkload } from '../../src/cli/demo/workload.js';
+import { waitForDrain } from '../../src/cli/drain.js';
+import { createOcsfFileSink, startExportSink } from '../../src/export/index.js';
+import { summary } from '../../src/store/index.js';
+import { type GrafanaQueryContext, renderGrafanaSql } from '../helpers/grafana-macros.js';
+import { tempDataDir } from '../helpers/services.js';
+import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
+import { waitFor } from '../helpers/wait.js';
+
+const DASHBOARDS = path.resolve(import.meta.dirname, '../../dashboards');
+const PLUGIN = 'grafana-clickhouse-datasource';
+
+interface Target {
+  refId: string;
+  rawSql: string;
+  format: number;
+  queryType: string;
+  datasource: { type: string; uid: string };
+}
+interface Panel {
+  id: number;
+  type: string;
+  title: string;
+  datasource: { type: string; uid: string };
+  targets: Target[];
+}
+interface Dashboard {
+  uid: string;
+  title: string;
+  panels: Panel[];
+  templating: { list: Array<{ name: string; type: string; query: string | { rawSql: string } }> };
+}
+
+const dashboards = readdirSync(DASHBOARDS)
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => ({ file: f, d: JSON.parse(readFileSync(path.join(DASHBOARDS, f), 'utf8')) as Dashboard }));
+
+/** Panels that may return no rows on a healthy run, and why. */
+const MAY_BE_EMPTY: Record<string, string> = {
+  'vigil-pipeline-health/Rejects by reason': 'dead_letters only holds poison rows; a clean workload has none',
+  'vigil-pipeline-health/Dead letters': 'same: nothing was dead-lettered',
+};
+/** Panels that read raw `events` because the rollup lacks their columns (src_net, source, stored_time). */
+const RAW_EVENTS_PANELS = new Set([
+  'vigil-identity/Source networks',
+  'vigil-pipeline-health/Ingest rate per source',
+  'vigil-pipeline-health/End-to-end lag',
+]);
+/** Panels over tables that have no tenant column. */
+const TENANTLESS = new Set([
+  'vigil-pipeline-health/Rejects by reason',
+  'vigil-pipeline-health/Dead letters',
+  'vigil-pipeline-health/SIEM export checkpoints',
+]);
+
+const isTime = (t: string) => /^(Nullable\()?DateTime/.test(t);
+const isNumber = (t: string) => /^(Nullable\()?(U?Int\d+|Float\d+|Decimal)/.test(t);
+const isText = (t: string) => /^(Nullable\()?(LowCardinality\()?(String|FixedString|Enum)/.test(t);
+
+interface Result {
+  meta: Array<{ name: string; type: string }>;
+  data: Array<Record<string, unknown>>;
+}
+
+describe('Grafana dashboards', () => {
+  let v: TestVigil;
+  let ctx: GrafanaQueryContext;
+  const tenant = 'dash';
+
+  beforeAll(async () => {
+    v = await startTestVigil();
+    const w = generateWorkload({ tenant, days: 3, people: 5, services: 2, seed: 5 });
+    for (let i = 0; i < w.events.length; i += 5_000)
+      expect((await v.post(w.events.slice(i, i + 5_000))).status).toBe(200);
+    expect(await waitForDrain(v.app, { detectedAtLeast: w.events.length, timeoutMs: 60_000 })).toBe(true);
+    await waitFor(
+      () => summary(v.app.store.client, tenant),
+      (s) => s.incidents > 0 && s.actions > 0,
+      { what: 'incidents and actions', timeoutMs: 20_000 },
+    );
+    // One SIEM sink run, so the export checkpoint panel has something to show.
+    const sink = await startExportSink({
+      client: v.app.store.client,
+      sink: createOcsfFileSink({ path: path.join(tempDataDir(), 'ocsf.ndjson'), name: 'dashboards-test' }),
+      kinds: ['finding', 'incident'],
+      intervalMs: 60_000,
+      settleMs: 0,
+    });
+    await sink.runOnce();
+    await sink.stop();
+    const hour = 3_600_000;
+    ctx = {
+      from: Math.floor(Date.now() / hour) * hour - 3 * 24 * hour,
+      to: Date.now() + 60_000,
+      intervalMs: hour,
+      variables: {
+        tenant,
+        identity: v.app.tokenizer.token('actor', tenant, w.attacker, 'user'),
+        collection: 'customer_pii',
+        datasource: 'vigil-clickhouse',
+      },
+    };
+  }, 120_000);
+  afterAll(async () => v?.stop());
+
+  async function run(sql: string): Promise<Result> {
+    const rs = await v.app.store.client.query({ query: renderGrafanaSql(sql, ctx), format: 'JSON' });
+    return rs.json<Result['data'][number]>() as unknown as Promise<Result>;
+  }
+
+  it('finds the four dashboards and their provisioning', () => {
+    expect(dashboards.map((x) => x.d.uid).sort()).toEqual([
+      'vigil-collection',
+      'vigil-identity',
+      'vigil-pipeline-health',
+      'vigil-soc-overview',
+    ]);
+    const provisioning = readFileSync(path.join(DASHBOARDS, 'provisioning/datasources/vigil.yaml'), 'utf8');
+    expect(provisioning).toContain(`type: ${PLUGIN}`);
+    expect(readFileSync(path.join(DASHBOARDS, 'provisioning/dashboards/vigil.yaml'), 'utf8')).toContain(
+      'type: file',
+    );
+  });
+
+  describe.each(dashboards)('$file', ({ d }) => {
+    it('uses the ClickHouse plugin through the datasource variable, macros and dashboard variables', () => {
+      expect(d.templating.list.find((t) => t.name === 'datasource')).toMatchObject({
+        type: 'datasource',
+        query: PLUGIN,
+      });
+      for (const p of d.panels) {
+        const key = `${d.uid}/${p.title}`;
+        expect(p.datasource, key).toEqual({ type: PLUGIN, uid: '${datasource}' });
+        for (const t of p.targets) {
+          expect(t.datasource, key).toEqual({ type: PLUGIN, uid: '${datasource}' });
+          expect(t.rawSql, key).toMatch(/\$__(timeFilter|fromTime|toTime|timeInterval)/);
+          if (!TENANTLESS.has(key)) expect(t.rawSql, key).toContain("'${tenant}'");
+          if (/\bFROM events\b/.test(t.rawSql))
+            expect(RAW_EVENTS_PANELS.has(key), `${key} should read events_1m`).toBe(true);
+          const timeSeries = p.type === 'timeseries' || p.type === 'heatmap';
+          expect([t.format, t.queryType], key).toEqual(timeSeries ? [0, 'timeSeries'] : [1, 'table']);
+        }
+      }
+    });
+
+    it('has variable queries that return values', async () => {
+      for (const t of d.templating.list.filter((x) => x.type === 'query')) {
+        const sql = typeof t.query === 'string' ? t.query : t.query.rawSql;
+        const r = await run(sql);
+        expect(r.data.length, t.name).toBeGreaterThan(0);
+        expect(r.data.map((row) => Object.values(row)[0])).toContain(ctx.variables[t.name]);
+      }
+    });
+
+    it.each(d.panels.map((p) => [p.title, p] as const))(
+      'panel "%s" returns what its visualization needs',
+      async (_title, p) => {
+        const key = `${d.uid}/${p.title}`;
+        for (const t of p.targets) {
+          const r = await run(t.rawSql);
+          const types = r.meta.map((m) => m.type);
+          if (r.data.length === 0) {
+            expect(MAY_BE_EMPTY[key], `${key} ${t.refId} returned no rows`).toBeDefined();
+          }
+          switch (p.type) {
+            case 'timeseries':
+            case 'heatmap': {
+              expect(r.meta[0], key).toMatchObject({ name: 'time' });
+              expect(isTime(types[0]!), `${key}: time column is ${types[0]}`).toBe(true);
+              const rest = types.slice(1);
+              expect(rest.some(isNumber), `${key}: no numeric column in ${rest}`).toBe(true);
+              // Long format (one label column) is pivoted by the plugin; more would be ambiguous.
+              expect(rest.filter(isText).length, key).toBeLessThanOrEqual(1);
+              expect(
+                rest.every((x) => isNumber(x) || isText(x)),
+                `${key}: ${rest}`,
+              ).toBe(true);
+              const times = r.data.map((row) => String(row.time));
+              expect(times, `${key}: ordered by time`).toEqual([...times].sort());
+              break;
+            }
+            case 'stat':
+              expect(r.data, key).toHaveLength(1);
+              expect(types.every(isNumber), `${key}: ${types}`).toBe(true);
+              break;
+            case 'barchart':
+            case 'piechart':
+              expect(isText(types[0]!), `${key}: category column is ${types[0]}`).toBe(true);
+              expect(types.length, key).toBeGreaterThan(1);
+              expect(types.slice(1).every(isNumber), `${key}: ${types}`).toBe(true);
+              break;
+            case 'table':
+              expect(types.length, key).toBeGreaterThan(0);
+              break;
+            default:
+              throw new Error(`${key}: panel type ${p.type} is not checked by this test`);
+          }
+        }
+      },
+    );
+  });
+
+  it('shows the attacker as the top identity by risk, with its incident and the responder action', async () => {
+    const soc = dashboards.find((x) => x.d.uid === 'vigil-soc-overview')!.d;
+    const top = await run(soc.panels.find((p) => p.title === 'Top identities by risk')!.targets[0]!.rawSql);
+    expect(top.data[0]).toMatchObject({ identity: ctx.variables.identity });
+    expect(Number(top.data[0]!.incidents)).toBeGreaterThan(0);
+    const identity = dashboards.find((x) => x.d.uid === 'vigil-identity')!.d;
+    const actions = await run(
+      identity.panels.find((p) => p.title === 'Responder actions')!.targets[0]!.rawSql,
+    );
+    expect(actions.data.map((a) => a.outcome)).toContain('succeeded');
+  });
+});

@@ -9,6 +9,7 @@ import {
   bitmapAdd,
   bitmapEstimate,
   clearBytes,
+  describeLogBaseline,
   dueToFire,
   estimateBytes,
   type Firing,
@@ -28,7 +29,7 @@ import {
   noteEvidence,
   resetFiring,
   ringBytes,
-  ringPush,
+  ringClose,
   ringSamples,
   watchLevel,
 } from '../shared/index.js';
@@ -59,7 +60,7 @@ export function createAccessBreadthDetector(params: AccessBreadthParams): Detect
   const hours = params.history_hours;
 
   const bandOf = (state: AccessBreadthState): LogBand =>
-    logBand(state.buf, RING, params.threshold_sigmas, params.min_collections);
+    logBand(state.buf, RING, params.threshold_sigmas, params.min_collections, Math.floor(state.hour / 24));
   const warm = (state: AccessBreadthState, hour: number) =>
     hour - state.firstHour >= params.warmup_hours && ringSamples(state.buf, RING) >= MIN_SAMPLES;
 
@@ -67,10 +68,15 @@ export function createAccessBreadthDetector(params: AccessBreadthParams): Detect
     const out: Finding[] = [];
     const band = bandOf(state);
     if (grewSinceFired(state, state.distinct)) out.push(finding(state, next, band, now));
-    // Winsorize: an hour over the band enters the history at the band's top, so enumeration does
-    // not teach the baseline that enumeration is normal.
-    const value = warm(state, state.hour) ? Math.min(state.distinct, band.high) : state.distinct;
-    ringPush(state.buf, RING, hours, value);
+    ringClose(
+      state.buf,
+      RING,
+      hours,
+      state.distinct,
+      band,
+      Math.floor(state.hour / 24),
+      warm(state, state.hour),
+    );
     clearBytes(state.buf, 0, BITMAP_BYTES);
     state.distinct = 0;
     state.firedCollection = '';
@@ -102,7 +108,7 @@ export function createAccessBreadthDetector(params: AccessBreadthParams): Detect
       expected: band.expected,
       bandLow: band.low,
       bandHigh: band.high,
-      baselinePeriod: `${band.samples} active hours of history since ${isoMinute(state.firstHour * HOUR)}`,
+      baselinePeriod: describeLogBaseline(band, state.firstHour),
       features: {
         distinct_collections: observed,
         expected_collections: band.expected,

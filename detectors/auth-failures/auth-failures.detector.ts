@@ -12,6 +12,7 @@ import {
   bitmapAdd,
   bitmapEstimate,
   clearBytes,
+  describeLogBaseline,
   dueToFire,
   type EntityType,
   estimateBytes,
@@ -28,10 +29,11 @@ import {
   logScore,
   makeFinding,
   markFired,
+  plural,
   noteEvidence,
   resetFiring,
   ringBytes,
-  ringPush,
+  ringClose,
   watchLevel,
 } from '../shared/index.js';
 
@@ -43,10 +45,10 @@ const REVOKED_ALLOWED_SCORE = 0.95;
 export type AuthEntityKind = 'actor' | 'credential' | 'src_net';
 
 /** What a burst is also counted by: many networks for one identity or key, many identities for one network. */
-const COUNTERPART: Record<AuthEntityKind, { label: string; of: (e: AccessEvent) => string }> = {
-  actor: { label: 'source networks', of: (e) => e.src_net },
-  credential: { label: 'source networks', of: (e) => e.src_net },
-  src_net: { label: 'identities', of: (e) => e.actor },
+const COUNTERPART: Record<AuthEntityKind, { one: string; label: string; of: (e: AccessEvent) => string }> = {
+  actor: { one: 'source network', label: 'source networks', of: (e) => e.src_net },
+  credential: { one: 'source network', label: 'source networks', of: (e) => e.src_net },
+  src_net: { one: 'identity', label: 'identities', of: (e) => e.actor },
 };
 
 /** Uses of a revoked credential in the current hour (credentials only, allocated when first seen). */
@@ -60,6 +62,7 @@ export interface RevokedUse extends Firing {
 }
 
 export interface AuthFailuresState extends Firing {
+  firstHour: number;
   hour: number;
   /** Index of the current window (event time / window length). */
   window: number;
@@ -107,7 +110,8 @@ export function createAuthFailuresDetector(
   const counterpart = COUNTERPART[kind];
   const entityType: EntityType = kind;
 
-  const bandOf = (s: AuthFailuresState) => logBand(s.buf, 0, params.threshold_sigmas, params.min_failures);
+  const bandOf = (s: AuthFailuresState) =>
+    logBand(s.buf, 0, params.threshold_sigmas, params.min_failures, Math.floor(s.hour / 24));
   const revokedNotice = (e: AccessEvent) => {
     if (e.attributes.credential_status?.toLowerCase() === 'revoked') return true;
     const t = e.error_type.toLowerCase();
@@ -125,9 +129,8 @@ export function createAuthFailuresDetector(
   }
 
   function closeHour(s: AuthFailuresState): void {
-    const band = bandOf(s);
-    // Winsorize: a burst enters the history at the band's top.
-    ringPush(s.buf, 0, hours, Math.min(s.hourPeak, band.high));
+    // No warm-up here: the history is clipped to the band from the first hour.
+    ringClose(s.buf, 0, hours, s.hourPeak, bandOf(s), Math.floor(s.hour / 24), true);
     s.hourPeak = 0;
   }
 
@@ -152,13 +155,17 @@ export function createAuthFailuresDetector(
       title: `Authentication failures: ${fmt(s.failures)} in ${minutes} min`,
       sentence:
         `${entity} had ${fmt(s.failures)} denied or failed requests in ${minutes} min from ${isoMinute(start)}, ` +
-        `from ${fmt(others)} distinct ${counterpart.label}; its usual busiest ${minutes} min has ` +
+        `from ${plural(others, `distinct ${counterpart.one}`, `distinct ${counterpart.label}`)}; its usual busiest ${minutes} min has ` +
         `${fmtSmall(band.expected)} (band up to ${fmt(band.high)}).`,
       observed: s.failures,
       expected: band.expected,
       bandLow: band.low,
       bandHigh: band.high,
-      baselinePeriod: `${band.samples} active hours of busiest-${minutes}-min failure counts`,
+      baselinePeriod: describeLogBaseline(
+        band,
+        s.firstHour,
+        `active hours' busiest-${minutes}-min failure counts`,
+      ),
       features: {
         failures: s.failures,
         expected_failures: band.expected,
@@ -187,8 +194,8 @@ export function createAuthFailuresDetector(
       now,
       title: r.allowed > 0 ? 'Revoked credential still accepted' : 'Use of a revoked credential',
       sentence:
-        `${e.credential} was used ${fmt(r.uses)} times in the hour from ${isoMinute(start)} after the gateway ` +
-        `reported it revoked at ${isoMinute(r.since)}; ${fmt(r.allowed)} of those uses were allowed.`,
+        `${e.credential} was used ${plural(r.uses, 'time', 'times')} in the hour from ${isoMinute(start)} after the ` +
+        `gateway reported it revoked at ${isoMinute(r.since)}; ${fmt(r.allowed)} of those uses ${r.allowed === 1 ? 'was' : 'were'} allowed.`,
       observed: r.uses,
       expected: 0,
       bandLow: 0,
@@ -251,6 +258,7 @@ export function createAuthFailuresDetector(
         firedTime: 0,
         firedObservedTime: 0,
         evidence: undefined,
+        firstHour: hourIndex(e.time),
         hour: hourIndex(e.time),
         window: Math.floor(e.time / windowMs),
         failures: 0,

@@ -7,6 +7,7 @@ import type { BulkExtractionParams } from '../../src/config/index.js';
 import type { Detector } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {
+  describeLogBaseline,
   dueToFire,
   estimateBytes,
   type Firing,
@@ -27,7 +28,7 @@ import {
   noteEvidence,
   resetFiring,
   ringBytes,
-  ringPush,
+  ringClose,
   ringSamples,
   watchLevel,
 } from '../shared/index.js';
@@ -63,7 +64,7 @@ export function estimateStateBytes(state: BulkExtractionState): number {
   return estimateBytes(state);
 }
 
-function valueOf(state: BulkExtractionState, s: Signal): number {
+function signalValue(state: BulkExtractionState, s: Signal): number {
   switch (s) {
     case 'rows':
       return state.rows;
@@ -114,7 +115,7 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
   };
 
   const bandOf = (state: BulkExtractionState, i: number): LogBand =>
-    logBand(state.buf, ringOff(i), params.threshold_sigmas, floors[SIGNALS[i]!]);
+    logBand(state.buf, ringOff(i), params.threshold_sigmas, floors[SIGNALS[i]!], Math.floor(state.hour / 24));
   const warm = (state: BulkExtractionState, hour: number) =>
     hour - state.firstHour >= params.warmup_hours && ringSamples(state.buf, 0) >= MIN_SAMPLES;
 
@@ -130,7 +131,7 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
     let best = { i: 0, band: bandOf(state, 0), score: -1 };
     for (let i = 0; i < SIGNALS.length; i++) {
       const band = i === 0 ? best.band : bandOf(state, i);
-      const v = valueOf(state, SIGNALS[i]!);
+      const v = signalValue(state, SIGNALS[i]!);
       const score = v > band.high ? logScore(v, band) : 0;
       if (score > best.score) best = { i, band, score };
     }
@@ -140,13 +141,11 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
   function closeHour(state: BulkExtractionState, next: AccessEvent, now: number): Finding[] {
     const out: Finding[] = [];
     const ok = warm(state, state.hour);
-    if (grewSinceFired(state, valueOf(state, SIGNALS[state.firedSignal]!)))
+    if (grewSinceFired(state, signalValue(state, SIGNALS[state.firedSignal]!)))
       out.push(finding(state, next, worst(state), now));
-    for (let i = 0; i < SIGNALS.length; i++) {
-      const v = valueOf(state, SIGNALS[i]!);
-      // Winsorize: an extraction hour enters the history at the band's top.
-      ringPush(state.buf, ringOff(i), hours, ok ? Math.min(v, bandOf(state, i).high) : v);
-    }
+    const day = Math.floor(state.hour / 24);
+    for (let i = 0; i < SIGNALS.length; i++)
+      ringClose(state.buf, ringOff(i), hours, signalValue(state, SIGNALS[i]!), bandOf(state, i), day, ok);
     state.rows = 0;
     state.bytes = 0;
     state.vectors = 0;
@@ -165,7 +164,7 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
     now: number,
   ): Finding {
     const signal = SIGNALS[w.i]!;
-    const observed = valueOf(state, signal);
+    const observed = signalValue(state, signal);
     const start = state.hour * HOUR;
     const vectorsToo =
       signal !== 'vectors' && state.vectors > 0 ? `, and ${fmt(state.vectors)} raw vectors came back` : '';
@@ -194,7 +193,7 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
       expected: w.band.expected,
       bandLow: w.band.low,
       bandHigh: w.band.high,
-      baselinePeriod: `${w.band.samples} active hours of history since ${isoMinute(state.firstHour * HOUR)}`,
+      baselinePeriod: describeLogBaseline(w.band, state.firstHour),
       features: {
         rows: state.rows,
         bytes_out: state.bytes,
@@ -257,7 +256,7 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
       state.topK = Math.max(state.topK, e.top_k);
       let watched = false;
       for (let i = 0; i < SIGNALS.length; i++)
-        if (logOf(valueOf(state, SIGNALS[i]!)) > state.buf[highOff + i]!) watched = true;
+        if (logOf(signalValue(state, SIGNALS[i]!)) > state.buf[highOff + i]!) watched = true;
       if (!watched) return out;
       const contributes =
         e.returned > 0 || e.bytes_out > 0 || e.vectors_returned > 0 || e.operation === 'scroll';
@@ -265,8 +264,8 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
       const w = worst(state);
       if (w.score <= 0) return out;
       // Re-issue as the signal it last fired on grows (or the score jumps, whichever signal leads).
-      if (!dueToFire(state, valueOf(state, SIGNALS[state.firedSignal]!), w.score)) return out;
-      markFired(state, valueOf(state, SIGNALS[w.i]!), w.score, e);
+      if (!dueToFire(state, signalValue(state, SIGNALS[state.firedSignal]!), w.score)) return out;
+      markFired(state, signalValue(state, SIGNALS[w.i]!), w.score, e);
       state.firedSignal = w.i;
       if (e.collection) state.firedCollection = e.collection;
       out.push(finding(state, e, w, now));

@@ -21,6 +21,7 @@ import {
   hourIndex,
   isoMinute,
   MIN_SAMPLES,
+  plural,
   makeFinding,
   markFired,
   noteEvidence,
@@ -125,7 +126,8 @@ export function createCredentialSharingDetector(
   function finding(s: CredentialSharingState, e: AccessEvent, l: Limits, now: number): Finding {
     const start = s.hour * HOUR;
     const { score, by } = scoreOf(s, l);
-    const atLeast = (n: number, cap: number) => (n >= cap ? `at least ${n}` : fmt(n));
+    const atLeast = (n: number, cap: number, one: string, many: string) =>
+      n >= cap ? `at least ${n} ${many}` : plural(n, one, many);
     return makeFinding({
       detector: NAME,
       scope: NAME,
@@ -144,9 +146,10 @@ export function createCredentialSharingDetector(
           ? `Credential shared: ${fmt(s.actors)} identities in an hour`
           : `Credential used from ${fmt(s.networks)} source networks in an hour`,
       sentence:
-        `${e.credential} was used by ${atLeast(s.actors, ACTOR_CAP)} identities from ${atLeast(s.networks, NETWORK_CAP)} ` +
-        `source networks in the hour from ${isoMinute(start)}; in ${l.samples} active hours it never had more than ` +
-        `${fmt(l.maxActors)} identities or ${fmt(l.maxNetworks)} networks in an hour.`,
+        `${e.credential} was used by ${atLeast(s.actors, ACTOR_CAP, 'identity', 'identities')} from ` +
+        `${atLeast(s.networks, NETWORK_CAP, 'source network', 'source networks')} in the hour from ${isoMinute(start)}; ` +
+        `in ${l.samples} active hours it never had more than ${plural(l.maxActors, 'identity', 'identities')} or ` +
+        `${plural(l.maxNetworks, 'network', 'networks')} in an hour.`,
       observed: by === 'actors' ? s.actors : s.networks,
       expected: by === 'actors' ? l.usualActors : l.usualNetworks,
       bandLow: 0,
@@ -195,7 +198,8 @@ export function createCredentialSharingDetector(
       const out = hour > s.hour ? closeHour(s, e, now) : [];
       s.hour = hour;
       const newActor = smallSetAdd(s.buf, ACTORS, ACTOR_CAP, hash16(e.actor)) === 'new';
-      const newNetwork = e.src_net !== '' && smallSetAdd(s.buf, NETWORKS, NETWORK_CAP, hash16(e.src_net)) === 'new';
+      const newNetwork =
+        e.src_net !== '' && smallSetAdd(s.buf, NETWORKS, NETWORK_CAP, hash16(e.src_net)) === 'new';
       if (newActor) s.actors++;
       if (newNetwork) s.networks++;
       if (!(newActor || newNetwork) || !warm(s, hour)) return out;

@@ -6,6 +6,7 @@ import type { DestructiveOpsParams } from '../../src/config/index.js';
 import type { Detector } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {
+  describeLogBaseline,
   dueToFire,
   estimateBytes,
   type Firing,
@@ -21,10 +22,11 @@ import {
   MIN_SAMPLES,
   makeFinding,
   markFired,
+  plural,
   noteEvidence,
   resetFiring,
   ringBytes,
-  ringPush,
+  ringClose,
   ringSamples,
   watchLevel,
 } from '../shared/index.js';
@@ -67,9 +69,11 @@ export function createDestructiveOpsDetector(params: DestructiveOpsParams): Dete
   const DELETES = 0;
   const DROPS = ringBytes(hours);
 
+  const dayOf = (s: DestructiveOpsState) => Math.floor(s.hour / 24);
   const deleteBand = (s: DestructiveOpsState) =>
-    logBand(s.buf, DELETES, params.threshold_sigmas, params.min_deletes);
-  const dropBand = (s: DestructiveOpsState) => logBand(s.buf, DROPS, params.threshold_sigmas, params.min_drops);
+    logBand(s.buf, DELETES, params.threshold_sigmas, params.min_deletes, dayOf(s));
+  const dropBand = (s: DestructiveOpsState) =>
+    logBand(s.buf, DROPS, params.threshold_sigmas, params.min_drops, dayOf(s));
   const warm = (s: DestructiveOpsState, hour: number) =>
     hour - s.firstHour >= params.warmup_hours && ringSamples(s.buf, DELETES) >= MIN_SAMPLES;
 
@@ -84,8 +88,18 @@ export function createDestructiveOpsDetector(params: DestructiveOpsParams): Dete
     const del = deleteBand(s);
     const drop = dropBand(s);
     const candidates: Verdict[] = [
-      { kind: 'deletes', observed: s.deletes, band: del, score: s.deletes > del.high ? logScore(s.deletes, del) : 0 },
-      { kind: 'drops', observed: s.drops, band: drop, score: s.drops > drop.high ? logScore(s.drops, drop) : 0 },
+      {
+        kind: 'deletes',
+        observed: s.deletes,
+        band: del,
+        score: s.deletes > del.high ? logScore(s.deletes, del) : 0,
+      },
+      {
+        kind: 'drops',
+        observed: s.drops,
+        band: drop,
+        score: s.drops > drop.high ? logScore(s.drops, drop) : 0,
+      },
     ];
     if (s.nonAdminDrops > 0) {
       // Each further drop adds to the first one's score (two drops 0.87, five 0.95).
@@ -100,8 +114,8 @@ export function createDestructiveOpsDetector(params: DestructiveOpsParams): Dete
     const v = judge(s);
     if (grewSinceFired(s, countOf(s, KINDS[s.firedKind]!))) out.push(finding(s, next, v, now));
     const ok = warm(s, s.hour);
-    ringPush(s.buf, DELETES, hours, ok ? Math.min(s.deletes, deleteBand(s).high) : s.deletes);
-    ringPush(s.buf, DROPS, hours, ok ? Math.min(s.drops, dropBand(s).high) : s.drops);
+    ringClose(s.buf, DELETES, hours, s.deletes, deleteBand(s), dayOf(s), ok);
+    ringClose(s.buf, DROPS, hours, s.drops, dropBand(s), dayOf(s), ok);
     s.deletes = 0;
     s.drops = 0;
     s.nonAdminDrops = 0;
@@ -114,7 +128,9 @@ export function createDestructiveOpsDetector(params: DestructiveOpsParams): Dete
   function finding(s: DestructiveOpsState, e: AccessEvent, v: Verdict, now: number): Finding {
     const start = s.hour * HOUR;
     const where = s.firedCollection ? ` (latest on ${s.firedCollection})` : '';
-    const did = `${e.actor} ran ${fmt(s.deletes)} deletes and ${fmt(s.drops)} collection drops${where} in the hour from ${isoMinute(start)}`;
+    const did =
+      `${e.actor} ran ${plural(s.deletes, 'delete', 'deletes')} and ${plural(s.drops, 'collection drop', 'collection drops')}` +
+      `${where} in the hour from ${isoMinute(start)}`;
     const sentence =
       v.kind === 'non-admin drop'
         ? `${did}; it had never created, dropped or administered a collection before.`
@@ -141,7 +157,7 @@ export function createDestructiveOpsDetector(params: DestructiveOpsParams): Dete
       expected: v.band.expected,
       bandLow: v.band.low,
       bandHigh: v.band.high,
-      baselinePeriod: `${v.band.samples} active hours of history since ${isoMinute(s.firstHour * HOUR)}`,
+      baselinePeriod: describeLogBaseline(v.band, s.firstHour),
       features: {
         deletes: s.deletes,
         drops: s.drops,
@@ -197,7 +213,8 @@ export function createDestructiveOpsDetector(params: DestructiveOpsParams): Dete
       }
       // Learning who administers: before warm-up anything admin-like counts; after it, a drop by a
       // non-admin is what this detector is for, so it does not make the identity an admin.
-      if (ADMIN_OPERATIONS.has(e.operation) && (e.operation !== 'drop_collection' || !isWarm)) s.administers = 1;
+      if (ADMIN_OPERATIONS.has(e.operation) && (e.operation !== 'drop_collection' || !isWarm))
+        s.administers = 1;
       if (!isWarm || (e.operation !== 'delete' && e.operation !== 'drop_collection')) return out;
       const v = judge(s);
       if (v.score > 0 || s.deletes > watchLevel(deleteBand(s))) noteEvidence(s, e.event_id);

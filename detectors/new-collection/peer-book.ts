@@ -129,7 +129,8 @@ export function createPeerBook(options: PeerBookOptions): PeerBook {
   function knownSlots(t: TenantTable, known: readonly number[], except: number): number[] {
     const wanted = new Set(known);
     const out: number[] = [];
-    for (let k = 0; k < n; k++) if (k !== except && t.keys16[k] !== 0 && wanted.has(t.keys16[k]!)) out.push(k);
+    for (let k = 0; k < n; k++)
+      if (k !== except && t.keys16[k] !== 0 && wanted.has(t.keys16[k]!)) out.push(k);
     return out;
   }
 

@@ -1,8 +1,11 @@
 // off-hours: activity in an hour of the week where the identity's own profile is empty. The
 // profile is 48 one-byte slots — hour of day × {weekday, weekend}, UTC, as volume-spike uses — each
-// counting the days the identity was active in that slot, halved every `forget_after` so hours no
-// longer worked fade out. An hour right next to the profile (work running late) scores below the
-// default threshold; the further from any usual hour, and the busier, the higher the score.
+// counting activity in half-days: a day active in the slot adds 2, a day the slot was flagged adds
+// only 1, and a slot is part of the profile from 2. So an attack does not teach the profile that
+// it is normal (a night of scraping would otherwise make each next hour "next to the profile"),
+// while a new schedule is learned after its second day. Slots halve every `forget_after`, so hours
+// no longer worked fade out. An hour right next to the profile (work running late) scores below
+// the default threshold; the further from any usual hour, and the busier, the higher the score.
 import type { OffHoursParams } from '../../src/config/index.js';
 import type { Detector } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
@@ -25,6 +28,8 @@ import {
 
 const NAME = 'off-hours';
 const SLOTS = 48;
+/** Half-days of activity a slot needs to be part of the profile (one ordinary day). */
+export const ACTIVE = 2;
 /** Score by distance (hours) to the nearest hour the profile knows, same kind of day. */
 const ADJACENT_SCORE = 0.45;
 const NEAR_SCORE = 0.55;
@@ -41,7 +46,7 @@ export interface OffHoursState extends Firing {
   /** Hour index at which the profile was last halved. */
   decayedHour: number;
   late: number;
-  /** Days active per slot (hour of day × {weekday, weekend}), saturating at 255. */
+  /** Half-days active per slot (hour of day × {weekday, weekend}), saturating at 255; ACTIVE and up is usual. */
   profile: Uint8Array;
 }
 
@@ -55,7 +60,8 @@ export function distanceToProfile(profile: Uint8Array, slot: number): number {
   const base = slot >= 24 ? 24 : 0;
   const hour = slot - base;
   for (let d = 0; d <= 12; d++) {
-    if (profile[base + ((hour + d) % 24)]! > 0 || profile[base + ((hour - d + 24) % 24)]! > 0) return d;
+    if (profile[base + ((hour + d) % 24)]! >= ACTIVE || profile[base + ((hour - d + 24) % 24)]! >= ACTIVE)
+      return d;
   }
   return Number.POSITIVE_INFINITY;
 }
@@ -74,9 +80,9 @@ export function createOffHoursDetector(params: OffHoursParams): Detector<OffHour
     const out: Finding[] = [];
     const slot = slotOf(s.hour * HOUR);
     if (grewSinceFired(s, s.count)) out.push(finding(s, next, now));
-    // The hour joins the profile even when it fired: a new schedule fires once per slot, then is
-    // normal (the risk engine keeps the memory of it).
-    if (s.count > 0) s.profile[slot] = Math.min(255, s.profile[slot]! + 1);
+    // A flagged hour counts half: a new schedule becomes usual on its second day, an attack's hours
+    // do not make the next hour look "next to the profile".
+    if (s.count > 0) s.profile[slot] = Math.min(255, s.profile[slot]! + (s.firedObserved > 0 ? 1 : ACTIVE));
     s.count = 0;
     resetFiring(s);
     return out;
@@ -92,7 +98,7 @@ export function createOffHoursDetector(params: OffHoursParams): Detector<OffHour
 
   function activeHours(s: OffHoursState, weekend: boolean): number {
     let n = 0;
-    for (let i = weekend ? 24 : 0; i < (weekend ? 48 : 24); i++) if (s.profile[i]! > 0) n++;
+    for (let i = weekend ? 24 : 0; i < (weekend ? 48 : 24); i++) if (s.profile[i]! >= ACTIVE) n++;
     return n;
   }
 
@@ -122,7 +128,7 @@ export function createOffHoursDetector(params: OffHoursParams): Detector<OffHour
       title: `Off-hours activity: ${fmt(s.count)} requests on ${weekdayHour(start)} UTC`,
       sentence:
         `${e.actor} made ${fmt(s.count)} requests in the hour from ${isoMinute(start)} (${weekdayHour(start)} UTC), ` +
-        `an hour its profile has never been active in; ${nearest} (${usual} of 24 ${dayKind} hours usual).`,
+        `an hour outside its usual profile; ${nearest} (${usual} of 24 ${dayKind} hours usual).`,
       observed: s.count,
       expected: 0,
       bandLow: 0,
@@ -130,7 +136,7 @@ export function createOffHoursDetector(params: OffHoursParams): Detector<OffHour
       baselinePeriod: `${fmt((s.hour - s.firstHour) / 24)} days of activity profile (48 hour-of-day × weekday/weekend slots, UTC)`,
       features: {
         events: s.count,
-        slot_active_days: 0,
+        slot_half_days: s.profile[slot]!,
         hours_to_profile: Number.isFinite(distance) ? distance : 24,
         profile_hours: usual,
       },
@@ -173,7 +179,7 @@ export function createOffHoursDetector(params: OffHoursParams): Detector<OffHour
       s.count++;
       if (hour - s.firstHour < params.warmup_hours) return out;
       const slot = slotOf(e.time);
-      if (s.profile[slot]! > 0) return out;
+      if (s.profile[slot]! >= ACTIVE) return out;
       const distance = distanceToProfile(s.profile, slot);
       if (scoreOf(distance, Number.POSITIVE_INFINITY) < params.min_score) return out;
       // The hour is off-profile from its first event: keep evidence from the start.

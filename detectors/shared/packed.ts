@@ -37,24 +37,59 @@ export function unlog(q: number): number {
   return 2 ** (q / LOG_STEPS) - 1;
 }
 
+/**
+ * A ring is [filled, next, peak, peak day (2 bytes), values…]: the last `hours` values, and the
+ * last level that went over the band (log-quantized) with the day it did.
+ */
+const RING_HEADER = 5;
+/** Days a remembered peak keeps the band raised: a weekly job's level is normal the second week. */
+export const RECUR_DAYS = 8;
+
 export function ringBytes(hours: number): number {
-  return hours + 2;
+  return hours + RING_HEADER;
+}
+
+function quantize(value: number): number {
+  return Math.min(LOG_MAX, Math.round(logOf(value)));
 }
 
 /** Appends one hour's value (natural units) to the ring at `off`. */
 export function ringPush(b: Uint8Array, off: number, hours: number, value: number): void {
-  const next = b[off + 1]!;
-  b[off + 2 + next] = Math.min(LOG_MAX, Math.round(logOf(value)));
-  b[off + 1] = (next + 1) % hours;
-  b[off] = Math.min(hours, b[off]! + 1);
+  append(b, off, hours, quantize(value));
 }
 
 /** Appends a small count as is (capped at 255): for baselines of maxima, where log steps blur 2 vs 3. */
 export function ringPushRaw(b: Uint8Array, off: number, hours: number, value: number): void {
+  append(b, off, hours, Math.min(255, Math.max(0, Math.round(value))));
+}
+
+function append(b: Uint8Array, off: number, hours: number, stored: number): void {
   const next = b[off + 1]!;
-  b[off + 2 + next] = Math.min(255, Math.max(0, Math.round(value)));
+  b[off + RING_HEADER + next] = stored;
   b[off + 1] = (next + 1) % hours;
   b[off] = Math.min(hours, b[off]! + 1);
+}
+
+/**
+ * Closes an hour (or window) of a log ring. Its value enters the history clipped to the band's top
+ * once the detector is warm, so an attack does not teach the baseline that it is normal; a value
+ * over the band's statistical top is remembered as the ring's peak, so the same level recurring
+ * within RECUR_DAYS (a weekly clean-up, a weekly export) fires the first time only.
+ */
+export function ringClose(
+  b: Uint8Array,
+  off: number,
+  hours: number,
+  value: number,
+  band: LogBand,
+  day: number,
+  warm: boolean,
+): void {
+  if (warm && logOf(value) > band.statHighLog) {
+    b[off + 2] = quantize(value);
+    set16(b, off + 3, day);
+  }
+  ringPush(b, off, hours, warm ? Math.min(value, band.high) : value);
 }
 
 export function ringMax(b: Uint8Array, off: number): number {
@@ -69,7 +104,7 @@ export function ringSamples(b: Uint8Array, off: number): number {
 
 /** The ring's values as stored (log-quantized, or raw for `ringPushRaw`). */
 export function ringValues(b: Uint8Array, off: number): number[] {
-  return Array.from(b.subarray(off + 2, off + 2 + b[off]!));
+  return Array.from(b.subarray(off + RING_HEADER, off + RING_HEADER + b[off]!));
 }
 
 /** A band on the log scale, with its edges translated back into natural units. */
@@ -77,31 +112,58 @@ export interface LogBand extends WindowBand {
   /** Median and robust spread of the history, in log units. */
   readonly center: number;
   readonly spread: number;
-  /** Top of the band in log units (the larger of the statistical edge and the floor). */
+  /** Top of the band in log units: the statistical edge or the floor, raised by a recent peak. */
   readonly highLog: number;
+  /** The statistical edge or the floor alone. */
+  readonly statHighLog: number;
+  /** Day (epoch days) of the recent peak that raised the band, or -1. */
+  readonly peakDay: number;
   readonly samples: number;
 }
 
 /**
- * The band of a ring: median ± `thresholdSigmas` robust σ on the log scale, its top never below
- * `floor` (natural units): a quiet identity's band would otherwise fire on a handful.
+ * The band of a ring on `day` (epoch days): median ± `thresholdSigmas` robust σ on the log scale,
+ * its top never below `floor` (natural units: a quiet identity's band would otherwise fire on a
+ * handful), and at least half a doubling above a peak the ring reached within RECUR_DAYS.
  */
-export function logBand(b: Uint8Array, off: number, thresholdSigmas: number, floor: number): LogBand {
+export function logBand(
+  b: Uint8Array,
+  off: number,
+  thresholdSigmas: number,
+  floor: number,
+  day: number,
+): LogBand {
   const values = ringValues(b, off);
   const center = values.length ? median(values) : 0;
   const mad = values.length > 1 ? medianAbsoluteDeviation(values) : 0;
   const spread = Math.max(MIN_LOG_SPREAD, MAD_TO_SIGMA * mad);
-  const highLog = Math.max(center + thresholdSigmas * spread, logOf(floor));
+  const statHighLog = Math.max(center + thresholdSigmas * spread, logOf(floor));
+  const peak = b[off + 2]!;
+  const peakDay = get16(b, off + 3);
+  const recurring = peak > 0 && day - peakDay <= RECUR_DAYS && peak + LOG_STEPS / 2 > statHighLog;
+  const highLog = recurring ? peak + LOG_STEPS / 2 : statHighLog;
   return {
     center,
     spread,
     highLog,
+    statHighLog,
+    peakDay: recurring ? peakDay : -1,
     samples: values.length,
     expected: unlog(center),
     sigma: unlog(center + spread) - unlog(center),
     low: unlog(Math.max(0, center - thresholdSigmas * spread)),
     high: unlog(highLog),
   };
+}
+
+/** The baseline period of a log band, for a finding: how much history, and a recurring peak if any. */
+export function describeLogBaseline(band: LogBand, firstHour: number, what = 'active hours'): string {
+  const since = new Date(firstHour * 3_600_000).toISOString().slice(0, 10);
+  const peak =
+    band.peakDay >= 0
+      ? `; band raised to a level first reached on ${new Date(band.peakDay * 86_400_000).toISOString().slice(0, 10)} (recurring)`
+      : '';
+  return `${band.samples} ${what} of history since ${since}${peak}`;
 }
 
 /**

@@ -47,6 +47,11 @@ export function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
+/** `1 identity`, `2 identities` (the count formatted as `fmt` does). */
+export function plural(n: number, one: string, many: string): string {
+  return `${fmt(n)} ${Math.round(n) === 1 ? one : many}`;
+}
+
 /** Like `fmt`, with one decimal for small values (an expected 0.4 should not read as 0). */
 export function fmtSmall(n: number): string {
   if (Math.abs(n) >= 10) return fmt(n);

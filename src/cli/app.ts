@@ -13,6 +13,7 @@ import { createHttpServer } from '../collectors/http/server.js';
 import { tlsFromEnv } from '../collectors/http/tls.js';
 import type { CollectorDeps } from '../collectors/deps.js';
 import { decoderFor } from '../collectors/decoders.js';
+import { type ExportSinkRunner, parseKinds, sinksFromEnv, startExportSink } from '../export/index.js';
 import { createIngest, type Ingest } from '../collectors/ingest.js';
 import { startKafkaSource } from '../collectors/kafka/source.js';
 import { registerTeleportRoutes } from '../collectors/teleport/server.js';
@@ -65,7 +66,7 @@ import {
 } from '../store/index.js';
 import { createLogger, createMetrics, type Logger, type Metrics } from '../telemetry/index.js';
 
-export const ALL_ROLES = ['collector', 'store', 'detect', 'respond'] as const;
+export const ALL_ROLES = ['collector', 'store', 'detect', 'respond', 'export'] as const;
 export type Role = (typeof ALL_ROLES)[number];
 
 export interface RunningVigil {
@@ -322,6 +323,25 @@ export async function startVigil(
     subscriptions.push(await startRespondStage(bus, respond.responder));
   }
 
+  // SIEM sinks: each polls the store past its own checkpoint (at-least-once).
+  const exporters: ExportSinkRunner[] = [];
+  if (roles.has('export')) {
+    for (const sink of sinksFromEnv(config.env)) {
+      exporters.push(
+        await startExportSink({
+          client: store.client,
+          sink,
+          kinds: parseKinds(config.env.VIGIL_EXPORT_KINDS),
+          intervalMs: config.env.VIGIL_EXPORT_INTERVAL,
+          tenant: config.env.VIGIL_EXPORT_TENANT,
+          batchSize: config.env.VIGIL_EXPORT_BATCH_SIZE,
+          onError: (err) => logger.warn({ sink: sink.name, err: errorMessage(err) }, 'export failed, will retry'),
+          onRejected: (rejected) => logger.warn({ sink: sink.name, rejected: rejected.length }, 'SIEM refused records (dead-lettered)'),
+        }),
+      );
+    }
+  }
+
   const servers: FastifyInstance[] = [];
   const host = config.env.VIGIL_HOST;
   const tokensBySource = Object.fromEntries(
@@ -495,7 +515,7 @@ export async function startVigil(
       stopped = true;
       // Order: stop intake, drain consumers (their in-flight batches finish and commit), let running
       // actions finish, flush writers, close the bus, close the store.
-      await Promise.all([...servers.map((s) => s.close()), ...closers.map((c) => c())]);
+      await Promise.all([...servers.map((s) => s.close()), ...closers.map((c) => c()), ...exporters.map((e) => e.stop())]);
       // Downstream of the store last: the detect stage's in-flight batch waits (in-process) for
       // its findings to be stored, so the store consumers must outlive it.
       for (const s of [...subscriptions].reverse()) await s.stop();

@@ -35,18 +35,26 @@ const formatOption = () =>
 const cliCaller = () => `cli:${userInfo().username}`;
 
 export function registerRespondCommands(program: Command, incidents: Command): void {
-  const policy = program.command('policy').description('response policy (pipelines/*.yaml response.policies)');
+  const policy = program
+    .command('policy')
+    .description('response policy (pipelines/*.yaml response.policies)');
   policy
     .command('test')
     .description('show which rules a finding fires and what the responder would do (no side effects)')
-    .requiredOption('--finding <file>', 'a finding as JSON (an object, or an array as `vigil findings --format json` prints)')
+    .requiredOption(
+      '--finding <file>',
+      'a finding as JSON (an object, or an array as `vigil findings --format json` prints)',
+    )
     .option('--risk <n>', "the identity's accumulated risk (default: this finding's own)", (v) => Number(v))
     .option('--labels <labels>', 'extra entity labels, comma-separated', '')
     .addOption(formatOption())
     .action((o: { finding: string; risk?: number; labels: string; format: 'json' | 'table' }) => {
       const config = loadConfig();
       const findings = readFindings(o.finding);
-      const labels = o.labels.split(',').map((l) => l.trim()).filter(Boolean);
+      const labels = o.labels
+        .split(',')
+        .map((l) => l.trim())
+        .filter(Boolean);
       const reports = findings.map((f) => policyReport(config.pipeline.response, f, o.risk, labels));
       if (o.format === 'json') process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
       else for (const r of reports) process.stdout.write(renderReport(r));
@@ -62,7 +70,12 @@ export function registerRespondCommands(program: Command, incidents: Command): v
       .action(async (id: string) => {
         const r = await withStore(
           loadConfig(),
-          async (t) => adminPost<Incident & { error?: string }>(t, `/v1/incidents/${encodeURIComponent(id)}/${verb}`, {}),
+          async (t) =>
+            adminPost<Incident & { error?: string }>(
+              t,
+              `/v1/incidents/${encodeURIComponent(id)}/${verb}`,
+              {},
+            ),
           async (client) => {
             const res = await changeIncidentStatus(
               {
@@ -80,7 +93,9 @@ export function registerRespondCommands(program: Command, incidents: Command): v
           },
         );
         if (r.status !== 200) throw new Error(`${id}: ${r.body.error ?? `refused (${r.status})`}`);
-        process.stdout.write(`${id}: ${r.body.status} by ${r.body.updated_by} at ${isoTime(r.body.updated_time)}\n`);
+        process.stdout.write(
+          `${id}: ${r.body.status} by ${r.body.updated_by} at ${isoTime(r.body.updated_time)}\n`,
+        );
       });
   }
 
@@ -108,18 +123,29 @@ export function registerRespondCommands(program: Command, incidents: Command): v
     .option('--limit <n>', 'at most n', (v) => Number(v), 100)
     .addOption(formatOption())
     .action(
-      async (o: { failed?: boolean; incident: string; tenant: string; limit: number; format: 'json' | 'table' }) => {
+      async (o: {
+        failed?: boolean;
+        incident: string;
+        tenant: string;
+        limit: number;
+        format: 'json' | 'table';
+      }) => {
         const q = `?failed=${o.failed ? 1 : 0}&incident=${encodeURIComponent(o.incident)}&tenant=${encodeURIComponent(o.tenant)}&limit=${o.limit}`;
         const rows = await withStore<Action[]>(
           loadConfig(),
           (t) => adminGet(t, `/v1/actions${q}`),
           (c) => (o.failed ? listFailedActions(c, o) : listActionAttempts(c, o)),
         );
-        printRows(
-          o.format === 'json' ? rows : rows.map((a) => ({ ...a, time: isoTime(a.time) })),
-          o.format,
-          ['action_id', 'time', 'kind', 'target', 'mode', 'attempt', 'outcome', 'error'],
-        );
+        printRows(o.format === 'json' ? rows : rows.map((a) => ({ ...a, time: isoTime(a.time) })), o.format, [
+          'action_id',
+          'time',
+          'kind',
+          'target',
+          'mode',
+          'attempt',
+          'outcome',
+          'error',
+        ]);
       },
     );
 
@@ -149,7 +175,9 @@ export function registerRespondCommands(program: Command, incidents: Command): v
       const running = await requireRunning(loadConfig(), 'the kill switch');
       if (state === undefined) {
         const s = await adminGet<{ on: boolean; forced: boolean }>(running, '/v1/responder/kill-switch');
-        process.stdout.write(`kill switch ${s.on ? 'on' : 'off'}${s.forced ? ' (forced by VIGIL_RESPONDER_KILL_SWITCH)' : ''}\n`);
+        process.stdout.write(
+          `kill switch ${s.on ? 'on' : 'off'}${s.forced ? ' (forced by VIGIL_RESPONDER_KILL_SWITCH)' : ''}\n`,
+        );
         return;
       }
       if (state !== 'on' && state !== 'off') throw new Error('state: on or off');
@@ -216,34 +244,45 @@ export function policyReport(
   // Only which variables are set matters here; a webhook without a secret would get a generated one.
   const available = resolveTargets(rc, env, { defaultWebhookSecrets: () => ['generated'] });
   if (decision.opensIncident && f.score >= rc.incident_min_score) {
-    rc.actions.forEach((a, i) =>
+    for (const [i, a] of rc.actions.entries()) {
       would.push({
         source: `response.actions[${i}]`,
         target: env[a.url_env] ? new URL(env[a.url_env]!).host : `(${a.url_env} not set)`,
         type: a.type,
         mode: a.mode,
         outcome: env[a.url_env] ? (a.mode === 'enforce' ? 'deliver' : a.mode) : 'skipped: no URL',
-      }),
-    );
+      });
+    }
   }
   for (const a of decision.actions) {
     const subject = a.subject === 'actor' ? f.actor : f.entity;
     const target = rc.targets[a.target]!;
     const containment = isContainment(a.type);
     const mode = containment ? effectiveMode(a.mode, killOn) : a.mode;
-    const protectedBy = containment ? neverContainReason(rc.guardrails, [subject, f.actor, f.entity], labels) : undefined;
+    const protectedBy = containment
+      ? neverContainReason(rc.guardrails, [subject, f.actor, f.entity], labels)
+      : undefined;
     const missing = available.unavailable.get(a.target);
-    const plan = (ADAPTERS[a.type].plan as (t: unknown, s: string) => string)(target, subject);
+    // The resolved settings when the target's variables are set; its configuration otherwise.
+    const settings = available.targets.get(a.target)?.settings ?? target;
+    const plan = (ADAPTERS[a.type].plan as (t: unknown, s: string) => string)(settings, subject);
     let outcome: string;
     if (protectedBy) outcome = `skipped: ${protectedBy}`;
     else if (missing) outcome = `skipped: target unavailable (${missing})`;
-    else if (mode === 'dry-run') outcome = `dry run${killOn && a.mode === 'enforce' ? ' (kill switch on)' : ''}: would ${plan}`;
+    else if (mode === 'dry-run')
+      outcome = `dry run${killOn && a.mode === 'enforce' ? ' (kill switch on)' : ''}: would ${plan}`;
     else if (mode === 'approval') outcome = `awaits approval, then: ${plan}`;
     else outcome = `${plan}${containment ? ' (subject to the blast-radius limit)' : ''}`;
     would.push({ source: `policy ${a.rule}`, target: a.target, type: a.type, mode, outcome });
   }
   return {
-    finding: { id: f.finding_id, detector: f.detector, severity: f.severity, score: f.score, collection: f.collection },
+    finding: {
+      id: f.finding_id,
+      detector: f.detector,
+      severity: f.severity,
+      score: f.score,
+      collection: f.collection,
+    },
     sensitivity: sensitivityOf(rc, f.collection),
     risk: Math.round(r * 10) / 10,
     labels,

@@ -92,7 +92,9 @@ export async function startRespond(o: RespondWiringOptions): Promise<RespondWiri
     blastRadius = createMemoryBlastRadius(rc.guardrails.blast_radius);
     killSwitch = createMemoryKillSwitch(forced);
   }
-  const { targets, unavailable } = resolveTargets(rc, o.env, { defaultWebhookSecrets: o.defaultWebhookSecrets });
+  const { targets, unavailable } = resolveTargets(rc, o.env, {
+    defaultWebhookSecrets: o.defaultWebhookSecrets,
+  });
   for (const [name, why] of unavailable) o.logger.warn({ target: name, why }, 'response target unavailable');
 
   const book = createIncidentBook(rc.incident_group_window);

@@ -118,7 +118,7 @@ export const bulkExtractionParamsSchema = z
     history_hours: historyHours,
     /** Floors per hour below which nothing fires, whatever the baseline says. */
     min_rows: z.number().int().positive().default(10_000),
-    min_bytes: z.number().int().positive().default(50 * 1024 * 1024),
+    min_bytes: z.number().int().positive().default(52_428_800), // 50 MiB
     min_vectors: z.number().int().positive().default(100),
     min_scrolls: z.number().int().positive().default(50),
     min_top_k: z.number().int().positive().default(1000),

@@ -107,7 +107,12 @@ const qdrantCloudTarget = z
   })
   .strict();
 
-export const HOOP_OPERATIONS = ['deactivate_user', 'kill_sessions', 'revoke_reviews', 'revoke_api_key'] as const;
+export const HOOP_OPERATIONS = [
+  'deactivate_user',
+  'kill_sessions',
+  'revoke_reviews',
+  'revoke_api_key',
+] as const;
 
 const hoopTarget = z
   .object({
@@ -167,7 +172,14 @@ export const TARGET_TYPES = [
   'pagerduty',
 ] as const;
 /** Types that take a credential or an identity away (the rest notify). */
-export const CONTAINMENT_TYPES = ['postgres', 'weaviate', 'milvus', 'pinecone', 'qdrant-cloud', 'hoop'] as const;
+export const CONTAINMENT_TYPES = [
+  'postgres',
+  'weaviate',
+  'milvus',
+  'pinecone',
+  'qdrant-cloud',
+  'hoop',
+] as const;
 
 const policyActionSchema = z
   .object({

@@ -23,6 +23,8 @@ export function createBullmqQueue(opts: BullmqQueueOptions): ActionQueue {
   // BullMQ needs maxRetriesPerRequest: null on the worker connection (blocking commands).
   const connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
   const queue = new Queue<ActionJob>(QUEUE_NAME, { connection, prefix: opts.prefix });
+  // A lost Redis connection is reported, not thrown: ioredis reconnects and jobs wait in Redis.
+  queue.on('error', (err) => opts.onError?.('queue', err));
   let worker: Worker<ActionJob> | null = null;
   let workerConnection: Redis | null = null;
 

@@ -80,7 +80,11 @@ export interface UndoOutcome {
 }
 
 export interface ResponderControl {
-  transition(incidentId: string, to: 'acknowledged' | 'resolved', caller: string): Promise<ControlResult<Incident>>;
+  transition(
+    incidentId: string,
+    to: 'acknowledged' | 'resolved',
+    caller: string,
+  ): Promise<ControlResult<Incident>>;
   approve(incidentId: string, caller: string): Promise<ControlResult<{ approved: string[] }>>;
   undo(actionId: string, caller: string): Promise<ControlResult<UndoOutcome>>;
   killSwitch(): Promise<{ on: boolean; forced: boolean }>;
@@ -148,12 +152,15 @@ export function createResponderControl(deps: ControlDeps): ResponderControl {
     async approve(incidentId, caller) {
       const incident = deps.book.get(incidentId) ?? (await deps.findIncident(incidentId));
       if (!incident) return { ok: false, status: 404, error: `no incident ${incidentId}` };
-      if (incident.status === 'resolved') return { ok: false, status: 409, error: 'the incident is resolved' };
+      if (incident.status === 'resolved')
+        return { ok: false, status: 409, error: 'the incident is resolved' };
       const held = await deps.awaitingApproval(incidentId);
-      if (held.length === 0) return { ok: false, status: 409, error: 'no action of this incident awaits approval' };
+      if (held.length === 0)
+        return { ok: false, status: 409, error: 'no action of this incident awaits approval' };
       const lastFinding = incident.finding_ids.at(-1);
       const finding = lastFinding ? await deps.findFinding(lastFinding) : undefined;
-      if (!finding) return { ok: false, status: 409, error: 'the incident has no stored finding yet; retry shortly' };
+      if (!finding)
+        return { ok: false, status: 409, error: 'the incident has no stored finding yet; retry shortly' };
       const approved: string[] = [];
       for (const row of held) {
         const job = rebuildJob(row, incident, finding, caller, now());
@@ -175,10 +182,15 @@ export function createResponderControl(deps: ControlDeps): ResponderControl {
       const row = await deps.findAction(actionId);
       if (!row) return { ok: false, status: 404, error: `no action ${actionId}` };
       if (row.outcome !== 'succeeded')
-        return { ok: false, status: 409, error: `only a succeeded containment can be undone (this one: ${row.outcome})` };
+        return {
+          ok: false,
+          status: 409,
+          error: `only a succeeded containment can be undone (this one: ${row.outcome})`,
+        };
       const parsed = parseTargetColumn(row.target);
       const target = parsed ? deps.targets.get(parsed.target) : undefined;
-      if (!parsed || !target) return { ok: false, status: 409, error: 'not a containment of a configured target' };
+      if (!parsed || !target)
+        return { ok: false, status: 409, error: 'not a containment of a configured target' };
       const adapter = adapterOf(target);
       if (!adapter.containment || !adapter.undo)
         return { ok: false, status: 409, error: `a ${target.type} action cannot be undone` };
@@ -194,9 +206,18 @@ export function createResponderControl(deps: ControlDeps): ResponderControl {
       const started = now();
       const raw = await deps.reveal(parsed.subject, `undo of ${row.job_id} by ${caller}`);
       if (raw === undefined)
-        return { ok: false, status: 409, error: 'the vault has no entry for the subject (VIGIL_VAULT_ENABLED)' };
+        return {
+          ok: false,
+          status: 409,
+          error: 'the vault has no entry for the subject (VIGIL_VAULT_ENABLED)',
+        };
       try {
-        const result = await adapter.undo({ target: target.settings, subject: raw, jobId: row.job_id, state });
+        const result = await adapter.undo({
+          target: target.settings,
+          subject: raw,
+          jobId: row.job_id,
+          state,
+        });
         const detail = scrubMessage(result.detail, raw, parsed.subject);
         await recordUndo(row, 'undone', started, detail);
         await deps.audit({
@@ -207,12 +228,19 @@ export function createResponderControl(deps: ControlDeps): ResponderControl {
           outcome: 'undone',
         });
         const incident = deps.book.get(row.incident_id) ?? (await deps.findIncident(row.incident_id));
-        if (incident?.status === 'contained') await changeIncidentStatus(deps, incident.incident_id, 'acknowledged', caller);
+        if (incident?.status === 'contained')
+          await changeIncidentStatus(deps, incident.incident_id, 'acknowledged', caller);
         return { ok: true, value: { job_id: row.job_id, detail, secret: result.secret } };
       } catch (err) {
         const message = scrubMessage(errorMessage(err), raw, parsed.subject);
         await recordUndo(row, 'failed', started, `undo: ${message}`);
-        await deps.audit({ caller, action: `undo.${target.type}`, target: row.job_id, reason: message, outcome: 'failed' });
+        await deps.audit({
+          caller,
+          action: `undo.${target.type}`,
+          target: row.job_id,
+          reason: message,
+          outcome: 'failed',
+        });
         return { ok: false, status: 502, error: `undo failed: ${message}` };
       }
     },
@@ -231,7 +259,11 @@ export function createResponderControl(deps: ControlDeps): ResponderControl {
         outcome: accepted ? (on ? 'on' : 'off') : 'refused',
       });
       if (!accepted)
-        return { ok: false, status: 409, error: 'VIGIL_RESPONDER_KILL_SWITCH forces the switch on; unset it to turn it off' };
+        return {
+          ok: false,
+          status: 409,
+          error: 'VIGIL_RESPONDER_KILL_SWITCH forces the switch on; unset it to turn it off',
+        };
       return { ok: true, value: { on: await deps.killSwitch.isOn(), forced: deps.killSwitch.forced } };
     },
   };

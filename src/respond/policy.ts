@@ -42,7 +42,10 @@ export interface PolicyDecision {
 const MODE_STRENGTH: Record<ActionModeConfig, number> = { 'dry-run': 0, approval: 1, enforce: 2 };
 
 /** Sensitivity of a collection: exact name first, then the longest matching `prefix*` key. */
-export function sensitivityOf(config: Pick<ResponseConfig, 'collections' | 'default_sensitivity'>, name: string) {
+export function sensitivityOf(
+  config: Pick<ResponseConfig, 'collections' | 'default_sensitivity'>,
+  name: string,
+) {
   const exact = config.collections[name];
   if (exact) return exact;
   let best: { len: number; level: Severity } | undefined;
@@ -110,7 +113,8 @@ function checkRule(
   if (m.features) {
     for (const [name, min] of Object.entries(m.features)) {
       const v = f.features[name];
-      if (v === undefined || v < min) return { ok: false, reason: `feature ${name}=${v ?? 'absent'} < ${min}` };
+      if (v === undefined || v < min)
+        return { ok: false, reason: `feature ${name}=${v ?? 'absent'} < ${min}` };
       reasons.push(`${name} ${round(v)} ≥ ${min}`);
     }
   }

@@ -205,7 +205,14 @@ export function createResponder(deps: ResponderDeps): Responder {
     if (job.mode === 'dry-run')
       return record(job, attempt, 'dry_run', started, `would POST the signed incident to ${host}`, host);
     if (job.mode === 'approval' && !job.approved_by)
-      return record(job, attempt, 'awaiting_approval', started, approvalHint(job, 'the action asks for approval'), host);
+      return record(
+        job,
+        attempt,
+        'awaiting_approval',
+        started,
+        approvalHint(job, 'the action asks for approval'),
+        host,
+      );
     try {
       await deliverWebhook(target, job.job_id, webhookBody(job));
       deps.metrics.observe('respond_time_to_act_ms', now() - job.enqueued_time);
@@ -213,7 +220,14 @@ export function createResponder(deps: ResponderDeps): Responder {
     } catch (err) {
       const permanent = err instanceof Error && err.name === 'PermanentError';
       if (statusOf(err) === 410) await disableEndpoint(key, host);
-      await record(job, attempt, permanent || final ? 'failed' : 'retrying', started, errorMessage(err), host);
+      await record(
+        job,
+        attempt,
+        permanent || final ? 'failed' : 'retrying',
+        started,
+        errorMessage(err),
+        host,
+      );
       throw err;
     }
   }
@@ -248,14 +262,23 @@ export function createResponder(deps: ResponderDeps): Responder {
     const mode = adapter.containment ? effectiveMode(job.mode, killed) : job.mode;
     if (mode === 'dry-run') {
       const why = killed && job.mode === 'enforce' ? 'kill switch on; ' : '';
-      return record(job, attempt, 'dry_run', started, `${why}would ${adapter.plan(target.settings, subjectToken)}`, column);
+      return record(
+        job,
+        attempt,
+        'dry_run',
+        started,
+        `${why}would ${adapter.plan(target.settings, subjectToken)}`,
+        column,
+      );
     }
     if (mode === 'approval' && !job.approved_by) {
       const why = `policy ${job.rule ?? '?'} asks for approval to ${adapter.plan(target.settings, subjectToken)}`;
       return record(job, attempt, 'awaiting_approval', started, approvalHint(job, why), column);
     }
     if (adapter.containment) {
-      const r = await blastRadius.reserve(job.incident.tenant, job.job_id, now(), { force: Boolean(job.approved_by) });
+      const r = await blastRadius.reserve(job.incident.tenant, job.job_id, now(), {
+        force: Boolean(job.approved_by),
+      });
       if (!r.allowed) {
         deps.metrics.inc('respond_blast_radius_held');
         await raise(
@@ -358,6 +381,11 @@ export function createResponder(deps: ResponderDeps): Responder {
     disabledEndpoints,
     async handleFindings(findings) {
       for (const f of findings) {
+        // Suppressed findings (a rule or analyst feedback) are stored, never acted on.
+        if (f.suppressed) {
+          deps.metrics.inc('respond_findings_suppressed');
+          continue;
+        }
         // Policy sees the risk the identity would have with this finding counted.
         const current = deps.book.peek(f.tenant, f.actor);
         const known = current?.finding_ids.includes(f.finding_id) ?? false;

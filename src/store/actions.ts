@@ -21,7 +21,10 @@ export interface ActionListOptions {
 }
 
 /** Every attempt, newest first. */
-export async function listActionAttempts(client: StoreClient, opts: ActionListOptions = {}): Promise<Action[]> {
+export async function listActionAttempts(
+  client: StoreClient,
+  opts: ActionListOptions = {},
+): Promise<Action[]> {
   const rs = await client.query({
     query: `SELECT * EXCEPT (time), ${ms('time')} FROM actions
             WHERE ({tenant:String} = '' OR tenant = {tenant:String})
@@ -39,28 +42,33 @@ async function latestPerJob(
   outcomes: string[],
   opts: ActionListOptions & { excludeApproved?: boolean },
 ): Promise<Action[]> {
+  // Aliases differ from the column names: ClickHouse would otherwise resolve the column inside the
+  // aggregate (or a filter) to the aggregate's own alias.
   const rs = await client.query({
-    query: `SELECT * FROM (
+    query: `SELECT job_id, a_action_id AS action_id, a_incident_id AS incident_id, a_tenant AS tenant,
+                   a_kind AS kind, a_target AS target, a_mode AS mode, a_attempt AS attempt,
+                   a_outcome AS outcome, a_latency_ms AS latency_ms, a_error AS error, a_time AS time
+            FROM (
               SELECT job_id,
-                     argMax(action_id, (time, attempt)) AS action_id,
-                     argMax(incident_id, (time, attempt)) AS incident_id,
-                     argMax(tenant, (time, attempt)) AS tenant,
-                     argMax(kind, (time, attempt)) AS kind,
-                     argMax(target, (time, attempt)) AS target,
-                     argMax(mode, (time, attempt)) AS mode,
-                     max(attempt) AS attempt,
-                     argMax(outcome, (time, attempt)) AS outcome,
-                     argMax(latency_ms, (time, attempt)) AS latency_ms,
-                     argMax(error, (time, attempt)) AS error,
-                     toUnixTimestamp64Milli(max(time)) AS time
-              FROM actions
-              WHERE ({tenant:String} = '' OR tenant = {tenant:String})
-                AND ({incident:String} = '' OR incident_id = {incident:String})
+                     argMax(action_id, k) AS a_action_id,
+                     argMax(incident_id, k) AS a_incident_id,
+                     argMax(tenant, k) AS a_tenant,
+                     argMax(kind, k) AS a_kind,
+                     argMax(target, k) AS a_target,
+                     argMax(mode, k) AS a_mode,
+                     max(attempt) AS a_attempt,
+                     argMax(outcome, k) AS a_outcome,
+                     argMax(latency_ms, k) AS a_latency_ms,
+                     argMax(error, k) AS a_error,
+                     toUnixTimestamp64Milli(max(time)) AS a_time
+              FROM (SELECT *, (time, attempt) AS k FROM actions
+                    WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+                      AND ({incident:String} = '' OR incident_id = {incident:String}))
               GROUP BY job_id)
-            WHERE outcome IN {outcomes:Array(String)}
+            WHERE a_outcome IN {outcomes:Array(String)}
               AND ({exclude:UInt8} = 0 OR concat(job_id, '-approved') NOT IN
                    (SELECT job_id FROM actions WHERE ({incident:String} = '' OR incident_id = {incident:String})))
-            ORDER BY time DESC LIMIT {limit:UInt32}`,
+            ORDER BY a_time DESC LIMIT {limit:UInt32}`,
     query_params: {
       tenant: opts.tenant ?? '',
       incident: opts.incident ?? '',
@@ -104,7 +112,9 @@ export async function findIncident(client: StoreClient, incidentId: string): Pro
     format: 'JSONEachRow',
   });
   const [row] = await rs.json<Incident>();
-  return row ? { ...row, opened_time: Number(row.opened_time), updated_time: Number(row.updated_time) } : undefined;
+  return row
+    ? { ...row, opened_time: Number(row.opened_time), updated_time: Number(row.updated_time) }
+    : undefined;
 }
 
 export async function findFinding(client: StoreClient, findingId: string): Promise<Finding | undefined> {

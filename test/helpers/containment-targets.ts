@@ -24,15 +24,12 @@ export interface FakeTarget<S> {
   close(): Promise<void>;
 }
 
-async function serve<S>(
-  state: S,
-  routes: (app: FastifyInstance, state: S) => void,
-): Promise<FakeTarget<S>> {
+async function serve<S>(state: S, routes: (app: FastifyInstance, state: S) => void): Promise<FakeTarget<S>> {
   const app = Fastify({ logger: false });
   const requests: SeenRequest[] = [];
   let failures: Array<number> = [];
   let downStatus: number | null = null;
-  app.addHook('onRequest', async (req, reply) => {
+  app.addHook('onRequest', async (_req, reply) => {
     if (downStatus !== null) return reply.code(downStatus).send({ error: 'unavailable' });
     const f = failures.shift();
     if (f !== undefined) return reply.code(f).send({ error: `injected ${f}` });
@@ -115,10 +112,11 @@ export interface MilvusState {
 export function startFakeMilvus(token = 'root:Milvus'): Promise<FakeTarget<MilvusState>> {
   return serve<MilvusState>({ token, users: new Map() }, (app, s) => {
     // Milvus answers most errors as HTTP 200 with a non-zero code.
-    const err = (reply: FastifyReply, code: number, message: string) => reply.code(200).send({ code, message });
+    const err = (reply: FastifyReply, code: number, message: string) =>
+      reply.code(200).send({ code, message });
     const body = (req: FastifyRequest) => (req.body ?? {}) as { userName?: string; roleName?: string };
     app.addHook('preHandler', async (req, reply) => {
-      if (bearer(req) !== s.token) return err(reply, 1800, 'user hasn\'t authenticated');
+      if (bearer(req) !== s.token) return err(reply, 1800, "user hasn't authenticated");
     });
     app.post('/v2/vectordb/users/describe', async (req, reply) => {
       const roles = s.users.get(body(req).userName ?? '');
@@ -129,7 +127,10 @@ export function startFakeMilvus(token = 'root:Milvus'): Promise<FakeTarget<Milvu
       const { userName = '', roleName = '' } = body(req);
       const roles = s.users.get(userName);
       if (!roles) return err(reply, 65535, `user not found: ${userName}`);
-      s.users.set(userName, roles.filter((r) => r !== roleName));
+      s.users.set(
+        userName,
+        roles.filter((r) => r !== roleName),
+      );
       return { code: 0, data: {} };
     });
     app.post('/v2/vectordb/users/grant_role', async (req, reply) => {
@@ -159,15 +160,23 @@ export interface PineconeState {
 
 export function startFakePinecone(): Promise<FakeTarget<PineconeState>> {
   return serve<PineconeState>(
-    { clientId: 'pc-client', clientSecret: 'pc-secret', issued: new Set(), tokenRequests: 0, keys: new Map() },
+    {
+      clientId: 'pc-client',
+      clientSecret: 'pc-secret',
+      issued: new Set(),
+      tokenRequests: 0,
+      keys: new Map(),
+    },
     (app, s) => {
       app.post('/oauth/token', async (req, reply) => {
         s.tokenRequests++;
         const b = (req.body ?? {}) as Record<string, string>;
-        if (b.grant_type !== 'client_credentials') return reply.code(400).send({ error: 'unsupported_grant_type' });
+        if (b.grant_type !== 'client_credentials')
+          return reply.code(400).send({ error: 'unsupported_grant_type' });
         if (b.client_id !== s.clientId || b.client_secret !== s.clientSecret)
           return reply.code(401).send({ error: 'access_denied', error_description: 'Unauthorized' });
-        if (b.audience !== 'https://api.pinecone.io/') return reply.code(403).send({ error: 'invalid audience' });
+        if (b.audience !== 'https://api.pinecone.io/')
+          return reply.code(403).send({ error: 'invalid audience' });
         const token = `pc-token-${s.issued.size + 1}`;
         s.issued.add(token);
         return { access_token: token, expires_in: 1800, token_type: 'Bearer' };
@@ -179,14 +188,17 @@ export function startFakePinecone(): Promise<FakeTarget<PineconeState>> {
           return false;
         }
         if (!req.headers['x-pinecone-api-version']) {
-          reply.code(400).send({ error: { code: 'INVALID_ARGUMENT', message: 'missing X-Pinecone-Api-Version' } });
+          reply
+            .code(400)
+            .send({ error: { code: 'INVALID_ARGUMENT', message: 'missing X-Pinecone-Api-Version' } });
           return false;
         }
         return true;
       };
       const key = (req: FastifyRequest, reply: FastifyReply) => {
         const k = s.keys.get((req.params as { id: string }).id);
-        if (!k) reply.code(404).send({ error: { code: 'NOT_FOUND', message: 'API key not found' }, status: 404 });
+        if (!k)
+          reply.code(404).send({ error: { code: 'NOT_FOUND', message: 'API key not found' }, status: 404 });
         return k;
       };
       app.get('/admin/api-keys/:id', async (req, reply) => {
@@ -205,7 +217,8 @@ export function startFakePinecone(): Promise<FakeTarget<PineconeState>> {
         const k = key(req, reply);
         if (!k) return;
         const roles = (req.body as { roles?: unknown } | undefined)?.roles;
-        if (!Array.isArray(roles)) return reply.code(400).send({ error: { code: 'INVALID_ARGUMENT', message: 'roles' } });
+        if (!Array.isArray(roles))
+          return reply.code(400).send({ error: { code: 'INVALID_ARGUMENT', message: 'roles' } });
         k.roles = roles as string[];
         return k;
       });
@@ -228,7 +241,8 @@ export function startFakeQdrantCloud(): Promise<FakeTarget<QdrantCloudState>> {
       const k = s.keys.get(key);
       if (!k || k.account !== account) return reply.code(404).send({ detail: 'API key not found' });
       const cluster = (req.query as { cluster_id?: string }).cluster_id;
-      if (cluster && cluster !== k.cluster) return reply.code(404).send({ detail: 'API key not found in cluster' });
+      if (cluster && cluster !== k.cluster)
+        return reply.code(404).send({ detail: 'API key not found in cluster' });
       s.keys.delete(key);
       return reply.code(200).send({});
     });
@@ -248,7 +262,12 @@ export interface HoopUser {
 export interface HoopState {
   token: string;
   users: Map<string, HoopUser>;
-  sessions: Array<{ id: string; user: string; status: string; review: { id: string; status: string } | null }>;
+  sessions: Array<{
+    id: string;
+    user: string;
+    status: string;
+    review: { id: string; status: string } | null;
+  }>;
   killed: string[];
   reviews: Map<string, string>;
   apiKeys: Map<string, 'active' | 'revoked'>;
@@ -256,12 +275,20 @@ export interface HoopState {
 
 export function startFakeHoop(): Promise<FakeTarget<HoopState>> {
   return serve<HoopState>(
-    { token: 'hoop-admin', users: new Map(), sessions: [], killed: [], reviews: new Map(), apiKeys: new Map() },
+    {
+      token: 'hoop-admin',
+      users: new Map(),
+      sessions: [],
+      killed: [],
+      reviews: new Map(),
+      apiKeys: new Map(),
+    },
     (app, s) => {
       app.addHook('preHandler', async (req, reply) => {
         if (bearer(req) !== s.token) return reply.code(401).send({ message: 'unauthorized' });
       });
-      const find = (idOrEmail: string) => [...s.users.values()].find((u) => u.id === idOrEmail || u.email === idOrEmail);
+      const find = (idOrEmail: string) =>
+        [...s.users.values()].find((u) => u.id === idOrEmail || u.email === idOrEmail);
       app.get('/api/users/:id', async (req, reply) => {
         const u = find((req.params as { id: string }).id);
         return u ?? reply.code(404).send({ message: 'user not found' });
@@ -320,11 +347,14 @@ export function startFakeSlack(): Promise<FakeTarget<{ messages: string[] }>> {
   return serve<{ messages: string[] }>({ messages: [] }, (app, s) => {
     app.post('/services/T000/B000/XXXX', async (req, reply) => {
       const text = (req.body as { text?: unknown } | undefined)?.text;
-      if (typeof text !== 'string' || !text) return reply.code(400).type('text/plain').send('invalid_payload');
+      if (typeof text !== 'string' || !text)
+        return reply.code(400).type('text/plain').send('invalid_payload');
       s.messages.push(text);
       return reply.code(200).type('text/plain').send('ok');
     });
-    app.post('/services/archived', async (_req, reply) => reply.code(410).type('text/plain').send('channel_is_archived'));
+    app.post('/services/archived', async (_req, reply) =>
+      reply.code(410).type('text/plain').send('channel_is_archived'),
+    );
   });
 }
 
@@ -337,18 +367,26 @@ export interface PagerdutyEvent {
 }
 
 export function startFakePagerduty(): Promise<FakeTarget<{ routingKey: string; events: PagerdutyEvent[] }>> {
-  return serve<{ routingKey: string; events: PagerdutyEvent[] }>({ routingKey: 'R0UT1NGKEY', events: [] }, (app, s) => {
-    app.post('/v2/enqueue', async (req, reply) => {
-      const e = (req.body ?? {}) as Partial<PagerdutyEvent>;
-      const errors: string[] = [];
-      if (e.routing_key !== s.routingKey) errors.push('Invalid routing key');
-      if (e.event_action !== 'trigger') errors.push('event_action is invalid');
-      if (!e.payload?.summary || !e.payload.source) errors.push("'payload' is invalid or missing");
-      if (!['critical', 'error', 'warning', 'info'].includes(e.payload?.severity ?? ''))
-        errors.push("'payload.severity' is invalid");
-      if (errors.length) return reply.code(400).send({ status: 'invalid event', message: 'Event object is invalid', errors });
-      s.events.push(e as PagerdutyEvent);
-      return reply.code(202).send({ status: 'success', message: 'Event processed', dedup_key: e.dedup_key });
-    });
-  });
+  return serve<{ routingKey: string; events: PagerdutyEvent[] }>(
+    { routingKey: 'R0UT1NGKEY', events: [] },
+    (app, s) => {
+      app.post('/v2/enqueue', async (req, reply) => {
+        const e = (req.body ?? {}) as Partial<PagerdutyEvent>;
+        const errors: string[] = [];
+        if (e.routing_key !== s.routingKey) errors.push('Invalid routing key');
+        if (e.event_action !== 'trigger') errors.push('event_action is invalid');
+        if (!e.payload?.summary || !e.payload.source) errors.push("'payload' is invalid or missing");
+        if (!['critical', 'error', 'warning', 'info'].includes(e.payload?.severity ?? ''))
+          errors.push("'payload.severity' is invalid");
+        if (errors.length)
+          return reply
+            .code(400)
+            .send({ status: 'invalid event', message: 'Event object is invalid', errors });
+        s.events.push(e as PagerdutyEvent);
+        return reply
+          .code(202)
+          .send({ status: 'success', message: 'Event processed', dedup_key: e.dedup_key });
+      });
+    },
+  );
 }

@@ -7,6 +7,7 @@ import {
   estimateStateBytes,
 } from '../../detectors/access-breadth/access-breadth.detector.js';
 import { accessBreadthParamsSchema } from '../../src/config/index.js';
+import { ringBytes } from '../../detectors/shared/index.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
 import { type AccessEvent, deterministicId, type Finding, findingSchema } from '../../src/model/index.js';
 import { makeEvent } from '../helpers/factories.js';
@@ -77,7 +78,10 @@ describe('access-breadth: normal behaviour', () => {
   });
 
   it('raises nothing when a quiet identity touches eight collections in one hour (under the floor)', () => {
-    const events = [...officeDays(MONDAY, 7, 2, { day: 7, hour: 10 }), ...enumeration(MONDAY + 7 * DAY + 10 * HOUR, 8)];
+    const events = [
+      ...officeDays(MONDAY, 7, 2, { day: 7, hour: 10 }),
+      ...enumeration(MONDAY + 7 * DAY + 10 * HOUR, 8),
+    ];
     expect(newRuntime().process(events, MONDAY + 8 * DAY)).toEqual([]);
   });
 
@@ -119,7 +123,9 @@ describe('access-breadth: enumeration after a week of normal behaviour', () => {
       expect(f.baseline_period).toMatch(/active hours of history/);
       expect(f.attack_techniques).toContain('T1619');
       expect(f.entity_type).toBe('actor');
-      expect(f.severity).toBe(f.score >= 0.9 ? 'critical' : f.score >= 0.75 ? 'high' : f.score >= 0.6 ? 'medium' : 'low');
+      expect(f.severity).toBe(
+        f.score >= 0.9 ? 'critical' : f.score >= 0.75 ? 'high' : f.score >= 0.6 ? 'medium' : 'low',
+      );
     }
     expect(findings.at(-1)!.score).toBeGreaterThan(0.75);
   });
@@ -127,7 +133,9 @@ describe('access-breadth: enumeration after a week of normal behaviour', () => {
   it('says it in one sentence with the actor token, observed and usual', () => {
     const s = findings.at(-1)!.sentence;
     expect(s).toContain(PERSON);
-    expect(s).toMatch(/touched \d+ distinct collections in the hour from 2026-11-09T10:00Z; its usual is [\d.]+ per active hour/);
+    expect(s).toMatch(
+      /touched \d+ distinct collections in the hour from 2026-11-09T10:00Z; its usual is [\d.]+ per active hour/,
+    );
   });
 
   it('cites evidence from the enumeration only', () => {
@@ -154,7 +162,7 @@ describe('access-breadth: compact state', () => {
     );
     rt.process(events, start);
     const state = rt.stateOf('access-breadth', key) as AccessBreadthState;
-    expect(state.buf.byteLength).toBe(32 + PARAMS.history_hours + 2);
+    expect(state.buf.byteLength).toBe(32 + ringBytes(PARAMS.history_hours));
     expect(estimateStateBytes(state)).toBeLessThanOrEqual(before + 700);
     expect(estimateStateBytes(state)).toBeLessThan(1_000);
   });

@@ -8,6 +8,7 @@ import {
   isAuthFailure,
 } from '../../detectors/auth-failures/auth-failures.detector.js';
 import { authFailuresParamsSchema } from '../../src/config/index.js';
+import { ringBytes } from '../../detectors/shared/index.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
 import { type AccessEvent, deterministicId, type Finding, findingSchema } from '../../src/model/index.js';
 import { makeEvent } from '../helpers/factories.js';
@@ -21,7 +22,11 @@ const MONDAY = Date.UTC(2026, 10, 2);
 const TENANT = 't-test';
 const USERS = Array.from({ length: 20 }, (_, i) => `usr_k1_user${String(i).padStart(2, '0')}AAAAAAAAAAAAAAA`);
 const keyOf = (actor: string) => `key_k1_${actor.slice(7)}`;
-const OFFICES = ['net_k1_officeAAAAAAAAAAAAAAAAA', 'net_k1_officeBBBBBBBBBBBBBBBBB', 'net_k1_vpnCCCCCCCCCCCCCCCCCCCC'];
+const OFFICES = [
+  'net_k1_officeAAAAAAAAAAAAAAAAA',
+  'net_k1_officeBBBBBBBBBBBBBBBBB',
+  'net_k1_vpnCCCCCCCCCCCCCCCCCCCC',
+];
 const ATTACKER_NET = 'net_k1_attackerZZZZZZZZZZZZZZZ';
 const SERVICE = 'svc_k1_misconfiguredSSSSSSSSSS';
 
@@ -96,7 +101,11 @@ describe('auth-failures: what counts', () => {
 
   it('builds one detector per entity kind, keyed by tenant, kind and value', () => {
     const ds = createAuthFailuresDetectors(PARAMS);
-    expect(ds.map((d) => d.name)).toEqual(['auth-failures/actor', 'auth-failures/credential', 'auth-failures/src_net']);
+    expect(ds.map((d) => d.name)).toEqual([
+      'auth-failures/actor',
+      'auth-failures/credential',
+      'auth-failures/src_net',
+    ]);
     const e = makeEvent({ credential: 'key_k1_x', src_net: 'net_k1_y' });
     expect(ds.map((d) => d.entityKey(e))).toEqual([
       `${TENANT}\u0000actor\u0000${e.actor}`,
@@ -113,7 +122,14 @@ describe('auth-failures: normal behaviour', () => {
 
   it('raises nothing for an outage: a burst of 5xx errors', () => {
     const outage = Array.from({ length: 500 }, (_, i) =>
-      makeEvent({ actor: USERS[i % 20]!, credential: keyOf(USERS[i % 20]!), src_net: OFFICES[0]!, time: MONDAY + 3 * DAY + 10 * HOUR + i * 1000, outcome: 'error', status_code: 503 }),
+      makeEvent({
+        actor: USERS[i % 20]!,
+        credential: keyOf(USERS[i % 20]!),
+        src_net: OFFICES[0]!,
+        time: MONDAY + 3 * DAY + 10 * HOUR + i * 1000,
+        outcome: 'error',
+        status_code: 503,
+      }),
     );
     expect(newRuntime().process([...normalDays(MONDAY, 4, 2), ...outage], MONDAY + 4 * DAY)).toEqual([]);
   });
@@ -123,11 +139,23 @@ describe('auth-failures: credential stuffing from a new network', () => {
   const start = MONDAY + 5 * DAY + 13 * HOUR + 2 * MINUTE;
   const windowStart = MONDAY + 5 * DAY + 13 * HOUR;
   const stuffing = Array.from({ length: 400 }, (_, i) =>
-    makeEvent({ actor: `usr_k1_victim${String(i % 100).padStart(3, '0')}XXXXXXXXXXXXX`, src_net: ATTACKER_NET, time: start + i * 1000, operation: 'auth', outcome: 'denied', status_code: 401 }),
+    makeEvent({
+      actor: `usr_k1_victim${String(i % 100).padStart(3, '0')}XXXXXXXXXXXXX`,
+      src_net: ATTACKER_NET,
+      time: start + i * 1000,
+      operation: 'auth',
+      outcome: 'denied',
+      status_code: 401,
+    }),
   );
   const ids = new Set(stuffing.map((e) => e.event_id));
   // The network's next event closes the window, which re-issues the finding with its final count.
-  const next = makeEvent({ actor: 'usr_k1_victim000XXXXXXXXXXXXX', src_net: ATTACKER_NET, time: start + HOUR, outcome: 'allowed' });
+  const next = makeEvent({
+    actor: 'usr_k1_victim000XXXXXXXXXXXXX',
+    src_net: ATTACKER_NET,
+    time: start + HOUR,
+    outcome: 'allowed',
+  });
   const events = [...normalDays(MONDAY, 6, 3), ...stuffing, next];
   const now = MONDAY + 6 * DAY;
   const findings = newRuntime().process(events, now);
@@ -154,7 +182,9 @@ describe('auth-failures: credential stuffing from a new network', () => {
     }
     const s = findings.at(-1)!.sentence;
     expect(s).toContain(ATTACKER_NET);
-    expect(s).toMatch(/had 400 denied or failed requests in 10 min from 2026-11-07T13:00Z, from \d+ distinct identities; its usual busiest 10 min has 0/);
+    expect(s).toMatch(
+      /had 400 denied or failed requests in 10 min from 2026-11-07T13:00Z, from \d+ distinct identities; its usual busiest 10 min has 0/,
+    );
     expect(findings.at(-1)!.severity).toBe('critical');
   });
 
@@ -168,10 +198,25 @@ describe('auth-failures: brute force on one identity', () => {
     const victim = USERS[4]!;
     const start = MONDAY + 5 * DAY + 11 * HOUR + 30 * MINUTE;
     const guesses = Array.from({ length: 120 }, (_, i) =>
-      makeEvent({ actor: victim, credential: keyOf(victim), src_net: ATTACKER_NET, time: start + i * 2000, operation: 'auth', outcome: 'error', status_code: 401 }),
+      makeEvent({
+        actor: victim,
+        credential: keyOf(victim),
+        src_net: ATTACKER_NET,
+        time: start + i * 2000,
+        operation: 'auth',
+        outcome: 'error',
+        status_code: 401,
+      }),
     );
-    const next = makeEvent({ actor: victim, credential: keyOf(victim), src_net: ATTACKER_NET, time: start + HOUR });
-    const findings = latestById(newRuntime().process([...normalDays(MONDAY, 6, 4), ...guesses, next], MONDAY + 6 * DAY));
+    const next = makeEvent({
+      actor: victim,
+      credential: keyOf(victim),
+      src_net: ATTACKER_NET,
+      time: start + HOUR,
+    });
+    const findings = latestById(
+      newRuntime().process([...normalDays(MONDAY, 6, 4), ...guesses, next], MONDAY + 6 * DAY),
+    );
     expect(findings.map((f) => f.entity_type).sort()).toEqual(['actor', 'credential', 'src_net']);
     for (const f of findings) {
       expect(f.actor).toBe(victim);
@@ -189,9 +234,30 @@ describe('auth-failures: use of a revoked credential', () => {
   const victim = USERS[7]!;
   const cred = keyOf(victim);
   const t = MONDAY + 2 * DAY + 10 * HOUR;
-  const notice = makeEvent({ actor: victim, credential: cred, src_net: OFFICES[1]!, time: t, outcome: 'denied', status_code: 401, error_type: 'credential_revoked' });
-  const retry = makeEvent({ actor: victim, credential: cred, src_net: OFFICES[1]!, time: t + 5 * MINUTE, outcome: 'denied', status_code: 401 });
-  const accepted = makeEvent({ actor: 'usr_k1_someoneElseEEEEEEEEEEEE', credential: cred, src_net: ATTACKER_NET, time: t + 3 * HOUR, outcome: 'allowed' });
+  const notice = makeEvent({
+    actor: victim,
+    credential: cred,
+    src_net: OFFICES[1]!,
+    time: t,
+    outcome: 'denied',
+    status_code: 401,
+    error_type: 'credential_revoked',
+  });
+  const retry = makeEvent({
+    actor: victim,
+    credential: cred,
+    src_net: OFFICES[1]!,
+    time: t + 5 * MINUTE,
+    outcome: 'denied',
+    status_code: 401,
+  });
+  const accepted = makeEvent({
+    actor: 'usr_k1_someoneElseEEEEEEEEEEEE',
+    credential: cred,
+    src_net: ATTACKER_NET,
+    time: t + 3 * HOUR,
+    outcome: 'allowed',
+  });
   const findings = newRuntime()
     .process([...normalDays(MONDAY, 2, 6), notice, retry, accepted], t + DAY)
     .filter((f) => f.title.includes('evoked'));
@@ -206,7 +272,9 @@ describe('auth-failures: use of a revoked credential', () => {
     expect(final[1]!.severity).toBe('critical');
     expect(final[1]!.actor).toBe('usr_k1_someoneElseEEEEEEEEEEEE');
     expect(final[1]!.sentence).toContain(cred);
-    expect(final[1]!.sentence).toMatch(/after the gateway reported it revoked at 2026-11-04T10:00Z; 1 of those uses were allowed/);
+    expect(final[1]!.sentence).toMatch(
+      /after the gateway reported it revoked at 2026-11-04T10:00Z; 1 of those uses was allowed/,
+    );
     expect(final[1]!.attack_techniques).toEqual(['T1078']);
   });
 });
@@ -216,7 +284,13 @@ describe('auth-failures: compact state', () => {
     const rt = newRuntime();
     const actor = USERS[0]!;
     const events = Array.from({ length: 10_000 }, (_, i) =>
-      makeEvent({ actor, credential: keyOf(actor), src_net: `net_k1_n${i % 1000}`, time: MONDAY + i * 30_000, outcome: i % 7 ? 'allowed' : 'denied' }),
+      makeEvent({
+        actor,
+        credential: keyOf(actor),
+        src_net: `net_k1_n${i % 1000}`,
+        time: MONDAY + i * 30_000,
+        outcome: i % 7 ? 'allowed' : 'denied',
+      }),
     );
     rt.process(events, MONDAY);
     expect(rt.entities()['auth-failures/src_net']).toBe(1000);
@@ -226,7 +300,7 @@ describe('auth-failures: compact state', () => {
       ['auth-failures/src_net', `${TENANT}\u0000src_net\u0000net_k1_n7`],
     ] as const) {
       const state = rt.stateOf(detector, key) as AuthFailuresState;
-      expect(state.buf.byteLength).toBe(PARAMS.history_hours + 2 + 16);
+      expect(state.buf.byteLength).toBe(ringBytes(PARAMS.history_hours) + 16);
       expect(estimateStateBytes(state)).toBeLessThan(700);
     }
   });

@@ -7,6 +7,7 @@ import {
   estimateStateBytes,
 } from '../../detectors/bulk-extraction/bulk-extraction.detector.js';
 import { bulkExtractionParamsSchema } from '../../src/config/index.js';
+import { ringBytes } from '../../detectors/shared/index.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
 import { type AccessEvent, deterministicId, type Finding, findingSchema } from '../../src/model/index.js';
 import { makeEvent } from '../helpers/factories.js';
@@ -59,7 +60,15 @@ function appDays(start: number, days: number, seed: number, skipHour?: number): 
       }
       if (rand() < 0.1)
         out.push(
-          makeEvent({ actor: APP, time: t0 + 59 * MINUTE, operation: 'scroll', collection: 'kb', top_k: 0, returned: 100, bytes_out: 200_000 }),
+          makeEvent({
+            actor: APP,
+            time: t0 + 59 * MINUTE,
+            operation: 'scroll',
+            collection: 'kb',
+            top_k: 0,
+            returned: 100,
+            bytes_out: 200_000,
+          }),
         );
     }
   }
@@ -158,7 +167,16 @@ describe('bulk-extraction: the other signals', () => {
 
   it('fires on raw vectors alone, at modest volume, for an identity that never took any back', () => {
     const fetches = Array.from({ length: 30 }, (_, i) =>
-      makeEvent({ actor: APP, time: hour + i * MINUTE, operation: 'fetch', collection: 'kb', top_k: 0, returned: 10, vectors_returned: 10, bytes_out: 80_000 }),
+      makeEvent({
+        actor: APP,
+        time: hour + i * MINUTE,
+        operation: 'fetch',
+        collection: 'kb',
+        top_k: 0,
+        returned: 10,
+        vectors_returned: 10,
+        bytes_out: 80_000,
+      }),
     );
     const findings = newRuntime().process([...appDays(MONDAY, 8, 4, hour), ...fetches], MONDAY + 9 * DAY);
     const final = latestById(findings);
@@ -168,7 +186,14 @@ describe('bulk-extraction: the other signals', () => {
   });
 
   it('fires on a huge top_k', () => {
-    const greedy = makeEvent({ actor: APP, time: hour + 5 * MINUTE, collection: 'kb', top_k: 50_000, returned: 50_000, bytes_out: 60_000_000 });
+    const greedy = makeEvent({
+      actor: APP,
+      time: hour + 5 * MINUTE,
+      collection: 'kb',
+      top_k: 50_000,
+      returned: 50_000,
+      bytes_out: 60_000_000,
+    });
     const findings = newRuntime().process([...appDays(MONDAY, 8, 5, hour), greedy], MONDAY + 9 * DAY);
     expect(findings.length).toBeGreaterThan(0);
     expect(findings[0]!.evidence).toEqual([greedy.event_id]);
@@ -189,11 +214,16 @@ describe('bulk-extraction: compact state', () => {
     const before = estimateStateBytes(rt.stateOf('bulk-extraction', key) as BulkExtractionState);
     const start = MONDAY + 2 * DAY;
     const events = Array.from({ length: 10_000 }, (_, i) =>
-      makeEvent({ actor: APP, time: start + i * 30_000, collection: `c-${i % 1000}`, returned: 10 + (i % 50) }),
+      makeEvent({
+        actor: APP,
+        time: start + i * 30_000,
+        collection: `c-${i % 1000}`,
+        returned: 10 + (i % 50),
+      }),
     );
     rt.process(events, start);
     const state = rt.stateOf('bulk-extraction', key) as BulkExtractionState;
-    expect(state.buf.byteLength).toBe(5 * (PARAMS.history_hours + 3));
+    expect(state.buf.byteLength).toBe(5 * (ringBytes(PARAMS.history_hours) + 1));
     expect(estimateStateBytes(state)).toBeLessThanOrEqual(before + 700);
     expect(estimateStateBytes(state)).toBeLessThan(1_200);
   });

@@ -7,6 +7,7 @@ import {
   estimateStateBytes,
 } from '../../detectors/destructive-ops/destructive-ops.detector.js';
 import { destructiveOpsParamsSchema } from '../../src/config/index.js';
+import { ringBytes } from '../../detectors/shared/index.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
 import { type AccessEvent, deterministicId, type Finding, findingSchema } from '../../src/model/index.js';
 import { makeEvent } from '../helpers/factories.js';
@@ -63,8 +64,22 @@ function adminDays(start: number, days: number): AccessEvent[] {
     const weekday = new Date(day).getUTCDay();
     if (weekday === 0 || weekday === 6) continue;
     for (let h = 9; h < 17; h++) out.push(makeEvent({ actor: ADMIN, time: day + h * HOUR + 5 * MINUTE }));
-    out.push(makeEvent({ actor: ADMIN, time: day + 16 * HOUR + 10 * MINUTE, operation: 'drop_collection', collection: `staging-${d - 1}` }));
-    out.push(makeEvent({ actor: ADMIN, time: day + 16 * HOUR + 11 * MINUTE, operation: 'create_collection', collection: `staging-${d}` }));
+    out.push(
+      makeEvent({
+        actor: ADMIN,
+        time: day + 16 * HOUR + 10 * MINUTE,
+        operation: 'drop_collection',
+        collection: `staging-${d - 1}`,
+      }),
+    );
+    out.push(
+      makeEvent({
+        actor: ADMIN,
+        time: day + 16 * HOUR + 11 * MINUTE,
+        operation: 'create_collection',
+        collection: `staging-${d}`,
+      }),
+    );
   }
   return out;
 }
@@ -87,9 +102,40 @@ describe('destructive-ops: normal behaviour', () => {
   it('ignores denied deletes (nothing was destroyed)', () => {
     const hour = MONDAY + 7 * DAY + 3 * HOUR;
     const denied = Array.from({ length: 5_000 }, (_, i) =>
-      makeEvent({ actor: INGEST, time: hour + i * 500, operation: 'delete', outcome: 'denied', collection: 'kb' }),
+      makeEvent({
+        actor: INGEST,
+        time: hour + i * 500,
+        operation: 'delete',
+        outcome: 'denied',
+        collection: 'kb',
+      }),
     );
-    expect(newRuntime().process([...ingestDays(MONDAY, 8, 2, hour), ...denied], MONDAY + 9 * DAY)).toEqual([]);
+    expect(newRuntime().process([...ingestDays(MONDAY, 8, 2, hour), ...denied], MONDAY + 9 * DAY)).toEqual(
+      [],
+    );
+  });
+});
+
+describe('destructive-ops: recurring levels', () => {
+  it('fires on a weekly clean-up the first week only, and again when it grows far beyond that level', () => {
+    const cleanup = (day: number, n: number) =>
+      Array.from({ length: n }, (_, i) =>
+        makeEvent({
+          actor: INGEST,
+          time: MONDAY + day * DAY + 2 * HOUR + 5 * MINUTE + i * 1000,
+          operation: 'delete',
+          collection: 'kb',
+        }),
+      );
+    const days = [6, 13, 20, 27];
+    const events = [
+      ...ingestDays(MONDAY, 29, 7, undefined),
+      ...days.flatMap((d) => cleanup(d, 300)),
+      ...cleanup(28, 5_000),
+    ];
+    const findings = latestById(newRuntime().process(events, MONDAY + 29 * DAY));
+    expect(findings.map((f) => Math.floor((f.event_time - MONDAY) / DAY))).toEqual([6, 28]);
+    expect(findings[1]!.baseline_period).toContain('band raised to a level first reached on 2026-11-29');
   });
 });
 
@@ -121,7 +167,9 @@ describe('destructive-ops: a mass delete after a week', () => {
     }
     const s = findings.at(-1)!.sentence;
     expect(s).toContain(INGEST);
-    expect(s).toMatch(/ran 3,000 deletes and 0 collection drops .* in the hour from 2026-11-09T03:00Z; its usual is \d+ deletes per active hour/);
+    expect(s).toMatch(
+      /ran 3,000 deletes and 0 collection drops .* in the hour from 2026-11-09T03:00Z; its usual is \d+ deletes per active hour/,
+    );
     for (const id of findings.at(-1)!.evidence) expect(wipeIds.has(id)).toBe(true);
   });
 
@@ -132,7 +180,12 @@ describe('destructive-ops: a mass delete after a week', () => {
 
 describe('destructive-ops: a drop by an identity that never administers', () => {
   const hour = MONDAY + 7 * DAY + 3 * HOUR;
-  const drop = makeEvent({ actor: INGEST, time: hour + 20 * MINUTE, operation: 'drop_collection', collection: 'customer_pii' });
+  const drop = makeEvent({
+    actor: INGEST,
+    time: hour + 20 * MINUTE,
+    operation: 'drop_collection',
+    collection: 'customer_pii',
+  });
   const findings = newRuntime().process([...ingestDays(MONDAY, 8, 4), drop], MONDAY + 9 * DAY);
 
   it('fires on the single drop, high', () => {
@@ -148,13 +201,21 @@ describe('destructive-ops: a drop by an identity that never administers', () => 
   });
 
   it('keeps firing on drops by that identity (one drop does not make it an admin)', () => {
-    const later = makeEvent({ actor: INGEST, time: hour + 2 * DAY, operation: 'drop_collection', collection: 'kb' });
+    const later = makeEvent({
+      actor: INGEST,
+      time: hour + 2 * DAY,
+      operation: 'drop_collection',
+      collection: 'kb',
+    });
     const f = newRuntime().process([...ingestDays(MONDAY, 10, 4), drop, later], MONDAY + 11 * DAY);
     expect(latestById(f)).toHaveLength(2);
   });
 
   it('does not fire for the DBA', () => {
-    const f = newRuntime().process([...adminDays(MONDAY, 8), makeEvent({ actor: ADMIN, time: hour, operation: 'drop_collection' })], MONDAY + 9 * DAY);
+    const f = newRuntime().process(
+      [...adminDays(MONDAY, 8), makeEvent({ actor: ADMIN, time: hour, operation: 'drop_collection' })],
+      MONDAY + 9 * DAY,
+    );
     expect(f).toEqual([]);
   });
 });
@@ -167,11 +228,16 @@ describe('destructive-ops: compact state', () => {
     const before = estimateStateBytes(rt.stateOf('destructive-ops', key) as DestructiveOpsState);
     const start = MONDAY + DAY;
     const events = Array.from({ length: 10_000 }, (_, i) =>
-      makeEvent({ actor: INGEST, time: start + i * 30_000, operation: i % 3 ? 'upsert' : 'delete', collection: `c-${i % 1000}` }),
+      makeEvent({
+        actor: INGEST,
+        time: start + i * 30_000,
+        operation: i % 3 ? 'upsert' : 'delete',
+        collection: `c-${i % 1000}`,
+      }),
     );
     rt.process(events, start);
     const state = rt.stateOf('destructive-ops', key) as DestructiveOpsState;
-    expect(state.buf.byteLength).toBe(2 * (PARAMS.history_hours + 2));
+    expect(state.buf.byteLength).toBe(2 * ringBytes(PARAMS.history_hours));
     expect(estimateStateBytes(state)).toBeLessThanOrEqual(before + 700);
     expect(estimateStateBytes(state)).toBeLessThan(1_000);
   });

@@ -10,7 +10,7 @@ import {
 import { createPeerBook, type PeerBook } from '../../detectors/new-collection/peer-book.js';
 import { type NewCollectionParams, newCollectionParamsSchema } from '../../src/config/index.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
-import { type AccessEvent, deterministicId, type Finding, findingSchema } from '../../src/model/index.js';
+import { type AccessEvent, deterministicId, findingSchema } from '../../src/model/index.js';
 import { makeEvent } from '../helpers/factories.js';
 
 const PARAMS = newCollectionParamsSchema.parse({
@@ -53,7 +53,8 @@ function teamDays(start: number, days: number, seed: number, withAttribute = fal
       const usual = [0, 1, 2, 3].map((k) => `${prefix}-${(p + k) % 6}`);
       for (let d = 0; d < days; d++)
         for (let h = 9; h < 17; h++) {
-          const pool = rand() < 0.03 ? [`${prefix}-${(p + 4 + Math.floor(rand() * 2)) % 6}`] : [...usual, 'wiki'];
+          const pool =
+            rand() < 0.03 ? [`${prefix}-${(p + 4 + Math.floor(rand() * 2)) % 6}`] : [...usual, 'wiki'];
           out.push(
             makeEvent({
               actor,
@@ -85,15 +86,15 @@ function newRuntime(params: NewCollectionParams = PARAMS, book?: PeerBook) {
   return createDetectorRuntime([createNewCollectionDetector(params, peers)]);
 }
 
-function latestById(findings: Finding[]): Finding[] {
-  return [...new Map(findings.map((f) => [f.finding_id, f])).values()];
-}
-
 describe('new-collection: sensitivity labels', () => {
   it('resolves exact names, then the longest prefix, then the default', () => {
     const of = sensitivityResolver(
       newCollectionParamsSchema.parse({
-        collections: { 'pay*': { sensitivity: 'high' }, 'payroll-*': { sensitivity: 'critical' }, kb: { sensitivity: 'low' } },
+        collections: {
+          'pay*': { sensitivity: 'high' },
+          'payroll-*': { sensitivity: 'critical' },
+          kb: { sensitivity: 'low' },
+        },
       }),
     );
     expect(of('kb')).toBe('low');
@@ -109,7 +110,11 @@ describe('new-collection: normal behaviour', () => {
   });
 
   it('raises nothing during warm-up, whatever is opened', () => {
-    const early = makeEvent({ actor: ANALYST, time: MONDAY + 3 * DAY + 10 * HOUR, collection: 'customer_pii' });
+    const early = makeEvent({
+      actor: ANALYST,
+      time: MONDAY + 3 * DAY + 10 * HOUR,
+      collection: 'customer_pii',
+    });
     expect(newRuntime().process([...teamDays(MONDAY, 4, 2), early], MONDAY + 4 * DAY)).toEqual([]);
   });
 });
@@ -117,7 +122,12 @@ describe('new-collection: normal behaviour', () => {
 describe('new-collection: an analyst opens a sensitive collection no peer uses', () => {
   const t = MONDAY + 10 * DAY + 14 * HOUR + 12 * MINUTE;
   const first = makeEvent({ actor: ANALYST, time: t, collection: 'customer_pii', operation: 'scroll' });
-  const again = makeEvent({ actor: ANALYST, time: t + 5 * MINUTE, collection: 'customer_pii', operation: 'scroll' });
+  const again = makeEvent({
+    actor: ANALYST,
+    time: t + 5 * MINUTE,
+    collection: 'customer_pii',
+    operation: 'scroll',
+  });
   const events = [...teamDays(MONDAY, 11, 3), first, again];
   const now = MONDAY + 11 * DAY;
   const findings = newRuntime().process(events, now);
@@ -126,7 +136,9 @@ describe('new-collection: an analyst opens a sensitive collection no peer uses',
     expect(findings).toHaveLength(1);
     const f = findings[0]!;
     expect(findingSchema.safeParse(f).success).toBe(true);
-    expect(f.finding_id).toBe(deterministicId('new-collection', TENANT, ANALYST, MONDAY + 10 * DAY + 14 * HOUR));
+    expect(f.finding_id).toBe(
+      deterministicId('new-collection', TENANT, ANALYST, MONDAY + 10 * DAY + 14 * HOUR),
+    );
     expect(f.severity).toBe('high');
     expect(f.collection).toBe('customer_pii');
     expect(f.evidence).toEqual([first.event_id]);
@@ -173,7 +185,12 @@ describe('new-collection: peer rarity', () => {
 
   it('uses the attribute as the peer group when asked to', () => {
     const params = { ...PARAMS, peer_groups: 'attribute' as const };
-    const open = makeEvent({ actor: ANALYST, time: t, collection: 'customer_pii', attributes: { team: 'analysts' } });
+    const open = makeEvent({
+      actor: ANALYST,
+      time: t,
+      collection: 'customer_pii',
+      attributes: { team: 'analysts' },
+    });
     const f = newRuntime(params).process([...teamDays(MONDAY, 11, 5, true), open], MONDAY + 11 * DAY);
     expect(f).toHaveLength(1);
     expect(f[0]!.sentence).toContain('0% of the 5 other identities with its team used it');
@@ -183,7 +200,11 @@ describe('new-collection: peer rarity', () => {
 
 describe('new-collection: compact state', () => {
   it('keeps the identity at its known-collection cap and the tenant table bounded after 1,000 collections', () => {
-    const book = createPeerBook({ maxCollections: PARAMS.max_tenant_collections, maxGroups: 4, maxTenants: 2 });
+    const book = createPeerBook({
+      maxCollections: PARAMS.max_tenant_collections,
+      maxGroups: 4,
+      maxTenants: 2,
+    });
     const rt = newRuntime(PARAMS, book);
     rt.process(teamDays(MONDAY, 8, 6), MONDAY + 8 * DAY);
     const key = `${TENANT}\u0000${ANALYST}`;
@@ -197,7 +218,8 @@ describe('new-collection: compact state', () => {
     expect(state.buf.byteLength).toBe(4 * PARAMS.max_known);
     expect(estimateStateBytes(state)).toBeLessThanOrEqual(before + 700);
     expect(book.stats().maxCollections).toBe(PARAMS.max_tenant_collections);
-    for (let i = 0; i < 5; i++) rt.process([makeEvent({ tenant: `t-${i}`, time: start + DAY, collection: 'x' })], start);
+    for (let i = 0; i < 5; i++)
+      rt.process([makeEvent({ tenant: `t-${i}`, time: start + DAY, collection: 'x' })], start);
     expect(book.stats().tenants).toBe(2);
   });
 });

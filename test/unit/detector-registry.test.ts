@@ -51,11 +51,18 @@ describe('detector registry', () => {
   });
 
   it('rejects unknown parameters and bad values by path', () => {
-    expect(() => pipelineSchema.parse({ version: 1, detectors: { 'bulk-extraction': { min_rowz: 1 } } })).toThrow(/min_rowz/);
     expect(() =>
-      pipelineSchema.parse({ version: 1, detectors: { 'new-collection': { collections: { pii: { sensitivity: 'secret' } } } } }),
+      pipelineSchema.parse({ version: 1, detectors: { 'bulk-extraction': { min_rowz: 1 } } }),
+    ).toThrow(/min_rowz/);
+    expect(() =>
+      pipelineSchema.parse({
+        version: 1,
+        detectors: { 'new-collection': { collections: { pii: { sensitivity: 'secret' } } } },
+      }),
     ).toThrow();
-    expect(() => pipelineSchema.parse({ version: 1, detectors: { 'auth-failures': { window: '7m' } } })).toThrow(/divide an hour/);
+    expect(() =>
+      pipelineSchema.parse({ version: 1, detectors: { 'auth-failures': { window: '7m' } } }),
+    ).toThrow(/divide an hour/);
   });
 
   it('runs every detector over an event without a credential or network', () => {

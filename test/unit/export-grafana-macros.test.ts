@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Grafana's ${var} syntax is the subject
 // The Grafana macro / variable substitution the dashboards test relies on.
 import { describe, expect, it } from 'vitest';
 import { expandMacros, interpolateVariables, renderGrafanaSql } from '../helpers/grafana-macros.js';

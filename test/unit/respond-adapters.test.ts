@@ -45,9 +45,7 @@ const job: ActionJob = {
 };
 
 /** A target's configuration with its schema defaults, as a pipeline would produce it. */
-function targetConfig<T extends TargetType>(
-  raw: Record<string, unknown> & { type: T },
-): TargetConfigOf<T> {
+function targetConfig<T extends TargetType>(raw: Record<string, unknown> & { type: T }): TargetConfigOf<T> {
   return responseSchema.parse({ targets: { t: raw } }).targets.t as TargetConfigOf<T>;
 }
 
@@ -74,7 +72,11 @@ describe('weaviate.action', () => {
     const r = await weaviate.execute({ target, subject: 'svc-rag', job });
     expect(r).toMatchObject({ outcome: 'succeeded', detail: 'user deactivated, API key revoked' });
     const req = fake.requests.at(-1)!;
-    expect(req).toMatchObject({ method: 'POST', url: '/v1/users/db/svc-rag/deactivate', body: { revoke_key: true } });
+    expect(req).toMatchObject({
+      method: 'POST',
+      url: '/v1/users/db/svc-rag/deactivate',
+      body: { revoke_key: true },
+    });
     expect(req.headers.authorization).toBe('Bearer wv-admin');
     expect(fake.state.users.get('svc-rag')).toEqual({ active: false, key: '' });
   });
@@ -91,7 +93,9 @@ describe('weaviate.action', () => {
   });
 
   it('fails permanently on an unknown user (404) and on a bad admin key (401)', async () => {
-    expect((await rejection(weaviate.execute({ target, subject: 'nobody', job }))).name).toBe('PermanentError');
+    expect((await rejection(weaviate.execute({ target, subject: 'nobody', job }))).name).toBe(
+      'PermanentError',
+    );
     const bad = { ...target, apiKey: 'wrong' };
     const err = await rejection(weaviate.execute({ target: bad, subject: 'svc-rag', job }));
     expect(err.name).toBe('PermanentError');
@@ -155,7 +159,9 @@ describe('milvus.action', () => {
     const err = await rejection(milvus.execute({ target, subject: 'ghost', job }));
     expect(err.name).toBe('PermanentError');
     expect(err.message).toContain('code 65535');
-    const badAuth = await rejection(milvus.execute({ target: { ...target, token: 'x' }, subject: 'analyst', job }));
+    const badAuth = await rejection(
+      milvus.execute({ target: { ...target, token: 'x' }, subject: 'analyst', job }),
+    );
     expect(badAuth.message).toContain('code 1800');
   });
 
@@ -165,12 +171,16 @@ describe('milvus.action', () => {
     expect((await milvus.execute({ target: drop, subject: 'temp', job })).detail).toBe('user dropped');
     expect(fake.state.users.has('temp')).toBe(false);
     expect((await milvus.execute({ target: drop, subject: 'root', job })).outcome).toBe('escalated');
-    await expect(milvus.undo({ target: drop, subject: 'temp', jobId: 'j' })).rejects.toThrow(/cannot be restored/);
+    await expect(milvus.undo({ target: drop, subject: 'temp', jobId: 'j' })).rejects.toThrow(
+      /cannot be restored/,
+    );
   });
 
   it('retries 503', async () => {
     fake.failNext(503);
-    expect((await rejection(milvus.execute({ target, subject: 'analyst', job }))).name).toBe('RetriableError');
+    expect((await rejection(milvus.execute({ target, subject: 'analyst', job }))).name).toBe(
+      'RetriableError',
+    );
   });
 });
 
@@ -224,7 +234,12 @@ describe('pinecone.action', () => {
 
   it('restricts the key instead when configured, and undo restores its roles', async () => {
     const restrict = fresh({ operation: 'restrict', restricted_roles: ['ControlPlaneViewer'] });
-    fake.state.keys.set('key-3', { id: 'key-3', name: 'y', project_id: 'p', roles: ['ProjectEditor', 'DataPlaneEditor'] });
+    fake.state.keys.set('key-3', {
+      id: 'key-3',
+      name: 'y',
+      project_id: 'p',
+      roles: ['ProjectEditor', 'DataPlaneEditor'],
+    });
     const r = await pinecone.execute({ target: restrict, subject: 'key-3', job });
     expect(fake.state.keys.get('key-3')!.roles).toEqual(['ControlPlaneViewer']);
     await pinecone.undo({ target: restrict, subject: 'key-3', jobId: 'j', state: r.state });
@@ -233,7 +248,9 @@ describe('pinecone.action', () => {
 
   it('fails permanently on bad client credentials and forgets a token the API rejects', async () => {
     const bad = { ...fresh(), clientSecret: 'nope' };
-    expect((await rejection(pinecone.execute({ target: bad, subject: 'key-9', job }))).name).toBe('PermanentError');
+    expect((await rejection(pinecone.execute({ target: bad, subject: 'key-9', job }))).name).toBe(
+      'PermanentError',
+    );
     const stale = fresh();
     stale.tokenCache.token = 'pc-token-revoked';
     stale.tokenCache.expiresAt = Date.now() + 3_600_000;
@@ -268,10 +285,14 @@ describe('qdrant-cloud.action', () => {
 
   it('refuses with a wrong management key (permanent), retries 502', async () => {
     fake.state.keys.set('dbk-2', { account: 'acc-1', cluster: 'cl-1' });
-    const err = await rejection(qdrantCloud.execute({ target: { ...target, apiKey: 'x' }, subject: 'dbk-2', job }));
+    const err = await rejection(
+      qdrantCloud.execute({ target: { ...target, apiKey: 'x' }, subject: 'dbk-2', job }),
+    );
     expect(err.name).toBe('PermanentError');
     fake.failNext(502);
-    expect((await rejection(qdrantCloud.execute({ target, subject: 'dbk-2', job }))).name).toBe('RetriableError');
+    expect((await rejection(qdrantCloud.execute({ target, subject: 'dbk-2', job }))).name).toBe(
+      'RetriableError',
+    );
   });
 });
 
@@ -323,12 +344,22 @@ describe('hoop.action', () => {
 
     const undone = await hoop.undo({ target, subject: 'dana@corp.test', jobId: 'j', state: r.state });
     expect(undone.detail).toBe('user reactivated; API key reactivated');
-    expect(fake.state.users.get('u1')).toMatchObject({ status: 'active', groups: ['engineering', 'pg-rag-readers'] });
+    expect(fake.state.users.get('u1')).toMatchObject({
+      status: 'active',
+      groups: ['engineering', 'pg-rag-readers'],
+    });
     expect(fake.state.apiKeys.get('dana@corp.test')).toBe('active');
   });
 
   it('does not reactivate a user that was inactive before containment', async () => {
-    fake.state.users.set('u2', { id: 'u2', email: 'old@corp.test', name: 'Old', status: 'inactive', groups: ['x'], slack_id: '' });
+    fake.state.users.set('u2', {
+      id: 'u2',
+      email: 'old@corp.test',
+      name: 'Old',
+      status: 'inactive',
+      groups: ['x'],
+      slack_id: '',
+    });
     const only = { ...target, operations: ['deactivate_user' as const] };
     const r = await hoop.execute({ target: only, subject: 'u2', job });
     expect(r.detail).toBe('user was already inactive');
@@ -368,7 +399,10 @@ describe('slack.action', () => {
 });
 
 describe('pagerduty.action', () => {
-  let fake: FakeTarget<{ routingKey: string; events: Array<{ dedup_key?: string; payload: { severity: string } }> }>;
+  let fake: FakeTarget<{
+    routingKey: string;
+    events: Array<{ dedup_key?: string; payload: { severity: string } }>;
+  }>;
   beforeAll(async () => {
     fake = await startFakePagerduty();
   });
@@ -393,7 +427,9 @@ describe('pagerduty.action', () => {
     expect(err.message).toContain('Invalid routing key');
     fake.failNext(429);
     const ok = { ...target, routingKey: 'R0UT1NGKEY' };
-    expect((await rejection(pagerduty.execute({ target: ok, subject: incident.actor, job }))).name).toBe('RetriableError');
+    expect((await rejection(pagerduty.execute({ target: ok, subject: incident.actor, job }))).name).toBe(
+      'RetriableError',
+    );
   });
 });
 
@@ -401,7 +437,11 @@ describe('webhook.action', () => {
   it('marks 410 Gone with its status so the responder can disable the endpoint', async () => {
     const fake = await startFakeSlack();
     try {
-      const target = { url: `${fake.url}/services/archived`, secrets: [`whsec_${Buffer.alloc(32, 1).toString('base64')}`], timeoutMs: 2000 };
+      const target = {
+        url: `${fake.url}/services/archived`,
+        secrets: [`whsec_${Buffer.alloc(32, 1).toString('base64')}`],
+        timeoutMs: 2000,
+      };
       const err = await rejection(webhook.execute({ target, subject: incident.actor, job }));
       expect(err.name).toBe('PermanentError');
       expect((err as Error & { status?: number }).status).toBe(410);

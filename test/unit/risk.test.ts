@@ -68,10 +68,15 @@ describe('risk engine: accumulation and decay', () => {
           let t = T0;
           for (const s of steps) {
             t += s.dt;
-            const r = risk.add(makeFinding({ severity: s.severity as 'low', score: s.score, confidence: s.confidence }), t);
+            const r = risk.add(
+              makeFinding({ severity: s.severity as 'low', score: s.score, confidence: s.confidence }),
+              t,
+            );
             expect(r.risk).toBeGreaterThanOrEqual(0);
             expect(r.risk).toBeLessThanOrEqual(MAX_RISK);
-            expect(risk.riskOf('t-test', ACTOR, t + HOUR)).toBeLessThanOrEqual(risk.riskOf('t-test', ACTOR, t) + 1e-9);
+            expect(risk.riskOf('t-test', ACTOR, t + HOUR)).toBeLessThanOrEqual(
+              risk.riskOf('t-test', ACTOR, t) + 1e-9,
+            );
           }
         },
       ),
@@ -113,7 +118,10 @@ describe('risk engine: incidents', () => {
     expect(later.risk).toBeCloseTo(40, 6);
     expect(later.opensIncident).toBe(false);
     expect(later.incidentId).toBeUndefined();
-    const again = risk.add(makeFinding({ severity: 'critical', score: 1, confidence: 1 }), T0 + 3 * 24 * HOUR + 1);
+    const again = risk.add(
+      makeFinding({ severity: 'critical', score: 1, confidence: 1 }),
+      T0 + 3 * 24 * HOUR + 1,
+    );
     expect(again.opensIncident).toBe(true);
     expect(again.incidentId).not.toBe(first.incidentId);
   });

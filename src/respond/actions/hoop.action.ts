@@ -34,7 +34,11 @@ function api(t: HoopTarget, path: string): string {
   return joinUrl(base.endsWith('/api') ? base : `${base}/api`, path);
 }
 
-function call(t: HoopTarget, c: Omit<HttpCall, 'timeoutMs' | 'headers' | 'url'> & { path: string }, accept?: (s: number) => boolean) {
+function call(
+  t: HoopTarget,
+  c: Omit<HttpCall, 'timeoutMs' | 'headers' | 'url'> & { path: string },
+  accept?: (s: number) => boolean,
+) {
   const auth: Record<string, string> =
     t.auth === 'api-key' ? { 'api-key': t.token } : { authorization: `Bearer ${t.token}` };
   return expectStatus({ ...c, url: api(t, c.path), headers: auth, timeoutMs: t.timeout }, accept);
@@ -54,7 +58,12 @@ async function setUserStatus(t: HoopTarget, user: string, status: 'active' | 'in
   if (before === status) return { before, changed: false };
   // The PUT replaces the whole user: send what was read, groups included, with the new status.
   const groups = Array.isArray(current.groups) ? current.groups : [];
-  await call(t, { method: 'PUT', path: `/users/${seg(user)}`, body: { ...current, groups, status }, what: 'hoop update user' });
+  await call(t, {
+    method: 'PUT',
+    path: `/users/${seg(user)}`,
+    body: { ...current, groups, status },
+    what: 'hoop update user',
+  });
   return { before, changed: true };
 }
 
@@ -65,7 +74,11 @@ interface HoopSession {
 }
 
 async function sessionsOf(t: HoopTarget, user: string): Promise<HoopSession[]> {
-  const r = await call(t, { method: 'GET', path: `/sessions?user=${seg(user)}&limit=100`, what: 'hoop list sessions' });
+  const r = await call(t, {
+    method: 'GET',
+    path: `/sessions?user=${seg(user)}&limit=100`,
+    what: 'hoop list sessions',
+  });
   const doc = r.json as unknown;
   const items = Array.isArray(doc) ? doc : (doc as { data?: unknown } | undefined)?.data;
   return Array.isArray(items) ? (items as HoopSession[]) : [];
@@ -131,14 +144,19 @@ export async function undo(ctx: UndoContext<HoopTarget>): Promise<ActionResult> 
   const t = ctx.target;
   const done: string[] = [];
   if (t.operations.includes('deactivate_user')) {
-    if (ctx.state?.user_status_before === 'inactive') done.push('user left inactive (it was before containment)');
+    if (ctx.state?.user_status_before === 'inactive')
+      done.push('user left inactive (it was before containment)');
     else {
       const r = await setUserStatus(t, ctx.subject, 'active');
       done.push(r.changed ? 'user reactivated' : 'user was already active');
     }
   }
   if (t.operations.includes('revoke_api_key') && ctx.state?.api_key_revoked !== false) {
-    await call(t, { method: 'POST', path: `/api-keys/${seg(ctx.subject)}/reactivate`, what: 'hoop reactivate api key' });
+    await call(t, {
+      method: 'POST',
+      path: `/api-keys/${seg(ctx.subject)}/reactivate`,
+      what: 'hoop reactivate api key',
+    });
     done.push('API key reactivated');
   }
   if (done.length === 0) throw new PermanentError('hoop: nothing of this containment can be undone');

@@ -66,7 +66,9 @@ export function isRetriableStatus(status: number): boolean {
 export function statusError(what: string, reply: Pick<HttpReply, 'status' | 'text'>): HttpError {
   const excerpt = reply.text.replace(/\s+/g, ' ').trim().slice(0, 200);
   const message = `${what}: answered ${reply.status}${excerpt ? `: ${excerpt}` : ''}`;
-  const err: HttpError = isRetriableStatus(reply.status) ? new RetriableError(message) : new PermanentError(message);
+  const err: HttpError = isRetriableStatus(reply.status)
+    ? new RetriableError(message)
+    : new PermanentError(message);
   err.status = reply.status;
   return err;
 }

@@ -52,7 +52,11 @@ function roleNames(data: unknown): string[] {
   const list = Array.isArray(data) ? data : ((data as { roles?: unknown })?.roles ?? []);
   if (!Array.isArray(list)) return [];
   return list
-    .map((r) => (typeof r === 'string' ? r : ((r as { roleName?: unknown; role?: unknown }).roleName ?? (r as { role?: unknown }).role)))
+    .map((r) =>
+      typeof r === 'string'
+        ? r
+        : ((r as { roleName?: unknown; role?: unknown }).roleName ?? (r as { role?: unknown }).role),
+    )
     .filter((r): r is string => typeof r === 'string' && r.length > 0);
 }
 

@@ -47,7 +47,8 @@ async function accessToken(t: PineconeTarget, now = Date.now()): Promise<string>
     what: 'pinecone token',
   });
   const body = r.json as { access_token?: unknown; expires_in?: unknown } | undefined;
-  if (typeof body?.access_token !== 'string') throw new PermanentError('pinecone token: no access_token in the answer');
+  if (typeof body?.access_token !== 'string')
+    throw new PermanentError('pinecone token: no access_token in the answer');
   t.tokenCache.token = body.access_token;
   t.tokenCache.expiresAt = now + (typeof body.expires_in === 'number' ? body.expires_in : 1800) * 1000;
   return body.access_token;
@@ -78,13 +79,24 @@ export async function execute(ctx: ActionContext<PineconeTarget>): Promise<Actio
   const path = `/admin/api-keys/${seg(ctx.subject)}`;
   if (t.operation === 'delete') {
     // 404 after a retry means an earlier attempt deleted it: the key is gone either way.
-    const r = await admin(t, { method: 'DELETE', path, what: 'pinecone delete api key' }, (s) => ok2xx(s) || s === 404);
-    return { outcome: 'succeeded', detail: r.status === 404 ? 'API key not found (already deleted)' : 'API key deleted' };
+    const r = await admin(
+      t,
+      { method: 'DELETE', path, what: 'pinecone delete api key' },
+      (s) => ok2xx(s) || s === 404,
+    );
+    return {
+      outcome: 'succeeded',
+      detail: r.status === 404 ? 'API key not found (already deleted)' : 'API key deleted',
+    };
   }
   const current = await admin(t, { method: 'GET', path, what: 'pinecone get api key' }, ok2xx);
   const before = (current.json as { roles?: unknown } | undefined)?.roles;
   const previous = Array.isArray(before) ? before.filter((r): r is string => typeof r === 'string') : [];
-  await admin(t, { method: 'PATCH', path, body: { roles: t.restricted_roles }, what: 'pinecone restrict api key' }, ok2xx);
+  await admin(
+    t,
+    { method: 'PATCH', path, body: { roles: t.restricted_roles }, what: 'pinecone restrict api key' },
+    ok2xx,
+  );
   return {
     outcome: 'succeeded',
     detail: `API key roles set to ${t.restricted_roles.join(', ')}`,
@@ -101,7 +113,12 @@ export async function undo(ctx: UndoContext<PineconeTarget>): Promise<ActionResu
   if (previous.length === 0) throw new PermanentError('pinecone: the roles before containment are not known');
   await admin(
     t,
-    { method: 'PATCH', path: `/admin/api-keys/${seg(ctx.subject)}`, body: { roles: previous }, what: 'pinecone restore roles' },
+    {
+      method: 'PATCH',
+      path: `/admin/api-keys/${seg(ctx.subject)}`,
+      body: { roles: previous },
+      what: 'pinecone restore roles',
+    },
     ok2xx,
   );
   return { outcome: 'succeeded', detail: `API key roles restored (${previous.join(', ')})` };

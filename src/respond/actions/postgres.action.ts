@@ -24,7 +24,15 @@ export function plan(t: PostgresTarget, subjectToken: string): string {
 // SQLSTATE classes worth retrying: connection exceptions, transaction rollbacks (serialization,
 // deadlock), insufficient resources, operator intervention (admin shutdown, cannot connect now).
 const RETRIABLE_CLASSES = ['08', '40', '53', '57', '58'];
-const NETWORK_CODES = ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN'];
+const NETWORK_CODES = [
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+];
 
 function classify(what: string, err: unknown): Error {
   const e = err as { code?: string; message?: string };
@@ -80,7 +88,8 @@ export async function execute(ctx: ActionContext<PostgresTarget>): Promise<Actio
   if (t.shared_roles.includes(role)) {
     return {
       outcome: 'escalated',
-      detail: 'role is on the shared-roles list (a pool or gateway): locking it would lock out everyone behind it',
+      detail:
+        'role is on the shared-roles list (a pool or gateway): locking it would lock out everyone behind it',
     };
   }
   return withClient(t, async (c) => {
@@ -144,7 +153,9 @@ export async function undo(ctx: UndoContext<PostgresTarget>): Promise<ActionResu
     : [];
   return withClient(ctx.target, async (c) => {
     const ident = c.escapeIdentifier(role);
-    const found = await step('look up role', () => c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]));
+    const found = await step('look up role', () =>
+      c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]),
+    );
     if (found.rowCount === 0) throw new PermanentError('postgres: no such role');
     // A role that could not log in before vigil touched it stays as it was.
     if (couldLogin) await step('unlock role', () => c.query(`ALTER ROLE ${ident} LOGIN`));

@@ -21,8 +21,9 @@ export interface DeliveryResult {
 
 export const containment = false;
 
-export function plan(t: WebhookTarget): string {
-  return `POST a signed vigil.incident document to ${new URL(t.url).host}`;
+export function plan(t: Partial<WebhookTarget>): string {
+  const host = URL.canParse(t.url ?? '') ? new URL(t.url!).host : 'the endpoint';
+  return `POST a signed vigil.incident document to ${host}`;
 }
 
 export function signHeaders(

@@ -4,7 +4,7 @@
 // first keyed by credential, the second by actor.
 import type { CredentialSharingParams } from '../../src/config/index.js';
 import type { Detector } from '../../src/detect/index.js';
-import type { AccessEvent, Finding } from '../../src/model/index.js';
+import { type AccessEvent, type Finding, PREVIOUS_TOKEN_ATTRIBUTES } from '../../src/model/index.js';
 import { median } from 'simple-statistics';
 import {
   decay,
@@ -33,9 +33,11 @@ import {
   ringValues,
   setBytes,
   setFind,
+  setRename,
   setSize,
   setTouch,
   smallSetAdd,
+  smallSetRename,
 } from '../shared/index.js';
 
 const NAME = 'credential-sharing';
@@ -49,6 +51,26 @@ const DISCOVERY_HALF_LIFE_DAYS = 7;
 const FIRST_DAY_HOURS = 24;
 
 // ---------------------------------------------------------------- per credential
+
+/**
+ * Adds a token to a small set; true when it is new. After a tokenization key rotation a token
+ * arrives with its previous one alongside: if that one is in the set it is renamed, not counted
+ * twice.
+ */
+function addRekeyed(
+  b: Uint8Array,
+  off: number,
+  cap: number,
+  token: string,
+  previous: string | undefined,
+): boolean {
+  const h = hash16(token);
+  if (previous) {
+    const p = hash16(previous);
+    if (p !== h && smallSetRename(b, off, cap, p, h)) return false;
+  }
+  return smallSetAdd(b, off, cap, h) === 'new';
+}
 
 export interface CredentialSharingState extends Firing {
   firstHour: number;
@@ -197,9 +219,16 @@ export function createCredentialSharingDetector(
       }
       const out = hour > s.hour ? closeHour(s, e, now) : [];
       s.hour = hour;
-      const newActor = smallSetAdd(s.buf, ACTORS, ACTOR_CAP, hash16(e.actor)) === 'new';
+      const newActor = addRekeyed(
+        s.buf,
+        ACTORS,
+        ACTOR_CAP,
+        e.actor,
+        e.attributes[PREVIOUS_TOKEN_ATTRIBUTES.actor],
+      );
       const newNetwork =
-        e.src_net !== '' && smallSetAdd(s.buf, NETWORKS, NETWORK_CAP, hash16(e.src_net)) === 'new';
+        e.src_net !== '' &&
+        addRekeyed(s.buf, NETWORKS, NETWORK_CAP, e.src_net, e.attributes[PREVIOUS_TOKEN_ATTRIBUTES.src_net]);
       if (newActor) s.actors++;
       if (newNetwork) s.networks++;
       if (!(newActor || newNetwork) || !warm(s, hour)) return out;
@@ -319,7 +348,11 @@ export function createNewNetworkDetector(params: CredentialSharingParams): Detec
       const h = hash16(e.src_net);
       const age = hour - s.firstHour;
       const known = setSize(s.buf, 0, cap);
-      const isNew = setFind(s.buf, 0, cap, h) < 0;
+      // After a tokenization key rotation a known network arrives under a new token, with its
+      // previous one alongside: rename it rather than calling it new.
+      const previous = e.attributes[PREVIOUS_TOKEN_ATTRIBUTES.src_net];
+      const isNew =
+        setFind(s.buf, 0, cap, h) < 0 && !(previous && setRename(s.buf, 0, cap, hash16(previous), h));
       setTouch(s.buf, 0, cap, h, age);
       if (!isNew) return [];
       // The rate of new networks learns from the first day on (its own first networks excepted), so

@@ -273,6 +273,28 @@ export function setTouch(b: Uint8Array, off: number, cap: number, h: number, sta
   return true;
 }
 
+/**
+ * Renames `from` to `to` in a recent set (a token re-keyed by a tokenization key rotation keeps
+ * its history); true when `from` was there.
+ */
+export function setRename(b: Uint8Array, off: number, cap: number, from: number, to: number): boolean {
+  const i = setFind(b, off, cap, from);
+  if (i < 0) return false;
+  set16(b, off + 4 * i, to);
+  return true;
+}
+
+/** Like `setRename`, for a small exact set. */
+export function smallSetRename(b: Uint8Array, off: number, cap: number, from: number, to: number): boolean {
+  for (let i = 0; i < cap; i++) {
+    if (get16(b, off + 2 * i) === from) {
+      set16(b, off + 2 * i, to);
+      return true;
+    }
+  }
+  return false;
+}
+
 /** A small exact set of 16-bit hashes (0 = empty); `'full'` when it has no room left. */
 export function smallSetAdd(b: Uint8Array, off: number, cap: number, h: number): 'new' | 'known' | 'full' {
   for (let i = 0; i < cap; i++) {

@@ -317,7 +317,9 @@ export async function startVigil(
         audit: (record) => recordAudit(store.client, record),
       },
       webhookTargets: webhookTargets(config, env),
-      defaultWebhookSecrets: () => [loadOrCreateSecret(config.dataDir, 'webhook.secret', newWebhookSecret).value],
+      defaultWebhookSecrets: () => [
+        loadOrCreateSecret(config.dataDir, 'webhook.secret', newWebhookSecret).value,
+      ],
     });
     queue = respond.queue;
     subscriptions.push(await startRespondStage(bus, respond.responder));

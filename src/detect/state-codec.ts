@@ -28,9 +28,8 @@ function encode(value: unknown): unknown {
   if (value instanceof Map) return { $t: 'map', v: [...value].map(([k, v]) => [encode(k), encode(v)]) };
   if (value instanceof Set) return { $t: 'set', v: [...value].map(encode) };
   if (Array.isArray(value)) return value.map(encode);
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = encode(v);
-  return out;
+  // fromEntries defines own properties: a key named __proto__ stays data, never a prototype.
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, encode(v)]));
 }
 
 function decode(value: unknown): unknown {
@@ -50,9 +49,7 @@ function decode(value: unknown): unknown {
       return new ctor(copy.buffer);
     }
   }
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = decode(v);
-  return out;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decode(v)]));
 }
 
 export function encodeState(state: unknown): string {

@@ -135,6 +135,8 @@ export function createResponder(deps: ResponderDeps): Responder {
   const killSwitch = deps.killSwitch ?? createMemoryKillSwitch(false);
   const blastRadius = deps.blastRadius ?? createMemoryBlastRadius(config.guardrails.blast_radius);
   const disabledEndpoints = new Set<string>();
+  /** Errors whose attempt is already recorded (so the catch-all below does not record it twice). */
+  const recorded = new WeakSet<Error>();
 
   async function record(
     job: ActionJob,
@@ -314,6 +316,7 @@ export function createResponder(deps: ResponderDeps): Responder {
       if (target.type === 'webhook' && statusOf(clean) === 410)
         await disableEndpoint(name, new URL(target.settings.url).host);
       await record(job, attempt, permanent || final ? 'failed' : 'retrying', started, clean.message, column);
+      recorded.add(clean);
       throw clean;
     }
     const detail = scrubMessage(result.detail, raw, subjectToken);
@@ -352,8 +355,25 @@ export function createResponder(deps: ResponderDeps): Responder {
   const process: ActionProcessor = async (job, info) => {
     const started = now();
     if (await deps.alreadySucceeded(job.job_id)) return;
-    if (job.target) return processPolicyAction(job, info.attempt, info.final, started);
-    return processLegacyWebhook(job, info.attempt, info.final, started);
+    if (!job.target) return processLegacyWebhook(job, info.attempt, info.final, started);
+    try {
+      await processPolicyAction(job, info.attempt, info.final, started);
+    } catch (err) {
+      // Failures before the target was called (guardrail state, vault) are attempts too.
+      if (!(err instanceof Error && recorded.has(err))) {
+        const permanent = err instanceof Error && err.name === 'PermanentError';
+        const column = targetColumn(job.target, job.subject || job.incident.actor);
+        await record(
+          job,
+          info.attempt,
+          permanent || info.final ? 'failed' : 'retrying',
+          started,
+          errorMessage(err),
+          column,
+        );
+      }
+      throw err;
+    }
   };
 
   async function enqueuePolicyActions(incident: Incident, f: Finding): Promise<void> {

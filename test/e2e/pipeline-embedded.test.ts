@@ -33,7 +33,7 @@ describe('embedded pipeline end to end', () => {
       { what: 'a verified webhook', timeoutMs: 30_000 },
     );
     const findings = await listFindings(v.app.store.client, { tenant });
-    const burst = findings.find((f) => f.actor === attacker);
+    const burst = findings.find((f) => f.actor === attacker && f.detector === 'volume-spike');
     expect(burst).toBeDefined();
     expect(burst!.event_time).toBeGreaterThanOrEqual(workload.attackStart);
     expect(burst!.observed).toBeGreaterThan(burst!.band_high);

@@ -11,7 +11,13 @@ import {
 import { credentialSharingParamsSchema } from '../../src/config/index.js';
 import { ringBytes } from '../../detectors/shared/index.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
-import { type AccessEvent, deterministicId, type Finding, findingSchema } from '../../src/model/index.js';
+import {
+  type AccessEvent,
+  deterministicId,
+  type Finding,
+  findingSchema,
+  PREVIOUS_TOKEN_ATTRIBUTES,
+} from '../../src/model/index.js';
 import { makeEvent } from '../helpers/factories.js';
 
 const PARAMS = credentialSharingParamsSchema.parse({});
@@ -189,6 +195,27 @@ describe('credential-sharing: a new network for an identity', () => {
   it('stays quiet during warm-up', () => {
     const early = makeEvent({ actor: ALICE, src_net: ELSEWHERE, time: MONDAY + 3 * DAY + 10 * HOUR });
     expect(newRuntime().process([...normalDays(MONDAY, 4, 5), early], MONDAY + 4 * DAY)).toEqual([]);
+  });
+});
+
+describe('credential-sharing: tokenization key rotation', () => {
+  it('carries known networks and identities over to the new tokens instead of calling them new', () => {
+    const rotated = (e: AccessEvent): AccessEvent => ({
+      ...e,
+      actor: `${e.actor}-v2`,
+      credential: `${e.credential}-v2`,
+      src_net: `${e.src_net}-v2`,
+      attributes: {
+        ...e.attributes,
+        [PREVIOUS_TOKEN_ATTRIBUTES.actor]: e.actor,
+        [PREVIOUS_TOKEN_ATTRIBUTES.credential]: e.credential,
+        [PREVIOUS_TOKEN_ATTRIBUTES.src_net]: e.src_net,
+      },
+    });
+    const all = normalDays(MONDAY, 20, 8);
+    const cut = MONDAY + 14 * DAY + 12 * HOUR + 20 * MINUTE;
+    const events = all.map((e) => (e.time < cut ? e : rotated(e)));
+    expect(newRuntime().process(events, MONDAY + 20 * DAY)).toEqual([]);
   });
 });
 

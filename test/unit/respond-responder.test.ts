@@ -259,6 +259,18 @@ describe('containment through a policy', () => {
   });
 });
 
+describe('suppressed findings', () => {
+  it('are never acted on and open no incident', async () => {
+    const h = setup(contain('wv'));
+    const actor = token(7);
+    seedWeaviate(actor);
+    await run(h, [{ ...makeFinding({ actor, entity: actor }), suppressed: 'rule: load test' }]);
+    expect(h.incidents).toEqual([]);
+    expect(h.attempts).toEqual([]);
+    expect(weaviate.requests).toHaveLength(0);
+  });
+});
+
 describe('guardrails in the responder', () => {
   it('dry-run records what would have happened, with the token, and touches nothing', async () => {
     const h = setup(contain('wv', 'dry-run'));

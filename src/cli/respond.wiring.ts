@@ -1,6 +1,7 @@
 // Wiring of the respond role: the queue (BullMQ when REDIS_URL is set, else in-process), the
 // guardrail state (Redis or memory, same rule), the targets from the environment, the vault for
 // re-identification, and the controls the admin API exposes.
+import { createRiskEngine } from '../detect/risk.js';
 import type { Config } from '../config/index.js';
 import type { ReidentifyDeps } from '../admin/reidentify.js';
 import { reidentify } from '../admin/reidentify.js';
@@ -111,6 +112,7 @@ export async function startRespond(o: RespondWiringOptions): Promise<RespondWiri
     config: rc,
     queue,
     book,
+    risk: createRiskEngine({ halfLifeMs: rc.risk_half_life, incidentThreshold: rc.incident_min_risk, groupWindowMs: rc.incident_group_window }),
     saveIncident,
     recordAttempt,
     alreadySucceeded: (jobId) => jobSucceeded(o.store, jobId),

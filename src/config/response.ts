@@ -249,6 +249,14 @@ export const responseSchema = z
     incident_min_score: z.number().min(0).max(1).default(0.7),
     /** Findings of one identity within this window are grouped into one incident. */
     incident_group_window: duration.default('1h'),
+    /**
+     * Risk (0–100) at which an identity's accumulated findings open an incident even when none
+     * reaches incident_min_score alone. A finding adds severity weight (10/20/30/40) × score ×
+     * confidence; 28 = one critical finding at score 0.7.
+     */
+    incident_min_risk: z.number().min(1).max(100).default(28),
+    /** Time for an identity's risk to halve without new findings. */
+    risk_half_life: duration.default('6h'),
     max_attempts: z.number().int().min(1).max(50).default(8),
     /** Run for every new incident (kept from before policies; a policy can do the same). */
     actions: z.array(webhookActionSchema).default([]),

@@ -24,6 +24,7 @@ import {
   type KillSwitch,
   neverContainReason,
 } from './guardrails.js';
+import type { RiskEngine } from '../detect/risk.js';
 import { type IncidentBook, riskAfter, transitionIncident } from './incidents.js';
 import {
   type ActionJob,
@@ -82,6 +83,8 @@ export interface ResponderDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly now?: () => number;
+  /** Per-identity risk with decay; when given, crossing incident_min_risk opens an incident. */
+  readonly risk?: RiskEngine;
 }
 
 export interface Responder {
@@ -406,11 +409,19 @@ export function createResponder(deps: ResponderDeps): Responder {
           deps.metrics.inc('respond_findings_suppressed');
           continue;
         }
-        // Policy sees the risk the identity would have with this finding counted.
+        // Policy sees the risk the identity would have with this finding counted: the risk
+        // engine's decaying sum when there is one, else the open incident's running total.
         const current = deps.book.peek(f.tenant, f.actor);
         const known = current?.finding_ids.includes(f.finding_id) ?? false;
-        const risk = current ? (known ? current.risk : riskAfter(current.risk, f)) : riskAfter(0, f);
-        if (!evaluatePolicy(config, f, { risk }).opensIncident) continue;
+        const risk = deps.risk
+          ? deps.risk.add(f, now()).risk
+          : current
+            ? known
+              ? current.risk
+              : riskAfter(current.risk, f)
+            : riskAfter(0, f);
+        const byRisk = deps.risk !== undefined && risk >= config.incident_min_risk;
+        if (!evaluatePolicy(config, f, { risk }).opensIncident && !byRisk) continue;
         const { incident, created, changed } = deps.book.upsert(f, now());
         if (changed) {
           await deps.saveIncident(incident);

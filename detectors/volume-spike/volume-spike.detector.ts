@@ -161,6 +161,27 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
         late: 0,
       };
     },
+    bootstrap(state, history, before) {
+      // Each stored hour's busiest window, idle hours as zeros — what live traffic would have
+      // taught the state — up to the hour the live events start in. Windows coarser than ours
+      // are split evenly (an underestimate of the peak, so the band stays conservative).
+      const ratio = Math.max(1, Math.round(history.windowMs / windowMs));
+      const peaks = new Map<number, number>();
+      for (const r of history.rows) {
+        const hour = Math.floor(r.start / HOUR) * HOUR;
+        peaks.set(hour, Math.max(peaks.get(hour) ?? 0, r.requests / ratio));
+      }
+      if (peaks.size === 0) return;
+      const first = Math.min(...peaks.keys());
+      const from = Math.max(first, before - perSlot * SLOTS * HOUR);
+      for (let hour = from; hour < before; hour += HOUR) {
+        push(state, slotOf(hour), peaks.get(hour) ?? 0, perSlot);
+        state.hoursSeen++;
+      }
+      state.firstSeen = first;
+      state.hourStart = before;
+      state.hourPeak = 0;
+    },
     observe(state, e, now) {
       const hourStart = Math.floor(e.time / HOUR) * HOUR;
       if (hourStart < state.hourStart) {

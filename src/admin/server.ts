@@ -15,6 +15,7 @@ import type { BacktestReport, Feedback, FeedbackLabel } from '../detect/index.js
 import { type ReidentifyDeps, reidentify } from './reidentify.js';
 import type { ResponderControl } from '../respond/index.js';
 import { registerRespondRoutes } from './respond.routes.js';
+import type { VerifyReport } from '../store/audit-chain.js';
 
 export const ADMIN_ROLES = ['admin', 'analyst'] as const;
 export type AdminRole = (typeof ADMIN_ROLES)[number];
@@ -42,6 +43,8 @@ export interface AdminDeps {
   readonly rotateKey?: () => { version: number };
   /** The responder's controls (incident lifecycle, approvals, undo, kill switch); absent without the respond role. */
   readonly responder?: ResponderControl;
+  /** Checks the tamper-evident audit trail (`vigil verify`). */
+  readonly verify?: (opts: { since?: number }) => Promise<VerifyReport>;
 }
 
 declare module 'fastify' {
@@ -162,6 +165,21 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       outcome: 'rotated',
     });
     return reply.send({ version });
+  });
+  app.get('/v1/verify', adminOnly, async (req, reply) => {
+    const since = q(req).since ? Date.parse(q(req).since!) : undefined;
+    if (since !== undefined && !Number.isFinite(since))
+      return reply.code(400).send({ error: 'since: an ISO-8601 time' });
+    if (!deps.verify) return reply.code(409).send({ error: 'verification is not available in this process' });
+    const report = await deps.verify({ since });
+    await recordAudit(deps.store, {
+      caller: req.vigilCaller!.caller,
+      action: 'audit.verify',
+      target: since === undefined ? 'all' : new Date(since).toISOString(),
+      reason: '',
+      outcome: report.intact ? 'intact' : 'tampered',
+    });
+    return reply.send(report);
   });
   app.post('/v1/replay', adminOnly, async (req, reply) => {
     try {

@@ -20,7 +20,7 @@ import { registerTeleportRoutes } from '../collectors/teleport/server.js';
 import { DEFAULT_TENANT } from '../collectors/tenant.js';
 import { grpcCredentials, startOtlpGrpcServer } from '../collectors/otlp/grpc.server.js';
 import { registerOtlpHttpRoutes } from '../collectors/otlp/server.js';
-import { registerAdminRoutes } from '../admin/server.js';
+import { ADMIN_ROLES, registerAdminRoutes } from '../admin/server.js';
 import type { Config } from '../config/index.js';
 import {
   backtest,
@@ -63,8 +63,13 @@ import {
   openStore,
   type StoreHandle,
   startStoreStage,
+  windowCounts,
 } from '../store/index.js';
+import { createAuditChain, verifyAuditTrail } from '../store/audit-chain.js';
 import { createLogger, createMetrics, type Logger, type Metrics } from '../telemetry/index.js';
+
+/** How far back a detector reads the rollup to start an identity warm (the baselines' memory). */
+const BOOTSTRAP_LOOKBACK_MS = 21 * 86_400_000;
 
 export const ALL_ROLES = ['collector', 'store', 'detect', 'respond', 'export'] as const;
 export type Role = (typeof ALL_ROLES)[number];
@@ -90,7 +95,17 @@ export interface RunningVigil {
   readonly sourceToken: string;
   readonly adminToken: string;
   readonly writers: { events: BatchedWriter<AccessEvent>; findings: BatchedWriter<Finding> };
+  /** Every route of every HTTP listener (collected by an onRoute hook), for the security tests. */
+  readonly routes: ReadonlyArray<HttpRoute>;
   stop(): Promise<void>;
+}
+
+export interface HttpRoute {
+  readonly listener: 'gateway' | 'otlp' | 'admin';
+  readonly method: string;
+  readonly url: string;
+  /** Admin roles allowed (route option); undefined: every role of the listener. */
+  readonly roles?: readonly string[];
 }
 
 export interface StartOptions {
@@ -133,6 +148,16 @@ export function vaultKey(config: Config): Buffer {
     loadOrCreateSecret(config.dataDir, 'vault.key', () => randomBytes(32).toString('base64')).value;
   const key = decodeKey(raw, 'VIGIL_VAULT_KEY');
   return key.subarray(0, 32);
+}
+
+/**
+ * The audit chain's identity: its id (one chain per store process) and its HMAC key, both kept
+ * under $VIGIL_DATA_DIR/keys and never written to ClickHouse.
+ */
+export function chainIdentity(config: Config): { chain: string; key: Buffer } {
+  const chain = loadOrCreateSecret(config.dataDir, 'chain.id', () => randomBytes(6).toString('hex')).value;
+  const key = loadOrCreateSecret(config.dataDir, 'chain.key', () => randomBytes(32).toString('base64')).value;
+  return { chain, key: Buffer.from(key, 'base64') };
 }
 
 function webhookTargets(config: Config, env: NodeJS.ProcessEnv): Array<WebhookTarget | undefined> {
@@ -204,6 +229,20 @@ export async function startVigil(
       })
     : createInProcessBus({ onError: onBusError });
 
+  const identity = chainIdentity(config);
+  // Every stored batch of events, findings, incidents and actions is chained (tamper evidence).
+  const chained = (table: string) => ({
+    table,
+    chain: createAuditChain({
+      client: store.client,
+      table,
+      dataDir: config.dataDir,
+      ...identity,
+      onError: (err, attempt) =>
+        logger.warn({ table, err: errorMessage(err), attempt }, 'audit chain append failed, retrying'),
+      onWarning: (message) => logger.warn({ table }, message),
+    }),
+  });
   const writerDefaults = {
     client: store.client,
     maxRows: config.env.VIGIL_WRITER_MAX_ROWS,
@@ -215,27 +254,27 @@ export async function startVigil(
   const writers = {
     events: createBatchedWriter<AccessEvent>({
       ...writerDefaults,
-      table: 'events',
+      ...chained('events'),
       toRow: eventRow,
       dedupKey: (e) => e.event_id,
     }),
     // A finding may be re-issued under the same id with higher numbers: dedup on id + observed.
     findings: createBatchedWriter<Finding>({
       ...writerDefaults,
-      table: 'findings',
+      ...chained('findings'),
       toRow: findingRow,
       dedupKey: (f) => `${f.finding_id}/${f.observed}`,
     }),
   };
   const incidentWriter = createBatchedWriter({
     ...writerDefaults,
-    table: 'incidents',
+    ...chained('incidents'),
     toRow: incidentRow,
     maxAgeMs: 50,
   });
   const actionWriter = createBatchedWriter({
     ...writerDefaults,
-    table: 'actions',
+    ...chained('actions'),
     toRow: actionRow,
     maxAgeMs: 50,
   });
@@ -278,6 +317,11 @@ export async function startVigil(
         },
         onError: (err) => logger.warn({ err: errorMessage(err) }, 'checkpoint failed, will retry'),
         filter: findingFilter,
+        history: async (tenant, identities) => {
+          const windowMs = config.pipeline.detectors['volume-spike'].window;
+          const counts = await windowCounts(store.client, { tenant, identities, windowMs, lookbackMs: BOOTSTRAP_LOOKBACK_MS });
+          return new Map([...counts].map(([actor, rows]) => [actor, { windowMs, rows }]));
+        },
       }),
     );
     // Feedback given through another process's admin API reaches this detector by polling.
@@ -366,6 +410,22 @@ export async function startVigil(
     maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES,
   };
   const urls: { collector?: string; otlpHttp?: string; otlpGrpc?: string } = {};
+  const routes: HttpRoute[] = [];
+  /** A listener whose routes are recorded; on a collector listener an unknown route answers 401
+   * to a caller without a valid credential, so the route map is not disclosed to strangers. */
+  const httpServer = (listener: 'gateway' | 'otlp' | 'admin') => {
+    const app = createHttpServer({ logger, maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES, tls });
+    app.addHook('onRoute', (r) => {
+      const roles = (r.config as { roles?: string[] } | undefined)?.roles;
+      for (const method of [r.method].flat()) routes.push({ listener, method, url: r.url, roles });
+    });
+    if (listener !== 'admin')
+      app.setNotFoundHandler(async (req, reply) => {
+        const r = auth.check(req.headers.authorization, [...BEARER_SOURCES, ...ADMIN_ROLES]);
+        return r.ok ? reply.code(404).send({ error: 'no such route' }) : reply.code(401).send({ error: r.reason });
+      });
+    return app;
+  };
   const listen = async (app: FastifyInstance, port: number) => {
     await app.listen({ host, port });
     servers.push(app);
@@ -374,7 +434,7 @@ export async function startVigil(
   if (roles.has('collector')) {
     const sources = config.pipeline.sources;
     // Gateway events: generic, hoop.dev and Teleport share the gateway port.
-    const gateway = createHttpServer({ logger, maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES, tls });
+    const gateway = httpServer('gateway');
     if (sources.generic.enabled) registerGenericRoutes(gateway, collectorDeps);
     // [gateway wiring: hoop + teleport routes are registered here]
     let hoopPoller: HoopPoller | undefined;
@@ -410,7 +470,7 @@ export async function startVigil(
     hoopPoller?.start();
     // [otlp wiring: OTLP/HTTP listener on VIGIL_OTLP_HTTP_PORT and gRPC on VIGIL_OTLP_GRPC_PORT]
     if (sources.otlp.enabled) {
-      const otlpHttp = createHttpServer({ logger, maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES, tls });
+      const otlpHttp = httpServer('otlp');
       registerOtlpHttpRoutes(otlpHttp, collectorDeps);
       urls.otlpHttp = await listen(otlpHttp, config.env.VIGIL_OTLP_HTTP_PORT);
       const grpc = await startOtlpGrpcServer({
@@ -449,7 +509,7 @@ export async function startVigil(
       });
     }
   }
-  const admin = createHttpServer({ logger, maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES, tls });
+  const admin = httpServer('admin');
   registerAdminRoutes(admin, {
     auth,
     store: store.client,
@@ -473,6 +533,16 @@ export async function startVigil(
       return entry;
     },
     responder: respond?.control,
+    // Flushed first: a batch still in a writer is neither in the store nor in the chain.
+    verify: async ({ since }) => {
+      await Promise.all([
+        writers.events.flush(),
+        writers.findings.flush(),
+        incidentWriter.flush(),
+        actionWriter.flush(),
+      ]);
+      return verifyAuditTrail({ client: store.client, dataDir: config.dataDir, ...identity, since });
+    },
     backtest: (o) => backtest(createDetectors(config.pipeline), readEvents(store.client, o)),
     rotateKey: config.env.VIGIL_TOKEN_KEY
       ? undefined
@@ -512,6 +582,7 @@ export async function startVigil(
     >,
     adminToken: tokens[0]!,
     writers,
+    routes,
     async stop() {
       if (stopped) return;
       stopped = true;

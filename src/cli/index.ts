@@ -23,7 +23,8 @@ import { type ReidentifyResult, reidentify } from '../admin/reidentify.js';
 import { type BacktestReport, backtest } from '../detect/index.js';
 import { createTokenizer, createVaultCipher, loadKeyRing, rotateKeyRing } from '../privacy/index.js';
 import { adminGet, adminPost, findRunningAdmin, withStore } from './admin-client.js';
-import { ALL_ROLES, type Role, startVigil, vaultKey } from './app.js';
+import { ALL_ROLES, chainIdentity, type Role, startVigil, vaultKey } from './app.js';
+import { formatVerifyReport, type VerifyReport, verifyAuditTrail } from '../store/audit-chain.js';
 import { runDemo } from './demo/demo.js';
 import { registerRespondCommands } from './respond.commands.js';
 import { waitForDrain } from './drain.js';
@@ -325,6 +326,28 @@ export async function main(argv: string[]): Promise<void> {
       );
       if (!result.found) throw new Error(`${token}: ${result.reason}`);
       process.stdout.write(`${result.kind} ${result.tenant} ${result.value}\n`);
+    });
+
+  program
+    .command('verify')
+    .description(
+      'check the tamper-evident audit trail: recompute every stored batch, report the batches modified, deleted or inserted (exit 1)',
+    )
+    .option('--since <time>', 'only batches recorded since: ISO-8601 time or a duration ago (24h, 7d)')
+    .addOption(formatOption())
+    .action(async (o: { since?: string; format: 'json' | 'table' }) => {
+      const config = loadConfig();
+      const since = o.since === undefined ? undefined : parseWhen(o.since, Date.now(), '--since');
+      const q = since === undefined ? '' : `?since=${encodeURIComponent(new Date(since).toISOString())}`;
+      const report = await withStore<VerifyReport>(
+        config,
+        (t) => adminGet(t, `/v1/verify${q}`),
+        (client) => verifyAuditTrail({ client, dataDir: config.dataDir, ...chainIdentity(config), since }),
+      );
+      process.stdout.write(
+        o.format === 'json' ? `${JSON.stringify(report)}\n` : `${formatVerifyReport(report)}\n`,
+      );
+      if (!report.intact) process.exitCode = 1;
     });
 
   registerRespondCommands(program, incidentsCmd);

@@ -11,7 +11,10 @@ export interface BacktestReport {
   readonly byDetector: Record<string, number>;
 }
 
-export async function backtest(detectors: AnyDetector[], batches: AsyncIterable<AccessEvent[]> | Iterable<AccessEvent[]>): Promise<BacktestReport> {
+export async function backtest(
+  detectors: AnyDetector[],
+  batches: AsyncIterable<AccessEvent[]> | Iterable<AccessEvent[]>,
+): Promise<BacktestReport> {
   const runtime = createDetectorRuntime(detectors);
   const found = new Map<string, Finding>();
   let events = 0;

@@ -9,6 +9,18 @@ export interface Detector<S> {
   initState(event: AccessEvent): S;
   /** Updates the state with the event; returns findings (usually none). */
   observe(state: S, event: AccessEvent, now: number): Finding[];
+  /**
+   * Optional: fills a fresh identity state from stored history (the per-minute rollup), so an
+   * identity first seen by this detector but known to the store starts warm. `history` holds the
+   * identity's request counts per detection window, oldest first, all before `before`.
+   */
+  bootstrap?(state: S, history: WindowCounts, before: number): void;
+}
+
+/** Requests of one identity per window (from the events_1m rollup), oldest first. */
+export interface WindowCounts {
+  readonly windowMs: number;
+  readonly rows: ReadonlyArray<{ readonly start: number; readonly requests: number }>;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a registry holds detectors of different state types

@@ -2,7 +2,7 @@
 // Events of one identity arrive in order (one partition per identity); within a batch they are
 // processed in event-time order so a replayed file behaves like live traffic.
 import { type AccessEvent, type Finding, PREVIOUS_TOKEN_ATTRIBUTES as PREVIOUS } from '../model/index.js';
-import type { AnyDetector } from './detector.js';
+import type { AnyDetector, WindowCounts } from './detector.js';
 
 /** The event as it looked under the previous key, when the edge said so; else undefined. */
 function underPreviousKey(e: AccessEvent): AccessEvent | undefined {
@@ -47,11 +47,19 @@ export interface DetectorRuntime {
   restore(entries: StateEntry[]): void;
   /** Read access to one entity's state (tests, benchmarks). */
   stateOf(detector: string, key: string): unknown;
+  /**
+   * Identities in these events that a bootstrapping detector has no state for, with the start of
+   * their first hour in the batch (history is read up to there, so the batch is not counted twice).
+   */
+  unknownIdentities(events: AccessEvent[]): Array<{ tenant: string; actor: string; before: number }>;
+  /** Creates the identity's state in every bootstrapping detector from its stored history. */
+  bootstrap(first: AccessEvent, history: WindowCounts, before: number): void;
 }
 
 export function createDetectorRuntime(detectors: AnyDetector[]): DetectorRuntime {
   const states = new Map<string, Map<string, unknown>>(detectors.map((d) => [d.name, new Map()]));
   const dirty = new Map<string, Set<string>>(detectors.map((d) => [d.name, new Set()]));
+  const bootstrapping = detectors.filter((d) => d.bootstrap);
   return {
     process(events, now = Date.now()) {
       const ordered = [...events].sort((a, b) => a.time - b.time);
@@ -96,5 +104,29 @@ export function createDetectorRuntime(detectors: AnyDetector[]): DetectorRuntime
       for (const e of entries) states.get(e.detector)?.set(e.key, e.state);
     },
     stateOf: (detector, key) => states.get(detector)?.get(key),
+    unknownIdentities(events) {
+      const out = new Map<string, { tenant: string; actor: string; before: number }>();
+      for (const e of events) {
+        for (const d of bootstrapping) {
+          if (states.get(d.name)!.has(d.entityKey(e))) continue;
+          const k = `${e.tenant}\u0000${e.actor}`;
+          const before = Math.floor(e.time / 3_600_000) * 3_600_000;
+          const seen = out.get(k);
+          if (!seen || before < seen.before) out.set(k, { tenant: e.tenant, actor: e.actor, before });
+        }
+      }
+      return [...out.values()];
+    },
+    bootstrap(first, history, before) {
+      for (const d of bootstrapping) {
+        const key = d.entityKey(first);
+        const perEntity = states.get(d.name)!;
+        if (perEntity.has(key)) continue;
+        const state = d.initState(first);
+        d.bootstrap!(state, history, before);
+        perEntity.set(key, state);
+        dirty.get(d.name)!.add(key);
+      }
+    },
   };
 }

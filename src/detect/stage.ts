@@ -4,6 +4,7 @@
 import { type Bus, decodeJson, encodeJson, partitionKey, type Subscription, TOPICS } from '../bus/index.js';
 import type { AccessEvent, Finding } from '../model/index.js';
 import type { Metrics } from '../telemetry/index.js';
+import type { WindowCounts } from './detector.js';
 import type { DetectorRuntime, StateEntry } from './runtime.js';
 import type { FindingFilter } from './suppression.js';
 
@@ -23,6 +24,40 @@ export interface DetectStageDeps {
   readonly onError?: (err: unknown) => void;
   /** Suppression rules and feedback, applied before findings are published. */
   readonly filter?: FindingFilter;
+  /**
+   * Stored history of identities the detectors have not seen: no cold start after a restart
+   * without checkpoint or a new deployment over an existing store.
+   */
+  readonly history?: (
+    tenant: string,
+    identities: Array<{ actor: string; before: number }>,
+  ) => Promise<Map<string, WindowCounts>>;
+}
+
+/** Identities bootstrapped per batch at most (the rest start cold rather than stall the batch). */
+const MAX_BOOTSTRAP_PER_BATCH = 2_000;
+
+async function bootstrapUnknown(deps: DetectStageDeps, events: AccessEvent[]): Promise<void> {
+  if (!deps.history) return;
+  const unknown = deps.runtime.unknownIdentities(events).slice(0, MAX_BOOTSTRAP_PER_BATCH);
+  const byTenant = new Map<string, Array<{ actor: string; before: number }>>();
+  for (const u of unknown) {
+    const list = byTenant.get(u.tenant) ?? [];
+    if (list.length === 0) byTenant.set(u.tenant, list);
+    list.push({ actor: u.actor, before: u.before });
+  }
+  const first = new Map<string, AccessEvent>();
+  for (const e of events)
+    if (!first.has(`${e.tenant}\u0000${e.actor}`)) first.set(`${e.tenant}\u0000${e.actor}`, e);
+  for (const [tenant, identities] of byTenant) {
+    const history = await deps.history(tenant, identities);
+    for (const { actor, before } of identities) {
+      const h = history.get(actor);
+      if (!h || h.rows.length === 0) continue;
+      deps.runtime.bootstrap(first.get(`${tenant}\u0000${actor}`)!, h, before);
+      deps.metrics.inc('detect_identities_bootstrapped');
+    }
+  }
 }
 
 /**
@@ -55,6 +90,7 @@ export async function startDetectStage(deps: DetectStageDeps): Promise<Subscript
     maxBatch: 5_000,
     handler: async (messages) => {
       const events = messages.map((m) => decodeJson<AccessEvent>(m));
+      await bootstrapUnknown(deps, events);
       const raw = deps.runtime.process(events);
       const findings = deps.filter ? deps.filter.apply(raw, Date.now()) : raw;
       deps.metrics.inc('detect_findings_suppressed', findings.filter((f) => f.suppressed).length);

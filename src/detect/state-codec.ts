@@ -13,7 +13,8 @@ const TYPED = {
 } as const;
 
 function tagOf(value: ArrayBufferView): keyof typeof TYPED | undefined {
-  for (const [tag, ctor] of Object.entries(TYPED)) if (value instanceof ctor) return tag as keyof typeof TYPED;
+  for (const [tag, ctor] of Object.entries(TYPED))
+    if (value instanceof ctor) return tag as keyof typeof TYPED;
   return undefined;
 }
 
@@ -38,7 +39,8 @@ function decode(value: unknown): unknown {
   const tagged = value as Tagged;
   if (typeof tagged.$t === 'string' && 'v' in tagged && Object.keys(tagged).length === 2) {
     if (tagged.$t === 'undef') return undefined;
-    if (tagged.$t === 'map') return new Map((tagged.v as Array<[unknown, unknown]>).map(([k, v]) => [decode(k), decode(v)]));
+    if (tagged.$t === 'map')
+      return new Map((tagged.v as Array<[unknown, unknown]>).map(([k, v]) => [decode(k), decode(v)]));
     if (tagged.$t === 'set') return new Set((tagged.v as unknown[]).map(decode));
     const ctor = TYPED[tagged.$t as keyof typeof TYPED];
     if (ctor) {

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { errorMessage } from '../model/index.js';
+import { type AuditChain, wellFormed } from './audit-chain.js';
 import { insertRows, type StoreClient } from './client.js';
 
 export interface WriterOptions<T> {
@@ -22,6 +23,11 @@ export interface WriterOptions<T> {
   readonly maxBufferedRows?: number;
   readonly onError?: (err: unknown, attempt: number) => void;
   readonly onFlush?: (rows: number, ms: number) => void;
+  /**
+   * Tamper-evident trail: every insert that happened is recorded in the audit chain, and the
+   * insert token becomes a digest of the batch's content (see audit-chain.ts).
+   */
+  readonly chain?: AuditChain;
 }
 
 export interface BatchedWriter<T> {
@@ -145,9 +151,14 @@ export function createBatchedWriter<T>(opts: WriterOptions<T>): BatchedWriter<T>
 
   async function insertBatch(items: T[]): Promise<void> {
     const started = performance.now();
-    const rows = items.map(opts.toRow);
-    const token = opts.dedupKey ? dedupToken(items.map(opts.dedupKey)) : undefined;
-    await insertRows(opts.client, opts.table, rows, token);
+    // A lone surrogate makes ClickHouse refuse the whole batch forever: store U+FFFD instead.
+    const rows = items.map((i) => wellFormedRow(opts.toRow(i)));
+    if (opts.chain) {
+      await opts.chain.insert(rows, (token) => insertRows(opts.client, opts.table, rows, token));
+    } else {
+      const token = opts.dedupKey ? dedupToken(items.map(opts.dedupKey)) : undefined;
+      await insertRows(opts.client, opts.table, rows, token);
+    }
     stats.inserted += items.length;
     opts.onFlush?.(items.length, performance.now() - started);
   }
@@ -175,9 +186,34 @@ export function createBatchedWriter<T>(opts: WriterOptions<T>): BatchedWriter<T>
     flush: () => startFlush(),
     async close() {
       closed = true;
+      opts.chain?.close();
       await startFlush();
     },
   };
+}
+
+function wellFormedValue(v: unknown): unknown {
+  if (typeof v === 'string') return wellFormed(v);
+  if (Array.isArray(v)) return v.map(wellFormedValue);
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[wellFormed(k)] = wellFormedValue(x);
+    return out;
+  }
+  return v;
+}
+
+function illFormed(v: unknown): boolean {
+  if (typeof v === 'string') return wellFormed(v) !== v;
+  if (Array.isArray(v)) return v.some(illFormed);
+  if (v !== null && typeof v === 'object')
+    return Object.entries(v).some(([k, x]) => wellFormed(k) !== k || illFormed(x));
+  return false;
+}
+
+/** The row itself (no copy) unless a string in it holds a lone surrogate. */
+function wellFormedRow(row: Record<string, unknown>): Record<string, unknown> {
+  return illFormed(row) ? (wellFormedValue(row) as Record<string, unknown>) : row;
 }
 
 function dedupToken(keys: string[]): string {

@@ -16,8 +16,13 @@ describe('detector checkpoints', () => {
     const rest = w.events.filter((e) => Date.parse(String(e.time)) >= w.attackStart);
 
     const first = await startTestVigil({ dataDir, env: { VIGIL_ADMIN_TOKEN: 'cp-admin' } });
-    for (let i = 0; i < history.length; i += 5_000) expect((await first.post(history.slice(i, i + 5_000))).status).toBe(200);
-    await waitFor(() => first.app.metrics.counter('detect_events'), (n) => n >= history.length, { what: 'history detected' });
+    for (let i = 0; i < history.length; i += 5_000)
+      expect((await first.post(history.slice(i, i + 5_000))).status).toBe(200);
+    await waitFor(
+      () => first.app.metrics.counter('detect_events'),
+      (n) => n >= history.length,
+      { what: 'history detected' },
+    );
     const identities = first.app.runtime!.entities()['volume-spike']!;
     await first.stop();
 
@@ -25,7 +30,8 @@ describe('detector checkpoints', () => {
     try {
       expect(second.app.metrics.counter('detect_states_restored')).toBeGreaterThanOrEqual(identities);
       expect(second.app.runtime!.entities()['volume-spike']).toBe(identities);
-      for (let i = 0; i < rest.length; i += 5_000) expect((await second.post(rest.slice(i, i + 5_000))).status).toBe(200);
+      for (let i = 0; i < rest.length; i += 5_000)
+        expect((await second.post(rest.slice(i, i + 5_000))).status).toBe(200);
       const attacker = second.app.tokenizer.token('actor', tenant, w.attacker, 'user');
       const findings = await waitFor(
         () => listFindings(second.app.store.client, { tenant }),

@@ -10,7 +10,13 @@ import type { Ingest } from '../collectors/ingest.js';
 import type { Tokenizer } from '../privacy/index.js';
 import type { StoreClient } from '../store/index.js';
 import { listAudit, listFindings, listIncidents, recordAudit, summary } from '../store/index.js';
-import type { Logger, Metrics } from '../telemetry/index.js';
+import {
+  type Logger,
+  type Metrics,
+  PROMETHEUS_CONTENT_TYPE,
+  type ReadinessReport,
+  renderPrometheus,
+} from '../telemetry/index.js';
 import type { BacktestReport, Feedback, FeedbackLabel } from '../detect/index.js';
 import { type ReidentifyDeps, reidentify } from './reidentify.js';
 import type { ResponderControl } from '../respond/index.js';
@@ -29,7 +35,10 @@ export interface AdminDeps {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly maxBodyBytes: number;
-  readonly ready: () => Promise<boolean>;
+  /** Readiness; a report names each dependency's state in the /readyz body. */
+  readonly ready: () => Promise<boolean | ReadinessReport>;
+  /** Prometheus text for GET /metrics (default: the counters of `metrics`, no process metrics). */
+  readonly prometheus?: () => string;
   readonly reidentify: ReidentifyDeps;
   /** Records analyst feedback on a finding (undefined: no such finding). */
   readonly feedback?: (req: {
@@ -72,8 +81,10 @@ const adminOnly = { config: { roles: ['admin'] as AdminRole[] } };
 
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   app.addHook('onRequest', async (req, reply) => {
-    const allowed = ((req.routeOptions.config as { roles?: AdminRole[] } | undefined)?.roles ??
-      ADMIN_ROLES) as readonly string[];
+    const routeConfig = req.routeOptions.config as { roles?: AdminRole[]; ownAuth?: boolean } | undefined;
+    // Routes that authenticate callers themselves (the ClickHouse HTTP interface: basic auth).
+    if (routeConfig?.ownAuth) return;
+    const allowed = (routeConfig?.roles ?? ADMIN_ROLES) as readonly string[];
     const r = deps.auth.check(req.headers.authorization, allowed);
     if (!r.ok) return reply.code(r.status).send({ error: r.reason });
     req.vigilCaller = { role: r.source as AdminRole, caller: r.caller };
@@ -85,9 +96,15 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
   app.get('/healthz', async () => ({ status: 'ok' }));
   registerRespondRoutes(app, { store: deps.store, responder: deps.responder });
   app.get('/readyz', async (_req, reply) => {
-    const ok = await deps.ready().catch(() => false);
-    return reply.code(ok ? 200 : 503).send({ ready: ok });
+    const result = await deps.ready().catch(() => false);
+    const report = typeof result === 'boolean' ? { ready: result } : result;
+    return reply.code(report.ready ? 200 : 503).send(report);
   });
+  app.get('/metrics', async (_req, reply) =>
+    reply
+      .type(PROMETHEUS_CONTENT_TYPE)
+      .send(deps.prometheus ? deps.prometheus() : renderPrometheus(deps.metrics)),
+  );
   app.get('/v1/findings', async (req) =>
     listFindings(deps.store, { tenant: q(req).tenant ?? '', limit: limitOf(req) }),
   );

@@ -94,6 +94,7 @@ export function createInProcessBus(opts: InProcessBusOptions = {}): Bus {
 
   return {
     kind: 'in-process',
+    ready: async () => !closed,
     async publish(topic, messages) {
       if (closed) throw new BackpressureError('in-process bus is closed');
       if (messages.length === 0) return;

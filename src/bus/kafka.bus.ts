@@ -61,6 +61,10 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
   await producer.connect();
   const ensured = new Set<string>();
   const consumers = new Set<Subscription>();
+  // Readiness asks the cluster directly, without the bus's retries (a probe must answer fast);
+  // a consumer that crashed for good (kafkajs gave up restarting it) makes the bus not ready.
+  const probe = kafka.admin({ retry: { retries: 0 } });
+  let crashed = 0;
   const publishTimeoutMs = opts.publishTimeoutMs ?? 10_000;
 
   async function ensureTopic(topic: string): Promise<void> {
@@ -118,12 +122,16 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
         maxBytesPerPartition: 4 * 1024 * 1024,
         retry: { initialRetryTime: 200, retries: 1_000_000, maxRetryTime: 5_000 },
       });
+      consumer.on(consumer.events.CRASH, (e) => {
+        if (!e.payload.restart) crashed++;
+      });
       await consumer.connect();
       await consumer.subscribe({ topic: full, fromBeginning: true });
       const maxBatch = sub.maxBatch ?? 10_000;
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: sub.concurrency ?? 1,
         eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
           for (let i = 0; i < batch.messages.length; i += maxBatch) {
             if (!isRunning() || isStale()) return;
@@ -158,10 +166,21 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
       consumers.add(subscription);
       return subscription;
     },
+    async ready() {
+      if (crashed > 0) return false;
+      try {
+        await probe.connect();
+        await probe.describeCluster();
+        return true;
+      } catch {
+        return false;
+      }
+    },
     async close() {
       await Promise.all([...consumers].map((c) => c.stop()));
       await producer.disconnect();
       await admin.disconnect();
+      await probe.disconnect();
     },
   };
 }

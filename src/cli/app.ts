@@ -21,6 +21,8 @@ import { DEFAULT_TENANT } from '../collectors/tenant.js';
 import { grpcCredentials, startOtlpGrpcServer } from '../collectors/otlp/grpc.server.js';
 import { registerOtlpHttpRoutes } from '../collectors/otlp/server.js';
 import { ADMIN_ROLES, registerAdminRoutes } from '../admin/server.js';
+import { registerClickHouseHttpRoutes } from '../admin/clickhouse-http.js';
+import { productVersion } from '../export/product.js';
 import type { Config } from '../config/index.js';
 import {
   backtest,
@@ -31,7 +33,7 @@ import {
   encodeState,
   startDetectStage,
 } from '../detect/index.js';
-import { type AccessEvent, errorMessage, type Finding } from '../model/index.js';
+import { type AccessEvent, type Action, errorMessage, type Finding } from '../model/index.js';
 import {
   createTokenizer,
   createVaultCipher,
@@ -66,7 +68,23 @@ import {
   windowCounts,
 } from '../store/index.js';
 import { createAuditChain, verifyAuditTrail } from '../store/audit-chain.js';
-import { createLogger, createMetrics, type Logger, type Metrics } from '../telemetry/index.js';
+import {
+  createLogger,
+  createMetrics,
+  createProcessCollector,
+  createReadiness,
+  createRedisProbe,
+  instrumentBus,
+  instrumentIngest,
+  instrumentStoreClient,
+  type Logger,
+  type Metrics,
+  observeActions,
+  observeFindings,
+  renderPrometheus,
+  startTelemetry,
+  tapWrites,
+} from '../telemetry/index.js';
 
 /** How far back a detector reads the rollup to start an identity warm (the baselines' memory). */
 const BOOTSTRAP_LOOKBACK_MS = 21 * 86_400_000;
@@ -179,6 +197,15 @@ export async function startVigil(
   const roles = new Set(opts.roles ?? ALL_ROLES);
   const logger = opts.logger ?? createLogger(config.env.VIGIL_LOG_LEVEL, 'vigil', config.env.VIGIL_LOG_FILE);
   const metrics = createMetrics();
+  // vigil's own traces and metrics over OTLP (a no-op unless OTEL_EXPORTER_OTLP_ENDPOINT is set).
+  const telemetry = await startTelemetry({
+    endpoint: config.env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    serviceName: config.env.OTEL_SERVICE_NAME,
+    serviceVersion: productVersion(),
+    roles: [...roles],
+    metricIntervalMs: config.env.OTEL_METRIC_EXPORT_INTERVAL,
+  });
+  metrics.forward(telemetry.metricsSink);
   const keyRing = loadKeyRing({
     dataDir: config.dataDir,
     envKey: config.env.VIGIL_TOKEN_KEY,
@@ -190,7 +217,8 @@ export async function startVigil(
       { dir: `${config.dataDir}/keys` },
       'no VIGIL_TOKEN_KEY set: created a tokenization key (mode 0600); back it up',
     );
-  const store = await openStore(config.env, config.dataDir);
+  const opened = await openStore(config.env, config.dataDir);
+  const store: StoreHandle = { ...opened, client: instrumentStoreClient(opened.client, telemetry, metrics) };
   await migrate(store.client, { eventsTtlDays: config.env.VIGIL_EVENTS_TTL_DAYS });
 
   // The vault is written at the edge, when a token is first made for a raw value.
@@ -219,15 +247,19 @@ export async function startVigil(
 
   const onBusError = (where: string, err: unknown) =>
     logger.warn({ where, err: errorMessage(err) }, 'bus error, retrying');
-  const bus: Bus = config.env.KAFKA_BROKERS
-    ? await createKafkaBus({
-        brokers: config.env.KAFKA_BROKERS.split(',').map((b) => b.trim()),
-        clientId: config.env.KAFKA_CLIENT_ID,
-        prefix: config.env.KAFKA_TOPIC_PREFIX,
-        partitions: config.env.KAFKA_PARTITIONS,
-        onError: onBusError,
-      })
-    : createInProcessBus({ onError: onBusError });
+  const bus: Bus = instrumentBus(
+    config.env.KAFKA_BROKERS
+      ? await createKafkaBus({
+          brokers: config.env.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+          clientId: config.env.KAFKA_CLIENT_ID,
+          prefix: config.env.KAFKA_TOPIC_PREFIX,
+          partitions: config.env.KAFKA_PARTITIONS,
+          onError: onBusError,
+        })
+      : createInProcessBus({ onError: onBusError }),
+    telemetry,
+    metrics,
+  );
 
   const identity = chainIdentity(config);
   // Every stored batch of events, findings, incidents and actions is chained (tamper evidence).
@@ -272,21 +304,28 @@ export async function startVigil(
     toRow: incidentRow,
     maxAgeMs: 50,
   });
-  const actionWriter = createBatchedWriter({
-    ...writerDefaults,
-    ...chained('actions'),
-    toRow: actionRow,
-    maxAgeMs: 50,
-  });
+  const actionWriter = tapWrites(
+    createBatchedWriter<Action>({
+      ...writerDefaults,
+      ...chained('actions'),
+      toRow: actionRow,
+      maxAgeMs: 50,
+    }),
+    (actions) => observeActions(actions, telemetry, metrics),
+  );
 
   const subscriptions: Subscription[] = [];
   /** Intake that is not a fastify instance (gRPC, the Kafka source, pollers), closed with the servers. */
   const closers: Array<() => Promise<void>> = [];
-  const ingest = createIngest({
-    bus,
-    maxInflight: config.env.VIGIL_MAX_INFLIGHT_EVENTS,
-    previousToken: tokenizer.previousOf,
-  });
+  const ingest = instrumentIngest(
+    createIngest({
+      bus,
+      maxInflight: config.env.VIGIL_MAX_INFLIGHT_EVENTS,
+      previousToken: tokenizer.previousOf,
+    }),
+    telemetry,
+    metrics,
+  );
   if (roles.has('store'))
     subscriptions.push(
       ...(await startStoreStage({ bus, events: writers.events, findings: writers.findings })),
@@ -301,7 +340,10 @@ export async function startVigil(
         bus,
         runtime,
         metrics,
-        onFindings: opts.onFindings,
+        onFindings: (findings) => {
+          observeFindings(findings, metrics);
+          opts.onFindings?.(findings);
+        },
         checkpoints: {
           save: (entries) =>
             saveCheckpoints(
@@ -319,7 +361,12 @@ export async function startVigil(
         filter: findingFilter,
         history: async (tenant, identities) => {
           const windowMs = config.pipeline.detectors['volume-spike'].window;
-          const counts = await windowCounts(store.client, { tenant, identities, windowMs, lookbackMs: BOOTSTRAP_LOOKBACK_MS });
+          const counts = await windowCounts(store.client, {
+            tenant,
+            identities,
+            windowMs,
+            lookbackMs: BOOTSTRAP_LOOKBACK_MS,
+          });
           return new Map([...counts].map(([actor, rows]) => [actor, { windowMs, rows }]));
         },
       }),
@@ -381,8 +428,13 @@ export async function startVigil(
           intervalMs: config.env.VIGIL_EXPORT_INTERVAL,
           tenant: config.env.VIGIL_EXPORT_TENANT,
           batchSize: config.env.VIGIL_EXPORT_BATCH_SIZE,
-          onError: (err) => logger.warn({ sink: sink.name, err: errorMessage(err) }, 'export failed, will retry'),
-          onRejected: (rejected) => logger.warn({ sink: sink.name, rejected: rejected.length }, 'SIEM refused records (dead-lettered)'),
+          onError: (err) =>
+            logger.warn({ sink: sink.name, err: errorMessage(err) }, 'export failed, will retry'),
+          onRejected: (rejected) =>
+            logger.warn(
+              { sink: sink.name, rejected: rejected.length },
+              'SIEM refused records (dead-lettered)',
+            ),
         }),
       );
     }
@@ -422,7 +474,9 @@ export async function startVigil(
     if (listener !== 'admin')
       app.setNotFoundHandler(async (req, reply) => {
         const r = auth.check(req.headers.authorization, [...BEARER_SOURCES, ...ADMIN_ROLES]);
-        return r.ok ? reply.code(404).send({ error: 'no such route' }) : reply.code(401).send({ error: r.reason });
+        return r.ok
+          ? reply.code(404).send({ error: 'no such route' })
+          : reply.code(401).send({ error: r.reason });
       });
     return app;
   };
@@ -510,6 +564,19 @@ export async function startVigil(
     }
   }
   const admin = httpServer('admin');
+  // Readiness from the real dependencies: the store answers, the bus is connected with its
+  // consumers alive, and (for the responder) Redis answers. The queue lives in src/respond; its
+  // Redis is probed on a connection of its own.
+  const redisProbe =
+    roles.has('respond') && config.env.REDIS_URL ? createRedisProbe(config.env.REDIS_URL) : undefined;
+  const readiness = createReadiness({
+    store: async () => (await store.client.ping()).success,
+    bus: bus.ready ? () => bus.ready!() : undefined,
+    redis: redisProbe ? () => redisProbe.ping() : undefined,
+  });
+  const processMetrics = createProcessCollector();
+  closers.push(async () => processMetrics.stop());
+  if (redisProbe) closers.push(() => redisProbe.close());
   registerAdminRoutes(admin, {
     auth,
     store: store.client,
@@ -518,7 +585,12 @@ export async function startVigil(
     metrics,
     logger,
     maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES,
-    ready: async () => (await store.client.ping()).success,
+    ready: readiness,
+    prometheus: () =>
+      renderPrometheus(metrics, {
+        process: processMetrics,
+        gauges: { ingest_inflight_events: ingest.inflight() },
+      }),
     reidentify: {
       cipher: vaultCipher,
       lookup: async (token) => {
@@ -554,6 +626,16 @@ export async function startVigil(
           return { version: ring.current.version };
         },
   });
+  // Grafana's way into the embedded store: read-only ClickHouse HTTP under /clickhouse.
+  if (config.env.VIGIL_CLICKHOUSE_HTTP_ENABLED)
+    registerClickHouseHttpRoutes(admin, {
+      auth,
+      store: store.client,
+      database: store.database,
+      logger,
+      metrics,
+      maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES,
+    });
   const adminUrl = await listen(admin, config.env.VIGIL_ADMIN_PORT);
   logger.info(
     { roles: [...roles], bus: bus.kind, store: store.kind, queue: queue?.kind, ...urls, adminUrl },
@@ -588,7 +670,11 @@ export async function startVigil(
       stopped = true;
       // Order: stop intake, drain consumers (their in-flight batches finish and commit), let running
       // actions finish, flush writers, close the bus, close the store.
-      await Promise.all([...servers.map((s) => s.close()), ...closers.map((c) => c()), ...exporters.map((e) => e.stop())]);
+      await Promise.all([
+        ...servers.map((s) => s.close()),
+        ...closers.map((c) => c()),
+        ...exporters.map((e) => e.stop()),
+      ]);
       // Downstream of the store last: the detect stage's in-flight batch waits (in-process) for
       // its findings to be stored, so the store consumers must outlive it.
       for (const s of [...subscriptions].reverse()) await s.stop();
@@ -602,6 +688,7 @@ export async function startVigil(
       ]);
       await bus.close();
       await store.close();
+      await telemetry.shutdown();
       logger.info('vigil stopped');
     },
   };

@@ -1,4 +1,8 @@
-// Output formats of the read commands: `json` is a JSON array on stdout and nothing else.
+// Output formats of the read commands: `json` is a JSON array on stdout and nothing else; `table`
+// is for a terminal, so every cell is stripped of escape sequences and control characters (a
+// collection named ESC[2J… must not clear an analyst's screen) and kept on one line (a line break
+// in a value must not forge a row).
+import { cleanText } from '../export/index.js';
 
 export function printRows(rows: object[], format: 'json' | 'table', columns: string[]): void {
   if (format === 'json') {
@@ -21,8 +25,13 @@ export function printRows(rows: object[], format: 'json' | 'table', columns: str
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '';
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(3);
-  if (Array.isArray(v)) return v.join(',');
-  return String(v);
+  if (Array.isArray(v)) return terminalSafe(v.join(','));
+  return terminalSafe(String(v));
+}
+
+/** One line of printable text: no escape sequence, no control character, no line break. */
+export function terminalSafe(value: string): string {
+  return cleanText(value).replace(/[\r\n\u2028\u2029]+/g, ' ');
 }
 
 export function isoTime(ms: number): string {

@@ -28,7 +28,7 @@ import { formatVerifyReport, type VerifyReport, verifyAuditTrail } from '../stor
 import { runDemo } from './demo/demo.js';
 import { registerRespondCommands } from './respond.commands.js';
 import { waitForDrain } from './drain.js';
-import { isoTime, printRows } from './format.js';
+import { isoTime, printRows, terminalSafe } from './format.js';
 import { scoreSeriesFile } from './series.js';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
@@ -345,7 +345,9 @@ export async function main(argv: string[]): Promise<void> {
         (client) => verifyAuditTrail({ client, dataDir: config.dataDir, ...chainIdentity(config), since }),
       );
       process.stdout.write(
-        o.format === 'json' ? `${JSON.stringify(report)}\n` : `${formatVerifyReport(report)}\n`,
+        o.format === 'json'
+          ? `${JSON.stringify(report)}\n`
+          : `${formatVerifyReport(report).split('\n').map(terminalSafe).join('\n')}\n`,
       );
       if (!report.intact) process.exitCode = 1;
     });

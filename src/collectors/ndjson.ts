@@ -1,6 +1,7 @@
 // Splitting a request body into JSON items: NDJSON (one value per line; the default) or, for
 // `application/json`, one document that is an array of items or a single item. Lines that are no
 // JSON become numbered rejections; nothing else in the body is lost because of them.
+import { isUtf8 } from 'node:buffer';
 import { HttpError } from './http/body.js';
 import type { Rejection } from './reasons.js';
 
@@ -48,9 +49,9 @@ export function splitJsonBody(body: Buffer, contentType: string): SplitBody {
 }
 
 export function decodeUtf8(body: Buffer): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(body);
-  } catch {
-    throw new HttpError(400, 'body is not valid UTF-8');
-  }
+  // isUtf8 + toString is a few times faster than a fatal TextDecoder and accepts exactly the same
+  // bytes; like TextDecoder, a leading byte order mark is dropped.
+  if (!isUtf8(body)) throw new HttpError(400, 'body is not valid UTF-8');
+  const text = body.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }

@@ -55,6 +55,13 @@ export const envSchema = z
     VIGIL_TLS_CA_FILE: optionalString,
     /** mTLS: client certificate subjects (CN or DNS/URI SAN) allowed; empty = any the CA signed. */
     VIGIL_TLS_CLIENT_ALLOWLIST: optionalString,
+    /** The read-only ClickHouse HTTP interface on the admin port (/clickhouse), for Grafana. */
+    VIGIL_CLICKHOUSE_HTTP_ENABLED: bool.default('true'),
+    /** vigil's own traces and metrics go here over OTLP/HTTP (/v1/traces, /v1/metrics); unset = off. */
+    OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.pipe(z.string().url().optional()),
+    OTEL_SERVICE_NAME: z.string().default('vigil'),
+    /** Milliseconds between metric exports (the OpenTelemetry variable's unit). */
+    OTEL_METRIC_EXPORT_INTERVAL: z.coerce.number().int().min(1_000).default(60_000),
     VIGIL_EVENTS_TTL_DAYS: z.coerce.number().int().min(1).max(36500).default(180),
     VIGIL_WRITER_MAX_ROWS: z.coerce.number().int().positive().default(20_000),
     VIGIL_WRITER_MAX_AGE: duration.default('250ms'),

@@ -60,13 +60,14 @@ export function createDetectorRuntime(detectors: AnyDetector[]): DetectorRuntime
   const states = new Map<string, Map<string, unknown>>(detectors.map((d) => [d.name, new Map()]));
   const dirty = new Map<string, Set<string>>(detectors.map((d) => [d.name, new Set()]));
   const bootstrapping = detectors.filter((d) => d.bootstrap);
+  // Each detector's maps, looked up once rather than by name for every event.
+  const slots = detectors.map((d) => ({ d, perEntity: states.get(d.name)!, marks: dirty.get(d.name)! }));
   return {
     process(events, now = Date.now()) {
       const ordered = [...events].sort((a, b) => a.time - b.time);
       const findings: Finding[] = [];
       for (const event of ordered) {
-        for (const d of detectors) {
-          const perEntity = states.get(d.name)!;
+        for (const { d, perEntity, marks } of slots) {
           const key = d.entityKey(event);
           let state = perEntity.get(key);
           if (state === undefined) {
@@ -77,12 +78,12 @@ export function createDetectorRuntime(detectors: AnyDetector[]): DetectorRuntime
             state = oldKey !== undefined && oldKey !== key ? perEntity.get(oldKey) : undefined;
             if (state !== undefined) {
               perEntity.delete(oldKey!);
-              dirty.get(d.name)!.delete(oldKey!);
+              marks.delete(oldKey!);
               carryOver(state, before!, event);
             } else state = d.initState(event);
             perEntity.set(key, state);
           }
-          dirty.get(d.name)!.add(key);
+          marks.add(key);
           for (const f of d.observe(state, event, now)) findings.push(f);
         }
       }

@@ -1,7 +1,7 @@
 // The detect stage: events topic in (group "detect"), findings topic out. A batch's offsets are
 // committed only after its findings were published, so a crash re-runs the batch; finding ids are
 // deterministic, so a re-run yields the same findings and the store folds them.
-import { type Bus, decodeJson, encodeJson, partitionKey, type Subscription, TOPICS } from '../bus/index.js';
+import { type Bus, decodeJson, jsonMessage, partitionKey, type Subscription, TOPICS } from '../bus/index.js';
 import type { AccessEvent, Finding } from '../model/index.js';
 import type { Metrics } from '../telemetry/index.js';
 import type { WindowCounts } from './detector.js';
@@ -99,7 +99,7 @@ export async function startDetectStage(deps: DetectStageDeps): Promise<Subscript
       deps.metrics.inc('detect_findings', findings.length);
       await deps.bus.publish(
         TOPICS.findings,
-        findings.map((f) => ({ key: partitionKey(f.tenant, f.actor), value: encodeJson(f) })),
+        findings.map((f) => jsonMessage(partitionKey(f.tenant, f.actor), f)),
       );
       deps.onFindings?.(findings);
     },

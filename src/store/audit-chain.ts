@@ -76,7 +76,8 @@ export async function tableShape(client: StoreClient, table: string): Promise<Ta
   // A column vigil does not send (stored_time DEFAULT now64()) is the server's, not the batch's.
   const digested = cols.filter(
     (c) =>
-      c.default_kind === '' || (c.default_kind === 'DEFAULT' && ZERO_DEFAULT.test(c.default_expression.trim())),
+      c.default_kind === '' ||
+      (c.default_kind === 'DEFAULT' && ZERO_DEFAULT.test(c.default_expression.trim())),
   );
   const byName = new Map(cols.map((c) => [c.name, c]));
   const keyColumns = (meta?.sorting_key ?? '')
@@ -139,7 +140,8 @@ export function wellFormed(s: string): string {
 export function canonicalValue(type: string, value: unknown): unknown {
   let t = type;
   while (t.startsWith('LowCardinality(')) t = typeArgs(t)[0]!;
-  if (t.startsWith('Nullable(')) return value === null || value === undefined ? null : canonicalValue(typeArgs(t)[0]!, value);
+  if (t.startsWith('Nullable('))
+    return value === null || value === undefined ? null : canonicalValue(typeArgs(t)[0]!, value);
   if (t.startsWith('Array(')) {
     const inner = typeArgs(t)[0]!;
     return Array.isArray(value) ? value.map((v) => canonicalValue(inner, v)) : [];
@@ -423,7 +425,10 @@ export interface AuditChain {
    * Inserts rows through `write` (given the insert token to use) and appends the batch's chain
    * record once the insert returned. Rejects only when the insert itself failed.
    */
-  insert(rows: ReadonlyArray<Record<string, unknown>>, write: (token: string) => Promise<void>): Promise<void>;
+  insert(
+    rows: ReadonlyArray<Record<string, unknown>>,
+    write: (token: string) => Promise<void>,
+  ): Promise<void>;
   /** Stops retrying chain appends (a pending file settles it at the next start). */
   close(): void;
   readonly position: () => ChainPosition | undefined;
@@ -518,9 +523,13 @@ export function createAuditChain(opts: AuditChainOptions): AuditChain {
     if (file) {
       position = { seq: file.seq, head: file.head };
       if (stored && stored.batch_seq < file.seq)
-        opts.onWarning?.(`audit chain ${opts.table}: the store's last record is ${stored.batch_seq}, the head file says ${file.seq}`);
+        opts.onWarning?.(
+          `audit chain ${opts.table}: the store's last record is ${stored.batch_seq}, the head file says ${file.seq}`,
+        );
     } else if (stored) {
-      opts.onWarning?.(`audit chain ${opts.table}: no head file, resuming from the store's record ${stored.batch_seq}`);
+      opts.onWarning?.(
+        `audit chain ${opts.table}: no head file, resuming from the store's record ${stored.batch_seq}`,
+      );
       position = { seq: stored.batch_seq, head: stored.head };
     } else {
       position = { seq: 0, head: genesisHead(opts.table, opts.chain) };
@@ -629,7 +638,12 @@ export function checkChain(
   const seen = new Set<number>();
   for (const r of records) {
     if (seen.has(r.batch_seq)) {
-      problems.push({ table, kind: 'chain-broken', batch: r.batch_seq, detail: `two records claim batch ${r.batch_seq}` });
+      problems.push({
+        table,
+        kind: 'chain-broken',
+        batch: r.batch_seq,
+        detail: `two records claim batch ${r.batch_seq}`,
+      });
       continue;
     }
     seen.add(r.batch_seq);
@@ -642,17 +656,37 @@ export function checkChain(
         detail: `batches ${prev.batch_seq + 1}..${r.batch_seq - 1} are missing from the chain`,
       });
     else if (!prev && r.batch_seq !== 1)
-      problems.push({ table, kind: 'chain-broken', batch: 1, detail: `batches 1..${r.batch_seq - 1} are missing from the chain` });
+      problems.push({
+        table,
+        kind: 'chain-broken',
+        batch: 1,
+        detail: `batches 1..${r.batch_seq - 1} are missing from the chain`,
+      });
     if (expectedPrev !== undefined && r.prev_head !== expectedPrev)
-      problems.push({ table, kind: 'chain-broken', batch: r.batch_seq, detail: 'does not follow the previous head' });
+      problems.push({
+        table,
+        kind: 'chain-broken',
+        batch: r.batch_seq,
+        detail: 'does not follow the previous head',
+      });
     if (
       batchDigest(table, r.entries) !== r.batch_digest ||
       nextHead(r.prev_head, r.batch_digest) !== r.head ||
       r.row_count !== r.entries.length
     )
-      problems.push({ table, kind: 'record-modified', batch: r.batch_seq, detail: 'chain record does not hash to its head' });
+      problems.push({
+        table,
+        kind: 'record-modified',
+        batch: r.batch_seq,
+        detail: 'chain record does not hash to its head',
+      });
     if (opts.key && !sameHex(r.mac, chainMac(opts.key, table, chain, r.batch_seq, r.head)))
-      problems.push({ table, kind: 'mac-invalid', batch: r.batch_seq, detail: 'HMAC does not match (record forged or rewritten)' });
+      problems.push({
+        table,
+        kind: 'mac-invalid',
+        batch: r.batch_seq,
+        detail: 'HMAC does not match (record forged or rewritten)',
+      });
     prev = r;
   }
   const head = opts.head;
@@ -661,7 +695,12 @@ export function checkChain(
       problems.push({ table, kind: 'head-missing', detail: 'no head file: the chain cannot be anchored' });
   } else {
     if (opts.key && !sameHex(String(head.mac ?? ''), chainMac(opts.key, table, chain, head.seq, head.head)))
-      problems.push({ table, kind: 'mac-invalid', batch: head.seq, detail: 'the head file HMAC does not match (head file edited)' });
+      problems.push({
+        table,
+        kind: 'mac-invalid',
+        batch: head.seq,
+        detail: 'the head file HMAC does not match (head file edited)',
+      });
     const last = records[records.length - 1];
     if (!last || last.batch_seq < head.seq)
       problems.push({
@@ -678,7 +717,12 @@ export function checkChain(
         detail: `the store's chain goes on past the head file (batch ${head.seq}) to ${last.batch_seq}`,
       });
     else if (last.head !== head.head)
-      problems.push({ table, kind: 'head-mismatch', batch: head.seq, detail: 'the chain head differs from the head file' });
+      problems.push({
+        table,
+        kind: 'head-mismatch',
+        batch: head.seq,
+        detail: 'the chain head differs from the head file',
+      });
   }
   return problems;
 }
@@ -786,11 +830,29 @@ export function checkRows(
   const plural = (n: number) => (n === 1 ? 'row' : 'rows');
   const sorted = (m: Map<number, number>) => [...m].sort((a, b) => a[0] - b[0]);
   for (const [batch, n] of sorted(modified))
-    problems.push({ table, kind: 'modified', batch, rows: n, detail: `${n} ${plural(n)} changed since batch ${batch} stored them` });
+    problems.push({
+      table,
+      kind: 'modified',
+      batch,
+      rows: n,
+      detail: `${n} ${plural(n)} changed since batch ${batch} stored them`,
+    });
   for (const [batch, n] of sorted(deleted))
-    problems.push({ table, kind: 'deleted', batch, rows: n, detail: `${n} ${plural(n)} of batch ${batch} are missing` });
+    problems.push({
+      table,
+      kind: 'deleted',
+      batch,
+      rows: n,
+      detail: `${n} ${plural(n)} of batch ${batch} are missing`,
+    });
   for (const [batch, n] of sorted(duplicated))
-    problems.push({ table, kind: 'inserted', batch, rows: n, detail: `${n} extra ${n === 1 ? 'copy' : 'copies'} of rows of batch ${batch}` });
+    problems.push({
+      table,
+      kind: 'inserted',
+      batch,
+      rows: n,
+      detail: `${n} extra ${n === 1 ? 'copy' : 'copies'} of rows of batch ${batch}`,
+    });
   if (uncovered.length)
     problems.push({
       table,
@@ -874,7 +936,11 @@ export async function verifyAuditTrail(opts: VerifyOptions): Promise<VerifyRepor
     }
     const horizon = shape.ttl ? now - shape.ttl.days * 86_400_000 : undefined;
     const rows: StoredRowEntry[] = [];
-    for await (const r of storedEntries(opts.client, shape, since === undefined ? undefined : since - SINCE_SLACK_MS))
+    for await (const r of storedEntries(
+      opts.client,
+      shape,
+      since === undefined ? undefined : since - SINCE_SLACK_MS,
+    ))
       rows.push(r);
     const inScope = (b: ChainRecord) => since === undefined || b.time >= since;
     problems.push(
@@ -902,11 +968,12 @@ export function formatVerifyReport(report: VerifyReport): string {
   const lines: string[] = [];
   for (const t of report.tables) {
     const pending = t.pending ? `, ${t.pending} pending until the next start` : '';
-    lines.push(`${t.table}: ${t.intact ? 'intact' : 'TAMPERED'} (${t.batches} batches, ${t.rows} rows${pending})`);
+    lines.push(
+      `${t.table}: ${t.intact ? 'intact' : 'TAMPERED'} (${t.batches} batches, ${t.rows} rows${pending})`,
+    );
     for (const p of t.problems)
       lines.push(`  ${p.kind}${p.batch !== undefined ? ` batch ${p.batch}` : ''}: ${p.detail}`);
   }
   lines.push(report.intact ? 'audit trail intact' : 'audit trail NOT intact');
   return lines.join('\n');
 }
-

@@ -87,10 +87,85 @@ export async function insertRows(
   rows: Array<Record<string, unknown>>,
   dedupToken?: string,
 ): Promise<void> {
-  await client.insert({
-    table,
-    values: rows,
-    format: 'JSONEachRow',
-    clickhouse_settings: { insert_deduplication_token: dedupToken ?? randomUUID() },
-  });
+  const clickhouse_settings = { insert_deduplication_token: dedupToken ?? randomUUID() };
+  const compact = rows.length > 0 ? compactRows(rows, await knownColumns(client, table)) : undefined;
+  if (compact) {
+    await client.insert({ table, values: compact.values, columns: compact.columns, format: 'JSONCompactEachRow', clickhouse_settings });
+    return;
+  }
+  if (compact === null) forgetColumns(client, table);
+  await client.insert({ table, values: rows, format: 'JSONEachRow', clickhouse_settings });
+}
+
+// JSONCompactEachRow (one JSON array a row, columns named once) is parsed about 1.5× faster by
+// the engine than JSONEachRow and is cheaper to write (REFERENCE.md, "Embedded ClickHouse"). Each
+// value is the same JSON either way, so a batch goes compact when that changes nothing: every row
+// has the same keys in the same order, all of them columns of the table (JSONEachRow skips
+// unknown keys), and no value JSON would leave out (undefined: the column's default). Anything
+// else is sent as JSONEachRow, as before.
+const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const columnsByClient = new WeakMap<StoreClient, Map<string, Promise<ReadonlySet<string>>>>();
+
+function knownColumns(client: StoreClient, table: string): Promise<ReadonlySet<string>> {
+  if (!PLAIN_NAME.test(table)) return Promise.resolve(new Set());
+  let byTable = columnsByClient.get(client);
+  if (!byTable) {
+    byTable = new Map();
+    columnsByClient.set(client, byTable);
+  }
+  let columns = byTable.get(table);
+  if (!columns) {
+    const known = client
+      .query({
+        query: 'SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {t:String}',
+        query_params: { t: table },
+        format: 'JSONEachRow',
+      })
+      .then((rs) => rs.json<{ name: string }>())
+      .then((cols) => new Set(cols.map((c) => c.name)));
+    // A failed lookup is not remembered; this insert goes as JSONEachRow.
+    columns = known.catch(() => {
+      forgetColumns(client, table);
+      return new Set<string>();
+    });
+    byTable.set(table, columns);
+  }
+  return columns;
+}
+
+function forgetColumns(client: StoreClient, table: string): void {
+  columnsByClient.get(client)?.delete(table);
+}
+
+/**
+ * Rows as arrays under one column list, or undefined when the batch must go as JSONEachRow;
+ * null when a key is no known column (the table may have changed: look the columns up again).
+ */
+function compactRows(
+  rows: ReadonlyArray<Record<string, unknown>>,
+  known: ReadonlySet<string>,
+): { columns: [string, ...string[]]; values: unknown[][] } | undefined | null {
+  if (known.size === 0) return undefined;
+  const columns = Object.keys(rows[0]!) as [string, ...string[]];
+  if (columns.length === 0) return undefined;
+  for (const c of columns) {
+    if (!known.has(c)) return null;
+    if (!PLAIN_NAME.test(c)) return undefined;
+  }
+  const n = columns.length;
+  const values: unknown[][] = new Array(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!;
+    const out: unknown[] = new Array(n);
+    let i = 0;
+    for (const key in row) {
+      if (i === n || key !== columns[i]) return undefined;
+      const v = row[key];
+      if (v === undefined || typeof v === 'function' || typeof v === 'symbol') return undefined;
+      out[i++] = v;
+    }
+    if (i !== n) return undefined;
+    values[r] = out;
+  }
+  return { columns, values };
 }

@@ -18,6 +18,9 @@ export async function startStoreStage(deps: StoreStageDeps): Promise<Subscriptio
       group: 'store',
       durable: true,
       maxBatch: 20_000,
+      // Each batch waits for its insert (up to VIGIL_WRITER_MAX_AGE to fill one): the writer
+      // gathers the partitions' batches into shared inserts instead of one partition at a time.
+      concurrency: 8,
       handler: (messages) => deps.events.write(messages.map((m) => decodeJson<AccessEvent>(m))),
     }),
     deps.bus.subscribe({

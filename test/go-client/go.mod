@@ -2,9 +2,10 @@ module vigil/test/go-client
 
 go 1.26.0
 
+require github.com/ClickHouse/clickhouse-go/v2 v2.50.0
+
 require (
 	github.com/ClickHouse/ch-go v0.74.0 // indirect
-	github.com/ClickHouse/clickhouse-go/v2 v2.50.0 // indirect
 	github.com/andybalholm/brotli v1.2.6 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/go-faster/city v1.0.1 // indirect

@@ -6,8 +6,16 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { VerifyReport } from '../../src/store/audit-chain.js';
-import { eventRow, insertRows } from '../../src/store/index.js';
+import { chainIdentity } from '../../src/cli/app.js';
+import { loadConfig } from '../../src/config/index.js';
+import {
+  createAuditChain,
+  readHeadFile,
+  sealBatch,
+  tableShape,
+  type VerifyReport,
+} from '../../src/store/audit-chain.js';
+import { eventRow, findingRow, insertRows } from '../../src/store/index.js';
 import { VIGIL_BIN } from '../helpers/child.js';
 import { makeEvent, makeFinding, makeGenericEvent } from '../helpers/factories.js';
 import { uniqueName } from '../helpers/services.js';
@@ -61,7 +69,9 @@ describe('tamper-evident audit trail', () => {
     expect((await v.post(batchA)).status).toBe(200);
     const finding = makeFinding({ tenant: tenants[0]! });
     await v.app.writers.findings.write([finding]);
-    await v.app.writers.findings.write([{ ...finding, observed: 900, score: 0.99, detected_time: finding.detected_time + 60_000 }]);
+    await v.app.writers.findings.write([
+      { ...finding, observed: 900, score: 0.99, detected_time: finding.detected_time + 60_000 },
+    ]);
     await v.app.store.client.command({ query: 'OPTIMIZE TABLE events FINAL' });
     const report = await verify();
     expect(problems(report)).toEqual([]);
@@ -101,6 +111,27 @@ describe('tamper-evident audit trail', () => {
     expect(kinds).toContain('findings:record-modified:1');
     expect(kinds).toContain('events:mac-invalid:3');
     expect(kinds).toContain('events:head-mismatch:3');
+  });
+
+  it('records at the next start a batch inserted just before a crash, before its chain record', async () => {
+    const { chain, key } = chainIdentity(loadConfig({ VIGIL_DATA_DIR: v.dataDir }));
+    const client = v.app.store.client;
+    const shape = await tableShape(client, 'findings');
+    const head = readHeadFile(v.dataDir, 'findings')!;
+    const rows = [makeFinding({ tenant: tenants[0]! }), makeFinding({ tenant: tenants[0]! })].map(findingRow);
+    // What the writer does up to the crash: the pending record, then the insert; no chain record.
+    const sealed = sealBatch(shape, rows, { chain, prev: head, key, now: Date.now() });
+    writeFileSync(path.join(v.dataDir, 'chain', 'findings.pending'), JSON.stringify(sealed));
+    await insertRows(client, 'findings', rows, `chain-${sealed.batch_digest}`);
+    // The next process's chain settles it before its own first batch.
+    const restarted = createAuditChain({ client, table: 'findings', dataDir: v.dataDir, chain, key });
+    const next = [findingRow(makeFinding({ tenant: tenants[0]! }))];
+    await restarted.insert(next, (token) => insertRows(client, 'findings', next, token));
+    expect(restarted.position()?.seq).toBe(head.seq + 2);
+    const findings = (await verify()).tables.find((t) => t.table === 'findings')!;
+    // Still only the record rewritten in the previous test: the crashed batch is accounted for.
+    expect(findings.problems.map((p) => p.kind)).toEqual(['record-modified']);
+    expect(findings.batches).toBe(head.seq + 2);
   });
 
   it('`vigil verify` reports the same offline and exits non-zero', async () => {

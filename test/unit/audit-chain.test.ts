@@ -114,7 +114,10 @@ describe('canonical values: equal whether sent or read back', () => {
 
   it('treats an absent value as the zero value, so a later zero-default column changes nothing', () => {
     const r = row();
-    const withColumn: TableShape = { ...shape, columns: [...shape.columns, { name: 'suppressed', type: 'String' }] };
+    const withColumn: TableShape = {
+      ...shape,
+      columns: [...shape.columns, { name: 'suppressed', type: 'String' }],
+    };
     expect(canonicalRow(withColumn, { ...r, suppressed: '' })).toBe(canonicalRow(shape, r));
     expect(canonicalRow(withColumn, { ...r, suppressed: 'rule' })).not.toBe(canonicalRow(shape, r));
   });
@@ -143,7 +146,11 @@ describe('the hash chain', () => {
     const [a, b] = chainOf(shape, [[row(), row()], [row()]]);
     expect(a!.prev_head).toBe(genesisHead('events', CHAIN));
     expect(a!.batch_digest).toBe(batchDigest('events', a!.entries));
-    expect(a!.head).toBe(createHash('sha256').update(a!.prev_head + a!.batch_digest).digest('hex'));
+    expect(a!.head).toBe(
+      createHash('sha256')
+        .update(a!.prev_head + a!.batch_digest)
+        .digest('hex'),
+    );
     expect(b!.prev_head).toBe(a!.head);
     expect(b!.head).toBe(nextHead(a!.head, b!.batch_digest));
     expect([a!.batch_seq, b!.batch_seq]).toEqual([1, 2]);
@@ -212,14 +219,20 @@ describe('stored rows against recorded batches', () => {
   });
 
   it('names the batch of a modified row', () => {
-    const batches = [[row(), row()], [row(), row()]];
+    const batches = [
+      [row(), row()],
+      [row(), row()],
+    ];
     const rows = batches.flat().map((r, i) => (i === 2 ? { ...r, collection: 'tampered' } : r));
     const problems = checkRows(shape, chainOf(shape, batches), stored(shape, rows));
     expect(problems.map((p) => [p.kind, p.batch, p.rows])).toEqual([['modified', 2, 1]]);
   });
 
   it('names the batch of a deleted row', () => {
-    const batches = [[row(), row()], [row(), row()]];
+    const batches = [
+      [row(), row()],
+      [row(), row()],
+    ];
     const rows = batches.flat().filter((_, i) => i !== 1);
     const problems = checkRows(shape, chainOf(shape, batches), stored(shape, rows));
     expect(problems.map((p) => [p.kind, p.batch, p.rows])).toEqual([['deleted', 1, 1]]);

@@ -3,7 +3,7 @@ import { type AccessEvent, canonicalOperation, deterministicId } from '../../mod
 import { setQueryFields, type Tokenizer } from '../../privacy/index.js';
 import { blankEvent, outcomeFromStatus, parseEventTime } from '../normalize.js';
 import { describeZodError, type NormalizeResult } from '../reasons.js';
-import { genericEventSchema } from './generic.schema.js';
+import { type GenericEventInput, genericEventSchema, isPlainGenericEvent } from './generic.schema.js';
 
 export interface NormalizeContext {
   readonly tokenizer: Tokenizer;
@@ -21,9 +21,14 @@ export function normalizeGeneric(
   rawText: string,
   ctx: NormalizeContext,
 ): NormalizeResult<AccessEvent> {
-  const parsed = genericEventSchema.safeParse(raw);
-  if (!parsed.success) return { ok: false, reason: describeZodError(parsed.error) };
-  const g = parsed.data;
+  let g: GenericEventInput;
+  if (isPlainGenericEvent(raw)) g = raw;
+  else {
+    const parsed = genericEventSchema.safeParse(raw);
+    if (!parsed.success) return { ok: false, reason: describeZodError(parsed.error) };
+    g = parsed.data;
+  }
+  const actorType = g.actor_type ?? 'user';
   const time = parseEventTime(g.time, ctx.now);
   if (time === undefined)
     return { ok: false, reason: 'time: not an ISO-8601 time or epoch number within 2000 … now+24h' };
@@ -35,8 +40,8 @@ export function normalizeGeneric(
   e.time = time;
   e.tenant = tenant;
   e.source = 'generic';
-  e.actor_type = g.actor_type;
-  e.actor = tokenizer.token('actor', tenant, (g.actor ?? g.user)!, g.actor_type);
+  e.actor_type = actorType;
+  e.actor = tokenizer.token('actor', tenant, (g.actor ?? g.user)!, actorType);
   e.credential = tokenizer.token('credential', tenant, g.credential ?? '');
   e.session = tokenizer.token('session', tenant, g.session ?? '');
   Object.assign(e, tokenizer.address(tenant, g.src_ip ?? ''));

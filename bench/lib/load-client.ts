@@ -1,0 +1,68 @@
+// The benchmark's side of the load worker (load.worker.ts): one promise per command.
+import { Worker } from 'node:worker_threads';
+import type { Delivery, LoadCommand, LoadReply, LoadStats, LoadWorkerData } from './load.worker.js';
+
+export type { Delivery, LoadStats };
+
+export interface LoadClient {
+  readonly hookUrl: string;
+  target(collectorUrl: string): void;
+  /** Posts one probe alone; resolves with the HTTP status. */
+  probe(name: string): Promise<number>;
+  /** Starts the gateways; a probe goes into the traffic every `probeEveryMs` (0: none). */
+  load(probeEveryMs: number, probePrefix: string): void;
+  stop(): Promise<LoadStats>;
+  deliveries(): Promise<Delivery[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the worker with the receiver only: its URL is vigil's configuration, so it must exist
+ * before vigil starts; `target` then points the gateways at vigil's collector.
+ */
+export async function createLoadClient(data: LoadWorkerData): Promise<LoadClient> {
+  const worker = new Worker(new URL('./load.worker.js', import.meta.url), { workerData: data });
+  const waiting = new Map<string, Array<(m: LoadReply) => void>>();
+  const expect = <T extends LoadReply['type']>(type: T) =>
+    new Promise<Extract<LoadReply, { type: T }>>((resolve) => {
+      const list = waiting.get(type) ?? [];
+      list.push(resolve as (m: LoadReply) => void);
+      waiting.set(type, list);
+    });
+  worker.on('message', (m: LoadReply) => waiting.get(m.type)?.shift()?.(m));
+  worker.on('error', (err) => {
+    throw err;
+  });
+  const send = (c: LoadCommand) => worker.postMessage(c);
+  const ready = await expect('ready');
+  return {
+    hookUrl: ready.hookUrl,
+    target(collectorUrl) {
+      send({ cmd: 'target', url: collectorUrl });
+    },
+    async probe(name) {
+      const done = expect('probed');
+      send({ cmd: 'probe', name });
+      return (await done).status;
+    },
+    load(probeEveryMs, probePrefix) {
+      send({ cmd: 'load', probeEveryMs, probePrefix });
+    },
+    async stop() {
+      const done = expect('stopped');
+      send({ cmd: 'stop' });
+      return (await done).stats;
+    },
+    async deliveries() {
+      const done = expect('hooks');
+      send({ cmd: 'hooks' });
+      return (await done).deliveries;
+    },
+    async close() {
+      const done = expect('closed');
+      send({ cmd: 'close' });
+      await done;
+      await worker.terminate();
+    },
+  };
+}

@@ -1,0 +1,183 @@
+// Detector state per identity and detector throughput, at a given number of identities.
+// State: each identity makes 4 calls spread over 24 hours of event time (so hourly rings and
+// windows are in use, as in steady state) with its own API key, sessions and a /24 network shared
+// by 64 identities; the default pipeline's detectors run through the runtime as the detect stage
+// runs them (hour batches, event time). State = V8 heap + array buffers after full collections,
+// after a checkpoint took the dirty marks (--expose-gc).
+// Throughput: the Zipf traffic of the other benchmarks (workload.ts) over 10 minutes of event
+// time, in the detect stage's batches of 5,000, per CPU second.
+// Raw companion: the same entity keys held in one Map per detector with no state at all, i.e. the
+// least any per-entity state keyed like this can cost.
+import path from 'node:path';
+import { createDetectors } from '../../detectors/index.js';
+import { loadPipeline, packageRoot } from '../../src/config/index.js';
+import { createDetectorRuntime } from '../../src/detect/index.js';
+import type { AccessEvent } from '../../src/model/index.js';
+import { cpuSeconds, round, settledHeapBytes } from '../lib/measure.js';
+import { type StageOptions, stageMain } from '../lib/stage.js';
+import { BENCH_TENANT, createCallers } from '../lib/workload.js';
+
+export interface DetectStageOptions extends StageOptions {
+  readonly identities: number;
+}
+
+export interface DetectStageResult {
+  readonly identities: number;
+  readonly detectors: number;
+  readonly events: number;
+  readonly detect_events_per_s_per_core: number;
+  /** The state workload (every call closes an hour): the detectors' worst case. */
+  readonly detect_state_workload_events_per_s_per_core: number;
+  readonly state_bytes_per_identity: number;
+  readonly state_raw_bytes_per_identity: number;
+  readonly entities: Record<string, number>;
+}
+
+const HOUR = 3_600_000;
+const HOURS = 24;
+const CALLS_PER_IDENTITY = 4;
+const OPS = ['search', 'search', 'search', 'search', 'fetch', 'scroll', 'upsert'] as const;
+
+/** A 22-character stand-in for a token's digest part, unique per (kind, index). */
+const digest = (kind: string, i: number) => `${kind}${i.toString(36)}_`.padEnd(22, 'x').slice(0, 22);
+
+/** Events of hour h: the identities whose turn it is (i + h) % 6 === 0, in time order. */
+function hourBatch(identities: number, h: number, start: number): AccessEvent[] {
+  const out: AccessEvent[] = [];
+  for (let i = h % 6 === 0 ? 0 : 6 - (h % 6); i < identities; i += 6) {
+    const t = start + h * HOUR + ((i * 7919) % HOUR);
+    const op = OPS[(i + h) % OPS.length]!;
+    out.push({
+      event_id: `e${h}-${i}`,
+      time: t,
+      observed_time: t + 20,
+      tenant: BENCH_TENANT,
+      source: 'generic',
+      actor: `usr_k1_${digest('a', i)}`,
+      actor_type: 'user',
+      credential: `key_k1_${digest('ka', i)}`,
+      session: `ses_k1_${digest(`s${h >> 3}`, i)}`,
+      src_ip: `ip_k1_${digest('i', i)}`,
+      src_net: `net_k1_${digest('n', i >> 6)}`,
+      client: 'rag-api/5.1',
+      system: 'qdrant',
+      operation: op,
+      operation_raw: op,
+      collection: `kb_team${(i + (h % 3)) % 32}`,
+      namespace: '',
+      top_k: op === 'search' ? 10 : 0,
+      returned: op === 'scroll' ? 100 : 10,
+      vectors_returned: 0,
+      bytes_out: 20_480,
+      outcome: 'allowed',
+      status_code: 200,
+      error_type: '',
+      masked: false,
+      review: false,
+      blocked: false,
+      latency_ms: 12,
+      query_hash: '',
+      trace_id: '',
+      span_id: '',
+      attributes: { team: `team${i % 15}` },
+    });
+  }
+  return out.sort((a, b) => a.time - b.time);
+}
+
+/** The Zipf traffic as canonical events (tokens stand in for the tokenizer's output). */
+function trafficEvents(identities: number, count: number, start: number): AccessEvent[] {
+  const next = createCallers(identities, 23);
+  const out: AccessEvent[] = [];
+  for (let k = 0; k < count; k++) {
+    const c = next();
+    const t = start + Math.floor((k * 600_000) / count);
+    const op = OPS[k % OPS.length]!;
+    out.push({
+      event_id: `t${k}`,
+      time: t,
+      observed_time: t + 20,
+      tenant: BENCH_TENANT,
+      source: 'generic',
+      actor: `usr_k1_${digest('a', c.index)}`,
+      actor_type: 'user',
+      credential: `key_k1_${digest(`k${c.credential.slice(-1)}`, c.index)}`,
+      session: `ses_k1_${digest(c.session.slice(2, 12), c.index)}`,
+      src_ip: `ip_k1_${digest('i', c.index)}`,
+      src_net: `net_k1_${digest('n', c.index >> 6)}`,
+      client: 'rag-api/5.1',
+      system: 'qdrant',
+      operation: op,
+      operation_raw: op,
+      collection: `kb_team${(c.index + (k % 3)) % 32}`,
+      namespace: '',
+      top_k: op === 'search' ? 10 : 0,
+      returned: op === 'scroll' ? 100 : 10,
+      vectors_returned: 0,
+      bytes_out: 20_480,
+      outcome: 'allowed',
+      status_code: 200,
+      error_type: '',
+      masked: false,
+      review: false,
+      blocked: false,
+      latency_ms: 12,
+      query_hash: '',
+      trace_id: '',
+      span_id: '',
+      attributes: { team: `team${c.index % 15}` },
+    });
+  }
+  return out;
+}
+
+stageMain<DetectStageOptions, DetectStageResult>(async (opts) => {
+  const pipeline = loadPipeline(path.join(packageRoot(), 'pipelines/default.yaml'));
+  const start = Math.floor(Date.now() / HOUR) * HOUR - HOURS * HOUR;
+  const n = opts.identities;
+
+  // Raw: the entity keys alone.
+  const probe = createDetectors(pipeline);
+  const base0 = settledHeapBytes();
+  let maps: Array<Map<string, number>> | undefined = probe.map(() => new Map());
+  for (let h = 0; h < HOURS; h++)
+    for (const e of hourBatch(n, h, start)) probe.forEach((d, k) => maps![k]!.set(d.entityKey(e), 0));
+  const rawBytes = settledHeapBytes() - base0;
+  maps = undefined;
+
+  // The runtime.
+  const base = settledHeapBytes();
+  const runtime = createDetectorRuntime(createDetectors(pipeline));
+  let events = 0;
+  let cpu = 0;
+  for (let h = 0; h < HOURS; h++) {
+    const batch = hourBatch(n, h, start);
+    const now = start + (h + 1) * HOUR;
+    const cpu0 = process.cpuUsage();
+    for (let i = 0; i < batch.length; i += 5_000) runtime.process(batch.slice(i, i + 5_000), now);
+    cpu += cpuSeconds(cpu0);
+    events += batch.length;
+  }
+  runtime.takeDirty(); // as after a checkpoint
+  const stateBytes = settledHeapBytes() - base;
+  if (events !== n * CALLS_PER_IDENTITY) throw new Error(`detect workload: ${events} events for ${n} identities`);
+
+  // Throughput on live-like traffic, after the state run (identities known, as in steady state).
+  const traffic = trafficEvents(n, opts.quick ? 20_000 : 200_000, start + HOURS * HOUR);
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < traffic.length; i += 5_000) {
+    const batch = traffic.slice(i, i + 5_000);
+    runtime.process(batch, batch.at(-1)!.time);
+  }
+  const trafficCpu = cpuSeconds(cpu0);
+  return {
+    identities: n,
+    detectors: probe.length,
+    events,
+    detect_events_per_s_per_core: round(traffic.length / trafficCpu),
+    detect_state_workload_events_per_s_per_core: round(events / cpu),
+    state_bytes_per_identity: round(stateBytes / n),
+    state_raw_bytes_per_identity: round(rawBytes / n),
+    entities: runtime.entities(),
+  };
+});

@@ -1,0 +1,313 @@
+// End to end, sustained: gateways POST generic NDJSON to a whole vigil (collector, store, detect,
+// respond) — embedded (in-process bus, embedded ClickHouse) or distributed over the real Kafka
+// broker (embedded ClickHouse still) — and the rate is what got stored AND detected per second
+// over a window after a warm-up. Probes in the traffic give detection latency (event accepted →
+// finding stored, both clocks this machine's) and time to contain (finding → the containment
+// webhook target acknowledged). The same probes sent alone at idle give the raw companions.
+// Raw companions of the rates: embedded, the engine inserting the same rows with INSERT … SELECT;
+// Kafka, kafkajs producing and consuming the same payloads with nothing else.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { encodeJson, partitionKey } from '../../src/bus/index.js';
+import { chunkBySize } from '../../src/bus/kafka.bus.js';
+import { type RunningVigil, startVigil } from '../../src/cli/app.js';
+import { waitForDrain } from '../../src/cli/drain.js';
+import { parseGenericBody } from '../../src/collectors/generic/server.js';
+import { loadConfig } from '../../src/config/index.js';
+import { createTokenizer } from '../../src/privacy/index.js';
+import { createLogger } from '../../src/telemetry/index.js';
+import { createLoadClient, type LoadClient } from '../lib/load-client.js';
+import { quantile, round, sleep } from '../lib/measure.js';
+import { type StageOptions, stageMain } from '../lib/stage.js';
+import { BENCH_TENANT, createGenericLines } from '../lib/workload.js';
+
+export interface E2eStageOptions extends StageOptions {
+  readonly mode: 'embedded' | 'kafka';
+  readonly identities: number;
+  readonly warmupSeconds: number;
+  readonly seconds: number;
+  readonly concurrency: number;
+  readonly perBody: number;
+  readonly idleProbes: number;
+  readonly probeEveryMs: number;
+  readonly kafkaBrokers?: string;
+  /** Kafka raw: messages produced and consumed. */
+  readonly rawMessages?: number;
+}
+
+export interface E2eStageResult {
+  readonly mode: string;
+  readonly identities: number;
+  /** min(stored, detected) per second over the measured window. */
+  readonly events_per_s: number;
+  readonly stored_per_s: number;
+  readonly detected_per_s: number;
+  readonly accepted_per_s: number;
+  readonly raw_events_per_s: number;
+  readonly raw_what: string;
+  readonly throttled_requests: number;
+  readonly failed_requests: number;
+  readonly detection_latency_p50_ms: number;
+  readonly detection_latency_p99_ms: number;
+  readonly detection_latency_max_ms: number;
+  readonly detection_latency_idle_p50_ms: number;
+  readonly detection_latency_idle_p99_ms: number;
+  readonly time_to_contain_p50_ms: number;
+  readonly time_to_contain_p99_ms: number;
+  readonly time_to_contain_idle_p50_ms: number;
+  readonly time_to_contain_idle_p99_ms: number;
+  readonly probes: number;
+  readonly probes_detected: number;
+  readonly probes_contained: number;
+  readonly events_stored: number;
+  readonly last_error?: string;
+}
+
+interface ProbeFinding {
+  finding_id: string;
+  actor: string;
+  stored: number;
+  observed: number;
+  detected: number;
+}
+
+async function probeFindings(app: RunningVigil): Promise<ProbeFinding[]> {
+  await app.writers.findings.flush();
+  const rs = await app.store.client.query({
+    query: `SELECT finding_id, actor,
+              toUnixTimestamp64Milli(min(stored_time)) AS stored,
+              toUnixTimestamp64Milli(min(first_observed_time)) AS observed,
+              toUnixTimestamp64Milli(min(detected_time)) AS detected
+            FROM findings WHERE tenant = {t:String} AND detector = 'auth-failures'
+            GROUP BY finding_id, actor`,
+    query_params: { t: BENCH_TENANT },
+    format: 'JSONEachRow',
+  });
+  return (await rs.json<Record<string, string | number>>()).map((r) => ({
+    finding_id: String(r.finding_id),
+    actor: String(r.actor),
+    stored: Number(r.stored),
+    observed: Number(r.observed),
+    detected: Number(r.detected),
+  }));
+}
+
+async function kafkaReachable(brokers: string[]): Promise<void> {
+  const admin = new Kafka({ clientId: 'bench-probe', brokers, logLevel: logLevel.NOTHING, retry: { retries: 2 } }).admin();
+  try {
+    await admin.connect();
+    await admin.listTopics();
+  } catch (err) {
+    throw new Error(`Kafka broker ${brokers.join(',')} unreachable (bash scripts/services.sh up): ${String(err)}`);
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+/** The engine inserting the stored rows again, INSERT … SELECT into a table of the same layout. */
+async function rawInsertSelect(app: RunningVigil): Promise<number> {
+  const c = app.store.client;
+  // Same engine and key; no deduplication window (the copy must not be dropped as a repeat).
+  await c.command({
+    query: `CREATE TABLE bench_raw AS events ENGINE = ReplacingMergeTree(observed_time)
+            PARTITION BY toDate(time) ORDER BY (tenant, actor, time, event_id)`,
+  });
+  const t0 = performance.now();
+  await c.command({ query: 'INSERT INTO bench_raw SELECT * FROM events', clickhouse_settings: { insert_deduplication_token: randomUUID() } });
+  const seconds = (performance.now() - t0) / 1000;
+  const rs = await c.query({ query: 'SELECT count() AS n FROM bench_raw', format: 'JSONEachRow' });
+  const [row] = await rs.json<{ n: string }>();
+  await c.command({ query: 'DROP TABLE bench_raw' });
+  return Number(row?.n ?? 0) / seconds;
+}
+
+/** kafkajs alone: the same payloads (canonical events as the bus encodes them), produced with the
+ * bus's producer settings and batch sizes at the same concurrency, consumed by one group. */
+async function rawKafka(opts: E2eStageOptions, brokers: string[], prefix: string): Promise<number> {
+  const total = opts.rawMessages ?? 200_000;
+  const tokenizer = createTokenizer({ version: 1, secret: randomBytes(32) });
+  const line = createGenericLines(opts.identities, 99);
+  const batches: Array<Array<{ key: string; value: Buffer }>> = [];
+  const now = Date.now();
+  for (let n = 0; n < total; n += opts.perBody) {
+    const lines: string[] = [];
+    for (let i = 0; i < opts.perBody; i++) lines.push(line(`raw-${n + i}`, now));
+    const { events } = parseGenericBody(Buffer.from(lines.join('\n')), 'application/x-ndjson', { tokenizer }, now);
+    batches.push(events.map((e) => ({ key: partitionKey(e.tenant, e.actor), value: encodeJson(e) })));
+  }
+  const count = batches.reduce((n, b) => n + b.length, 0);
+  const kafka = new Kafka({ clientId: 'bench-raw', brokers, logLevel: logLevel.NOTHING });
+  const topic = `${prefix}raw`;
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 6 }] });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  await producer.connect();
+  const consumer = kafka.consumer({ groupId: `${prefix}raw`, maxBytesPerPartition: 4 * 1024 * 1024 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let consumed = 0;
+  let done!: () => void;
+  const allConsumed = new Promise<void>((r) => {
+    done = r;
+  });
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      consumed += batch.messages.length;
+      if (consumed >= count) done();
+    },
+  });
+  const t0 = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: opts.concurrency }, async () => {
+      for (let b = next++; b < batches.length; b = next++) {
+        for (const chunk of chunkBySize(batches[b]!, 768 * 1024)) await producer.send({ topic, acks: -1, messages: chunk });
+      }
+    }),
+  );
+  await Promise.race([allConsumed, sleep(120_000)]);
+  const seconds = (performance.now() - t0) / 1000;
+  await consumer.disconnect();
+  await producer.disconnect();
+  await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+  await admin.disconnect();
+  if (consumed < count) throw new Error(`raw Kafka: consumed ${consumed} of ${count}`);
+  return count / seconds;
+}
+
+async function run(opts: E2eStageOptions, load: LoadClient, dataDir: string, webhookSecret: string, token: string): Promise<E2eStageResult> {
+  const runId = randomBytes(4).toString('hex');
+  const brokers = (opts.kafkaBrokers ?? '127.0.0.1:19092').split(',');
+  if (opts.mode === 'kafka') await kafkaReachable(brokers);
+  const prefix = `bench-${runId}-`;
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    VIGIL_DATA_DIR: dataDir,
+    VIGIL_HOST: '127.0.0.1',
+    VIGIL_COLLECTOR_PORT: '0',
+    VIGIL_ADMIN_PORT: '0',
+    VIGIL_OTLP_HTTP_PORT: '0',
+    VIGIL_OTLP_GRPC_PORT: '0',
+    VIGIL_LOG_LEVEL: 'warn',
+    VIGIL_WEBHOOK_URL: load.hookUrl,
+    VIGIL_WEBHOOK_SECRET: webhookSecret,
+    VIGIL_SOURCE_TOKEN_GENERIC: token,
+    KAFKA_BROKERS: opts.mode === 'kafka' ? brokers.join(',') : '',
+    KAFKA_TOPIC_PREFIX: prefix,
+    REDIS_URL: '',
+    CLICKHOUSE_URL: '',
+  };
+  const logger = createLogger('warn', 'vigil-bench', path.join(dataDir, 'vigil.log'));
+  const app = await startVigil(loadConfig(env), { logger }, env);
+  try {
+    load.target(app.collectorUrl!);
+    const inserted = () => app.writers.events.stats.inserted;
+    const detected = () => app.metrics.counter('detect_events');
+
+    // Idle: probes one at a time, each given time to go all the way through.
+    const idle: string[] = [];
+    for (let i = 0; i < opts.idleProbes; i++) {
+      const name = `probe-idle-${runId}-${i}`;
+      if ((await load.probe(name)) !== 200) throw new Error(`idle probe ${name} was not accepted`);
+      idle.push(name);
+      await sleep(300);
+    }
+    await waitForDrain(app, { detectedAtLeast: idle.length, timeoutMs: 30_000 });
+
+    // Load: warm-up, then the measured window.
+    load.load(opts.probeEveryMs, `probe-load-${runId}`);
+    await sleep(opts.warmupSeconds * 1000);
+    const t1 = performance.now();
+    const [ins1, det1] = [inserted(), detected()];
+    await sleep(opts.seconds * 1000);
+    const t2 = performance.now();
+    const [ins2, det2] = [inserted(), detected()];
+    const loadStats = await load.stop();
+    const loadSeconds = opts.warmupSeconds + opts.seconds;
+    const window = (t2 - t1) / 1000;
+    const drained = await waitForDrain(app, { detectedAtLeast: loadStats.accepted + idle.length, timeoutMs: 180_000 });
+    if (!drained) throw new Error('pipeline did not drain within 180 s after the load');
+
+    // Probes: latency from the store's own clock, containment from the receiver's.
+    const probeNames = [...idle, ...loadStats.probes];
+    const kindOf = new Map(probeNames.map((n) => [app.tokenizer.token('actor', BENCH_TENANT, n, 'user'), n.startsWith('probe-idle') ? 'idle' : 'load']));
+    let findings = await probeFindings(app);
+    const deadline = Date.now() + 30_000;
+    let deliveries = await load.deliveries();
+    while (Date.now() < deadline && deliveries.length < findings.length) {
+      await sleep(200);
+      deliveries = await load.deliveries();
+      findings = await probeFindings(app);
+    }
+    const deliveredAt = new Map<string, number>();
+    for (const d of deliveries) if (d.verified && !deliveredAt.has(d.findingId)) deliveredAt.set(d.findingId, d.at);
+    const lat = { idle: [] as number[], load: [] as number[] };
+    const ttc = { idle: [] as number[], load: [] as number[] };
+    for (const f of findings) {
+      const kind = kindOf.get(f.actor) as 'idle' | 'load' | undefined;
+      if (!kind) continue;
+      lat[kind].push(f.stored - f.observed);
+      const at = deliveredAt.get(f.finding_id);
+      if (at !== undefined) ttc[kind].push(at - f.detected);
+    }
+
+    const rawRate = opts.mode === 'embedded' ? await rawInsertSelect(app) : 0;
+    return {
+      mode: opts.mode,
+      identities: opts.identities,
+      events_per_s: round(Math.min(ins2 - ins1, det2 - det1) / window),
+      stored_per_s: round((ins2 - ins1) / window),
+      detected_per_s: round((det2 - det1) / window),
+      accepted_per_s: round(loadStats.accepted / loadSeconds),
+      raw_events_per_s: round(rawRate),
+      raw_what: opts.mode === 'embedded' ? 'INSERT … SELECT of the stored rows' : 'kafkajs produce + consume',
+      throttled_requests: loadStats.throttled,
+      failed_requests: loadStats.errors,
+      detection_latency_p50_ms: quantile(lat.load, 0.5),
+      detection_latency_p99_ms: quantile(lat.load, 0.99),
+      detection_latency_max_ms: quantile(lat.load, 1),
+      detection_latency_idle_p50_ms: quantile(lat.idle, 0.5),
+      detection_latency_idle_p99_ms: quantile(lat.idle, 0.99),
+      time_to_contain_p50_ms: quantile(ttc.load, 0.5),
+      time_to_contain_p99_ms: quantile(ttc.load, 0.99),
+      time_to_contain_idle_p50_ms: quantile(ttc.idle, 0.5),
+      time_to_contain_idle_p99_ms: quantile(ttc.idle, 0.99),
+      probes: probeNames.length,
+      probes_detected: lat.idle.length + lat.load.length,
+      probes_contained: ttc.idle.length + ttc.load.length,
+      events_stored: inserted(),
+      last_error: loadStats.lastError,
+    };
+  } finally {
+    await app.stop();
+  }
+}
+
+stageMain<E2eStageOptions, E2eStageResult>(async (opts) => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'vigil-bench-'));
+  const webhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
+  const token = randomBytes(24).toString('base64url');
+  const load = await createLoadClient({
+    token,
+    webhookSecret,
+    identities: opts.identities,
+    concurrency: opts.concurrency,
+    perBody: opts.perBody,
+    runId: randomBytes(4).toString('hex'),
+  });
+  try {
+    const result = await run(opts, load, dataDir, webhookSecret, token);
+    if (opts.mode !== 'kafka') return result;
+    // After vigil stopped, so the raw run has the machine to itself as vigil had.
+    const brokers = (opts.kafkaBrokers ?? '127.0.0.1:19092').split(',');
+    const raw = await rawKafka(opts, brokers, `bench-raw-${randomBytes(4).toString('hex')}-`);
+    return { ...result, raw_events_per_s: round(raw) };
+  } finally {
+    await load.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,65 @@
+// The performance suite's quick mode (`node --expose-gc dist/bench/run.js --quick`) runs every
+// stage on small sizes and writes the report with every key the full run writes. Only the shape
+// is checked here: targets belong to `npm run bench`, never to a timed test.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const RUNNER = path.join(ROOT, 'dist/bench/run.js');
+
+const FIGURES = [
+  'otlp_spans_per_s_per_core',
+  'ndjson_events_per_s_per_core',
+  'embedded_e2e_events_per_s',
+  'embedded_e2e_ratio_vs_raw',
+  'kafka_e2e_events_per_s',
+  'kafka_e2e_ratio_vs_raw',
+  'detection_latency_p50_ms',
+  'detection_latency_p99_ms',
+  'time_to_contain_p99_ms',
+  'state_bytes_per_identity',
+  'tokenize_per_s',
+  'tokenize_cache_hit_ratio',
+  'panel_query_p95_ms',
+];
+
+describe('npm run bench --quick', () => {
+  it('writes every figure with its raw limit, ratio, target and scaling table', async () => {
+    expect(existsSync(RUNNER), 'dist/bench/run.js is missing: npm run build').toBe(true);
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'vigil-bench-smoke-')), 'latest.json');
+    await run(process.execPath, ['--expose-gc', RUNNER, '--quick', '--out', out], {
+      cwd: ROOT,
+      env: { ...process.env, KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:19092' },
+      timeout: 420_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const report = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>;
+    const raw = report.raw as Record<string, unknown>;
+    const ratio = report.ratio as Record<string, unknown>;
+    for (const key of FIGURES) {
+      expect(typeof report[key], key).toBe('number');
+      expect(Number.isFinite(report[key]), key).toBe(true);
+      if (!key.endsWith('_ratio_vs_raw')) {
+        expect(typeof raw[key], `raw.${key}`).toBe('number');
+        expect(typeof ratio[key], `ratio.${key}`).toBe('number');
+      }
+    }
+    const met = report.met as Record<string, unknown>;
+    for (const [key, value] of Object.entries(report.targets as Record<string, unknown>)) {
+      expect(FIGURES, key).toContain(key);
+      expect(value, key).toBeTypeOf('object');
+      expect(typeof met[key], `met.${key}`).toBe('boolean');
+    }
+    const machine = report.machine as Record<string, unknown>;
+    expect(typeof machine.cpus).toBe('number');
+    expect(machine.node).toBe(process.version);
+    const scaling = report.scaling as Array<Record<string, unknown>>;
+    expect(scaling.length).toBeGreaterThanOrEqual(2);
+    for (const row of scaling) for (const [k, v] of Object.entries(row)) expect(typeof v, `scaling.${k}`).toBe('number');
+  }, 480_000);
+});

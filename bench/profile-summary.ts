@@ -62,5 +62,7 @@ if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1])))
     process.stderr.write('usage: node dist/bench/profile-summary.js FILE.cpuprofile [top]\n');
     process.exit(2);
   }
-  process.stdout.write(summarize(JSON.parse(readFileSync(file, 'utf8')) as Profile, Number(process.argv[3] ?? 25)));
+  process.stdout.write(
+    summarize(JSON.parse(readFileSync(file, 'utf8')) as Profile, Number(process.argv[3] ?? 25)),
+  );
 }

@@ -57,7 +57,8 @@ interface Figure {
   readonly target?: { readonly [d in Direction]?: number };
 }
 
-const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a) && Number.isFinite(b) ? round(a / b, 4) : 0);
+const ratio = (a: number, b: number) =>
+  b > 0 && Number.isFinite(a) && Number.isFinite(b) ? round(a / b, 4) : 0;
 const num = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? 0 : n);
 
 function met(f: Figure): boolean {
@@ -78,7 +79,12 @@ async function main(): Promise<void> {
   const loadStart = loadavg();
   const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 
-  async function stage<R>(name: string, file: string, opts: Record<string, unknown>, timeoutMs: number): Promise<R | undefined> {
+  async function stage<R>(
+    name: string,
+    file: string,
+    opts: Record<string, unknown>,
+    timeoutMs: number,
+  ): Promise<R | undefined> {
     if (!wants(name)) return undefined;
     const t0 = Date.now();
     log(`${name} …`);
@@ -97,7 +103,12 @@ async function main(): Promise<void> {
   const pipelineBy = new Map<number, PipelineStageResult>();
   const detectBy = new Map<number, DetectStageResult>();
   for (const n of sizes) {
-    const p = await stage<PipelineStageResult>(`pipeline`, 'pipeline', { identities: n, seconds: q ? 0.5 : 3 }, 300_000);
+    const p = await stage<PipelineStageResult>(
+      `pipeline`,
+      'pipeline',
+      { identities: n, seconds: q ? 0.5 : 3 },
+      300_000,
+    );
     if (p) pipelineBy.set(n, p);
     const d = await stage<DetectStageResult>(`detect`, 'detect', { identities: q ? n / 10 : n }, 600_000);
     if (d) detectBy.set(n, d);
@@ -106,7 +117,7 @@ async function main(): Promise<void> {
   const e2eOpts = {
     identities: IDENTITIES,
     warmupSeconds: q ? 1 : 5,
-    seconds: q ? 3 : 20,
+    seconds: q ? 3 : 15,
     concurrency: 16,
     perBody: 4_000,
     idleProbes: q ? 3 : 10,
@@ -116,7 +127,12 @@ async function main(): Promise<void> {
   const kafka = await stage<E2eStageResult>(
     'kafka',
     'e2e',
-    { ...e2eOpts, mode: 'kafka', kafkaBrokers: process.env.KAFKA_BROKERS || '127.0.0.1:19092', rawMessages: q ? 40_000 : 300_000 },
+    {
+      ...e2eOpts,
+      mode: 'kafka',
+      kafkaBrokers: process.env.KAFKA_BROKERS || '127.0.0.1:19092',
+      rawMessages: q ? 40_000 : 200_000,
+    },
     600_000,
   );
   const panels = await stage<PanelsStageResult>(
@@ -143,7 +159,10 @@ async function main(): Promise<void> {
       label: 'NDJSON events/s per core',
       value: num(pipeline?.ndjson_events_per_s_per_core),
       raw: num(pipeline?.ndjson_raw_events_per_s_per_core),
-      ratio: ratio(num(pipeline?.ndjson_events_per_s_per_core), num(pipeline?.ndjson_raw_events_per_s_per_core)),
+      ratio: ratio(
+        num(pipeline?.ndjson_events_per_s_per_core),
+        num(pipeline?.ndjson_raw_events_per_s_per_core),
+      ),
       rawDefinition: 'UTF-8 decode + split + JSON.parse of the same bodies',
       target: { min: 150_000 },
     },
@@ -162,7 +181,8 @@ async function main(): Promise<void> {
       value: num(kafka?.events_per_s),
       raw: num(kafka?.raw_events_per_s),
       ratio: ratio(num(kafka?.events_per_s), num(kafka?.raw_events_per_s)),
-      rawDefinition: 'kafkajs producing and consuming the same payloads (same producer settings, batches, concurrency)',
+      rawDefinition:
+        'kafkajs producing and consuming the same payloads (same producer settings, batches, concurrency)',
       target: { min: 50_000 },
     },
     {
@@ -272,7 +292,13 @@ async function main(): Promise<void> {
       kafka_e2e_ratio_vs_raw: kafkaRatio >= 0.5,
     },
     scaling,
-    details: { pipeline: Object.fromEntries(pipelineBy), detect: Object.fromEntries(detectBy), embedded, kafka, panels },
+    details: {
+      pipeline: Object.fromEntries(pipelineBy),
+      detect: Object.fromEntries(detectBy),
+      embedded,
+      kafka,
+      panels,
+    },
     errors,
   };
   mkdirSync(path.dirname(args.out), { recursive: true });
@@ -292,14 +318,19 @@ async function main(): Promise<void> {
     ['Kafka e2e ratio vs raw', fmt(kafkaRatio), '', '', '≥ 0.5', kafkaRatio >= 0.5 ? 'yes' : 'NO'],
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const out = rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+  const out = rows.map((r) =>
+    r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '),
+  );
   out.push('', 'scaling (identities: OTLP/s, NDJSON/s, tokenize/s, hit ratio, detect/s, state B/identity)');
   for (const s of scaling)
     out.push(
       `  ${fmt(s.identities).padStart(7)}: ${fmt(s.otlp_spans_per_s_per_core)}, ${fmt(s.ndjson_events_per_s_per_core)}, ${fmt(s.tokenize_per_s)}, ${s.tokenize_cache_hit_ratio}, ${fmt(s.detect_events_per_s_per_core)}, ${fmt(s.state_bytes_per_identity)}`,
     );
-  for (const [name, message] of Object.entries(errors)) out.push(`error in ${name}: ${message.split('\n')[0]}`);
-  out.push(`machine: ${cpus().length} cpus, node ${process.version}, load ${loadStart.map((l) => l.toFixed(1)).join(' ')}; ${args.out}`);
+  for (const [name, message] of Object.entries(errors))
+    out.push(`error in ${name}: ${message.split('\n')[0]}`);
+  out.push(
+    `machine: ${cpus().length} cpus, node ${process.version}, load ${loadStart.map((l) => l.toFixed(1)).join(' ')}; ${args.out}`,
+  );
   process.stdout.write(`${out.join('\n')}\n`);
 }
 

@@ -19,12 +19,15 @@ let rows = 0;
 try {
   const tables = await (
     await client.query({
-      query: "SELECT database, name FROM system.tables WHERE database NOT IN ('system', 'INFORMATION_SCHEMA', 'information_schema') AND engine NOT IN ('MaterializedView', 'View')",
+      query:
+        "SELECT database, name FROM system.tables WHERE database NOT IN ('system', 'INFORMATION_SCHEMA', 'information_schema') AND engine NOT IN ('MaterializedView', 'View')",
       format: 'JSONEachRow',
     })
   ).json();
   for (const { database, name } of tables) {
-    const text = await (await client.query({ query: `SELECT * FROM \`${database}\`.\`${name}\``, format: 'JSONEachRow' })).text();
+    const text = await (
+      await client.query({ query: `SELECT * FROM \`${database}\`.\`${name}\``, format: 'JSONEachRow' })
+    ).text();
     rows += text.length ? text.split('\n').length - 1 : 0;
     for (const re of RAW_PATTERNS) {
       for (const m of text.matchAll(re)) {

@@ -34,7 +34,10 @@ async function scanStores(runDir: string): Promise<string[]> {
     .filter((d) => existsSync(d));
   const problems: string[] = [];
   for (const dir of stores) {
-    const { stdout } = await run(process.execPath, [SCAN, dir], { maxBuffer: 64 * 1024 * 1024, timeout: 60_000 });
+    const { stdout } = await run(process.execPath, [SCAN, dir], {
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 60_000,
+    });
     const { hits } = JSON.parse(stdout) as { hits: Array<{ table: string; match: string }> };
     for (const h of hits) problems.push(`ClickHouse ${dir} ${h.table}: ${h.match}`);
   }
@@ -43,17 +46,29 @@ async function scanStores(runDir: string): Promise<string[]> {
 
 async function scanKafka(): Promise<string[]> {
   const brokers = [process.env.KAFKA_BROKERS ?? '127.0.0.1:19092'];
-  const kafka = new Kafka({ clientId: 'privacy-scan', brokers, logLevel: logLevel.NOTHING, retry: { retries: 1 } });
+  const kafka = new Kafka({
+    clientId: 'privacy-scan',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 1 },
+  });
   const admin = kafka.admin();
   try {
     await admin.connect();
   } catch {
     return []; // no broker: nothing went through Kafka in this run
   }
-  const topics = (await admin.listTopics()).filter((t) => t.endsWith('vigil.events.v1') || t.endsWith('vigil.findings.v1'));
-  const offsets = await Promise.all(topics.map(async (t) => ({ t, parts: await admin.fetchTopicOffsets(t) })));
+  const topics = (await admin.listTopics()).filter(
+    (t) => t.endsWith('vigil.events.v1') || t.endsWith('vigil.findings.v1'),
+  );
+  const offsets = await Promise.all(
+    topics.map(async (t) => ({ t, parts: await admin.fetchTopicOffsets(t) })),
+  );
   await admin.disconnect();
-  const total = offsets.reduce((n, o) => n + o.parts.reduce((m, p) => m + Number(p.high) - Number(p.low), 0), 0);
+  const total = offsets.reduce(
+    (n, o) => n + o.parts.reduce((m, p) => m + Number(p.high) - Number(p.low), 0),
+    0,
+  );
   if (total === 0) return [];
   const consumer = kafka.consumer({ groupId: `privacy-scan-${Date.now()}` });
   await consumer.connect();
@@ -91,6 +106,11 @@ export async function teardown(): Promise<void> {
     ...(await scanKafka()),
   ];
   const lines = logs.split('\n').filter(Boolean).length;
-  process.stdout.write(`privacy scan: ${lines} log lines, stores under ${runDir}/stores, vigil Kafka topics — ${problems.length} raw identifier(s)\n`);
-  if (problems.length) throw new Error(`raw identifiers found after the suite:\n${[...new Set(problems)].slice(0, 40).join('\n')}`);
+  process.stdout.write(
+    `privacy scan: ${lines} log lines, stores under ${runDir}/stores, vigil Kafka topics — ${problems.length} raw identifier(s)\n`,
+  );
+  if (problems.length)
+    throw new Error(
+      `raw identifiers found after the suite:\n${[...new Set(problems)].slice(0, 40).join('\n')}`,
+    );
 }

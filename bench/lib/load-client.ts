@@ -7,6 +7,8 @@ export type { Delivery, LoadStats };
 export interface LoadClient {
   readonly hookUrl: string;
   target(collectorUrl: string): void;
+  /** Posts every identity once; resolves with the events accepted. */
+  prime(): Promise<number>;
   /** Posts one probe alone; resolves with the HTTP status. */
   probe(name: string): Promise<number>;
   /** Starts the gateways; a probe goes into the traffic every `probeEveryMs` (0: none). */
@@ -39,6 +41,11 @@ export async function createLoadClient(data: LoadWorkerData): Promise<LoadClient
     hookUrl: ready.hookUrl,
     target(collectorUrl) {
       send({ cmd: 'target', url: collectorUrl });
+    },
+    async prime() {
+      const done = expect('primed');
+      send({ cmd: 'prime' });
+      return (await done).accepted;
     },
     async probe(name) {
       const done = expect('probed');

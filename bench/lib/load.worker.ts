@@ -24,6 +24,7 @@ export interface LoadWorkerData {
 export type LoadCommand =
   | { readonly cmd: 'target'; readonly url: string }
   | { readonly cmd: 'probe'; readonly name: string }
+  | { readonly cmd: 'prime' }
   | { readonly cmd: 'load'; readonly probeEveryMs: number; readonly probePrefix: string }
   | { readonly cmd: 'stop' }
   | { readonly cmd: 'hooks' }
@@ -48,6 +49,7 @@ export interface Delivery {
 export type LoadReply =
   | { readonly type: 'ready'; readonly hookUrl: string }
   | { readonly type: 'probed'; readonly name: string; readonly status: number }
+  | { readonly type: 'primed'; readonly accepted: number }
   | { readonly type: 'stopped'; readonly stats: LoadStats }
   | { readonly type: 'hooks'; readonly deliveries: Delivery[] }
   | { readonly type: 'closed' };
@@ -74,7 +76,9 @@ const hooks = createServer((req, res) => {
       let verified = false;
       let findingId = '';
       try {
-        const doc = verifier.verify(body, req.headers as Record<string, string>) as { finding?: { id?: string } };
+        const doc = verifier.verify(body, req.headers as Record<string, string>) as {
+          finding?: { id?: string };
+        };
         verified = true;
         findingId = doc.finding?.id ?? '';
       } catch {
@@ -99,9 +103,17 @@ async function post(body: string): Promise<number> {
 
 const line = createGenericLines(data.identities, 7);
 let seq = 0;
+let idleProbes = 0;
 let running = false;
 let loops: Promise<void>[] = [];
-const stats = { requests: 0, accepted: 0, throttled: 0, errors: 0, probes: [] as string[], lastError: undefined as string | undefined };
+const stats = {
+  requests: 0,
+  accepted: 0,
+  throttled: 0,
+  errors: 0,
+  probes: [] as string[],
+  lastError: undefined as string | undefined,
+};
 
 async function loop(probeEveryMs: number, probePrefix: string, nextProbe: { at: number; n: number }) {
   while (running) {
@@ -109,9 +121,11 @@ async function loop(probeEveryMs: number, probePrefix: string, nextProbe: { at: 
     const lines: string[] = [];
     for (let i = 0; i < data.perBody; i++) lines.push(line(`${data.runId}-${seq++}`, now));
     if (probeEveryMs > 0 && now >= nextProbe.at) {
-      const name = `${probePrefix}-${nextProbe.n++}`;
+      const n = nextProbe.n++;
+      const name = `${probePrefix}-${n}`;
       nextProbe.at = now + probeEveryMs;
-      lines.push(probeLine(name, now));
+      // Each probe from another identity: every probe opens its own incident.
+      lines.push(probeLine(name, now, `user-${(n * 7) % data.identities}`));
       stats.probes.push(name);
     }
     const body = `${lines.join('\n')}\n`;
@@ -142,15 +156,39 @@ async function loop(probeEveryMs: number, probePrefix: string, nextProbe: { at: 
   }
 }
 
+/** Every identity once, `concurrency` bodies at a time: the organisation as vigil knows it in steady state. */
+async function prime(): Promise<number> {
+  let next = 0;
+  let accepted = 0;
+  const now = Date.now();
+  await Promise.all(
+    Array.from({ length: data.concurrency }, async () => {
+      for (let from = next; from < data.identities; from = next) {
+        next = Math.min(data.identities, from + data.perBody);
+        const lines: string[] = [];
+        for (let i = from; i < next; i++) lines.push(line(`${data.runId}-prime-${i}`, now, i));
+        if ((await post(`${lines.join('\n')}\n`)) === 200) accepted += lines.length;
+      }
+    }),
+  );
+  return accepted;
+}
+
 port.on('message', (m: LoadCommand) => {
   switch (m.cmd) {
     case 'target':
       pool = new Pool(new URL(m.url).origin, { connections: data.concurrency + 2, keepAliveTimeout: 60_000 });
       break;
     case 'probe':
-      post(`${probeLine(m.name, Date.now())}\n`).then(
+      post(`${probeLine(m.name, Date.now(), `user-${data.identities - 1 - idleProbes++}`)}\n`).then(
         (status) => reply({ type: 'probed', name: m.name, status }),
         () => reply({ type: 'probed', name: m.name, status: 0 }),
+      );
+      break;
+    case 'prime':
+      prime().then(
+        (accepted) => reply({ type: 'primed', accepted }),
+        () => reply({ type: 'primed', accepted: 0 }),
       );
       break;
     case 'load': {
@@ -161,7 +199,9 @@ port.on('message', (m: LoadCommand) => {
     }
     case 'stop':
       running = false;
-      void Promise.all(loops).then(() => reply({ type: 'stopped', stats: { ...stats, probes: [...stats.probes] } }));
+      void Promise.all(loops).then(() =>
+        reply({ type: 'stopped', stats: { ...stats, probes: [...stats.probes] } }),
+      );
       break;
     case 'hooks':
       reply({ type: 'hooks', deliveries: [...deliveries] });

@@ -19,7 +19,8 @@ const STAGES_DIR = path.join(import.meta.dirname, '..', 'stages');
 /** Runs `bench/stages/<name>.stage.js` in a child process and returns what it reported. */
 export function runStage<R>(name: string, opts: StageOptions, timeoutMs: number): Promise<R> {
   const execArgv = ['--expose-gc', '--max-old-space-size=4096'];
-  if (opts.profileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`, `--cpu-prof-name=${name}.cpuprofile`);
+  if (opts.profileDir)
+    execArgv.push('--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`, `--cpu-prof-name=${name}.cpuprofile`);
   const child = fork(path.join(STAGES_DIR, `${name}.stage.js`), [JSON.stringify(opts)], {
     execArgv,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -53,7 +54,8 @@ export function stageMain<O extends StageOptions, R>(body: (opts: O) => Promise<
   const opts = JSON.parse(process.argv[2] ?? '{}') as O;
   body(opts).then(
     (result) => finish({ ok: true, result }),
-    (err: unknown) => finish({ ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+    (err: unknown) =>
+      finish({ ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
   );
 }
 

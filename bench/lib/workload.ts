@@ -52,13 +52,17 @@ export function createCallers(identities: number, seed = 7): () => Caller {
     const i = next();
     // A session lasts ~40 calls on average.
     if (rand() < 1 / 40) sessionNo[i]!++;
-    return {
-      index: i,
-      user: `user-${i}`,
-      credential: `apikey-${i}-${rand() < 0.8 ? 'a' : 'b'}`,
-      session: `s-${i}-${sessionNo[i]}`,
-      ip: `10.${(i >> 14) & 255}.${(i >> 6) & 255}.${1 + (i & 63)}`,
-    };
+    return callerOf(i, rand() < 0.8 ? 'a' : 'b', sessionNo[i]!);
+  };
+}
+
+function callerOf(i: number, key: 'a' | 'b', session: number): Caller {
+  return {
+    index: i,
+    user: `user-${i}`,
+    credential: `apikey-${i}-${key}`,
+    session: `s-${i}-${session}`,
+    ip: `10.${(i >> 14) & 255}.${(i >> 6) & 255}.${1 + (i & 63)}`,
   };
 }
 
@@ -67,11 +71,15 @@ export function createCallers(identities: number, seed = 7): () => Caller {
  * generator can make 100,000 a second without needing a core of its own. `id` keeps event ids
  * unique across runs and bodies.
  */
-export function createGenericLines(identities: number, seed = 7): (id: string, time: number) => string {
+export function createGenericLines(
+  identities: number,
+  seed = 7,
+): (id: string, time: number, who?: number) => string {
   const rand = prng(seed + 1);
   const caller = createCallers(identities, seed);
-  return (id, time) => {
-    const c = caller();
+  return (id, time, who) => {
+    // `who`: this identity (its first key and session), instead of the next Zipf draw.
+    const c = who === undefined ? caller() : callerOf(who, 'a', 0);
     const op = OPERATIONS[Math.floor(rand() * OPERATIONS.length)]!;
     const returned = op === 'search' ? 10 : op === 'scroll' ? 100 : op === 'upsert' ? 0 : 1;
     const collection = COLLECTIONS[(c.index + Math.floor(rand() * 3)) % COLLECTIONS.length];
@@ -87,11 +95,13 @@ export function createGenericLines(identities: number, seed = 7): (id: string, t
 /**
  * A probe: one use of a credential the gateway reports revoked, still allowed. The auth-failures
  * detector turns it into a critical finding at once (no warm-up), which opens an incident and
- * runs the response webhook: what detection latency and time to contain are measured on.
+ * runs the response webhook: what detection latency and time to contain are measured on. The
+ * caller is a known identity (`user`), so the probe measures the flow of steady state, not the
+ * first sight of an identity; the credential is the probe's own (`key-<name>`).
  */
-export function probeLine(name: string, time: number): string {
+export function probeLine(name: string, time: number, user: string): string {
   return (
-    `{"id":"${name}","time":${time},"tenant":"${BENCH_TENANT}","user":"${name}","credential":"key-${name}",` +
+    `{"id":"${name}","time":${time},"tenant":"${BENCH_TENANT}","user":"${user}","credential":"key-${name}",` +
     `"system":"qdrant","operation":"search","collection":"kb_team0","outcome":"allowed","error_type":"revoked"}`
   );
 }

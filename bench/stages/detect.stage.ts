@@ -139,11 +139,12 @@ stageMain<DetectStageOptions, DetectStageResult>(async (opts) => {
   // Raw: the entity keys alone.
   const probe = createDetectors(pipeline);
   const base0 = settledHeapBytes();
-  let maps: Array<Map<string, number>> | undefined = probe.map(() => new Map());
+  const maps: Array<Map<string, number>> = probe.map(() => new Map());
   for (let h = 0; h < HOURS; h++)
-    for (const e of hourBatch(n, h, start)) probe.forEach((d, k) => maps![k]!.set(d.entityKey(e), 0));
+    for (const e of hourBatch(n, h, start))
+      for (let k = 0; k < probe.length; k++) maps[k]!.set(probe[k]!.entityKey(e), 0);
   const rawBytes = settledHeapBytes() - base0;
-  maps = undefined;
+  maps.length = 0;
 
   // The runtime.
   const base = settledHeapBytes();
@@ -160,7 +161,8 @@ stageMain<DetectStageOptions, DetectStageResult>(async (opts) => {
   }
   runtime.takeDirty(); // as after a checkpoint
   const stateBytes = settledHeapBytes() - base;
-  if (events !== n * CALLS_PER_IDENTITY) throw new Error(`detect workload: ${events} events for ${n} identities`);
+  if (events !== n * CALLS_PER_IDENTITY)
+    throw new Error(`detect workload: ${events} events for ${n} identities`);
 
   // Throughput on live-like traffic, after the state run (identities known, as in steady state).
   const traffic = trafficEvents(n, opts.quick ? 20_000 : 200_000, start + HOURS * HOUR);

@@ -68,7 +68,8 @@ export interface E2eStageResult {
 
 interface ProbeFinding {
   finding_id: string;
-  actor: string;
+  /** The credential token (a probe's own). */
+  entity: string;
   stored: number;
   observed: number;
   detected: number;
@@ -77,18 +78,18 @@ interface ProbeFinding {
 async function probeFindings(app: RunningVigil): Promise<ProbeFinding[]> {
   await app.writers.findings.flush();
   const rs = await app.store.client.query({
-    query: `SELECT finding_id, actor,
+    query: `SELECT finding_id, entity,
               toUnixTimestamp64Milli(min(stored_time)) AS stored,
               toUnixTimestamp64Milli(min(first_observed_time)) AS observed,
               toUnixTimestamp64Milli(min(detected_time)) AS detected
             FROM findings WHERE tenant = {t:String} AND detector = 'auth-failures'
-            GROUP BY finding_id, actor`,
+            GROUP BY finding_id, entity`,
     query_params: { t: BENCH_TENANT },
     format: 'JSONEachRow',
   });
   return (await rs.json<Record<string, string | number>>()).map((r) => ({
     finding_id: String(r.finding_id),
-    actor: String(r.actor),
+    entity: String(r.entity),
     stored: Number(r.stored),
     observed: Number(r.observed),
     detected: Number(r.detected),
@@ -96,12 +97,19 @@ async function probeFindings(app: RunningVigil): Promise<ProbeFinding[]> {
 }
 
 async function kafkaReachable(brokers: string[]): Promise<void> {
-  const admin = new Kafka({ clientId: 'bench-probe', brokers, logLevel: logLevel.NOTHING, retry: { retries: 2 } }).admin();
+  const admin = new Kafka({
+    clientId: 'bench-probe',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 2 },
+  }).admin();
   try {
     await admin.connect();
     await admin.listTopics();
   } catch (err) {
-    throw new Error(`Kafka broker ${brokers.join(',')} unreachable (bash scripts/services.sh up): ${String(err)}`);
+    throw new Error(
+      `Kafka broker ${brokers.join(',')} unreachable (bash scripts/services.sh up): ${String(err)}`,
+    );
   } finally {
     await admin.disconnect().catch(() => {});
   }
@@ -116,7 +124,10 @@ async function rawInsertSelect(app: RunningVigil): Promise<number> {
             PARTITION BY toDate(time) ORDER BY (tenant, actor, time, event_id)`,
   });
   const t0 = performance.now();
-  await c.command({ query: 'INSERT INTO bench_raw SELECT * FROM events', clickhouse_settings: { insert_deduplication_token: randomUUID() } });
+  await c.command({
+    query: 'INSERT INTO bench_raw SELECT * FROM events',
+    clickhouse_settings: { insert_deduplication_token: randomUUID() },
+  });
   const seconds = (performance.now() - t0) / 1000;
   const rs = await c.query({ query: 'SELECT count() AS n FROM bench_raw', format: 'JSONEachRow' });
   const [row] = await rs.json<{ n: string }>();
@@ -135,7 +146,12 @@ async function rawKafka(opts: E2eStageOptions, brokers: string[], prefix: string
   for (let n = 0; n < total; n += opts.perBody) {
     const lines: string[] = [];
     for (let i = 0; i < opts.perBody; i++) lines.push(line(`raw-${n + i}`, now));
-    const { events } = parseGenericBody(Buffer.from(lines.join('\n')), 'application/x-ndjson', { tokenizer }, now);
+    const { events } = parseGenericBody(
+      Buffer.from(lines.join('\n')),
+      'application/x-ndjson',
+      { tokenizer },
+      now,
+    );
     batches.push(events.map((e) => ({ key: partitionKey(e.tenant, e.actor), value: encodeJson(e) })));
   }
   const count = batches.reduce((n, b) => n + b.length, 0);
@@ -144,7 +160,11 @@ async function rawKafka(opts: E2eStageOptions, brokers: string[], prefix: string
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 6 }] });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
   await producer.connect();
   const consumer = kafka.consumer({ groupId: `${prefix}raw`, maxBytesPerPartition: 4 * 1024 * 1024 });
   await consumer.connect();
@@ -165,7 +185,8 @@ async function rawKafka(opts: E2eStageOptions, brokers: string[], prefix: string
   await Promise.all(
     Array.from({ length: opts.concurrency }, async () => {
       for (let b = next++; b < batches.length; b = next++) {
-        for (const chunk of chunkBySize(batches[b]!, 768 * 1024)) await producer.send({ topic, acks: -1, messages: chunk });
+        for (const chunk of chunkBySize(batches[b]!, 768 * 1024))
+          await producer.send({ topic, acks: -1, messages: chunk });
       }
     }),
   );
@@ -179,7 +200,13 @@ async function rawKafka(opts: E2eStageOptions, brokers: string[], prefix: string
   return count / seconds;
 }
 
-async function run(opts: E2eStageOptions, load: LoadClient, dataDir: string, webhookSecret: string, token: string): Promise<E2eStageResult> {
+async function run(
+  opts: E2eStageOptions,
+  load: LoadClient,
+  dataDir: string,
+  webhookSecret: string,
+  token: string,
+): Promise<E2eStageResult> {
   const runId = randomBytes(4).toString('hex');
   const brokers = (opts.kafkaBrokers ?? '127.0.0.1:19092').split(',');
   if (opts.mode === 'kafka') await kafkaReachable(brokers);
@@ -208,6 +235,11 @@ async function run(opts: E2eStageOptions, load: LoadClient, dataDir: string, web
     const inserted = () => app.writers.events.stats.inserted;
     const detected = () => app.metrics.counter('detect_events');
 
+    // Steady state: every identity known to the detectors (as after a restart from checkpoints),
+    // so the window measures the flow, not the first sight of 10,000 identities.
+    const primed = await load.prime();
+    await waitForDrain(app, { detectedAtLeast: primed, timeoutMs: 120_000 });
+
     // Idle: probes one at a time, each given time to go all the way through.
     const idle: string[] = [];
     for (let i = 0; i < opts.idleProbes; i++) {
@@ -216,7 +248,7 @@ async function run(opts: E2eStageOptions, load: LoadClient, dataDir: string, web
       idle.push(name);
       await sleep(300);
     }
-    await waitForDrain(app, { detectedAtLeast: idle.length, timeoutMs: 30_000 });
+    await waitForDrain(app, { detectedAtLeast: primed + idle.length, timeoutMs: 30_000 });
 
     // Load: warm-up, then the measured window.
     load.load(opts.probeEveryMs, `probe-load-${runId}`);
@@ -229,12 +261,20 @@ async function run(opts: E2eStageOptions, load: LoadClient, dataDir: string, web
     const loadStats = await load.stop();
     const loadSeconds = opts.warmupSeconds + opts.seconds;
     const window = (t2 - t1) / 1000;
-    const drained = await waitForDrain(app, { detectedAtLeast: loadStats.accepted + idle.length, timeoutMs: 180_000 });
+    const drained = await waitForDrain(app, {
+      detectedAtLeast: primed + idle.length + loadStats.accepted,
+      timeoutMs: 180_000,
+    });
     if (!drained) throw new Error('pipeline did not drain within 180 s after the load');
 
     // Probes: latency from the store's own clock, containment from the receiver's.
     const probeNames = [...idle, ...loadStats.probes];
-    const kindOf = new Map(probeNames.map((n) => [app.tokenizer.token('actor', BENCH_TENANT, n, 'user'), n.startsWith('probe-idle') ? 'idle' : 'load']));
+    const kindOf = new Map(
+      probeNames.map((n) => [
+        app.tokenizer.token('credential', BENCH_TENANT, `key-${n}`),
+        n.startsWith('probe-idle') ? 'idle' : 'load',
+      ]),
+    );
     let findings = await probeFindings(app);
     const deadline = Date.now() + 30_000;
     let deliveries = await load.deliveries();
@@ -244,11 +284,12 @@ async function run(opts: E2eStageOptions, load: LoadClient, dataDir: string, web
       findings = await probeFindings(app);
     }
     const deliveredAt = new Map<string, number>();
-    for (const d of deliveries) if (d.verified && !deliveredAt.has(d.findingId)) deliveredAt.set(d.findingId, d.at);
+    for (const d of deliveries)
+      if (d.verified && !deliveredAt.has(d.findingId)) deliveredAt.set(d.findingId, d.at);
     const lat = { idle: [] as number[], load: [] as number[] };
     const ttc = { idle: [] as number[], load: [] as number[] };
     for (const f of findings) {
-      const kind = kindOf.get(f.actor) as 'idle' | 'load' | undefined;
+      const kind = kindOf.get(f.entity) as 'idle' | 'load' | undefined;
       if (!kind) continue;
       lat[kind].push(f.stored - f.observed);
       const at = deliveredAt.get(f.finding_id);
@@ -284,6 +325,22 @@ async function run(opts: E2eStageOptions, load: LoadClient, dataDir: string, web
     };
   } finally {
     await app.stop();
+    // The run's topics hold ~a million events: leave the broker as it was (the test suite's
+    // privacy scan reads every vigil topic on it).
+    if (opts.mode === 'kafka') await deleteTopics(brokers, prefix);
+  }
+}
+
+async function deleteTopics(brokers: string[], prefix: string): Promise<void> {
+  const admin = new Kafka({ clientId: 'bench-cleanup', brokers, logLevel: logLevel.NOTHING }).admin();
+  try {
+    await admin.connect();
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (topics.length) await admin.deleteTopics({ topics });
+  } catch {
+    // Best effort: a broker that went away keeps them.
+  } finally {
+    await admin.disconnect().catch(() => {});
   }
 }
 

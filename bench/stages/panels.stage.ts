@@ -47,7 +47,13 @@ interface Dashboard {
 const insertSettings = () => ({ insert_deduplication_token: randomUUID() });
 
 /** Events of the window [from, to): row i at from + i·span/n, actor log-uniform over identities. */
-async function generate(c: StoreClient, n: number, identities: number, from: number, to: number): Promise<void> {
+async function generate(
+  c: StoreClient,
+  n: number,
+  identities: number,
+  from: number,
+  to: number,
+): Promise<void> {
   for (let offset = 0; offset < n; offset += CHUNK) {
     const rows = Math.min(CHUNK, n - offset);
     await c.command({
@@ -168,7 +174,12 @@ stageMain<PanelsStageOptions, PanelsStageResult>(async (opts) => {
       // What Grafana picks for 30 days on a ~1,000-pixel panel.
       intervalMs: 3_600_000,
       // The busiest identity and collection: the worst case for the per-identity panels.
-      variables: { tenant: BENCH_TENANT, identity: 'usr_k1_0', collection: 'kb_team0', datasource: 'vigil-clickhouse' },
+      variables: {
+        tenant: BENCH_TENANT,
+        identity: 'usr_k1_0',
+        collection: 'kb_team0',
+        datasource: 'vigil-clickhouse',
+      },
     };
     const all: number[] = [];
     const perPanel: Record<string, number> = {};

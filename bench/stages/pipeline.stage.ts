@@ -50,7 +50,13 @@ const MAX_BODY = 64 * 1024 * 1024;
 async function collectorDeps(): Promise<CollectorDeps> {
   const bus = createInProcessBus();
   // The no-op consumer: durable, so a publish resolves once it "stored" the batch.
-  await bus.subscribe({ topic: TOPICS.events, group: 'noop', durable: true, maxBatch: 20_000, handler: async () => {} });
+  await bus.subscribe({
+    topic: TOPICS.events,
+    group: 'noop',
+    durable: true,
+    maxBatch: 20_000,
+    handler: async () => {},
+  });
   return {
     auth: { check: () => ({ ok: true }) } as unknown as CollectorDeps['auth'],
     ingest: createIngest({ bus, maxInflight: 10_000_000 }),
@@ -105,7 +111,10 @@ async function benchOtlp(opts: PipelineStageOptions) {
   const deps = await collectorDeps();
   const step = async (i: number) => {
     const body = decodeBody(requests[i % requests.length]!, 'gzip', MAX_BODY);
-    const mapped = mapExportRequest(decodeTraceRequestProto(body), { tokenizer: deps.tokenizer, now: Date.now() });
+    const mapped = mapExportRequest(decodeTraceRequestProto(body), {
+      tokenizer: deps.tokenizer,
+      now: Date.now(),
+    });
     await ingestMapped(deps, mapped);
     return mapped.events.length;
   };
@@ -119,7 +128,10 @@ async function benchOtlp(opts: PipelineStageOptions) {
     tokenizer: deps.tokenizer,
     now: Date.now(),
   });
-  if (mapped.events.length !== perRequest) throw new Error(`OTLP workload: ${mapped.events.length} of ${perRequest} spans mapped (${mapped.errorMessage})`);
+  if (mapped.events.length !== perRequest)
+    throw new Error(
+      `OTLP workload: ${mapped.events.length} of ${perRequest} spans mapped (${mapped.errorMessage})`,
+    );
   const bytes = decodeBody(requests[0]!, 'gzip', MAX_BODY).length / perRequest;
   await measureRate(step, { minSeconds: opts.seconds / 4 }); // warm-up: JIT, tokenizer cache
   const ours = await measureRate(step, { minSeconds: opts.seconds });
@@ -135,7 +147,12 @@ async function benchNdjson(opts: PipelineStageOptions) {
   const bodies = genericBodies(opts.identities, opts.quick ? 20 : 120, perBody, 'bench');
   const deps = await collectorDeps();
   const step = async (i: number) => {
-    const { events, rejected } = parseGenericBody(bodies[i % bodies.length]!, 'application/x-ndjson', deps, Date.now());
+    const { events, rejected } = parseGenericBody(
+      bodies[i % bodies.length]!,
+      'application/x-ndjson',
+      deps,
+      Date.now(),
+    );
     if (rejected.length) throw new Error(`NDJSON workload rejected: ${rejected[0]!.reason}`);
     await deps.ingest.submit(events);
     deps.metrics.inc('ingest_accepted_generic', events.length);
@@ -185,7 +202,10 @@ async function benchTokenize(opts: PipelineStageOptions) {
   const keys: string[] = [];
   for (const c of callers.slice(0, 200_000)) {
     keys.push(`usr\u0000${BENCH_TENANT}\u0000${c.user}`, `key\u0000${BENCH_TENANT}\u0000${c.credential}`);
-    keys.push(`ses\u0000${BENCH_TENANT}\u0000${c.session}`, `ip\u0000${BENCH_TENANT}\u0000${normalizeIp(c.ip)}`);
+    keys.push(
+      `ses\u0000${BENCH_TENANT}\u0000${c.session}`,
+      `ip\u0000${BENCH_TENANT}\u0000${normalizeIp(c.ip)}`,
+    );
     keys.push(`net\u0000${BENCH_TENANT}\u0000${networkOf(c.ip)}`);
   }
   const map = new Map(keys.map((k) => [k, k]));
@@ -207,7 +227,12 @@ async function benchTokenize(opts: PipelineStageOptions) {
     { minSeconds: opts.seconds / 4 },
   );
   if (sink < 0) throw new Error('unreachable');
-  return { ours: ours.perCpuSecond, raw: raw.perCpuSecond, uncached: uncached.perCpuSecond, hitRatio: hits / (hits + misses) };
+  return {
+    ours: ours.perCpuSecond,
+    raw: raw.perCpuSecond,
+    uncached: uncached.perCpuSecond,
+    hitRatio: hits / (hits + misses),
+  };
 }
 
 stageMain<PipelineStageOptions, PipelineStageResult>(async (opts) => {

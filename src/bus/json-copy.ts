@@ -32,7 +32,8 @@ function copy(value: unknown, key: string, stack: object[]): Json | undefined {
       return undefined; // undefined, function, symbol
   }
   if (v === null) return null;
-  if (v instanceof Number || v instanceof String || v instanceof Boolean) return copy(v.valueOf(), key, stack);
+  if (v instanceof Number || v instanceof String || v instanceof Boolean)
+    return copy(v.valueOf(), key, stack);
   if (stack.includes(v)) throw new TypeError('Converting circular structure to JSON');
   stack.push(v);
   let out: Json;

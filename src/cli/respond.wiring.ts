@@ -112,7 +112,11 @@ export async function startRespond(o: RespondWiringOptions): Promise<RespondWiri
     config: rc,
     queue,
     book,
-    risk: createRiskEngine({ halfLifeMs: rc.risk_half_life, incidentThreshold: rc.incident_min_risk, groupWindowMs: rc.incident_group_window }),
+    risk: createRiskEngine({
+      halfLifeMs: rc.risk_half_life,
+      incidentThreshold: rc.incident_min_risk,
+      groupWindowMs: rc.incident_group_window,
+    }),
     saveIncident,
     recordAttempt,
     alreadySucceeded: (jobId) => jobSucceeded(o.store, jobId),

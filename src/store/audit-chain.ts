@@ -20,7 +20,7 @@
 // batch's content: a redelivered batch that ClickHouse drops as a duplicate has the same content
 // as the stored one, so it can never look like tampering. A crash between the insert and the
 // chain record is closed by a pending file written before the insert and settled at the next start.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, hash, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { chTime, insertRows, type StoreClient } from './client.js';
@@ -132,50 +132,84 @@ export function wellFormed(s: string): string {
   return w.isWellFormed() ? s : w.toWellFormed();
 }
 
+type Canonicalizer = (value: unknown) => unknown;
+
+/** Compiled once per type string: rows are canonicalized on every insert (hot path). */
+const canonicalizers = new Map<string, Canonicalizer>();
+
+const byFirst = (a: readonly [string, unknown], b: readonly [string, unknown]) =>
+  a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+
+function compileCanonicalizer(type: string): Canonicalizer {
+  let t = type;
+  while (t.startsWith('LowCardinality(')) t = typeArgs(t)[0]!;
+  if (t.startsWith('Nullable(')) {
+    const inner = canonicalizerFor(typeArgs(t)[0]!);
+    return (v) => (v === null || v === undefined ? null : inner(v));
+  }
+  if (t.startsWith('Array(')) {
+    const inner = canonicalizerFor(typeArgs(t)[0]!);
+    return (v) => (Array.isArray(v) ? v.map(inner) : []);
+  }
+  if (t.startsWith('Map(')) {
+    const [k, val] = typeArgs(t) as [string, string];
+    const key = canonicalizerFor(k);
+    const value = canonicalizerFor(val);
+    return (v) => {
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) return [];
+      return Object.entries(v)
+        .map(([name, x]) => [String(key(name)), value(x)] as const)
+        .sort(byFirst);
+    };
+  }
+  if (t === 'String' || t.startsWith('FixedString(') || t.startsWith('Enum'))
+    return (v) => {
+      if (v === null || v === undefined) return '';
+      if (typeof v === 'string') return wellFormed(v);
+      return typeof v === 'object' ? JSON.stringify(v) : String(v);
+    };
+  if (t === 'Bool') return (v) => v === true || v === 1 || v === 'true' || v === '1';
+  if (/^U?Int(8|16|32)$/.test(t))
+    return (v) => {
+      const n = typeof v === 'boolean' ? Number(v) : Number(v ?? 0);
+      return Number.isFinite(n) ? n : 0;
+    };
+  if (/^U?Int(64|128|256)$/.test(t))
+    return (v) => {
+      if (v === null || v === undefined) return '0';
+      return typeof v === 'boolean' ? String(Number(v)) : String(v);
+    };
+  if (t === 'Float32' || t === 'Float64') {
+    const f32 = t === 'Float32';
+    return (v) => {
+      const n = Number(v ?? 0);
+      if (!Number.isFinite(n)) return 0;
+      const r = f32 ? Math.fround(n) : n;
+      return r === 0 ? 0 : r; // -0 and 0 are the same stored value
+    };
+  }
+  return (v) => {
+    if (v === null || v === undefined) return null;
+    return typeof v === 'string' ? wellFormed(v) : String(v);
+  };
+}
+
+function canonicalizerFor(type: string): Canonicalizer {
+  let c = canonicalizers.get(type);
+  if (!c) {
+    c = compileCanonicalizer(type);
+    canonicalizers.set(type, c);
+  }
+  return c;
+}
+
 /**
  * A value as ClickHouse stores it, in a form that is equal whether it comes from the row vigil
  * sent or from the row read back: numbers are parsed as the column's type (Float32 rounded),
  * 64-bit integers are decimal strings, maps are sorted pairs, absent values are the zero value.
  */
 export function canonicalValue(type: string, value: unknown): unknown {
-  let t = type;
-  while (t.startsWith('LowCardinality(')) t = typeArgs(t)[0]!;
-  if (t.startsWith('Nullable('))
-    return value === null || value === undefined ? null : canonicalValue(typeArgs(t)[0]!, value);
-  if (t.startsWith('Array(')) {
-    const inner = typeArgs(t)[0]!;
-    return Array.isArray(value) ? value.map((v) => canonicalValue(inner, v)) : [];
-  }
-  if (t.startsWith('Map(')) {
-    const [k, v] = typeArgs(t) as [string, string];
-    const obj = value !== null && typeof value === 'object' && !Array.isArray(value) ? value : {};
-    return Object.entries(obj)
-      .map(([key, val]) => [String(canonicalValue(k, key)), canonicalValue(v, val)] as const)
-      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  }
-  if (t === 'String' || t.startsWith('FixedString(') || t.startsWith('Enum')) {
-    if (value === null || value === undefined) return '';
-    if (typeof value === 'string') return wellFormed(value);
-    return typeof value === 'object' ? JSON.stringify(value) : String(value);
-  }
-  if (t === 'Bool') return value === true || value === 1 || value === 'true' || value === '1';
-  if (/^U?Int(8|16|32)$/.test(t)) {
-    const n = typeof value === 'boolean' ? Number(value) : Number(value ?? 0);
-    return Number.isFinite(n) ? n : 0;
-  }
-  if (/^U?Int(64|128|256)$/.test(t)) {
-    if (value === null || value === undefined) return '0';
-    return typeof value === 'boolean' ? String(Number(value)) : String(value);
-  }
-  if (t === 'Float32' || t === 'Float64') {
-    const n = Number(value ?? 0);
-    if (!Number.isFinite(n)) return 0;
-    // -0 and 0 are the same stored value.
-    const r = t === 'Float32' ? Math.fround(n) : n;
-    return r === 0 ? 0 : r;
-  }
-  if (value === null || value === undefined) return null;
-  return typeof value === 'string' ? wellFormed(value) : String(value);
+  return canonicalizerFor(type)(value);
 }
 
 function isZero(v: unknown): boolean {
@@ -196,12 +230,36 @@ function isZero(v: unknown): boolean {
  * column added later with a zero default does not change the digest of rows stored before it.
  */
 export function canonicalRow(shape: TableShape, row: Record<string, unknown>): string {
-  const pairs: Array<[string, unknown]> = [];
-  for (const c of shape.columns) {
-    const v = canonicalValue(c.type, row[c.name]);
-    if (!isZero(v)) pairs.push([c.name, v]);
+  // Built as text rather than through an array of pairs: this runs for every stored row. The
+  // result is exactly JSON.stringify(pairs).
+  let out = '';
+  for (const c of compiledColumns(shape)) {
+    const v = c.canon(row[c.name]);
+    if (isZero(v)) continue;
+    out += `${out ? ',' : ''}[${c.json},${JSON.stringify(v)}]`;
   }
-  return JSON.stringify(pairs);
+  return `[${out}]`;
+}
+
+interface CompiledColumn {
+  readonly name: string;
+  readonly json: string;
+  readonly canon: Canonicalizer;
+}
+
+const compiledShapes = new WeakMap<TableShape, CompiledColumn[]>();
+
+function compiledColumns(shape: TableShape): CompiledColumn[] {
+  let cols = compiledShapes.get(shape);
+  if (!cols) {
+    cols = shape.columns.map((c) => ({
+      name: c.name,
+      json: JSON.stringify(c.name),
+      canon: canonicalizerFor(c.type),
+    }));
+    compiledShapes.set(shape, cols);
+  }
+  return cols;
 }
 
 /** The row's sorting key, canonical JSON (tokens and times only: safe to show). */
@@ -209,7 +267,8 @@ export function rowKey(shape: TableShape, row: Record<string, unknown>): string 
   return JSON.stringify(shape.keyColumns.map((c) => canonicalValue(c.type, row[c.name])));
 }
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+// One-shot hashing (crypto.hash): measurably cheaper than createHash for the per-row digests.
+const sha256 = (s: string) => hash('sha256', s, 'hex');
 
 export const KEY_HASH_CHARS = 16;
 export const LEAF_CHARS = 32;

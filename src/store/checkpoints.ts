@@ -8,12 +8,18 @@ export interface CheckpointRow {
 }
 
 export async function saveCheckpoints(client: StoreClient, rows: CheckpointRow[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 10_000) await insertRows(client, 'detector_state', rows.slice(i, i + 10_000).map((r) => ({ ...r })));
+  for (let i = 0; i < rows.length; i += 10_000)
+    await insertRows(
+      client,
+      'detector_state',
+      rows.slice(i, i + 10_000).map((r) => ({ ...r })),
+    );
 }
 
 export async function loadCheckpoints(client: StoreClient, detectors: string[]): Promise<CheckpointRow[]> {
   const rs = await client.query({
-    query: 'SELECT detector, entity_key, state FROM detector_state FINAL WHERE detector IN {detectors:Array(String)}',
+    query:
+      'SELECT detector, entity_key, state FROM detector_state FINAL WHERE detector IN {detectors:Array(String)}',
     query_params: { detectors },
     format: 'JSONEachRow',
   });

@@ -90,7 +90,13 @@ export async function insertRows(
   const clickhouse_settings = { insert_deduplication_token: dedupToken ?? randomUUID() };
   const compact = rows.length > 0 ? compactRows(rows, await knownColumns(client, table)) : undefined;
   if (compact) {
-    await client.insert({ table, values: compact.values, columns: compact.columns, format: 'JSONCompactEachRow', clickhouse_settings });
+    await client.insert({
+      table,
+      values: compact.values,
+      columns: compact.columns,
+      format: 'JSONCompactEachRow',
+      clickhouse_settings,
+    });
     return;
   }
   if (compact === null) forgetColumns(client, table);

@@ -1,7 +1,6 @@
 // Analysts' feedback on findings.
 import type { Feedback, FeedbackLabel } from '../detect/index.js';
 import { insertRows, type StoreClient } from './client.js';
-import { listFindings } from './queries.js';
 
 export async function recordFeedback(
   client: StoreClient,
@@ -12,7 +11,13 @@ export async function recordFeedback(
     query_params: { id: req.findingId },
     format: 'JSONEachRow',
   });
-  const [f] = await rs.json<{ finding_id: string; tenant: string; detector: string; entity: string; observed: number }>();
+  const [f] = await rs.json<{
+    finding_id: string;
+    tenant: string;
+    detector: string;
+    entity: string;
+    observed: number;
+  }>();
   if (!f) return undefined;
   const entry: Feedback = { ...f, observed: Number(f.observed), label: req.label, time: Date.now() };
   await insertRows(client, 'finding_feedback', [{ ...f, label: req.label, caller: req.caller }]);
@@ -26,6 +31,9 @@ export async function loadFeedback(client: StoreClient, sinceMs: number): Promis
     query_params: { since: sinceMs },
     format: 'JSONEachRow',
   });
-  return (await rs.json<Feedback>()).map((f) => ({ ...f, observed: Number(f.observed), time: Number(f.time) }));
+  return (await rs.json<Feedback>()).map((f) => ({
+    ...f,
+    observed: Number(f.observed),
+    time: Number(f.time),
+  }));
 }
-

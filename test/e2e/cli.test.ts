@@ -97,12 +97,18 @@ describe('vigil CLI', () => {
     const dir = tempDataDir();
     const env = { VIGIL_DATA_DIR: dir, VIGIL_ADMIN_PORT: String(await freePort()), VIGIL_LOG_LEVEL: 'warn' };
     const { file, attackStart } = workloadFile(dir, 'cli-backtest');
-    const findings = JSON.parse((await vigil(['backtest', '--input', file, '--format', 'json'], env)).stdout) as Finding[];
+    const findings = JSON.parse(
+      (await vigil(['backtest', '--input', file, '--format', 'json'], env)).stdout,
+    ) as Finding[];
     expect(findings.length).toBeGreaterThan(0);
     expect(findings.every((f) => f.event_time >= attackStart && f.detector.length > 0)).toBe(true);
     const csv = path.join(dir, 'series.csv');
     const out = path.join(dir, 'scored.csv');
-    const rows = Array.from({ length: 500 }, (_, i) => `${new Date(Date.UTC(2026, 9, 1) + i * 300_000).toISOString()},${i === 450 ? 900 : 10 + (i % 3)}`);
+    const rows = Array.from(
+      { length: 500 },
+      (_, i) =>
+        `${new Date(Date.UTC(2026, 9, 1) + i * 300_000).toISOString()},${i === 450 ? 900 : 10 + (i % 3)}`,
+    );
     writeFileSync(csv, `timestamp,value\n${rows.join('\n')}\n`);
     await vigil(['backtest', 'series', '--input', csv, '--output', out], env);
     const scored = readFileSync(out, 'utf8').trim().split('\n');

@@ -36,7 +36,8 @@ describe('SIEM export from a running vigil', () => {
     hec.removeAllContentTypeParsers();
     hec.addContentTypeParser('*', { parseAs: 'string' }, (_r, body, done) => done(null, body));
     hec.post('/services/collector/event', async (req, reply) => {
-      if (req.headers.authorization !== 'Splunk hec-test-token') return reply.code(401).send({ text: 'Invalid token', code: 2 });
+      if (req.headers.authorization !== 'Splunk hec-test-token')
+        return reply.code(401).send({ text: 'Invalid token', code: 2 });
       // Concatenated JSON objects, one per event.
       for (const chunk of splitConcatenatedJson(String(req.body))) received.push(JSON.parse(chunk));
       return { text: 'Success', code: 0 };
@@ -57,7 +58,8 @@ describe('SIEM export from a running vigil', () => {
 
   it('delivers findings and incidents to Splunk HEC with tokens only', async () => {
     const w = generateWorkload({ tenant: 'siem', days: 3, people: 4, services: 1, seed: 8 });
-    for (let i = 0; i < w.events.length; i += 5_000) expect((await v.post(w.events.slice(i, i + 5_000))).status).toBe(200);
+    for (let i = 0; i < w.events.length; i += 5_000)
+      expect((await v.post(w.events.slice(i, i + 5_000))).status).toBe(200);
     await waitFor(
       () => received.map((r) => r.sourcetype ?? ''),
       (types) => types.some((t) => t.includes('finding')) && types.some((t) => t.includes('incident')),

@@ -16,6 +16,8 @@ export function uniqueName(prefix: string): string {
 
 /** A fresh data directory; under the run directory, so the suite's privacy scan reads it. */
 export function tempDataDir(): string {
-  const root = process.env.VIGIL_TEST_RUN_DIR ? path.join(process.env.VIGIL_TEST_RUN_DIR, 'stores') : tmpdir();
+  const root = process.env.VIGIL_TEST_RUN_DIR
+    ? path.join(process.env.VIGIL_TEST_RUN_DIR, 'stores')
+    : tmpdir();
   return mkdtempSync(path.join(root, 'vigil-test-'));
 }

@@ -60,6 +60,7 @@ describe('npm run bench --quick', () => {
     expect(machine.node).toBe(process.version);
     const scaling = report.scaling as Array<Record<string, unknown>>;
     expect(scaling.length).toBeGreaterThanOrEqual(2);
-    for (const row of scaling) for (const [k, v] of Object.entries(row)) expect(typeof v, `scaling.${k}`).toBe('number');
+    for (const row of scaling)
+      for (const [k, v] of Object.entries(row)) expect(typeof v, `scaling.${k}`).toBe('number');
   }, 480_000);
 });

@@ -147,5 +147,19 @@ describe('tamper-evident audit trail', () => {
     expect(run.stdout).toMatch(/modified batch 2: 1 row changed/);
     expect(run.stdout).toMatch(/deleted batch 3: 1 row of batch 3 are missing|deleted batch 3/);
     expect(run.stdout).toContain('audit trail NOT intact');
+    // Bounded to the last hour, as JSON: the same batches named.
+    const recent = spawnSync(process.execPath, [VIGIL_BIN, 'verify', '--since', '1h', '--format', 'json'], {
+      env: { ...process.env, VIGIL_DATA_DIR: v.dataDir, VIGIL_ADMIN_PORT: '1', VIGIL_LOG_LEVEL: 'warn' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(recent.status, recent.stderr).toBe(1);
+    const report = JSON.parse(recent.stdout) as VerifyReport;
+    expect(
+      problems(report).filter((p) => p.table === 'events' && ['modified', 'deleted'].includes(p.kind)),
+    ).toEqual([
+      { table: 'events', kind: 'modified', batch: 2 },
+      { table: 'events', kind: 'deleted', batch: 3 },
+    ]);
   });
 });

@@ -34,14 +34,33 @@ const textNear = (max: number) =>
 
 const numberish = fc.oneof(
   fc.integer({ min: -2_000_000, max: 2_000_000 }),
-  fc.constantFrom(0, -0, 0.5, -1, 86_400_000, 86_400_001, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 2, 1e300),
+  fc.constantFrom(
+    0,
+    -0,
+    0.5,
+    -1,
+    86_400_000,
+    86_400_001,
+    Number.MAX_SAFE_INTEGER,
+    Number.MAX_SAFE_INTEGER + 2,
+    1e300,
+  ),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
 );
 
-const anyValue = fc.oneof(numberish, fc.boolean(), fc.constant(null), fc.string({ maxLength: 4 }), fc.constant([]));
+const anyValue = fc.oneof(
+  numberish,
+  fc.boolean(),
+  fc.constant(null),
+  fc.string({ maxLength: 4 }),
+  fc.constant([]),
+);
 
 const attributes = fc.oneof(
-  fc.dictionary(fc.oneof(fc.string({ maxLength: 6 }), fc.constant('k'.repeat(129))), fc.oneof(fc.string({ maxLength: 6 }), numberish, fc.boolean(), fc.constant(null))),
+  fc.dictionary(
+    fc.oneof(fc.string({ maxLength: 6 }), fc.constant('k'.repeat(129))),
+    fc.oneof(fc.string({ maxLength: 6 }), numberish, fc.boolean(), fc.constant(null)),
+  ),
   fc.constant(JSON.parse('{"__proto__": "x"}')),
   fc.constant([]),
   fc.constant(null),
@@ -49,36 +68,64 @@ const attributes = fc.oneof(
 
 /** Mostly a valid value (so the fast path is exercised), sometimes one at or over a limit, or junk. */
 const field = <T>(valid: fc.Arbitrary<T>, edge: fc.Arbitrary<unknown>) =>
-  fc.oneof({ arbitrary: valid, weight: 30 }, { arbitrary: edge, weight: 1 }, { arbitrary: anyValue, weight: 1 });
-const text = (max: number, min = 0) => field(fc.string({ minLength: min, maxLength: Math.min(max, 12) }), textNear(max));
+  fc.oneof(
+    { arbitrary: valid, weight: 30 },
+    { arbitrary: edge, weight: 1 },
+    { arbitrary: anyValue, weight: 1 },
+  );
+const text = (max: number, min = 0) =>
+  field(fc.string({ minLength: min, maxLength: Math.min(max, 12) }), textNear(max));
 const count = field(fc.nat(), numberish);
 
-const event = fc.record(
-  {
-    ...Object.fromEntries(Object.entries(LIMITS).map(([k, max]) => [k, text(max, ['system', 'operation', 'user', 'actor'].includes(k) ? 1 : 0)])),
-    tenant: field(fc.stringMatching(/^[A-Za-z0-9_.:-]{1,12}$/), textNear(128)),
-    time: field(fc.oneof(fc.integer({ min: 0 }), fc.string({ maxLength: 30 })), fc.oneof(textNear(64), numberish, fc.constant(null))),
-    actor_type: field(fc.constantFrom('user', 'service', 'agent', 'unknown'), fc.constantFrom('robot', 1)),
-    outcome: field(fc.constantFrom('allowed', 'denied', 'error'), fc.constant('ok')),
-    top_k: count,
-    returned: count,
-    vectors_returned: count,
-    bytes_out: count,
-    status_code: field(fc.integer({ min: -1_000_000, max: 1_000_000 }), numberish),
-    latency_ms: field(fc.double({ min: 0, max: 86_400_000, noNaN: true }), numberish),
-    masked: field(fc.boolean(), anyValue),
-    review: field(fc.boolean(), anyValue),
-    blocked: field(fc.boolean(), anyValue),
-    attributes: field(fc.dictionary(fc.string({ maxLength: 6 }), fc.oneof(fc.string({ maxLength: 6 }), fc.integer(), fc.boolean())), attributes),
-    extra: fc.string(),
-  },
-  { requiredKeys: [] },
-).map((e) => {
-  // Unknown keys and a missing identity are rare, required fields usually present.
-  const out: Record<string, unknown> = { time: 1, tenant: 't', system: 's', operation: 'o', user: 'u', ...e };
-  if (Math.abs(JSON.stringify(e).length % 7) !== 0) delete out.extra;
-  return out;
-});
+const event = fc
+  .record(
+    {
+      ...Object.fromEntries(
+        Object.entries(LIMITS).map(([k, max]) => [
+          k,
+          text(max, ['system', 'operation', 'user', 'actor'].includes(k) ? 1 : 0),
+        ]),
+      ),
+      tenant: field(fc.stringMatching(/^[A-Za-z0-9_.:-]{1,12}$/), textNear(128)),
+      time: field(
+        fc.oneof(fc.integer({ min: 0 }), fc.string({ maxLength: 30 })),
+        fc.oneof(textNear(64), numberish, fc.constant(null)),
+      ),
+      actor_type: field(fc.constantFrom('user', 'service', 'agent', 'unknown'), fc.constantFrom('robot', 1)),
+      outcome: field(fc.constantFrom('allowed', 'denied', 'error'), fc.constant('ok')),
+      top_k: count,
+      returned: count,
+      vectors_returned: count,
+      bytes_out: count,
+      status_code: field(fc.integer({ min: -1_000_000, max: 1_000_000 }), numberish),
+      latency_ms: field(fc.double({ min: 0, max: 86_400_000, noNaN: true }), numberish),
+      masked: field(fc.boolean(), anyValue),
+      review: field(fc.boolean(), anyValue),
+      blocked: field(fc.boolean(), anyValue),
+      attributes: field(
+        fc.dictionary(
+          fc.string({ maxLength: 6 }),
+          fc.oneof(fc.string({ maxLength: 6 }), fc.integer(), fc.boolean()),
+        ),
+        attributes,
+      ),
+      extra: fc.string(),
+    },
+    { requiredKeys: [] },
+  )
+  .map((e) => {
+    // Unknown keys and a missing identity are rare, required fields usually present.
+    const out: Record<string, unknown> = {
+      time: 1,
+      tenant: 't',
+      system: 's',
+      operation: 'o',
+      user: 'u',
+      ...e,
+    };
+    if (Math.abs(JSON.stringify(e).length % 7) !== 0) delete out.extra;
+    return out;
+  });
 
 let accepted = 0;
 function agrees(v: unknown): void {
@@ -98,12 +145,37 @@ describe('isPlainGenericEvent (the generic collector fast path)', () => {
   });
 
   it('accepts the common valid event, and its variants at the limits', () => {
-    const base = { time: 1_760_000_000_000, tenant: 't-1', user: 'alice', system: 'qdrant', operation: 'search' };
+    const base = {
+      time: 1_760_000_000_000,
+      tenant: 't-1',
+      user: 'alice',
+      system: 'qdrant',
+      operation: 'search',
+    };
     for (const v of [
       base,
-      { ...base, time: '2026-01-01T00:00:00Z', actor: 'svc', actor_type: 'service', top_k: 0, returned: Number.MAX_SAFE_INTEGER },
-      { ...base, tenant: 'x'.repeat(128), system: 's'.repeat(64), operation: 'o'.repeat(128), span_id: 's'.repeat(32) },
-      { ...base, status_code: -1_000_000, latency_ms: 86_400_000, masked: true, attributes: { team: 'a', n: 1, b: false } },
+      {
+        ...base,
+        time: '2026-01-01T00:00:00Z',
+        actor: 'svc',
+        actor_type: 'service',
+        top_k: 0,
+        returned: Number.MAX_SAFE_INTEGER,
+      },
+      {
+        ...base,
+        tenant: 'x'.repeat(128),
+        system: 's'.repeat(64),
+        operation: 'o'.repeat(128),
+        span_id: 's'.repeat(32),
+      },
+      {
+        ...base,
+        status_code: -1_000_000,
+        latency_ms: 86_400_000,
+        masked: true,
+        attributes: { team: 'a', n: 1, b: false },
+      },
     ]) {
       expect(isPlainGenericEvent(v)).toBe(true);
       agrees(v);

@@ -21,7 +21,22 @@ function same(v: unknown): void {
 
 describe('jsonCopy', () => {
   it('equals a JSON round trip for generated values', () => {
-    fc.assert(fc.property(fc.anything({ withBoxedValues: true, withNullPrototype: false, withMap: true, withSet: true, withDate: true, withTypedArray: true, withSparseArray: true, withBigInt: false }), same), { numRuns: 2_000 });
+    fc.assert(
+      fc.property(
+        fc.anything({
+          withBoxedValues: true,
+          withNullPrototype: false,
+          withMap: true,
+          withSet: true,
+          withDate: true,
+          withTypedArray: true,
+          withSparseArray: true,
+          withBigInt: false,
+        }),
+        same,
+      ),
+      { numRuns: 2_000 },
+    );
     fc.assert(fc.property(fc.jsonValue(), same), { numRuns: 1_000 });
   });
 

@@ -44,7 +44,9 @@ describe('volume baseline over a timestamp,value series', () => {
   });
 
   it('parses ISO and epoch timestamps and names the bad line', () => {
-    const { rows } = parseSeriesCsv('timestamp,value\n2026-10-05T00:00:00Z,3\n1791158400,4\n1791158400000,5\n');
+    const { rows } = parseSeriesCsv(
+      'timestamp,value\n2026-10-05T00:00:00Z,3\n1791158400,4\n1791158400000,5\n',
+    );
     expect(rows.map((r) => r.point.value)).toEqual([3, 4, 5]);
     expect(rows[1]!.point.time).toBe(1791158400000);
     expect(() => parseSeriesCsv('timestamp,value\nnot-a-time,3\n')).toThrow(/line 2: timestamp/);

@@ -8,7 +8,7 @@ export interface WorkloadOptions {
   readonly days: number;
   readonly people: number;
   readonly services: number;
-  /** Last hour of the workload (exclusive), epoch ms; defaults to the current hour. */
+  /** Last hour of the workload (exclusive), epoch ms; defaults to the last Friday 18:00 UTC. */
   readonly end?: number;
   readonly seed?: number;
   /** Inject the exfiltration burst in the last working hour. @defaultValue true */
@@ -34,6 +34,17 @@ const COLLECTIONS = [
   'sales_calls',
 ];
 const SYSTEMS = ['qdrant', 'weaviate', 'pgvector'];
+
+/**
+ * The most recent Friday 18:00 UTC at or before `now`: the workload ends there by default, so the
+ * attack (the last weekday 14:20 before the end) always has `days` of history behind it, whatever
+ * the day and hour the demo or a test runs.
+ */
+export function lastFridayEvening(now: number): number {
+  const d = new Date(now);
+  const friday = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - ((d.getUTCDay() + 2) % 7), 18);
+  return friday <= now ? friday : friday - 7 * 24 * HOUR;
+}
 
 /** Mulberry32: small, fast, seedable. */
 export function prng(seed: number): () => number {
@@ -66,7 +77,7 @@ function gaussian(rand: () => number): number {
 
 export function generateWorkload(opts: WorkloadOptions): Workload {
   const rand = prng(opts.seed ?? 42);
-  const end = opts.end ?? Math.floor(Date.now() / HOUR) * HOUR;
+  const end = opts.end ?? lastFridayEvening(Date.now());
   const start = end - opts.days * 24 * HOUR;
   const events: GenericEvent[] = [];
   let seq = 0;

@@ -78,13 +78,24 @@ const optBool = (v: unknown) => v === undefined || typeof v === 'boolean';
 
 function plainAttributes(v: unknown): boolean {
   if (v === undefined) return true;
-  if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.getPrototypeOf(v) !== Object.prototype)
+  if (
+    typeof v !== 'object' ||
+    v === null ||
+    Array.isArray(v) ||
+    Object.getPrototypeOf(v) !== Object.prototype
+  )
     return false;
   for (const key in v) {
     // zod leaves a `__proto__` key out of the record it returns: not "unchanged".
     if (key.length > 128 || key === '__proto__') return false;
     const x = (v as Record<string, unknown>)[key];
-    if (typeof x === 'string' ? x.length > 1024 : typeof x === 'number' ? !Number.isFinite(x) : typeof x !== 'boolean')
+    if (
+      typeof x === 'string'
+        ? x.length > 1024
+        : typeof x === 'number'
+          ? !Number.isFinite(x)
+          : typeof x !== 'boolean'
+    )
       return false;
   }
   return true;
@@ -92,7 +103,12 @@ function plainAttributes(v: unknown): boolean {
 
 /** True only for values `genericEventSchema` accepts unchanged (see above); false says nothing. */
 export function isPlainGenericEvent(v: unknown): v is GenericEventInput {
-  if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.getPrototypeOf(v) !== Object.prototype)
+  if (
+    typeof v !== 'object' ||
+    v === null ||
+    Array.isArray(v) ||
+    Object.getPrototypeOf(v) !== Object.prototype
+  )
     return false;
   for (const key in v) if (!FIELDS.has(key)) return false;
   const e = v as Record<string, unknown>;

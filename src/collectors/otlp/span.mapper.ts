@@ -325,6 +325,8 @@ function userIdentity(a: Attributes): string | undefined {
   return undefined;
 }
 
+const VENDOR_KEY_PREFIXES = ['qdrant.', 'db.milvus.', 'db.weaviate.collections.', 'pinecone.'];
+
 /**
  * Collection and namespace from the per-method keys of vector-store instrumentations. The key of
  * the span's own method wins over another method's.
@@ -338,7 +340,13 @@ function vendorAttributes(
   let namespace: string | undefined;
   const m = method?.toLowerCase();
   for (const key of a.keys()) {
+    // Every key used below starts with qdrant., db.milvus., db.weaviate.collections. or pinecone.:
+    // most keys are ruled out by their first letter, the rest by the prefix, before the splitting
+    // (which cost more than the rest of the mapping). Only Q/q, D/d, P/p pass the letter test.
+    const first = key.charCodeAt(0) | 0x20;
+    if (first !== 0x71 && first !== 0x64 && first !== 0x70) continue;
     const k = key.toLowerCase();
+    if (!VENDOR_KEY_PREFIXES.some((p) => k.startsWith(p))) continue;
     const parts = k.split('.');
     const isCollectionKey =
       (parts.length === 3 && parts[0] === 'qdrant' && parts[2] === 'collection_name') ||

@@ -42,7 +42,12 @@ const SYSTEMS = ['qdrant', 'weaviate', 'pgvector'];
  */
 export function lastFridayEvening(now: number): number {
   const d = new Date(now);
-  const friday = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - ((d.getUTCDay() + 2) % 7), 18);
+  const friday = Date.UTC(
+    d.getUTCFullYear(),
+    d.getUTCMonth(),
+    d.getUTCDate() - ((d.getUTCDay() + 2) % 7),
+    18,
+  );
   return friday <= now ? friday : friday - 7 * 24 * HOUR;
 }
 

@@ -116,8 +116,8 @@ async function main(): Promise<void> {
   const stateSize = q ? IDENTITIES : 100_000;
   const e2eOpts = {
     identities: IDENTITIES,
-    warmupSeconds: q ? 1 : 5,
-    seconds: q ? 3 : 15,
+    warmupSeconds: q ? 1 : 4,
+    seconds: q ? 3 : 12,
     concurrency: 16,
     perBody: 4_000,
     idleProbes: q ? 3 : 10,
@@ -199,7 +199,8 @@ async function main(): Promise<void> {
       value: num(embedded?.detection_latency_p99_ms),
       raw: num(embedded?.detection_latency_idle_p99_ms),
       ratio: ratio(num(embedded?.detection_latency_p99_ms), num(embedded?.detection_latency_idle_p99_ms)),
-      rawDefinition: 'the same probe through the same pipeline at idle',
+      rawDefinition:
+        'the same probe through the same pipeline at idle (ours: paced at 90 % of the sustained rate)',
       target: { max: 1_000 },
     },
     {

@@ -11,8 +11,11 @@ export interface LoadClient {
   prime(): Promise<number>;
   /** Posts one probe alone; resolves with the HTTP status. */
   probe(name: string): Promise<number>;
-  /** Starts the gateways; a probe goes into the traffic every `probeEveryMs` (0: none). */
-  load(probeEveryMs: number, probePrefix: string): void;
+  /**
+   * Starts the gateways; a probe goes into the traffic every `probeEveryMs` (0: none); `rate`
+   * events a second in bodies of `perBody` (rate 0: as fast as vigil takes them).
+   */
+  load(opts: { probeEveryMs: number; probePrefix: string; rate: number; perBody: number }): void;
   stop(): Promise<LoadStats>;
   deliveries(): Promise<Delivery[]>;
   close(): Promise<void>;
@@ -52,8 +55,8 @@ export async function createLoadClient(data: LoadWorkerData): Promise<LoadClient
       send({ cmd: 'probe', name });
       return (await done).status;
     },
-    load(probeEveryMs, probePrefix) {
-      send({ cmd: 'load', probeEveryMs, probePrefix });
+    load(opts) {
+      send({ cmd: 'load', ...opts });
     },
     async stop() {
       const done = expect('stopped');

@@ -25,7 +25,14 @@ export type LoadCommand =
   | { readonly cmd: 'target'; readonly url: string }
   | { readonly cmd: 'probe'; readonly name: string }
   | { readonly cmd: 'prime' }
-  | { readonly cmd: 'load'; readonly probeEveryMs: number; readonly probePrefix: string }
+  | {
+      readonly cmd: 'load';
+      readonly probeEveryMs: number;
+      readonly probePrefix: string;
+      /** Events a second across all gateways; 0: as fast as vigil takes them. */
+      readonly rate: number;
+      readonly perBody: number;
+    }
   | { readonly cmd: 'stop' }
   | { readonly cmd: 'hooks' }
   | { readonly cmd: 'close' };
@@ -104,6 +111,7 @@ async function post(body: string): Promise<number> {
 const line = createGenericLines(data.identities, 7);
 let seq = 0;
 let idleProbes = 0;
+let probesSent = 0;
 let running = false;
 let loops: Promise<void>[] = [];
 const stats = {
@@ -115,11 +123,28 @@ const stats = {
   lastError: undefined as string | undefined,
 };
 
-async function loop(probeEveryMs: number, probePrefix: string, nextProbe: { at: number; n: number }) {
+interface Pace {
+  readonly rate: number;
+  next: number;
+}
+
+async function loop(
+  m: Extract<LoadCommand, { cmd: 'load' }>,
+  nextProbe: { at: number; n: number },
+  pace: Pace,
+) {
+  const { probeEveryMs, probePrefix, perBody } = m;
   while (running) {
+    if (pace.rate > 0) {
+      // One shared schedule: a body every perBody / rate seconds, whichever gateway sends it.
+      const slot = Math.max(pace.next, Date.now());
+      pace.next = slot + (perBody * 1000) / pace.rate;
+      if (slot > Date.now()) await new Promise((r) => setTimeout(r, slot - Date.now()));
+      if (!running) break;
+    }
     const now = Date.now();
     const lines: string[] = [];
-    for (let i = 0; i < data.perBody; i++) lines.push(line(`${data.runId}-${seq++}`, now));
+    for (let i = 0; i < perBody; i++) lines.push(line(`${data.runId}-${seq++}`, now));
     if (probeEveryMs > 0 && now >= nextProbe.at) {
       const n = nextProbe.n++;
       const name = `${probePrefix}-${n}`;
@@ -192,13 +217,25 @@ port.on('message', (m: LoadCommand) => {
       );
       break;
     case 'load': {
+      // Each load phase reports its own numbers.
+      Object.assign(stats, {
+        requests: 0,
+        accepted: 0,
+        throttled: 0,
+        errors: 0,
+        probes: [],
+        lastError: undefined,
+      });
       running = true;
-      const nextProbe = { at: Date.now() + m.probeEveryMs, n: 0 };
-      loops = Array.from({ length: data.concurrency }, () => loop(m.probeEveryMs, m.probePrefix, nextProbe));
+      // Probe numbers run on across phases: each probe's identity opens an incident of its own.
+      const nextProbe = { at: Date.now() + m.probeEveryMs, n: probesSent };
+      const pace: Pace = { rate: m.rate, next: Date.now() };
+      loops = Array.from({ length: data.concurrency }, () => loop(m, nextProbe, pace));
       break;
     }
     case 'stop':
       running = false;
+      probesSent += stats.probes.length;
       void Promise.all(loops).then(() =>
         reply({ type: 'stopped', stats: { ...stats, probes: [...stats.probes] } }),
       );

@@ -23,10 +23,11 @@ export interface SubscribeOptions {
   /** Largest batch handed to the handler. */
   readonly maxBatch?: number;
   /**
-   * Kafka: batches of different partitions handled at once (order within a partition is kept,
-   * each partition's offsets still committed after its own batch). For handlers that mostly
-   * wait (the store's insert), so one partition's wait does not hold up the others. The
-   * in-process bus has a single ordered log and ignores it. @defaultValue 1
+   * Batches handled at once, for handlers that mostly wait (an insert, findings being stored), so
+   * one batch's wait does not hold up the next. Kafka: batches of different partitions (order
+   * within a partition kept, each partition's offsets committed after its own batch). In-process:
+   * consecutive batches of the log, handlers called and offsets committed in log order.
+   * @defaultValue 1
    */
   readonly concurrency?: number;
 }

@@ -67,6 +67,7 @@ export function createInProcessBus(opts: InProcessBusOptions = {}): Bus {
   }
 
   async function run(t: Topic, g: Group): Promise<void> {
+    if ((g.opts.concurrency ?? 1) > 1) return runPipelined(t, g, g.opts.concurrency!);
     let failures = 0;
     while (!g.stopped) {
       if (g.offset >= end(t)) {
@@ -89,6 +90,66 @@ export function createInProcessBus(opts: InProcessBusOptions = {}): Bus {
         // Redeliver the same batch after a capped backoff, as a Kafka consumer would.
         await new Promise((r) => setTimeout(r, Math.min(5_000, 50 * 2 ** Math.min(failures, 7))));
       }
+    }
+  }
+
+  /**
+   * Up to `limit` batches in flight, as a Kafka consumer handling several partitions at once: for
+   * handlers that mostly wait (the detect stage waits for its findings to be stored, which would
+   * otherwise hold back the next events). Handlers are called in log order, offsets are committed
+   * in log order and only up to the last batch whose handler resolved; after a failure, every
+   * batch from the first failed one is redelivered (as after a Kafka rebalance).
+   */
+  async function runPipelined(t: Topic, g: Group, limit: number): Promise<void> {
+    const inflight: Array<{ end: number; settled: Promise<unknown> }> = [];
+    let next = g.offset;
+    let failures = 0;
+    const ok = Symbol('ok');
+    while (!g.stopped) {
+      while (inflight.length < limit && next < end(t)) {
+        const from = next - t.base;
+        const batch = t.log.slice(from, from + (g.opts.maxBatch ?? 10_000));
+        next += batch.length;
+        const settled = Promise.resolve()
+          .then(() => g.opts.handler(batch))
+          .then(
+            () => ok,
+            (err: unknown) => err ?? new Error('handler failed'),
+          );
+        inflight.push({ end: next, settled });
+      }
+      if (inflight.length === 0) {
+        await new Promise<void>((resolve) => {
+          g.wake = resolve;
+        });
+        g.wake = null;
+        continue;
+      }
+      // The oldest batch settling, or new records to hand out, whichever comes first.
+      const woke = new Promise<'woke'>((resolve) => {
+        g.wake = () => resolve('woke');
+      });
+      const r = await Promise.race([inflight[0]!.settled, woke]);
+      g.wake = null;
+      if (r === 'woke') continue;
+      const head = inflight.shift()!;
+      if (r === ok) {
+        failures = 0;
+        g.offset = head.end; // commit: only after the handler resolved, in log order
+        compact(t);
+        continue;
+      }
+      failures++;
+      opts.onError?.(g.opts.group, r);
+      await Promise.all(inflight.splice(0).map((b) => b.settled));
+      next = g.offset;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 50 * 2 ** Math.min(failures, 7))));
+    }
+    // Stopping: let the batches in flight finish, and commit those that succeeded, in order.
+    for (const b of inflight) {
+      if ((await b.settled) !== ok) break;
+      g.offset = b.end;
+      compact(t);
     }
   }
 

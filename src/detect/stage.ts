@@ -84,14 +84,23 @@ export async function startDetectStage(deps: DetectStageDeps): Promise<Subscript
     saving = saving.then(checkpoint).catch((err) => deps.onError?.(err));
   }, deps.checkpointIntervalMs ?? 10_000);
   timer.unref();
+  // Batches are in flight together (concurrency below) so that waiting for one batch's findings
+  // to be published (stored, in-process) does not hold back the events behind it. Their events
+  // still go through the detectors one batch after the other, in log order: only the waits overlap.
+  let inOrder: Promise<unknown> = Promise.resolve();
   const sub = await deps.bus.subscribe({
     topic: TOPICS.events,
     group: 'detect',
     maxBatch: 5_000,
+    concurrency: 4,
     handler: async (messages) => {
       const events = messages.map((m) => decodeJson<AccessEvent>(m));
-      await bootstrapUnknown(deps, events);
-      const raw = deps.runtime.process(events);
+      const detected = inOrder.then(async () => {
+        await bootstrapUnknown(deps, events);
+        return deps.runtime.process(events);
+      });
+      inOrder = detected.catch(() => {});
+      const raw = await detected;
       const findings = deps.filter ? deps.filter.apply(raw, Date.now()) : raw;
       deps.metrics.inc('detect_findings_suppressed', findings.filter((f) => f.suppressed).length);
       deps.metrics.inc('detect_events', events.length);

@@ -98,7 +98,8 @@ export async function startOwnKafka(opts: { timeoutMs?: number } = {}): Promise<
       '',
     ].join('\n'),
   );
-  const clusterId = randomBytes(16).toString('base64url');
+  // A leading '-' would read as an option to the storage tool's argument parser.
+  const clusterId = randomBytes(16).toString('base64url').replace(/^-/, 'A');
   const format = runClass(['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props], log, false);
   const timer = setTimeout(() => format.kill('SIGKILL'), timeoutMs);
   const code = await exited(format);

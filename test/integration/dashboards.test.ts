@@ -100,7 +100,8 @@ describe('Grafana dashboards', () => {
     await sink.stop();
     const hour = 3_600_000;
     ctx = {
-      from: Math.floor(Date.now() / hour) * hour - 3 * 24 * hour,
+      // The workload ends on the last Friday evening (up to a week ago) and spans three days.
+      from: Math.floor(Date.now() / hour) * hour - 11 * 24 * hour,
       to: Date.now() + 60_000,
       intervalMs: hour,
       variables: {

@@ -32,7 +32,12 @@ describe('embedded pipeline end to end', () => {
       (r) => r.some((w) => w.verified),
       { what: 'a verified webhook', timeoutMs: 30_000 },
     );
-    const findings = await listFindings(v.app.store.client, { tenant });
+    // The responder may deliver before the findings consumer has stored the finding.
+    const findings = await waitFor(
+      () => listFindings(v.app.store.client, { tenant }),
+      (fs) => fs.some((f) => f.actor === attacker && f.detector === 'volume-spike'),
+      { what: 'the burst finding stored' },
+    );
     const burst = findings.find((f) => f.actor === attacker && f.detector === 'volume-spike');
     expect(burst).toBeDefined();
     expect(burst!.event_time).toBeGreaterThanOrEqual(workload.attackStart);
@@ -43,7 +48,11 @@ describe('embedded pipeline end to end', () => {
     // Only the attacker is flagged: a week of normal traffic raises nothing.
     expect(new Set(findings.map((f) => f.actor))).toEqual(new Set([attacker]));
 
-    const incidents = await listIncidents(v.app.store.client, { tenant });
+    const incidents = await waitFor(
+      () => listIncidents(v.app.store.client, { tenant }),
+      (i) => i.length > 0,
+      { what: 'the incident row' },
+    );
     expect(incidents).toHaveLength(1);
     expect(incidents[0]!.actor).toBe(attacker);
     const hook = delivered.find((w) => w.verified)!;

@@ -2,7 +2,7 @@
 // stage on small sizes and writes the report with every key the full run writes. Only the shape
 // is checked here: targets belong to `npm run bench`, never to a timed test.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -31,14 +31,20 @@ const FIGURES = [
 describe('npm run bench --quick', () => {
   it('writes every figure with its raw limit, ratio, target and scaling table', async () => {
     expect(existsSync(RUNNER), 'dist/bench/run.js is missing: npm run build').toBe(true);
-    const out = path.join(mkdtempSync(path.join(tmpdir(), 'vigil-bench-smoke-')), 'latest.json');
-    await run(process.execPath, ['--expose-gc', RUNNER, '--quick', '--out', out], {
-      cwd: ROOT,
-      env: { ...process.env, KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:19092' },
-      timeout: 420_000,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    const report = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>;
+    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-bench-smoke-'));
+    const out = path.join(dir, 'latest.json');
+    let report: Record<string, unknown>;
+    try {
+      await run(process.execPath, ['--expose-gc', RUNNER, '--quick', '--out', out], {
+        cwd: ROOT,
+        env: { ...process.env, KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:19092' },
+        timeout: 420_000,
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      report = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     const raw = report.raw as Record<string, unknown>;
     const ratio = report.ratio as Record<string, unknown>;
     for (const key of FIGURES) {

@@ -10,6 +10,7 @@ import { accessBreadthParamsSchema } from '../../src/config/index.js';
 import { ringBytes } from '../../detectors/shared/index.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
 import { type AccessEvent, deterministicId, type Finding, findingSchema } from '../../src/model/index.js';
+import { prng as rng } from '../../src/cli/demo/workload.js';
 import { makeEvent } from '../helpers/factories.js';
 
 const PARAMS = accessBreadthParamsSchema.parse({});
@@ -20,18 +21,6 @@ const DAY = 24 * HOUR;
 const MONDAY = Date.UTC(2026, 10, 2);
 const PERSON = 'usr_k1_personAAAAAAAAAAAAAAA';
 const TENANT = 't-test';
-
-/** A small seeded PRNG (mulberry32), so "noisy" workloads are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** Weekdays 09–17: each hour 6–14 searches over 1–6 of the identity's twelve collections. */
 function officeDays(start: number, days: number, seed: number, skip?: { day: number; hour: number }) {

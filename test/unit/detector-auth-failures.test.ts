@@ -11,6 +11,7 @@ import { authFailuresParamsSchema } from '../../src/config/index.js';
 import { ringBytes } from '../../detectors/shared/index.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
 import { type AccessEvent, deterministicId, type Finding, findingSchema } from '../../src/model/index.js';
+import { prng as rng } from '../../src/cli/demo/workload.js';
 import { makeEvent } from '../helpers/factories.js';
 
 const PARAMS = authFailuresParamsSchema.parse({});
@@ -29,18 +30,6 @@ const OFFICES = [
 ];
 const ATTACKER_NET = 'net_k1_attackerZZZZZZZZZZZZZZZ';
 const SERVICE = 'svc_k1_misconfiguredSSSSSSSSSS';
-
-/** A small seeded PRNG (mulberry32), so "noisy" workloads are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /**
  * Twenty people on three networks, 09–17 every day: a few requests an hour each, 0–3 of them

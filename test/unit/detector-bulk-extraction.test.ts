@@ -10,6 +10,7 @@ import { bulkExtractionParamsSchema } from '../../src/config/index.js';
 import { ringBytes } from '../../detectors/shared/index.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
 import { type AccessEvent, deterministicId, type Finding, findingSchema } from '../../src/model/index.js';
+import { prng as rng } from '../../src/cli/demo/workload.js';
 import { makeEvent } from '../helpers/factories.js';
 
 const PARAMS = bulkExtractionParamsSchema.parse({});
@@ -20,18 +21,6 @@ const DAY = 24 * HOUR;
 const MONDAY = Date.UTC(2026, 10, 2);
 const APP = 'svc_k1_ragappAAAAAAAAAAAAAAAA';
 const TENANT = 't-test';
-
-/** A small seeded PRNG (mulberry32), so "noisy" workloads are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /**
  * A RAG app, every day 07–22: 10–40 searches an hour (top_k 5–20, a few KB each), and now and then

@@ -18,6 +18,7 @@ import {
   findingSchema,
   PREVIOUS_TOKEN_ATTRIBUTES,
 } from '../../src/model/index.js';
+import { prng as rng } from '../../src/cli/demo/workload.js';
 import { makeEvent } from '../helpers/factories.js';
 
 const PARAMS = credentialSharingParamsSchema.parse({});
@@ -35,18 +36,6 @@ const CI_KEY = 'key_k1_ciCCCCCCCCCCCCCCCCCCCCC';
 const ROAMER = 'usr_k1_roamerRRRRRRRRRRRRRRRR';
 const STRANGER = 'usr_k1_strangerSSSSSSSSSSSSSSS';
 const ELSEWHERE = 'net_k1_elsewhereEEEEEEEEEEEEEE';
-
-/** A small seeded PRNG (mulberry32), so "noisy" workloads are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /**
  * Alice on her own key, 09–17, from the office or (a third of the hours) the VPN; three CI runners

@@ -11,6 +11,7 @@ import { createPeerBook, type PeerBook } from '../../detectors/new-collection/pe
 import { type NewCollectionParams, newCollectionParamsSchema } from '../../src/config/index.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
 import { type AccessEvent, deterministicId, findingSchema } from '../../src/model/index.js';
+import { prng as rng } from '../../src/cli/demo/workload.js';
 import { makeEvent } from '../helpers/factories.js';
 
 const PARAMS = newCollectionParamsSchema.parse({
@@ -26,18 +27,6 @@ const ANALYSTS = Array.from({ length: 6 }, (_, i) => `usr_k1_analyst${i}AAAAAAAA
 const ENGINEERS = Array.from({ length: 6 }, (_, i) => `usr_k1_engineer${i}BBBBBBBBBBBBB`);
 const SCIENTIST = 'usr_k1_scientistCCCCCCCCCCCCC';
 const ANALYST = ANALYSTS[0]!;
-
-/** A small seeded PRNG (mulberry32), so "noisy" workloads are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /**
  * Two teams, every day 09–17. Analysts use the six `reports-*` collections and `wiki`, engineers

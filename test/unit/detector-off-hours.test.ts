@@ -11,6 +11,7 @@ import {
 import { offHoursParamsSchema } from '../../src/config/index.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
 import { type AccessEvent, deterministicId, findingSchema } from '../../src/model/index.js';
+import { prng as rng } from '../../src/cli/demo/workload.js';
 import { makeEvent } from '../helpers/factories.js';
 
 const PARAMS = offHoursParamsSchema.parse({});
@@ -21,18 +22,6 @@ const DAY = 24 * HOUR;
 const MONDAY = Date.UTC(2026, 10, 2);
 const TENANT = 't-test';
 const PERSON = 'usr_k1_personAAAAAAAAAAAAAAA';
-
-/** A small seeded PRNG (mulberry32), so "noisy" workloads are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /**
  * Weekdays 09–17 (a few requests an hour), starting at 08:00 one day in five and working until

@@ -10,6 +10,8 @@ export interface ServeChild {
   readonly child: Child;
   readonly dataDir: string;
   readonly env: Record<string, string>;
+  /** The roles it serves (undefined: all); a restart `like` it serves the same. */
+  readonly roles?: string;
   readonly collectorUrl: string;
   readonly otlpHttpUrl: string;
   readonly adminUrl: string;
@@ -26,7 +28,7 @@ export interface ServeChildOptions {
   readonly dataDir?: string;
   readonly env?: Record<string, string>;
   readonly roles?: string;
-  /** Reuse the ports and tokens of a previous run (a restart). */
+  /** Reuse the ports, tokens and roles of a previous run (a restart). */
   readonly like?: ServeChild;
   readonly readyTimeoutMs?: number;
 }
@@ -58,7 +60,8 @@ export async function startServeChild(opts: ServeChildOptions = {}): Promise<Ser
         CLICKHOUSE_URL: '',
         ...opts.env,
       };
-  const child = spawnVigil(['serve', ...(opts.roles ? ['--roles', opts.roles] : [])], env);
+  const roles = opts.roles ?? prev?.roles;
+  const child = spawnVigil(['serve', ...(roles ? ['--roles', roles] : [])], env);
   const adminUrl = `http://127.0.0.1:${env.VIGIL_ADMIN_PORT}`;
   const admin = async <T>(path: string): Promise<T | undefined> => {
     try {
@@ -84,6 +87,7 @@ export async function startServeChild(opts: ServeChildOptions = {}): Promise<Ser
     child,
     dataDir,
     env,
+    roles,
     collectorUrl: `http://127.0.0.1:${env.VIGIL_COLLECTOR_PORT}`,
     otlpHttpUrl: `http://127.0.0.1:${env.VIGIL_OTLP_HTTP_PORT}`,
     adminUrl,

@@ -76,6 +76,7 @@ describe('detector SIGKILLed and restarted', () => {
     const again = await startServeChild({ like: detect });
     children.push(again);
     expect((await metrics(again)).detect_states_restored ?? 0).toBeGreaterThan(0);
+    expect(again.roles).toBe('detect');
 
     const findings = async () =>
       (await store.admin<Finding[]>(`/v1/findings?tenant=${encodeURIComponent(tenant)}&limit=10000`)) ?? [];

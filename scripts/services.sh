@@ -210,6 +210,10 @@ install_missing() {
   command -v redis-cli >/dev/null || pkgs+=(redis-tools)
   # rsyslog: the CEF-over-syslog export test starts its own rsyslogd on a free loopback port.
   [[ -x /usr/sbin/rsyslogd ]] || command -v rsyslogd >/dev/null || pkgs+=(rsyslog)
+  # chromium + a font: the dashboards render test screenshots the dashboards (playwright-core drives
+  # Debian's chromium; it downloads no browser of its own).
+  [[ -x /usr/bin/chromium ]] || pkgs+=(chromium)
+  [[ -f /usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf ]] || pkgs+=(fonts-liberation)
   [[ -x $PG_BIN/initdb && -x $PG_BIN/pg_ctl && -x $PG_BIN/postgres ]] || pkgs+=(postgresql-15)
   [[ -x $PG_BIN/psql ]] || pkgs+=(postgresql-client-15)
   if [[ -n $need_vector ]]; then

@@ -22,6 +22,8 @@
 // chain record is closed by a pending file written before the insert and settled at the next start.
 import { createHash, createHmac, hash, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFile, chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chTime, insertRows, type StoreClient } from './client.js';
 
@@ -495,39 +497,98 @@ export interface AuditChain {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Rows of `table` as (key, entry), stored since `sinceMs` (all rows when undefined). */
+/** Rows read from the store at once (verification and crash recovery). @see VerifyOptions.pageSize */
+export const DEFAULT_PAGE_ROWS = 50_000;
+
+const quoteName = (c: string) => `\`${c.replace(/`/g, '``')}\``;
+
+/** Key column types a query parameter can carry (all the chained tables' sorting keys are). */
+const PAGEABLE = /^(LowCardinality\()?(String|U?Int\d+|Float\d+|Date(32)?|DateTime(64)?(\(.*\))?)\)?$/;
+
+/**
+ * `key > after` over the sorting key, spelled out column by column: the engine's index narrows a
+ * condition on the leading column, which it does not for a tuple comparison.
+ */
+function keyAfter(columns: readonly ColumnSpec[], i = 0): string {
+  const c = columns[i]!;
+  const param = `{k${i}:${c.type.replace(/^LowCardinality\((.*)\)$/, '$1')}}`;
+  const name = quoteName(c.name);
+  if (i === columns.length - 1) return `${name} > ${param}`;
+  return `(${name} > ${param} OR (${name} = ${param} AND ${keyAfter(columns, i + 1)}))`;
+}
+
+/**
+ * Rows of `table` as (key, entry), stored since `sinceMs` (all rows when undefined): one partition
+ * at a time, and within it pages of `pageRows` in sorting-key order (a page ends after every row
+ * equal to its last key, so the next page starts after that key), so memory follows a page.
+ */
 async function* storedEntries(
   client: StoreClient,
   shape: TableShape,
   sinceMs?: number,
+  pageRows = DEFAULT_PAGE_ROWS,
 ): AsyncGenerator<{ key: string; entry: string; stored: number }> {
   const cols = [...new Set([...shape.columns, ...shape.keyColumns].map((c) => c.name))];
-  const select = cols.map((c) => `\`${c.replace(/`/g, '``')}\``).join(', ');
+  const select = cols.map(quoteName).join(', ');
   const stored = shape.insertTimeColumn ? `toUnixTimestamp64Milli(${shape.insertTimeColumn})` : '0';
   const where =
     sinceMs !== undefined && shape.insertTimeColumn
       ? `AND ${shape.insertTimeColumn} >= fromUnixTimestamp64Milli({since:Int64})`
       : '';
+  const keys = shape.keyColumns;
+  const pageable = keys.length > 0 && keys.every((c) => PAGEABLE.test(c.type));
+  const order = keys.map((c) => quoteName(c.name)).join(', ');
   const parts = await (
     await client.query({
       query: `SELECT DISTINCT _partition_id AS p FROM ${shape.table} ORDER BY p`,
       format: 'JSONEachRow',
     })
   ).json<{ p: string }>();
-  // One partition at a time (a day of events): memory follows a partition, not the table.
   for (const { p } of parts) {
+    let after: Record<string, unknown> | undefined;
+    for (;;) {
+      const params: Record<string, unknown> = { p, since: sinceMs ?? 0, n: pageRows };
+      if (after) for (const [i, c] of keys.entries()) params[`k${i}`] = after[c.name];
+      const rows = await (
+        await client.query({
+          query: `SELECT ${select}, ${stored} AS __vigil_stored FROM ${shape.table}
+                  WHERE _partition_id = {p:String} ${where} ${after ? `AND ${keyAfter(keys)}` : ''}
+                  ${pageable ? `ORDER BY ${order} LIMIT {n:UInt32} WITH TIES` : ''}`,
+          query_params: params,
+          format: 'JSONEachRow',
+        })
+      ).json<Record<string, unknown>>();
+      for (const row of rows) {
+        const { entry, key } = entryOf(shape, row);
+        yield { key, entry, stored: Number(row.__vigil_stored) };
+      }
+      if (!pageable || rows.length < pageRows) break;
+      after = rows[rows.length - 1];
+    }
+  }
+}
+
+/** A chain's records in batch_seq order, `perPage` at a time (and every record tied with the last). */
+async function* chainRecords(
+  client: StoreClient,
+  table: string,
+  chain: string,
+  perPage: number,
+): AsyncGenerator<ChainRecord> {
+  let after: number | undefined;
+  for (;;) {
     const rows = await (
       await client.query({
-        query: `SELECT ${select}, ${stored} AS __vigil_stored FROM ${shape.table}
-                WHERE _partition_id = {p:String} ${where}`,
-        query_params: { p, since: sinceMs ?? 0 },
+        query: `SELECT * FROM ${CHAIN_TABLE}
+                WHERE tbl = {t:String} AND chain = {c:String} ${after === undefined ? '' : 'AND batch_seq > {after:UInt64}'}
+                ORDER BY batch_seq LIMIT {n:UInt32} WITH TIES`,
+        query_params: { t: table, c: chain, after: after ?? 0, n: perPage },
         format: 'JSONEachRow',
       })
     ).json<Record<string, unknown>>();
-    for (const row of rows) {
-      const { entry, key } = entryOf(shape, row);
-      yield { key, entry, stored: Number(row.__vigil_stored) };
-    }
+    for (const row of rows) yield recordFromRow(row);
+    if (rows.length < perPage) return;
+    after = Number(rows[rows.length - 1]!.batch_seq);
   }
 }
 
@@ -692,98 +753,128 @@ export function checkChain(
   records: readonly ChainRecord[],
   opts: { key?: Buffer; head?: HeadFile },
 ): Problem[] {
+  const checker = createChainChecker(table, chain, opts);
+  for (const r of records) checker.add(r);
+  return checker.finish();
+}
+
+export interface ChainChecker {
+  /** The next record, in batch_seq order (records with equal seq next to each other). */
+  add(record: ChainRecord): void;
+  /** The problems found, the head file compared with the last record. */
+  finish(): Problem[];
+}
+
+/**
+ * The chain checked one record at a time: only the previous record is kept, so a chain of any
+ * length is checked in constant memory as `verifyAuditTrail` pages through it.
+ */
+export function createChainChecker(
+  table: string,
+  chain: string,
+  opts: { key?: Buffer; head?: HeadFile },
+): ChainChecker {
   const problems: Problem[] = [];
   let prev: ChainRecord | undefined;
-  const seen = new Set<number>();
-  for (const r of records) {
-    if (seen.has(r.batch_seq)) {
-      problems.push({
-        table,
-        kind: 'chain-broken',
-        batch: r.batch_seq,
-        detail: `two records claim batch ${r.batch_seq}`,
-      });
-      continue;
-    }
-    seen.add(r.batch_seq);
-    const expectedPrev = prev ? prev.head : r.batch_seq === 1 ? genesisHead(table, chain) : undefined;
-    if (prev && r.batch_seq !== prev.batch_seq + 1)
-      problems.push({
-        table,
-        kind: 'chain-broken',
-        batch: prev.batch_seq + 1,
-        detail: `batches ${prev.batch_seq + 1}..${r.batch_seq - 1} are missing from the chain`,
-      });
-    else if (!prev && r.batch_seq !== 1)
-      problems.push({
-        table,
-        kind: 'chain-broken',
-        batch: 1,
-        detail: `batches 1..${r.batch_seq - 1} are missing from the chain`,
-      });
-    if (expectedPrev !== undefined && r.prev_head !== expectedPrev)
-      problems.push({
-        table,
-        kind: 'chain-broken',
-        batch: r.batch_seq,
-        detail: 'does not follow the previous head',
-      });
-    if (
-      batchDigest(table, r.entries) !== r.batch_digest ||
-      nextHead(r.prev_head, r.batch_digest) !== r.head ||
-      r.row_count !== r.entries.length
-    )
-      problems.push({
-        table,
-        kind: 'record-modified',
-        batch: r.batch_seq,
-        detail: 'chain record does not hash to its head',
-      });
-    if (opts.key && !sameHex(r.mac, chainMac(opts.key, table, chain, r.batch_seq, r.head)))
-      problems.push({
-        table,
-        kind: 'mac-invalid',
-        batch: r.batch_seq,
-        detail: 'HMAC does not match (record forged or rewritten)',
-      });
-    prev = r;
-  }
-  const head = opts.head;
-  if (!head) {
-    if (records.length)
-      problems.push({ table, kind: 'head-missing', detail: 'no head file: the chain cannot be anchored' });
-  } else {
-    if (opts.key && !sameHex(String(head.mac ?? ''), chainMac(opts.key, table, chain, head.seq, head.head)))
-      problems.push({
-        table,
-        kind: 'mac-invalid',
-        batch: head.seq,
-        detail: 'the head file HMAC does not match (head file edited)',
-      });
-    const last = records[records.length - 1];
-    if (!last || last.batch_seq < head.seq)
-      problems.push({
-        table,
-        kind: 'head-mismatch',
-        batch: head.seq,
-        detail: `the head file is at batch ${head.seq}, the store's chain ends at ${last?.batch_seq ?? 0} (records deleted)`,
-      });
-    else if (last.batch_seq > head.seq)
-      problems.push({
-        table,
-        kind: 'head-mismatch',
-        batch: head.seq + 1,
-        detail: `the store's chain goes on past the head file (batch ${head.seq}) to ${last.batch_seq}`,
-      });
-    else if (last.head !== head.head)
-      problems.push({
-        table,
-        kind: 'head-mismatch',
-        batch: head.seq,
-        detail: 'the chain head differs from the head file',
-      });
-  }
-  return problems;
+  let any = false;
+  return {
+    add(r) {
+      any = true;
+      if (prev && r.batch_seq === prev.batch_seq) {
+        problems.push({
+          table,
+          kind: 'chain-broken',
+          batch: r.batch_seq,
+          detail: `two records claim batch ${r.batch_seq}`,
+        });
+        return;
+      }
+      const expectedPrev = prev ? prev.head : r.batch_seq === 1 ? genesisHead(table, chain) : undefined;
+      if (prev && r.batch_seq !== prev.batch_seq + 1)
+        problems.push({
+          table,
+          kind: 'chain-broken',
+          batch: prev.batch_seq + 1,
+          detail: `batches ${prev.batch_seq + 1}..${r.batch_seq - 1} are missing from the chain`,
+        });
+      else if (!prev && r.batch_seq !== 1)
+        problems.push({
+          table,
+          kind: 'chain-broken',
+          batch: 1,
+          detail: `batches 1..${r.batch_seq - 1} are missing from the chain`,
+        });
+      if (expectedPrev !== undefined && r.prev_head !== expectedPrev)
+        problems.push({
+          table,
+          kind: 'chain-broken',
+          batch: r.batch_seq,
+          detail: 'does not follow the previous head',
+        });
+      if (
+        batchDigest(table, r.entries) !== r.batch_digest ||
+        nextHead(r.prev_head, r.batch_digest) !== r.head ||
+        r.row_count !== r.entries.length
+      )
+        problems.push({
+          table,
+          kind: 'record-modified',
+          batch: r.batch_seq,
+          detail: 'chain record does not hash to its head',
+        });
+      if (opts.key && !sameHex(r.mac, chainMac(opts.key, table, chain, r.batch_seq, r.head)))
+        problems.push({
+          table,
+          kind: 'mac-invalid',
+          batch: r.batch_seq,
+          detail: 'HMAC does not match (record forged or rewritten)',
+        });
+      // Only what the next record and the head file are checked against: not the entries.
+      prev = { ...r, entries: [] };
+    },
+    finish() {
+      const head = opts.head;
+      if (!head) {
+        if (any)
+          problems.push({
+            table,
+            kind: 'head-missing',
+            detail: 'no head file: the chain cannot be anchored',
+          });
+        return problems;
+      }
+      if (opts.key && !sameHex(String(head.mac ?? ''), chainMac(opts.key, table, chain, head.seq, head.head)))
+        problems.push({
+          table,
+          kind: 'mac-invalid',
+          batch: head.seq,
+          detail: 'the head file HMAC does not match (head file edited)',
+        });
+      const last = prev;
+      if (!last || last.batch_seq < head.seq)
+        problems.push({
+          table,
+          kind: 'head-mismatch',
+          batch: head.seq,
+          detail: `the head file is at batch ${head.seq}, the store's chain ends at ${last?.batch_seq ?? 0} (records deleted)`,
+        });
+      else if (last.batch_seq > head.seq)
+        problems.push({
+          table,
+          kind: 'head-mismatch',
+          batch: head.seq + 1,
+          detail: `the store's chain goes on past the head file (batch ${head.seq}) to ${last.batch_seq}`,
+        });
+      else if (last.head !== head.head)
+        problems.push({
+          table,
+          kind: 'head-mismatch',
+          batch: head.seq,
+          detail: 'the chain head differs from the head file',
+        });
+      return problems;
+    },
+  };
 }
 
 export interface StoredRowEntry {
@@ -793,30 +884,74 @@ export interface StoredRowEntry {
   readonly stored?: number;
 }
 
+/** What the row comparison needs of a recorded batch. */
+export type RecordedBatch = Pick<ChainRecord, 'batch_seq' | 'time' | 'min_time' | 'entries'>;
+export type BatchInfo = Omit<RecordedBatch, 'entries'>;
+
 export interface CheckRowsOptions {
   /** Whether a batch's rows may have been dropped by retention. */
-  readonly expired?: (batch: ChainRecord) => boolean;
+  readonly expired?: (batch: BatchInfo) => boolean;
   /** Whether a batch's rows were all scanned (with --since, older ones were not). */
-  readonly inScope?: (batch: ChainRecord) => boolean;
+  readonly inScope?: (batch: BatchInfo) => boolean;
   /** Whether a row no batch recorded is reported (with --since, only rows stored since). */
   readonly reportUncovered?: (row: StoredRowEntry) => boolean;
+}
+
+/** Rows found wrong, per batch: what `checkRows` reports, in a form that adds up across parts. */
+export interface RowTally {
+  readonly modified: Map<number, number>;
+  readonly deleted: Map<number, number>;
+  readonly duplicated: Map<number, number>;
+  uncovered: number;
+  /** The keys of the first few uncovered rows (shown in the report). */
+  readonly uncoveredKeys: string[];
+}
+
+const UNCOVERED_EXAMPLES = 3;
+
+export function emptyTally(): RowTally {
+  return { modified: new Map(), deleted: new Map(), duplicated: new Map(), uncovered: 0, uncoveredKeys: [] };
+}
+
+const bump = (m: Map<number, number>, seq: number, n = 1) => m.set(seq, (m.get(seq) ?? 0) + n);
+
+/** Adds `part` into `into`: the rules are per key, so tallies of disjoint key sets simply add. */
+export function addTally(into: RowTally, part: RowTally): RowTally {
+  for (const k of ['modified', 'deleted', 'duplicated'] as const)
+    for (const [seq, n] of part[k]) bump(into[k], seq, n);
+  into.uncovered += part.uncovered;
+  for (const key of part.uncoveredKeys)
+    if (into.uncoveredKeys.length < UNCOVERED_EXAMPLES) into.uncoveredKeys.push(key);
+  return into;
 }
 
 /** Compares stored rows with the recorded entries (pure); see the rules at the top of the file. */
 export function checkRows(
   shape: Pick<TableShape, 'table' | 'folds'>,
-  records: readonly ChainRecord[],
+  records: readonly RecordedBatch[],
   rows: Iterable<StoredRowEntry>,
   opts: CheckRowsOptions = {},
 ): Problem[] {
-  const table = shape.table;
+  return rowProblems(shape.table, tallyRows(shape, records, rows, opts));
+}
+
+/**
+ * The per-key comparison behind `checkRows`. Every rule looks at one sorting key at a time, so
+ * the rows and entries can be split by key hash and the parts' tallies added (`addTally`).
+ */
+export function tallyRows(
+  shape: Pick<TableShape, 'table' | 'folds'>,
+  records: readonly RecordedBatch[],
+  rows: Iterable<StoredRowEntry>,
+  opts: CheckRowsOptions = {},
+): RowTally {
   const inScope = opts.inScope ?? (() => true);
   interface Coverage {
     /** Recorded copies of each content digest: all batches, and batches in scope. */
     readonly leaves: Map<string, number>;
     readonly scoped: Map<string, number>;
     latest: string;
-    latestBatch: ChainRecord;
+    latestBatch: BatchInfo;
   }
   const coverage = new Map<string, Coverage>();
   for (const r of [...records].sort((a, b) => a.batch_seq - b.batch_seq)) {
@@ -835,15 +970,18 @@ export function checkRows(
       c.latestBatch = r;
     }
   }
+  const tally = emptyTally();
   const present = new Map<string, Map<string, number>>();
   const foreign = new Set<string>();
-  const uncovered: string[] = [];
   for (const row of rows) {
     const kh = row.entry.slice(0, KEY_HASH_CHARS);
     const leaf = row.entry.slice(KEY_HASH_CHARS);
     const c = coverage.get(kh);
     if (!c) {
-      if (opts.reportUncovered?.(row) ?? true) uncovered.push(row.key);
+      if (opts.reportUncovered?.(row) ?? true) {
+        tally.uncovered++;
+        if (tally.uncoveredKeys.length < UNCOVERED_EXAMPLES) tally.uncoveredKeys.push(row.key);
+      }
       continue;
     }
     if (!c.leaves.has(leaf)) foreign.add(kh);
@@ -854,10 +992,7 @@ export function checkRows(
     }
     p.set(leaf, (p.get(leaf) ?? 0) + 1);
   }
-  const modified = new Map<number, number>();
-  const deleted = new Map<number, number>();
-  const duplicated = new Map<number, number>();
-  const bump = (m: Map<number, number>, seq: number, n = 1) => m.set(seq, (m.get(seq) ?? 0) + n);
+  const { modified, deleted, duplicated } = tally;
   for (const [kh, c] of coverage) {
     const batch = c.latestBatch;
     const p = present.get(kh);
@@ -885,10 +1020,15 @@ export function checkRows(
       if (have > n) bump(duplicated, batch.batch_seq, have - n);
     }
   }
+  return tally;
+}
+
+/** The problems a tally stands for, batches in order. */
+export function rowProblems(table: string, tally: RowTally): Problem[] {
   const problems: Problem[] = [];
   const plural = (n: number) => (n === 1 ? 'row' : 'rows');
   const sorted = (m: Map<number, number>) => [...m].sort((a, b) => a[0] - b[0]);
-  for (const [batch, n] of sorted(modified))
+  for (const [batch, n] of sorted(tally.modified))
     problems.push({
       table,
       kind: 'modified',
@@ -896,7 +1036,7 @@ export function checkRows(
       rows: n,
       detail: `${n} ${plural(n)} changed since batch ${batch} stored them`,
     });
-  for (const [batch, n] of sorted(deleted))
+  for (const [batch, n] of sorted(tally.deleted))
     problems.push({
       table,
       kind: 'deleted',
@@ -904,7 +1044,7 @@ export function checkRows(
       rows: n,
       detail: `${n} ${plural(n)} of batch ${batch} are missing`,
     });
-  for (const [batch, n] of sorted(duplicated))
+  for (const [batch, n] of sorted(tally.duplicated))
     problems.push({
       table,
       kind: 'inserted',
@@ -912,12 +1052,13 @@ export function checkRows(
       rows: n,
       detail: `${n} extra ${n === 1 ? 'copy' : 'copies'} of rows of batch ${batch}`,
     });
-  if (uncovered.length)
+  const n = tally.uncovered;
+  if (n)
     problems.push({
       table,
       kind: 'inserted',
-      rows: uncovered.length,
-      detail: `${uncovered.length} ${plural(uncovered.length)} that no batch recorded, e.g. key ${uncovered.slice(0, 3).join(' ')}`,
+      rows: n,
+      detail: `${n} ${plural(n)} that no batch recorded, e.g. key ${tally.uncoveredKeys.join(' ')}`,
     });
   return problems;
 }
@@ -931,6 +1072,12 @@ export interface VerifyOptions {
   readonly since?: number;
   readonly tables?: readonly string[];
   readonly now?: number;
+  /**
+   * Rows (stored rows, recorded entries) held in memory at once, roughly: the chain and the data
+   * are read in pages of this size and compared in buckets of about this many keys.
+   * @defaultValue 50000
+   */
+  readonly pageSize?: number;
 }
 
 export interface TableReport {
@@ -951,29 +1098,107 @@ export interface VerifyReport {
 /** Rows stored up to this long before `since` are still read (clock skew, insert latency). */
 const SINCE_SLACK_MS = 5 * 60_000;
 
-async function loadRecords(client: StoreClient, table: string): Promise<ChainRecord[]> {
-  const rows = await (
+/** What is buffered for the spill files before they are appended to. */
+const SPILL_BUFFER_CHARS = 4 << 20;
+
+/**
+ * Lines sorted into bucket files by key hash, so each bucket (every recorded entry and stored row
+ * of its keys) can be compared on its own. Bucket files hold key hashes, digests and sorting keys
+ * (tokens and times): nothing the store does not already hold.
+ */
+interface Spill {
+  readonly buckets: number;
+  add(bucket: number, line: string): Promise<void>;
+  /** Every line of a bucket (after `flush`). */
+  lines(bucket: number): Promise<string[]>;
+  flush(): Promise<void>;
+  remove(): Promise<void>;
+}
+
+async function createSpill(buckets: number, name: string): Promise<Spill> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'vigil-verify-'));
+  await chmod(dir, 0o700);
+  const file = (b: number) => path.join(dir, `${name}-${b}`);
+  let pending: string[][] = Array.from({ length: buckets }, () => []);
+  let buffered = 0;
+  const flush = async () => {
+    const out = pending;
+    pending = Array.from({ length: buckets }, () => []);
+    buffered = 0;
+    for (const [b, lines] of out.entries())
+      if (lines.length) await appendFile(file(b), `${lines.join('\n')}\n`, { mode: 0o600 });
+  };
+  return {
+    buckets,
+    async add(bucket, line) {
+      pending[bucket]!.push(line);
+      buffered += line.length;
+      if (buffered >= SPILL_BUFFER_CHARS) await flush();
+    },
+    async lines(bucket) {
+      const text = await readFile(file(bucket), 'utf8').catch(() => '');
+      return text ? text.slice(0, -1).split('\n') : [];
+    },
+    flush,
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/** A key hash's bucket: its first 8 hex digits are uniform. */
+const bucketOf = (entry: string, buckets: number) =>
+  buckets === 1 ? 0 : Number.parseInt(entry.slice(0, 8), 16) % buckets;
+
+async function chainStats(
+  client: StoreClient,
+  table: string,
+): Promise<{ chains: string[]; entries: number; widest: number }> {
+  const [stats] = await (
     await client.query({
-      query: `SELECT * FROM ${CHAIN_TABLE} WHERE tbl = {t:String} ORDER BY chain, batch_seq`,
+      query: `SELECT groupUniqArray(chain) AS chains, sum(row_count) AS entries, max(row_count) AS widest
+              FROM ${CHAIN_TABLE} WHERE tbl = {t:String}`,
       query_params: { t: table },
       format: 'JSONEachRow',
     })
-  ).json<Record<string, unknown>>();
-  return rows.map(recordFromRow);
+  ).json<{ chains: string[]; entries: number | string; widest: number | string }>();
+  return {
+    chains: [...(stats?.chains ?? [])].sort(),
+    entries: Number(stats?.entries ?? 0),
+    widest: Number(stats?.widest ?? 0),
+  };
+}
+
+async function storedCount(client: StoreClient, shape: TableShape, sinceMs?: number): Promise<number> {
+  const where =
+    sinceMs !== undefined && shape.insertTimeColumn
+      ? `WHERE ${shape.insertTimeColumn} >= fromUnixTimestamp64Milli({since:Int64})`
+      : '';
+  const [row] = await (
+    await client.query({
+      query: `SELECT count() AS n FROM ${shape.table} ${where}`,
+      query_params: { since: sinceMs ?? 0 },
+      format: 'JSONEachRow',
+    })
+  ).json<{ n: number | string }>();
+  return Number(row?.n ?? 0);
 }
 
 /**
  * Recomputes every stored row's digest, compares them with the recorded batches and checks the
  * chain against the HMAC key and the head files. With `since`, only rows stored since then are
  * read (a full run also catches rows forged with an old stored_time).
+ *
+ * Memory is bounded by `pageSize`, not by the store: the chain is read in pages of batches and
+ * checked link by link; recorded entries and stored rows (read in pages of rows) are written to
+ * bucket files by key hash; then each bucket is compared on its own and the results added. The
+ * rules are per sorting key, so the answer is the same as comparing everything at once.
  */
 export async function verifyAuditTrail(opts: VerifyOptions): Promise<VerifyReport> {
   const now = opts.now ?? Date.now();
   const since = opts.since;
+  const pageSize = Math.max(1, opts.pageSize ?? DEFAULT_PAGE_ROWS);
   const reports: TableReport[] = [];
   for (const table of opts.tables ?? CHAINED_TABLES) {
     const shape = await tableShape(opts.client, table);
-    const all = await loadRecords(opts.client, table);
     const problems: Problem[] = [];
     const head = readHeadFile(opts.dataDir, table);
     // A batch whose insert was under way when the process died is settled at the next start;
@@ -981,45 +1206,108 @@ export async function verifyAuditTrail(opts: VerifyOptions): Promise<VerifyRepor
     const pending = readPendingFile(opts.dataDir, table);
     const settling =
       pending && pending.chain === opts.chain && pending.batch_seq === (head?.seq ?? 0) + 1 ? [pending] : [];
-    const chains = new Map<string, ChainRecord[]>([[opts.chain, []]]);
-    for (const r of all) chains.set(r.chain, [...(chains.get(r.chain) ?? []), r]);
-    for (const [chain, records] of chains) {
-      const own = chain === opts.chain;
-      // Another process's chain: its links are checked; its key and head file live on its host.
-      problems.push(
-        ...checkChain(table, chain, records, {
+    const scanFrom = since === undefined ? undefined : since - SINCE_SLACK_MS;
+    const stats = await chainStats(opts.client, table);
+    const chains = [...new Set([opts.chain, ...stats.chains])].sort();
+    const stored = await storedCount(opts.client, shape, scanFrom);
+    const buckets = Math.max(1, Math.ceil(Math.max(stats.entries, stored) / pageSize));
+    const inScope = (b: BatchInfo) => since === undefined || b.time >= since;
+    let batches = 0;
+    let rows = 0;
+    const entrySpill = await createSpill(buckets, 'entries');
+    const rowSpill = await createSpill(buckets, 'rows');
+    try {
+      // Each recorded entry as `entry seq order time min_time`; `order` keeps the records' order
+      // (seq, then chain) that decides which entry of a key is the latest.
+      const spillRecord = async (r: ChainRecord, chainIndex: number) => {
+        for (const e of r.entries)
+          await entrySpill.add(
+            bucketOf(e, buckets),
+            `${e}\t${r.batch_seq}\t${chainIndex}\t${r.time}\t${r.min_time}`,
+          );
+      };
+      const perPage = Math.max(1, Math.floor(pageSize / Math.max(1, stats.widest)));
+      for (const [chainIndex, chain] of chains.entries()) {
+        const own = chain === opts.chain;
+        // Another process's chain: its links are checked; its key and head file live on its host.
+        const checker = createChainChecker(table, chain, {
           key: own ? opts.key : undefined,
           head: own ? head : undefined,
-        }).filter((p) => own || p.kind !== 'head-missing'),
-      );
+        });
+        for await (const r of chainRecords(opts.client, table, chain, perPage)) {
+          checker.add(r);
+          if (inScope(r)) batches++;
+          await spillRecord(r, chainIndex);
+        }
+        problems.push(...checker.finish().filter((p) => own || p.kind !== 'head-missing'));
+        if (own) for (const r of settling) await spillRecord(r, chainIndex);
+      }
+      for await (const r of storedEntries(opts.client, shape, scanFrom, pageSize)) {
+        rows++;
+        await rowSpill.add(bucketOf(r.entry, buckets), `${r.entry}\t${r.stored}\t${r.key}`);
+      }
+      await Promise.all([entrySpill.flush(), rowSpill.flush()]);
+      const horizon = shape.ttl ? now - shape.ttl.days * 86_400_000 : undefined;
+      const tally = emptyTally();
+      for (let b = 0; b < buckets; b++) {
+        addTally(
+          tally,
+          tallyRows(shape, recordsOf(await entrySpill.lines(b)), rowsOf(await rowSpill.lines(b)), {
+            // Retention drops rows by event time; an hour of slack for TTL merges running late.
+            expired: (batch) => horizon !== undefined && batch.min_time < horizon + 3_600_000,
+            inScope,
+            reportUncovered: (row) => since === undefined || (row.stored ?? 0) >= since,
+          }),
+        );
+      }
+      problems.push(...rowProblems(table, tally));
+    } finally {
+      await Promise.all([entrySpill.remove(), rowSpill.remove()]);
     }
-    const horizon = shape.ttl ? now - shape.ttl.days * 86_400_000 : undefined;
-    const rows: StoredRowEntry[] = [];
-    for await (const r of storedEntries(
-      opts.client,
-      shape,
-      since === undefined ? undefined : since - SINCE_SLACK_MS,
-    ))
-      rows.push(r);
-    const inScope = (b: ChainRecord) => since === undefined || b.time >= since;
-    problems.push(
-      ...checkRows(shape, [...all, ...settling], rows, {
-        // Retention drops rows by event time; an hour of slack for TTL merges running late.
-        expired: (b) => horizon !== undefined && b.min_time < horizon + 3_600_000,
-        inScope,
-        reportUncovered: (row) => since === undefined || (row.stored ?? 0) >= since,
-      }),
-    );
     reports.push({
       table,
-      batches: all.filter(inScope).length,
-      rows: rows.length,
+      batches,
+      rows,
       pending: settling.length,
       intact: problems.length === 0,
       problems,
     });
   }
   return { intact: reports.every((r) => r.intact), tables: reports };
+}
+
+/** A bucket's recorded entries back as batches, in the order the chain records them. */
+function recordsOf(lines: readonly string[]): RecordedBatch[] {
+  const batches = new Map<string, BatchInfo & { order: number; entries: string[] }>();
+  for (const line of lines) {
+    const [entry, seq, order, time, minTime] = line.split('\t') as [string, string, string, string, string];
+    const id = `${seq}\t${order}`;
+    let b = batches.get(id);
+    if (!b) {
+      b = {
+        batch_seq: Number(seq),
+        order: Number(order),
+        time: Number(time),
+        min_time: Number(minTime),
+        entries: [],
+      };
+      batches.set(id, b);
+    }
+    b.entries.push(entry);
+  }
+  return [...batches.values()].sort((a, b) => a.batch_seq - b.batch_seq || a.order - b.order);
+}
+
+function rowsOf(lines: readonly string[]): StoredRowEntry[] {
+  return lines.map((line) => {
+    const tab = line.indexOf('\t');
+    const tab2 = line.indexOf('\t', tab + 1);
+    return {
+      entry: line.slice(0, tab),
+      stored: Number(line.slice(tab + 1, tab2)),
+      key: line.slice(tab2 + 1),
+    };
+  });
 }
 
 /** One line per table, then one per problem. */

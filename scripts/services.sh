@@ -201,6 +201,25 @@ apt_install() { # one apt-get call for everything missing; daemons are not auto-
   return $rc
 }
 
+browser_missing() { # Debian packages the dashboards render test needs, one per line
+  # playwright-core drives Debian's chromium (it downloads no browser of its own); a font for the text.
+  [[ -x /usr/bin/chromium ]] || echo chromium
+  [[ -f /usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf ]] || echo fonts-liberation
+}
+
+ensure_browser() { # for `up` when the services already run: they may predate the browser requirement
+  local pkgs
+  mapfile -t pkgs < <(browser_missing)
+  ((${#pkgs[@]})) || return 0
+  [[ $(id -u) == 0 ]] || die "missing ${pkgs[*]}: run as root (apt-get needs it)"
+  mkdir -p "$SVC/logs"
+  log "apt-get install ${pkgs[*]} ..."
+  apt_install "${pkgs[@]}" >"$SVC/logs/apt.log" 2>&1 || {
+    tail_logs "$SVC/logs/apt.log"
+    die "apt-get install failed"
+  }
+}
+
 install_missing() {
   local t0=$EPOCHREALTIME pkgs=() need_vector=""
   [[ -f $PG_SHARE/extension/vector.control ]] || need_vector=1
@@ -210,10 +229,9 @@ install_missing() {
   command -v redis-cli >/dev/null || pkgs+=(redis-tools)
   # rsyslog: the CEF-over-syslog export test starts its own rsyslogd on a free loopback port.
   [[ -x /usr/sbin/rsyslogd ]] || command -v rsyslogd >/dev/null || pkgs+=(rsyslog)
-  # chromium + a font: the dashboards render test screenshots the dashboards (playwright-core drives
-  # Debian's chromium; it downloads no browser of its own).
-  [[ -x /usr/bin/chromium ]] || pkgs+=(chromium)
-  [[ -f /usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf ]] || pkgs+=(fonts-liberation)
+  local browser
+  mapfile -t browser < <(browser_missing)
+  pkgs+=("${browser[@]}")
   [[ -x $PG_BIN/initdb && -x $PG_BIN/pg_ctl && -x $PG_BIN/postgres ]] || pkgs+=(postgresql-15)
   [[ -x $PG_BIN/psql ]] || pkgs+=(postgresql-client-15)
   if [[ -n $need_vector ]]; then
@@ -463,6 +481,7 @@ cmd_up() {
   redis_running || need_r=1
   pg_running || need_p=1
   if [[ -z $need_k$need_r$need_p ]]; then
+    ensure_browser
     log "all services already running ($(elapsed "$T_START")s)"
     env_lines
     return 0

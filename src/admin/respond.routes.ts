@@ -1,24 +1,22 @@
 // Admin API routes of the responder. Reads (actions, the dead-letter view, the kill switch) are
 // open to analysts; acknowledging and resolving incidents too (SOC work); approving, undoing a
 // containment and the kill switch need an admin. Without a respond role in this process the
-// mutating routes answer 409.
+// mutating routes answer 409, except the incident lifecycle, which then writes the store itself:
+// through the process's chained incident writer, like every write to a chained table, so the
+// change is a recorded batch of the audit trail and not something `vigil verify` calls tampering.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ResponderControl } from '../respond/index.js';
+import type { Incident } from '../model/index.js';
 import type { StoreClient } from '../store/index.js';
 import { changeIncidentStatus } from '../respond/index.js';
-import {
-  findIncident,
-  incidentRow,
-  insertRows,
-  listActionAttempts,
-  listFailedActions,
-  recordAudit,
-} from '../store/index.js';
+import { findIncident, listActionAttempts, listFailedActions, recordAudit } from '../store/index.js';
 import type { AdminRole } from './server.js';
 
 export interface RespondRoutesDeps {
   readonly store: StoreClient;
   readonly responder?: ResponderControl;
+  /** Stores an incident through the chained incident writer (never a bare insert). */
+  readonly saveIncident?: (incident: Incident) => Promise<void>;
 }
 
 const adminOnly = { config: { roles: ['admin'] as AdminRole[] } };
@@ -45,13 +43,15 @@ export function registerRespondRoutes(app: FastifyInstance, deps: RespondRoutesD
     app.post(`/v1/incidents/:id/${verb}`, async (req, reply) => {
       const id = idOf(req);
       if (!ID.test(id)) return reply.code(400).send({ error: 'id: not an incident id' });
+      const save = deps.saveIncident;
+      if (!deps.responder && !save) return reply.code(409).send({ error: NO_RESPONDER });
       // Without a responder here, the store is the only copy to change.
       const r = deps.responder
         ? await deps.responder.transition(id, to, caller(req))
         : await changeIncidentStatus(
             {
               findIncident: (i) => findIncident(deps.store, i),
-              saveIncident: (i) => insertRows(deps.store, 'incidents', [incidentRow(i)]),
+              saveIncident: save!,
               audit: (e) => recordAudit(deps.store, e),
             },
             id,

@@ -20,6 +20,7 @@ import {
 import type { BacktestReport, Feedback, FeedbackLabel } from '../detect/index.js';
 import { type ReidentifyDeps, reidentify } from './reidentify.js';
 import type { ResponderControl } from '../respond/index.js';
+import type { Incident } from '../model/index.js';
 import { registerRespondRoutes } from './respond.routes.js';
 import type { VerifyReport } from '../store/audit-chain.js';
 
@@ -52,6 +53,11 @@ export interface AdminDeps {
   readonly rotateKey?: () => { version: number };
   /** The responder's controls (incident lifecycle, approvals, undo, kill switch); absent without the respond role. */
   readonly responder?: ResponderControl;
+  /**
+   * Stores an incident through this process's chained incident writer: how the incident lifecycle
+   * routes write when no responder runs here (every write to a chained table is chained).
+   */
+  readonly saveIncident?: (incident: Incident) => Promise<void>;
   /** Checks the tamper-evident audit trail (`vigil verify`). */
   readonly verify?: (opts: { since?: number }) => Promise<VerifyReport>;
 }
@@ -94,7 +100,11 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     Math.min(10_000, Math.max(1, Number(q(req).limit ?? 1000) || 1000));
 
   app.get('/healthz', async () => ({ status: 'ok' }));
-  registerRespondRoutes(app, { store: deps.store, responder: deps.responder });
+  registerRespondRoutes(app, {
+    store: deps.store,
+    responder: deps.responder,
+    saveIncident: deps.saveIncident,
+  });
   app.get('/readyz', async (_req, reply) => {
     const result = await deps.ready().catch(() => false);
     const report = typeof result === 'boolean' ? { ready: result } : result;

@@ -605,6 +605,8 @@ export async function startVigil(
       return entry;
     },
     responder: respond?.control,
+    // Lifecycle changes without a responder here: chained like the responder's own writes.
+    saveIncident: (incident) => incidentWriter.write([incident]),
     // Flushed first: a batch still in a writer is neither in the store nor in the chain.
     verify: async ({ since }) => {
       await Promise.all([

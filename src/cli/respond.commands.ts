@@ -22,12 +22,12 @@ import { isContainment } from '../config/index.js';
 import {
   findIncident,
   incidentRow,
-  insertRows,
   listActionAttempts,
   listFailedActions,
   recordAudit,
 } from '../store/index.js';
 import { adminGet, adminPost, findRunningAdmin, withStore } from './admin-client.js';
+import { withChainedWriter } from './chained-writer.js';
 import { isoTime, printRows } from './format.js';
 
 const formatOption = () =>
@@ -68,8 +68,9 @@ export function registerRespondCommands(program: Command, incidents: Command): v
       .command(`${verb} <id>`)
       .description(what)
       .action(async (id: string) => {
+        const config = loadConfig();
         const r = await withStore(
-          loadConfig(),
+          config,
           async (t) =>
             adminPost<Incident & { error?: string }>(
               t,
@@ -77,15 +78,22 @@ export function registerRespondCommands(program: Command, incidents: Command): v
               {},
             ),
           async (client) => {
-            const res = await changeIncidentStatus(
-              {
-                findIncident: (i) => findIncident(client, i),
-                saveIncident: (i) => insertRows(client, 'incidents', [incidentRow(i)]),
-                audit: (e) => recordAudit(client, e),
-              },
-              id,
-              to,
-              cliCaller(),
+            // The incident row goes through the chained writer: a recorded batch, not tampering.
+            const res = await withChainedWriter(
+              config,
+              client,
+              { table: 'incidents', toRow: incidentRow },
+              (write: (items: Incident[]) => Promise<void>) =>
+                changeIncidentStatus(
+                  {
+                    findIncident: (i) => findIncident(client, i),
+                    saveIncident: (i) => write([i]),
+                    audit: (e) => recordAudit(client, e),
+                  },
+                  id,
+                  to,
+                  cliCaller(),
+                ),
             );
             return res.ok
               ? { status: 200, body: res.value as Incident & { error?: string } }

@@ -403,6 +403,13 @@ export function createResponder(deps: ResponderDeps): Responder {
     markContained,
     disabledEndpoints,
     async handleFindings(findings) {
+      // Decide for the whole batch first (in memory, in order), store every changed incident at
+      // once, then enqueue: an action is still enqueued only after its incident is durable. Saving
+      // incident by incident made each finding wait for the previous one's insert, so under load
+      // findings queued here for seconds before anything was contained.
+      const decided: Array<{ f: Finding; incident: Incident; created: boolean; changed: boolean }> = [];
+      // The newest version of each changed incident (an older one in the same batch is folded away).
+      const changedIncidents = new Map<string, Incident>();
       for (const f of findings) {
         // Suppressed findings (a rule or analyst feedback) are stored, never acted on.
         if (f.suppressed) {
@@ -424,9 +431,14 @@ export function createResponder(deps: ResponderDeps): Responder {
         if (!evaluatePolicy(config, f, { risk }).opensIncident && !byRisk) continue;
         const { incident, created, changed } = deps.book.upsert(f, now());
         if (changed) {
-          await deps.saveIncident(incident);
-          deps.metrics.inc(created ? 'incidents_opened' : 'incidents_updated');
+          changedIncidents.delete(incident.incident_id);
+          changedIncidents.set(incident.incident_id, incident);
         }
+        decided.push({ f, incident, created, changed });
+      }
+      await Promise.all([...changedIncidents.values()].map((i) => deps.saveIncident(i)));
+      for (const { f, incident, created, changed } of decided) {
+        if (changed) deps.metrics.inc(created ? 'incidents_opened' : 'incidents_updated');
         if (created) {
           deps.logger.info(
             { incident: incident.incident_id, actor: incident.actor, severity: incident.severity },

@@ -18,6 +18,7 @@ import {
   type ResponderControl,
   resolveTargets,
 } from '../../src/respond/index.js';
+import type { ActionJob } from '../../src/respond/jobs.js';
 import { createLogger, createMetrics } from '../../src/telemetry/index.js';
 import {
   type FakeTarget,
@@ -474,5 +475,57 @@ describe('controls', () => {
       outcome: 'on',
       caller: 'admin:1',
     });
+  });
+});
+
+describe('a batch of findings', () => {
+  it('stores its incidents together, and enqueues actions only once they are stored', async () => {
+    // Saving incident by incident made each finding wait for the previous one's insert: under
+    // load, findings queued in the responder for seconds before anything was contained.
+    const config = responseSchema.parse({
+      incident_min_score: 0.7,
+      ...contain('chat'),
+      targets: { chat: { type: 'slack' } },
+    });
+    const pendingSaves: Array<() => void> = [];
+    const saved: Incident[] = [];
+    const enqueued: ActionJob[] = [];
+    const queue: ActionQueue = {
+      kind: 'in-process',
+      enqueue: async (job) => void enqueued.push(job),
+      start: async () => {},
+      pending: async () => 0,
+      close: async () => {},
+    };
+    const responder = createResponder({
+      config,
+      queue,
+      book: createIncidentBook(config.incident_group_window),
+      saveIncident: (i) =>
+        new Promise<void>((resolve) =>
+          pendingSaves.push(() => {
+            saved.push(i);
+            resolve();
+          }),
+        ),
+      recordAttempt: async () => {},
+      alreadySucceeded: async () => false,
+      webhookTargets: [],
+      logger: createLogger('silent'),
+      metrics: createMetrics(),
+    });
+    const findings = [1, 2, 3].map((n) => makeFinding({ actor: token(n), entity: token(n) }));
+    const handled = responder.handleFindings(findings);
+    // Every save is under way before the first one finished, and nothing is enqueued yet.
+    await waitFor(
+      () => pendingSaves.length,
+      (n) => n === 3,
+      { what: 'three incident saves in flight', timeoutMs: 2_000 },
+    );
+    expect(enqueued).toEqual([]);
+    for (const release of pendingSaves) release();
+    await handled;
+    expect(saved.map((i) => i.actor)).toEqual(findings.map((f) => f.actor));
+    expect(enqueued.map((j) => j.incident.actor).sort()).toEqual(findings.map((f) => f.actor).sort());
   });
 });

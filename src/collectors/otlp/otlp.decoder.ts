@@ -9,6 +9,7 @@
 // Nanosecond times and int64 values are BigInt: 2026's epoch in nanoseconds exceeds
 // Number.MAX_SAFE_INTEGER. Trace and span ids come out as lowercase hex whatever the encoding.
 import protobuf from 'protobufjs/minimal.js';
+import { StringTable } from './string-table.js';
 
 type Reader = protobuf.Reader;
 const { Reader: ReaderClass, Writer } = protobuf;
@@ -85,6 +86,12 @@ const MAX_VALUE_DEPTH = 8;
 // Protobuf
 
 const WIRE = { varint: 0, fixed64: 1, ldelim: 2, fixed32: 5 } as const;
+
+// Recently read attribute keys and short values (span names too), kept across requests: a
+// transparent cache (same string for the same bytes), bounded, for this process's decoders.
+// Keys have their own table so the many distinct values (user ids, addresses) cannot evict them.
+const KEYS = new StringTable(1024);
+const VALUES = new StringTable(4096);
 
 /**
  * @throws OtlpDecodeError when the bytes are not an ExportTraceServiceRequest. An empty buffer is
@@ -205,7 +212,7 @@ function readSpan(r: Reader, end: number, scope: string): OtlpSpan {
         break;
       case 5:
         expectWire(tag, WIRE.ldelim);
-        name = r.string();
+        name = VALUES.read(r);
         break;
       case 6:
         expectWire(tag, WIRE.varint);
@@ -267,7 +274,7 @@ function readKeyValue(r: Reader, end: number, into: Map<string, AnyValue>, depth
     switch (tag >>> 3) {
       case 1:
         expectWire(tag, WIRE.ldelim);
-        key = r.string();
+        key = KEYS.read(r);
         break;
       case 2:
         expectWire(tag, WIRE.ldelim);
@@ -288,7 +295,7 @@ function readAnyValue(r: Reader, end: number, depth: number): AnyValue {
     const field = tag >>> 3;
     if (field === 1) {
       expectWire(tag, WIRE.ldelim);
-      value = r.string();
+      value = VALUES.read(r);
     } else if (field === 2) {
       expectWire(tag, WIRE.varint);
       value = r.bool();

@@ -4,6 +4,7 @@
 #   Redis (Debian redis-server, appendonly)               127.0.0.1:16379
 #   PostgreSQL 15 + pgvector (built from Debian trixie's source package)
 #                                                         127.0.0.1:15432 user/password/db vigil
+# and, not a service, Debian's chromium (+ fonts-liberation) for the dashboards render test.
 #
 # Usage: scripts/services.sh up|down|status|env|kafka-run-class <class> [args...]
 #   up      install what is missing, start what is not running (idempotent),

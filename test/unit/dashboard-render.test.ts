@@ -127,6 +127,27 @@ describe('dashboard page', () => {
     expect(names).toEqual(['qdrant', 'milvus', 'expected', 'band_high']);
   });
 
+  it('draws all-zero values without NaN coordinates or colours', () => {
+    const time = { name: 'time', type: "DateTime('UTC')" };
+    const label = { name: 'c', type: 'String' };
+    const n = { name: 'n', type: 'UInt64' };
+    const html = page([
+      {
+        panel: panel({ type: 'heatmap', title: 'h' }),
+        results: [{ meta: [time, label, n], data: [{ time: new Date(T0).toISOString(), c: 'a', n: '0' }] }],
+      },
+      {
+        panel: panel({ type: 'piechart', title: 'p' }),
+        results: [{ meta: [label, n], data: [{ c: 'a', n: '0' }] }],
+      },
+      {
+        panel: panel({ type: 'barchart', title: 'b' }),
+        results: [{ meta: [label, n], data: [{ c: 'a', n: '0' }] }],
+      },
+    ]);
+    expect(html).not.toMatch(/NaN|Infinity/);
+  });
+
   it('caps the widest table columns so the table fits its panel', () => {
     expect(fitColumns([100, 100], 400)).toEqual([200, 200]);
     const fitted = fitColumns([80, 120, 900], 600);

@@ -227,7 +227,7 @@ export function heatmapSvg(box: TimeBox & { intervalMs: number }, cells: readonl
   const pw = box.width - left - 10;
   const ph = box.height - bottom - 4;
   const rowH = ph / categories.length;
-  const max = Math.max(...cells.map((c) => c.value));
+  const max = Math.max(1e-9, ...cells.map((c) => c.value));
   const x = (t: number) => left + ((t - box.from) / (box.to - box.from)) * pw;
   const cellW = Math.max(1, (box.intervalMs / (box.to - box.from)) * pw - 1);
   const parts: string[] = [];
@@ -262,7 +262,7 @@ export interface Slice {
 
 /** A donut; the legend (value, percent) is drawn by the page beside it. */
 export function donutSvg(box: { width: number; height: number }, slices: readonly Slice[]): string {
-  const total = slices.reduce((a, s) => a + s.value, 0);
+  const total = slices.reduce((a, s) => a + s.value, 0) || 1;
   const r = Math.min(box.width, box.height) / 2 - 6;
   const inner = r * 0.55;
   const cx = box.width / 2;

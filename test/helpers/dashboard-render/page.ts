@@ -176,7 +176,7 @@ function piechart(data: PanelData, box: Box): string {
     name: String(row[label.name]),
     value: Number(row[value.name]),
   }));
-  const total = slices.reduce((a, s) => a + s.value, 0);
+  const total = slices.reduce((a, s) => a + s.value, 0) || 1;
   const lw = Math.round(box.width * 0.48);
   const items = slices.map((s, i) => ({
     name: s.name,

@@ -6,6 +6,7 @@ import type { AccessBreadthParams } from '../../src/config/index.js';
 import type { Detector } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {
+  allocState,
   bitmapAdd,
   bitmapEstimate,
   clearBytes,
@@ -137,7 +138,7 @@ export function createAccessBreadthDetector(params: AccessBreadthParams): Detect
         distinct: 0,
         firedCollection: '',
         late: 0,
-        buf: new Uint8Array(BITMAP_BYTES + ringBytes(hours)),
+        buf: allocState(BITMAP_BYTES + ringBytes(hours)),
       };
     },
     observe(state, e, now) {

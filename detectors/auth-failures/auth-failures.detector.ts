@@ -9,6 +9,7 @@ import type { AuthFailuresParams } from '../../src/config/index.js';
 import type { Detector } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {
+  allocState,
   bitmapAdd,
   bitmapEstimate,
   clearBytes,
@@ -266,7 +267,7 @@ export function createAuthFailuresDetector(
         firedActor: '',
         late: 0,
         revoked: undefined,
-        buf: new Uint8Array(ringBytes(hours) + COUNTERPART_BYTES),
+        buf: allocState(ringBytes(hours) + COUNTERPART_BYTES),
       };
     },
     observe(s, e, now) {

@@ -7,6 +7,7 @@ import type { BulkExtractionParams } from '../../src/config/index.js';
 import type { Detector } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {
+  allocState,
   describeLogBaseline,
   dueToFire,
   estimateBytes,
@@ -214,7 +215,7 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
     entityKey: (e) => `${e.tenant}\u0000${e.actor}`,
     initState(e) {
       const hour = hourIndex(e.time);
-      const buf = new Uint8Array(SIGNALS.length * (ringBytes(hours) + 1));
+      const buf = allocState(SIGNALS.length * (ringBytes(hours) + 1));
       buf.fill(255, highOff);
       return {
         firedObserved: 0,

@@ -7,6 +7,7 @@ import type { Detector } from '../../src/detect/index.js';
 import { type AccessEvent, type Finding, PREVIOUS_TOKEN_ATTRIBUTES } from '../../src/model/index.js';
 import { median } from 'simple-statistics';
 import {
+  allocState,
   decay,
   decayedRatePerDay,
   dueToFire,
@@ -207,7 +208,7 @@ export function createCredentialSharingDetector(
         networks: 0,
         firedActor: '',
         late: 0,
-        buf: new Uint8Array(2 * ACTOR_CAP + 2 * NETWORK_CAP + 2 * ringBytes(hours)),
+        buf: allocState(2 * ACTOR_CAP + 2 * NETWORK_CAP + 2 * ringBytes(hours)),
       };
     },
     observe(s, e, now) {
@@ -329,7 +330,7 @@ export function createNewNetworkDetector(params: CredentialSharingParams): Detec
         discoveredHour: hour,
         firedNetwork: '',
         late: 0,
-        buf: new Uint8Array(setBytes(cap)),
+        buf: allocState(setBytes(cap)),
       };
     },
     observe(s, e, now) {

@@ -6,6 +6,7 @@ import type { DestructiveOpsParams } from '../../src/config/index.js';
 import type { Detector } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {
+  allocState,
   describeLogBaseline,
   dueToFire,
   estimateBytes,
@@ -192,7 +193,7 @@ export function createDestructiveOpsDetector(params: DestructiveOpsParams): Dete
         firedKind: 0,
         firedCollection: '',
         late: 0,
-        buf: new Uint8Array(2 * ringBytes(hours)),
+        buf: allocState(2 * ringBytes(hours)),
       };
     },
     observe(s, e, now) {

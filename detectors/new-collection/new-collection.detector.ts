@@ -8,6 +8,7 @@ import type { NewCollectionParams, Sensitivity } from '../../src/config/index.js
 import type { Detector } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {
+  allocState,
   decay,
   decayedRatePerDay,
   dueToFire,
@@ -171,7 +172,7 @@ export function createNewCollectionDetector(
         group: 0,
         firedCollection: '',
         late: 0,
-        buf: new Uint8Array(setBytes(cap)),
+        buf: allocState(setBytes(cap)),
       };
     },
     observe(s, e, now) {

@@ -10,6 +10,7 @@ import type { OffHoursParams } from '../../src/config/index.js';
 import type { Detector } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {
+  allocState,
   dueToFire,
   estimateBytes,
   type Firing,
@@ -161,7 +162,7 @@ export function createOffHoursDetector(params: OffHoursParams): Detector<OffHour
         count: 0,
         decayedHour: hour,
         late: 0,
-        profile: new Uint8Array(SLOTS),
+        profile: allocState(SLOTS),
       };
     },
     observe(s, e, now) {

@@ -9,11 +9,14 @@ import type { VolumeSpikeParams } from '../../src/config/index.js';
 import type { Detector } from '../../src/detect/index.js';
 import { type AccessEvent, deterministicId, type Finding } from '../../src/model/index.js';
 import {
+  allocState,
   anomalyScore,
   estimateBytes,
   fmt,
+  get16,
   HOUR,
   MAD_TO_SIGMA,
+  set16,
   severityOf,
   slotOf,
   WEEKDAYS,
@@ -30,8 +33,6 @@ const MAX_COLLECTIONS = 8;
 const ESCALATION_FACTOR = 1.5;
 
 export interface VolumeState {
-  tenant: string;
-  actor: string;
   firstSeen: number;
   hoursSeen: number;
   hourStart: number;
@@ -43,14 +44,36 @@ export interface VolumeState {
   /** observed count at the last finding in this window (0 = none yet). */
   lastFiredCount: number;
   /** The event that triggered the window's last finding (its time and observed time stay the finding's). */
-  lastFiredEvent?: AccessEvent;
-  evidence: string[];
-  collections: Map<string, number>;
-  /** Ring buffers of hourly peak-window counts, `history_per_slot` per slot. */
-  history: Float32Array;
-  filled: Uint8Array;
-  next: Uint8Array;
+  lastFiredEvent: AccessEvent | undefined;
+  /** Sample event ids of the window; allocated on the window's first event. */
+  evidence: string[] | undefined;
+  /** The window's first MAX_COLLECTIONS collections, their counts in `buf`; allocated on first use. */
+  collections: string[] | undefined;
+  /**
+   * One buffer, so one typed array per state (V8's per-array cost dwarfs these payloads):
+   * [per-slot rings of hourly peak-window counts, `history_per_slot` × 16-bit codes per slot |
+   * filled per slot | next per slot | window counts of `collections`, 32-bit each].
+   */
+  buf: Uint8Array;
   late: number;
+}
+
+/**
+ * A count as 16 bits: an integer below 2^15 exactly (what live traffic gives), anything else
+ * (a winsorized band edge, a bootstrap share of a coarser window, a huge count) by its log2 in
+ * 1/1024 steps, i.e. to 0.07 % — finer than the robust statistics it feeds can tell apart.
+ */
+const EXACT_LIMIT = 0x8000;
+const LOG_UNITS = 1024;
+
+export function encodeCount(v: number): number {
+  const x = Math.max(0, v);
+  if (Number.isInteger(x) && x < EXACT_LIMIT) return x;
+  return EXACT_LIMIT | Math.min(EXACT_LIMIT - 1, Math.round(Math.log2(1 + x) * LOG_UNITS));
+}
+
+export function decodeCount(code: number): number {
+  return code < EXACT_LIMIT ? code : 2 ** ((code & (EXACT_LIMIT - 1)) / LOG_UNITS) - 1;
 }
 
 export interface Baseline {
@@ -80,9 +103,20 @@ export function baselineFor(state: VolumeState, slot: number, perSlot: number): 
   };
 }
 
+/** Byte offsets of the parts of `buf` (see VolumeState). */
+function layout(perSlot: number) {
+  const filled = SLOTS * perSlot * 2;
+  const next = filled + SLOTS;
+  const counts = next + SLOTS;
+  return { filled, next, counts, bytes: counts + 4 * MAX_COLLECTIONS };
+}
+
 function slotValues(state: VolumeState, slot: number, perSlot: number): number[] {
-  const n = state.filled[slot]!;
-  return Array.from(state.history.subarray(slot * perSlot, slot * perSlot + n));
+  const b = state.buf;
+  const n = b[layout(perSlot).filled + slot]!;
+  const out: number[] = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = decodeCount(get16(b, 2 * (slot * perSlot + i)));
+  return out;
 }
 
 function allValues(state: VolumeState, perSlot: number): number[] {
@@ -92,10 +126,28 @@ function allValues(state: VolumeState, perSlot: number): number[] {
 }
 
 function push(state: VolumeState, slot: number, value: number, perSlot: number): void {
-  const pos = state.next[slot]!;
-  state.history[slot * perSlot + pos] = value;
-  state.next[slot] = (pos + 1) % perSlot;
-  state.filled[slot] = Math.min(perSlot, state.filled[slot]! + 1);
+  const b = state.buf;
+  const { filled, next } = layout(perSlot);
+  const pos = b[next + slot]!;
+  set16(b, 2 * (slot * perSlot + pos), encodeCount(value));
+  b[next + slot] = (pos + 1) % perSlot;
+  b[filled + slot] = Math.min(perSlot, b[filled + slot]! + 1);
+}
+
+function countAt(state: VolumeState, i: number, perSlot: number): number {
+  const at = layout(perSlot).counts + 4 * i;
+  const b = state.buf;
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+}
+
+function setCountAt(state: VolumeState, i: number, perSlot: number, v: number): void {
+  const at = layout(perSlot).counts + 4 * i;
+  const b = state.buf;
+  const x = Math.min(0xffffffff, v) >>> 0;
+  b[at] = x & 0xff;
+  b[at + 1] = (x >>> 8) & 0xff;
+  b[at + 2] = (x >>> 16) & 0xff;
+  b[at + 3] = x >>> 24;
 }
 
 export function windowBand(b: Baseline, thresholdSigmas: number): WindowBand {
@@ -143,8 +195,6 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
     entityKey: (e) => `${e.tenant}\u0000${e.actor}`,
     initState(e) {
       return {
-        tenant: e.tenant,
-        actor: e.actor,
         firstSeen: e.time,
         hoursSeen: 0,
         hourStart: Math.floor(e.time / HOUR) * HOUR,
@@ -153,13 +203,19 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
         windowCount: 0,
         windowRows: 0,
         lastFiredCount: 0,
-        evidence: [],
-        collections: new Map(),
-        history: new Float32Array(SLOTS * perSlot),
-        filled: new Uint8Array(SLOTS),
-        next: new Uint8Array(SLOTS),
+        lastFiredEvent: undefined,
+        evidence: undefined,
+        collections: undefined,
+        buf: allocState(layout(perSlot).bytes),
         late: 0,
       };
+    },
+    restoreState(decoded) {
+      if (!decoded || typeof decoded !== 'object') return undefined;
+      const s = decoded as Record<string, unknown>;
+      if (s.buf instanceof Uint8Array && s.buf.byteLength === layout(perSlot).bytes)
+        return decoded as VolumeState;
+      return fromUnpacked(s);
     },
     bootstrap(state, history, before) {
       // Each stored hour's busiest window, idle hours as zeros — what live traffic would have
@@ -207,20 +263,16 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
         state.windowRows = 0;
         state.lastFiredCount = 0;
         state.lastFiredEvent = undefined;
-        state.evidence = [];
-        state.collections.clear();
+        state.evidence = undefined;
+        state.collections = undefined;
       }
       if (windowStart === state.windowStart) {
         state.windowCount++;
         state.hourPeak = Math.max(state.hourPeak, state.windowCount);
         state.windowRows += e.returned;
-        if (state.evidence.length < MAX_EVIDENCE) state.evidence.push(e.event_id);
-        if (
-          e.collection &&
-          (state.collections.has(e.collection) || state.collections.size < MAX_COLLECTIONS)
-        ) {
-          state.collections.set(e.collection, (state.collections.get(e.collection) ?? 0) + 1);
-        }
+        if (state.evidence === undefined) state.evidence = [e.event_id];
+        else if (state.evidence.length < MAX_EVIDENCE) state.evidence.push(e.event_id);
+        if (e.collection) countCollection(state, e.collection);
       }
       if (state.hoursSeen < params.warmup_hours || state.windowCount < params.min_count) return out;
       if (state.lastFiredCount > 0 && state.windowCount < state.lastFiredCount * ESCALATION_FACTOR)
@@ -231,15 +283,100 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
       if (state.windowCount <= band.high) return out;
       state.lastFiredCount = state.windowCount;
       state.lastFiredEvent = e;
-      out.push(buildFinding(state, e, band, baseline, now));
+      out.push(buildFinding(state, e, e, band, baseline, now));
       return out;
     },
   };
+
+  /**
+   * A checkpoint of the layout before the packed buffer (history: Float32Array, filled and next:
+   * Uint8Array, collections: Map, actor and tenant kept in the state), converted; undefined when
+   * it is not one or its history has another length (another `history_per_slot`).
+   */
+  function fromUnpacked(s: Record<string, unknown>): VolumeState | undefined {
+    const { history, filled, next, collections } = s;
+    const numbers = ['firstSeen', 'hoursSeen', 'hourStart', 'hourPeak', 'windowStart', 'windowCount'];
+    if (
+      !(history instanceof Float32Array) ||
+      history.length !== SLOTS * perSlot ||
+      !(filled instanceof Uint8Array) ||
+      filled.length !== SLOTS ||
+      !(next instanceof Uint8Array) ||
+      next.length !== SLOTS ||
+      !numbers.every((k) => typeof s[k] === 'number')
+    )
+      return undefined;
+    const num = (k: string) => (typeof s[k] === 'number' ? (s[k] as number) : 0);
+    const evidence = Array.isArray(s.evidence) ? (s.evidence as string[]).slice(0, MAX_EVIDENCE) : [];
+    const state: VolumeState = {
+      firstSeen: num('firstSeen'),
+      hoursSeen: num('hoursSeen'),
+      hourStart: num('hourStart'),
+      hourPeak: num('hourPeak'),
+      windowStart: num('windowStart'),
+      windowCount: num('windowCount'),
+      windowRows: num('windowRows'),
+      lastFiredCount: num('lastFiredCount'),
+      lastFiredEvent: (s.lastFiredEvent as AccessEvent | undefined) ?? undefined,
+      evidence: evidence.length ? evidence : undefined,
+      collections: undefined,
+      buf: allocState(layout(perSlot).bytes),
+      late: num('late'),
+    };
+    const at = layout(perSlot);
+    for (let slot = 0; slot < SLOTS; slot++) {
+      for (let i = 0; i < perSlot; i++)
+        set16(state.buf, 2 * (slot * perSlot + i), encodeCount(history[slot * perSlot + i]!));
+      state.buf[at.filled + slot] = Math.min(perSlot, filled[slot]!);
+      state.buf[at.next + slot] = next[slot]! % perSlot;
+    }
+    if (collections instanceof Map) {
+      const names: string[] = [];
+      for (const [name, n] of collections) {
+        if (typeof name !== 'string' || typeof n !== 'number' || names.length === MAX_COLLECTIONS) continue;
+        setCountAt(state, names.length, perSlot, n);
+        names.push(name);
+      }
+      if (names.length) state.collections = names;
+    }
+    return state;
+  }
+
+  /** Counts the window's event on its collection (the first MAX_COLLECTIONS distinct ones). */
+  function countCollection(state: VolumeState, collection: string): void {
+    if (state.collections === undefined) {
+      state.collections = [collection];
+      setCountAt(state, 0, perSlot, 1);
+      return;
+    }
+    const i = state.collections.indexOf(collection);
+    if (i >= 0) setCountAt(state, i, perSlot, countAt(state, i, perSlot) + 1);
+    else if (state.collections.length < MAX_COLLECTIONS) {
+      setCountAt(state, state.collections.length, perSlot, 1);
+      state.collections.push(collection);
+    }
+  }
+
+  /** The window's most used collection (the first seen among equals), if any. */
+  function topCollection(state: VolumeState): string | undefined {
+    const names = state.collections ?? [];
+    let top: string | undefined;
+    let best = 0;
+    for (let i = 0; i < names.length; i++) {
+      const n = countAt(state, i, perSlot);
+      if (n > best) {
+        best = n;
+        top = names[i];
+      }
+    }
+    return top;
+  }
 
   function closingFinding(state: VolumeState, next: AccessEvent, now: number): Finding {
     const baseline = baselineFor(state, slotOf(state.windowStart), perSlot);
     return buildFinding(
       state,
+      next,
       state.lastFiredEvent ?? next,
       windowBand(baseline, params.threshold_sigmas),
       baseline,
@@ -247,8 +384,13 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
     );
   }
 
+  /**
+   * `who` is the identity's latest event: its tokens name the finding (after a key rotation they
+   * are the new ones); `e` is the event that triggered it.
+   */
   function buildFinding(
     state: VolumeState,
+    who: AccessEvent,
     e: AccessEvent,
     band: WindowBand,
     baseline: Baseline,
@@ -256,21 +398,21 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
   ): Finding {
     const score = anomalyScore(state.windowCount, band, params.threshold_sigmas);
     const slot = slotOf(state.windowStart);
-    const top = [...state.collections].sort((a, b) => b[1] - a[1])[0];
+    const top = topCollection(state);
     const d = new Date(state.windowStart);
     const minutes = Math.round(windowMs / 60_000);
-    const where = top ? ` on ${top[0]}` : '';
+    const where = top ? ` on ${top}` : '';
     const sentence =
-      `${state.actor} made ${fmt(state.windowCount)} requests${where} returning ${fmt(state.windowRows)} rows in ${minutes} min ` +
+      `${who.actor} made ${fmt(state.windowCount)} requests${where} returning ${fmt(state.windowRows)} rows in ${minutes} min ` +
       `from ${d.toISOString().slice(0, 16)}Z; its usual for a ${WEEKDAYS[d.getUTCDay()]} ${String(d.getUTCHours()).padStart(2, '0')}:00 ` +
       `is ${fmt(band.expected)} ± ${fmt(band.sigma)} per ${minutes} min (band up to ${fmt(band.high)}).`;
     return {
-      finding_id: deterministicId('volume-spike', state.tenant, state.actor, state.windowStart),
-      tenant: state.tenant,
+      finding_id: deterministicId('volume-spike', who.tenant, who.actor, state.windowStart),
+      tenant: who.tenant,
       detector: 'volume-spike',
       entity_type: 'actor',
-      entity: state.actor,
-      actor: state.actor,
+      entity: who.actor,
+      actor: who.actor,
       severity: severityOf(score),
       score,
       confidence: Math.min(1, baseline.samples / (params.history_per_slot * 2)),
@@ -290,10 +432,10 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
         expected_requests: band.expected,
         sigma: band.sigma,
         z: (state.windowCount - band.expected) / band.sigma,
-        collections: state.collections.size,
+        collections: state.collections?.length ?? 0,
       },
-      evidence: [...state.evidence],
-      collection: top?.[0] ?? '',
+      evidence: [...(state.evidence ?? [])],
+      collection: top ?? '',
       attack_techniques: ['T1530', 'T1213'],
     };
   }

@@ -15,6 +15,13 @@ export interface Detector<S> {
    * identity's request counts per detection window, oldest first, all before `before`.
    */
   bootstrap?(state: S, history: WindowCounts, before: number): void;
+  /**
+   * Optional: checks (and, where it can, converts) a state read back from a checkpoint, which may
+   * have been written by an older version with another layout. Undefined drops it: the entity
+   * starts afresh (bootstrapped from the store when the detector bootstraps). Without it, states
+   * are restored as decoded.
+   */
+  restoreState?(decoded: unknown): S | undefined;
 }
 
 /** Requests of one identity per window (from the events_1m rollup), oldest first. */

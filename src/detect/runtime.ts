@@ -43,8 +43,11 @@ export interface DetectorRuntime {
   entities(): Record<string, number>;
   /** States changed since the last call (for checkpoints); clears the dirty marks. */
   takeDirty(): StateEntry[];
-  /** Puts checkpointed states back (restart, rebalance). */
-  restore(entries: StateEntry[]): void;
+  /**
+   * Puts checkpointed states back (restart, rebalance); returns how many were taken (a detector
+   * may refuse a state of an older layout it cannot convert).
+   */
+  restore(entries: StateEntry[]): number;
   /** Read access to one entity's state (tests, benchmarks). */
   stateOf(detector: string, key: string): unknown;
   /**
@@ -56,60 +59,188 @@ export interface DetectorRuntime {
   bootstrap(first: AccessEvent, history: WindowCounts, before: number): void;
 }
 
+/**
+ * Detectors whose entity keys agree share one map entry and one copy of the key: most detectors
+ * key by tenant + actor, and at 100,000 identities a map entry and its key string per detector
+ * cost more than most detectors' state. The families are found once by asking every detector for
+ * the key of a probe event whose fields all differ (entity keys are pure functions of fields).
+ */
+interface Family {
+  /** Detectors of the family, by index in the runtime's list, and each one's slot in a holder. */
+  readonly members: number[];
+  /** Key → the state (a family of one) or the family's states by slot (undefined: none yet). */
+  readonly perEntity: Map<string, unknown>;
+  /** Keys whose states changed since the last checkpoint. */
+  readonly dirty: Set<string>;
+}
+
+function probeEvent(): AccessEvent {
+  const field = (p: string | symbol) => `\u0001probe:${String(p)}`;
+  const attributes = new Proxy({}, { get: (_, p) => field(`attributes.${String(p)}`) });
+  return new Proxy({} as AccessEvent, { get: (_, p) => (p === 'attributes' ? attributes : field(p)) });
+}
+
+/** Groups detectors by the key they give the probe; a detector that cannot key it stays alone. */
+function familiesOf(detectors: AnyDetector[]): { families: Family[]; familyOf: number[]; slotOf: number[] } {
+  const probe = probeEvent();
+  const byKey = new Map<string, Family>();
+  const families: Family[] = [];
+  const familyOf: number[] = [];
+  const slotOf: number[] = [];
+  detectors.forEach((d, i) => {
+    let key: string | undefined;
+    try {
+      key = d.entityKey(probe);
+    } catch {
+      key = undefined;
+    }
+    let family = key === undefined ? undefined : byKey.get(key);
+    if (!family) {
+      family = { members: [], perEntity: new Map(), dirty: new Set() };
+      families.push(family);
+      if (key !== undefined) byKey.set(key, family);
+    }
+    familyOf[i] = families.indexOf(family);
+    slotOf[i] = family.members.length;
+    family.members.push(i);
+  });
+  return { families, familyOf, slotOf };
+}
+
+/**
+ * A key string of its own, flat: a key built by a template literal is a V8 cons string that keeps
+ * the event's token strings alive behind it (about twice the bytes of the key itself).
+ */
+function ownKey(key: string): string {
+  return JSON.parse(JSON.stringify(key)) as string;
+}
+
 export function createDetectorRuntime(detectors: AnyDetector[]): DetectorRuntime {
-  const states = new Map<string, Map<string, unknown>>(detectors.map((d) => [d.name, new Map()]));
-  const dirty = new Map<string, Set<string>>(detectors.map((d) => [d.name, new Set()]));
-  const bootstrapping = detectors.filter((d) => d.bootstrap);
-  // Each detector's maps, looked up once rather than by name for every event.
-  const slots = detectors.map((d) => ({ d, perEntity: states.get(d.name)!, marks: dirty.get(d.name)! }));
+  const { families, familyOf, slotOf } = familiesOf(detectors);
+  const byName = new Map(detectors.map((d, i) => [d.name, i]));
+  const bootstrapping = detectors.map((d, i) => ({ d, i })).filter(({ d }) => d.bootstrap);
+  const single = (f: Family) => f.members.length === 1;
+
+  function get(i: number, key: string): unknown {
+    const f = families[familyOf[i]!]!;
+    const held = f.perEntity.get(key);
+    return single(f) || held === undefined ? held : (held as unknown[])[slotOf[i]!];
+  }
+
+  function set(i: number, key: string, state: unknown): void {
+    const f = families[familyOf[i]!]!;
+    if (single(f)) {
+      if (!f.perEntity.has(key)) key = ownKey(key);
+      f.perEntity.set(key, state);
+      return;
+    }
+    let held = f.perEntity.get(key) as unknown[] | undefined;
+    if (held === undefined) {
+      held = new Array<unknown>(f.members.length).fill(undefined);
+      f.perEntity.set(ownKey(key), held);
+    }
+    held[slotOf[i]!] = state;
+  }
+
+  /** The family's holder for the event's entity, made (or carried over from the previous key) if new. */
+  function holderFor(f: Family, event: AccessEvent): { key: string; held: unknown } {
+    const lead = detectors[f.members[0]!]!;
+    const key = lead.entityKey(event);
+    let held = f.perEntity.get(key);
+    if (held === undefined) {
+      // First sight of a token: after a key rotation it may be an identity we know under its
+      // previous token — its baseline carries over instead of starting cold.
+      const before = underPreviousKey(event);
+      const oldKey = before && lead.entityKey(before);
+      held = oldKey !== undefined && oldKey !== key ? f.perEntity.get(oldKey) : undefined;
+      if (held !== undefined) {
+        f.perEntity.delete(oldKey!);
+        f.dirty.delete(oldKey!);
+        if (single(f)) carryOver(held, before!, event);
+        else for (const state of held as unknown[]) carryOver(state, before!, event);
+      } else
+        held = single(f)
+          ? detectors[f.members[0]!]!.initState(event)
+          : new Array(f.members.length).fill(undefined);
+      f.perEntity.set(ownKey(key), held);
+    }
+    f.dirty.add(key);
+    return { key, held };
+  }
+
   return {
     process(events, now = Date.now()) {
       const ordered = [...events].sort((a, b) => a.time - b.time);
       const findings: Finding[] = [];
+      const held: unknown[] = new Array(families.length);
       for (const event of ordered) {
-        for (const { d, perEntity, marks } of slots) {
-          const key = d.entityKey(event);
-          let state = perEntity.get(key);
-          if (state === undefined) {
-            // First sight of a token: after a key rotation it may be an identity we know under
-            // its previous token — its baseline carries over instead of starting cold.
-            const before = underPreviousKey(event);
-            const oldKey = before && d.entityKey(before);
-            state = oldKey !== undefined && oldKey !== key ? perEntity.get(oldKey) : undefined;
-            if (state !== undefined) {
-              perEntity.delete(oldKey!);
-              marks.delete(oldKey!);
-              carryOver(state, before!, event);
-            } else state = d.initState(event);
-            perEntity.set(key, state);
+        for (let f = 0; f < families.length; f++) held[f] = holderFor(families[f]!, event).held;
+        // Detectors in their own order, whatever their families: findings keep that order.
+        for (let i = 0; i < detectors.length; i++) {
+          const d = detectors[i]!;
+          const f = familyOf[i]!;
+          let state: unknown;
+          if (single(families[f]!)) state = held[f];
+          else {
+            const slots = held[f] as unknown[];
+            state = slots[slotOf[i]!];
+            if (state === undefined) {
+              state = d.initState(event);
+              slots[slotOf[i]!] = state;
+            }
           }
-          marks.add(key);
-          for (const f of d.observe(state, event, now)) findings.push(f);
+          for (const x of d.observe(state, event, now)) findings.push(x);
         }
       }
       return findings;
     },
     entities() {
-      return Object.fromEntries([...states].map(([name, m]) => [name, m.size]));
+      const out: Record<string, number> = {};
+      detectors.forEach((d, i) => {
+        const f = families[familyOf[i]!]!;
+        let n = 0;
+        if (single(f)) n = f.perEntity.size;
+        else
+          for (const slots of f.perEntity.values()) if ((slots as unknown[])[slotOf[i]!] !== undefined) n++;
+        out[d.name] = n;
+      });
+      return out;
     },
     takeDirty() {
       const out: StateEntry[] = [];
-      for (const [detector, keys] of dirty) {
-        const perEntity = states.get(detector)!;
-        for (const key of keys) out.push({ detector, key, state: perEntity.get(key) });
-        keys.clear();
+      for (const f of families) {
+        for (const key of f.dirty) {
+          for (const i of f.members) {
+            const state = get(i, key);
+            if (state !== undefined) out.push({ detector: detectors[i]!.name, key, state });
+          }
+        }
+        f.dirty.clear();
       }
       return out;
     },
     restore(entries) {
-      for (const e of entries) states.get(e.detector)?.set(e.key, e.state);
+      let restored = 0;
+      for (const e of entries) {
+        const i = byName.get(e.detector);
+        if (i === undefined) continue;
+        const d = detectors[i]!;
+        const state = d.restoreState ? d.restoreState(e.state) : e.state;
+        if (state === undefined) continue;
+        set(i, e.key, state);
+        restored++;
+      }
+      return restored;
     },
-    stateOf: (detector, key) => states.get(detector)?.get(key),
+    stateOf(detector, key) {
+      const i = byName.get(detector);
+      return i === undefined ? undefined : get(i, key);
+    },
     unknownIdentities(events) {
       const out = new Map<string, { tenant: string; actor: string; before: number }>();
       for (const e of events) {
-        for (const d of bootstrapping) {
-          if (states.get(d.name)!.has(d.entityKey(e))) continue;
+        for (const { d, i } of bootstrapping) {
+          if (get(i, d.entityKey(e)) !== undefined) continue;
           const k = `${e.tenant}\u0000${e.actor}`;
           const before = Math.floor(e.time / 3_600_000) * 3_600_000;
           const seen = out.get(k);
@@ -119,14 +250,13 @@ export function createDetectorRuntime(detectors: AnyDetector[]): DetectorRuntime
       return [...out.values()];
     },
     bootstrap(first, history, before) {
-      for (const d of bootstrapping) {
+      for (const { d, i } of bootstrapping) {
         const key = d.entityKey(first);
-        const perEntity = states.get(d.name)!;
-        if (perEntity.has(key)) continue;
+        if (get(i, key) !== undefined) continue;
         const state = d.initState(first);
         d.bootstrap!(state, history, before);
-        perEntity.set(key, state);
-        dirty.get(d.name)!.add(key);
+        set(i, key, state);
+        families[familyOf[i]!]!.dirty.add(key);
       }
     },
   };

@@ -69,8 +69,10 @@ async function bootstrapUnknown(deps: DetectStageDeps, events: AccessEvent[]): P
 export async function startDetectStage(deps: DetectStageDeps): Promise<Subscription> {
   if (deps.checkpoints) {
     const restored = await deps.checkpoints.load();
-    deps.runtime.restore(restored);
-    deps.metrics.inc('detect_states_restored', restored.length);
+    const taken = deps.runtime.restore(restored);
+    deps.metrics.inc('detect_states_restored', taken);
+    // States of an older layout a detector cannot convert: those entities start afresh.
+    deps.metrics.inc('detect_states_discarded', restored.length - taken);
   }
   const checkpoint = async () => {
     const dirty = deps.runtime.takeDirty();

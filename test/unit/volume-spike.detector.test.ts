@@ -6,11 +6,14 @@ import {
   anomalyScore,
   type Baseline,
   createVolumeSpikeDetector,
+  decodeCount,
+  encodeCount,
   severityOf,
   slotOf,
   windowBand,
 } from '../../detectors/volume-spike/volume-spike.detector.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
+import { decodeState, encodeState } from '../../src/detect/state-codec.js';
 import { type AccessEvent, type Finding, findingSchema } from '../../src/model/index.js';
 import { makeEvent } from '../helpers/factories.js';
 
@@ -331,5 +334,80 @@ describe('volume-spike: scoring', () => {
     expect(slotOf(MONDAY + 4 * DAY + 23 * HOUR)).toBe(23);
     expect(slotOf(MONDAY + 5 * DAY + 10 * HOUR)).toBe(34);
     expect(slotOf(MONDAY + 6 * DAY)).toBe(24);
+  });
+});
+
+describe('volume-spike: compact state', () => {
+  it('stores counts in 16 bits: integers below 2^15 exactly, anything else within 0.1 %', () => {
+    for (const n of [0, 1, 2, 3, 50, 500, 32_767]) expect(decodeCount(encodeCount(n))).toBe(n);
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 2 ** 31, noNaN: true }), (x) => {
+        const back = decodeCount(encodeCount(x));
+        expect(Math.abs(back - x)).toBeLessThanOrEqual(0.001 * x + 0.001);
+      }),
+    );
+  });
+
+  /** The state as the layout before the packed buffer kept it (history as Float32Array, a Map). */
+  function asOldLayout(state: Record<string, unknown>): Record<string, unknown> {
+    const buf = state.buf as Uint8Array;
+    const ring = PARAMS.history_per_slot * 48;
+    const history = new Float32Array(ring);
+    for (let i = 0; i < ring; i++) history[i] = decodeCount(buf[2 * i]! | (buf[2 * i + 1]! << 8));
+    const names = (state.collections as string[] | undefined) ?? [];
+    const counts = new DataView(buf.buffer, buf.byteOffset + 2 * ring + 96);
+    return {
+      tenant: 't-test',
+      actor: PERSON,
+      firstSeen: state.firstSeen,
+      hoursSeen: state.hoursSeen,
+      hourStart: state.hourStart,
+      hourPeak: state.hourPeak,
+      windowStart: state.windowStart,
+      windowCount: state.windowCount,
+      windowRows: state.windowRows,
+      lastFiredCount: state.lastFiredCount,
+      evidence: state.evidence ?? [],
+      collections: new Map(names.map((n, i) => [n, counts.getUint32(4 * i, true)])),
+      history,
+      filled: buf.slice(2 * ring, 2 * ring + 48),
+      next: buf.slice(2 * ring + 48, 2 * ring + 96),
+      late: state.late,
+    };
+  }
+
+  it('resumes from a checkpoint of the old unpacked layout with the same findings as a straight run', () => {
+    const before = [...officeWeek(MONDAY), ...officeWeek(MONDAY + 7 * DAY)];
+    const after = [
+      ...officeDay(MONDAY + 14 * DAY, PERSON, [14]),
+      ...burst(MONDAY + 14 * DAY + 14 * HOUR, 400, 8 * MINUTE),
+    ];
+    after.sort((a, b) => a.time - b.time);
+    const straight = newRuntime();
+    straight.process(before, MONDAY + 14 * DAY);
+    const expected = straight.process(after, MONDAY + 15 * DAY);
+    expect(expected.length).toBeGreaterThan(0);
+
+    const first = newRuntime();
+    first.process(before, MONDAY + 14 * DAY);
+    const old = first.takeDirty().map((e) => ({
+      ...e,
+      state: decodeState(encodeState(asOldLayout(e.state as Record<string, unknown>))),
+    }));
+    const resumed = newRuntime();
+    expect(resumed.restore(old)).toBe(1);
+    expect(resumed.process(after, MONDAY + 15 * DAY)).toEqual(expected);
+  });
+
+  it('drops a checkpointed state it cannot read (the identity starts afresh instead of throwing)', () => {
+    const rt = newRuntime();
+    const key = `t-test\u0000${PERSON}`;
+    const restored = rt.restore([
+      { detector: 'volume-spike', key, state: { history: new Float32Array(3) } },
+      { detector: 'volume-spike', key: `${key}x`, state: 'garbage' },
+    ]);
+    expect(restored).toBe(0);
+    expect(rt.stateOf('volume-spike', key)).toBeUndefined();
+    expect(() => rt.process(officeDay(MONDAY), MONDAY + DAY)).not.toThrow();
   });
 });

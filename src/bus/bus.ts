@@ -77,15 +77,25 @@ const SNAPSHOT = Symbol('vigil.bus.json');
 export function jsonMessage(key: string, value: unknown): BusMessage {
   const snapshot = jsonCopy(value);
   if (snapshot === undefined) throw new TypeError('bus message: value has no JSON form');
-  let bytes: Buffer | undefined;
-  return {
-    key,
-    get value() {
-      bytes ??= Buffer.from(JSON.stringify(snapshot));
-      return bytes;
-    },
-    [SNAPSHOT]: snapshot,
-  } as BusMessage;
+  return new JsonMessage(key, snapshot);
+}
+
+/** A class rather than an object literal with a getter: no closure and accessor pair per message. */
+class JsonMessage implements BusMessage {
+  private bytes: Buffer | undefined;
+  readonly [SNAPSHOT]: unknown;
+
+  constructor(
+    readonly key: string,
+    snapshot: unknown,
+  ) {
+    this[SNAPSHOT] = snapshot;
+  }
+
+  get value(): Buffer {
+    this.bytes ??= Buffer.from(JSON.stringify(this[SNAPSHOT]));
+    return this.bytes;
+  }
 }
 
 export function decodeJson<T>(message: BusMessage): T {

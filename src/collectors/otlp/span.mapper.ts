@@ -160,8 +160,9 @@ export function mapExportRequest(req: ExportTraceRequest, ctx: SpanMapContext): 
   let rejected = 0;
   let notDb = 0;
   for (const rs of req.resourceSpans) {
+    const resource = resourceFacts(rs.resource, ctx);
     for (const span of rs.spans) {
-      const m = mapSpan(span, rs.resource, ctx);
+      const m = mapSpanOf(span, resource, ctx);
       if (m.kind === 'event') events.push(m.event);
       else if (m.kind === 'not_db') notDb++;
       else {
@@ -180,7 +181,33 @@ function describeRejections(rejected: number, reasons: Map<string, number>): str
   return text.length > MAX_ERROR_MESSAGE ? `${text.slice(0, MAX_ERROR_MESSAGE - 1)}…` : text;
 }
 
+/** What a span's mapping reads of its resource: the same for every span of the resource. */
+interface ResourceFacts {
+  readonly tenant: string;
+  readonly tenantValid: boolean;
+  readonly service: string | undefined;
+  /** The resource's user identity, for spans that name none. */
+  readonly identity: string | undefined;
+  readonly clientAddress: string | undefined;
+}
+
+function resourceFacts(resource: Attributes, ctx: SpanMapContext): ResourceFacts {
+  const tenant =
+    str(resource, 'vigil.tenant') ?? str(resource, 'tenant.id') ?? ctx.tenantHint ?? DEFAULT_TENANT;
+  return {
+    tenant,
+    tenantValid: TENANT.test(tenant),
+    service: str(resource, 'service.name'),
+    identity: userIdentity(resource),
+    clientAddress: str(resource, 'client.address'),
+  };
+}
+
 export function mapSpan(span: OtlpSpan, resource: Attributes, ctx: SpanMapContext): SpanMapping {
+  return mapSpanOf(span, resourceFacts(resource, ctx), ctx);
+}
+
+function mapSpanOf(span: OtlpSpan, resource: ResourceFacts, ctx: SpanMapContext): SpanMapping {
   if (span.defect !== undefined) return { kind: 'rejected', reason: span.defect };
   const a = span.attributes;
   const nameLower = span.name.toLowerCase();
@@ -198,9 +225,8 @@ export function mapSpan(span: OtlpSpan, resource: Attributes, ctx: SpanMapContex
   if (span.startTimeUnixNano === 0n || time === undefined)
     return reject('start_time_unix_nano: missing or not a plausible time (2000 … now+24h)');
 
-  const tenant =
-    str(resource, 'vigil.tenant') ?? str(resource, 'tenant.id') ?? ctx.tenantHint ?? DEFAULT_TENANT;
-  if (!TENANT.test(tenant))
+  const { tenant } = resource;
+  if (!resource.tenantValid)
     return reject(
       'tenant (resource vigil.tenant / tenant.id, X-Vigil-Tenant): 1-128 of letters, digits, _ . : -',
     );
@@ -250,8 +276,8 @@ export function mapSpan(span: OtlpSpan, resource: Attributes, ctx: SpanMapContex
   if (namespace.length > MAX_NAME) return reject('db.namespace: must be at most 256 characters');
 
   // Who.
-  const identity = userIdentity(a) ?? userIdentity(resource);
-  const service = str(resource, 'service.name');
+  const identity = userIdentity(a) ?? resource.identity;
+  const service = resource.service;
   const actorType: ActorType = identity ? 'user' : 'service';
   const actor = identity ?? service;
   if (actor === undefined)
@@ -279,10 +305,7 @@ export function mapSpan(span: OtlpSpan, resource: Attributes, ctx: SpanMapContex
   e.actor = tokenizer.token('actor', tenant, actor, actorType);
   e.credential = tokenizer.token('credential', tenant, str(a, 'db.user') ?? '');
   e.session = tokenizer.token('session', tenant, span.traceId);
-  Object.assign(
-    e,
-    tokenizer.address(tenant, str(a, 'client.address') ?? str(resource, 'client.address') ?? ''),
-  );
+  Object.assign(e, tokenizer.address(tenant, str(a, 'client.address') ?? resource.clientAddress ?? ''));
   e.client = (service ?? '').slice(0, MAX_NAME);
   e.system = system;
   e.operation = operation;
@@ -345,6 +368,12 @@ function vendorAttributes(
     // (which cost more than the rest of the mapping). Only Q/q, D/d, P/p pass the letter test.
     const first = key.charCodeAt(0) | 0x20;
     if (first !== 0x71 && first !== 0x64 && first !== 0x70) continue;
+    // Of the d keys only db.milvus.* and db.weaviate.* can match, and no character but M/m (W/w)
+    // lower-cases to m (w): the fourth letter rules out db.system.name and the other db.* keys.
+    if (first === 0x64) {
+      const fourth = key.charCodeAt(3) | 0x20;
+      if (fourth !== 0x6d && fourth !== 0x77) continue;
+    }
     const k = key.toLowerCase();
     if (!VENDOR_KEY_PREFIXES.some((p) => k.startsWith(p))) continue;
     const parts = k.split('.');
@@ -365,8 +394,26 @@ function vendorAttributes(
   return { collection: own ?? collection, namespace };
 }
 
-/** A client method or declared operation → canonical, trying the whole name, then its segments. */
+/**
+ * Answers of `vendorOperation` by raw name: a span batch repeats a handful of operation names, and
+ * the splitting and alias lookups cost more than the rest of the span's operation handling. Pure,
+ * so a cache; cleared when full (bounded whatever names senders make up).
+ */
+const OPERATION_CACHE = new Map<string, Operation>();
+const OPERATION_CACHE_MAX = 1024;
+
 function vendorOperation(raw: string): Operation {
+  let op = OPERATION_CACHE.get(raw);
+  if (op === undefined) {
+    op = vendorOperationUncached(raw);
+    if (OPERATION_CACHE.size >= OPERATION_CACHE_MAX) OPERATION_CACHE.clear();
+    OPERATION_CACHE.set(raw, op);
+  }
+  return op;
+}
+
+/** A client method or declared operation → canonical, trying the whole name, then its segments. */
+function vendorOperationUncached(raw: string): Operation {
   const name = raw.trim().toLowerCase();
   const segments = name.split(/[.\s/]+/).filter(Boolean);
   // Weaviate: collections.create / collections.delete act on collections, data.* on objects.

@@ -44,21 +44,17 @@ export class StringTable {
       return r.string();
     }
     const buf = r.buf;
-    let h = 0x811c9dc5;
-    let high = 0;
-    for (let i = from; i < to; i++) {
-      const b = buf[i]!;
-      high |= b;
-      h = Math.imul(h ^ b, 0x01000193);
-    }
-    if (high >= 0x80) {
-      r.pos = start;
-      return r.string();
-    }
-    const slot = (h ^ (h >>> 15) ^ len) & this.mask;
+    // FNV-1a over the length, the first 4 and the last 8 bytes: where strings of one length
+    // differ (prefixes, counters, suffixes). A collision costs a miss, never a wrong answer.
+    let h = Math.imul(0x811c9dc5 ^ len, 0x01000193);
+    const head = Math.min(len, 4);
+    for (let i = from; i < from + head; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    for (let i = Math.max(from + head, to - 8); i < to; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    const slot = (h ^ (h >>> 15)) & this.mask;
     const at = slot * MAX_BYTES;
+    const table = this.bytes;
     if (this.lengths[slot] === len) {
-      const table = this.bytes;
+      // The table holds ASCII only, so equal bytes are ASCII too.
       let i = 0;
       while (i < len && table[at + i] === buf[from + i]) i++;
       if (i === len) {
@@ -68,9 +64,16 @@ export class StringTable {
     }
     r.pos = start;
     const s = r.string();
-    for (let i = 0; i < len; i++) this.bytes[at + i] = buf[from + i]!;
-    this.lengths[slot] = len;
-    this.strings[slot] = s;
+    let high = 0;
+    for (let i = 0; i < len; i++) {
+      const b = buf[from + i]!;
+      high |= b;
+      table[at + i] = b;
+    }
+    if (high < 0x80) {
+      this.lengths[slot] = len;
+      this.strings[slot] = s;
+    } else this.lengths[slot] = -1;
     return s;
   }
 }

@@ -1,0 +1,193 @@
+// The OTLP path after the hot-path work (string table in the decoder, resource facts read once per
+// resource, the vendor-key prefilter, the operation cache) against the decoder and mapper as they
+// were before it (test/helpers/reference/*.v1.ts): on generated requests whose spans mix the
+// attributes every convention reads, vendor keys in any case, odd values and invalid ids and
+// tenants, both give the same spans and the same events, rejections and counts.
+import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeTraceRequestProto } from '../../src/collectors/otlp/otlp.decoder.js';
+import { mapExportRequest } from '../../src/collectors/otlp/span.mapper.js';
+import { createTokenizer } from '../../src/privacy/index.js';
+import { encodeTraceRequest, type ResourceSpec, type SpanSpec, type Value } from '../helpers/otlp-proto.js';
+import { decodeTraceRequestProto as decodeV1 } from '../helpers/reference/otlp.decoder.v1.js';
+import { mapExportRequest as mapV1 } from '../helpers/reference/span.mapper.v1.js';
+
+const NOW = Date.UTC(2026, 10, 20, 12);
+const NOW_NS = BigInt(NOW) * 1_000_000n;
+
+const SPAN_KEYS = [
+  'db.system.name',
+  'db.system',
+  'db.collection.name',
+  'db.namespace',
+  'db.operation.name',
+  'db.operation',
+  'db.query.text',
+  'db.statement',
+  'db.name',
+  'db.sql.table',
+  'db.user',
+  'db.response.status_code',
+  'db.response.returned_rows',
+  'db.vector.query.top_k',
+  'db.vector.query.result_count',
+  'db.vector.table_name',
+  'db.vector.query.include_values',
+  'pinecone.query.top_k',
+  'pinecone.query.include_values',
+  'pinecone.query.namespace',
+  'Pinecone.Upsert.NAMESPACE',
+  'qdrant.search.collection_name',
+  'QDRANT.query_points.Collection_Name',
+  'db.milvus.search.collection_name',
+  'DB.MILVUS.query.collection_name',
+  'dB.mIlvus.x',
+  'db.weaviate.collections.query.name',
+  'Db.WEAVIATE.collections.fetch_objects.name',
+  'db.weaviate.collections.name',
+  'enduser.id',
+  'enduser.pseudo.id',
+  'user.id',
+  'user.name',
+  'user.email',
+  'client.address',
+  'server.address',
+  'error.type',
+  'code.file.path',
+  'thread.name',
+  'd',
+  'db',
+  'db.',
+  'p',
+  'q',
+];
+const RESOURCE_KEYS = [
+  'service.name',
+  'vigil.tenant',
+  'tenant.id',
+  'client.address',
+  'enduser.id',
+  'user.email',
+];
+const TEXTS = [
+  'qdrant',
+  'Weaviate',
+  'milvus',
+  'pinecone.io',
+  'postgresql',
+  'pg',
+  'chromadb',
+  'search',
+  'fetch',
+  'query_points',
+  'collections.create',
+  'data.insert_many',
+  'near_vector',
+  "SELECT id FROM items ORDER BY embedding <-> '[1,2,3]' LIMIT 5",
+  "INSERT INTO docs VALUES (1, '[0.1,0.2]')",
+  'CREATE INDEX ON items USING hnsw (embedding vector_l2_ops)',
+  'select * from t',
+  '401',
+  '42501',
+  'PERMISSION_DENIED',
+  '500',
+  '10.1.2.3',
+  '10.1.2.3:5432',
+  '2001:db8::1',
+  'alice@example.com',
+  'svc-rag',
+  'tenant-a',
+  'bad tenant!',
+  'kb_team1',
+  '',
+  '  ',
+  '12',
+];
+
+const valueArb: fc.Arbitrary<Value> = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom(...TEXTS) },
+  { weight: 2, arbitrary: fc.string({ maxLength: 12 }) },
+  { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 6 }) },
+  { weight: 2, arbitrary: fc.bigInt({ min: -3n, max: 1n << 60n }) },
+  { weight: 1, arbitrary: fc.boolean() },
+  { weight: 1, arbitrary: fc.constantFrom(0, 2.5, 7, -1, Number.NaN) },
+  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 4 }) },
+);
+const attrsArb = (keys: string[]) =>
+  fc.array(
+    fc.tuple(
+      fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...keys) }, fc.string({ maxLength: 8 })),
+      valueArb,
+    ),
+    {
+      maxLength: 14,
+    },
+  );
+
+const spanArb: fc.Arbitrary<SpanSpec> = fc.record({
+  traceId: fc.oneof(
+    { weight: 8, arbitrary: fc.uint8Array({ minLength: 16, maxLength: 16 }) },
+    fc.constantFrom(new Uint8Array(16), new Uint8Array(3)),
+  ),
+  spanId: fc.oneof(
+    { weight: 8, arbitrary: fc.uint8Array({ minLength: 8, maxLength: 8 }) },
+    fc.constant(new Uint8Array(8)),
+  ),
+  name: fc.oneof(
+    fc.constantFrom(
+      'qdrant.search',
+      'QDRANT.query_points',
+      'db.weaviate.collections.query.near_vector',
+      'pinecone.query',
+      'milvus.search',
+      'chromadb.peek',
+      'pg.query:SELECT db',
+      'pg.connect',
+      'pg-pool.connect',
+      'search kb_team1',
+    ),
+    fc.string({ maxLength: 10 }),
+  ),
+  kind: fc.integer({ min: 0, max: 5 }),
+  start: fc.oneof(
+    { weight: 8, arbitrary: fc.bigInt({ min: NOW_NS - 86_400_000_000_000n, max: NOW_NS }) },
+    fc.constantFrom(0n, 1n),
+  ),
+  end: fc.bigInt({ min: NOW_NS - 86_400_000_000_000n, max: NOW_NS + 1_000_000_000n }),
+  attrs: attrsArb(SPAN_KEYS),
+  status: fc.record({ code: fc.integer({ min: 0, max: 2 }), message: fc.constantFrom('', 'boom') }),
+  noise: fc.boolean(),
+});
+
+const requestArb: fc.Arbitrary<ResourceSpec[]> = fc.array(
+  fc.record({
+    attrs: attrsArb(RESOURCE_KEYS),
+    scope: fc.constantFrom('', '@opentelemetry/instrumentation-pg'),
+    scopeAfterSpans: fc.boolean(),
+    spans: fc.array(spanArb, { maxLength: 6 }),
+  }),
+  { maxLength: 3 },
+);
+
+describe('OTLP fast path', () => {
+  it('decodes and maps every generated request as the previous decoder and mapper did', () => {
+    const key = { version: 1, secret: randomBytes(32) };
+    const ours = createTokenizer(key);
+    const theirs = createTokenizer(key);
+    fc.assert(
+      fc.property(
+        requestArb,
+        fc.option(fc.constantFrom('hint-tenant', 'bad hint'), { nil: undefined }),
+        (resources, tenantHint) => {
+          const body = Buffer.from(encodeTraceRequest(resources));
+          const decoded = decodeTraceRequestProto(body);
+          expect(decoded).toEqual(decodeV1(body));
+          const mapped = mapExportRequest(decoded, { tokenizer: ours, now: NOW, tenantHint });
+          expect(mapped).toEqual(mapV1(decodeV1(body), { tokenizer: theirs, now: NOW, tenantHint }));
+        },
+      ),
+      { numRuns: 1_500 },
+    );
+  });
+});

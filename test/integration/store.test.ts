@@ -4,8 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import type { AccessEvent } from '../../src/model/index.js';
 import {
+  actionRow,
   createBatchedWriter,
   eventRow,
+  insertRows,
   migrate,
   openStore,
   type StoreHandle,
@@ -71,6 +73,45 @@ describe('ClickHouse store (embedded engine)', () => {
       await count('SELECT count() AS n FROM events FINAL WHERE tenant = {t:String}', { t: tenant }),
     ).toBe(2_000);
     expect(writer.stats.deduplicated).toBe(700);
+  });
+
+  it('drops an insert repeated with its token, and only that one (the token is per insert)', async () => {
+    // The embedded engine takes inserts as raw bytes with the token in the statement's SETTINGS;
+    // before, the token was a session-wide SET that a later insert could inherit.
+    const tenant = uniqueName('token');
+    const attempt = (n: number, error: string) =>
+      actionRow({
+        action_id: `a${n}`,
+        job_id: 'job',
+        incident_id: 'inc',
+        tenant,
+        kind: 'webhook',
+        target: 'hooks.example',
+        mode: 'enforce',
+        attempt: n,
+        outcome: 'retrying',
+        latency_ms: 1.5,
+        error,
+        time: Date.UTC(2026, 10, 2, 10, 0, n),
+      });
+    const rows = [attempt(1, 'a "quoted" error\twith a tab, ü, \\n'), attempt(2, '')];
+    await insertRows(store.client, 'actions', rows, `${tenant}-1`);
+    await insertRows(store.client, 'actions', rows, `${tenant}-1`);
+    const stored = async () => {
+      const rs = await store.client.query({
+        query: 'SELECT attempt, error FROM actions WHERE tenant = {t:String} ORDER BY attempt',
+        query_params: { t: tenant },
+        format: 'JSONEachRow',
+      });
+      return rs.json<{ attempt: number; error: string }>();
+    };
+    expect(await stored()).toEqual([
+      { attempt: 1, error: rows[0]!.error },
+      { attempt: 2, error: '' },
+    ]);
+    await insertRows(store.client, 'actions', rows.slice(1));
+    await insertRows(store.client, 'actions', rows.slice(1));
+    expect((await stored()).filter((r) => r.attempt === 2)).toHaveLength(3);
   });
 
   it('isolates poison rows into dead_letters and keeps the rest of the batch', async () => {

@@ -74,8 +74,18 @@ export async function openStore(env: Env, dataDir: string): Promise<StoreHandle>
 
 /** DateTime64(3) text for JSONEachRow inserts, from epoch milliseconds. */
 export function chTime(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+  // Two per stored event: the date text is made once per second, the milliseconds appended.
+  if (!Number.isInteger(ms)) return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+  const second = Math.floor(ms / 1000);
+  if (second !== chTimeSecond) {
+    chTimePrefix = new Date(second * 1000).toISOString().slice(0, -5).replace('T', ' ');
+    chTimeSecond = second;
+  }
+  const milli = ms - second * 1000;
+  return `${chTimePrefix}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}`;
 }
+let chTimeSecond = Number.NaN;
+let chTimePrefix = '';
 
 /**
  * Every insert goes through here. It always sends an insert_deduplication_token: the caller's

@@ -204,10 +204,17 @@ function wellFormedValue(v: unknown): unknown {
 }
 
 function illFormed(v: unknown): boolean {
+  // Runs over every value of every row: plain loops, no entry arrays.
   if (typeof v === 'string') return wellFormed(v) !== v;
-  if (Array.isArray(v)) return v.some(illFormed);
-  if (v !== null && typeof v === 'object')
-    return Object.entries(v).some(([k, x]) => wellFormed(k) !== k || illFormed(x));
+  if (v === null || typeof v !== 'object') return false;
+  if (Array.isArray(v)) {
+    for (const x of v) if (illFormed(x)) return true;
+    return false;
+  }
+  for (const k in v) {
+    if (!Object.hasOwn(v, k)) continue;
+    if (wellFormed(k) !== k || illFormed((v as Record<string, unknown>)[k])) return true;
+  }
   return false;
 }
 

@@ -1,6 +1,7 @@
 // The writer's pure helpers: insert retry delays and which ClickHouse errors are the data's fault.
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { chTime } from '../../src/store/client.js';
 import { backoffMs, isDataError } from '../../src/store/writer.js';
 
 afterEach(() => {
@@ -65,5 +66,46 @@ describe('isDataError', () => {
 
   it.each([null, undefined, 'a string', 42, new Error('no code'), {}])('is false for %j', (err) => {
     expect(isDataError(err)).toBe(false);
+  });
+});
+
+describe('chTime', () => {
+  const reference = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+  const outcome = (f: () => string) => {
+    try {
+      return f();
+    } catch (err) {
+      return (err as Error).name;
+    }
+  };
+
+  it('is the ISO text of the instant, as the engine reads DateTime64(3)', () => {
+    expect(chTime(Date.UTC(2026, 10, 2, 10, 0, 5, 7))).toBe('2026-11-02 10:00:05.007');
+    expect(chTime(0)).toBe('1970-01-01 00:00:00.000');
+  });
+
+  it('equals the ISO text (or throws the same) for any instant, one after another (cached date)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.integer({ min: -62_135_596_800_000, max: 253_402_300_799_999 }),
+            fc.integer({ min: -8.64e15 - 2_000, max: 8.64e15 + 2_000 }),
+            fc.double(),
+          ),
+          {
+            minLength: 1,
+          },
+        ),
+        fc.integer({ min: 0, max: 999 }),
+        (instants, step) => {
+          for (const ms of instants) {
+            if (!Number.isFinite(ms)) continue;
+            for (const t of [ms, ms + step, ms - step])
+              expect(outcome(() => chTime(t))).toBe(outcome(() => reference(t)));
+          }
+        },
+      ),
+    );
   });
 });

@@ -88,6 +88,8 @@ import {
 
 /** How far back a detector reads the rollup to start an identity warm (the baselines' memory). */
 const BOOTSTRAP_LOOKBACK_MS = 21 * 86_400_000;
+/** Detector states encoded and inserted at a time by a checkpoint (tens of ms of encoding). */
+const CHECKPOINT_SLICE = 5_000;
 
 export const ALL_ROLES = ['collector', 'store', 'detect', 'respond', 'export'] as const;
 export type Role = (typeof ALL_ROLES)[number];
@@ -294,6 +296,9 @@ export async function startVigil(
     findings: createBatchedWriter<Finding>({
       ...writerDefaults,
       ...chained('findings'),
+      // Few rows, and each is waited for: the detect stage commits a batch once its findings are
+      // stored (in-process), and detection latency runs until the finding is stored.
+      maxAgeMs: Math.min(50, config.env.VIGIL_WRITER_MAX_AGE),
       toRow: findingRow,
       dedupKey: (f) => `${f.finding_id}/${f.observed}`,
     }),
@@ -345,11 +350,18 @@ export async function startVigil(
           opts.onFindings?.(findings);
         },
         checkpoints: {
-          save: (entries) =>
-            saveCheckpoints(
-              store.client,
-              entries.map((e) => ({ detector: e.detector, entity_key: e.key, state: encodeState(e.state) })),
-            ),
+          // A slice is encoded, then inserted, before the next: encoding every changed state at once
+          // (~100k at 10k identities) held the event loop for most of a second per checkpoint, a
+          // spike in detection latency every interval.
+          save: async (entries) => {
+            for (let i = 0; i < entries.length; i += CHECKPOINT_SLICE)
+              await saveCheckpoints(
+                store.client,
+                entries
+                  .slice(i, i + CHECKPOINT_SLICE)
+                  .map((e) => ({ detector: e.detector, entity_key: e.key, state: encodeState(e.state) })),
+              );
+          },
           load: async () =>
             (await loadCheckpoints(store.client, Object.keys(runtime!.entities()))).map((r) => ({
               detector: r.detector,

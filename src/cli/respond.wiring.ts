@@ -26,11 +26,11 @@ import {
 } from '../respond/index.js';
 import {
   type BatchedWriter,
+  createJobSuccessLookup,
   findAction,
   findAuditReason,
   findFinding,
   findIncident,
-  jobSucceeded,
   listAwaitingApproval,
   listIncidents,
   recordAudit,
@@ -119,7 +119,7 @@ export async function startRespond(o: RespondWiringOptions): Promise<RespondWiri
     }),
     saveIncident,
     recordAttempt,
-    alreadySucceeded: (jobId) => jobSucceeded(o.store, jobId),
+    alreadySucceeded: createJobSuccessLookup(o.store),
     webhookTargets: o.webhookTargets,
     targets,
     unavailableTargets: unavailable,

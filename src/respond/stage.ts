@@ -9,6 +9,11 @@ export async function startRespondStage(bus: Bus, responder: Responder): Promise
     topic: TOPICS.findings,
     group: 'respond',
     maxBatch: 1_000,
+    // Findings come one or two at a time, and a batch waits for its incidents to be stored before
+    // its actions are enqueued: one batch at a time, findings queued behind each other's insert
+    // (seconds under load). Decisions are still made in log order (handleFindings decides before
+    // it first waits); job ids are deterministic, so enqueue order does not matter.
+    concurrency: 4,
     handler: async (messages) => responder.handleFindings(messages.map((m) => decodeJson<Finding>(m))),
   });
 }

@@ -77,11 +77,46 @@ export async function summary(client: StoreClient, tenant = ''): Promise<StoreSu
 }
 
 export async function jobSucceeded(client: StoreClient, jobId: string): Promise<boolean> {
+  return (await jobsSucceeded(client, [jobId])).has(jobId);
+}
+
+/** The jobs among `jobIds` with a succeeded attempt, in one query. */
+export async function jobsSucceeded(client: StoreClient, jobIds: readonly string[]): Promise<Set<string>> {
+  if (jobIds.length === 0) return new Set();
   const rs = await client.query({
-    query: `SELECT count() AS n FROM actions WHERE job_id = {job:String} AND outcome = 'succeeded'`,
-    query_params: { job: jobId },
+    query: `SELECT DISTINCT job_id FROM actions WHERE job_id IN {jobs:Array(String)} AND outcome = 'succeeded'`,
+    query_params: { jobs: jobIds },
     format: 'JSONEachRow',
   });
-  const [row] = await rs.json<{ n: string | number }>();
-  return Number(row?.n ?? 0) > 0;
+  return new Set((await rs.json<{ job_id: string }>()).map((r) => r.job_id));
+}
+
+/**
+ * `jobSucceeded` for many callers at once: a question asked while a lookup is running waits for
+ * it and goes with the others in the next one. Every action job asks before it runs; one query
+ * each queued for seconds under load (the embedded engine runs parameterized queries one at a
+ * time), before any containment could start.
+ */
+export function createJobSuccessLookup(client: StoreClient): (jobId: string) => Promise<boolean> {
+  let waiting: Array<{ id: string; resolve: (v: boolean) => void; reject: (err: unknown) => void }> = [];
+  let running = false;
+  async function drain(): Promise<void> {
+    running = true;
+    while (waiting.length > 0) {
+      const asked = waiting;
+      waiting = [];
+      try {
+        const found = await jobsSucceeded(client, [...new Set(asked.map((w) => w.id))]);
+        for (const w of asked) w.resolve(found.has(w.id));
+      } catch (err) {
+        for (const w of asked) w.reject(err);
+      }
+    }
+    running = false;
+  }
+  return (jobId) =>
+    new Promise<boolean>((resolve, reject) => {
+      waiting.push({ id: jobId, resolve, reject });
+      if (!running) void drain();
+    });
 }

@@ -2,10 +2,11 @@
 // durability, deduplication, poison-row isolation and the per-minute rollup.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
-import type { AccessEvent } from '../../src/model/index.js';
+import type { AccessEvent, Action } from '../../src/model/index.js';
 import {
   actionRow,
   createBatchedWriter,
+  createJobSuccessLookup,
   eventRow,
   insertRows,
   migrate,
@@ -112,6 +113,43 @@ describe('ClickHouse store (embedded engine)', () => {
     await insertRows(store.client, 'actions', rows.slice(1));
     await insertRows(store.client, 'actions', rows.slice(1));
     expect((await stored()).filter((r) => r.attempt === 2)).toHaveLength(3);
+  });
+
+  it('answers which jobs succeeded, asking the store once for the questions that came together', async () => {
+    const tenant = uniqueName('jobs');
+    const attempt = (job: string, outcome: Action['outcome']) =>
+      actionRow({
+        action_id: `${job}-${outcome}`,
+        job_id: job,
+        incident_id: 'inc',
+        tenant,
+        kind: 'webhook',
+        target: '',
+        mode: 'enforce',
+        attempt: 1,
+        outcome,
+        latency_ms: 0,
+        error: '',
+        time: Date.UTC(2026, 10, 2, 10),
+      });
+    const done = `${tenant}-done`;
+    const failed = `${tenant}-failed`;
+    await insertRows(store.client, 'actions', [attempt(done, 'succeeded'), attempt(failed, 'retrying')]);
+    let queries = 0;
+    const counting = new Proxy(store.client, {
+      get(target, key, receiver) {
+        if (key === 'query') queries++;
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    const succeeded = createJobSuccessLookup(counting);
+    const first = succeeded(done);
+    const together = [succeeded(failed), succeeded(`${tenant}-never`), succeeded(done)];
+    expect(await first).toBe(true);
+    expect(await Promise.all(together)).toEqual([false, false, true]);
+    // The first question went at once; the three asked meanwhile went together in a second query.
+    expect(queries).toBe(2);
+    expect(await succeeded(failed)).toBe(false);
   });
 
   it('isolates poison rows into dead_letters and keeps the rest of the batch', async () => {

@@ -222,6 +222,15 @@ async function main(): Promise<void> {
       target: { max: 2_048 },
     },
     {
+      // The same identities right after they all acted (no checkpoint since): states live, unpacked.
+      key: 'state_hot_bytes_per_identity',
+      label: `state bytes/identity, all active @${num(state?.identities) / 1000}k`,
+      value: num(state?.state_hot_bytes_per_identity),
+      raw: num(state?.state_raw_bytes_per_identity),
+      ratio: ratio(num(state?.state_hot_bytes_per_identity), num(state?.state_raw_bytes_per_identity)),
+      rawDefinition: 'the same entity keys in one Map per detector, no state',
+    },
+    {
       key: 'tokenize_per_s',
       label: 'tokenize/s',
       value: num(pipeline?.tokenize_per_s),
@@ -259,6 +268,7 @@ async function main(): Promise<void> {
       tokenize_cache_hit_ratio: num(p?.tokenize_cache_hit_ratio),
       detect_events_per_s_per_core: num(d?.detect_events_per_s_per_core),
       state_bytes_per_identity: num(d?.state_bytes_per_identity),
+      state_hot_bytes_per_identity: num(d?.state_hot_bytes_per_identity),
       state_identities: num(d?.identities),
     };
   });

@@ -311,25 +311,10 @@ export function smallSetAdd(b: Uint8Array, off: number, cap: number, h: number):
 // ---------------------------------------------------------------- allocation
 
 /**
- * States' buffers are carved out of shared slabs, as Node pools small Buffers: a typed array of
- * its own brings an ArrayBuffer object (~80 bytes of heap, plus its allocator's bookkeeping off
- * it) that outweighs most of these payloads; a view into a slab costs only the view. A slab lives
- * as long as any state in it — states are kept for the process's life, so nothing is stranded.
- * The slab is module state on purpose: it holds no configuration and no client, only memory.
+ * A zeroed byte buffer for a detector state. One place to decide how states get their bytes: not
+ * from shared slabs — the runtime packs idle entities' states (src/detect/cold-state.ts) and drops
+ * the live objects, and a slab would keep every dropped state's bytes.
  */
-const SLAB_BYTES = 64 * 1024;
-let slab = new Uint8Array(SLAB_BYTES);
-let slabUsed = 0;
-
-/** A zeroed byte buffer for a detector state (a view into a shared slab up to 8 KB). */
 export function allocState(bytes: number): Uint8Array {
-  if (bytes > SLAB_BYTES / 8) return new Uint8Array(bytes);
-  const size = (bytes + 7) & ~7; // 8-byte aligned, so a wider view over a state stays possible
-  if (slabUsed + size > SLAB_BYTES) {
-    slab = new Uint8Array(SLAB_BYTES);
-    slabUsed = 0;
-  }
-  const out = slab.subarray(slabUsed, slabUsed + bytes);
-  slabUsed += size;
-  return out;
+  return new Uint8Array(bytes);
 }

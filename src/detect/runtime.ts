@@ -2,6 +2,7 @@
 // Events of one identity arrive in order (one partition per identity); within a batch they are
 // processed in event-time order so a replayed file behaves like live traffic.
 import { type AccessEvent, type Finding, PREVIOUS_TOKEN_ATTRIBUTES as PREVIOUS } from '../model/index.js';
+import { createShapes, packedPresence, packStates, unpackStates } from './cold-state.js';
 import type { AnyDetector, WindowCounts } from './detector.js';
 
 /** The event as it looked under the previous key, when the edge said so; else undefined. */
@@ -64,14 +65,21 @@ export interface DetectorRuntime {
  * key by tenant + actor, and at 100,000 identities a map entry and its key string per detector
  * cost more than most detectors' state. The families are found once by asking every detector for
  * the key of a probe event whose fields all differ (entity keys are pure functions of fields).
+ *
+ * A holder (a family's states of one entity) is hot — the state objects, or for a family of
+ * several an array of them by slot (undefined: no state yet) — or cold: packed into one string
+ * (cold-state.ts) once the entity went a whole checkpoint interval without an event. It is
+ * unpacked on its next event (or any other access).
  */
 interface Family {
   /** Detectors of the family, by index in the runtime's list, and each one's slot in a holder. */
   readonly members: number[];
-  /** Key → the state (a family of one) or the family's states by slot (undefined: none yet). */
+  /** Key → holder, hot or cold. */
   readonly perEntity: Map<string, unknown>;
   /** Keys whose states changed since the last checkpoint. */
   readonly dirty: Set<string>;
+  /** Keys whose holder is hot. */
+  readonly hot: Set<string>;
 }
 
 function probeEvent(): AccessEvent {
@@ -96,7 +104,7 @@ function familiesOf(detectors: AnyDetector[]): { families: Family[]; familyOf: n
     }
     let family = key === undefined ? undefined : byKey.get(key);
     if (!family) {
-      family = { members: [], perEntity: new Map(), dirty: new Set() };
+      family = { members: [], perEntity: new Map(), dirty: new Set(), hot: new Set() };
       families.push(family);
       if (key !== undefined) byKey.set(key, family);
     }
@@ -115,16 +123,51 @@ function ownKey(key: string): string {
   return JSON.parse(JSON.stringify(key)) as string;
 }
 
-export function createDetectorRuntime(detectors: AnyDetector[]): DetectorRuntime {
+export interface DetectorRuntimeOptions {
+  /**
+   * Pack the states of entities idle for a whole checkpoint interval (see Family).
+   * @defaultValue true
+   */
+  readonly packIdle?: boolean;
+}
+
+export function createDetectorRuntime(
+  detectors: AnyDetector[],
+  options: DetectorRuntimeOptions = {},
+): DetectorRuntime {
+  const packIdle = options.packIdle ?? true;
   const { families, familyOf, slotOf } = familiesOf(detectors);
+  const shapes = createShapes();
   const byName = new Map(detectors.map((d, i) => [d.name, i]));
   const bootstrapping = detectors.map((d, i) => ({ d, i })).filter(({ d }) => d.bootstrap);
   const single = (f: Family) => f.members.length === 1;
 
+  /** The hot holder of `key` (unpacked if it was cold), or undefined. */
+  function hotHolder(f: Family, key: string, event?: AccessEvent): unknown {
+    const held = f.perEntity.get(key);
+    if (typeof held !== 'string') return held;
+    const fresh = event && ((slot: number) => detectors[f.members[slot]!]!.initState(event));
+    const states = unpackStates(shapes, held, f.members.length, fresh);
+    const hot = single(f) ? states[0] : states;
+    f.perEntity.set(key, hot);
+    f.hot.add(ownKey(key));
+    return hot;
+  }
+
   function get(i: number, key: string): unknown {
     const f = families[familyOf[i]!]!;
-    const held = f.perEntity.get(key);
+    const held = hotHolder(f, key);
     return single(f) || held === undefined ? held : (held as unknown[])[slotOf[i]!];
+  }
+
+  /** Whether detector i has state for `key`, without unpacking it. */
+  function has(i: number, key: string): boolean {
+    const f = families[familyOf[i]!]!;
+    const held = f.perEntity.get(key);
+    if (held === undefined) return false;
+    if (single(f)) return true;
+    if (typeof held === 'string') return Math.floor(packedPresence(held) / 2 ** slotOf[i]!) % 2 === 1;
+    return (held as unknown[])[slotOf[i]!] !== undefined;
   }
 
   function set(i: number, key: string, state: unknown): void {
@@ -132,40 +175,57 @@ export function createDetectorRuntime(detectors: AnyDetector[]): DetectorRuntime
     if (single(f)) {
       if (!f.perEntity.has(key)) key = ownKey(key);
       f.perEntity.set(key, state);
+      f.hot.add(key);
       return;
     }
-    let held = f.perEntity.get(key) as unknown[] | undefined;
+    let held = hotHolder(f, key) as unknown[] | undefined;
     if (held === undefined) {
       held = new Array<unknown>(f.members.length).fill(undefined);
-      f.perEntity.set(ownKey(key), held);
+      key = ownKey(key);
+      f.perEntity.set(key, held);
+      f.hot.add(key);
     }
     held[slotOf[i]!] = state;
   }
 
   /** The family's holder for the event's entity, made (or carried over from the previous key) if new. */
-  function holderFor(f: Family, event: AccessEvent): { key: string; held: unknown } {
+  function holderFor(f: Family, event: AccessEvent): unknown {
     const lead = detectors[f.members[0]!]!;
     const key = lead.entityKey(event);
-    let held = f.perEntity.get(key);
+    let held = hotHolder(f, key, event);
     if (held === undefined) {
       // First sight of a token: after a key rotation it may be an identity we know under its
       // previous token — its baseline carries over instead of starting cold.
       const before = underPreviousKey(event);
       const oldKey = before && lead.entityKey(before);
-      held = oldKey !== undefined && oldKey !== key ? f.perEntity.get(oldKey) : undefined;
+      held = oldKey !== undefined && oldKey !== key ? hotHolder(f, oldKey, event) : undefined;
       if (held !== undefined) {
         f.perEntity.delete(oldKey!);
         f.dirty.delete(oldKey!);
+        f.hot.delete(oldKey!);
         if (single(f)) carryOver(held, before!, event);
         else for (const state of held as unknown[]) carryOver(state, before!, event);
       } else
         held = single(f)
           ? detectors[f.members[0]!]!.initState(event)
           : new Array(f.members.length).fill(undefined);
-      f.perEntity.set(ownKey(key), held);
+      const own = ownKey(key);
+      f.perEntity.set(own, held);
+      f.hot.add(own);
     }
     f.dirty.add(key);
-    return { key, held };
+    return held;
+  }
+
+  /** Packs the hot holders not touched since the last checkpoint. */
+  function packIdleHolders(f: Family): void {
+    for (const key of f.hot) {
+      if (f.dirty.has(key)) continue;
+      const held = f.perEntity.get(key);
+      f.hot.delete(key);
+      if (held === undefined || typeof held === 'string') continue;
+      f.perEntity.set(key, packStates(shapes, single(f) ? [held] : (held as unknown[])));
+    }
   }
 
   return {
@@ -174,7 +234,7 @@ export function createDetectorRuntime(detectors: AnyDetector[]): DetectorRuntime
       const findings: Finding[] = [];
       const held: unknown[] = new Array(families.length);
       for (const event of ordered) {
-        for (let f = 0; f < families.length; f++) held[f] = holderFor(families[f]!, event).held;
+        for (let f = 0; f < families.length; f++) held[f] = holderFor(families[f]!, event);
         // Detectors in their own order, whatever their families: findings keep that order.
         for (let i = 0; i < detectors.length; i++) {
           const d = detectors[i]!;
@@ -200,8 +260,7 @@ export function createDetectorRuntime(detectors: AnyDetector[]): DetectorRuntime
         const f = families[familyOf[i]!]!;
         let n = 0;
         if (single(f)) n = f.perEntity.size;
-        else
-          for (const slots of f.perEntity.values()) if ((slots as unknown[])[slotOf[i]!] !== undefined) n++;
+        else for (const key of f.perEntity.keys()) if (has(i, key)) n++;
         out[d.name] = n;
       });
       return out;
@@ -209,6 +268,7 @@ export function createDetectorRuntime(detectors: AnyDetector[]): DetectorRuntime
     takeDirty() {
       const out: StateEntry[] = [];
       for (const f of families) {
+        if (packIdle) packIdleHolders(f);
         for (const key of f.dirty) {
           for (const i of f.members) {
             const state = get(i, key);
@@ -240,7 +300,7 @@ export function createDetectorRuntime(detectors: AnyDetector[]): DetectorRuntime
       const out = new Map<string, { tenant: string; actor: string; before: number }>();
       for (const e of events) {
         for (const { d, i } of bootstrapping) {
-          if (get(i, d.entityKey(e)) !== undefined) continue;
+          if (has(i, d.entityKey(e))) continue;
           const k = `${e.tenant}\u0000${e.actor}`;
           const before = Math.floor(e.time / 3_600_000) * 3_600_000;
           const seen = out.get(k);
@@ -252,7 +312,7 @@ export function createDetectorRuntime(detectors: AnyDetector[]): DetectorRuntime
     bootstrap(first, history, before) {
       for (const { d, i } of bootstrapping) {
         const key = d.entityKey(first);
-        if (get(i, key) !== undefined) continue;
+        if (has(i, key)) continue;
         const state = d.initState(first);
         d.bootstrap!(state, history, before);
         set(i, key, state);

@@ -1,0 +1,352 @@
+// Cold detector state: the states of an entity that has been idle for a checkpoint interval, packed
+// into one binary string. At 100,000 identities that each act a few times a day, nearly every
+// identity is idle at any moment, and its states as live objects cost V8 far more than their data:
+// an object and a typed array per detector (~230 bytes of bookkeeping each) around payloads of
+// 50–130 bytes. Packed, an entity costs one one-byte string (16 bytes of header) plus its data.
+//
+// The format is private to this process (shape ids are assigned as met): it is never persisted —
+// checkpoints keep using state-codec.ts. Values: tagged, integers as zigzag varints, typed arrays'
+// bytes with runs of zeros collapsed (rings of idle hours are mostly zeros), plain objects as a
+// shape id (their key list, kept once per runtime) followed by their values.
+
+const Tag = {
+  Undefined: 0,
+  Null: 1,
+  False: 2,
+  True: 3,
+  Int: 4,
+  Float: 5,
+  String: 6,
+  Typed: 7,
+  Array: 8,
+  Map: 9,
+  Set: 10,
+  Object: 11,
+} as const;
+
+const TYPED = [
+  Uint8Array,
+  Int8Array,
+  Uint16Array,
+  Int16Array,
+  Uint32Array,
+  Int32Array,
+  Float32Array,
+  Float64Array,
+  Uint8ClampedArray,
+] as const;
+type Typed = InstanceType<(typeof TYPED)[number]>;
+
+/** Key lists of the plain objects met so far; a packed object refers to its list by index. */
+export interface Shapes {
+  readonly lists: string[][];
+  readonly ids: Map<string, number>;
+}
+
+export function createShapes(): Shapes {
+  return { lists: [], ids: new Map() };
+}
+
+function shapeId(shapes: Shapes, keys: string[]): number {
+  const sig = JSON.stringify(keys);
+  let id = shapes.ids.get(sig);
+  if (id === undefined) {
+    id = shapes.lists.length;
+    shapes.lists.push(keys);
+    shapes.ids.set(sig, id);
+  }
+  return id;
+}
+
+// ---------------------------------------------------------------- writing
+
+/** A growable byte buffer, reused across packs (packing is synchronous). */
+class Writer {
+  bytes = new Uint8Array(4096);
+  length = 0;
+
+  reset(): void {
+    this.length = 0;
+  }
+
+  byte(b: number): void {
+    if (this.length === this.bytes.length) {
+      const grown = new Uint8Array(this.bytes.length * 2);
+      grown.set(this.bytes);
+      this.bytes = grown;
+    }
+    this.bytes[this.length++] = b;
+  }
+
+  /** Unsigned integer below 2^53, 7 bits a byte. */
+  varint(n: number): void {
+    while (n >= 0x80) {
+      this.byte((n % 0x80) | 0x80);
+      n = Math.floor(n / 0x80);
+    }
+    this.byte(n);
+  }
+
+  float(x: number): void {
+    const b = new Uint8Array(new Float64Array([x]).buffer);
+    for (const v of b) this.byte(v);
+  }
+
+  /** Bytes with runs of zeros as (0, run length): a zero byte is always followed by its run. */
+  zeroRuns(src: Uint8Array): void {
+    this.varint(src.length);
+    for (let i = 0; i < src.length; ) {
+      if (src[i] !== 0) {
+        this.byte(src[i]!);
+        i++;
+        continue;
+      }
+      let j = i;
+      while (j < src.length && src[j] === 0) j++;
+      this.byte(0);
+      this.varint(j - i);
+      i = j;
+    }
+  }
+
+  toString(): string {
+    return Buffer.from(this.bytes.buffer, 0, this.length).toString('latin1');
+  }
+}
+
+const writer = new Writer();
+
+function write(w: Writer, shapes: Shapes, v: unknown): void {
+  if (v === undefined) {
+    w.byte(Tag.Undefined);
+    return;
+  }
+  if (v === null) {
+    w.byte(Tag.Null);
+    return;
+  }
+  if (v === false) {
+    w.byte(Tag.False);
+    return;
+  }
+  if (v === true) {
+    w.byte(Tag.True);
+    return;
+  }
+  if (typeof v === 'number') {
+    // Below 2^52 the zigzag form (2|v| or 2|v| - 1) is still an exact double.
+    if (Number.isInteger(v) && Math.abs(v) < 2 ** 52 && !Object.is(v, -0)) {
+      w.byte(Tag.Int);
+      w.varint(v < 0 ? -2 * v - 1 : 2 * v);
+      return;
+    }
+    w.byte(Tag.Float);
+    w.float(v);
+    return;
+  }
+  if (typeof v === 'string') {
+    w.byte(Tag.String);
+    w.varint(v.length);
+    for (let i = 0; i < v.length; i++) w.varint(v.charCodeAt(i));
+    return;
+  }
+  if (ArrayBuffer.isView(v)) {
+    const kind = TYPED.findIndex((c) => v instanceof c);
+    if (kind < 0) throw new Error('cold-state: unsupported typed array');
+    w.byte(Tag.Typed);
+    w.byte(kind);
+    w.zeroRuns(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+    return;
+  }
+  if (Array.isArray(v)) {
+    w.byte(Tag.Array);
+    w.varint(v.length);
+    for (const x of v) write(w, shapes, x);
+    return;
+  }
+  if (v instanceof Map) {
+    w.byte(Tag.Map);
+    w.varint(v.size);
+    for (const [k, x] of v) {
+      write(w, shapes, k);
+      write(w, shapes, x);
+    }
+    return;
+  }
+  if (v instanceof Set) {
+    w.byte(Tag.Set);
+    w.varint(v.size);
+    for (const x of v) write(w, shapes, x);
+    return;
+  }
+  const proto = typeof v === 'object' ? Object.getPrototypeOf(v) : undefined;
+  if (proto === Object.prototype || proto === null) {
+    const keys = Object.keys(v);
+    w.byte(Tag.Object);
+    w.varint(shapeId(shapes, keys));
+    for (const k of keys) write(w, shapes, (v as Record<string, unknown>)[k]);
+    return;
+  }
+  throw new Error(`cold-state: cannot pack a ${typeof v}`);
+}
+
+/**
+ * Packs a holder's states (undefined where a detector has none): a presence mask first, so which
+ * detectors have state can be told without unpacking.
+ */
+export function packStates(shapes: Shapes, states: readonly unknown[]): string {
+  writer.reset();
+  let mask = 0;
+  states.forEach((s, i) => {
+    if (s !== undefined) mask += 2 ** i;
+  });
+  writer.varint(mask);
+  for (const s of states) if (s !== undefined) write(writer, shapes, s);
+  return writer.toString();
+}
+
+// ---------------------------------------------------------------- reading
+
+class Reader {
+  at = 0;
+  constructor(readonly s: string) {}
+
+  byte(): number {
+    return this.s.charCodeAt(this.at++);
+  }
+
+  varint(): number {
+    let n = 0;
+    let scale = 1;
+    for (;;) {
+      const b = this.byte();
+      n += (b & 0x7f) * scale;
+      if (b < 0x80) return n;
+      scale *= 0x80;
+    }
+  }
+
+  float(): number {
+    const b = new Uint8Array(8);
+    for (let i = 0; i < 8; i++) b[i] = this.byte();
+    return new Float64Array(b.buffer)[0]!;
+  }
+
+  /** Fills `into` (or a new array of the stored length) with the stored bytes. */
+  zeroRuns(into: Uint8Array | undefined): Uint8Array {
+    const length = this.varint();
+    const out = into && into.length === length ? into : new Uint8Array(length);
+    for (let i = 0; i < length; ) {
+      const b = this.byte();
+      if (b !== 0) out[i++] = b;
+      else {
+        const run = this.varint();
+        out.fill(0, i, i + run);
+        i += run;
+      }
+    }
+    return out;
+  }
+}
+
+/** Reads one value; `into` is an existing value of the same role to fill in place (see unpackStates). */
+function read(r: Reader, shapes: Shapes, into?: unknown): unknown {
+  const tag = r.byte();
+  switch (tag) {
+    case Tag.Undefined:
+      return undefined;
+    case Tag.Null:
+      return null;
+    case Tag.False:
+      return false;
+    case Tag.True:
+      return true;
+    case Tag.Int: {
+      const z = r.varint();
+      return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+    }
+    case Tag.Float:
+      return r.float();
+    case Tag.String: {
+      const n = r.varint();
+      const codes = new Array<number>(n);
+      for (let i = 0; i < n; i++) codes[i] = r.varint();
+      return String.fromCharCode(...codes);
+    }
+    case Tag.Typed: {
+      const ctor = TYPED[r.byte()]!;
+      if (ctor === Uint8Array) return r.zeroRuns(into instanceof Uint8Array ? into : undefined);
+      const bytes = r.zeroRuns(
+        into instanceof ctor ? new Uint8Array(into.buffer, into.byteOffset, into.byteLength) : undefined,
+      );
+      return into instanceof ctor && (into as Typed).byteLength === bytes.byteLength
+        ? into
+        : new ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength / ctor.BYTES_PER_ELEMENT);
+    }
+    case Tag.Array: {
+      const n = r.varint();
+      const out = new Array<unknown>(n);
+      for (let i = 0; i < n; i++) out[i] = read(r, shapes);
+      return out;
+    }
+    case Tag.Map: {
+      const n = r.varint();
+      const out = new Map<unknown, unknown>();
+      for (let i = 0; i < n; i++) {
+        const k = read(r, shapes);
+        out.set(k, read(r, shapes));
+      }
+      return out;
+    }
+    case Tag.Set: {
+      const n = r.varint();
+      const out = new Set<unknown>();
+      for (let i = 0; i < n; i++) out.add(read(r, shapes));
+      return out;
+    }
+    case Tag.Object: {
+      const keys = shapes.lists[r.varint()]!;
+      const target =
+        into && typeof into === 'object' && !Array.isArray(into) ? (into as Record<string, unknown>) : {};
+      for (const k of keys) {
+        const v = read(r, shapes, Object.hasOwn(target, k) ? target[k] : undefined);
+        // A key named __proto__ stays data, never a prototype.
+        if (k === '__proto__')
+          Object.defineProperty(target, k, {
+            value: v,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+        else target[k] = v;
+      }
+      return target;
+    }
+    default:
+      throw new Error(`cold-state: bad tag ${tag}`);
+  }
+}
+
+/** Which of the holder's detectors have state in a packed holder. */
+export function packedPresence(blob: string): number {
+  return new Reader(blob).varint();
+}
+
+/**
+ * Unpacks a holder's states. `fresh(i)` may give a new state of detector i to fill in place (its
+ * initial state, so the object keeps the shape the detector's code was optimised for); without
+ * one, plain objects are made.
+ */
+export function unpackStates(
+  shapes: Shapes,
+  blob: string,
+  count: number,
+  fresh?: (i: number) => unknown,
+): unknown[] {
+  const r = new Reader(blob);
+  const mask = r.varint();
+  const out = new Array<unknown>(count).fill(undefined);
+  for (let i = 0; i < count; i++)
+    if (Math.floor(mask / 2 ** i) % 2 === 1) out[i] = read(r, shapes, fresh?.(i));
+  return out;
+}

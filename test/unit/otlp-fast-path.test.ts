@@ -183,11 +183,33 @@ describe('OTLP fast path', () => {
           const body = Buffer.from(encodeTraceRequest(resources));
           const decoded = decodeTraceRequestProto(body);
           expect(decoded).toEqual(decodeV1(body));
+          // A Uint8Array body (bytes values come out as Uint8Array, not Buffer, in both).
+          const array = new Uint8Array(body);
+          expect(decodeTraceRequestProto(array)).toEqual(decodeV1(array));
           const mapped = mapExportRequest(decoded, { tokenizer: ours, now: NOW, tenantHint });
           expect(mapped).toEqual(mapV1(decodeV1(body), { tokenizer: theirs, now: NOW, tenantHint }));
         },
       ),
       { numRuns: 1_500 },
+    );
+  });
+
+  it('fails on every truncated request as the previous decoder did (same error, or same result)', () => {
+    const outcome = (decode: (b: Uint8Array) => unknown, body: Uint8Array) => {
+      try {
+        return { ok: decode(body) };
+      } catch (err) {
+        return { error: `${(err as Error).name}: ${(err as Error).message}` };
+      }
+    };
+    fc.assert(
+      fc.property(requestArb, fc.nat(), fc.boolean(), (resources, cut, asBuffer) => {
+        const full = encodeTraceRequest(resources);
+        const bytes = full.subarray(0, full.length === 0 ? 0 : cut % full.length);
+        const body = asBuffer ? Buffer.from(bytes) : new Uint8Array(bytes);
+        expect(outcome(decodeTraceRequestProto, body)).toEqual(outcome(decodeV1, body));
+      }),
+      { numRuns: 1_000 },
     );
   });
 });

@@ -204,11 +204,11 @@ function readSpan(r: Reader, end: number, scope: string): OtlpSpan {
     switch (tag >>> 3) {
       case 1:
         expectWire(tag, WIRE.ldelim);
-        traceId = hex(r.bytes());
+        traceId = readHex(r);
         break;
       case 2:
         expectWire(tag, WIRE.ldelim);
-        spanId = hex(r.bytes());
+        spanId = readHex(r);
         break;
       case 5:
         expectWire(tag, WIRE.ldelim);
@@ -382,8 +382,17 @@ function longToBigInt(v: number | { low: number; high: number }): bigint {
   return (BigInt(v.high) << 32n) + BigInt(v.low >>> 0);
 }
 
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+/** A bytes field as hex, straight from the body (no slice per id). */
+function readHex(r: Reader): string {
+  const len = r.uint32();
+  const start = r.pos;
+  const end = start + len;
+  // As r.bytes() would: a RangeError, which the caller words as a malformed body.
+  if (end > r.len) throw new RangeError(`index out of range: ${start} + ${len} > ${r.len}`);
+  r.pos = end;
+  const b = r.buf;
+  const bytes = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  return bytes.toString('hex', start, end);
 }
 
 // ---------------------------------------------------------------------------------------------

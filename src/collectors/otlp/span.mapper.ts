@@ -210,8 +210,7 @@ export function mapSpan(span: OtlpSpan, resource: Attributes, ctx: SpanMapContex
 function mapSpanOf(span: OtlpSpan, resource: ResourceFacts, ctx: SpanMapContext): SpanMapping {
   if (span.defect !== undefined) return { kind: 'rejected', reason: span.defect };
   const a = span.attributes;
-  const nameLower = span.name.toLowerCase();
-  const vendorPrefix = VECTOR_SPAN_PREFIXES.find(([p]) => nameLower.startsWith(p));
+  const { nameLower, vendorPrefix } = spanNameFacts(span.name);
   const rawSystem = str(a, 'db.system.name') ?? str(a, 'db.system');
   if (rawSystem === undefined && !vendorPrefix && !hasDbAttributes(a)) return { kind: 'not_db' };
   // A pool checkout is no database operation: the connection it may open is its own `pg.connect` span.
@@ -332,6 +331,26 @@ function mapSpanOf(span: OtlpSpan, resource: ResourceFacts, ctx: SpanMapContext)
 
 function reject(reason: string): SpanMapping {
   return { kind: 'rejected', reason };
+}
+
+interface SpanNameFacts {
+  readonly nameLower: string;
+  readonly vendorPrefix: readonly [string, string] | undefined;
+}
+
+/** By span name: a batch repeats a few names, and lower-casing + 7 prefix tests cost per span. */
+const SPAN_NAME_CACHE = new Map<string, SpanNameFacts>();
+const SPAN_NAME_CACHE_MAX = 1024;
+
+function spanNameFacts(name: string): SpanNameFacts {
+  let facts = SPAN_NAME_CACHE.get(name);
+  if (facts === undefined) {
+    const nameLower = name.toLowerCase();
+    facts = { nameLower, vendorPrefix: VECTOR_SPAN_PREFIXES.find(([p]) => nameLower.startsWith(p)) };
+    if (SPAN_NAME_CACHE.size >= SPAN_NAME_CACHE_MAX) SPAN_NAME_CACHE.clear();
+    SPAN_NAME_CACHE.set(name, facts);
+  }
+  return facts;
 }
 
 /** A span that carries database attributes but says nothing of the system is still a DB span. */

@@ -22,8 +22,7 @@
 // chain record is closed by a pending file written before the insert and settled at the next start.
 import { createHash, createHmac, hash, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { appendFile, chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { chTime, insertRows, type StoreClient } from './client.js';
 
@@ -1115,8 +1114,11 @@ interface Spill {
   remove(): Promise<void>;
 }
 
-async function createSpill(buckets: number, name: string): Promise<Spill> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'vigil-verify-'));
+/** Spill files go under the data directory: the store's disk, not a /tmp that may be in memory. */
+async function createSpill(dataDir: string, buckets: number, name: string): Promise<Spill> {
+  const root = path.join(dataDir, 'tmp');
+  await mkdir(root, { recursive: true, mode: 0o700 });
+  const dir = await mkdtemp(path.join(root, 'verify-'));
   await chmod(dir, 0o700);
   const file = (b: number) => path.join(dir, `${name}-${b}`);
   let pending: string[][] = Array.from({ length: buckets }, () => []);
@@ -1214,8 +1216,8 @@ export async function verifyAuditTrail(opts: VerifyOptions): Promise<VerifyRepor
     const inScope = (b: BatchInfo) => since === undefined || b.time >= since;
     let batches = 0;
     let rows = 0;
-    const entrySpill = await createSpill(buckets, 'entries');
-    const rowSpill = await createSpill(buckets, 'rows');
+    const entrySpill = await createSpill(opts.dataDir, buckets, 'entries');
+    const rowSpill = await createSpill(opts.dataDir, buckets, 'rows');
     try {
       // Each recorded entry as `entry seq order time min_time`; `order` keeps the records' order
       // (seq, then chain) that decides which entry of a key is the latest.

@@ -136,7 +136,11 @@ describe('soak', () => {
       writeFileSync(ARTIFACT, `${JSON.stringify({ summary, samples }, null, 2)}\n`);
       console.log(`soak: ${JSON.stringify(summary)}`);
 
-      expect(samples.length).toBeGreaterThanOrEqual(Math.floor(SECONDS / (SAMPLE_MS / 1000)) - 1);
+      // The curves cover the whole run without holes (each sample waits SAMPLE_MS plus the metrics
+      // call, so under load there are a few fewer than SECONDS / SAMPLE_MS).
+      const gaps = samples.slice(1).map((s, i) => s.t - samples[i]!.t);
+      expect(samples.at(-1)!.t).toBeGreaterThanOrEqual(SECONDS - (2 * SAMPLE_MS) / 1000);
+      expect(Math.max(...gaps)).toBeLessThan((3 * SAMPLE_MS) / 1000);
       expect(summary.meanRate).toBeGreaterThan(200);
       // The counters the lag is made of are there, and the detectors saw every accepted event.
       expect(samples.at(-1)!.accepted).toBeGreaterThan(0);

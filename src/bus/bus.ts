@@ -30,6 +30,12 @@ export interface SubscribeOptions {
    * @defaultValue 1
    */
   readonly concurrency?: number;
+  /**
+   * Kafka: called when this member has rejoined its group after a rebalance (every group join
+   * but the first), when partitions — and the entities keyed to them — may have moved between
+   * members. In-process: never (one consumer per group, nothing moves).
+   */
+  readonly onRebalance?: () => void;
 }
 
 export interface Subscription {

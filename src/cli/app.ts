@@ -55,6 +55,7 @@ import {
   findVaultRow,
   insertRows,
   loadCheckpoints,
+  loadCheckpointsFor,
   loadFeedback,
   readEvents,
   recordFeedback,
@@ -364,6 +365,12 @@ export async function startVigil(
           },
           load: async () =>
             (await loadCheckpoints(store.client, Object.keys(runtime!.entities()))).map((r) => ({
+              detector: r.detector,
+              key: r.entity_key,
+              state: decodeState(r.state),
+            })),
+          loadKeys: async (keys) =>
+            (await loadCheckpointsFor(store.client, Object.keys(runtime!.entities()), keys)).map((r) => ({
               detector: r.detector,
               key: r.entity_key,
               state: decodeState(r.state),

@@ -58,6 +58,13 @@ export interface DetectorRuntime {
   unknownIdentities(events: AccessEvent[]): Array<{ tenant: string; actor: string; before: number }>;
   /** Creates the identity's state in every bootstrapping detector from its stored history. */
   bootstrap(first: AccessEvent, history: WindowCounts, before: number): void;
+  /** Entity keys in these events that no detector holds state for (each once). */
+  unknownKeys(events: AccessEvent[]): string[];
+  /**
+   * Drops every state (after a rebalance, once they were checkpointed: states this process holds
+   * for entities that moved away and may come back would be stale by then).
+   */
+  forget(): void;
 }
 
 /**
@@ -308,6 +315,22 @@ export function createDetectorRuntime(
         }
       }
       return [...out.values()];
+    },
+    unknownKeys(events) {
+      const out = new Set<string>();
+      for (const e of events)
+        for (const f of families) {
+          const key = detectors[f.members[0]!]!.entityKey(e);
+          if (!f.perEntity.has(key)) out.add(key);
+        }
+      return [...out];
+    },
+    forget() {
+      for (const f of families) {
+        f.perEntity.clear();
+        f.dirty.clear();
+        f.hot.clear();
+      }
     },
     bootstrap(first, history, before) {
       for (const { d, i } of bootstrapping) {

@@ -11,6 +11,8 @@ import type { FindingFilter } from './suppression.js';
 export interface CheckpointStore {
   save(entries: StateEntry[]): Promise<void>;
   load(): Promise<StateEntry[]>;
+  /** The checkpointed states of these entity keys (any detector), for a load on first sight. */
+  loadKeys?(keys: string[]): Promise<StateEntry[]>;
 }
 
 export interface DetectStageDeps {
@@ -61,6 +63,21 @@ async function bootstrapUnknown(deps: DetectStageDeps, events: AccessEvent[]): P
 }
 
 /**
+ * After a rebalance this process may be handed entities that another member processed since this
+ * one started (or last held them): their states come from the checkpoints, loaded on first sight,
+ * before the rollup bootstrap (which only covers what the store's history can teach).
+ */
+async function loadUnknown(deps: DetectStageDeps, events: AccessEvent[]): Promise<void> {
+  if (!deps.checkpoints?.loadKeys) return;
+  const keys = deps.runtime.unknownKeys(events);
+  if (keys.length === 0) return;
+  const loaded = await deps.checkpoints.loadKeys(keys);
+  const taken = deps.runtime.restore(loaded);
+  deps.metrics.inc('detect_states_loaded', taken);
+  deps.metrics.inc('detect_states_discarded', loaded.length - taken);
+}
+
+/**
  * Starts the stage: restores checkpointed state first, then consumes; changed states are
  * checkpointed periodically and once more on stop. A checkpoint may trail the committed offsets
  * by up to one interval: after a crash, those events count again (finding ids are stable, so no
@@ -90,6 +107,9 @@ export async function startDetectStage(deps: DetectStageDeps): Promise<Subscript
   // to be published (stored, in-process) does not hold back the events behind it. Their events
   // still go through the detectors one batch after the other, in log order: only the waits overlap.
   let inOrder: Promise<unknown> = Promise.resolve();
+  // Set by the first rebalance: from then on, entities new to this process are looked up in the
+  // checkpoints first (before, the load at start had every checkpointed entity).
+  let lazyLoad = false;
   const sub = await deps.bus.subscribe({
     topic: TOPICS.events,
     group: 'detect',
@@ -98,6 +118,7 @@ export async function startDetectStage(deps: DetectStageDeps): Promise<Subscript
     handler: async (messages) => {
       const events = messages.map((m) => decodeJson<AccessEvent>(m));
       const detected = inOrder.then(async () => {
+        if (lazyLoad) await loadUnknown(deps, events);
         await bootstrapUnknown(deps, events);
         return deps.runtime.process(events);
       });
@@ -113,6 +134,20 @@ export async function startDetectStage(deps: DetectStageDeps): Promise<Subscript
         findings.map((f) => jsonMessage(partitionKey(f.tenant, f.actor), f)),
       );
       deps.onFindings?.(findings);
+    },
+    onRebalance: () => {
+      // Between two batches (detection runs in order on this chain): checkpoint what this process
+      // holds, then drop it all; every entity is loaded again from its checkpoint on first sight,
+      // so one that moved here brings its latest state and one that moved away and back is not
+      // judged on what this process held before.
+      const rebalanced = inOrder.then(async () => {
+        await saving;
+        await checkpoint();
+        deps.runtime.forget();
+        lazyLoad = true;
+        deps.metrics.inc('detect_rebalances');
+      });
+      inOrder = rebalanced.catch((err) => deps.onError?.(err));
     },
   });
   return {

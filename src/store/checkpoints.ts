@@ -25,3 +25,20 @@ export async function loadCheckpoints(client: StoreClient, detectors: string[]):
   });
   return rs.json<CheckpointRow>();
 }
+
+/** The latest checkpoints of these entity keys (of these detectors): a lazy load after a rebalance. */
+export async function loadCheckpointsFor(
+  client: StoreClient,
+  detectors: string[],
+  keys: string[],
+): Promise<CheckpointRow[]> {
+  if (keys.length === 0) return [];
+  const rs = await client.query({
+    query:
+      'SELECT detector, entity_key, state FROM detector_state FINAL ' +
+      'WHERE detector IN {detectors:Array(String)} AND entity_key IN {keys:Array(String)}',
+    query_params: { detectors, keys },
+    format: 'JSONEachRow',
+  });
+  return rs.json<CheckpointRow>();
+}

@@ -58,8 +58,7 @@ export async function openStore(env: Env, dataDir: string): Promise<StoreHandle>
     const connection = chdb as unknown as NonNullable<
       NonNullable<Parameters<typeof createClient>[0]>['connection']
     >;
-    client = createClient({ connection });
-    rawInserters.set(client, chdb.chdb);
+    client = withRawInserts(createClient({ connection }), chdb.chdb);
     await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
   } catch (err) {
     if (/Cannot lock file|already running/i.test(String((err as Error).message))) {
@@ -101,11 +100,6 @@ export async function insertRows(
 ): Promise<void> {
   const clickhouse_settings = { insert_deduplication_token: dedupToken ?? randomUUID() };
   const compact = rows.length > 0 ? compactRows(rows, await knownColumns(client, table)) : undefined;
-  const raw = rawInserters.get(client);
-  if (compact && raw) {
-    await insertRaw(raw, table, compact, clickhouse_settings);
-    return;
-  }
   if (compact) {
     await client.insert({
       table,
@@ -121,38 +115,64 @@ export async function insertRows(
 }
 
 type RawInserter = ChdbConnection['chdb'];
-
-/** The embedded engine's own insert entry, by client (see insertRaw). */
-const rawInserters = new WeakMap<StoreClient, RawInserter>();
+type InsertParams = Parameters<ClickHouseClient['insert']>[0];
 
 /**
- * The embedded engine takes the payload as one Buffer, handed to the native side without a copy,
- * with the token in the statement's SETTINGS (this insert only). Through `client.insert` every row
- * was a stream chunk, concatenated into one string, prefixed with the statement and SET, then
- * copied into the engine (a quarter of the writer's own time). The bytes are the same JSON lines.
+ * The embedded client, its JSONCompactEachRow inserts of row arrays sent to the engine as one
+ * Buffer (handed to the native side without a copy), the settings in the statement's SETTINGS
+ * (this insert only). Through the connection, every row was a stream chunk, concatenated into one
+ * string, prefixed with the statement and a session-wide SET, then copied into the engine (a
+ * quarter of the writer's own time). The bytes are the same JSON lines. It is still the client's
+ * `insert`, so whatever wraps the client (telemetry) sees every insert.
  */
-async function insertRaw(
-  raw: RawInserter,
-  table: string,
-  compact: { columns: [string, ...string[]]; values: unknown[][] },
-  settings: { insert_deduplication_token: string },
-): Promise<void> {
-  const lines = new Array<string>(compact.values.length);
-  for (let i = 0; i < lines.length; i++) lines[i] = JSON.stringify(compact.values[i]);
-  try {
-    await raw.rawInsert({
-      table,
-      columns: compact.columns,
-      format: 'JSONCompactEachRow',
-      values: Buffer.from(lines.join('\n')),
-      settings,
-    });
-  } catch (err) {
-    // The same error the client gives (ClickHouseError with the engine's code): the writer tells
-    // bad data from a struggling server by that code.
-    throw parseError(err instanceof Error ? err.message : String(err));
-  }
+function withRawInserts(client: ClickHouseClient, raw: RawInserter): ClickHouseClient {
+  const insert = client.insert.bind(client);
+  const rawInsert = async (params: InsertParams, values: unknown[][], columns: string[]) => {
+    const lines = new Array<string>(values.length);
+    for (let i = 0; i < lines.length; i++) lines[i] = JSON.stringify(values[i]);
+    try {
+      await raw.rawInsert({
+        table: params.table,
+        columns,
+        format: 'JSONCompactEachRow',
+        values: Buffer.from(lines.join('\n')),
+        settings: params.clickhouse_settings as Record<string, string | number | boolean> | undefined,
+      });
+    } catch (err) {
+      // An engine error as the client gives it (ClickHouseError with the engine's code): the
+      // writer tells bad data from a struggling server by that code.
+      if ((err as { clickhouseCode?: unknown } | null)?.clickhouseCode === undefined) throw err;
+      throw parseError((err as Error).message);
+    }
+    return { executed: true, query_id: randomUUID(), response_headers: {} };
+  };
+  return new Proxy(client, {
+    get(target, prop) {
+      if (prop === 'insert')
+        return (params: InsertParams) => {
+          const { values, columns } = params as { values: unknown; columns?: unknown };
+          const plain =
+            params.format === 'JSONCompactEachRow' &&
+            Array.isArray(values) &&
+            values.every(Array.isArray) &&
+            Array.isArray(columns) &&
+            columns.length > 0 &&
+            PLAIN_NAME.test(params.table) &&
+            columns.every((c) => typeof c === 'string' && PLAIN_NAME.test(c)) &&
+            Object.values(params.clickhouse_settings ?? {}).every(
+              (v) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean',
+            ) &&
+            Object.keys(params).every((k) => RAW_INSERT_PARAMS.has(k));
+          return plain ? rawInsert(params, values as unknown[][], columns as string[]) : insert(params);
+        };
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
+
+/** Insert parameters the raw path honours; anything else goes through the connection. */
+const RAW_INSERT_PARAMS = new Set(['table', 'values', 'columns', 'format', 'clickhouse_settings']);
 
 // JSONCompactEachRow (one JSON array a row, columns named once) is parsed about 1.5× faster by
 // the engine than JSONEachRow and is cheaper to write (REFERENCE.md, "Embedded ClickHouse"). Each

@@ -33,9 +33,14 @@ describe('store insert failures under load', () => {
     });
     const client = v.app.store.client;
     // Fault injection under the client, where a full disk or a dropped connection really fails:
-    // every insert (events, the audit chain, dead letters) goes through the connection.
-    const connection = (client as unknown as { connection: { insert: Insert } }).connection;
+    // every insert (events, the audit chain, dead letters) goes through the connection, either
+    // its `insert` or, for row arrays, the embedded engine's raw insert (chdb).
+    type RawInsert = (params: unknown) => Promise<unknown>;
+    const connection = (
+      client as unknown as { connection: { insert: Insert; chdb: { rawInsert: RawInsert } } }
+    ).connection;
     const original: Insert = connection.insert.bind(connection);
+    const originalRaw: RawInsert = connection.chdb.rawInsert.bind(connection.chdb);
     let fault: 'disk-full' | 'connection' | undefined;
     let refused = 0;
     connection.insert = (async (params: Parameters<Insert>[0]) => {
@@ -45,6 +50,13 @@ describe('store insert failures under load', () => {
       }
       return original(params);
     }) as Insert;
+    connection.chdb.rawInsert = async (params) => {
+      if (fault) {
+        refused++;
+        throw storeFault(fault);
+      }
+      return originalRaw(params);
+    };
 
     const ledger = createLedger(uniqueName('store-fault'));
     const stop = new AbortController();

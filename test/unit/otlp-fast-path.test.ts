@@ -110,6 +110,23 @@ const valueArb: fc.Arbitrary<Value> = fc.oneof(
   { weight: 2, arbitrary: fc.string({ maxLength: 12 }) },
   { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 6 }) },
   { weight: 2, arbitrary: fc.bigInt({ min: -3n, max: 1n << 60n }) },
+  // Varint lengths around the decoder's 7-byte fast path, and values past 2^53.
+  { weight: 1, arbitrary: fc.bigInt({ min: 0n, max: 1n << 50n }) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      0n,
+      1n,
+      127n,
+      128n,
+      (1n << 49n) - 1n,
+      1n << 49n,
+      (1n << 53n) + 1n,
+      (1n << 55n) + 3n,
+      -1n,
+      -(1n << 62n),
+    ),
+  },
   { weight: 1, arbitrary: fc.boolean() },
   { weight: 1, arbitrary: fc.constantFrom(0, 2.5, 7, -1, Number.NaN) },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 4 }) },

@@ -301,7 +301,7 @@ function readAnyValue(r: Reader, end: number, depth: number): AnyValue {
       value = r.bool();
     } else if (field === 3) {
       expectWire(tag, WIRE.varint);
-      value = longToBigInt(r.int64());
+      value = readInt64(r);
     } else if (field === 4) {
       expectWire(tag, WIRE.fixed64);
       value = r.double();
@@ -374,6 +374,28 @@ function readFixed64(r: Reader): bigint {
   const hi = (b[p + 4]! | (b[p + 5]! << 8) | (b[p + 6]! << 16) | (b[p + 7]! << 24)) >>> 0;
   r.pos = p + 8;
   return (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+/**
+ * An int64 varint as a BigInt. Up to 7 bytes (below 2^49, never negative: negatives take 10) the
+ * value is exact in a double, read here without protobufjs' Long and its three BigInts; longer
+ * ones go through `r.int64()` as before.
+ */
+function readInt64(r: Reader): bigint {
+  const b = r.buf;
+  let p = r.pos;
+  let n = 0;
+  let scale = 1;
+  for (let i = 0; i < 7 && p < r.len; i++) {
+    const byte = b[p++]!;
+    n += (byte & 0x7f) * scale;
+    if (byte < 0x80) {
+      r.pos = p;
+      return BigInt(n);
+    }
+    scale *= 128;
+  }
+  return longToBigInt(r.int64());
 }
 
 /** protobufjs returns a Long when the `long` package is present, else a (possibly lossy) number. */

@@ -3,7 +3,7 @@
 //           raw: gunzip + a walk over every protobuf field (no values decoded): framing alone
 //   NDJSON  generic gateway lines → validate → normalize → tokenize → bus
 //           raw: UTF-8 decode + split + JSON.parse of every line
-//   tokenize the identifier stream of the same traffic through the tokenizer (LRU + HMAC)
+//   tokenize the identifier stream of the same traffic through the tokenizer (cache + HMAC)
 //           raw: Map lookups of the same keys, all hits (an ideal cache)
 // Rates are per CPU second of this process, so they are what one core does.
 import { createHmac, randomBytes } from 'node:crypto';

@@ -74,7 +74,10 @@ export async function openStore(env: Env, dataDir: string): Promise<StoreHandle>
 /** DateTime64(3) text for JSONEachRow inserts, from epoch milliseconds. */
 export function chTime(ms: number): string {
   // Two per stored event: the date text is made once per second, the milliseconds appended.
-  if (!Number.isInteger(ms)) return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+  // Non-integers and instants past the Date range (±8.64e15 ms; their second may still be in it)
+  // take the plain path, which also throws the same RangeError.
+  if (!Number.isInteger(ms) || Math.abs(ms) > 8.64e15)
+    return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
   const second = Math.floor(ms / 1000);
   if (second !== chTimeSecond) {
     chTimePrefix = new Date(second * 1000).toISOString().slice(0, -5).replace('T', ' ');

@@ -84,6 +84,13 @@ describe('chTime', () => {
     expect(chTime(0)).toBe('1970-01-01 00:00:00.000');
   });
 
+  it('throws past the end of the Date range even when the second before it is cached', () => {
+    expect(chTime(8.64e15)).toBe(reference(8.64e15));
+    expect(() => chTime(8.64e15 + 1)).toThrow(RangeError);
+    expect(chTime(-8.64e15)).toBe(reference(-8.64e15));
+    expect(() => chTime(-8.64e15 - 1)).toThrow(RangeError);
+  });
+
   it('equals the ISO text (or throws the same) for any instant, one after another (cached date)', () => {
     fc.assert(
       fc.property(

@@ -175,6 +175,41 @@ export function createNewCollectionDetector(
         buf: allocState(setBytes(cap)),
       };
     },
+    bootstrap(s, history, before, first) {
+      // Replays the identity's stored first uses, oldest first, as live traffic would have taught
+      // them (its known collections, its rate of rare discoveries, its share in the peer book), then
+      // stamps each collection with the hour it was last used, so the set forgets as it would have.
+      const seen = new Map<string, { first: number; last: number }>();
+      for (const r of history.hourly) {
+        if (!r.collection || r.requests === 0) continue;
+        const hour = hourIndex(r.hour);
+        const c = seen.get(r.collection);
+        if (!c) seen.set(r.collection, { first: hour, last: hour });
+        else c.last = Math.max(c.last, hour);
+      }
+      if (seen.size === 0) return;
+      const uses = [...seen].sort((a, b) => a[1].first - b[1].first);
+      const firstHour = uses[0]![1].first;
+      s.firstHour = firstHour;
+      s.discoveredHour = firstHour;
+      for (const [collection, { first: hour }] of uses) {
+        book.touch(first.tenant, collection);
+        const known = setKeys(s.buf, 0, cap);
+        const stamp = hour - firstHour;
+        // Peers bootstrapped later are not in the book yet: with none to compare with, a first use
+        // is not judged rare (the identity's explorer rate is then learned from live traffic).
+        const peer = stamp >= FIRST_DAY_HOURS ? book.share(first.tenant, collection, known, 0) : undefined;
+        if (peer && peer.peers > 0 && peer.share < RARE_SHARE) {
+          s.discovered = decay(s.discovered, s.discoveredHour, hour, halfLifeHours) + 1;
+          s.discoveredHour = hour;
+        }
+        book.recordFirstUse(first.tenant, collection, known, 0);
+        setTouch(s.buf, 0, cap, hash16(collection), stamp);
+      }
+      for (const [collection, { last }] of uses.sort((a, b) => a[1].last - b[1].last))
+        setTouch(s.buf, 0, cap, hash16(collection), last - firstHour);
+      s.hour = hourIndex(before);
+    },
     observe(s, e, now) {
       if (!e.collection) return [];
       const hour = hourIndex(e.time);

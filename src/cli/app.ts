@@ -66,7 +66,7 @@ import {
   openStore,
   type StoreHandle,
   startStoreStage,
-  windowCounts,
+  identityHistory,
 } from '../store/index.js';
 import { createAuditChain, verifyAuditTrail } from '../store/audit-chain.js';
 import {
@@ -378,16 +378,13 @@ export async function startVigil(
         },
         onError: (err) => logger.warn({ err: errorMessage(err) }, 'checkpoint failed, will retry'),
         filter: findingFilter,
-        history: async (tenant, identities) => {
-          const windowMs = config.pipeline.detectors['volume-spike'].window;
-          const counts = await windowCounts(store.client, {
+        history: (tenant, identities) =>
+          identityHistory(store.client, {
             tenant,
             identities,
-            windowMs,
+            windowMs: config.pipeline.detectors['volume-spike'].window,
             lookbackMs: BOOTSTRAP_LOOKBACK_MS,
-          });
-          return new Map([...counts].map(([actor, rows]) => [actor, { windowMs, rows }]));
-        },
+          }),
       }),
     );
     // Feedback given through another process's admin API reaches this detector by polling.

@@ -12,9 +12,10 @@ export interface Detector<S> {
   /**
    * Optional: fills a fresh identity state from stored history (the per-minute rollup), so an
    * identity first seen by this detector but known to the store starts warm. `history` holds the
-   * identity's request counts per detection window, oldest first, all before `before`.
+   * identity's request counts per detection window and its use per hour and collection, oldest
+   * first, all before `before`; `first` is the identity's first event in the batch.
    */
-  bootstrap?(state: S, history: WindowCounts, before: number): void;
+  bootstrap?(state: S, history: IdentityHistory, before: number, first: AccessEvent): void;
   /**
    * Optional: checks (and, where it can, converts) a state read back from a checkpoint, which may
    * have been written by an older version with another layout. Undefined drops it: the entity
@@ -28,6 +29,28 @@ export interface Detector<S> {
 export interface WindowCounts {
   readonly windowMs: number;
   readonly rows: ReadonlyArray<{ readonly start: number; readonly requests: number }>;
+}
+
+/** One identity's use of one collection with one operation in one hour (from the events_1m rollup). */
+export interface HourlyUse {
+  /** Start of the hour, epoch ms. */
+  readonly hour: number;
+  readonly collection: string;
+  readonly operation: string;
+  readonly requests: number;
+  readonly returned: number;
+  readonly bytesOut: number;
+  readonly denied: number;
+  readonly errors: number;
+}
+
+/**
+ * What the store knows of an identity: window counts (volume-spike) and hourly use per collection
+ * (the other detectors), oldest first. `hourly` keeps the most recent rows only, so a busy
+ * identity's history may start later than its window counts.
+ */
+export interface IdentityHistory extends WindowCounts {
+  readonly hourly: readonly HourlyUse[];
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a registry holds detectors of different state types

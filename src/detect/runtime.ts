@@ -3,7 +3,7 @@
 // processed in event-time order so a replayed file behaves like live traffic.
 import { type AccessEvent, type Finding, PREVIOUS_TOKEN_ATTRIBUTES as PREVIOUS } from '../model/index.js';
 import { createShapes, packedPresence, packStates, unpackStates } from './cold-state.js';
-import type { AnyDetector, WindowCounts } from './detector.js';
+import type { AnyDetector, IdentityHistory } from './detector.js';
 
 /** The event as it looked under the previous key, when the edge said so; else undefined. */
 function underPreviousKey(e: AccessEvent): AccessEvent | undefined {
@@ -57,7 +57,7 @@ export interface DetectorRuntime {
    */
   unknownIdentities(events: AccessEvent[]): Array<{ tenant: string; actor: string; before: number }>;
   /** Creates the identity's state in every bootstrapping detector from its stored history. */
-  bootstrap(first: AccessEvent, history: WindowCounts, before: number): void;
+  bootstrap(first: AccessEvent, history: IdentityHistory, before: number): void;
   /** Entity keys in these events that no detector holds state for (each once). */
   unknownKeys(events: AccessEvent[]): string[];
   /**
@@ -337,7 +337,7 @@ export function createDetectorRuntime(
         const key = d.entityKey(first);
         if (has(i, key)) continue;
         const state = d.initState(first);
-        d.bootstrap!(state, history, before);
+        d.bootstrap!(state, history, before, first);
         set(i, key, state);
         families[familyOf[i]!]!.dirty.add(key);
       }

@@ -4,7 +4,7 @@
 import { type Bus, decodeJson, jsonMessage, partitionKey, type Subscription, TOPICS } from '../bus/index.js';
 import type { AccessEvent, Finding } from '../model/index.js';
 import type { Metrics } from '../telemetry/index.js';
-import type { WindowCounts } from './detector.js';
+import type { IdentityHistory } from './detector.js';
 import type { DetectorRuntime, StateEntry } from './runtime.js';
 import type { FindingFilter } from './suppression.js';
 
@@ -33,7 +33,7 @@ export interface DetectStageDeps {
   readonly history?: (
     tenant: string,
     identities: Array<{ actor: string; before: number }>,
-  ) => Promise<Map<string, WindowCounts>>;
+  ) => Promise<Map<string, IdentityHistory>>;
 }
 
 /** Identities bootstrapped per batch at most (the rest start cold rather than stall the batch). */
@@ -55,7 +55,7 @@ async function bootstrapUnknown(deps: DetectStageDeps, events: AccessEvent[]): P
     const history = await deps.history(tenant, identities);
     for (const { actor, before } of identities) {
       const h = history.get(actor);
-      if (!h || h.rows.length === 0) continue;
+      if (!h || (h.rows.length === 0 && h.hourly.length === 0)) continue;
       deps.runtime.bootstrap(first.get(`${tenant}\u0000${actor}`)!, h, before);
       deps.metrics.inc('detect_identities_bootstrapped');
     }

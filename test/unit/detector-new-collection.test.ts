@@ -12,7 +12,9 @@ import { type NewCollectionParams, newCollectionParamsSchema } from '../../src/c
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
 import { type AccessEvent, deterministicId, findingSchema } from '../../src/model/index.js';
 import { prng as rng } from '../../src/cli/demo/workload.js';
+import { setKeys } from '../../detectors/shared/index.js';
 import { makeEvent } from '../helpers/factories.js';
+import { historyOf } from '../helpers/rollup.js';
 
 const PARAMS = newCollectionParamsSchema.parse({
   collections: { customer_pii: { sensitivity: 'high' }, 'payroll-*': { sensitivity: 'critical' } },
@@ -210,5 +212,60 @@ describe('new-collection: compact state', () => {
     for (let i = 0; i < 5; i++)
       rt.process([makeEvent({ tenant: `t-${i}`, time: start + DAY, collection: 'x' })], start);
     expect(book.stats().tenants).toBe(2);
+  });
+});
+
+describe('new-collection: bootstrap from the rollup (restart without checkpoints)', () => {
+  const history = teamDays(MONDAY, 11, 3);
+  const liveStart = MONDAY + 11 * DAY + 9 * HOUR;
+  const known = makeEvent({ actor: ANALYST, time: liveStart + 10 * MINUTE, collection: 'reports-1' });
+  const sensitive = makeEvent({ actor: ANALYST, time: liveStart + 20 * MINUTE, collection: 'customer_pii' });
+  const key = `${TENANT}\u0000${ANALYST}`;
+  const actors = [...new Set(history.map((e) => e.actor))];
+
+  /** A runtime that starts after the history, every identity bootstrapped from its rollup. */
+  function bootstrapped() {
+    const rt = newRuntime();
+    for (const actor of actors)
+      rt.bootstrap(
+        makeEvent({ actor, time: liveStart }),
+        historyOf(history, TENANT, actor, liveStart),
+        liveStart,
+      );
+    return rt;
+  }
+  const knownOf = (s: NewCollectionState) => setKeys(s.buf, 0, PARAMS.max_known).sort((a, b) => a - b);
+
+  it('knows the same collections, from the same first hour, as a runtime that saw the events', () => {
+    const learned = newRuntime();
+    learned.process(history, liveStart);
+    const a = learned.stateOf('new-collection', key) as NewCollectionState;
+    const b = bootstrapped().stateOf('new-collection', key) as NewCollectionState;
+    expect(knownOf(b)).toEqual(knownOf(a));
+    expect(knownOf(b).length).toBeGreaterThanOrEqual(5);
+    expect(b.firstHour).toBe(a.firstHour);
+    expect(b.discovered).toBeCloseTo(a.discovered, 6);
+  });
+
+  it('raises nothing on a known collection and fires on a never-touched one, as the learned runtime does', () => {
+    const learned = newRuntime();
+    learned.process(history, liveStart);
+    const expected = learned.process([known, sensitive], liveStart + HOUR);
+    const got = bootstrapped().process([known, sensitive], liveStart + HOUR);
+    expect(got).toHaveLength(1);
+    expect(got[0]!.collection).toBe('customer_pii');
+    expect(got[0]!.severity).toBe('high');
+    expect(got[0]!.features.peer_share).toBe(0);
+    expect(got).toEqual(expected);
+  });
+
+  it('raises nothing for the next days of the same teams (no flood of "new" after a restart)', () => {
+    const rt = bootstrapped();
+    const next = teamDays(MONDAY, 14, 3).filter((e) => e.time >= liveStart);
+    expect(rt.process(next, MONDAY + 14 * DAY)).toEqual([]);
+  });
+
+  it('without the bootstrap the same runtime would be in warm-up and miss the sensitive collection', () => {
+    expect(newRuntime().process([known, sensitive], liveStart + HOUR)).toEqual([]);
   });
 });

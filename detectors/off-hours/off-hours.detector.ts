@@ -146,6 +146,12 @@ export function createOffHoursDetector(params: OffHoursParams): Detector<OffHour
     });
   }
 
+  /** Whether an hour with `count` events in `slot` fires against the profile as it stands. */
+  function offProfile(s: OffHoursState, slot: number, count: number): boolean {
+    if (s.profile[slot]! >= ACTIVE || count < params.min_events) return false;
+    return scoreOf(distanceToProfile(s.profile, slot), count) >= params.min_score;
+  }
+
   return {
     name: NAME,
     entityKey: (e) => `${e.tenant}\u0000${e.actor}`,
@@ -164,6 +170,28 @@ export function createOffHoursDetector(params: OffHoursParams): Detector<OffHour
         late: 0,
         profile: allocState(SLOTS),
       };
+    },
+    bootstrap(s, history, before) {
+      // The stored active hours, oldest first, taught as live traffic would have: an hour that
+      // would have fired counts half, and the profile halves every `forget_after` on the way.
+      const counts = new Map<number, number>();
+      for (const r of history.hourly) {
+        const hour = hourIndex(r.hour);
+        counts.set(hour, (counts.get(hour) ?? 0) + r.requests);
+      }
+      const hours = [...counts.keys()].filter((h) => counts.get(h)! > 0).sort((a, b) => a - b);
+      if (hours.length === 0) return;
+      s.firstHour = hours[0]!;
+      s.decayedHour = s.firstHour;
+      for (const hour of hours) {
+        forget(s, hour);
+        const slot = slotOf(hour * HOUR);
+        const fired = hour - s.firstHour >= params.warmup_hours && offProfile(s, slot, counts.get(hour)!);
+        s.profile[slot] = Math.min(255, s.profile[slot]! + (fired ? 1 : ACTIVE));
+      }
+      s.hour = hourIndex(before);
+      s.count = 0;
+      forget(s, s.hour);
     },
     observe(s, e, now) {
       const hour = hourIndex(e.time);

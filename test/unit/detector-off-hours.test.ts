@@ -13,6 +13,7 @@ import { createDetectorRuntime } from '../../src/detect/runtime.js';
 import { type AccessEvent, deterministicId, findingSchema } from '../../src/model/index.js';
 import { prng as rng } from '../../src/cli/demo/workload.js';
 import { makeEvent } from '../helpers/factories.js';
+import { historyOf } from '../helpers/rollup.js';
 
 const PARAMS = offHoursParamsSchema.parse({});
 const MINUTE = 60_000;
@@ -194,5 +195,69 @@ describe('off-hours: compact state', () => {
     const state = rt.stateOf('off-hours', key) as OffHoursState;
     expect(state.profile[10]).toBeLessThan(ACTIVE);
     expect(state.profile[12]).toBeGreaterThanOrEqual(ACTIVE);
+  });
+});
+
+describe('off-hours: bootstrap from the rollup (restart without checkpoints)', () => {
+  const key = `${TENANT}\u0000${PERSON}`;
+  const liveStart = MONDAY + 15 * DAY + 2 * HOUR;
+  const night = session(liveStart + 10 * MINUTE, 120);
+  const morning = makeEvent({ actor: PERSON, time: MONDAY + 15 * DAY + 10 * HOUR });
+
+  /** A runtime that starts at `before`, the identity bootstrapped from its rollup of `history`. */
+  function bootstrapped(history: AccessEvent[], before: number) {
+    const rt = newRuntime();
+    rt.bootstrap(
+      makeEvent({ actor: PERSON, time: before }),
+      historyOf(history, TENANT, PERSON, before),
+      before,
+    );
+    return rt;
+  }
+
+  it('learns the same hour-of-week profile as a runtime that saw the events, and raises the same findings', () => {
+    const history = officeWeeks(MONDAY, 15, 4);
+    const learned = newRuntime();
+    learned.process(history, liveStart);
+    const expected = learned.process([...night, morning], MONDAY + 16 * DAY);
+    const rt = bootstrapped(history, liveStart);
+    const got = rt.process([...night, morning], MONDAY + 16 * DAY);
+    expect(got.length).toBeGreaterThan(0);
+    expect(got).toEqual(expected);
+    const a = learned.stateOf('off-hours', key) as OffHoursState;
+    const b = rt.stateOf('off-hours', key) as OffHoursState;
+    expect([...b.profile]).toEqual([...a.profile]);
+    expect(b.firstHour).toBe(a.firstHour);
+  });
+
+  it('raises nothing for the next office days after a restart (no warm-up, no flood)', () => {
+    const weeks = officeWeeks(MONDAY, 21, 7);
+    const before = MONDAY + 14 * DAY;
+    const rt = bootstrapped(weeks, before);
+    expect(
+      rt.process(
+        weeks.filter((e) => e.time >= before),
+        MONDAY + 21 * DAY,
+      ),
+    ).toEqual([]);
+  });
+
+  it('counts an hour that would have fired as half, as live traffic does (a past night stays off-profile)', () => {
+    const pastNight = session(MONDAY + 10 * DAY + 2 * HOUR, 60);
+    const history = [...officeWeeks(MONDAY, 15, 8), ...pastNight];
+    const learned = newRuntime();
+    learned.process(history, liveStart);
+    learned.process([morning], MONDAY + 16 * DAY);
+    const rt = bootstrapped(history, liveStart);
+    rt.process([morning], MONDAY + 16 * DAY);
+    const slot = 2; // weekday 02:00
+    expect((rt.stateOf('off-hours', key) as OffHoursState).profile[slot]).toBe(1);
+    expect([...(rt.stateOf('off-hours', key) as OffHoursState).profile]).toEqual([
+      ...(learned.stateOf('off-hours', key) as OffHoursState).profile,
+    ]);
+  });
+
+  it('without the bootstrap the same runtime would be in warm-up and miss the night session', () => {
+    expect(newRuntime().process(night, MONDAY + 16 * DAY)).toEqual([]);
   });
 });

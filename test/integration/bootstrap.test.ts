@@ -46,4 +46,62 @@ describe('bootstrap from the rollup', () => {
       await second.stop();
     }
   }, 120_000);
+
+  it('starts new-collection and off-hours warm too: a week of history, no checkpoint, only the attacker flagged', async () => {
+    const tenant = 'bootstrap-week';
+    const dataDir = tempDataDir();
+    // Ten days: past both detectors' week of warm-up. With seed 12 nobody reads customer_pii before
+    // the attack, and the attacker is never active on a weekday at 23:00.
+    const w = generateWorkload({ tenant, days: 10, people: 4, services: 1, seed: 12 });
+    const history = w.events.filter((e) => Date.parse(String(e.time)) < w.attackStart);
+    expect(history.some((e) => e.collection === 'customer_pii')).toBe(false);
+    const own = history.filter((e) => e.user === w.attacker);
+    const usual = own.at(-1)!.collection!;
+    // After the scrape, the attacker comes back at 23:00 the same day, reading a collection it knows.
+    const late = Math.floor(w.attackStart / 86_400_000) * 86_400_000 + 23 * 3_600_000;
+    const night = Array.from({ length: 40 }, (_, i) => ({
+      ...own.at(-1)!,
+      id: `night-${i}`,
+      time: new Date(late + i * 60_000).toISOString(),
+      collection: usual,
+    }));
+    const rest = [...w.events.filter((e) => Date.parse(String(e.time)) >= w.attackStart), ...night];
+
+    const first = await startTestVigil({ dataDir, env: { VIGIL_ADMIN_TOKEN: 'bs-admin' } });
+    for (let i = 0; i < history.length; i += 5_000)
+      expect((await first.post(history.slice(i, i + 5_000))).status).toBe(200);
+    await first.stop();
+
+    const config = loadConfig({ VIGIL_DATA_DIR: dataDir });
+    const store = await openStore(config.env, config.dataDir);
+    await store.client.command({ query: 'TRUNCATE TABLE detector_state' });
+    await store.close();
+
+    const second = await startTestVigil({ dataDir, env: { VIGIL_ADMIN_TOKEN: 'bs-admin' } });
+    try {
+      expect(second.app.metrics.counter('detect_states_restored')).toBe(0);
+      for (let i = 0; i < rest.length; i += 5_000)
+        expect((await second.post(rest.slice(i, i + 5_000))).status).toBe(200);
+      const attacker = second.app.tokenizer.token('actor', tenant, w.attacker, 'user');
+      // Fresh states would still be in their week of warm-up: these findings need the bootstrap.
+      const after = async () =>
+        (await listFindings(second.app.store.client, { tenant })).filter(
+          (f) => f.event_time >= w.attackStart,
+        );
+      const found = await waitFor(
+        after,
+        (f) =>
+          ['volume-spike', 'new-collection', 'off-hours'].every((d) =>
+            f.some((x) => x.actor === attacker && x.detector === d),
+          ),
+        { what: 'volume-spike, new-collection and off-hours findings from bootstrapped states' },
+      );
+      expect(found.find((x) => x.detector === 'new-collection')!.collection).toBe('customer_pii');
+      expect(found.find((x) => x.detector === 'off-hours')!.event_time).toBeGreaterThanOrEqual(late);
+      // The identities that came back raise nothing: no "new" collections, no "off" hours.
+      expect([...new Set((await after()).map((f) => f.actor))]).toEqual([attacker]);
+    } finally {
+      await second.stop();
+    }
+  }, 180_000);
 });

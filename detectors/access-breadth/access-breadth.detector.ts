@@ -141,6 +141,31 @@ export function createAccessBreadthDetector(params: AccessBreadthParams): Detect
         buf: allocState(BITMAP_BYTES + ringBytes(hours)),
       };
     },
+    bootstrap(state, history, before) {
+      // Each stored active hour's distinct collections, counted with the same bitmap and closed
+      // into the ring oldest first, as live traffic would have (once warm, clipped to the band).
+      const byHour = new Map<number, string[]>();
+      for (const r of history.hourly) {
+        if (r.requests === 0) continue;
+        const hour = hourIndex(r.hour);
+        const list = byHour.get(hour) ?? [];
+        if (list.length === 0) byHour.set(hour, list);
+        list.push(r.collection);
+      }
+      const active = [...byHour.keys()].sort((a, b) => a - b);
+      if (active.length === 0) return;
+      state.firstHour = active[0]!;
+      for (const hour of active) {
+        clearBytes(state.buf, 0, BITMAP_BYTES);
+        for (const c of byHour.get(hour)!) if (c) bitmapAdd(state.buf, 0, BITMAP_BYTES, hash32(c));
+        state.hour = hour;
+        const distinct = Math.round(bitmapEstimate(state.buf, 0, BITMAP_BYTES));
+        ringClose(state.buf, RING, hours, distinct, bandOf(state), Math.floor(hour / 24), warm(state, hour));
+      }
+      clearBytes(state.buf, 0, BITMAP_BYTES);
+      state.distinct = 0;
+      state.hour = hourIndex(before);
+    },
     observe(state, e, now) {
       const hour = hourIndex(e.time);
       if (hour < state.hour) {

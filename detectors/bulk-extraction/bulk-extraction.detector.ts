@@ -236,6 +236,52 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
         buf,
       };
     },
+    bootstrap(state, history, before) {
+      // Each stored active hour's rows, bytes, vectors and scroll calls, closed into the rings
+      // oldest first as live traffic would have (once warm, clipped to the band). The rollup keeps
+      // no top_k: that ring starts empty (its floor stands in) and fills from live hours.
+      const byHour = new Map<number, { rows: number; bytes: number; vectors: number; scrolls: number }>();
+      for (const r of history.hourly) {
+        if (r.requests === 0) continue;
+        const hour = hourIndex(r.hour);
+        const h = byHour.get(hour) ?? { rows: 0, bytes: 0, vectors: 0, scrolls: 0 };
+        byHour.set(hour, h);
+        h.rows += r.returned;
+        h.bytes += r.bytesOut;
+        h.vectors += r.vectorsReturned;
+        if (r.operation === 'scroll') h.scrolls += Math.max(0, r.requests - r.denied - r.errors);
+      }
+      const active = [...byHour.keys()].sort((a, b) => a - b);
+      if (active.length === 0) return;
+      state.firstHour = active[0]!;
+      const topK = SIGNALS.indexOf('top_k');
+      for (const hour of active) {
+        const h = byHour.get(hour)!;
+        state.hour = hour;
+        state.rows = h.rows;
+        state.bytes = h.bytes;
+        state.vectors = h.vectors;
+        state.scrolls = h.scrolls;
+        const ok = warm(state, hour);
+        for (let i = 0; i < SIGNALS.length; i++)
+          if (i !== topK)
+            ringClose(
+              state.buf,
+              ringOff(i),
+              hours,
+              signalValue(state, SIGNALS[i]!),
+              bandOf(state, i),
+              Math.floor(hour / 24),
+              ok,
+            );
+      }
+      state.rows = 0;
+      state.bytes = 0;
+      state.vectors = 0;
+      state.scrolls = 0;
+      state.hour = hourIndex(before);
+      arm(state);
+    },
     observe(state, e, now) {
       const hour = hourIndex(e.time);
       if (hour < state.hour) {

@@ -39,6 +39,7 @@ export interface HourlyUse {
   readonly operation: string;
   readonly requests: number;
   readonly returned: number;
+  readonly vectorsReturned: number;
   readonly bytesOut: number;
   readonly denied: number;
   readonly errors: number;

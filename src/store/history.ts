@@ -72,15 +72,16 @@ export async function identityHistory(
   // limited per identity, newest first, so one very busy identity cannot make the answer unbounded.
   const rs = await client.query({
     query: `SELECT actor, 'w' AS kind, start, '' AS collection, '' AS operation, requests,
-                   toUInt64(0) AS returned, toUInt64(0) AS bytes_out, toUInt64(0) AS denied, toUInt64(0) AS errors
+                   toUInt64(0) AS returned, toUInt64(0) AS vectors_returned, toUInt64(0) AS bytes_out, toUInt64(0) AS denied, toUInt64(0) AS errors
             FROM (SELECT actor, toUnixTimestamp(toStartOfInterval(minute, toIntervalSecond({win:UInt32}))) * 1000 AS start,
                          sum(requests) AS requests
                   FROM events_1m WHERE ${where} GROUP BY actor, start)
             UNION ALL
-            SELECT actor, 'h' AS kind, start, collection, operation, requests, returned, bytes_out, denied, errors
+            SELECT actor, 'h' AS kind, start, collection, operation, requests, returned, vectors_returned, bytes_out, denied, errors
             FROM (SELECT actor, toUnixTimestamp(toStartOfHour(minute)) * 1000 AS start,
                          toString(collection) AS collection, toString(operation) AS operation,
-                         sum(requests) AS requests, sum(returned) AS returned, sum(bytes_out) AS bytes_out,
+                         sum(requests) AS requests, sum(returned) AS returned, sum(vectors_returned) AS vectors_returned,
+                         sum(bytes_out) AS bytes_out,
                          sum(denied) AS denied, sum(errors) AS errors
                   FROM events_1m WHERE ${where}
                   GROUP BY actor, start, collection, operation
@@ -105,6 +106,7 @@ export async function identityHistory(
     operation: string;
     requests: Num;
     returned: Num;
+    vectors_returned: Num;
     bytes_out: Num;
     denied: Num;
     errors: Num;
@@ -125,6 +127,7 @@ export async function identityHistory(
         operation: r.operation,
         requests: Number(r.requests),
         returned: Number(r.returned),
+        vectorsReturned: Number(r.vectors_returned),
         bytesOut: Number(r.bytes_out),
         denied: Number(r.denied),
         errors: Number(r.errors),

@@ -12,6 +12,7 @@ import { createDetectorRuntime } from '../../src/detect/runtime.js';
 import { type AccessEvent, deterministicId, type Finding, findingSchema } from '../../src/model/index.js';
 import { prng as rng } from '../../src/cli/demo/workload.js';
 import { makeEvent } from '../helpers/factories.js';
+import { historyOf } from '../helpers/rollup.js';
 
 const PARAMS = accessBreadthParamsSchema.parse({});
 const MINUTE = 60_000;
@@ -154,5 +155,45 @@ describe('access-breadth: compact state', () => {
     expect(state.buf.byteLength).toBe(32 + ringBytes(PARAMS.history_hours));
     expect(estimateStateBytes(state)).toBeLessThanOrEqual(before + 700);
     expect(estimateStateBytes(state)).toBeLessThan(1_000);
+  });
+});
+
+describe('access-breadth: bootstrap from the rollup (restart without checkpoints)', () => {
+  const key = `${TENANT}\u0000${PERSON}`;
+  const history = officeDays(MONDAY, 14, 11);
+  const before = MONDAY + 14 * DAY + 10 * HOUR;
+  const live = [
+    ...enumeration(before + 5 * MINUTE, 40),
+    makeEvent({ actor: PERSON, time: before + HOUR + 5 * MINUTE, collection: 'team-docs-1' }),
+  ];
+
+  function runtimes() {
+    const learned = newRuntime();
+    learned.process(history, before);
+    const booted = newRuntime();
+    booted.bootstrap(
+      makeEvent({ actor: PERSON, time: before }),
+      historyOf(history, TENANT, PERSON, before),
+      before,
+    );
+    return { learned, booted };
+  }
+
+  it('fills the ring of distinct collections per active hour as live traffic did, and fires the same', () => {
+    const { learned, booted } = runtimes();
+    const expected = learned.process(live, before + 2 * HOUR);
+    const got = booted.process(live, before + 2 * HOUR);
+    expect(latestById(got)).toHaveLength(1);
+    expect(got).toEqual(expected);
+    const ring = (rt: typeof learned) => [
+      ...(rt.stateOf('access-breadth', key) as AccessBreadthState).buf.slice(32),
+    ];
+    expect(ring(booted)).toEqual(ring(learned));
+  });
+
+  it('raises nothing for the next office days (no warm-up, no flood)', () => {
+    const { booted } = runtimes();
+    const next = officeDays(MONDAY, 21, 11).filter((e) => e.time >= before);
+    expect(booted.process(next, MONDAY + 21 * DAY)).toEqual([]);
   });
 });

@@ -320,7 +320,12 @@ async function run(
     let findings = await probeFindings(app);
     const deadline = Date.now() + 30_000;
     let deliveries = await load.deliveries();
-    while (Date.now() < deadline && deliveries.length < findings.length) {
+    // Over Kafka, the respond group can deliver a probe's webhook before the store-findings group
+    // stored its finding: wait for the findings too, not only for a delivery per stored finding.
+    while (
+      Date.now() < deadline &&
+      (deliveries.length < findings.length || findings.length < probeNames.length)
+    ) {
       await sleep(200);
       deliveries = await load.deliveries();
       findings = await probeFindings(app);

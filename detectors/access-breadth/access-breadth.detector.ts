@@ -154,7 +154,8 @@ export function createAccessBreadthDetector(params: AccessBreadthParams): Detect
       }
       const active = [...byHour.keys()].sort((a, b) => a - b);
       if (active.length === 0) return;
-      state.firstHour = active[0]!;
+      // Window counts reach further back than the (most recent) hourly rows kept.
+      state.firstHour = Math.min(active[0]!, hourIndex(history.rows[0]?.start ?? Number.POSITIVE_INFINITY));
       for (const hour of active) {
         clearBytes(state.buf, 0, BITMAP_BYTES);
         for (const c of byHour.get(hour)!) if (c) bitmapAdd(state.buf, 0, BITMAP_BYTES, hash32(c));

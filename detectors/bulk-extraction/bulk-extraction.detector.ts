@@ -253,7 +253,8 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
       }
       const active = [...byHour.keys()].sort((a, b) => a - b);
       if (active.length === 0) return;
-      state.firstHour = active[0]!;
+      // Window counts reach further back than the (most recent) hourly rows kept.
+      state.firstHour = Math.min(active[0]!, hourIndex(history.rows[0]?.start ?? Number.POSITIVE_INFINITY));
       const topK = SIGNALS.indexOf('top_k');
       for (const hour of active) {
         const h = byHour.get(hour)!;

@@ -189,7 +189,10 @@ export function createNewCollectionDetector(
       }
       if (seen.size === 0) return;
       const uses = [...seen].sort((a, b) => a[1].first - b[1].first);
-      const firstHour = uses[0]![1].first;
+      // The hourly rows keep an identity's most recent hours only; its window counts reach back to
+      // its first request in the lookback, which is where its warm-up started.
+      const hourlyStart = uses[0]![1].first;
+      const firstHour = Math.min(hourlyStart, hourIndex(history.rows[0]?.start ?? Number.POSITIVE_INFINITY));
       s.firstHour = firstHour;
       s.discoveredHour = firstHour;
       for (const [collection, { first: hour }] of uses) {
@@ -198,7 +201,9 @@ export function createNewCollectionDetector(
         const stamp = hour - firstHour;
         // Peers bootstrapped later are not in the book yet: with none to compare with, a first use
         // is not judged rare (the identity's explorer rate is then learned from live traffic).
-        const peer = stamp >= FIRST_DAY_HOURS ? book.share(first.tenant, collection, known, 0) : undefined;
+        // What the first day of the kept rows shows is where the identity stood, not discovery.
+        const starting = stamp < FIRST_DAY_HOURS || hour - hourlyStart < FIRST_DAY_HOURS;
+        const peer = starting ? undefined : book.share(first.tenant, collection, known, 0);
         if (peer && peer.peers > 0 && peer.share < RARE_SHARE) {
           s.discovered = decay(s.discovered, s.discoveredHour, hour, halfLifeHours) + 1;
           s.discoveredHour = hour;

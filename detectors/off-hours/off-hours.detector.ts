@@ -181,7 +181,8 @@ export function createOffHoursDetector(params: OffHoursParams): Detector<OffHour
       }
       const hours = [...counts.keys()].filter((h) => counts.get(h)! > 0).sort((a, b) => a - b);
       if (hours.length === 0) return;
-      s.firstHour = hours[0]!;
+      // Window counts reach further back than the (most recent) hourly rows kept.
+      s.firstHour = Math.min(hours[0]!, hourIndex(history.rows[0]?.start ?? Number.POSITIVE_INFINITY));
       s.decayedHour = s.firstHour;
       for (const hour of hours) {
         forget(s, hour);

@@ -265,6 +265,27 @@ describe('new-collection: bootstrap from the rollup (restart without checkpoints
     expect(rt.process(next, MONDAY + 14 * DAY)).toEqual([]);
   });
 
+  it('starts its warm-up from the window counts when only the most recent hourly rows were kept', () => {
+    const full = historyOf(history, TENANT, ANALYST, liveStart);
+    const recent = { ...full, hourly: full.hourly.slice(-40) };
+    expect(recent.hourly[0]!.hour).toBeGreaterThan(MONDAY + 5 * DAY);
+    const rt = bootstrapped();
+    const fresh = newRuntime();
+    // The analyst's peers as before; the analyst itself from its last 40 hourly rows only.
+    for (const actor of actors.filter((a) => a !== ANALYST))
+      fresh.bootstrap(
+        makeEvent({ actor, time: liveStart }),
+        historyOf(history, TENANT, actor, liveStart),
+        liveStart,
+      );
+    fresh.bootstrap(makeEvent({ actor: ANALYST, time: liveStart }), recent, liveStart);
+    const s = fresh.stateOf('new-collection', key) as NewCollectionState;
+    expect(s.firstHour).toBe((rt.stateOf('new-collection', key) as NewCollectionState).firstHour);
+    expect(s.discovered).toBe(0);
+    const f = fresh.process([known, sensitive], liveStart + HOUR);
+    expect(f.map((x) => [x.collection, x.severity])).toEqual([['customer_pii', 'high']]);
+  });
+
   it('without the bootstrap the same runtime would be in warm-up and miss the sensitive collection', () => {
     expect(newRuntime().process([known, sensitive], liveStart + HOUR)).toEqual([]);
   });

@@ -1,7 +1,8 @@
 // Generic webhook action: POSTs a JSON document signed per Standard Webhooks (webhook-id stable
 // across retries, webhook-timestamp of this attempt, webhook-signature v1 HMAC-SHA256; during a
 // secret rotation every secret signs). 2xx is success; 408/429/5xx and network errors are
-// retried; other 4xx are permanent, and 410 Gone tells the responder to disable the endpoint.
+// retried; other 4xx are permanent, and 410 Gone tells the responder to disable the endpoint
+// (deliveries already in flight at that moment still fail with their own 410; later ones are skipped).
 import { Webhook } from 'standardwebhooks';
 import { PermanentError, RetriableError } from '../../model/index.js';
 import type { ActionJob } from '../jobs.js';

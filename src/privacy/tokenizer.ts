@@ -18,23 +18,6 @@ const KIND_PREFIX: Record<Exclude<IdentifierKind, 'actor'>, Prefix> = {
   session: 'ses',
 };
 
-/** Raw identifiers of one call; '' where absent. */
-export interface CallerIdentifiers {
-  readonly actor: string;
-  readonly actorType: ActorType;
-  readonly credential: string;
-  readonly session: string;
-  readonly address: string;
-}
-
-export interface CallerTokens {
-  actor: string;
-  credential: string;
-  session: string;
-  src_ip: string;
-  src_net: string;
-}
-
 /** Called once per (process, raw value) when a token is first computed: the vault's hook. */
 export type NewTokenHook = (entry: {
   kind: IdentifierKind;
@@ -48,12 +31,6 @@ export interface Tokenizer {
   token(kind: IdentifierKind, tenant: string, raw: string, actorType?: ActorType): string;
   /** Tokens for a client address and its network (/24 for IPv4, /48 for IPv6). */
   address(tenant: string, raw: string): { src_ip: string; src_net: string };
-  /**
-   * The tokens of one call's identifiers: what `token` gives for the actor, credential and
-   * session and `address` for the client address, counted alike (hits, misses, hook), in one
-   * cache lookup when the actor's credential, session and address are those of its previous call.
-   */
-  caller(tenant: string, ids: CallerIdentifiers): CallerTokens;
   /**
    * After a key rotation: the token the same raw value had under the previous key, for tokens
    * this process computed (the ingest edge stamps it on events as `vigil.prev.<kind>`).
@@ -91,23 +68,7 @@ type PrefixCache = Map<string, Map<string, string>>;
 interface Generation {
   readonly tokens: Record<Prefix, PrefixCache>;
   readonly addresses: Map<string, Map<string, AddressTokens>>;
-  /**
-   * By actor token (tenant and actor type are in it: the HMAC covers the tenant, the prefix the
-   * type): the raw identifiers of that actor's last call and their tokens. Not counted in `size`:
-   * at most one per actor token of this generation, dropped with it.
-   */
-  readonly callers: Map<string, CallerMemo>;
   size: number;
-}
-
-/** One actor's last call: raw values and the tokens they had ('' raw: not remembered). */
-interface CallerMemo {
-  credential: string;
-  credentialToken: string;
-  session: string;
-  sessionToken: string;
-  address: string;
-  addressTokens: AddressTokens | undefined;
 }
 
 interface AddressTokens {
@@ -128,7 +89,6 @@ function newGeneration(): Generation {
       ses: new Map(),
     },
     addresses: new Map(),
-    callers: new Map(),
     size: 0,
   };
 }
@@ -189,23 +149,6 @@ class TokenCache {
     }
     values.set(raw, tokens);
     this.young.size++;
-  }
-
-  /** The young generation's memo of an actor's last call, made empty if there is none. */
-  callerMemo(actorToken: string): CallerMemo {
-    let memo = this.young.callers.get(actorToken);
-    if (memo === undefined) {
-      memo = {
-        credential: '',
-        credentialToken: '',
-        session: '',
-        sessionToken: '',
-        address: '',
-        addressTokens: undefined,
-      };
-      this.young.callers.set(actorToken, memo);
-    }
-    return memo;
   }
 
   clear(): void {
@@ -275,54 +218,9 @@ export function createTokenizer(initial: TokenKey, opts: TokenizerOptions = {}):
     return { src_ip: tokens.src_ip, src_net: tokens.src_net };
   }
 
-  function caller(tenant: string, ids: CallerIdentifiers): CallerTokens {
-    const actor = token('actor', tenant, ids.actor, ids.actorType);
-    if (actor === '') {
-      const { src_ip, src_net } = address(tenant, ids.address);
-      return {
-        actor,
-        credential: token('credential', tenant, ids.credential),
-        session: token('session', tenant, ids.session),
-        src_ip,
-        src_net,
-      };
-    }
-    // Tokens are a pure function of key, kind, tenant and raw value, and the memo goes with its
-    // generation (and on rotate), so a remembered token is the one `token` would give: a hit.
-    const memo = cache.callerMemo(actor);
-    let credential: string;
-    if (ids.credential !== '' && ids.credential === memo.credential) {
-      stats.hits++;
-      credential = memo.credentialToken;
-    } else {
-      credential = token('credential', tenant, ids.credential);
-      memo.credential = ids.credential;
-      memo.credentialToken = credential;
-    }
-    let session: string;
-    if (ids.session !== '' && ids.session === memo.session) {
-      stats.hits++;
-      session = memo.sessionToken;
-    } else {
-      session = token('session', tenant, ids.session);
-      memo.session = ids.session;
-      memo.sessionToken = session;
-    }
-    let pair = memo.addressTokens;
-    if (pair !== undefined && ids.address === memo.address) stats.hits += 2;
-    else {
-      pair = address(tenant, ids.address);
-      // Only real addresses: '' and non-addresses count no lookups in `address`.
-      memo.address = ids.address;
-      memo.addressTokens = pair.src_ip === '' ? undefined : pair;
-    }
-    return { actor, credential, session, src_ip: pair.src_ip, src_net: pair.src_net };
-  }
-
   return {
     token,
     address,
-    caller,
     stats,
     previousOf: (t) => aliases?.get(t),
     rotate(next) {

@@ -44,15 +44,6 @@ function expectedAddress(key: typeof KEY, tenant: string, raw: string) {
 type Op =
   | { op: 'token'; kind: IdentifierKind; tenant: string; raw: string; actorType?: ActorType }
   | { op: 'address'; tenant: string; raw: string }
-  | {
-      op: 'caller';
-      tenant: string;
-      actor: string;
-      actorType: ActorType;
-      credential: string;
-      session: string;
-      address: string;
-    }
   | { op: 'rotate' };
 
 // Few distinct values, so lookups repeat (hits) and collide across kinds, tenants and generations.
@@ -94,19 +85,6 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     weight: 3,
     arbitrary: fc.record({ op: fc.constant('address' as const), tenant: tenantArb, raw: addressArb }),
   },
-  {
-    weight: 6,
-    arbitrary: fc.record({
-      op: fc.constant('caller' as const),
-      tenant: tenantArb,
-      // Few actors and values, so an actor's next call often repeats its last one (the memo).
-      actor: fc.constantFrom('alice', 'bob', ''),
-      actorType: fc.constantFrom<ActorType>('user', 'service'),
-      credential: fc.constantFrom('k1', 'k2', '', 'alice'),
-      session: fc.constantFrom('s1', 's2', ''),
-      address: fc.constantFrom('10.1.2.3', '10.1.2.4:80', 'garbage', '', '2001:db8::1'),
-    }),
-  },
   { weight: 1, arbitrary: fc.constant({ op: 'rotate' as const }) },
 );
 
@@ -128,16 +106,6 @@ describe('tokenizer cache', () => {
             const t = tok.token(o.kind, o.tenant, o.raw, o.actorType);
             expect(t).toBe(expected(key, o.kind, o.tenant, o.raw, o.actorType));
             if (o.raw !== '') lookups++;
-          } else if (o.op === 'caller') {
-            const c = tok.caller(o.tenant, o);
-            expect(c).toEqual({
-              actor: expected(key, 'actor', o.tenant, o.actor, o.actorType),
-              credential: expected(key, 'credential', o.tenant, o.credential),
-              session: expected(key, 'session', o.tenant, o.session),
-              ...expectedAddress(key, o.tenant, o.address),
-            });
-            lookups += [o.actor, o.credential, o.session].filter((raw) => raw !== '').length;
-            if (c.src_ip !== '') lookups += 2;
           } else {
             const a = tok.address(o.tenant, o.raw);
             expect(a).toEqual(expectedAddress(key, o.tenant, o.raw));
@@ -178,27 +146,6 @@ describe('tokenizer cache', () => {
     // Another spelling of the same address: parsed again, both tokens found.
     tok.address('t1', '10.1.2.3');
     expect(tok.stats).toEqual({ hits: 4, misses: 2 });
-  });
-
-  it("answers an actor's repeated call from its memo, counted as the hits it stands for", () => {
-    const made: string[] = [];
-    const tok = createTokenizer(KEY, { onNewToken: (e) => made.push(e.token) });
-    const ids = {
-      actor: 'alice',
-      actorType: 'user',
-      credential: 'k1',
-      session: 's1',
-      address: '10.1.2.3',
-    } as const;
-    const first = tok.caller('t1', ids);
-    expect(tok.stats).toEqual({ hits: 0, misses: 5 });
-    expect(tok.caller('t1', ids)).toEqual(first);
-    expect(tok.stats).toEqual({ hits: 5, misses: 5 });
-    // Same actor in another tenant: other tokens, nothing from t1's memo.
-    const other = tok.caller('t2', ids);
-    expect(other.credential).toBe(expected(KEY, 'credential', 't2', 'k1'));
-    expect(tok.stats).toEqual({ hits: 5, misses: 10 });
-    expect(made).toHaveLength(10);
   });
 
   it('forgets everything on rotation and maps new tokens back to the previous ones', () => {

@@ -41,18 +41,10 @@ export function normalizeGeneric(
   e.tenant = tenant;
   e.source = 'generic';
   e.actor_type = actorType;
-  const tokens = tokenizer.caller(tenant, {
-    actor: (g.actor ?? g.user)!,
-    actorType,
-    credential: g.credential ?? '',
-    session: g.session ?? '',
-    address: g.src_ip ?? '',
-  });
-  e.actor = tokens.actor;
-  e.credential = tokens.credential;
-  e.session = tokens.session;
-  e.src_ip = tokens.src_ip;
-  e.src_net = tokens.src_net;
+  e.actor = tokenizer.token('actor', tenant, (g.actor ?? g.user)!, actorType);
+  e.credential = tokenizer.token('credential', tenant, g.credential ?? '');
+  e.session = tokenizer.token('session', tenant, g.session ?? '');
+  Object.assign(e, tokenizer.address(tenant, g.src_ip ?? ''));
   e.client = g.client ?? '';
   e.system = g.system.toLowerCase();
   e.operation = canonicalOperation(g.operation);

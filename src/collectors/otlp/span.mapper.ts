@@ -301,18 +301,10 @@ function mapSpanOf(span: OtlpSpan, resource: ResourceFacts, ctx: SpanMapContext)
   e.tenant = tenant;
   e.source = 'otel';
   e.actor_type = actorType;
-  const tokens = tokenizer.caller(tenant, {
-    actor,
-    actorType,
-    credential: str(a, 'db.user') ?? '',
-    session: span.traceId,
-    address: str(a, 'client.address') ?? resource.clientAddress ?? '',
-  });
-  e.actor = tokens.actor;
-  e.credential = tokens.credential;
-  e.session = tokens.session;
-  e.src_ip = tokens.src_ip;
-  e.src_net = tokens.src_net;
+  e.actor = tokenizer.token('actor', tenant, actor, actorType);
+  e.credential = tokenizer.token('credential', tenant, str(a, 'db.user') ?? '');
+  e.session = tokenizer.token('session', tenant, span.traceId);
+  Object.assign(e, tokenizer.address(tenant, str(a, 'client.address') ?? resource.clientAddress ?? ''));
   e.client = (service ?? '').slice(0, MAX_NAME);
   e.system = system;
   e.operation = operation;

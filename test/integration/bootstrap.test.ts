@@ -5,33 +5,43 @@ import { generateWorkload } from '../../src/cli/demo/workload.js';
 import { loadConfig } from '../../src/config/index.js';
 import { listFindings, openStore } from '../../src/store/index.js';
 import { tempDataDir } from '../helpers/services.js';
-import { startTestVigil } from '../helpers/vigil.js';
+import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 import { waitFor } from '../helpers/wait.js';
+
+/**
+ * Stores `history` through one vigil, deletes every detector checkpoint (only the stored events and
+ * their rollup remain), starts a second vigil on the same data and posts `rest` to it.
+ */
+async function restartWithoutCheckpoints(history: readonly object[], rest: readonly object[]) {
+  const dataDir = tempDataDir();
+  const post = async (v: TestVigil, events: readonly object[]) => {
+    for (let i = 0; i < events.length; i += 5_000)
+      expect((await v.post(events.slice(i, i + 5_000))).status).toBe(200);
+  };
+  const first = await startTestVigil({ dataDir, env: { VIGIL_ADMIN_TOKEN: 'bs-admin' } });
+  await post(first, history);
+  await first.stop();
+
+  const config = loadConfig({ VIGIL_DATA_DIR: dataDir });
+  const store = await openStore(config.env, config.dataDir);
+  await store.client.command({ query: 'TRUNCATE TABLE detector_state' });
+  await store.close();
+
+  const second = await startTestVigil({ dataDir, env: { VIGIL_ADMIN_TOKEN: 'bs-admin' } });
+  expect(second.app.metrics.counter('detect_states_restored')).toBe(0);
+  await post(second, rest);
+  return second;
+}
 
 describe('bootstrap from the rollup', () => {
   it('starts known identities warm without any checkpoint, and still catches the burst', async () => {
     const tenant = 'bootstrap';
-    const dataDir = tempDataDir();
     const w = generateWorkload({ tenant, days: 3, people: 4, services: 1, seed: 12 });
     const history = w.events.filter((e) => Date.parse(String(e.time)) < w.attackStart);
     const rest = w.events.filter((e) => Date.parse(String(e.time)) >= w.attackStart);
 
-    const first = await startTestVigil({ dataDir, env: { VIGIL_ADMIN_TOKEN: 'bs-admin' } });
-    for (let i = 0; i < history.length; i += 5_000)
-      expect((await first.post(history.slice(i, i + 5_000))).status).toBe(200);
-    await first.stop();
-
-    // Lose every checkpoint: only the stored events (and their rollup) remain.
-    const config = loadConfig({ VIGIL_DATA_DIR: dataDir });
-    const store = await openStore(config.env, config.dataDir);
-    await store.client.command({ query: 'TRUNCATE TABLE detector_state' });
-    await store.close();
-
-    const second = await startTestVigil({ dataDir, env: { VIGIL_ADMIN_TOKEN: 'bs-admin' } });
+    const second = await restartWithoutCheckpoints(history, rest);
     try {
-      expect(second.app.metrics.counter('detect_states_restored')).toBe(0);
-      for (let i = 0; i < rest.length; i += 5_000)
-        expect((await second.post(rest.slice(i, i + 5_000))).status).toBe(200);
       const attacker = second.app.tokenizer.token('actor', tenant, w.attacker, 'user');
       await waitFor(
         () => listFindings(second.app.store.client, { tenant }),
@@ -49,7 +59,6 @@ describe('bootstrap from the rollup', () => {
 
   it('starts new-collection and off-hours warm too: a week of history, no checkpoint, only the attacker flagged', async () => {
     const tenant = 'bootstrap-week';
-    const dataDir = tempDataDir();
     // Ten days: past both detectors' week of warm-up. With seed 12 nobody reads customer_pii before
     // the attack, and the attacker is never active on a weekday at 23:00.
     const w = generateWorkload({ tenant, days: 10, people: 4, services: 1, seed: 12 });
@@ -67,21 +76,8 @@ describe('bootstrap from the rollup', () => {
     }));
     const rest = [...w.events.filter((e) => Date.parse(String(e.time)) >= w.attackStart), ...night];
 
-    const first = await startTestVigil({ dataDir, env: { VIGIL_ADMIN_TOKEN: 'bs-admin' } });
-    for (let i = 0; i < history.length; i += 5_000)
-      expect((await first.post(history.slice(i, i + 5_000))).status).toBe(200);
-    await first.stop();
-
-    const config = loadConfig({ VIGIL_DATA_DIR: dataDir });
-    const store = await openStore(config.env, config.dataDir);
-    await store.client.command({ query: 'TRUNCATE TABLE detector_state' });
-    await store.close();
-
-    const second = await startTestVigil({ dataDir, env: { VIGIL_ADMIN_TOKEN: 'bs-admin' } });
+    const second = await restartWithoutCheckpoints(history, rest);
     try {
-      expect(second.app.metrics.counter('detect_states_restored')).toBe(0);
-      for (let i = 0; i < rest.length; i += 5_000)
-        expect((await second.post(rest.slice(i, i + 5_000))).status).toBe(200);
       const attacker = second.app.tokenizer.token('actor', tenant, w.attacker, 'user');
       // Fresh states would still be in their week of warm-up: these findings need the bootstrap.
       const after = async () =>

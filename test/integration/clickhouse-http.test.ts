@@ -14,10 +14,9 @@ import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLICKHOUSE_HTTP_PREFIX } from '../../src/admin/clickhouse-http.js';
 import { generateWorkload } from '../../src/cli/demo/workload.js';
-import { waitForDrain } from '../../src/cli/drain.js';
-import { summary } from '../../src/store/index.js';
 import { type GrafanaQueryContext, renderGrafanaSql } from '../helpers/grafana-macros.js';
 import { tempDataDir } from '../helpers/services.js';
+import { seedWorkload } from '../helpers/seed.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -73,14 +72,7 @@ describe('ClickHouse HTTP interface (admin port, /clickhouse)', () => {
     v = await startTestVigil({ env: { VIGIL_ANALYST_TOKEN: analystToken } });
     url = v.app.adminUrl;
     const w = generateWorkload({ tenant, days: 3, people: 5, services: 2, seed: 5 });
-    for (let i = 0; i < w.events.length; i += 5_000)
-      expect((await v.post(w.events.slice(i, i + 5_000))).status).toBe(200);
-    expect(await waitForDrain(v.app, { detectedAtLeast: w.events.length, timeoutMs: 60_000 })).toBe(true);
-    await waitFor(
-      () => summary(v.app.store.client, tenant),
-      (s) => s.incidents > 0 && s.actions > 0,
-      { what: 'incidents and actions', timeoutMs: 20_000 },
-    );
+    await seedWorkload(v, tenant, w.events);
     const hour = 3_600_000;
     ctx = {
       // The workload ends on the last Friday evening (up to a week ago) and spans three days.

@@ -9,15 +9,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateWorkload, lastFridayEvening, type Workload } from '../../src/cli/demo/workload.js';
-import { waitForDrain } from '../../src/cli/drain.js';
-import { summary } from '../../src/store/index.js';
 import { type DashboardSpec, type QueryResult, queryPanels } from '../helpers/dashboard-render/model.js';
 import { dashboardHtml, pageSize } from '../helpers/dashboard-render/page.js';
 import { screenshotHtml } from '../helpers/dashboard-render/screenshot.js';
 import type { GrafanaQueryContext } from '../helpers/grafana-macros.js';
 import { colourStats, decodePng } from '../helpers/png.js';
+import { seedWorkload } from '../helpers/seed.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
-import { waitFor } from '../helpers/wait.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const OUT = path.join(ROOT, 'test-artifacts/dashboards');
@@ -52,14 +50,7 @@ describe('dashboards rendered to PNG', () => {
     v = await startTestVigil();
     const end = lastFridayEvening(Date.now());
     w = generateWorkload({ tenant, days: DAYS, people: 5, services: 2, seed: 5, end });
-    for (let i = 0; i < w.events.length; i += 5_000)
-      expect((await v.post(w.events.slice(i, i + 5_000))).status).toBe(200);
-    expect(await waitForDrain(v.app, { detectedAtLeast: w.events.length, timeoutMs: 60_000 })).toBe(true);
-    await waitFor(
-      () => summary(v.app.store.client, tenant),
-      (s) => s.incidents > 0 && s.actions > 0,
-      { what: 'incidents and actions', timeoutMs: 20_000 },
-    );
+    await seedWorkload(v, tenant, w.events);
     ctx = {
       // From the workload's first hour to now: incidents and responder actions carry wall-clock times.
       from: end - DAYS * 24 * HOUR,

@@ -7,13 +7,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateWorkload } from '../../src/cli/demo/workload.js';
-import { waitForDrain } from '../../src/cli/drain.js';
 import { createOcsfFileSink, startExportSink } from '../../src/export/index.js';
-import { summary } from '../../src/store/index.js';
 import { type GrafanaQueryContext, renderGrafanaSql } from '../helpers/grafana-macros.js';
 import { tempDataDir } from '../helpers/services.js';
+import { seedWorkload } from '../helpers/seed.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
-import { waitFor } from '../helpers/wait.js';
 
 const DASHBOARDS = path.resolve(import.meta.dirname, '../../dashboards');
 const PLUGIN = 'grafana-clickhouse-datasource';
@@ -80,14 +78,7 @@ describe('Grafana dashboards', () => {
   beforeAll(async () => {
     v = await startTestVigil();
     const w = generateWorkload({ tenant, days: 3, people: 5, services: 2, seed: 5 });
-    for (let i = 0; i < w.events.length; i += 5_000)
-      expect((await v.post(w.events.slice(i, i + 5_000))).status).toBe(200);
-    expect(await waitForDrain(v.app, { detectedAtLeast: w.events.length, timeoutMs: 60_000 })).toBe(true);
-    await waitFor(
-      () => summary(v.app.store.client, tenant),
-      (s) => s.incidents > 0 && s.actions > 0,
-      { what: 'incidents and actions', timeoutMs: 20_000 },
-    );
+    await seedWorkload(v, tenant, w.events);
     // One SIEM sink run, so the export checkpoint panel has something to show.
     const sink = await startExportSink({
       client: v.app.store.client,

@@ -33,9 +33,11 @@ export interface SubscribeOptions {
    */
   readonly concurrency?: number;
   /**
-   * Kafka: called when this member has rejoined its group after a rebalance (every group join
-   * but the first), when partitions — and the entities keyed to them — may have moved between
-   * members. In-process: never (one consumer per group, nothing moves).
+   * Kafka: called on every group join of this member, the first included: partitions — and the
+   * entities keyed to them — may have moved between members since the process started (a member
+   * whose first join completes late, e.g. on a broker still electing its coordinator, is handed
+   * partitions whose entities others checkpointed after this process loaded its state). In-process:
+   * never (one consumer per group, nothing moves).
    */
   readonly onRebalance?: () => void;
 }

@@ -125,10 +125,7 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
       consumer.on(consumer.events.CRASH, (e) => {
         if (!e.payload.restart) crashed++;
       });
-      let joins = 0;
-      consumer.on(consumer.events.GROUP_JOIN, () => {
-        if (joins++ > 0) sub.onRebalance?.();
-      });
+      consumer.on(consumer.events.GROUP_JOIN, () => sub.onRebalance?.());
       await consumer.connect();
       await consumer.subscribe({ topic: full, fromBeginning: true });
       const maxBatch = sub.maxBatch ?? 10_000;

@@ -107,7 +107,7 @@ export async function startDetectStage(deps: DetectStageDeps): Promise<Subscript
   // to be published (stored, in-process) does not hold back the events behind it. Their events
   // still go through the detectors one batch after the other, in log order: only the waits overlap.
   let inOrder: Promise<unknown> = Promise.resolve();
-  // Set by the first rebalance: from then on, entities new to this process are looked up in the
+  // Set by the first group join: from then on, entities new to this process are looked up in the
   // checkpoints first (before, the load at start had every checkpointed entity).
   let lazyLoad = false;
   const sub = await deps.bus.subscribe({

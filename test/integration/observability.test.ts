@@ -2,24 +2,19 @@
 // labels), /healthz and /readyz from the real state of the dependencies, and its own traces and
 // metrics exported over OTLP/HTTP to a receiver. Readiness is tested by taking a dependency away
 // for real without touching the shared services: Redis through a TCP proxy this test closes, and
-// a private Kafka broker this test starts and kills.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+// a private Kafka broker this test starts and kills (test/helpers/own-kafka.ts).
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateWorkload } from '../../src/cli/demo/workload.js';
 import { waitForDrain } from '../../src/cli/drain.js';
 import { summary } from '../../src/store/index.js';
-import { freePort } from '../helpers/child.js';
-import { REDIS_URL, tempDataDir, uniqueName } from '../helpers/services.js';
+import { type OwnKafka, startOwnKafka } from '../helpers/own-kafka.js';
+import { REDIS_URL, uniqueName } from '../helpers/services.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 import { waitFor } from '../helpers/wait.js';
-
-const REPO = path.resolve(import.meta.dirname, '../..');
 
 /** A Prometheus text exposition, parsed strictly enough to catch malformed lines. */
 function parsePrometheus(text: string): { types: Map<string, string>; samples: Map<string, number> } {
@@ -271,89 +266,15 @@ describe('readiness follows Redis', () => {
 
 describe('readiness follows Kafka', () => {
   let v: TestVigil | undefined;
-  let broker: ChildProcess | undefined;
+  let kafka: OwnKafka | undefined;
   let brokerUp = false;
-  const dir = path.join(tempDataDir(), 'kafka');
-  let port = 0;
-  let controller = 0;
-
-  /** The classpath services.sh fetched (scripts/services.sh kafka-run-class runs with it). */
-  const runClass = (args: string[], detached: boolean) =>
-    spawn('bash', [path.join(REPO, 'scripts/services.sh'), 'kafka-run-class', ...args], {
-      detached,
-      stdio: 'ignore',
-    });
-  const startBroker = async () => {
-    broker = runClass(['kafka.Kafka', path.join(dir, 'server.properties')], true);
-    await waitFor(
-      () =>
-        new Promise<boolean>((resolve) => {
-          const s = createConnection({ host: '127.0.0.1', port }, () => {
-            s.destroy();
-            resolve(true);
-          }).on('error', () => resolve(false));
-        }),
-      (up) => up,
-      { what: 'private Kafka broker', timeoutMs: 30_000, intervalMs: 200 },
-    );
-    brokerUp = true;
-  };
-  const killBroker = async () => {
-    const b = broker;
-    if (!b?.pid || !brokerUp) return;
-    brokerUp = false;
-    const exited = new Promise((resolve) => b.once('exit', resolve));
-    // The broker JVM is a child of the services.sh shell: end the process group this test started.
-    process.kill(-b.pid, 'SIGKILL');
-    await exited;
-  };
 
   beforeAll(async () => {
-    port = await freePort();
-    controller = await freePort();
-    mkdirSync(path.join(dir, 'data'), { recursive: true });
-    writeFileSync(
-      path.join(dir, 'server.properties'),
-      [
-        'process.roles=broker,controller',
-        'node.id=1',
-        `controller.quorum.voters=1@127.0.0.1:${controller}`,
-        `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controller}`,
-        `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
-        'controller.listener.names=CONTROLLER',
-        'inter.broker.listener.name=PLAINTEXT',
-        'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
-        `log.dirs=${path.join(dir, 'data')}`,
-        'num.partitions=1',
-        'offsets.topic.replication.factor=1',
-        'offsets.topic.num.partitions=1',
-        'transaction.state.log.replication.factor=1',
-        'transaction.state.log.min.isr=1',
-        'share.coordinator.state.topic.replication.factor=1',
-        'share.coordinator.state.topic.min.isr=1',
-        'group.initial.rebalance.delay.ms=0',
-        '',
-      ].join('\n'),
-    );
-    const format = spawnSync(
-      'bash',
-      [
-        path.join(REPO, 'scripts/services.sh'),
-        'kafka-run-class',
-        'kafka.tools.StorageTool',
-        'format',
-        '-t',
-        randomBytes(16).toString('base64url').slice(0, 22),
-        '-c',
-        path.join(dir, 'server.properties'),
-      ],
-      { encoding: 'utf8', timeout: 60_000 },
-    );
-    expect(format.status, format.stderr).toBe(0);
-    await startBroker();
+    kafka = await startOwnKafka();
+    brokerUp = true;
     v = await startTestVigil({
       env: {
-        KAFKA_BROKERS: `127.0.0.1:${port}`,
+        KAFKA_BROKERS: kafka.brokers,
         KAFKA_TOPIC_PREFIX: `${uniqueName('obs')}.`,
         KAFKA_PARTITIONS: '1',
       },
@@ -361,9 +282,9 @@ describe('readiness follows Kafka', () => {
   }, 90_000);
   afterAll(async () => {
     // The broker comes back before vigil stops, so its consumers leave their group cleanly.
-    if (broker && !brokerUp) await startBroker().catch(() => undefined);
+    if (kafka && !brokerUp) await kafka.restart().catch(() => undefined);
     await v?.stop();
-    await killBroker();
+    await kafka?.destroy();
   }, 60_000);
 
   it('is 200 with the broker, 503 once it is gone, and 200 again when it is back', async () => {
@@ -371,14 +292,16 @@ describe('readiness follows Kafka', () => {
       status: 200,
       body: { ready: true, checks: { store: true, bus: true } },
     });
-    await killBroker();
+    await kafka!.kill();
+    brokerUp = false;
     const down = await waitFor(
       () => readyz(v!),
       (r) => r.status === 503,
       { what: '503 without Kafka', timeoutMs: 20_000 },
     );
     expect(down.body).toEqual({ ready: false, checks: { store: true, bus: false } });
-    await startBroker();
+    await kafka!.restart();
+    brokerUp = true;
     await waitFor(
       () => readyz(v!),
       (r) => r.status === 200,

@@ -48,46 +48,69 @@ const OPS = ['search', 'search', 'search', 'search', 'fetch', 'scroll', 'upsert'
 /** A 22-character stand-in for a token's digest part, unique per (kind, index). */
 const digest = (kind: string, i: number) => `${kind}${i.toString(36)}_`.padEnd(22, 'x').slice(0, 22);
 
+/** One bench event of identity `index` (tokens stand in for the tokenizer's output). */
+function benchEvent(e: {
+  id: string;
+  index: number;
+  time: number;
+  op: (typeof OPS)[number];
+  credential: string;
+  session: string;
+  collection: string;
+}): AccessEvent {
+  return {
+    event_id: e.id,
+    time: e.time,
+    observed_time: e.time + 20,
+    tenant: BENCH_TENANT,
+    source: 'generic',
+    actor: `usr_k1_${digest('a', e.index)}`,
+    actor_type: 'user',
+    credential: e.credential,
+    session: e.session,
+    src_ip: `ip_k1_${digest('i', e.index)}`,
+    src_net: `net_k1_${digest('n', e.index >> 6)}`,
+    client: 'rag-api/5.1',
+    system: 'qdrant',
+    operation: e.op,
+    operation_raw: e.op,
+    collection: e.collection,
+    namespace: '',
+    top_k: e.op === 'search' ? 10 : 0,
+    returned: e.op === 'scroll' ? 100 : 10,
+    vectors_returned: 0,
+    bytes_out: 20_480,
+    outcome: 'allowed',
+    status_code: 200,
+    error_type: '',
+    masked: false,
+    review: false,
+    blocked: false,
+    latency_ms: 12,
+    query_hash: '',
+    trace_id: '',
+    span_id: '',
+    attributes: { team: `team${e.index % 15}` },
+  };
+}
+
 /** Events of hour h: the identities whose turn it is (i + h) % 6 === 0, in time order. */
 function hourBatch(identities: number, h: number, start: number): AccessEvent[] {
   const out: AccessEvent[] = [];
   for (let i = h % 6 === 0 ? 0 : 6 - (h % 6); i < identities; i += 6) {
     const t = start + h * HOUR + ((i * 7919) % HOUR);
     const op = OPS[(i + h) % OPS.length]!;
-    out.push({
-      event_id: `e${h}-${i}`,
-      time: t,
-      observed_time: t + 20,
-      tenant: BENCH_TENANT,
-      source: 'generic',
-      actor: `usr_k1_${digest('a', i)}`,
-      actor_type: 'user',
-      credential: `key_k1_${digest('ka', i)}`,
-      session: `ses_k1_${digest(`s${h >> 3}`, i)}`,
-      src_ip: `ip_k1_${digest('i', i)}`,
-      src_net: `net_k1_${digest('n', i >> 6)}`,
-      client: 'rag-api/5.1',
-      system: 'qdrant',
-      operation: op,
-      operation_raw: op,
-      collection: `kb_team${(i + (h % 3)) % 32}`,
-      namespace: '',
-      top_k: op === 'search' ? 10 : 0,
-      returned: op === 'scroll' ? 100 : 10,
-      vectors_returned: 0,
-      bytes_out: 20_480,
-      outcome: 'allowed',
-      status_code: 200,
-      error_type: '',
-      masked: false,
-      review: false,
-      blocked: false,
-      latency_ms: 12,
-      query_hash: '',
-      trace_id: '',
-      span_id: '',
-      attributes: { team: `team${i % 15}` },
-    });
+    out.push(
+      benchEvent({
+        id: `e${h}-${i}`,
+        index: i,
+        time: t,
+        op,
+        credential: `key_k1_${digest('ka', i)}`,
+        session: `ses_k1_${digest(`s${h >> 3}`, i)}`,
+        collection: `kb_team${(i + (h % 3)) % 32}`,
+      }),
+    );
   }
   return out.sort((a, b) => a.time - b.time);
 }
@@ -100,40 +123,17 @@ function trafficEvents(identities: number, count: number, start: number): Access
     const c = next();
     const t = start + Math.floor((k * 600_000) / count);
     const op = OPS[k % OPS.length]!;
-    out.push({
-      event_id: `t${k}`,
-      time: t,
-      observed_time: t + 20,
-      tenant: BENCH_TENANT,
-      source: 'generic',
-      actor: `usr_k1_${digest('a', c.index)}`,
-      actor_type: 'user',
-      credential: `key_k1_${digest(`k${c.credential.slice(-1)}`, c.index)}`,
-      session: `ses_k1_${digest(c.session.slice(2, 12), c.index)}`,
-      src_ip: `ip_k1_${digest('i', c.index)}`,
-      src_net: `net_k1_${digest('n', c.index >> 6)}`,
-      client: 'rag-api/5.1',
-      system: 'qdrant',
-      operation: op,
-      operation_raw: op,
-      collection: `kb_team${(c.index + (k % 3)) % 32}`,
-      namespace: '',
-      top_k: op === 'search' ? 10 : 0,
-      returned: op === 'scroll' ? 100 : 10,
-      vectors_returned: 0,
-      bytes_out: 20_480,
-      outcome: 'allowed',
-      status_code: 200,
-      error_type: '',
-      masked: false,
-      review: false,
-      blocked: false,
-      latency_ms: 12,
-      query_hash: '',
-      trace_id: '',
-      span_id: '',
-      attributes: { team: `team${c.index % 15}` },
-    });
+    out.push(
+      benchEvent({
+        id: `t${k}`,
+        index: c.index,
+        time: t,
+        op,
+        credential: `key_k1_${digest(`k${c.credential.slice(-1)}`, c.index)}`,
+        session: `ses_k1_${digest(c.session.slice(2, 12), c.index)}`,
+        collection: `kb_team${(c.index + (k % 3)) % 32}`,
+      }),
+    );
   }
   return out;
 }

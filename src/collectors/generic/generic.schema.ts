@@ -76,15 +76,16 @@ const optText = (v: unknown, max: number, min = 0) => v === undefined || isText(
 const optCount = (v: unknown) => v === undefined || (Number.isSafeInteger(v) && (v as number) >= 0);
 const optBool = (v: unknown) => v === undefined || typeof v === 'boolean';
 
+/** A non-array object literal (prototype Object.prototype), as JSON.parse makes them. */
+function isPlainRecord(v: unknown): v is Record<string, unknown> {
+  return (
+    typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype
+  );
+}
+
 function plainAttributes(v: unknown): boolean {
   if (v === undefined) return true;
-  if (
-    typeof v !== 'object' ||
-    v === null ||
-    Array.isArray(v) ||
-    Object.getPrototypeOf(v) !== Object.prototype
-  )
-    return false;
+  if (!isPlainRecord(v)) return false;
   for (const key in v) {
     // zod leaves a `__proto__` key out of the record it returns: not "unchanged".
     if (key.length > 128 || key === '__proto__') return false;
@@ -103,13 +104,7 @@ function plainAttributes(v: unknown): boolean {
 
 /** True only for values `genericEventSchema` accepts unchanged (see above); false says nothing. */
 export function isPlainGenericEvent(v: unknown): v is GenericEventInput {
-  if (
-    typeof v !== 'object' ||
-    v === null ||
-    Array.isArray(v) ||
-    Object.getPrototypeOf(v) !== Object.prototype
-  )
-    return false;
+  if (!isPlainRecord(v)) return false;
   for (const key in v) if (!FIELDS.has(key)) return false;
   const e = v as Record<string, unknown>;
   const time = e.time;

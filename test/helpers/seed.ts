@@ -4,6 +4,7 @@
 import { expect } from 'vitest';
 import { waitForDrain } from '../../src/cli/drain.js';
 import { summary } from '../../src/store/index.js';
+import type { GrafanaQueryContext } from './grafana-macros.js';
 import type { TestVigil } from './vigil.js';
 import { waitFor } from './wait.js';
 
@@ -16,4 +17,23 @@ export async function seedWorkload(v: TestVigil, tenant: string, events: readonl
     (s) => s.incidents > 0 && s.actions > 0,
     { what: 'incidents and actions', timeoutMs: 20_000 },
   );
+}
+
+/**
+ * The dashboards' query context over a seeded three-day workload: it ends on the last Friday
+ * evening (up to a week ago), so eleven days back from now cover it; the attacker as the identity.
+ */
+export function seededQueryContext(v: TestVigil, tenant: string, attacker: string): GrafanaQueryContext {
+  const hour = 3_600_000;
+  return {
+    from: Math.floor(Date.now() / hour) * hour - 11 * 24 * hour,
+    to: Date.now() + 60_000,
+    intervalMs: hour,
+    variables: {
+      tenant,
+      identity: v.app.tokenizer.token('actor', tenant, attacker, 'user'),
+      collection: 'customer_pii',
+      datasource: 'vigil-clickhouse',
+    },
+  };
 }

@@ -16,7 +16,7 @@ import { CLICKHOUSE_HTTP_PREFIX } from '../../src/admin/clickhouse-http.js';
 import { generateWorkload } from '../../src/cli/demo/workload.js';
 import { type GrafanaQueryContext, renderGrafanaSql } from '../helpers/grafana-macros.js';
 import { tempDataDir } from '../helpers/services.js';
-import { seedWorkload } from '../helpers/seed.js';
+import { seededQueryContext, seedWorkload } from '../helpers/seed.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -73,19 +73,7 @@ describe('ClickHouse HTTP interface (admin port, /clickhouse)', () => {
     url = v.app.adminUrl;
     const w = generateWorkload({ tenant, days: 3, people: 5, services: 2, seed: 5 });
     await seedWorkload(v, tenant, w.events);
-    const hour = 3_600_000;
-    ctx = {
-      // The workload ends on the last Friday evening (up to a week ago) and spans three days.
-      from: Math.floor(Date.now() / hour) * hour - 11 * 24 * hour,
-      to: Date.now() + 60_000,
-      intervalMs: hour,
-      variables: {
-        tenant,
-        identity: v.app.tokenizer.token('actor', tenant, w.attacker, 'user'),
-        collection: 'customer_pii',
-        datasource: 'vigil-clickhouse',
-      },
-    };
+    ctx = seededQueryContext(v, tenant, w.attacker);
     ch = createClient({ url, pathname: CLICKHOUSE_HTTP_PREFIX, username: 'grafana', password: analystToken });
   }, 120_000);
   afterAll(async () => {

@@ -10,7 +10,7 @@ import { generateWorkload } from '../../src/cli/demo/workload.js';
 import { createOcsfFileSink, startExportSink } from '../../src/export/index.js';
 import { type GrafanaQueryContext, renderGrafanaSql } from '../helpers/grafana-macros.js';
 import { tempDataDir } from '../helpers/services.js';
-import { seedWorkload } from '../helpers/seed.js';
+import { seededQueryContext, seedWorkload } from '../helpers/seed.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 
 const DASHBOARDS = path.resolve(import.meta.dirname, '../../dashboards');
@@ -89,19 +89,7 @@ describe('Grafana dashboards', () => {
     });
     await sink.runOnce();
     await sink.stop();
-    const hour = 3_600_000;
-    ctx = {
-      // The workload ends on the last Friday evening (up to a week ago) and spans three days.
-      from: Math.floor(Date.now() / hour) * hour - 11 * 24 * hour,
-      to: Date.now() + 60_000,
-      intervalMs: hour,
-      variables: {
-        tenant,
-        identity: v.app.tokenizer.token('actor', tenant, w.attacker, 'user'),
-        collection: 'customer_pii',
-        datasource: 'vigil-clickhouse',
-      },
-    };
+    ctx = seededQueryContext(v, tenant, w.attacker);
   }, 120_000);
   afterAll(async () => v?.stop());
 

@@ -242,6 +242,22 @@ export const pipelineSchema = z
       })
       .strict()
       .default({}),
+    /** How the detect stage runs the detectors (pipelines/default.yaml, README "Pipeline"). */
+    detection: z
+      .object({
+        /**
+         * How far out of event-time order an event may arrive and still count in the window it
+         * belongs to. Every finding waits up to this long (in event time) before it fires.
+         */
+        allowed_lateness: duration.default('0s'),
+        /**
+         * Entities whose detector states are kept as live objects at most; beyond it the least
+         * recently active ones are packed (src/detect/cold-state.ts) until their next event.
+         */
+        max_hot_entities: z.number().int().min(100).default(20_000),
+      })
+      .strict()
+      .default({}),
     response: responseSchema.default({}),
     /** Findings matching a rule are stored marked `suppressed` and never reach the responder. */
     suppressions: z.array(suppressionSchema).default([]),

@@ -5,6 +5,7 @@ import { type Bus, decodeJson, jsonMessage, partitionKey, type Subscription, TOP
 import type { AccessEvent, Finding } from '../model/index.js';
 import type { Metrics } from '../telemetry/index.js';
 import type { IdentityHistory } from './detector.js';
+import { createReorderBuffer, HELD_EVENTS_CHECKPOINT } from './reorder.js';
 import type { DetectorRuntime, StateEntry } from './runtime.js';
 import type { FindingFilter } from './suppression.js';
 
@@ -34,6 +35,14 @@ export interface DetectStageDeps {
     tenant: string,
     identities: Array<{ actor: string; before: number }>,
   ) => Promise<Map<string, IdentityHistory>>;
+  /**
+   * How far out of event-time order an event may arrive and still count where it belongs: events
+   * wait in a reorder buffer (reorder.ts) up to this long, in event time and in wall-clock time.
+   * @defaultValue 0
+   */
+  readonly allowedLatenessMs?: number;
+  /** Events the reorder buffer holds at most. @defaultValue 500000 */
+  readonly maxHeldEvents?: number;
 }
 
 /** Identities bootstrapped per batch at most (the rest start cold rather than stall the batch). */
@@ -82,21 +91,65 @@ async function loadUnknown(deps: DetectStageDeps, events: AccessEvent[]): Promis
  * checkpointed periodically and once more on stop. A checkpoint may trail the committed offsets
  * by up to one interval: after a crash, those events count again (finding ids are stable, so no
  * duplicate findings or incidents result).
+ *
+ * With an allowed lateness, events reach the detectors through a reorder buffer. The events it
+ * holds are checkpointed with the states (pseudo-detector HELD_EVENTS_CHECKPOINT), so their batches
+ * can be committed before they were detected on: they have the same durability as detector state.
  */
 export async function startDetectStage(deps: DetectStageDeps): Promise<Subscription> {
+  const lateness = deps.allowedLatenessMs ?? 0;
+  const buffer = createReorderBuffer({ allowedLatenessMs: lateness, maxHeld: deps.maxHeldEvents });
   if (deps.checkpoints) {
-    const restored = await deps.checkpoints.load();
+    const loaded = await deps.checkpoints.load();
+    const restored = loaded.filter((e) => e.detector !== HELD_EVENTS_CHECKPOINT);
     const taken = deps.runtime.restore(restored);
     deps.metrics.inc('detect_states_restored', taken);
     // States of an older layout a detector cannot convert: those entities start afresh.
     deps.metrics.inc('detect_states_discarded', restored.length - taken);
+    const held = loaded
+      .filter((e) => e.detector === HELD_EVENTS_CHECKPOINT && Array.isArray(e.state))
+      .flatMap((e) => e.state as AccessEvent[]);
+    buffer.restore(held, Date.now());
+    deps.metrics.inc('detect_events_held_restored', held.length);
   }
   const checkpoint = async () => {
+    // Taken together, synchronously: an event is in a detector state or held, never both or neither.
     const dirty = deps.runtime.takeDirty();
-    if (dirty.length && deps.checkpoints) {
-      await deps.checkpoints.save(dirty);
+    const held = buffer.changedKeys();
+    const entries = held.length
+      ? [...dirty, ...held.map((h) => ({ detector: HELD_EVENTS_CHECKPOINT, key: h.key, state: h.events }))]
+      : dirty;
+    if (entries.length && deps.checkpoints) {
+      await deps.checkpoints.save(entries);
       deps.metrics.inc('detect_states_checkpointed', dirty.length);
     }
+  };
+  /**
+   * Adds events to the reorder buffer and runs the ones it releases (all of them: `flush`) through
+   * the detectors. One synchronous step, on the in-order chain: a checkpoint between the release
+   * and the detectors would see events neither held nor counted.
+   */
+  const detect = (events: AccessEvent[], flush = false) => {
+    const now = Date.now();
+    deps.metrics.inc('detect_events_too_late', buffer.add(events, now));
+    const ready = flush ? buffer.flush() : buffer.release(now);
+    if (lateness > 0) {
+      // No gauge in Metrics: events held now = detect_events_held - detect_events_released.
+      deps.metrics.inc('detect_events_held', events.length);
+      deps.metrics.inc('detect_events_released', ready.length);
+    }
+    return ready.length ? deps.runtime.process(ready) : [];
+  };
+  const publish = async (raw: Finding[]) => {
+    const findings = deps.filter ? deps.filter.apply(raw, Date.now()) : raw;
+    deps.metrics.inc('detect_findings_suppressed', findings.filter((f) => f.suppressed).length);
+    if (findings.length === 0) return;
+    deps.metrics.inc('detect_findings', findings.length);
+    await deps.bus.publish(
+      TOPICS.findings,
+      findings.map((f) => jsonMessage(partitionKey(f.tenant, f.actor), f)),
+    );
+    deps.onFindings?.(findings);
   };
   let saving: Promise<void> = Promise.resolve();
   const timer = setInterval(() => {
@@ -107,6 +160,28 @@ export async function startDetectStage(deps: DetectStageDeps): Promise<Subscript
   // to be published (stored, in-process) does not hold back the events behind it. Their events
   // still go through the detectors one batch after the other, in log order: only the waits overlap.
   let inOrder: Promise<unknown> = Promise.resolve();
+  /**
+   * Releases what is due apart from batches (the wall-clock bound of a quiet stream; held events
+   * restored at start), on the chain. Their batches were committed already: a failure to publish
+   * the findings is reported, not retried.
+   */
+  let releasing = false;
+  const releaseDue = () => {
+    const due = buffer.nextDueMs();
+    if (releasing || due === undefined || due > Date.now()) return;
+    releasing = true;
+    const released = inOrder.then(() => detect([]));
+    inOrder = released.catch(() => {});
+    released
+      .then(publish)
+      .catch((err) => deps.onError?.(err))
+      .finally(() => {
+        releasing = false;
+      });
+  };
+  releaseDue();
+  const releaser = lateness > 0 ? setInterval(releaseDue, Math.min(lateness, 1_000)) : undefined;
+  releaser?.unref();
   // Set by the first group join: from then on, entities new to this process are looked up in the
   // checkpoints first (before, the load at start had every checkpointed entity).
   let lazyLoad = false;
@@ -118,34 +193,30 @@ export async function startDetectStage(deps: DetectStageDeps): Promise<Subscript
     handler: async (messages) => {
       const events = messages.map((m) => decodeJson<AccessEvent>(m));
       const detected = inOrder.then(async () => {
+        // States are loaded when an identity's events arrive, before they may wait in the buffer.
         if (lazyLoad) await loadUnknown(deps, events);
         await bootstrapUnknown(deps, events);
-        return deps.runtime.process(events);
+        return detect(events);
       });
       inOrder = detected.catch(() => {});
       const raw = await detected;
-      const findings = deps.filter ? deps.filter.apply(raw, Date.now()) : raw;
-      deps.metrics.inc('detect_findings_suppressed', findings.filter((f) => f.suppressed).length);
       deps.metrics.inc('detect_events', events.length);
-      if (findings.length === 0) return;
-      deps.metrics.inc('detect_findings', findings.length);
-      await deps.bus.publish(
-        TOPICS.findings,
-        findings.map((f) => jsonMessage(partitionKey(f.tenant, f.actor), f)),
-      );
-      deps.onFindings?.(findings);
+      await publish(raw);
     },
     onRebalance: () => {
       // Between two batches (detection runs in order on this chain): checkpoint what this process
       // holds, then drop it all; every entity is loaded again from its checkpoint on first sight,
       // so one that moved here brings its latest state and one that moved away and back is not
       // judged on what this process held before.
+      // Held events are detected on first, whatever their time: their identities may move away.
       const rebalanced = inOrder.then(async () => {
+        const findings = detect([], true);
         await saving;
         await checkpoint();
         deps.runtime.forget();
         lazyLoad = true;
         deps.metrics.inc('detect_rebalances');
+        await publish(findings);
       });
       inOrder = rebalanced.catch((err) => deps.onError?.(err));
     },
@@ -153,9 +224,15 @@ export async function startDetectStage(deps: DetectStageDeps): Promise<Subscript
   return {
     async stop() {
       clearInterval(timer);
+      clearInterval(releaser);
       await sub.stop();
+      // After the last batch: what is held goes to the detectors, then everything is checkpointed.
+      const flushed = inOrder.then(() => detect([], true));
+      inOrder = flushed.catch(() => {});
+      const findings = await flushed;
       await saving;
       await checkpoint();
+      await publish(findings);
     },
   };
 }

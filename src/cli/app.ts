@@ -31,6 +31,7 @@ import {
   type DetectorRuntime,
   decodeState,
   encodeState,
+  HELD_EVENTS_CHECKPOINT,
   startDetectStage,
 } from '../detect/index.js';
 import { type AccessEvent, type Action, errorMessage, type Finding } from '../model/index.js';
@@ -346,6 +347,7 @@ export async function startVigil(
         bus,
         runtime,
         metrics,
+        allowedLatenessMs: config.pipeline.detection.allowed_lateness,
         onFindings: (findings) => {
           observeFindings(findings, metrics);
           opts.onFindings?.(findings);
@@ -363,8 +365,14 @@ export async function startVigil(
                   .map((e) => ({ detector: e.detector, entity_key: e.key, state: encodeState(e.state) })),
               );
           },
+          // With the events the reorder buffer held (allowed lateness), checkpointed as a pseudo-detector.
           load: async () =>
-            (await loadCheckpoints(store.client, Object.keys(runtime!.entities()))).map((r) => ({
+            (
+              await loadCheckpoints(store.client, [
+                ...Object.keys(runtime!.entities()),
+                HELD_EVENTS_CHECKPOINT,
+              ])
+            ).map((r) => ({
               detector: r.detector,
               key: r.entity_key,
               state: decodeState(r.state),

@@ -6,6 +6,9 @@ import type { AccessEvent, Finding } from '../model/index.js';
 import type { Metrics } from '../telemetry/index.js';
 import type { IdentityHistory } from './detector.js';
 import { createReorderBuffer, HELD_EVENTS_CHECKPOINT } from './reorder.js';
+
+/** Checkpoint rows under this detector name are held events: a checkpoint load must include it. */
+export { HELD_EVENTS_CHECKPOINT };
 import type { DetectorRuntime, StateEntry } from './runtime.js';
 import type { FindingFilter } from './suppression.js';
 

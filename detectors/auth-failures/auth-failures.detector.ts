@@ -6,7 +6,7 @@
 // There is no warm-up: a network never seen before may be exactly where the attack comes from, so
 // the band's floor (`min_failures` in a window) stands in until an entity has history.
 import type { AuthFailuresParams } from '../../src/config/index.js';
-import type { Detector } from '../../src/detect/index.js';
+import type { Detector, IdentityHistory } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {
   allocState,
@@ -249,8 +249,34 @@ export function createAuthFailuresDetector(
     return out;
   }
 
+  /**
+   * An identity's busiest-window failures per active hour, replayed from its stored history. Only
+   * for the actor instance: the runtime bootstraps per identity, and a credential's or a network's
+   * history is not any one identity's (see the README).
+   */
+  function bootstrap(s: AuthFailuresState, history: IdentityHistory, before: number): void {
+    // The peaks were counted over the history's windows: only when those are this detector's
+    // windows are they this ring's values (by default both are 10 minutes). Otherwise the ring
+    // stays cold and the floor stands in, as for any entity without history.
+    if (!history.events || history.windowMs !== windowMs) return;
+    // Every hour with an event has a row (live, every active hour closes, failures or not).
+    const stored = history.events;
+    if (stored.length === 0) return;
+    s.firstHour = Math.min(
+      hourIndex(stored[0]!.hour),
+      hourIndex(history.rows[0]?.start ?? Number.POSITIVE_INFINITY),
+    );
+    for (const r of stored) {
+      s.hour = hourIndex(r.hour);
+      s.hourPeak = r.failurePeak;
+      closeHour(s);
+    }
+    s.hour = hourIndex(before);
+  }
+
   return {
     name,
+    ...(kind === 'actor' ? { bootstrap } : {}),
     entityKey: (e) => `${e.tenant}\u0000${kind}\u0000${entityOf(kind, e)}`,
     initState(e) {
       return {

@@ -237,9 +237,10 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
       };
     },
     bootstrap(state, history, before) {
-      // Each stored active hour's rows, bytes, vectors and scroll calls, closed into the rings
-      // oldest first as live traffic would have (once warm, clipped to the band). The rollup keeps
-      // no top_k: that ring starts empty (its floor stands in) and fills from live hours.
+      // Each stored active hour's rows, bytes, vectors and scroll calls (from the rollup) and its
+      // largest top_k (from the events), closed into the rings oldest first as live traffic would
+      // have (once warm, clipped to the band). A history without the events' hours (older
+      // callers) leaves the top_k ring empty: its floor stands in and it fills from live hours.
       const byHour = new Map<number, { rows: number; bytes: number; vectors: number; scrolls: number }>();
       for (const r of history.hourly) {
         if (r.requests === 0) continue;
@@ -253,6 +254,7 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
       }
       const active = [...byHour.keys()].sort((a, b) => a - b);
       if (active.length === 0) return;
+      const topKs = history.events && new Map(history.events.map((r) => [hourIndex(r.hour), r.maxTopK]));
       // Window counts reach further back than the (most recent) hourly rows kept.
       state.firstHour = Math.min(active[0]!, hourIndex(history.rows[0]?.start ?? Number.POSITIVE_INFINITY));
       const topK = SIGNALS.indexOf('top_k');
@@ -263,9 +265,10 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
         state.bytes = h.bytes;
         state.vectors = h.vectors;
         state.scrolls = h.scrolls;
+        state.topK = topKs?.get(hour) ?? 0;
         const ok = warm(state, hour);
         for (let i = 0; i < SIGNALS.length; i++)
-          if (i !== topK)
+          if (i !== topK || topKs)
             ringClose(
               state.buf,
               ringOff(i),
@@ -280,6 +283,7 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
       state.bytes = 0;
       state.vectors = 0;
       state.scrolls = 0;
+      state.topK = 0;
       state.hour = hourIndex(before);
       arm(state);
     },

@@ -333,6 +333,32 @@ export function createNewNetworkDetector(params: CredentialSharingParams): Detec
         buf: allocState(setBytes(cap)),
       };
     },
+    bootstrap(s, history, before) {
+      // Without the stored networks the identity cannot start warm: its age would end the warm-up
+      // and every network it uses would be new. It stays cold (a week of warm-up) instead.
+      if (!history.networks) return;
+      const firstSeen = history.networks.map((n) => hourIndex(n.firstSeen));
+      const starts = [
+        ...firstSeen,
+        hourIndex(history.rows[0]?.start ?? Number.POSITIVE_INFINITY),
+        hourIndex(history.hourly[0]?.hour ?? Number.POSITIVE_INFINITY),
+      ];
+      const firstHour = Math.min(...starts);
+      if (!Number.isFinite(firstHour)) return;
+      s.firstHour = firstHour;
+      // The rate of new networks, replayed from each network's first use (oldest first) as live
+      // traffic would have counted it: after the identity's first day.
+      s.discoveredHour = firstHour;
+      for (const hour of firstSeen.sort((a, b) => a - b)) {
+        if (hour - firstHour < FIRST_DAY_HOURS) continue;
+        s.discovered = decay(s.discovered, s.discoveredHour, hour, halfLifeHours) + 1;
+        s.discoveredHour = hour;
+      }
+      // Known networks by last use, least recent first, so a full set keeps the most recent.
+      for (const n of history.networks)
+        setTouch(s.buf, 0, cap, hash16(n.network), hourIndex(n.lastSeen) - firstHour);
+      s.hour = hourIndex(before);
+    },
     observe(s, e, now) {
       if (e.src_net === '') return [];
       const hour = hourIndex(e.time);

@@ -196,6 +196,40 @@ export function createDestructiveOpsDetector(params: DestructiveOpsParams): Dete
         buf: allocState(2 * ringBytes(hours)),
       };
     },
+    bootstrap(s, history, before) {
+      // Each stored active hour's deletes and drops (requests that were not denied, as live), closed
+      // into the rings oldest first as live traffic would have (once warm, clipped to the band); and
+      // the administers flag, learnt by the live rule: any admin-like operation before warm-up, a
+      // create or admin operation after it (a drop after warm-up does not make an admin).
+      const byHour = new Map<number, { deletes: number; drops: number; admin: number }>();
+      for (const r of history.hourly) {
+        if (r.requests === 0) continue;
+        const hour = hourIndex(r.hour);
+        const h = byHour.get(hour) ?? { deletes: 0, drops: 0, admin: 0 };
+        byHour.set(hour, h);
+        const done = Math.max(0, r.requests - r.denied);
+        if (r.operation === 'delete') h.deletes += done;
+        else if (r.operation === 'drop_collection') h.drops += done;
+        else if (ADMIN_OPERATIONS.has(r.operation)) h.admin += done;
+      }
+      const active = [...byHour.keys()].sort((a, b) => a - b);
+      if (active.length === 0) return;
+      // Window counts reach further back than the (most recent) hourly rows kept.
+      s.firstHour = Math.min(active[0]!, hourIndex(history.rows[0]?.start ?? Number.POSITIVE_INFINITY));
+      for (const hour of active) {
+        const h = byHour.get(hour)!;
+        s.hour = hour;
+        s.deletes = h.deletes;
+        s.drops = h.drops;
+        const ok = warm(s, hour);
+        if (h.admin > 0 || (h.drops > 0 && !ok)) s.administers = 1;
+        ringClose(s.buf, DELETES, hours, s.deletes, deleteBand(s), dayOf(s), ok);
+        ringClose(s.buf, DROPS, hours, s.drops, dropBand(s), dayOf(s), ok);
+      }
+      s.deletes = 0;
+      s.drops = 0;
+      s.hour = hourIndex(before);
+    },
     observe(s, e, now) {
       const hour = hourIndex(e.time);
       if (hour < s.hour) {

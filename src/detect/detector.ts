@@ -45,13 +45,37 @@ export interface HourlyUse {
   readonly errors: number;
 }
 
+/** What one identity's events in one hour show that the rollup does not keep (from the events table). */
+export interface HourlyEvents {
+  /** Start of the hour, epoch ms. */
+  readonly hour: number;
+  /** The largest top_k of an allowed request (0: none asked for one). */
+  readonly maxTopK: number;
+  /**
+   * Authentication failures (as auth-failures counts them) in the hour's busiest window of the
+   * history's `windowMs`, windows aligned to the epoch.
+   */
+  readonly failurePeak: number;
+}
+
+/** A source network an identity used (network token), first and last seen within the lookback (epoch ms). */
+export interface NetworkUse {
+  readonly network: string;
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+}
+
 /**
  * What the store knows of an identity: window counts (volume-spike) and hourly use per collection
  * (the other detectors), oldest first. `hourly` keeps the most recent rows only, so a busy
- * identity's history may start later than its window counts.
+ * identity's history may start later than its window counts. `events` (per hour, oldest first) and
+ * `networks` (most recently seen last) come from the stored events; absent where the source of the
+ * history does not have them, in which case detectors leave those parts of their state cold.
  */
 export interface IdentityHistory extends WindowCounts {
   readonly hourly: readonly HourlyUse[];
+  readonly events?: readonly HourlyEvents[];
+  readonly networks?: readonly NetworkUse[];
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a registry holds detectors of different state types

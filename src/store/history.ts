@@ -1,5 +1,5 @@
 // Reading stored events back (backtests, bootstrap): in event-time order, in pages.
-import type { HourlyUse, IdentityHistory } from '../detect/index.js';
+import type { HourlyEvents, HourlyUse, IdentityHistory, NetworkUse } from '../detect/index.js';
 import type { AccessEvent } from '../model/index.js';
 import type { StoreClient } from './client.js';
 
@@ -46,11 +46,16 @@ export async function* readEvents(
 /** Hourly rows kept per identity at most (the most recent): a week of a busy identity's hours. */
 export const HOURLY_ROWS_PER_IDENTITY = 2_000;
 
+/** Source networks kept per identity at most (the most recently seen): credential-sharing remembers up to 64. */
+export const NETWORKS_PER_IDENTITY = 64;
+
 /**
- * What a detector needs to start an identity warm, from the per-minute rollup, in one query for a
- * batch of identities: requests per detection window (volume-spike), and use per hour, collection
- * and operation (the others; the most recent `maxHourlyRows` per identity). Rows are before each
- * identity's own `before`, oldest first.
+ * What a detector needs to start an identity warm, in one query (one round trip) for a batch of
+ * identities. From the per-minute rollup: requests per detection window (volume-spike), and use per
+ * hour, collection and operation (the most recent `maxHourlyRows` per identity). From the events
+ * (the rollup keeps neither): per hour the largest top_k and the busiest window's authentication
+ * failures, and the source networks used, each with its first and last time (the most recent
+ * `maxNetworks`). Rows are before each identity's own `before`, oldest first.
  */
 export async function identityHistory(
   client: StoreClient,
@@ -60,24 +65,44 @@ export async function identityHistory(
     windowMs: number;
     lookbackMs: number;
     maxHourlyRows?: number;
+    maxNetworks?: number;
   },
 ): Promise<Map<string, IdentityHistory>> {
-  const out = new Map<string, { windowMs: number; rows: WindowRow[]; hourly: HourlyUse[] }>();
+  type Building = {
+    windowMs: number;
+    rows: WindowRow[];
+    hourly: HourlyUse[];
+    events: HourlyEvents[];
+    networks: NetworkUse[];
+  };
+  const out = new Map<string, Building>();
   if (opts.identities.length === 0) return out;
   const before = new Map(opts.identities.map((i) => [i.actor, i.before]));
   const latest = Math.max(...before.values());
   const where = `tenant = {tenant:String} AND actor IN {actors:Array(String)}
               AND minute >= toDateTime({since:UInt32}, 'UTC') AND minute < toDateTime({until:UInt32}, 'UTC')`;
-  // Both aggregates in one statement (one round trip); `kind` tells them apart. Hourly rows are
-  // limited per identity, newest first, so one very busy identity cannot make the answer unbounded.
+  // The events are cut at each identity's own `before`, not at the batch's latest: a network first
+  // used in this very batch (already stored) must still be new to the detector. The sort key
+  // (tenant, actor, time) keeps this a range read per identity. No FINAL: a redelivered duplicate
+  // does not change a maximum, a first or a last time (the rollup counts it too).
+  const eventsWhere = `tenant = {tenant:String} AND actor IN {actors:Array(String)}
+              AND time >= fromUnixTimestamp64Milli({sinceMs:Int64})
+              AND time < fromUnixTimestamp64Milli(transform(actor, {actors:Array(String)}, {befores:Array(Int64)}, toInt64(0)))`;
+  const zeros = `toUInt64(0) AS returned, toUInt64(0) AS vectors_returned, toUInt64(0) AS bytes_out,
+                 toUInt64(0) AS denied, toUInt64(0) AS errors`;
+  const noEvents = `toUInt64(0) AS top_k, toUInt64(0) AS failures, '' AS network, toInt64(0) AS last_seen`;
+  // `kind` tells the four aggregates apart. Hourly rows and networks are limited per identity,
+  // newest first, so one very busy identity cannot make the answer unbounded. An authentication
+  // failure is counted as auth-failures' isAuthFailure counts it: denied, or an error of `auth`
+  // or with status 401 / 403 (not a 5xx outage).
   const rs = await client.query({
-    query: `SELECT actor, 'w' AS kind, start, '' AS collection, '' AS operation, requests,
-                   toUInt64(0) AS returned, toUInt64(0) AS vectors_returned, toUInt64(0) AS bytes_out, toUInt64(0) AS denied, toUInt64(0) AS errors
+    query: `SELECT actor, 'w' AS kind, toInt64(start) AS start, '' AS collection, '' AS operation, requests, ${zeros}, ${noEvents}
             FROM (SELECT actor, toUnixTimestamp(toStartOfInterval(minute, toIntervalSecond({win:UInt32}))) * 1000 AS start,
                          sum(requests) AS requests
                   FROM events_1m WHERE ${where} GROUP BY actor, start)
             UNION ALL
-            SELECT actor, 'h' AS kind, start, collection, operation, requests, returned, vectors_returned, bytes_out, denied, errors
+            SELECT actor, 'h' AS kind, toInt64(start) AS start, collection, operation, requests, returned, vectors_returned, bytes_out,
+                   denied, errors, ${noEvents}
             FROM (SELECT actor, toUnixTimestamp(toStartOfHour(minute)) * 1000 AS start,
                          toString(collection) AS collection, toString(operation) AS operation,
                          sum(requests) AS requests, sum(returned) AS returned, sum(vectors_returned) AS vectors_returned,
@@ -86,21 +111,48 @@ export async function identityHistory(
                   FROM events_1m WHERE ${where}
                   GROUP BY actor, start, collection, operation
                   ORDER BY actor, start DESC, collection, operation
-                  LIMIT {per:UInt32} BY actor)`,
+                  LIMIT {per:UInt32} BY actor)
+            UNION ALL
+            SELECT actor, 'e' AS kind, toInt64(start) AS start, '' AS collection, '' AS operation, toUInt64(0) AS requests, ${zeros},
+                   toUInt64(top_k) AS top_k, toUInt64(failures) AS failures, '' AS network, toInt64(0) AS last_seen
+            FROM (SELECT actor, intDiv(w * {winMs:Int64}, 3600000) * 3600000 AS start,
+                         max(top_k) AS top_k, max(failures) AS failures
+                  FROM (SELECT actor, intDiv(toUnixTimestamp64Milli(time), {winMs:Int64}) AS w,
+                               maxIf(top_k, outcome = 'allowed') AS top_k,
+                               countIf(outcome = 'denied' OR (outcome = 'error'
+                                 AND (operation = 'auth' OR status_code IN (401, 403)))) AS failures
+                        FROM events WHERE ${eventsWhere}
+                        GROUP BY actor, w)
+                  GROUP BY actor, start
+                  ORDER BY actor, start DESC
+                  LIMIT {per:UInt32} BY actor)
+            UNION ALL
+            SELECT actor, 'n' AS kind, toInt64(first_seen) AS start, '' AS collection, '' AS operation, toUInt64(0) AS requests, ${zeros},
+                   toUInt64(0) AS top_k, toUInt64(0) AS failures, network, toInt64(last_seen) AS last_seen
+            FROM (SELECT actor, toString(src_net) AS network,
+                         toUnixTimestamp64Milli(min(time)) AS first_seen, toUnixTimestamp64Milli(max(time)) AS last_seen
+                  FROM events WHERE ${eventsWhere} AND src_net != ''
+                  GROUP BY actor, network
+                  ORDER BY actor, last_seen DESC, network
+                  LIMIT {nets:UInt32} BY actor)`,
     query_params: {
       win: Math.round(opts.windowMs / 1000),
+      winMs: Math.round(opts.windowMs),
       tenant: opts.tenant,
       actors: [...before.keys()],
+      befores: [...before.values()],
       since: Math.floor((latest - opts.lookbackMs) / 1000),
+      sinceMs: Math.floor(latest - opts.lookbackMs),
       until: Math.floor(latest / 1000),
       per: opts.maxHourlyRows ?? HOURLY_ROWS_PER_IDENTITY,
+      nets: opts.maxNetworks ?? NETWORKS_PER_IDENTITY,
     },
     format: 'JSONEachRow',
   });
   type Num = string | number;
   const rows = await rs.json<{
     actor: string;
-    kind: 'w' | 'h';
+    kind: 'w' | 'h' | 'e' | 'n';
     start: Num;
     collection: string;
     operation: string;
@@ -110,16 +162,24 @@ export async function identityHistory(
     bytes_out: Num;
     denied: Num;
     errors: Num;
+    top_k: Num;
+    failures: Num;
+    network: string;
+    last_seen: Num;
   }>();
   for (const r of rows) {
     const start = Number(r.start);
     if (start >= (before.get(r.actor) ?? 0)) continue;
     let h = out.get(r.actor);
     if (!h) {
-      h = { windowMs: opts.windowMs, rows: [], hourly: [] };
+      h = { windowMs: opts.windowMs, rows: [], hourly: [], events: [], networks: [] };
       out.set(r.actor, h);
     }
     if (r.kind === 'w') h.rows.push({ start, requests: Number(r.requests) });
+    else if (r.kind === 'e')
+      h.events.push({ hour: start, maxTopK: Number(r.top_k), failurePeak: Number(r.failures) });
+    else if (r.kind === 'n')
+      h.networks.push({ network: r.network, firstSeen: start, lastSeen: Number(r.last_seen) });
     else
       h.hourly.push({
         hour: start,
@@ -137,6 +197,10 @@ export async function identityHistory(
     h.rows.sort((a, b) => a.start - b.start);
     h.hourly.sort(
       (a, b) => a.hour - b.hour || (a.collection < b.collection ? -1 : a.collection > b.collection ? 1 : 0),
+    );
+    h.events.sort((a, b) => a.hour - b.hour);
+    h.networks.sort(
+      (a, b) => a.lastSeen - b.lastSeen || (a.network < b.network ? -1 : a.network > b.network ? 1 : 0),
     );
   }
   return out;

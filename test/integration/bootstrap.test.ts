@@ -1,10 +1,27 @@
 // No cold start: an identity the detectors have no state for, but whose history is in the store,
 // is bootstrapped from the per-minute rollup — here after a restart that lost every checkpoint.
 import { describe, expect, it } from 'vitest';
+import { createNewNetworkDetector } from '../../detectors/credential-sharing/credential-sharing.detector.js';
+import { createDestructiveOpsDetector } from '../../detectors/destructive-ops/destructive-ops.detector.js';
 import { generateWorkload } from '../../src/cli/demo/workload.js';
-import { loadConfig } from '../../src/config/index.js';
-import { listFindings, openStore } from '../../src/store/index.js';
-import { tempDataDir } from '../helpers/services.js';
+import {
+  credentialSharingParamsSchema,
+  destructiveOpsParamsSchema,
+  loadConfig,
+} from '../../src/config/index.js';
+import { createDetectorRuntime, type IdentityHistory } from '../../src/detect/index.js';
+import type { AccessEvent } from '../../src/model/index.js';
+import {
+  eventRow,
+  identityHistory,
+  insertRows,
+  listFindings,
+  migrate,
+  openStore,
+} from '../../src/store/index.js';
+import { makeEvent } from '../helpers/factories.js';
+import { historyOf } from '../helpers/rollup.js';
+import { tempDataDir, uniqueName } from '../helpers/services.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -100,4 +117,124 @@ describe('bootstrap from the rollup', () => {
       await second.stop();
     }
   }, 180_000);
+});
+
+describe('identityHistory: what the store teaches the detectors the rollup cannot', () => {
+  const HOUR = 3_600_000;
+  const DAY = 24 * HOUR;
+  /** Monday 2 November 2026, 00:00 UTC. */
+  const MONDAY = Date.UTC(2026, 10, 2);
+  const ADMIN = 'usr_k1_bsadminAAAAAAAAAAAAAAAA';
+  const PLAIN = 'usr_k1_bsplainBBBBBBBBBBBBBBBB';
+  const HOME = 'net_k1_bshomeAAAAAAAAAAAAAAAAA';
+  const VPN = 'net_k1_bsvpnBBBBBBBBBBBBBBBBBBB';
+  const ELSEWHERE = 'net_k1_bselsewhereCCCCCCCCCCCC';
+  const WINDOW = 600_000;
+
+  /**
+   * Nine working days of two identities: searches (top_k 5–40) from home and now and then from the
+   * VPN, a few deletes and an auth failure or two an hour; the admin also creates and drops a
+   * scratch collection every afternoon. Events at and after `before` are in the store too (stored
+   * by the time the detect stage bootstraps): the history must stop at each identity's own `before`.
+   */
+  function workload(tenant: string, before: number): AccessEvent[] {
+    const out: AccessEvent[] = [];
+    const end = before + 2 * HOUR;
+    for (let t0 = MONDAY; t0 < end; t0 += HOUR) {
+      const hour = new Date(t0).getUTCHours();
+      if (hour < 8 || hour >= 18) continue;
+      const day = Math.floor((t0 - MONDAY) / DAY);
+      for (const actor of [ADMIN, PLAIN]) {
+        const at = (minute: number, over: Partial<AccessEvent>) =>
+          out.push(makeEvent({ tenant, actor, time: t0 + minute * 60_000, src_net: HOME, ...over }));
+        for (let i = 0; i < 12; i++)
+          at(i * 5, {
+            top_k: 5 + ((day * 7 + hour + i) % 36),
+            src_net: i === 3 && day % 3 === 0 ? VPN : HOME,
+          });
+        at(7, { operation: 'delete', returned: 0, top_k: 0 });
+        at(8, { operation: 'search', outcome: 'denied', status_code: 403, top_k: 500 });
+        if (hour % 3 === 0) at(9, { operation: 'auth', outcome: 'error', status_code: 401, top_k: 0 });
+        at(10, { outcome: 'error', status_code: 503, top_k: 0 });
+        if (actor === ADMIN && hour === 16) {
+          at(30, { operation: 'create_collection', collection: 'scratch', top_k: 0 });
+          at(50, { operation: 'drop_collection', collection: 'scratch', top_k: 0 });
+        }
+      }
+    }
+    return out;
+  }
+
+  const canonical = (h: IdentityHistory) => ({
+    ...h,
+    hourly: [...h.hourly].sort(
+      (a, b) =>
+        a.hour - b.hour || a.collection.localeCompare(b.collection) || a.operation.localeCompare(b.operation),
+    ),
+  });
+
+  it('reads the rollup, the hourly top_k and failure peaks and the networks, each identity cut at its own `before`', async () => {
+    const config = loadConfig({ VIGIL_DATA_DIR: tempDataDir() });
+    const store = await openStore(config.env, config.dataDir);
+    try {
+      await migrate(store.client, { eventsTtlDays: 3650 });
+      const tenant = uniqueName('history');
+      const before = MONDAY + 8 * DAY + 10 * HOUR;
+      const events = workload(tenant, before);
+      // The admin also came from elsewhere right at `before`: that is the live batch, not history.
+      events.push(makeEvent({ tenant, actor: ADMIN, time: before + 60_000, src_net: ELSEWHERE }));
+      await insertRows(store.client, 'events', events.map(eventRow));
+      const plainBefore = before - 3 * HOUR;
+      const got = await identityHistory(store.client, {
+        tenant,
+        identities: [
+          { actor: ADMIN, before },
+          { actor: PLAIN, before: plainBefore },
+        ],
+        windowMs: WINDOW,
+        lookbackMs: 21 * DAY,
+      });
+      const admin = got.get(ADMIN)!;
+      expect(canonical(admin)).toEqual(canonical(historyOf(events, tenant, ADMIN, before, WINDOW)));
+      expect(canonical(got.get(PLAIN)!)).toEqual(
+        canonical(historyOf(events, tenant, PLAIN, plainBefore, WINDOW)),
+      );
+      // What the comparison stands on: both networks, a top_k per hour, failures that are not outages.
+      expect(admin.networks!.map((n) => n.network).sort()).toEqual([HOME, VPN].sort());
+      expect(admin.events!.length).toBe(8 * 10 + 2);
+      expect(Math.max(...admin.events!.map((r) => r.maxTopK))).toBe(40);
+      expect(new Set(admin.events!.map((r) => r.failurePeak))).toEqual(new Set([1, 2]));
+
+      // Bootstrapped from it, the detectors know the admin and its networks...
+      const rt = createDetectorRuntime([
+        createDestructiveOpsDetector(destructiveOpsParamsSchema.parse({})),
+        createNewNetworkDetector(credentialSharingParamsSchema.parse({})),
+      ]);
+      for (const [actor, at] of [
+        [ADMIN, before],
+        [PLAIN, plainBefore],
+      ] as const)
+        rt.bootstrap(makeEvent({ tenant, actor, time: at }), got.get(actor)!, at);
+      const live = (actor: string, at: number, over: Partial<AccessEvent>) =>
+        makeEvent({ tenant, actor, time: at, src_net: HOME, ...over });
+      const found = rt.process(
+        [
+          live(PLAIN, plainBefore + 60_000, { src_net: VPN }),
+          live(ADMIN, before + 60_000, { src_net: VPN }),
+          live(ADMIN, before + 120_000, { operation: 'drop_collection', collection: 'old' }),
+          live(ADMIN, before + 180_000, { src_net: ELSEWHERE }),
+          live(PLAIN, before + 240_000, { operation: 'drop_collection', collection: 'kb' }),
+        ],
+        before + HOUR,
+      );
+      // ...so only the network never used before and the drop by the identity that never
+      // administers are findings (a cold start would have neither: a week of warm-up).
+      expect(found.map((f) => [f.detector, f.actor, f.title])).toEqual([
+        ['credential-sharing', ADMIN, 'Identity used a source network it never used before'],
+        ['destructive-ops', PLAIN, 'Collection dropped by an identity that never administers'],
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
 });

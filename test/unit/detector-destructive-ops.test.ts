@@ -12,6 +12,7 @@ import { createDetectorRuntime } from '../../src/detect/runtime.js';
 import { type AccessEvent, deterministicId, type Finding, findingSchema } from '../../src/model/index.js';
 import { prng as rng } from '../../src/cli/demo/workload.js';
 import { makeEvent } from '../helpers/factories.js';
+import { historyOf } from '../helpers/rollup.js';
 
 const PARAMS = destructiveOpsParamsSchema.parse({});
 const MINUTE = 60_000;
@@ -229,5 +230,51 @@ describe('destructive-ops: compact state', () => {
     expect(state.buf.byteLength).toBe(2 * ringBytes(PARAMS.history_hours));
     expect(estimateStateBytes(state)).toBeLessThanOrEqual(before + 700);
     expect(estimateStateBytes(state)).toBeLessThan(1_000);
+  });
+});
+
+describe('destructive-ops: bootstrap from the rollup (restart without checkpoints)', () => {
+  const before = MONDAY + 8 * DAY + 14 * HOUR;
+  const history = [...ingestDays(MONDAY, 8, 4), ...adminDays(MONDAY, 8)].filter((e) => e.time < before);
+  const wipe = Array.from({ length: 3_000 }, (_, i) =>
+    makeEvent({ actor: INGEST, time: before + 10 * MINUTE + i * 200, operation: 'delete', collection: 'kb' }),
+  );
+  const drops = [
+    makeEvent({ actor: ADMIN, time: before + 20 * MINUTE, operation: 'drop_collection', collection: 'old' }),
+    makeEvent({ actor: INGEST, time: before + 30 * MINUTE, operation: 'drop_collection', collection: 'kb' }),
+  ];
+  const live = [...wipe, ...drops].sort((a, b) => a.time - b.time);
+  const closing = [INGEST, ADMIN].map((actor) => makeEvent({ actor, time: before + HOUR + MINUTE }));
+
+  /** A runtime that starts at `before`, both identities bootstrapped from their rollup. */
+  function bootstrapped() {
+    const rt = newRuntime();
+    for (const actor of [INGEST, ADMIN])
+      rt.bootstrap(makeEvent({ actor, time: before }), historyOf(history, TENANT, actor, before), before);
+    return rt;
+  }
+
+  it('learns that the DBA administers: its drop after a restart is no finding, the service’s drop is', () => {
+    const found = latestById(bootstrapped().process(drops, before + HOUR));
+    expect(found.map((f) => [f.actor, f.title])).toEqual([
+      [INGEST, 'Collection dropped by an identity that never administers'],
+    ]);
+  });
+
+  it('fills the delete and drop rings and the flag as live traffic did, and fires the same', () => {
+    const learned = newRuntime();
+    learned.process(history, before);
+    const booted = bootstrapped();
+    const expected = learned.process([...live, ...closing], before + 2 * HOUR);
+    const got = booted.process([...live, ...closing], before + 2 * HOUR);
+    // One finding per identity and hour: the wipe (the service's drop in the same hour scores less).
+    expect(latestById(got).map((f) => [f.actor, f.observed])).toEqual([[INGEST, 3_000]]);
+    expect(got).toEqual(expected);
+    for (const actor of [INGEST, ADMIN]) {
+      const key = `${TENANT}\u0000${actor}`;
+      const a = learned.stateOf('destructive-ops', key) as DestructiveOpsState;
+      const b = booted.stateOf('destructive-ops', key) as DestructiveOpsState;
+      expect([b.administers, b.firstHour, [...b.buf]]).toEqual([a.administers, a.firstHour, [...a.buf]]);
+    }
   });
 });

@@ -9,10 +9,12 @@ import {
 } from '../../detectors/auth-failures/auth-failures.detector.js';
 import { authFailuresParamsSchema } from '../../src/config/index.js';
 import { ringBytes } from '../../detectors/shared/index.js';
+import type { IdentityHistory } from '../../src/detect/index.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
 import { type AccessEvent, deterministicId, type Finding, findingSchema } from '../../src/model/index.js';
 import { prng as rng } from '../../src/cli/demo/workload.js';
 import { makeEvent } from '../helpers/factories.js';
+import { historyOf } from '../helpers/rollup.js';
 
 const PARAMS = authFailuresParamsSchema.parse({});
 const MINUTE = 60_000;
@@ -292,5 +294,73 @@ describe('auth-failures: compact state', () => {
       expect(state.buf.byteLength).toBe(ringBytes(PARAMS.history_hours) + 16);
       expect(estimateStateBytes(state)).toBeLessThan(700);
     }
+  });
+});
+
+describe('auth-failures: bootstrap from the store (restart without checkpoints)', () => {
+  const RETRIER = 'svc_k1_retrierRRRRRRRRRRRRRRRR';
+  /** A job that retries with a stale key at the top of every hour: 25–40 denials in two minutes. */
+  function retryHours(start: number, hours: number, seed: number): AccessEvent[] {
+    const rand = rng(seed);
+    const out: AccessEvent[] = [];
+    for (let h = 0; h < hours; h++) {
+      const t0 = start + h * HOUR;
+      const denied = 25 + Math.floor(rand() * 16);
+      for (let i = 0; i < denied; i++)
+        out.push(makeEvent({ actor: RETRIER, time: t0 + i * 3000, outcome: 'denied', status_code: 403 }));
+      out.push(makeEvent({ actor: RETRIER, time: t0 + 30 * MINUTE }));
+    }
+    return out;
+  }
+  const before = MONDAY + 3 * DAY;
+  const history = retryHours(MONDAY, 72, 21);
+  /** After the restart: a usual hour with 45 denials, then a real burst of 400. */
+  const live = [
+    ...Array.from({ length: 45 }, (_, i) =>
+      makeEvent({ actor: RETRIER, time: before + i * 2000, outcome: 'denied', status_code: 403 }),
+    ),
+    ...Array.from({ length: 400 }, (_, i) =>
+      makeEvent({ actor: RETRIER, time: before + HOUR + i * 1000, outcome: 'denied', status_code: 403 }),
+    ),
+    makeEvent({ actor: RETRIER, time: before + 2 * HOUR }),
+  ];
+  const key = `${TENANT}\u0000actor\u0000${RETRIER}`;
+  const booted = (history: IdentityHistory) => {
+    const rt = newRuntime();
+    rt.bootstrap(makeEvent({ actor: RETRIER, time: before }), history, before);
+    return rt;
+  };
+
+  it('judges the burst against the stored baseline: 45 is its usual, 400 is not', () => {
+    const rt = booted(historyOf(history, TENANT, RETRIER, before));
+    const found = latestById(rt.process(live, before + 3 * HOUR));
+    expect(found.map((f) => [f.entity_type, f.observed])).toEqual([['actor', 400]]);
+    // A cold start has only the floor (20): the usual 45 would be a finding.
+    const cold = latestById(newRuntime().process(live, before + 3 * HOUR));
+    expect(cold.map((f) => f.observed)).toEqual([45, 400]);
+  });
+
+  it('fills the ring as live traffic did, and fires the same', () => {
+    const learned = newRuntime();
+    learned.process(history, before);
+    const rt = booted(historyOf(history, TENANT, RETRIER, before));
+    expect(rt.process(live, before + 3 * HOUR)).toEqual(learned.process(live, before + 3 * HOUR));
+    const a = learned.stateOf('auth-failures/actor', key) as AuthFailuresState;
+    const b = rt.stateOf('auth-failures/actor', key) as AuthFailuresState;
+    expect([b.firstHour, [...b.buf]]).toEqual([a.firstHour, [...a.buf]]);
+  });
+
+  it('bootstraps the identity only: credential and network histories are not an identity’s', () => {
+    expect(createAuthFailuresDetectors(PARAMS).map((d) => [d.name, d.bootstrap !== undefined])).toEqual([
+      ['auth-failures/actor', true],
+      ['auth-failures/credential', false],
+      ['auth-failures/src_net', false],
+    ]);
+  });
+
+  it('stays cold when the stored peaks were counted over other windows than its own', () => {
+    const rt = booted(historyOf(history, TENANT, RETRIER, before, 5 * MINUTE));
+    const found = latestById(rt.process(live, before + 3 * HOUR));
+    expect(found.map((f) => f.observed)).toEqual([45, 400]);
   });
 });

@@ -4,8 +4,8 @@
 // by 64 identities; the default pipeline's detectors run through the runtime as the detect stage
 // runs them (hour batches, event time). State = V8 heap + array buffers after full collections
 // (--expose-gc), everything the runtime keeps (state maps, keys, holders) included, measured twice:
-// hot — every identity active since the last checkpoint, so all states are live objects (the
-// worst case) — and after the stage's next checkpoint with no event in between, when the runtime
+// hot — every identity active since the last checkpoint (the worst case): live objects up to the
+// pipeline's `detection.max_hot_entities`, the least recently active beyond it packed — and after the stage's next checkpoint with no event in between, when the runtime
 // has packed every idle identity's states (src/detect/cold-state.ts): the steady state of an
 // organisation whose identities act a few times a day (at any moment nearly all are idle).
 // Throughput: the Zipf traffic of the other benchmarks (workload.ts) over 10 minutes of event
@@ -23,6 +23,8 @@ import { BENCH_TENANT, createCallers } from '../lib/workload.js';
 
 export interface DetectStageOptions extends StageOptions {
   readonly identities: number;
+  /** Overrides the pipeline's `detection.max_hot_entities` (0: no cap). */
+  readonly maxHotEntities?: number;
 }
 
 export interface DetectStageResult {
@@ -34,8 +36,10 @@ export interface DetectStageResult {
   readonly detect_state_workload_events_per_s_per_core: number;
   /** Identities idle since the last checkpoint (states packed): the steady state. */
   readonly state_bytes_per_identity: number;
-  /** Every identity active since the last checkpoint (states live): the worst case. */
+  /** Every identity active since the last checkpoint: the worst case (live states up to the cap). */
   readonly state_hot_bytes_per_identity: number;
+  /** The cap on live (hot) entities per detector family the hot figure was measured with. */
+  readonly max_hot_entities: number;
   readonly state_raw_bytes_per_identity: number;
   readonly entities: Record<string, number>;
 }
@@ -155,7 +159,10 @@ stageMain<DetectStageOptions, DetectStageResult>(async (opts) => {
 
   // The runtime.
   const base = settledHeapBytes();
-  const runtime = createDetectorRuntime(createDetectors(pipeline));
+  const maxHot = opts.maxHotEntities ?? pipeline.detection.max_hot_entities;
+  const runtime = createDetectorRuntime(createDetectors(pipeline), {
+    maxHotEntities: maxHot || Number.POSITIVE_INFINITY,
+  });
   let events = 0;
   let cpu = 0;
   for (let h = 0; h < HOURS; h++) {
@@ -190,6 +197,7 @@ stageMain<DetectStageOptions, DetectStageResult>(async (opts) => {
     detect_state_workload_events_per_s_per_core: round(events / cpu),
     state_bytes_per_identity: round(stateBytes / n),
     state_hot_bytes_per_identity: round(hotBytes / n),
+    max_hot_entities: maxHot,
     state_raw_bytes_per_identity: round(rawBytes / n),
     entities: runtime.entities(),
   };

@@ -341,7 +341,9 @@ export async function startVigil(
   let runtime: DetectorRuntime | undefined;
   const findingFilter = createFindingFilter(config.pipeline.suppressions, config.pipeline.feedback_ttl);
   if (roles.has('detect')) {
-    runtime = createDetectorRuntime(createDetectors(config.pipeline));
+    runtime = createDetectorRuntime(createDetectors(config.pipeline), {
+      maxHotEntities: config.pipeline.detection.max_hot_entities,
+    });
     subscriptions.push(
       await startDetectStage({
         bus,

@@ -254,7 +254,7 @@ export const pipelineSchema = z
          * Entities whose detector states are kept as live objects at most; beyond it the least
          * recently active ones are packed (src/detect/cold-state.ts) until their next event.
          */
-        max_hot_entities: z.number().int().min(100).default(20_000),
+        max_hot_entities: z.number().int().min(100).default(10_000),
       })
       .strict()
       .default({}),

@@ -40,21 +40,31 @@ type Typed = InstanceType<(typeof TYPED)[number]>;
 /** Key lists of the plain objects met so far; a packed object refers to its list by index. */
 export interface Shapes {
   readonly lists: string[][];
-  readonly ids: Map<string, number>;
+  /** Ids of the lists by their first key ('' for none): a lookup compares keys, builds no string. */
+  readonly byFirstKey: Map<string, number[]>;
 }
 
 export function createShapes(): Shapes {
-  return { lists: [], ids: new Map() };
+  return { lists: [], byFirstKey: new Map() };
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function shapeId(shapes: Shapes, keys: string[]): number {
-  const sig = JSON.stringify(keys);
-  let id = shapes.ids.get(sig);
-  if (id === undefined) {
-    id = shapes.lists.length;
-    shapes.lists.push(keys);
-    shapes.ids.set(sig, id);
+  const first = keys[0] ?? '';
+  let ids = shapes.byFirstKey.get(first);
+  if (ids === undefined) {
+    ids = [];
+    shapes.byFirstKey.set(first, ids);
   }
+  for (const id of ids) if (sameKeys(shapes.lists[id]!, keys)) return id;
+  const id = shapes.lists.length;
+  shapes.lists.push(keys);
+  ids.push(id);
   return id;
 }
 

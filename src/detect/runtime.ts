@@ -42,6 +42,8 @@ export interface DetectorRuntime {
   process(events: AccessEvent[], now?: number): Finding[];
   /** Entities with state, per detector. */
   entities(): Record<string, number>;
+  /** Entities whose states are live objects (not packed), over all detector families. */
+  hotEntities(): number;
   /** States changed since the last call (for checkpoints); clears the dirty marks. */
   takeDirty(): StateEntry[];
   /**
@@ -75,8 +77,10 @@ export interface DetectorRuntime {
  *
  * A holder (a family's states of one entity) is hot — the state objects, or for a family of
  * several an array of them by slot (undefined: no state yet) — or cold: packed into one string
- * (cold-state.ts) once the entity went a whole checkpoint interval without an event. It is
- * unpacked on its next event (or any other access).
+ * (cold-state.ts) once the entity went a whole checkpoint interval without an event, or when the
+ * family holds more hot entities than `maxHotEntities` (the least recently active are packed, so
+ * detector memory stays bounded however many identities are active at once). It is unpacked on
+ * its next event (or any other access but a checkpoint's read).
  */
 interface Family {
   /** Detectors of the family, by index in the runtime's list, and each one's slot in a holder. */
@@ -85,8 +89,11 @@ interface Family {
   readonly perEntity: Map<string, unknown>;
   /** Keys whose states changed since the last checkpoint. */
   readonly dirty: Set<string>;
-  /** Keys whose holder is hot. */
-  readonly hot: Set<string>;
+  /**
+   * Keys whose holder is hot, in the order they became hot, each with the number of the last
+   * `process` call that touched it (0: none yet).
+   */
+  readonly hot: Map<string, number>;
 }
 
 function probeEvent(): AccessEvent {
@@ -111,7 +118,7 @@ function familiesOf(detectors: AnyDetector[]): { families: Family[]; familyOf: n
     }
     let family = key === undefined ? undefined : byKey.get(key);
     if (!family) {
-      family = { members: [], perEntity: new Map(), dirty: new Set(), hot: new Set() };
+      family = { members: [], perEntity: new Map(), dirty: new Set(), hot: new Map() };
       families.push(family);
       if (key !== undefined) byKey.set(key, family);
     }
@@ -136,13 +143,25 @@ export interface DetectorRuntimeOptions {
    * @defaultValue true
    */
   readonly packIdle?: boolean;
+  /**
+   * Hot (live) entities a family keeps at most; beyond, the least recently active are packed after
+   * a `process` call, down to 90 % of this. Live states cost ~6 KB an identity, packed ~1 KB.
+   * @defaultValue Infinity
+   */
+  readonly maxHotEntities?: number;
 }
+
+/** Packing stops at this share of `maxHotEntities`, so it is not repeated after every batch. */
+const HOT_LOW_WATER = 0.9;
 
 export function createDetectorRuntime(
   detectors: AnyDetector[],
   options: DetectorRuntimeOptions = {},
 ): DetectorRuntime {
   const packIdle = options.packIdle ?? true;
+  const maxHot = options.maxHotEntities ?? Number.POSITIVE_INFINITY;
+  /** Number of the current `process` call (hot entities touched in it are not packed). */
+  let round = 0;
   const { families, familyOf, slotOf } = familiesOf(detectors);
   const shapes = createShapes();
   const byName = new Map(detectors.map((d, i) => [d.name, i]));
@@ -157,7 +176,7 @@ export function createDetectorRuntime(
     const states = unpackStates(shapes, held, f.members.length, fresh);
     const hot = single(f) ? states[0] : states;
     f.perEntity.set(key, hot);
-    f.hot.add(ownKey(key));
+    f.hot.set(ownKey(key), round);
     return hot;
   }
 
@@ -182,7 +201,7 @@ export function createDetectorRuntime(
     if (single(f)) {
       if (!f.perEntity.has(key)) key = ownKey(key);
       f.perEntity.set(key, state);
-      f.hot.add(key);
+      f.hot.set(key, round);
       return;
     }
     let held = hotHolder(f, key) as unknown[] | undefined;
@@ -190,7 +209,7 @@ export function createDetectorRuntime(
       held = new Array<unknown>(f.members.length).fill(undefined);
       key = ownKey(key);
       f.perEntity.set(key, held);
-      f.hot.add(key);
+      f.hot.set(key, round);
     }
     held[slotOf[i]!] = state;
   }
@@ -218,25 +237,50 @@ export function createDetectorRuntime(
           : new Array(f.members.length).fill(undefined);
       const own = ownKey(key);
       f.perEntity.set(own, held);
-      f.hot.add(own);
-    }
+      f.hot.set(own, round);
+    } else f.hot.set(key, round); // an existing key: its stored (own) key string stays
     f.dirty.add(key);
     return held;
   }
 
+  /** Packs the hot holder of `key` (it stays dirty if it was: the checkpoint reads it packed). */
+  function pack(f: Family, key: string): void {
+    const held = f.perEntity.get(key);
+    f.hot.delete(key);
+    if (held === undefined || typeof held === 'string') return;
+    f.perEntity.set(key, packStates(shapes, single(f) ? [held] : (held as unknown[])));
+  }
+
   /** Packs the hot holders not touched since the last checkpoint. */
   function packIdleHolders(f: Family): void {
-    for (const key of f.hot) {
-      if (f.dirty.has(key)) continue;
-      const held = f.perEntity.get(key);
-      f.hot.delete(key);
-      if (held === undefined || typeof held === 'string') continue;
-      f.perEntity.set(key, packStates(shapes, single(f) ? [held] : (held as unknown[])));
+    for (const key of f.hot.keys()) if (!f.dirty.has(key)) pack(f, key);
+  }
+
+  /**
+   * Over `maxHot`, packs the family's hot holders not touched by the current `process` call, those
+   * that became hot first first (touched in a later call than the current one can't be), down to
+   * the low water mark.
+   */
+  function packOverflow(f: Family): void {
+    if (f.hot.size <= maxHot) return;
+    const target = Math.floor(maxHot * HOT_LOW_WATER);
+    for (const [key, touched] of f.hot) {
+      if (f.hot.size <= target) break;
+      if (touched !== round) pack(f, key);
     }
+  }
+
+  /** The states of a holder by slot, unpacked into plain objects if packed (without making it hot). */
+  function statesOf(f: Family, key: string): unknown[] {
+    const held = f.perEntity.get(key);
+    if (held === undefined) return [];
+    if (typeof held === 'string') return unpackStates(shapes, held, f.members.length);
+    return single(f) ? [held] : (held as unknown[]);
   }
 
   return {
     process(events, now = Date.now()) {
+      round++;
       const ordered = [...events].sort((a, b) => a.time - b.time);
       const findings: Finding[] = [];
       const held: unknown[] = new Array(families.length);
@@ -259,6 +303,7 @@ export function createDetectorRuntime(
           for (const x of d.observe(state, event, now)) findings.push(x);
         }
       }
+      for (const f of families) packOverflow(f);
       return findings;
     },
     entities() {
@@ -272,15 +317,21 @@ export function createDetectorRuntime(
       });
       return out;
     },
+    hotEntities() {
+      let n = 0;
+      for (const f of families) n += f.hot.size;
+      return n;
+    },
     takeDirty() {
       const out: StateEntry[] = [];
       for (const f of families) {
         if (packIdle) packIdleHolders(f);
         for (const key of f.dirty) {
-          for (const i of f.members) {
-            const state = get(i, key);
+          const states = statesOf(f, key);
+          f.members.forEach((i, slot) => {
+            const state = states[slot];
             if (state !== undefined) out.push({ detector: detectors[i]!.name, key, state });
-          }
+          });
         }
         f.dirty.clear();
       }

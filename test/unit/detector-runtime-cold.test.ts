@@ -144,4 +144,31 @@ describe('cold detector state', () => {
     expect(new Set(a.map((f) => f.detector)).size).toBeGreaterThanOrEqual(4);
     expect(a).toEqual(b);
   });
+
+  it('with a cap on hot entities, packs the least recently active and still detects the same', () => {
+    const pipeline = loadPipeline(path.join(packageRoot(), 'pipelines/default.yaml'));
+    const capped = createDetectorRuntime(createDetectors(pipeline), { maxHotEntities: 1 });
+    const live = createDetectorRuntime(createDetectors(pipeline), { packIdle: false });
+    const a: Finding[] = [];
+    const b: Finding[] = [];
+    let packs = 0;
+    for (const batch of workload()) {
+      // One event per call: every other entity is packed after each call.
+      for (const e of batch) {
+        a.push(...capped.process([e], e.time));
+        b.push(...live.process([e], e.time));
+        // One per family: tenant + actor (7 detectors), auth-failures' actor, credential, network.
+        expect(capped.hotEntities()).toBeLessThanOrEqual(4);
+        if (capped.hotEntities() < live.hotEntities()) packs++;
+      }
+      // Checkpoints read packed states without unpacking them into live ones.
+      const before = capped.hotEntities();
+      expect(capped.takeDirty()).toEqual(live.takeDirty());
+      expect(capped.hotEntities()).toBeLessThanOrEqual(before);
+    }
+    expect(packs).toBeGreaterThan(100);
+    expect(capped.entities()).toEqual(live.entities());
+    expect(new Set(a.map((f) => f.detector)).size).toBeGreaterThanOrEqual(4);
+    expect(a).toEqual(b);
+  });
 });

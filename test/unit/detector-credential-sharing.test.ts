@@ -9,7 +9,7 @@ import {
   type NewNetworkState,
 } from '../../detectors/credential-sharing/credential-sharing.detector.js';
 import { credentialSharingParamsSchema } from '../../src/config/index.js';
-import { ringBytes } from '../../detectors/shared/index.js';
+import { get16, ringBytes } from '../../detectors/shared/index.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
 import {
   type AccessEvent,
@@ -20,6 +20,7 @@ import {
 } from '../../src/model/index.js';
 import { prng as rng } from '../../src/cli/demo/workload.js';
 import { makeEvent } from '../helpers/factories.js';
+import { historyOf } from '../helpers/rollup.js';
 
 const PARAMS = credentialSharingParamsSchema.parse({});
 const MINUTE = 60_000;
@@ -238,5 +239,77 @@ describe('credential-sharing: compact state', () => {
     expect(estimateStateBytes(cred)).toBeLessThanOrEqual(credBefore + 700);
     expect(estimateStateBytes(actor)).toBeLessThanOrEqual(actorBefore + 700);
     expect(estimateStateBytes(actor)).toBeLessThan(1_000);
+  });
+});
+
+describe('credential-sharing/new-network: bootstrap from the store (restart without checkpoints)', () => {
+  const before = MONDAY + 14 * DAY + 10 * HOUR;
+  const days = normalDays(MONDAY, 16, 4);
+  const history = days.filter((e) => e.time < before);
+  const away = makeEvent({
+    actor: ALICE,
+    credential: ALICE_KEY,
+    src_net: ELSEWHERE,
+    time: before + 7 * MINUTE,
+  });
+  const live = [...days.filter((e) => e.time >= before), away].sort((a, b) => a.time - b.time);
+  const actors = [...new Set(history.map((e) => e.actor))];
+  const now = MONDAY + 16 * DAY;
+
+  /** A runtime that starts at `before`, every identity bootstrapped from its stored history. */
+  function bootstrapped(strip?: 'networks') {
+    const rt = newRuntime();
+    for (const actor of actors) {
+      const h = historyOf(history, TENANT, actor, before);
+      rt.bootstrap(makeEvent({ actor, time: before }), strip ? { ...h, networks: undefined } : h, before);
+    }
+    return rt;
+  }
+  const newNetworks = (f: Finding[]) => latestById(f).filter((x) => x.entity_type === 'actor');
+
+  it('knows the networks each identity used: no flood of "new" networks, only the one never used', () => {
+    const found = newNetworks(bootstrapped().process(live, now));
+    expect(found.map((f) => [f.entity, f.evidence])).toEqual([[ALICE, [away.event_id]]]);
+    expect(found[0]!.sentence).toMatch(/it used 3 networks since 2026-11-02T09:00Z/);
+  });
+
+  it('restores the known networks, their last use and the rate of new ones as live traffic left them', () => {
+    const learned = newRuntime();
+    learned.process(history, before);
+    const booted = bootstrapped();
+    expect(booted.process(live, now)).toEqual(learned.process(live, now));
+    const pairs = (s: NewNetworkState) =>
+      Array.from({ length: PARAMS.max_known_networks }, (_, i) => [
+        get16(s.buf, 4 * i),
+        get16(s.buf, 4 * i + 2),
+      ])
+        .filter(([h]) => h !== 0)
+        .sort((a, b) => a[0]! - b[0]!);
+    for (const actor of [ALICE, ROAMER]) {
+      const a = learned.stateOf(
+        'credential-sharing/new-network',
+        `${TENANT}\u0000${actor}`,
+      ) as NewNetworkState;
+      const b = booted.stateOf(
+        'credential-sharing/new-network',
+        `${TENANT}\u0000${actor}`,
+      ) as NewNetworkState;
+      expect([b.firstHour, b.discovered, b.discoveredHour, pairs(b)]).toEqual([
+        a.firstHour,
+        a.discovered,
+        a.discoveredHour,
+        pairs(a),
+      ]);
+    }
+    // The consultant's hotels were discoveries: it is known to roam.
+    const roamer = booted.stateOf(
+      'credential-sharing/new-network',
+      `${TENANT}\u0000${ROAMER}`,
+    ) as NewNetworkState;
+    expect(roamer.discovered).toBeGreaterThan(1);
+  });
+
+  it('stays cold (in warm-up) when the history has no networks, rather than call every network new', () => {
+    expect(newNetworks(bootstrapped('networks').process(live, now))).toEqual([]);
   });
 });

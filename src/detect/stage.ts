@@ -51,9 +51,36 @@ export interface DetectStageDeps {
 /** Identities bootstrapped per batch at most (the rest start cold rather than stall the batch). */
 const MAX_BOOTSTRAP_PER_BATCH = 2_000;
 
-async function bootstrapUnknown(deps: DetectStageDeps, events: AccessEvent[]): Promise<void> {
+/**
+ * With an allowed lateness an entity has no state until its first events leave the reorder buffer,
+ * so every batch until then would look it up again: lookups done since the last rebalance are
+ * remembered (bounded; forgetting one costs a repeated lookup, nothing else).
+ */
+interface LookedUp {
+  readonly checkpoints: Set<string>;
+  readonly history: Set<string>;
+}
+
+const MAX_LOOKED_UP = 1_000_000;
+
+function firstLookup(done: Set<string> | undefined, key: string): boolean {
+  if (!done) return true;
+  if (done.has(key)) return false;
+  if (done.size >= MAX_LOOKED_UP) done.clear();
+  done.add(key);
+  return true;
+}
+
+async function bootstrapUnknown(
+  deps: DetectStageDeps,
+  events: AccessEvent[],
+  done?: LookedUp,
+): Promise<void> {
   if (!deps.history) return;
-  const unknown = deps.runtime.unknownIdentities(events).slice(0, MAX_BOOTSTRAP_PER_BATCH);
+  const unknown = deps.runtime
+    .unknownIdentities(events)
+    .slice(0, MAX_BOOTSTRAP_PER_BATCH)
+    .filter((u) => firstLookup(done?.history, `${u.tenant}\u0000${u.actor}`));
   const byTenant = new Map<string, Array<{ actor: string; before: number }>>();
   for (const u of unknown) {
     const list = byTenant.get(u.tenant) ?? [];
@@ -79,9 +106,9 @@ async function bootstrapUnknown(deps: DetectStageDeps, events: AccessEvent[]): P
  * one started (or last held them): their states come from the checkpoints, loaded on first sight,
  * before the rollup bootstrap (which only covers what the store's history can teach).
  */
-async function loadUnknown(deps: DetectStageDeps, events: AccessEvent[]): Promise<void> {
+async function loadUnknown(deps: DetectStageDeps, events: AccessEvent[], done?: LookedUp): Promise<void> {
   if (!deps.checkpoints?.loadKeys) return;
-  const keys = deps.runtime.unknownKeys(events);
+  const keys = deps.runtime.unknownKeys(events).filter((k) => firstLookup(done?.checkpoints, k));
   if (keys.length === 0) return;
   const loaded = await deps.checkpoints.loadKeys(keys);
   const taken = deps.runtime.restore(loaded);
@@ -132,6 +159,12 @@ export async function startDetectStage(deps: DetectStageDeps): Promise<Subscript
    * the detectors. One synchronous step, on the in-order chain: a checkpoint between the release
    * and the detectors would see events neither held nor counted.
    */
+  const lookedUp: LookedUp | undefined =
+    lateness > 0 ? { checkpoints: new Set(), history: new Set() } : undefined;
+  const forgetLookups = () => {
+    lookedUp?.checkpoints.clear();
+    lookedUp?.history.clear();
+  };
   const detect = (events: AccessEvent[], flush = false) => {
     const now = Date.now();
     deps.metrics.inc('detect_events_too_late', buffer.add(events, now));
@@ -141,6 +174,8 @@ export async function startDetectStage(deps: DetectStageDeps): Promise<Subscript
       deps.metrics.inc('detect_events_held', events.length);
       deps.metrics.inc('detect_events_released', ready.length);
     }
+    // Nothing held: every entity looked up has had its events detected on, so it has state now.
+    if (buffer.size === 0) forgetLookups();
     return ready.length ? deps.runtime.process(ready) : [];
   };
   const publish = async (raw: Finding[]) => {
@@ -197,8 +232,8 @@ export async function startDetectStage(deps: DetectStageDeps): Promise<Subscript
       const events = messages.map((m) => decodeJson<AccessEvent>(m));
       const detected = inOrder.then(async () => {
         // States are loaded when an identity's events arrive, before they may wait in the buffer.
-        if (lazyLoad) await loadUnknown(deps, events);
-        await bootstrapUnknown(deps, events);
+        if (lazyLoad) await loadUnknown(deps, events, lookedUp);
+        await bootstrapUnknown(deps, events, lookedUp);
         return detect(events);
       });
       inOrder = detected.catch(() => {});
@@ -217,6 +252,7 @@ export async function startDetectStage(deps: DetectStageDeps): Promise<Subscript
         await saving;
         await checkpoint();
         deps.runtime.forget();
+        forgetLookups();
         lazyLoad = true;
         deps.metrics.inc('detect_rebalances');
         await publish(findings);

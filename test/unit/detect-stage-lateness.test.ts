@@ -9,7 +9,7 @@ import { createInProcessBus } from '../../src/bus/in-process.bus.js';
 import { pipelineSchema } from '../../src/config/index.js';
 import { HELD_EVENTS_CHECKPOINT } from '../../src/detect/reorder.js';
 import { createDetectorRuntime, type StateEntry } from '../../src/detect/runtime.js';
-import { type CheckpointStore, startDetectStage } from '../../src/detect/stage.js';
+import { type CheckpointStore, type DetectStageDeps, startDetectStage } from '../../src/detect/stage.js';
 import type { AccessEvent } from '../../src/model/index.js';
 import { createMetrics, type Metrics } from '../../src/telemetry/index.js';
 import { makeEvent } from '../helpers/factories.js';
@@ -42,7 +42,11 @@ function mapCheckpoints(rows: Map<string, StateEntry>, live = () => true): Check
   };
 }
 
-async function start(allowedLatenessMs: number, checkpoints?: CheckpointStore) {
+async function start(
+  allowedLatenessMs: number,
+  checkpoints?: CheckpointStore,
+  history?: DetectStageDeps['history'],
+) {
   const bus = createInProcessBus();
   const metrics: Metrics = createMetrics();
   const runtime = createDetectorRuntime(createDetectors(pipelineSchema.parse({ version: 1 })));
@@ -53,6 +57,7 @@ async function start(allowedLatenessMs: number, checkpoints?: CheckpointStore) {
     allowedLatenessMs,
     checkpoints,
     checkpointIntervalMs: 50,
+    history,
   });
   const send = async (e: AccessEvent) => {
     const before = metrics.counter('detect_events');
@@ -101,6 +106,19 @@ describe('detect stage with an allowed lateness', () => {
     expect(s.breadth()).toBeUndefined();
     await waitFor(s.breadth, (b) => b !== undefined, { what: 'the held event released' });
     expect(s.metrics.counter('detect_events_released')).toBe(1);
+    await s.stage.stop();
+    await s.bus.close();
+  });
+
+  it('looks up the stored history of a new identity once, not again for each batch while its events wait', async () => {
+    const lookups: string[] = [];
+    const s = await start(10 * MIN, undefined, async (_tenant, identities) => {
+      lookups.push(...identities.map((i) => i.actor));
+      return new Map();
+    });
+    for (const minute of [1, 2, 3]) await s.send(at(TEN + minute * MIN));
+    expect(s.breadth()).toBeUndefined();
+    expect(lookups).toEqual([ACTOR]);
     await s.stage.stop();
     await s.bus.close();
   });

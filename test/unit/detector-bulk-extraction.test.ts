@@ -5,6 +5,7 @@ import {
   type BulkExtractionState,
   createBulkExtractionDetector,
   estimateStateBytes,
+  SIGNALS,
 } from '../../detectors/bulk-extraction/bulk-extraction.detector.js';
 import { bulkExtractionParamsSchema } from '../../src/config/index.js';
 import { ringBytes } from '../../detectors/shared/index.js';
@@ -246,12 +247,11 @@ describe('bulk-extraction: bootstrap from the rollup (restart without checkpoint
     return { learned, booted };
   }
 
-  it('fills the rows, bytes, vectors and scroll rings as live traffic did, and fires the same', () => {
+  it('fills the rows, bytes, vectors, scroll and top_k rings as live traffic did, and fires the same', () => {
     const { learned, booted } = runtimes();
     const ringsOf = (rt: typeof learned) => {
       const buf = (rt.stateOf('bulk-extraction', key) as BulkExtractionState).buf;
-      // top_k is not in the rollup: its ring (the fifth) is left out of the comparison.
-      return [...buf.slice(0, 4 * ringBytes(PARAMS.history_hours))];
+      return [...buf.slice(0, SIGNALS.length * ringBytes(PARAMS.history_hours))];
     };
     const expected = learned.process(live, before + 2 * HOUR);
     const got = booted.process(live, before + 2 * HOUR);
@@ -264,5 +264,38 @@ describe('bulk-extraction: bootstrap from the rollup (restart without checkpoint
     const { booted } = runtimes();
     const next = appDays(MONDAY, 14, 13).filter((e) => e.time >= before);
     expect(booted.process(next, MONDAY + 14 * DAY)).toEqual([]);
+  });
+  it('fills the top_k ring from the stored hours: a reranker asking for thousands is not news after a restart', () => {
+    const RERANKER = 'svc_k1_rerankerKKKKKKKKKKKKKKKK';
+    const rerank = (start: number, hours: number) =>
+      Array.from({ length: hours * 4 }, (_, i) =>
+        makeEvent({
+          actor: RERANKER,
+          time: start + i * 15 * MINUTE,
+          collection: 'kb',
+          top_k: 2_000 + ((i * 373) % 2_000),
+          returned: 50,
+          bytes_out: 100_000,
+        }),
+      );
+    const usualHour = rerank(before, 1);
+    const huge = makeEvent({
+      actor: RERANKER,
+      time: before + HOUR + MINUTE,
+      collection: 'kb',
+      top_k: 200_000,
+      returned: 50,
+      bytes_out: 100_000,
+    });
+    const topKFindings = (rt: ReturnType<typeof newRuntime>) =>
+      latestById(rt.process([...usualHour, huge], before + 2 * HOUR)).map((f) => f.features.max_top_k);
+    const stored = historyOf(rerank(before - 3 * DAY, 72), TENANT, RERANKER, before);
+    const booted = newRuntime();
+    booted.bootstrap(makeEvent({ actor: RERANKER, time: before }), stored, before);
+    expect(topKFindings(booted)).toEqual([200_000]);
+    // Without the stored top_k the floor (1,000) stands in: its usual hour would be a finding.
+    const blind = newRuntime();
+    blind.bootstrap(makeEvent({ actor: RERANKER, time: before }), { ...stored, events: undefined }, before);
+    expect(topKFindings(blind)).toEqual([expect.any(Number), 200_000]);
   });
 });

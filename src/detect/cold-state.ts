@@ -70,6 +70,10 @@ function shapeId(shapes: Shapes, keys: string[]): number {
 
 // ---------------------------------------------------------------- writing
 
+/** Scratch for a float's bytes (packing and unpacking are synchronous). */
+const FLOAT = new Float64Array(1);
+const FLOAT_BYTES = new Uint8Array(FLOAT.buffer);
+
 /** A growable byte buffer, reused across packs (packing is synchronous). */
 class Writer {
   bytes = new Uint8Array(4096);
@@ -98,8 +102,8 @@ class Writer {
   }
 
   float(x: number): void {
-    const b = new Uint8Array(new Float64Array([x]).buffer);
-    for (const v of b) this.byte(v);
+    FLOAT[0] = x;
+    for (let i = 0; i < 8; i++) this.byte(FLOAT_BYTES[i]!);
   }
 
   /** Bytes with runs of zeros as (0, run length): a zero byte is always followed by its run. */
@@ -161,7 +165,7 @@ function write(w: Writer, shapes: Shapes, v: unknown): void {
     return;
   }
   if (ArrayBuffer.isView(v)) {
-    const kind = TYPED.findIndex((c) => v instanceof c);
+    const kind = v instanceof Uint8Array ? 0 : TYPED.findIndex((c) => v instanceof c);
     if (kind < 0) throw new Error('cold-state: unsupported typed array');
     w.byte(Tag.Typed);
     w.byte(kind);
@@ -237,9 +241,8 @@ class Reader {
   }
 
   float(): number {
-    const b = new Uint8Array(8);
-    for (let i = 0; i < 8; i++) b[i] = this.byte();
-    return new Float64Array(b.buffer)[0]!;
+    for (let i = 0; i < 8; i++) FLOAT_BYTES[i] = this.byte();
+    return FLOAT[0]!;
   }
 
   /** Fills `into` (or a new array of the stored length) with the stored bytes. */

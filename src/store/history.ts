@@ -82,11 +82,12 @@ export async function identityHistory(
   const where = `tenant = {tenant:String} AND actor IN {actors:Array(String)}
               AND minute >= toDateTime({since:UInt32}, 'UTC') AND minute < toDateTime({until:UInt32}, 'UTC')`;
   // The events are cut at each identity's own `before`, not at the batch's latest: a network first
-  // used in this very batch (already stored) must still be new to the detector. The sort key
-  // (tenant, actor, time) keeps this a range read per identity. No FINAL: a redelivered duplicate
-  // does not change a maximum, a first or a last time (the rollup counts it too).
+  // used in this very batch (already stored) must still be new to the detector. The constant
+  // bounds let the sort key (tenant, actor, time) make this a range read per identity. No FINAL:
+  // a redelivered duplicate does not change a maximum, a first or a last time; until parts merge
+  // it may count twice among the failures, as it does in the rollup's sums.
   const eventsWhere = `tenant = {tenant:String} AND actor IN {actors:Array(String)}
-              AND time >= fromUnixTimestamp64Milli({sinceMs:Int64})
+              AND time >= fromUnixTimestamp64Milli({sinceMs:Int64}) AND time < fromUnixTimestamp64Milli({untilMs:Int64})
               AND time < fromUnixTimestamp64Milli(transform(actor, {actors:Array(String)}, {befores:Array(Int64)}, toInt64(0)))`;
   const zeros = `toUInt64(0) AS returned, toUInt64(0) AS vectors_returned, toUInt64(0) AS bytes_out,
                  toUInt64(0) AS denied, toUInt64(0) AS errors`;
@@ -144,6 +145,7 @@ export async function identityHistory(
       since: Math.floor((latest - opts.lookbackMs) / 1000),
       sinceMs: Math.floor(latest - opts.lookbackMs),
       until: Math.floor(latest / 1000),
+      untilMs: latest,
       per: opts.maxHourlyRows ?? HOURLY_ROWS_PER_IDENTITY,
       nets: opts.maxNetworks ?? NETWORKS_PER_IDENTITY,
     },

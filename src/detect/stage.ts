@@ -1,16 +1,18 @@
 // The detect stage: events topic in (group "detect"), findings topic out. A batch's offsets are
 // committed only after its findings were published, so a crash re-runs the batch; finding ids are
-// deterministic, so a re-run yields the same findings and the store folds them.
+// deterministic, so a re-run yields the same findings and the store folds them. With an allowed
+// lateness (reorder.ts) some of a batch's events may still be held when it is committed: those are
+// kept in the detector checkpoints instead, as durable as the detector states.
 import { type Bus, decodeJson, jsonMessage, partitionKey, type Subscription, TOPICS } from '../bus/index.js';
 import type { AccessEvent, Finding } from '../model/index.js';
 import type { Metrics } from '../telemetry/index.js';
 import type { IdentityHistory } from './detector.js';
 import { createReorderBuffer, HELD_EVENTS_CHECKPOINT } from './reorder.js';
+import type { DetectorRuntime, StateEntry } from './runtime.js';
+import type { FindingFilter } from './suppression.js';
 
 /** Checkpoint rows under this detector name are held events: a checkpoint load must include it. */
 export { HELD_EVENTS_CHECKPOINT };
-import type { DetectorRuntime, StateEntry } from './runtime.js';
-import type { FindingFilter } from './suppression.js';
 
 export interface CheckpointStore {
   save(entries: StateEntry[]): Promise<void>;
@@ -63,12 +65,13 @@ interface LookedUp {
 
 const MAX_LOOKED_UP = 1_000_000;
 
-function firstLookup(done: Set<string> | undefined, key: string): boolean {
-  if (!done) return true;
-  if (done.has(key)) return false;
+const notLookedUp = (done: Set<string> | undefined, key: string) => !done?.has(key);
+
+/** Marks keys as looked up once the lookup succeeded (a failed batch is retried whole). */
+function lookedUpNow(done: Set<string> | undefined, keys: Iterable<string>): void {
+  if (!done) return;
   if (done.size >= MAX_LOOKED_UP) done.clear();
-  done.add(key);
-  return true;
+  for (const key of keys) done.add(key);
 }
 
 async function bootstrapUnknown(
@@ -80,7 +83,7 @@ async function bootstrapUnknown(
   const unknown = deps.runtime
     .unknownIdentities(events)
     .slice(0, MAX_BOOTSTRAP_PER_BATCH)
-    .filter((u) => firstLookup(done?.history, `${u.tenant}\u0000${u.actor}`));
+    .filter((u) => notLookedUp(done?.history, `${u.tenant}\u0000${u.actor}`));
   const byTenant = new Map<string, Array<{ actor: string; before: number }>>();
   for (const u of unknown) {
     const list = byTenant.get(u.tenant) ?? [];
@@ -98,6 +101,10 @@ async function bootstrapUnknown(
       deps.runtime.bootstrap(first.get(`${tenant}\u0000${actor}`)!, h, before);
       deps.metrics.inc('detect_identities_bootstrapped');
     }
+    lookedUpNow(
+      done?.history,
+      identities.map((i) => `${tenant}\u0000${i.actor}`),
+    );
   }
 }
 
@@ -108,9 +115,10 @@ async function bootstrapUnknown(
  */
 async function loadUnknown(deps: DetectStageDeps, events: AccessEvent[], done?: LookedUp): Promise<void> {
   if (!deps.checkpoints?.loadKeys) return;
-  const keys = deps.runtime.unknownKeys(events).filter((k) => firstLookup(done?.checkpoints, k));
+  const keys = deps.runtime.unknownKeys(events).filter((k) => notLookedUp(done?.checkpoints, k));
   if (keys.length === 0) return;
   const loaded = await deps.checkpoints.loadKeys(keys);
+  lookedUpNow(done?.checkpoints, keys);
   const taken = deps.runtime.restore(loaded);
   deps.metrics.inc('detect_states_loaded', taken);
   deps.metrics.inc('detect_states_discarded', loaded.length - taken);
@@ -154,17 +162,17 @@ export async function startDetectStage(deps: DetectStageDeps): Promise<Subscript
       deps.metrics.inc('detect_states_checkpointed', dirty.length);
     }
   };
-  /**
-   * Adds events to the reorder buffer and runs the ones it releases (all of them: `flush`) through
-   * the detectors. One synchronous step, on the in-order chain: a checkpoint between the release
-   * and the detectors would see events neither held nor counted.
-   */
   const lookedUp: LookedUp | undefined =
     lateness > 0 ? { checkpoints: new Set(), history: new Set() } : undefined;
   const forgetLookups = () => {
     lookedUp?.checkpoints.clear();
     lookedUp?.history.clear();
   };
+  /**
+   * Adds events to the reorder buffer and runs the ones it releases (all of them: `flush`) through
+   * the detectors. One synchronous step, on the in-order chain: a checkpoint between the release
+   * and the detectors would see events neither held nor counted.
+   */
   const detect = (events: AccessEvent[], flush = false) => {
     const now = Date.now();
     deps.metrics.inc('detect_events_too_late', buffer.add(events, now));

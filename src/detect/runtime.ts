@@ -166,6 +166,14 @@ export function createDetectorRuntime(
   const shapes = createShapes();
   const byName = new Map(detectors.map((d, i) => [d.name, i]));
   const bootstrapping = detectors.map((d, i) => ({ d, i })).filter(({ d }) => d.bootstrap);
+  /** Families with bootstrapping members: their lead (for the key) and those members' slots. */
+  const bootFamilies = families
+    .map((f) => ({
+      f,
+      lead: detectors[f.members[0]!]!,
+      slots: f.members.map((i, slot) => (detectors[i]!.bootstrap ? slot : -1)).filter((slot) => slot >= 0),
+    }))
+    .filter((b) => b.slots.length > 0);
   const single = (f: Family) => f.members.length === 1;
 
   /** The hot holder of `key` (unpacked if it was cold), or undefined. */
@@ -189,11 +197,18 @@ export function createDetectorRuntime(
   /** Whether detector i has state for `key`, without unpacking it. */
   function has(i: number, key: string): boolean {
     const f = families[familyOf[i]!]!;
-    const held = f.perEntity.get(key);
+    return hasSlots(f, f.perEntity.get(key), [slotOf[i]!]);
+  }
+
+  /** Whether a holder (hot or packed) has state in every one of these slots. */
+  function hasSlots(f: Family, held: unknown, slots: readonly number[]): boolean {
     if (held === undefined) return false;
     if (single(f)) return true;
-    if (typeof held === 'string') return Math.floor(packedPresence(held) / 2 ** slotOf[i]!) % 2 === 1;
-    return (held as unknown[])[slotOf[i]!] !== undefined;
+    if (typeof held === 'string') {
+      const mask = packedPresence(held);
+      return slots.every((slot) => Math.floor(mask / 2 ** slot) % 2 === 1);
+    }
+    return slots.every((slot) => (held as unknown[])[slot] !== undefined);
   }
 
   function set(i: number, key: string, state: unknown): void {
@@ -357,12 +372,13 @@ export function createDetectorRuntime(
     unknownIdentities(events) {
       const out = new Map<string, { tenant: string; actor: string; before: number }>();
       for (const e of events) {
-        for (const { d, i } of bootstrapping) {
-          if (has(i, d.entityKey(e))) continue;
+        for (const { f, lead, slots } of bootFamilies) {
+          if (hasSlots(f, f.perEntity.get(lead.entityKey(e)), slots)) continue;
           const k = `${e.tenant}\u0000${e.actor}`;
           const before = Math.floor(e.time / 3_600_000) * 3_600_000;
           const seen = out.get(k);
           if (!seen || before < seen.before) out.set(k, { tenant: e.tenant, actor: e.actor, before });
+          break;
         }
       }
       return [...out.values()];

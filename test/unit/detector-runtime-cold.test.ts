@@ -171,4 +171,30 @@ describe('cold detector state', () => {
     expect(new Set(a.map((f) => f.detector)).size).toBeGreaterThanOrEqual(4);
     expect(a).toEqual(b);
   });
+
+  it('asks for the history of an identity while any bootstrapping detector lacks its state, packed or not', () => {
+    const pipeline = loadPipeline(path.join(packageRoot(), 'pipelines/default.yaml'));
+    const runtime = createDetectorRuntime(createDetectors(pipeline));
+    const first = makeEvent({ actor: 'usr_k1_bootAAAAAAAAAAAAAAAAAA', time: MONDAY + 9 * HOUR + 5 });
+    const wanted = [{ tenant: first.tenant, actor: first.actor, before: MONDAY + 9 * HOUR }];
+    expect(runtime.unknownIdentities([first])).toEqual(wanted);
+    // Every checkpoint but one detector's (e.g. written by an older version without it).
+    const other = createDetectorRuntime(createDetectors(pipeline));
+    other.process([first], first.time);
+    const saved = other.takeDirty();
+    const allButOne = saved.filter((e) => e.detector !== 'new-collection');
+    expect(allButOne).toHaveLength(saved.length - 1);
+    runtime.restore(allButOne);
+    expect(runtime.unknownIdentities([first])).toEqual(wanted);
+    runtime.takeDirty();
+    runtime.takeDirty(); // packed now
+    expect(runtime.hotEntities()).toBe(0);
+    expect(runtime.unknownIdentities([first])).toEqual(wanted);
+    runtime.bootstrap(first, { windowMs: 600_000, rows: [], hourly: [] }, MONDAY + 9 * HOUR);
+    expect(runtime.unknownIdentities([first])).toEqual([]);
+    runtime.takeDirty();
+    runtime.takeDirty();
+    expect(runtime.hotEntities()).toBe(0);
+    expect(runtime.unknownIdentities([first])).toEqual([]);
+  });
 });

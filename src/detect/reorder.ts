@@ -91,6 +91,8 @@ export function createReorderBuffer(options: ReorderBufferOptions): ReorderBuffe
   /** Held entries in arrival order (so by addedAt); released ones are skipped and compacted away. */
   let fifo: Entry[] = [];
   let head = 0;
+  /** Released entries still in `fifo`. */
+  let fifoOut = 0;
   let seq = 0;
   let maxSeen = Number.NEGATIVE_INFINITY;
   /** Everything at or below this went out already. */
@@ -157,6 +159,7 @@ export function createReorderBuffer(options: ReorderBufferOptions): ReorderBuffe
 
   function take(x: Entry): AccessEvent {
     x.out = true;
+    fifoOut++;
     if (holds) ids.delete(idOf(x.e));
     // Without lateness only restored events are tracked by identity (their rows need tombstones).
     const key = holds || byKey.size > 0 ? keyOf(x.e) : undefined;
@@ -170,9 +173,12 @@ export function createReorderBuffer(options: ReorderBufferOptions): ReorderBuffe
 
   function compact(): void {
     while (head < fifo.length && fifo[head]!.out) head++;
-    if (head > 1024 && head * 2 > fifo.length) {
-      fifo = fifo.slice(head);
+    // Released entries keep their events alive: they go once they are most of the queue, so one
+    // event waiting for the wall clock does not pin everything that arrived after it.
+    if (fifoOut > 1024 && fifoOut * 2 > fifo.length) {
+      fifo = fifo.filter((x) => !x.out);
       head = 0;
+      fifoOut = 0;
     }
   }
 

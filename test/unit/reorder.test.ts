@@ -8,6 +8,7 @@ import type { AccessEvent } from '../../src/model/index.js';
 import { makeEvent } from '../helpers/factories.js';
 
 const MIN = 60_000;
+const HOUR = 60 * MIN;
 const T0 = Date.UTC(2026, 10, 2, 10, 0, 0);
 
 const ev = (id: string, time: number, actor = 'usr_a') => makeEvent({ event_id: id, time, actor });
@@ -135,6 +136,24 @@ describe('reorder buffer', () => {
     expect(buffer.nextDueMs()).toBeUndefined();
     // What went out by the wall clock sets what is too late.
     expect(buffer.add([ev('d', T0 + 64 * MIN)], 1_000 + 16 * MIN)).toBe(1);
+  });
+
+  it('keeps wall-clock order through many releases behind one waiting event', () => {
+    const buffer = createReorderBuffer({ allowedLatenessMs: 10 * MIN });
+    buffer.add([ev('pinned', T0 + 2 * HOUR)], 0);
+    buffer.add([ev('pinned2', T0 + 2 * HOUR + 1)], 1);
+    // Thousands go out by the watermark (the pinned event set it) while the pinned one waits.
+    for (let i = 0; i < 5_000; i++) {
+      buffer.add([ev(`n${i}`, T0 + i)], 1);
+      expect(ids(buffer.release(1))).toEqual([`n${i}`]);
+    }
+    buffer.add([ev('later', T0 + 2 * HOUR + 5 * MIN)], 2);
+    expect(buffer.nextDueMs()).toBe(10 * MIN);
+    expect(ids(buffer.release(10 * MIN))).toEqual(['pinned']);
+    expect(buffer.nextDueMs()).toBe(1 + 10 * MIN);
+    expect(ids(buffer.release(1 + 10 * MIN))).toEqual(['pinned2']);
+    expect(buffer.nextDueMs()).toBe(2 + 10 * MIN);
+    expect(ids(buffer.release(2 + 10 * MIN))).toEqual(['later']);
   });
 
   it('holds at most maxHeld events: past it, the oldest go out', () => {

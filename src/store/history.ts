@@ -149,50 +149,72 @@ export async function identityHistory(
       per: opts.maxHourlyRows ?? HOURLY_ROWS_PER_IDENTITY,
       nets: opts.maxNetworks ?? NETWORKS_PER_IDENTITY,
     },
-    format: 'JSONEachRow',
+    // Compact rows (arrays, in the SELECT's column order): with up to a few thousand rows per
+    // identity and 2,000 identities a batch, repeating 15 column names per row would dominate the
+    // answer's size.
+    format: 'JSONCompactEachRow',
   });
   type Num = string | number;
-  const rows = await rs.json<{
-    actor: string;
-    kind: 'w' | 'h' | 'e' | 'n';
-    start: Num;
-    collection: string;
-    operation: string;
-    requests: Num;
-    returned: Num;
-    vectors_returned: Num;
-    bytes_out: Num;
-    denied: Num;
-    errors: Num;
-    top_k: Num;
-    failures: Num;
-    network: string;
-    last_seen: Num;
-  }>();
+  const rows =
+    await rs.json<
+      [
+        actor: string,
+        kind: 'w' | 'h' | 'e' | 'n',
+        start: Num,
+        collection: string,
+        operation: string,
+        requests: Num,
+        returned: Num,
+        vectorsReturned: Num,
+        bytesOut: Num,
+        denied: Num,
+        errors: Num,
+        topK: Num,
+        failures: Num,
+        network: string,
+        lastSeen: Num,
+      ]
+    >();
   for (const r of rows) {
-    const start = Number(r.start);
-    if (start >= (before.get(r.actor) ?? 0)) continue;
-    let h = out.get(r.actor);
+    const [
+      actor,
+      kind,
+      at,
+      collection,
+      operation,
+      requests,
+      returned,
+      vectorsReturned,
+      bytesOut,
+      denied,
+      errors,
+      topK,
+      failures,
+      network,
+      lastSeen,
+    ] = r;
+    const start = Number(at);
+    if (start >= (before.get(actor) ?? 0)) continue;
+    let h = out.get(actor);
     if (!h) {
       h = { windowMs: opts.windowMs, rows: [], hourly: [], events: [], networks: [] };
-      out.set(r.actor, h);
+      out.set(actor, h);
     }
-    if (r.kind === 'w') h.rows.push({ start, requests: Number(r.requests) });
-    else if (r.kind === 'e')
-      h.events.push({ hour: start, maxTopK: Number(r.top_k), failurePeak: Number(r.failures) });
-    else if (r.kind === 'n')
-      h.networks.push({ network: r.network, firstSeen: start, lastSeen: Number(r.last_seen) });
+    if (kind === 'w') h.rows.push({ start, requests: Number(requests) });
+    else if (kind === 'e')
+      h.events.push({ hour: start, maxTopK: Number(topK), failurePeak: Number(failures) });
+    else if (kind === 'n') h.networks.push({ network, firstSeen: start, lastSeen: Number(lastSeen) });
     else
       h.hourly.push({
         hour: start,
-        collection: r.collection,
-        operation: r.operation,
-        requests: Number(r.requests),
-        returned: Number(r.returned),
-        vectorsReturned: Number(r.vectors_returned),
-        bytesOut: Number(r.bytes_out),
-        denied: Number(r.denied),
-        errors: Number(r.errors),
+        collection,
+        operation,
+        requests: Number(requests),
+        returned: Number(returned),
+        vectorsReturned: Number(vectorsReturned),
+        bytesOut: Number(bytesOut),
+        denied: Number(denied),
+        errors: Number(errors),
       });
   }
   for (const h of out.values()) {

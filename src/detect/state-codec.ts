@@ -22,15 +22,25 @@ function encode(value: unknown): unknown {
   if (value === undefined) return { $t: 'undef', v: null };
   if (value === null || typeof value !== 'object') return value;
   if (ArrayBuffer.isView(value)) {
-    const tag = tagOf(value);
+    const tag = value instanceof Uint8Array ? 'u8' : tagOf(value);
     if (!tag) throw new Error('state-codec: unsupported typed array');
     return { $t: tag, v: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
   }
   if (value instanceof Map) return { $t: 'map', v: [...value].map(([k, v]) => [encode(k), encode(v)]) };
   if (value instanceof Set) return { $t: 'set', v: [...value].map(encode) };
   if (Array.isArray(value)) return value.map(encode);
-  // fromEntries defines own properties: a key named __proto__ stays data, never a prototype.
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, encode(v)]));
+  // Own enumerable string keys in order, as Object.entries gives them (a loop: checkpoints encode
+  // every changed state, and entries + fromEntries cost several arrays per object).
+  const source = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(source)) {
+    const v = encode(source[k]);
+    // A key named __proto__ stays data, never a prototype.
+    if (k === '__proto__')
+      Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[k] = v;
+  }
+  return out;
 }
 
 function decode(value: unknown): unknown {

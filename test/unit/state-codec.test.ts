@@ -33,4 +33,26 @@ describe('detector state codec', () => {
       }),
     );
   });
+
+  it('encodes objects as an entries → fromEntries walk would (key order, __proto__ as data, getters once)', () => {
+    // The definition the encoder's object loop replaced, for plain values and objects.
+    const reference = (v: unknown): unknown => {
+      if (v === undefined) return { $t: 'undef', v: null };
+      if (v === null || typeof v !== 'object') return v;
+      if (Array.isArray(v)) return v.map(reference);
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reference(x)]));
+    };
+    const withProto = JSON.parse('{"a":1,"__proto__":{"x":2},"7":3}') as unknown;
+    for (const v of [withProto, { z: 1, 2: 'two', a: [undefined, { __proto__: null, q: 1 }] }])
+      expect(encodeState(v)).toBe(JSON.stringify(reference(v)));
+    let reads = 0;
+    const getter = Object.defineProperty({ b: 1 }, 'g', { get: () => ++reads, enumerable: true });
+    expect(encodeState(getter)).toBe('{"b":1,"g":1}');
+    expect(reads).toBe(1);
+    fc.assert(
+      fc.property(fc.anything({ withNullPrototype: true, withObjectString: true }), (v) => {
+        expect(encodeState(v)).toBe(JSON.stringify(reference(v)));
+      }),
+    );
+  });
 });

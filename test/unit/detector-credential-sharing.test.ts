@@ -9,7 +9,7 @@ import {
   type NewNetworkState,
 } from '../../detectors/credential-sharing/credential-sharing.detector.js';
 import { credentialSharingParamsSchema } from '../../src/config/index.js';
-import { get16, ringBytes } from '../../detectors/shared/index.js';
+import { get16, hash16, ringBytes, setKeys } from '../../detectors/shared/index.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
 import {
   type AccessEvent,
@@ -311,5 +311,27 @@ describe('credential-sharing/new-network: bootstrap from the store (restart with
 
   it('stays cold (in warm-up) when the history has no networks, rather than call every network new', () => {
     expect(newNetworks(bootstrapped('networks').process(live, now))).toEqual([]);
+  });
+  it('keeps the most recently used networks when the store knows more than it remembers', () => {
+    const params = credentialSharingParamsSchema.parse({ max_known_networks: 4 });
+    const nets = Array.from({ length: 6 }, (_, i) => `net_k1_rotation${i}AAAAAAAAAAAAAAAA`);
+    // Day d from network d mod 6: last used N3 (day 3) … N2 (day 8).
+    const stored = Array.from({ length: 9 }, (_, d) =>
+      makeEvent({ actor: ALICE, src_net: nets[d % 6]!, time: MONDAY + d * DAY + 10 * HOUR }),
+    );
+    const at = MONDAY + 10 * DAY;
+    const learned = createDetectorRuntime([createNewNetworkDetector(params)]);
+    learned.process(stored, at);
+    const booted = createDetectorRuntime([createNewNetworkDetector(params)]);
+    booted.bootstrap(makeEvent({ actor: ALICE, time: at }), historyOf(stored, TENANT, ALICE, at), at);
+    const keysOf = (rt: typeof learned) =>
+      setKeys(
+        (rt.stateOf('credential-sharing/new-network', `${TENANT}\u0000${ALICE}`) as NewNetworkState).buf,
+        0,
+        4,
+      ).sort((a, b) => a - b);
+    const expected = [0, 1, 2, 5].map((i) => hash16(nets[i]!)).sort((a, b) => a - b);
+    expect(keysOf(booted)).toEqual(expected);
+    expect(keysOf(learned)).toEqual(expected);
   });
 });

@@ -355,7 +355,7 @@ export function createNewNetworkDetector(params: CredentialSharingParams): Detec
         s.discoveredHour = hour;
       }
       // Known networks by last use, least recent first, so a full set keeps the most recent.
-      for (const n of history.networks)
+      for (const n of [...history.networks].sort((a, b) => a.lastSeen - b.lastSeen))
         setTouch(s.buf, 0, cap, hash16(n.network), hourIndex(n.lastSeen) - firstHour);
       s.hour = hourIndex(before);
     },

@@ -33,7 +33,9 @@ export async function runDetectionBenchmark(): Promise<Record<string, unknown>> 
     finance_reports: { sensitivity: 'high' },
   };
   const scenario = makeScenario();
-  const runtime = createDetectorRuntime(createDetectors(pipeline));
+  const runtime = createDetectorRuntime(createDetectors(pipeline), {
+    maxHotEntities: pipeline.detection.max_hot_entities,
+  });
   const rc = pipeline.response;
   const risk = createRiskEngine({ halfLifeMs: rc.risk_half_life, incidentThreshold: rc.incident_min_risk, groupWindowMs: rc.incident_group_window });
   const findings = new Map<string, Finding>();

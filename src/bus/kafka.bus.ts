@@ -24,12 +24,15 @@ export interface KafkaBusOptions {
  */
 const MAX_REQUEST_BYTES = 768 * 1024;
 
+/** A record's share of a produce request: key, value and a bound on the record's own framing. */
+const recordBytes = (m: BusMessage) => m.value.length + m.key.length + 64;
+
 export function chunkBySize(messages: BusMessage[], maxBytes: number): BusMessage[][] {
   const chunks: BusMessage[][] = [];
   let current: BusMessage[] = [];
   let size = 0;
   for (const m of messages) {
-    const bytes = m.value.length + m.key.length + 64;
+    const bytes = recordBytes(m);
     if (current.length && size + bytes > maxBytes) {
       chunks.push(current);
       current = [];
@@ -40,6 +43,141 @@ export function chunkBySize(messages: BusMessage[], maxBytes: number): BusMessag
   }
   if (current.length) chunks.push(current);
   return chunks;
+}
+
+/** One produce request's worth of records, by topic (each topic once: kafkajs keys a request's topics by name). */
+export type TopicMessages = Array<{ topic: string; messages: BusMessage[] }>;
+
+interface PendingPublish {
+  readonly topic: string;
+  readonly messages: BusMessage[];
+  /** Each message's recordBytes, taken when it was published (encoding errors go to the caller). */
+  readonly sizes: number[];
+  /** The first message not yet taken into a request. */
+  next: number;
+  /** Requests carrying some of this publish's messages that are not acknowledged yet. */
+  unacked: number;
+  /** Resolved, rejected or given up by its caller: its messages not yet taken are dropped. */
+  settled: boolean;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+export interface CoalescingSender {
+  /**
+   * Resolves once every one of the messages was acknowledged by `send`; rejects with the error of
+   * the first request carrying some of them that failed (the rest of them are then not sent).
+   * `abandon` gives the publish up (its caller stopped waiting): its messages not yet in a request
+   * are dropped, the promise is left pending.
+   */
+  publish(topic: string, messages: BusMessage[]): { acked: Promise<void>; abandon(): void };
+}
+
+/**
+ * Publishes arriving while a request is in flight wait and go together in the next one, up to
+ * `maxRequestBytes` (one publish may span requests, several may share one).
+ * One request at a time, as the idempotent producer with one request in flight sends them anyway:
+ * sixteen concurrent callers no longer each wait a round trip for their own small last chunk.
+ */
+export function createCoalescingSender(
+  send: (request: TopicMessages) => Promise<void>,
+  maxRequestBytes: number,
+): CoalescingSender {
+  const queue: PendingPublish[] = [];
+  let sending = false;
+
+  /**
+   * The next request: every waiting publish first gets an equal share of it (in arrival order),
+   * then the room left goes to them in arrival order. A small publish (the detect stage's findings,
+   * whose batch commits after it) thus goes out in the next request, not behind megabytes of
+   * events queued by the collectors before it.
+   */
+  function takeRequest(): { request: TopicMessages; carried: PendingPublish[] } {
+    const byTopic = new Map<string, BusMessage[]>();
+    const carried = new Set<PendingPublish>();
+    let size = 0;
+    const take = (p: PendingPublish, limit: number) => {
+      let taken = 0;
+      let into = byTopic.get(p.topic);
+      while (p.next < p.messages.length) {
+        const bytes = p.sizes[p.next]!;
+        if (size > 0 && size + bytes > maxRequestBytes) break;
+        if (taken > 0 && taken + bytes > limit) break;
+        if (!into) {
+          into = [];
+          byTopic.set(p.topic, into);
+        }
+        into.push(p.messages[p.next]!);
+        size += bytes;
+        taken += bytes;
+        p.next++;
+      }
+      if (taken > 0) carried.add(p);
+    };
+    const waiting = queue.filter((p) => !p.settled);
+    const share = Math.floor(maxRequestBytes / Math.max(1, waiting.length));
+    for (const p of waiting) take(p, share);
+    for (const p of waiting) take(p, Number.POSITIVE_INFINITY);
+    // Publishes given up or wholly taken leave the queue; the others keep their place.
+    queue.length = 0;
+    for (const p of waiting) if (p.next < p.messages.length) queue.push(p);
+    for (const p of carried) p.unacked++;
+    return {
+      request: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      carried: [...carried],
+    };
+  }
+
+  async function drain(): Promise<void> {
+    sending = true;
+    try {
+      for (;;) {
+        const { request, carried } = takeRequest();
+        if (carried.length === 0) return;
+        try {
+          await send(request);
+        } catch (err) {
+          for (const p of carried) {
+            if (p.settled) continue;
+            p.settled = true;
+            p.reject(err);
+          }
+          continue;
+        }
+        for (const p of carried) {
+          p.unacked--;
+          if (p.settled || p.unacked > 0 || p.next < p.messages.length) continue;
+          p.settled = true;
+          p.resolve();
+        }
+      }
+    } finally {
+      sending = false;
+    }
+  }
+
+  return {
+    publish(topic, messages) {
+      const sizes = messages.map(recordBytes);
+      let pending!: PendingPublish;
+      const acked = new Promise<void>((resolve, reject) => {
+        pending = { topic, messages, sizes, next: 0, unacked: 0, settled: false, resolve, reject };
+      });
+      if (messages.length === 0) {
+        pending.settled = true;
+        pending.resolve();
+        return { acked, abandon() {} };
+      }
+      queue.push(pending);
+      if (!sending) void drain();
+      return {
+        acked,
+        abandon() {
+          pending.settled = true;
+        },
+      };
+    },
+  };
 }
 
 export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
@@ -66,6 +204,16 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
   const probe = kafka.admin({ retry: { retries: 0 } });
   let crashed = 0;
   const publishTimeoutMs = opts.publishTimeoutMs ?? 10_000;
+  // Durability: a request resolves once the broker acknowledged it with acks=all.
+  const sender = createCoalescingSender(async (request) => {
+    await producer.sendBatch({
+      acks: -1,
+      topicMessages: request.map(({ topic, messages }) => ({
+        topic,
+        messages: messages.map((m) => ({ key: m.key, value: m.value })),
+      })),
+    });
+  }, MAX_REQUEST_BYTES);
 
   async function ensureTopic(topic: string): Promise<void> {
     if (ensured.has(topic)) return;
@@ -86,21 +234,14 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
       let timer: NodeJS.Timeout | undefined;
       try {
         await ensureTopic(full);
+        const sent = sender.publish(full, messages);
         await Promise.race([
-          (async () => {
-            for (const chunk of chunkBySize(messages, MAX_REQUEST_BYTES)) {
-              await producer.send({
-                topic: full,
-                acks: -1,
-                messages: chunk.map((m) => ({ key: m.key, value: m.value })),
-              });
-            }
-          })(),
+          sent.acked,
           new Promise((_, reject) => {
-            timer = setTimeout(
-              () => reject(new Error(`no broker ack within ${publishTimeoutMs} ms`)),
-              publishTimeoutMs,
-            );
+            timer = setTimeout(() => {
+              sent.abandon();
+              reject(new Error(`no broker ack within ${publishTimeoutMs} ms`));
+            }, publishTimeoutMs);
           }),
         ]);
       } catch (err) {

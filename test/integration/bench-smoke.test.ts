@@ -23,6 +23,7 @@ const FIGURES = [
   'detection_latency_p99_ms',
   'time_to_contain_p99_ms',
   'state_bytes_per_identity',
+  'state_hot_bytes_per_identity',
   'tokenize_per_s',
   'tokenize_cache_hit_ratio',
   'panel_query_p95_ms',

@@ -643,7 +643,10 @@ export async function startVigil(
       ]);
       return verifyAuditTrail({ client: store.client, dataDir: config.dataDir, ...identity, since });
     },
-    backtest: (o) => backtest(createDetectors(config.pipeline), readEvents(store.client, o)),
+    backtest: (o) =>
+      backtest(createDetectors(config.pipeline), readEvents(store.client, o), {
+        maxHotEntities: config.pipeline.detection.max_hot_entities,
+      }),
     rotateKey: config.env.VIGIL_TOKEN_KEY
       ? undefined
       : () => {

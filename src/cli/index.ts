@@ -222,7 +222,9 @@ export async function main(argv: string[]): Promise<void> {
               yield events;
             }
           };
-          report = await backtest(createDetectors(config.pipeline), batches());
+          report = await backtest(createDetectors(config.pipeline), batches(), {
+            maxHotEntities: config.pipeline.detection.max_hot_entities,
+          });
         } else {
           if (!o.since) throw new Error('backtest: give --since (stored history) or --input FILE.ndjson');
           const since = Date.parse(o.since);
@@ -237,6 +239,7 @@ export async function main(argv: string[]): Promise<void> {
               backtest(
                 createDetectors(config.pipeline),
                 readEvents(client, { since, until, tenant: o.tenant }),
+                { maxHotEntities: config.pipeline.detection.max_hot_entities },
               ),
           );
         }

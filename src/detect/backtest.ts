@@ -2,7 +2,7 @@
 // they would have found. Nothing is published, stored or acted on.
 import type { AccessEvent, Finding } from '../model/index.js';
 import type { AnyDetector } from './detector.js';
-import { createDetectorRuntime } from './runtime.js';
+import { createDetectorRuntime, type DetectorRuntimeOptions } from './runtime.js';
 
 export interface BacktestReport {
   readonly events: number;
@@ -14,8 +14,10 @@ export interface BacktestReport {
 export async function backtest(
   detectors: AnyDetector[],
   batches: AsyncIterable<AccessEvent[]> | Iterable<AccessEvent[]>,
+  /** As the detect stage runs it (the pipeline's `detection.max_hot_entities` bounds memory). */
+  options: DetectorRuntimeOptions = {},
 ): Promise<BacktestReport> {
-  const runtime = createDetectorRuntime(detectors);
+  const runtime = createDetectorRuntime(detectors, options);
   const found = new Map<string, Finding>();
   let events = 0;
   for await (const batch of batches) {

@@ -82,7 +82,7 @@ async function runScenario(restartHour?: number): Promise<Record<string, unknown
     if (restartHour !== undefined && h >= restartHour) {
       // As the detect stage does for identities it has no state for (src/detect/stage.ts).
       for (const u of runtime.unknownIdentities(batch)) {
-        const history = stored.historyOf(u.tenant, u.actor);
+        const history = stored.historyOf(u.tenant, u.actor, u.before);
         const first = batch.find((e) => e.tenant === u.tenant && e.actor === u.actor)!;
         if (!history) continue;
         runtime.bootstrap(first, history, u.before);

@@ -134,6 +134,12 @@ export function createCredentialSharingDetector(
     const out: Finding[] = [];
     const l = limits(s);
     if (grewSinceFired(s, s.actors + s.networks)) out.push(finding(s, next, l, now));
+    endHour(s, l);
+    return out;
+  }
+
+  /** Puts the current hour into the history and starts an empty one. */
+  function endHour(s: CredentialSharingState, l: Limits): void {
     // Winsorize: a sharing hour enters the history at the band's top, not at its real size.
     const ok = warm(s, s.hour);
     ringPushRaw(s.buf, ACTOR_RING, hours, ok ? Math.min(s.actors, l.highActors) : s.actors);
@@ -143,7 +149,6 @@ export function createCredentialSharingDetector(
     s.networks = 0;
     s.firedActor = '';
     resetFiring(s);
-    return out;
   }
 
   function finding(s: CredentialSharingState, e: AccessEvent, l: Limits, now: number): Finding {
@@ -210,6 +215,25 @@ export function createCredentialSharingDetector(
         late: 0,
         buf: allocState(2 * ACTOR_CAP + 2 * NETWORK_CAP + 2 * ringBytes(hours)),
       };
+    },
+    bootstrap(s, history, before, first) {
+      // The stored hours of the first event's credential (all its users, not only this identity's),
+      // oldest first, replayed as live traffic would have closed them: clipped once warm, and the
+      // warm-up counted from the first of them. The hour of `before` is left to the live events (its
+      // users would count twice). Nothing stored for the credential: it starts cold.
+      const now = hourIndex(before);
+      const stored = (history.credentials ?? []).filter(
+        (c) => c.credential === first.credential && hourIndex(c.hour) < now,
+      );
+      if (first.credential === '' || stored.length === 0) return;
+      s.firstHour = hourIndex(stored[0]!.hour);
+      for (const c of stored) {
+        s.hour = hourIndex(c.hour);
+        s.actors = Math.min(c.actors, ACTOR_CAP);
+        s.networks = Math.min(c.networks, NETWORK_CAP);
+        endHour(s, limits(s));
+      }
+      s.hour = now;
     },
     observe(s, e, now) {
       if (e.credential === '') return [];

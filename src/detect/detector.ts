@@ -66,16 +66,46 @@ export interface NetworkUse {
 }
 
 /**
+ * One active hour of a credential the identity used: how many distinct identities (all of them, not
+ * only this one) and source networks used that credential in the hour (from the events table).
+ */
+export interface CredentialHour {
+  readonly credential: string;
+  /** Start of the hour, epoch ms. */
+  readonly hour: number;
+  readonly actors: number;
+  readonly networks: number;
+}
+
+/** Credentials an identity's history covers at most (those it used most recently). */
+export const CREDENTIALS_PER_IDENTITY = 8;
+/** Active hours kept per credential (the most recent): credential-sharing's history_hours is at most 64. */
+export const HOURS_PER_CREDENTIAL = 64;
+/**
+ * How far back before an identity's `before` a credential's hours are read, from the start of that
+ * hour: its other users are outside the events' sort-key range of the identity, so this part reads
+ * all of the tenant's events in the range. Four days hold credential-sharing's longest history (64
+ * active hours) with its default warm-up (24 h) and no more.
+ */
+export const CREDENTIAL_LOOKBACK_MS = 4 * 24 * 3_600_000;
+
+/** Where an identity's credential hours start: the hour `CREDENTIAL_LOOKBACK_MS` before `before`. */
+export function credentialHistorySince(before: number): number {
+  return Math.floor((before - CREDENTIAL_LOOKBACK_MS) / 3_600_000) * 3_600_000;
+}
+
+/**
  * What the store knows of an identity: window counts (volume-spike) and hourly use per collection
  * (the other detectors), oldest first. `hourly` keeps the most recent rows only, so a busy
  * identity's history may start later than its window counts. `events` (per hour, oldest first) and
- * `networks` (most recently seen last) come from the stored events; absent where the source of the
+ * `networks` (most recently seen last) and `credentials` (oldest hour first) come from the stored events; absent where the source of the
  * history does not have them, in which case detectors leave those parts of their state cold.
  */
 export interface IdentityHistory extends WindowCounts {
   readonly hourly: readonly HourlyUse[];
   readonly events?: readonly HourlyEvents[];
   readonly networks?: readonly NetworkUse[];
+  readonly credentials?: readonly CredentialHour[];
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a registry holds detectors of different state types

@@ -1,10 +1,20 @@
 // The history the store's `identityHistory` (src/store/history.ts) answers for an identity, computed
 // from events in memory instead: for runs without a store (the quality benchmark's restart without
 // checkpoints) and as the definition the store's query is tested against. Events are added in any
-// order; an identity's history holds whatever was added for it.
+// order; an identity's history holds whatever was added for it, and its credentials' hours whatever
+// was added for them (by any identity of the tenant).
 import { isAuthFailure } from '../../detectors/auth-failures/auth-failures.detector.js';
 import type { AccessEvent } from '../model/index.js';
-import type { HourlyEvents, HourlyUse, IdentityHistory, NetworkUse } from './detector.js';
+import {
+  CREDENTIALS_PER_IDENTITY,
+  type CredentialHour,
+  credentialHistorySince,
+  HOURS_PER_CREDENTIAL,
+  type HourlyEvents,
+  type HourlyUse,
+  type IdentityHistory,
+  type NetworkUse,
+} from './detector.js';
 
 const HOUR = 3_600_000;
 
@@ -13,24 +23,65 @@ interface Accumulated {
   readonly hourly: Map<string, HourlyUse>;
   readonly perWindow: Map<number, { topK: number; failures: number }>;
   readonly networks: Map<string, { network: string; firstSeen: number; lastSeen: number }>;
+  /** Credentials the identity used, each with its last use. */
+  readonly credentials: Map<string, number>;
+}
+
+/** Users of one credential in one hour. */
+interface CredentialUsers {
+  readonly actors: Set<string>;
+  readonly networks: Set<string>;
 }
 
 export interface HistoryAccumulator {
   add(e: AccessEvent): void;
-  /** What was added for the identity, as `identityHistory` gives it (undefined: nothing). */
-  historyOf(tenant: string, actor: string): IdentityHistory | undefined;
+  /**
+   * What was added for the identity, as `identityHistory` gives it for `before` (undefined:
+   * nothing); only the credentials' hours depend on `before` (events at or after it are expected
+   * not to have been added).
+   */
+  historyOf(tenant: string, actor: string, before: number): IdentityHistory | undefined;
 }
 
 /** Accumulates per identity; `windowMs` is the detection window the counts are kept by. */
 export function createHistoryAccumulator(windowMs = 600_000): HistoryAccumulator {
   const identities = new Map<string, Accumulated>();
   const keyOf = (tenant: string, actor: string) => `${tenant}\u0000${actor}`;
+  /** Per tenant and credential, its users per hour (by the hour's start). */
+  const credentialHours = new Map<string, Map<number, CredentialUsers>>();
+  /** The identity's most recently used credentials, each with its most recent hours, oldest first. */
+  function credentialsOf(tenant: string, a: Accumulated, before: number): CredentialHour[] {
+    const since = credentialHistorySince(before);
+    const used = [...a.credentials]
+      .filter(([, last]) => last >= since && last < before)
+      .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0))
+      .slice(0, CREDENTIALS_PER_IDENTITY);
+    const out: CredentialHour[] = [];
+    for (const [credential] of used) {
+      const hours = [...(credentialHours.get(keyOf(tenant, credential)) ?? [])]
+        .filter(([hour]) => hour >= since && hour < before)
+        .sort((x, y) => y[0] - x[0])
+        .slice(0, HOURS_PER_CREDENTIAL);
+      for (const [hour, users] of hours)
+        out.push({ credential, hour, actors: users.actors.size, networks: users.networks.size });
+    }
+    return out.sort(
+      (x, y) => x.hour - y.hour || (x.credential < y.credential ? -1 : x.credential > y.credential ? 1 : 0),
+    );
+  }
+
   return {
     add(e) {
       const id = keyOf(e.tenant, e.actor);
       let a = identities.get(id);
       if (!a) {
-        a = { windows: new Map(), hourly: new Map(), perWindow: new Map(), networks: new Map() };
+        a = {
+          windows: new Map(),
+          hourly: new Map(),
+          perWindow: new Map(),
+          networks: new Map(),
+          credentials: new Map(),
+        };
         identities.set(id, a);
       }
       const start = Math.floor(e.time / windowMs) * windowMs;
@@ -51,6 +102,22 @@ export function createHistoryAccumulator(windowMs = 600_000): HistoryAccumulator
         }
       }
       const hour = Math.floor(e.time / HOUR) * HOUR;
+      if (e.credential) {
+        a.credentials.set(e.credential, Math.max(a.credentials.get(e.credential) ?? 0, e.time));
+        const ck = keyOf(e.tenant, e.credential);
+        let hours = credentialHours.get(ck);
+        if (!hours) {
+          hours = new Map();
+          credentialHours.set(ck, hours);
+        }
+        let users = hours.get(hour);
+        if (!users) {
+          users = { actors: new Set(), networks: new Set() };
+          hours.set(hour, users);
+        }
+        users.actors.add(e.actor);
+        if (e.src_net) users.networks.add(e.src_net);
+      }
       const key = `${hour}\u0000${e.collection}\u0000${e.operation}`;
       const row = a.hourly.get(key);
       a.hourly.set(key, {
@@ -65,7 +132,7 @@ export function createHistoryAccumulator(windowMs = 600_000): HistoryAccumulator
         errors: (row?.errors ?? 0) + (e.outcome === 'error' ? 1 : 0),
       });
     },
-    historyOf(tenant, actor) {
+    historyOf(tenant, actor, before) {
       const a = identities.get(keyOf(tenant, actor));
       if (!a) return undefined;
       const perHour = new Map<number, { hour: number; maxTopK: number; failurePeak: number }>();
@@ -86,6 +153,7 @@ export function createHistoryAccumulator(windowMs = 600_000): HistoryAccumulator
           .sort(
             (x, y) => x.lastSeen - y.lastSeen || (x.network < y.network ? -1 : x.network > y.network ? 1 : 0),
           ) satisfies NetworkUse[],
+        credentials: credentialsOf(tenant, a, before),
       };
     },
   };
@@ -100,6 +168,16 @@ export function historyOf(
   windowMs = 600_000,
 ): IdentityHistory {
   const acc = createHistoryAccumulator(windowMs);
-  for (const e of events) if (e.tenant === tenant && e.actor === actor && e.time < before) acc.add(e);
-  return acc.historyOf(tenant, actor) ?? { windowMs, rows: [], hourly: [], events: [], networks: [] };
+  // Every identity of the tenant: the credentials' hours count all their users.
+  for (const e of events) if (e.tenant === tenant && e.time < before) acc.add(e);
+  return (
+    acc.historyOf(tenant, actor, before) ?? {
+      windowMs,
+      rows: [],
+      hourly: [],
+      events: [],
+      networks: [],
+      credentials: [],
+    }
+  );
 }

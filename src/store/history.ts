@@ -1,5 +1,14 @@
 // Reading stored events back (backtests, bootstrap): in event-time order, in pages.
-import type { HourlyEvents, HourlyUse, IdentityHistory, NetworkUse } from '../detect/index.js';
+import {
+  CREDENTIALS_PER_IDENTITY,
+  type CredentialHour,
+  credentialHistorySince,
+  HOURS_PER_CREDENTIAL,
+  type HourlyEvents,
+  type HourlyUse,
+  type IdentityHistory,
+  type NetworkUse,
+} from '../detect/index.js';
 import type { AccessEvent } from '../model/index.js';
 import type { StoreClient } from './client.js';
 
@@ -55,7 +64,10 @@ export const NETWORKS_PER_IDENTITY = 64;
  * hour, collection and operation (the most recent `maxHourlyRows` per identity). From the events
  * (the rollup keeps neither): per hour the largest top_k and the busiest window's authentication
  * failures, and the source networks used, each with its first and last time (the most recent
- * `maxNetworks`). Rows are before each identity's own `before`, oldest first.
+ * `maxNetworks`), and for each credential the identity used lately (the most recent
+ * CREDENTIALS_PER_IDENTITY) the distinct identities and networks of all its users per hour, from
+ * `credentialHistorySince(before)` on (the most recent HOURS_PER_CREDENTIAL hours). Rows are before
+ * each identity's own `before`, oldest first.
  */
 export async function identityHistory(
   client: StoreClient,
@@ -74,6 +86,7 @@ export async function identityHistory(
     hourly: HourlyUse[];
     events: HourlyEvents[];
     networks: NetworkUse[];
+    credentials: CredentialHour[];
   };
   const out = new Map<string, Building>();
   if (opts.identities.length === 0) return out;
@@ -89,6 +102,14 @@ export async function identityHistory(
   const eventsWhere = `tenant = {tenant:String} AND actor IN {actors:Array(String)}
               AND time >= fromUnixTimestamp64Milli({sinceMs:Int64}) AND time < fromUnixTimestamp64Milli({untilMs:Int64})
               AND time < fromUnixTimestamp64Milli(transform(actor, {actors:Array(String)}, {befores:Array(Int64)}, toInt64(0)))`;
+  // A credential's hours: from each identity's own credentialHistorySince(before), cut at its own
+  // `before`. Its other users are not in the identities' sort-key ranges: the tenant's events of
+  // those credentials are read over the few days of the constant bounds (whole day partitions).
+  const credSinces = [...before.values()].map(credentialHistorySince);
+  const credWhere = `tenant = {tenant:String}
+              AND time >= fromUnixTimestamp64Milli({credSinceMs:Int64}) AND time < fromUnixTimestamp64Milli({untilMs:Int64})`;
+  const ownCredentials = `SELECT credential FROM events
+              WHERE ${credWhere} AND actor IN {actors:Array(String)} AND credential != ''`;
   const zeros = `toUInt64(0) AS returned, toUInt64(0) AS vectors_returned, toUInt64(0) AS bytes_out,
                  toUInt64(0) AS denied, toUInt64(0) AS errors`;
   const noEvents = `toUInt64(0) AS top_k, toUInt64(0) AS failures, '' AS network, toInt64(0) AS last_seen`;
@@ -135,7 +156,29 @@ export async function identityHistory(
                   FROM events WHERE ${eventsWhere} AND src_net != ''
                   GROUP BY actor, network
                   ORDER BY actor, last_seen DESC, network
-                  LIMIT {nets:UInt32} BY actor)`,
+                  LIMIT {nets:UInt32} BY actor)
+            UNION ALL
+            SELECT identity AS actor, 'c' AS kind, toInt64(start) AS start, '' AS collection, '' AS operation,
+                   toUInt64(0) AS requests, ${zeros}, toUInt64(users) AS top_k, toUInt64(nets) AS failures,
+                   toString(cred) AS network, toInt64(0) AS last_seen
+            FROM (SELECT p.identity AS identity, p.cred AS cred,
+                         intDiv(toUnixTimestamp64Milli(c.time), 3600000) * 3600000 AS start,
+                         uniqExact(c.user) AS users, uniqExactIf(c.net, c.net != '') AS nets
+                  FROM (SELECT credential AS cred, actor AS user, toString(src_net) AS net, time
+                        FROM events WHERE ${credWhere} AND credential IN (${ownCredentials})) AS c
+                  INNER JOIN (SELECT actor AS identity, credential AS cred
+                              FROM events
+                              WHERE ${eventsWhere} AND ${credWhere} AND credential != ''
+                                AND time >= fromUnixTimestamp64Milli(transform(actor, {actors:Array(String)}, {credSinces:Array(Int64)}, toInt64(0)))
+                              GROUP BY identity, cred
+                              ORDER BY identity, max(time) DESC, cred
+                              LIMIT {creds:UInt32} BY identity) AS p
+                  ON c.cred = p.cred
+                  WHERE c.time >= fromUnixTimestamp64Milli(transform(p.identity, {actors:Array(String)}, {credSinces:Array(Int64)}, toInt64(0)))
+                    AND c.time < fromUnixTimestamp64Milli(transform(p.identity, {actors:Array(String)}, {befores:Array(Int64)}, toInt64(0)))
+                  GROUP BY identity, cred, start
+                  ORDER BY identity, cred, start DESC
+                  LIMIT {credHours:UInt32} BY identity, cred)`,
     query_params: {
       win: Math.round(opts.windowMs / 1000),
       winMs: Math.round(opts.windowMs),
@@ -148,6 +191,10 @@ export async function identityHistory(
       untilMs: latest,
       per: opts.maxHourlyRows ?? HOURLY_ROWS_PER_IDENTITY,
       nets: opts.maxNetworks ?? NETWORKS_PER_IDENTITY,
+      credSinces,
+      credSinceMs: Math.min(...credSinces),
+      creds: CREDENTIALS_PER_IDENTITY,
+      credHours: HOURS_PER_CREDENTIAL,
     },
     // Compact rows (arrays, in the SELECT's column order): with up to a few thousand rows per
     // identity and 2,000 identities a batch, repeating 15 column names per row would dominate the
@@ -159,7 +206,7 @@ export async function identityHistory(
     await rs.json<
       [
         actor: string,
-        kind: 'w' | 'h' | 'e' | 'n',
+        kind: 'w' | 'h' | 'e' | 'n' | 'c',
         start: Num,
         collection: string,
         operation: string,
@@ -197,13 +244,21 @@ export async function identityHistory(
     if (start >= (before.get(actor) ?? 0)) continue;
     let h = out.get(actor);
     if (!h) {
-      h = { windowMs: opts.windowMs, rows: [], hourly: [], events: [], networks: [] };
+      h = { windowMs: opts.windowMs, rows: [], hourly: [], events: [], networks: [], credentials: [] };
       out.set(actor, h);
     }
     if (kind === 'w') h.rows.push({ start, requests: Number(requests) });
     else if (kind === 'e')
       h.events.push({ hour: start, maxTopK: Number(topK), failurePeak: Number(failures) });
     else if (kind === 'n') h.networks.push({ network, firstSeen: start, lastSeen: Number(lastSeen) });
+    // A credential's row: its token in `network`, its identities and networks in `top_k` and `failures`.
+    else if (kind === 'c')
+      h.credentials.push({
+        credential: network,
+        hour: start,
+        actors: Number(topK),
+        networks: Number(failures),
+      });
     else
       h.hourly.push({
         hour: start,
@@ -225,6 +280,9 @@ export async function identityHistory(
     h.events.sort((a, b) => a.hour - b.hour);
     h.networks.sort(
       (a, b) => a.lastSeen - b.lastSeen || (a.network < b.network ? -1 : a.network > b.network ? 1 : 0),
+    );
+    h.credentials.sort(
+      (a, b) => a.hour - b.hour || (a.credential < b.credential ? -1 : a.credential > b.credential ? 1 : 0),
     );
   }
   return out;

@@ -9,7 +9,11 @@ import {
   destructiveOpsParamsSchema,
   loadConfig,
 } from '../../src/config/index.js';
-import { createDetectorRuntime, type IdentityHistory } from '../../src/detect/index.js';
+import {
+  createDetectorRuntime,
+  credentialHistorySince,
+  type IdentityHistory,
+} from '../../src/detect/index.js';
 import type { AccessEvent } from '../../src/model/index.js';
 import {
   eventRow,
@@ -132,11 +136,20 @@ describe('identityHistory: what the store teaches the detectors the rollup canno
   const VPN = 'net_k1_bsvpnBBBBBBBBBBBBBBBBBBB';
   const ELSEWHERE = 'net_k1_bselsewhereCCCCCCCCCCCC';
   const WINDOW = 600_000;
+  const ADMIN_KEY = 'key_k1_bsadminAAAAAAAAAAAAAAAA';
+  const PLAIN_KEY = 'key_k1_bsplainBBBBBBBBBBBBBBBB';
+  const SHARED_KEY = 'key_k1_bssharedCCCCCCCCCCCCCCC';
+  const OLD_KEY = 'key_k1_bsoldDDDDDDDDDDDDDDDDDD';
+  /** Uses the shared key too, but is not looked up: its use is only in the keys' hours. */
+  const TEAM = 'svc_k1_bsteamTTTTTTTTTTTTTTTTT';
+  const TEAM_NET = 'net_k1_bsteamTTTTTTTTTTTTTTTTT';
 
   /**
    * Nine working days of two identities: searches (top_k 5–40) from home and now and then from the
    * VPN, a few deletes and an auth failure or two an hour; the admin also creates and drops a
-   * scratch collection every afternoon. Events at and after `before` are in the store too (stored
+   * scratch collection every afternoon. Each has its own key and now and then uses a team's shared
+   * key, which a service also uses every hour from its own network; the admin used one more key
+   * on the second day only (before the credentials' lookback). Events at and after `before` are in the store too (stored
    * by the time the detect stage bootstraps): the history must stop at each identity's own `before`.
    */
   function workload(tenant: string, before: number): AccessEvent[] {
@@ -146,13 +159,20 @@ describe('identityHistory: what the store teaches the detectors the rollup canno
       const hour = new Date(t0).getUTCHours();
       if (hour < 8 || hour >= 18) continue;
       const day = Math.floor((t0 - MONDAY) / DAY);
+      out.push(
+        makeEvent({ tenant, actor: TEAM, credential: SHARED_KEY, src_net: TEAM_NET, time: t0 + 33 * 60_000 }),
+      );
       for (const actor of [ADMIN, PLAIN]) {
+        const own = actor === ADMIN ? (day === 1 ? OLD_KEY : ADMIN_KEY) : PLAIN_KEY;
         const at = (minute: number, over: Partial<AccessEvent>) =>
-          out.push(makeEvent({ tenant, actor, time: t0 + minute * 60_000, src_net: HOME, ...over }));
+          out.push(
+            makeEvent({ tenant, actor, time: t0 + minute * 60_000, src_net: HOME, credential: own, ...over }),
+          );
         for (let i = 0; i < 12; i++)
           at(i * 5, {
             top_k: 5 + ((day * 7 + hour + i) % 36),
             src_net: i === 3 && day % 3 === 0 ? VPN : HOME,
+            credential: (actor === ADMIN ? i === 5 : i === 6 && hour % 2 === 0) ? SHARED_KEY : own,
           });
         at(7, { operation: 'delete', returned: 0, top_k: 0 });
         at(8, { operation: 'search', outcome: 'denied', status_code: 403, top_k: 500 });
@@ -175,7 +195,7 @@ describe('identityHistory: what the store teaches the detectors the rollup canno
     ),
   });
 
-  it('reads the rollup, the hourly top_k and failure peaks and the networks, each identity cut at its own `before`', async () => {
+  it("reads the rollup, the hourly top_k and failure peaks, the networks and the keys' hours, each identity cut at its own `before`", async () => {
     const config = loadConfig({ VIGIL_DATA_DIR: tempDataDir() });
     const store = await openStore(config.env, config.dataDir);
     try {
@@ -206,6 +226,17 @@ describe('identityHistory: what the store teaches the detectors the rollup canno
       expect(admin.events!.length).toBe(8 * 10 + 2);
       expect(Math.max(...admin.events!.map((r) => r.maxTopK))).toBe(40);
       expect(new Set(admin.events!.map((r) => r.failurePeak))).toEqual(new Set([1, 2]));
+      // The keys used within the credentials' lookback, with every user of the shared one.
+      const keysOf = (h: IdentityHistory) => [...new Set(h.credentials!.map((c) => c.credential))].sort();
+      expect(keysOf(admin)).toEqual([ADMIN_KEY, SHARED_KEY].sort());
+      expect(keysOf(got.get(PLAIN)!)).toEqual([PLAIN_KEY, SHARED_KEY].sort());
+      const sharedHours = admin.credentials!.filter((c) => c.credential === SHARED_KEY);
+      expect(sharedHours[0]!.hour).toBeGreaterThanOrEqual(credentialHistorySince(before));
+      expect(new Set(sharedHours.map((c) => c.actors))).toEqual(new Set([2, 3]));
+      expect(new Set(sharedHours.map((c) => c.networks))).toEqual(new Set([2]));
+      // The service used the shared key at 08:00 and 09:00 too: after the plain identity's `before`.
+      expect(sharedHours.at(-1)!.hour).toBe(before - HOUR);
+      expect(Math.max(...got.get(PLAIN)!.credentials!.map((c) => c.hour))).toBeLessThan(plainBefore);
 
       // Bootstrapped from it, the detectors know the admin and its networks...
       const rt = createDetectorRuntime([

@@ -9,7 +9,7 @@ import {
   type NewNetworkState,
 } from '../../detectors/credential-sharing/credential-sharing.detector.js';
 import { credentialSharingParamsSchema } from '../../src/config/index.js';
-import { get16, hash16, ringBytes, setKeys } from '../../detectors/shared/index.js';
+import { get16, hash16, ringBytes, ringValues, setKeys } from '../../detectors/shared/index.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
 import {
   type AccessEvent,
@@ -333,5 +333,82 @@ describe('credential-sharing/new-network: bootstrap from the store (restart with
     const expected = [0, 1, 2, 5].map((i) => hash16(nets[i]!)).sort((a, b) => a - b);
     expect(keysOf(booted)).toEqual(expected);
     expect(keysOf(learned)).toEqual(expected);
+  });
+});
+
+describe('credential-sharing: per-credential bootstrap from the store (restart without checkpoints)', () => {
+  /** Thursday 10:00, three days into the stored history: Alice's key has 25 active hours. */
+  const before = MONDAY + 3 * DAY + 10 * HOUR;
+  const days = normalDays(MONDAY, 4, 5);
+  const stored = days.filter((e) => e.time < before);
+  const nextHour = days.filter((e) => e.time >= before && e.time < before + HOUR);
+  const CARLOS = 'usr_k1_carlosCCCCCCCCCCCCCCCCC';
+  /** Alice's personal key in three pairs of hands, from three networks, in the first hour after the restart. */
+  const shared = [
+    makeEvent({ actor: STRANGER, credential: ALICE_KEY, src_net: ELSEWHERE, time: before + 12 * MINUTE }),
+    makeEvent({
+      actor: CARLOS,
+      credential: ALICE_KEY,
+      src_net: 'net_k1_farFFFFFFFFFFFFFFFFFFF',
+      time: before + 14 * MINUTE,
+    }),
+  ];
+  const batch = [...nextHour, ...shared].sort((a, b) => a.time - b.time);
+  const ACTOR_RING = 4 * 16;
+  const NETWORK_RING = ACTOR_RING + ringBytes(PARAMS.history_hours);
+  const credentialKey = (credential: string) => `${TENANT}\u0000credential\u0000${credential}`;
+
+  /** A runtime started at `before`, bootstrapped as the detect stage does for the batch's unknown identities. */
+  function restarted(strip?: 'credentials') {
+    const rt = newRuntime();
+    for (const u of rt.unknownIdentities(batch)) {
+      const h = historyOf(stored, TENANT, u.actor, u.before);
+      if (h.rows.length === 0) continue;
+      const first = batch.find((e) => e.actor === u.actor)!;
+      rt.bootstrap(first, strip ? { ...h, credentials: undefined } : h, u.before);
+    }
+    return rt;
+  }
+  const credentialFindings = (f: Finding[]) => latestById(f).filter((x) => x.entity_type === 'credential');
+
+  it('reads every identity of a credential into its history, not only the one looked up', () => {
+    const ci = historyOf(stored, TENANT, 'svc_k1_runner0CCCCCCCCCCCCCCCC', before).credentials!;
+    expect(new Set(ci.map((c) => c.credential))).toEqual(new Set([CI_KEY]));
+    expect(new Set(ci.map((c) => `${c.actors}/${c.networks}`))).toEqual(new Set(['3/2']));
+    expect(ci).toHaveLength(64);
+    expect(ci.at(-1)!.hour).toBe(before - HOUR);
+  });
+
+  it('knows a shared service key is shared: three runners an hour are not news, and the state is the live one', () => {
+    const learned = newRuntime();
+    learned.process(stored, before);
+    const booted = restarted();
+    const onCi = (f: Finding[]) => credentialFindings(f).filter((x) => x.entity === CI_KEY);
+    expect(onCi(booted.process(batch, before + HOUR))).toEqual([]);
+    expect(onCi(learned.process(batch, before + HOUR))).toEqual([]);
+    const rings = (rt: typeof learned) => {
+      const s = rt.stateOf('credential-sharing', credentialKey(CI_KEY)) as CredentialSharingState;
+      return [ringValues(s.buf, ACTOR_RING), ringValues(s.buf, NETWORK_RING)];
+    };
+    expect(rings(booted)).toEqual(rings(learned));
+    expect(rings(booted)[0]).toEqual(Array(PARAMS.history_hours).fill(3));
+  });
+
+  it('still catches a personal key suddenly used by three identities from three networks, without 24 h of warm-up', () => {
+    const found = credentialFindings(restarted().process(batch, before + HOUR));
+    expect(found.map((f) => [f.entity, f.finding_id])).toEqual([
+      [ALICE_KEY, deterministicId('credential-sharing', TENANT, ALICE_KEY, before)],
+    ]);
+    expect(found[0]!.observed).toBe(3);
+    expect(found[0]!.band_high).toBe(PARAMS.min_actors - 1);
+  });
+
+  it('stays cold when the history has nothing for the credential', () => {
+    expect(credentialFindings(restarted('credentials').process(batch, before + HOUR))).toEqual([]);
+    const s = restarted('credentials').stateOf(
+      'credential-sharing',
+      credentialKey(ALICE_KEY),
+    ) as CredentialSharingState;
+    expect([s.firstHour, s.hour]).toEqual([before / HOUR, before / HOUR]);
   });
 });

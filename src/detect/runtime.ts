@@ -54,8 +54,10 @@ export interface DetectorRuntime {
   /** Read access to one entity's state (tests, benchmarks). */
   stateOf(detector: string, key: string): unknown;
   /**
-   * Identities in these events that a bootstrapping detector has no state for, with the start of
-   * their first hour in the batch (history is read up to there, so the batch is not counted twice).
+   * Identities in these events that a bootstrapping detector keyed by the identity has no state
+   * for, with the start of their first hour in the batch (history is read up to there, so the
+   * batch is not counted twice). States keyed by a credential or network are bootstrapped along
+   * with their identity only.
    */
   unknownIdentities(events: AccessEvent[]): Array<{ tenant: string; actor: string; before: number }>;
   /** Creates the identity's state in every bootstrapping detector from its stored history. */
@@ -96,8 +98,9 @@ interface Family {
   readonly hot: Map<string, number>;
 }
 
-function probeEvent(): AccessEvent {
-  const field = (p: string | symbol) => `\u0001probe:${String(p)}`;
+function probeEvent(variant = ''): AccessEvent {
+  const field = (p: string | symbol) =>
+    p === 'tenant' || p === 'actor' ? `\u0001probe:${String(p)}` : `\u0001probe${variant}:${String(p)}`;
   const attributes = new Proxy({}, { get: (_, p) => field(`attributes.${String(p)}`) });
   return new Proxy({} as AccessEvent, { get: (_, p) => (p === 'attributes' ? attributes : field(p)) });
 }
@@ -167,7 +170,23 @@ export function createDetectorRuntime(
   const byName = new Map(detectors.map((d, i) => [d.name, i]));
   const bootstrapping = detectors.map((d, i) => ({ d, i })).filter(({ d }) => d.bootstrap);
   /** Families with bootstrapping members: their lead (for the key) and those members' slots. */
+  /**
+   * Families keyed by the identity (tenant + actor) alone, found by keying two probes that agree
+   * on those fields only. An identity is looked up in the store when one of these lacks state; a
+   * family keyed by a credential or network is bootstrapped along with its identity, but a new
+   * credential of a known identity is no reason for a lookup (it would be one per new key, and the
+   * store has little to say about a key it has just seen).
+   */
+  const identityKeyed = (f: Family) => {
+    const lead = detectors[f.members[0]!]!;
+    try {
+      return lead.entityKey(probeEvent('a')) === lead.entityKey(probeEvent('b'));
+    } catch {
+      return false;
+    }
+  };
   const bootFamilies = families
+    .filter(identityKeyed)
     .map((f) => ({
       f,
       lead: detectors[f.members[0]!]!,

@@ -197,4 +197,23 @@ describe('cold detector state', () => {
     expect(runtime.hotEntities()).toBe(0);
     expect(runtime.unknownIdentities([first])).toEqual([]);
   });
+
+  it('does not look a known identity up again for a credential it has not used before', () => {
+    const pipeline = loadPipeline(path.join(packageRoot(), 'pipelines/default.yaml'));
+    const runtime = createDetectorRuntime(createDetectors(pipeline));
+    const first = makeEvent({
+      actor: 'usr_k1_keysAAAAAAAAAAAAAAAAAA',
+      credential: 'key_k1_keysOLDAAAAAAAAAAAAAAA',
+      time: MONDAY + 9 * HOUR,
+    });
+    runtime.process([first], first.time);
+    const newKey = { ...first, credential: 'key_k1_keysNEWBBBBBBBBBBBBBBB', time: first.time + 60_000 };
+    expect(runtime.unknownKeys([newKey]).some((k) => k.includes(newKey.credential))).toBe(true);
+    expect(runtime.unknownIdentities([newKey])).toEqual([]);
+    // A new identity is looked up, whatever its credential.
+    const stranger = { ...newKey, actor: 'usr_k1_keysCCCCCCCCCCCCCCCCCC' };
+    expect(runtime.unknownIdentities([stranger])).toEqual([
+      { tenant: stranger.tenant, actor: stranger.actor, before: MONDAY + 9 * HOUR },
+    ]);
+  });
 });

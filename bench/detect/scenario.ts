@@ -4,6 +4,7 @@
 // service coming online) and eight injected attacks, each on its own identity. Generated hour by
 // hour so memory stays flat. Identities are already pseudonymous (no raw identifiers here).
 import { prng } from '../../src/cli/demo/workload.js';
+import { blankEvent } from '../../src/collectors/normalize.js';
 import { type AccessEvent, deterministicId, type Operation } from '../../src/model/index.js';
 
 export const HOUR = 3_600_000;
@@ -92,38 +93,22 @@ export function makeScenario(opts: { days?: number; seed?: number } = {}): Scena
     const op: Operation = over.operation ?? 'search';
     const returned = op === 'search' ? 10 : op === 'scroll' ? 100 : op === 'fetch' ? 1 : 0;
     return {
+      ...blankEvent(time),
       event_id: deterministicId('bench', actor, time, rand()),
-      time,
-      observed_time: time,
       tenant,
-      source: 'generic',
       actor,
       actor_type: actor.startsWith('svc_') ? 'service' : 'user',
       credential: `key_${actor}`,
-      session: '',
-      src_ip: '',
       src_net: actor.startsWith('svc_') ? 'net_bench_dc' : 'net_bench_office',
-      client: '',
       system: 'qdrant',
       operation: op,
       operation_raw: op,
       collection: 'docs_public',
-      namespace: '',
       top_k: op === 'search' ? 10 : 0,
       returned,
-      vectors_returned: 0,
       bytes_out: returned * 2048,
-      outcome: 'allowed',
       status_code: 200,
-      error_type: '',
-      masked: false,
-      review: false,
-      blocked: false,
       latency_ms: 10,
-      query_hash: '',
-      trace_id: '',
-      span_id: '',
-      attributes: {},
       ...over,
     };
   }

@@ -14,6 +14,7 @@
 // least any per-entity state keyed like this can cost.
 import path from 'node:path';
 import { createDetectors } from '../../detectors/index.js';
+import { blankEvent } from '../../src/collectors/normalize.js';
 import { loadPipeline, packageRoot } from '../../src/config/index.js';
 import { createDetectorRuntime } from '../../src/detect/index.js';
 import type { AccessEvent } from '../../src/model/index.js';
@@ -63,11 +64,10 @@ function benchEvent(e: {
   collection: string;
 }): AccessEvent {
   return {
+    ...blankEvent(e.time),
     event_id: e.id,
-    time: e.time,
     observed_time: e.time + 20,
     tenant: BENCH_TENANT,
-    source: 'generic',
     actor: `usr_k1_${digest('a', e.index)}`,
     actor_type: 'user',
     credential: e.credential,
@@ -79,21 +79,11 @@ function benchEvent(e: {
     operation: e.op,
     operation_raw: e.op,
     collection: e.collection,
-    namespace: '',
     top_k: e.op === 'search' ? 10 : 0,
     returned: e.op === 'scroll' ? 100 : 10,
-    vectors_returned: 0,
     bytes_out: 20_480,
-    outcome: 'allowed',
     status_code: 200,
-    error_type: '',
-    masked: false,
-    review: false,
-    blocked: false,
     latency_ms: 12,
-    query_hash: '',
-    trace_id: '',
-    span_id: '',
     attributes: { team: `team${e.index % 15}` },
   };
 }

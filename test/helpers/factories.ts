@@ -1,6 +1,7 @@
 // Test factories: build model values with sensible defaults, overriding only what a test is about.
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import type { GenericEvent } from '../../src/collectors/generic/generic.schema.js';
+import { blankEvent } from '../../src/collectors/normalize.js';
 import { deterministicId } from '../../src/model/index.js';
 
 let seq = 0;
@@ -9,38 +10,21 @@ export function makeEvent(over: Partial<AccessEvent> = {}): AccessEvent {
   seq++;
   const time = over.time ?? Date.UTC(2026, 10, 2, 10, 0, 0);
   return {
+    ...blankEvent(time),
     event_id: deterministicId('test', seq, time),
-    time,
     observed_time: time + 50,
     tenant: 't-test',
-    source: 'generic',
     actor: 'usr_k1_testactor000000000000',
     actor_type: 'user',
-    credential: '',
-    session: '',
-    src_ip: '',
-    src_net: '',
-    client: '',
     system: 'qdrant',
     operation: 'search',
     operation_raw: 'search',
     collection: 'docs',
-    namespace: '',
     top_k: 10,
     returned: 10,
-    vectors_returned: 0,
     bytes_out: 1000,
-    outcome: 'allowed',
     status_code: 200,
-    error_type: '',
-    masked: false,
-    review: false,
-    blocked: false,
     latency_ms: 3,
-    query_hash: '',
-    trace_id: '',
-    span_id: '',
-    attributes: {},
     ...over,
   };
 }

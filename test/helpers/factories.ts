@@ -75,3 +75,8 @@ export function makeFinding(over: Partial<Finding> = {}): Finding {
     ...over,
   };
 }
+
+/** One finding per id, the last version of each (re-issued findings carry the latest numbers), in first-seen order. */
+export function latestById(findings: Finding[]): Finding[] {
+  return [...new Map(findings.map((f) => [f.finding_id, f])).values()];
+}

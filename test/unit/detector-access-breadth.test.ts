@@ -9,9 +9,9 @@ import {
 import { accessBreadthParamsSchema } from '../../src/config/index.js';
 import { ringBytes } from '../../detectors/shared/index.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
-import { type AccessEvent, deterministicId, type Finding, findingSchema } from '../../src/model/index.js';
+import { type AccessEvent, deterministicId, findingSchema } from '../../src/model/index.js';
 import { prng as rng } from '../../src/cli/demo/workload.js';
-import { makeEvent } from '../helpers/factories.js';
+import { latestById, makeEvent } from '../helpers/factories.js';
 import { historyOf } from '../helpers/rollup.js';
 
 const PARAMS = accessBreadthParamsSchema.parse({});
@@ -57,10 +57,6 @@ function enumeration(start: number, count: number): AccessEvent[] {
 }
 
 const newRuntime = () => createDetectorRuntime([createAccessBreadthDetector(PARAMS)]);
-
-function latestById(findings: Finding[]): Finding[] {
-  return [...new Map(findings.map((f) => [f.finding_id, f])).values()];
-}
 
 describe('access-breadth: normal behaviour', () => {
   it('raises nothing for three weeks of noisy office hours, warm-up included', () => {

@@ -11,9 +11,9 @@ import { authFailuresParamsSchema } from '../../src/config/index.js';
 import { ringBytes } from '../../detectors/shared/index.js';
 import type { IdentityHistory } from '../../src/detect/index.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
-import { type AccessEvent, deterministicId, type Finding, findingSchema } from '../../src/model/index.js';
+import { type AccessEvent, deterministicId, findingSchema } from '../../src/model/index.js';
 import { prng as rng } from '../../src/cli/demo/workload.js';
-import { makeEvent } from '../helpers/factories.js';
+import { latestById, makeEvent } from '../helpers/factories.js';
 import { historyOf } from '../helpers/rollup.js';
 
 const PARAMS = authFailuresParamsSchema.parse({});
@@ -76,10 +76,6 @@ function normalDays(start: number, days: number, seed: number): AccessEvent[] {
 }
 
 const newRuntime = () => createDetectorRuntime(createAuthFailuresDetectors(PARAMS));
-
-function latestById(findings: Finding[]): Finding[] {
-  return [...new Map(findings.map((f) => [f.finding_id, f])).values()];
-}
 
 describe('auth-failures: what counts', () => {
   it('counts denials and authentication errors, not outages', () => {

@@ -10,9 +10,9 @@ import {
 import { bulkExtractionParamsSchema } from '../../src/config/index.js';
 import { ringBytes } from '../../detectors/shared/index.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
-import { type AccessEvent, deterministicId, type Finding, findingSchema } from '../../src/model/index.js';
+import { type AccessEvent, deterministicId, findingSchema } from '../../src/model/index.js';
 import { prng as rng } from '../../src/cli/demo/workload.js';
-import { makeEvent } from '../helpers/factories.js';
+import { latestById, makeEvent } from '../helpers/factories.js';
 import { historyOf } from '../helpers/rollup.js';
 
 const PARAMS = bulkExtractionParamsSchema.parse({});
@@ -83,10 +83,6 @@ function exportRun(start: number, pages: number, withVectors: boolean): AccessEv
 }
 
 const newRuntime = () => createDetectorRuntime([createBulkExtractionDetector(PARAMS)]);
-
-function latestById(findings: Finding[]): Finding[] {
-  return [...new Map(findings.map((f) => [f.finding_id, f])).values()];
-}
 
 describe('bulk-extraction: normal behaviour', () => {
   it('raises nothing for two weeks of a noisy RAG app, warm-up included', () => {

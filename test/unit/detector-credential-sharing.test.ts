@@ -19,7 +19,7 @@ import {
   PREVIOUS_TOKEN_ATTRIBUTES,
 } from '../../src/model/index.js';
 import { prng as rng } from '../../src/cli/demo/workload.js';
-import { makeEvent } from '../helpers/factories.js';
+import { latestById, makeEvent } from '../helpers/factories.js';
 import { historyOf } from '../helpers/rollup.js';
 
 const PARAMS = credentialSharingParamsSchema.parse({});
@@ -80,10 +80,6 @@ function normalDays(start: number, days: number, seed: number): AccessEvent[] {
 
 const newRuntime = () =>
   createDetectorRuntime([createCredentialSharingDetector(PARAMS), createNewNetworkDetector(PARAMS)]);
-
-function latestById(findings: Finding[]): Finding[] {
-  return [...new Map(findings.map((f) => [f.finding_id, f])).values()];
-}
 
 describe('credential-sharing: normal behaviour', () => {
   it('raises nothing for three weeks: a person on two networks, shared CI runners, a roaming consultant', () => {

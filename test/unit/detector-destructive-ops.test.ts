@@ -9,9 +9,9 @@ import {
 import { destructiveOpsParamsSchema } from '../../src/config/index.js';
 import { ringBytes } from '../../detectors/shared/index.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
-import { type AccessEvent, deterministicId, type Finding, findingSchema } from '../../src/model/index.js';
+import { type AccessEvent, deterministicId, findingSchema } from '../../src/model/index.js';
 import { prng as rng } from '../../src/cli/demo/workload.js';
-import { makeEvent } from '../helpers/factories.js';
+import { latestById, makeEvent } from '../helpers/factories.js';
 import { historyOf } from '../helpers/rollup.js';
 
 const PARAMS = destructiveOpsParamsSchema.parse({});
@@ -75,10 +75,6 @@ function adminDays(start: number, days: number): AccessEvent[] {
 }
 
 const newRuntime = () => createDetectorRuntime([createDestructiveOpsDetector(PARAMS)]);
-
-function latestById(findings: Finding[]): Finding[] {
-  return [...new Map(findings.map((f) => [f.finding_id, f])).values()];
-}
 
 describe('destructive-ops: normal behaviour', () => {
   it('raises nothing for two weeks of a noisy ingest service deleting stale chunks every hour', () => {

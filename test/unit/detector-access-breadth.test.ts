@@ -12,7 +12,7 @@ import { createDetectorRuntime } from '../../src/detect/runtime.js';
 import { type AccessEvent, deterministicId, findingSchema } from '../../src/model/index.js';
 import { prng as rng } from '../../src/cli/demo/workload.js';
 import { latestById, makeEvent } from '../helpers/factories.js';
-import { historyOf } from '../helpers/rollup.js';
+import { bootstrapFrom } from '../helpers/rollup.js';
 
 const PARAMS = accessBreadthParamsSchema.parse({});
 const MINUTE = 60_000;
@@ -166,12 +166,7 @@ describe('access-breadth: bootstrap from the rollup (restart without checkpoints
   function runtimes() {
     const learned = newRuntime();
     learned.process(history, before);
-    const booted = newRuntime();
-    booted.bootstrap(
-      makeEvent({ actor: PERSON, time: before }),
-      historyOf(history, TENANT, PERSON, before),
-      before,
-    );
+    const booted = bootstrapFrom(newRuntime(), history, { tenant: TENANT, actors: [PERSON], before });
     return { learned, booted };
   }
 

@@ -13,7 +13,7 @@ import { createDetectorRuntime } from '../../src/detect/runtime.js';
 import { type AccessEvent, deterministicId, findingSchema } from '../../src/model/index.js';
 import { prng as rng } from '../../src/cli/demo/workload.js';
 import { latestById, makeEvent } from '../helpers/factories.js';
-import { historyOf } from '../helpers/rollup.js';
+import { bootstrapFrom, historyOf } from '../helpers/rollup.js';
 
 const PARAMS = bulkExtractionParamsSchema.parse({});
 const MINUTE = 60_000;
@@ -234,12 +234,7 @@ describe('bulk-extraction: bootstrap from the rollup (restart without checkpoint
   function runtimes() {
     const learned = newRuntime();
     learned.process(history, before);
-    const booted = newRuntime();
-    booted.bootstrap(
-      makeEvent({ actor: APP, time: before }),
-      historyOf(history, TENANT, APP, before),
-      before,
-    );
+    const booted = bootstrapFrom(newRuntime(), history, { tenant: TENANT, actors: [APP], before });
     return { learned, booted };
   }
 

@@ -20,7 +20,7 @@ import {
 } from '../../src/model/index.js';
 import { prng as rng } from '../../src/cli/demo/workload.js';
 import { latestById, makeEvent } from '../helpers/factories.js';
-import { historyOf } from '../helpers/rollup.js';
+import { bootstrapFrom, historyOf } from '../helpers/rollup.js';
 
 const PARAMS = credentialSharingParamsSchema.parse({});
 const MINUTE = 60_000;
@@ -254,12 +254,12 @@ describe('credential-sharing/new-network: bootstrap from the store (restart with
 
   /** A runtime that starts at `before`, every identity bootstrapped from its stored history. */
   function bootstrapped(strip?: 'networks') {
-    const rt = newRuntime();
-    for (const actor of actors) {
-      const h = historyOf(history, TENANT, actor, before);
-      rt.bootstrap(makeEvent({ actor, time: before }), strip ? { ...h, networks: undefined } : h, before);
-    }
-    return rt;
+    return bootstrapFrom(newRuntime(), history, {
+      tenant: TENANT,
+      actors,
+      before,
+      edit: strip ? (h) => ({ ...h, networks: undefined }) : undefined,
+    });
   }
   const newNetworks = (f: Finding[]) => latestById(f).filter((x) => x.entity_type === 'actor');
 

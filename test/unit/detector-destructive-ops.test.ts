@@ -12,7 +12,7 @@ import { createDetectorRuntime } from '../../src/detect/runtime.js';
 import { type AccessEvent, deterministicId, findingSchema } from '../../src/model/index.js';
 import { prng as rng } from '../../src/cli/demo/workload.js';
 import { latestById, makeEvent } from '../helpers/factories.js';
-import { historyOf } from '../helpers/rollup.js';
+import { bootstrapFrom } from '../helpers/rollup.js';
 
 const PARAMS = destructiveOpsParamsSchema.parse({});
 const MINUTE = 60_000;
@@ -244,10 +244,7 @@ describe('destructive-ops: bootstrap from the rollup (restart without checkpoint
 
   /** A runtime that starts at `before`, both identities bootstrapped from their rollup. */
   function bootstrapped() {
-    const rt = newRuntime();
-    for (const actor of [INGEST, ADMIN])
-      rt.bootstrap(makeEvent({ actor, time: before }), historyOf(history, TENANT, actor, before), before);
-    return rt;
+    return bootstrapFrom(newRuntime(), history, { tenant: TENANT, actors: [INGEST, ADMIN], before });
   }
 
   it('learns that the DBA administers: its drop after a restart is no finding, the service’s drop is', () => {

@@ -14,7 +14,7 @@ import { type AccessEvent, deterministicId, findingSchema } from '../../src/mode
 import { prng as rng } from '../../src/cli/demo/workload.js';
 import { setKeys } from '../../detectors/shared/index.js';
 import { makeEvent } from '../helpers/factories.js';
-import { historyOf } from '../helpers/rollup.js';
+import { bootstrapFrom, historyOf } from '../helpers/rollup.js';
 
 const PARAMS = newCollectionParamsSchema.parse({
   collections: { customer_pii: { sensitivity: 'high' }, 'payroll-*': { sensitivity: 'critical' } },
@@ -225,14 +225,7 @@ describe('new-collection: bootstrap from the rollup (restart without checkpoints
 
   /** A runtime that starts after the history, every identity bootstrapped from its rollup. */
   function bootstrapped() {
-    const rt = newRuntime();
-    for (const actor of actors)
-      rt.bootstrap(
-        makeEvent({ actor, time: liveStart }),
-        historyOf(history, TENANT, actor, liveStart),
-        liveStart,
-      );
-    return rt;
+    return bootstrapFrom(newRuntime(), history, { tenant: TENANT, actors, before: liveStart });
   }
   const knownOf = (s: NewCollectionState) => setKeys(s.buf, 0, PARAMS.max_known).sort((a, b) => a - b);
 

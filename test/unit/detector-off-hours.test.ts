@@ -13,7 +13,7 @@ import { createDetectorRuntime } from '../../src/detect/runtime.js';
 import { type AccessEvent, deterministicId, findingSchema } from '../../src/model/index.js';
 import { prng as rng } from '../../src/cli/demo/workload.js';
 import { makeEvent } from '../helpers/factories.js';
-import { historyOf } from '../helpers/rollup.js';
+import { bootstrapFrom } from '../helpers/rollup.js';
 
 const PARAMS = offHoursParamsSchema.parse({});
 const MINUTE = 60_000;
@@ -206,13 +206,7 @@ describe('off-hours: bootstrap from the rollup (restart without checkpoints)', (
 
   /** A runtime that starts at `before`, the identity bootstrapped from its rollup of `history`. */
   function bootstrapped(history: AccessEvent[], before: number) {
-    const rt = newRuntime();
-    rt.bootstrap(
-      makeEvent({ actor: PERSON, time: before }),
-      historyOf(history, TENANT, PERSON, before),
-      before,
-    );
-    return rt;
+    return bootstrapFrom(newRuntime(), history, { tenant: TENANT, actors: [PERSON], before });
   }
 
   it('learns the same hour-of-week profile as a runtime that saw the events, and raises the same findings', () => {

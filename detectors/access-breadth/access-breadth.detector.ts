@@ -19,6 +19,7 @@ import {
   grewSinceFired,
   HOUR,
   hash32,
+  historyStartHour,
   hourIndex,
   isoMinute,
   type LogBand,
@@ -155,7 +156,7 @@ export function createAccessBreadthDetector(params: AccessBreadthParams): Detect
       const active = [...byHour.keys()].sort((a, b) => a - b);
       if (active.length === 0) return;
       // Window counts reach further back than the (most recent) hourly rows kept.
-      state.firstHour = Math.min(active[0]!, hourIndex(history.rows[0]?.start ?? Number.POSITIVE_INFINITY));
+      state.firstHour = historyStartHour(history, active[0]!);
       for (const hour of active) {
         clearBytes(state.buf, 0, BITMAP_BYTES);
         for (const c of byHour.get(hour)!) if (c) bitmapAdd(state.buf, 0, BITMAP_BYTES, hash32(c));

@@ -23,6 +23,7 @@ import {
   grewSinceFired,
   HOUR,
   hash32,
+  historyStartHour,
   hourIndex,
   isoMinute,
   type LogBand,
@@ -262,10 +263,7 @@ export function createAuthFailuresDetector(
     // Every hour with an event has a row (live, every active hour closes, failures or not).
     const stored = history.events;
     if (stored.length === 0) return;
-    s.firstHour = Math.min(
-      hourIndex(stored[0]!.hour),
-      hourIndex(history.rows[0]?.start ?? Number.POSITIVE_INFINITY),
-    );
+    s.firstHour = historyStartHour(history, hourIndex(stored[0]!.hour));
     for (const r of stored) {
       s.hour = hourIndex(r.hour);
       s.hourPeak = r.failurePeak;

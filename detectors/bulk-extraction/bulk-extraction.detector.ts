@@ -17,6 +17,7 @@ import {
   fmtSmall,
   grewSinceFired,
   HOUR,
+  historyStartHour,
   hourIndex,
   isoMinute,
   type LogBand,
@@ -256,7 +257,7 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
       if (active.length === 0) return;
       const topKs = history.events && new Map(history.events.map((r) => [hourIndex(r.hour), r.maxTopK]));
       // Window counts reach further back than the (most recent) hourly rows kept.
-      state.firstHour = Math.min(active[0]!, hourIndex(history.rows[0]?.start ?? Number.POSITIVE_INFINITY));
+      state.firstHour = historyStartHour(history, active[0]!);
       const topK = SIGNALS.indexOf('top_k');
       for (const hour of active) {
         const h = byHour.get(hour)!;

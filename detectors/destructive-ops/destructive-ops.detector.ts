@@ -15,6 +15,7 @@ import {
   fmtSmall,
   grewSinceFired,
   HOUR,
+  historyStartHour,
   hourIndex,
   isoMinute,
   type LogBand,
@@ -215,7 +216,7 @@ export function createDestructiveOpsDetector(params: DestructiveOpsParams): Dete
       const active = [...byHour.keys()].sort((a, b) => a - b);
       if (active.length === 0) return;
       // Window counts reach further back than the (most recent) hourly rows kept.
-      s.firstHour = Math.min(active[0]!, hourIndex(history.rows[0]?.start ?? Number.POSITIVE_INFINITY));
+      s.firstHour = historyStartHour(history, active[0]!);
       for (const hour of active) {
         const h = byHour.get(hour)!;
         s.hour = hour;

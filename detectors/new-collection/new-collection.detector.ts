@@ -19,6 +19,7 @@ import {
   HOUR,
   hash16,
   hash32,
+  historyStartHour,
   hourIndex,
   isoMinute,
   makeFinding,
@@ -192,7 +193,7 @@ export function createNewCollectionDetector(
       // The hourly rows keep an identity's most recent hours only; its window counts reach back to
       // its first request in the lookback, which is where its warm-up started.
       const hourlyStart = uses[0]![1].first;
-      const firstHour = Math.min(hourlyStart, hourIndex(history.rows[0]?.start ?? Number.POSITIVE_INFINITY));
+      const firstHour = historyStartHour(history, hourlyStart);
       s.firstHour = firstHour;
       s.discoveredHour = firstHour;
       for (const [collection, { first: hour }] of uses) {

@@ -17,6 +17,7 @@ import {
   fmt,
   grewSinceFired,
   HOUR,
+  historyStartHour,
   hourIndex,
   isoMinute,
   makeFinding,
@@ -182,7 +183,7 @@ export function createOffHoursDetector(params: OffHoursParams): Detector<OffHour
       const hours = [...counts.keys()].filter((h) => counts.get(h)! > 0).sort((a, b) => a - b);
       if (hours.length === 0) return;
       // Window counts reach further back than the (most recent) hourly rows kept.
-      s.firstHour = Math.min(hours[0]!, hourIndex(history.rows[0]?.start ?? Number.POSITIVE_INFINITY));
+      s.firstHour = historyStartHour(history, hours[0]!);
       s.decayedHour = s.firstHour;
       for (const hour of hours) {
         forget(s, hour);

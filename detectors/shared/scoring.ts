@@ -1,4 +1,5 @@
 // Scores, severities and the plain-language pieces every detector's explanation is made of.
+import type { IdentityHistory } from '../../src/detect/index.js';
 import type { Severity } from '../../src/model/index.js';
 
 export const MINUTE = 60_000;
@@ -108,6 +109,16 @@ export function decay(count: number, fromHour: number, toHour: number, halfLifeH
 
 export function hourIndex(time: number): number {
   return Math.floor(time / HOUR);
+}
+
+/**
+ * The hour index where a bootstrapped identity's history starts: the earlier of `hour` (where the
+ * part a detector replays starts) and its first window count — the hourly rows keep an identity's
+ * most recent hours only, its window counts reach back to its first request in the lookback, which
+ * is where its warm-up began.
+ */
+export function historyStartHour(history: IdentityHistory, hour: number): number {
+  return Math.min(hour, hourIndex(history.rows[0]?.start ?? Number.POSITIVE_INFINITY));
 }
 
 export function clamp01(x: number): number {

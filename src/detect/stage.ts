@@ -84,6 +84,8 @@ async function bootstrapUnknown(
     .unknownIdentities(events)
     .slice(0, MAX_BOOTSTRAP_PER_BATCH)
     .filter((u) => notLookedUp(done?.history, `${u.tenant}\u0000${u.actor}`));
+  // Most batches (every identity known): no per-event work below.
+  if (unknown.length === 0) return;
   const byTenant = new Map<string, Array<{ actor: string; before: number }>>();
   for (const u of unknown) {
     const list = byTenant.get(u.tenant) ?? [];

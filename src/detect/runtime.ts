@@ -87,15 +87,31 @@ export interface DetectorRuntime {
 interface Family {
   /** Detectors of the family, by index in the runtime's list, and each one's slot in a holder. */
   readonly members: number[];
-  /** Key → holder, hot or cold. */
-  readonly perEntity: Map<string, unknown>;
-  /** Keys whose states changed since the last checkpoint. */
-  readonly dirty: Set<string>;
   /**
-   * Keys whose holder is hot, in the order they became hot, each with the number of the last
-   * `process` call that touched it (0: none yet).
+   * Key → the entity's entry (one map lookup an event, whatever else is kept about it), or, for an
+   * entity packed and not changed since the last checkpoint (most of them, most of the time), just
+   * its packed holder: an idle entity costs its key and its packed states, nothing more.
    */
-  readonly hot: Map<string, number>;
+  readonly perEntity: Map<string, Entry | string>;
+  /**
+   * Entries changed since the last checkpoint, each once (its `dirty` flag). An entry that left
+   * the map since (carried over to a new key) is skipped when read.
+   */
+  dirty: Entry[];
+  /** Entries whose holder is hot, in the order they became hot. */
+  readonly hot: Set<Entry>;
+}
+
+/** What a family keeps about one entity. */
+interface Entry {
+  /** The map's key (a flat string of its own, see ownKey). */
+  readonly key: string;
+  /** The holder: hot (a state, or states by slot) or packed (a string). */
+  held: unknown;
+  /** Number of the last `process` call that touched it (0: none yet). */
+  round: number;
+  /** In the family's dirty list. */
+  dirty: boolean;
 }
 
 function probeEvent(variant = ''): AccessEvent {
@@ -121,7 +137,7 @@ function familiesOf(detectors: AnyDetector[]): { families: Family[]; familyOf: n
     }
     let family = key === undefined ? undefined : byKey.get(key);
     if (!family) {
-      family = { members: [], perEntity: new Map(), dirty: new Set(), hot: new Map() };
+      family = { members: [], perEntity: new Map(), dirty: [], hot: new Set() };
       families.push(family);
       if (key !== undefined) byKey.set(key, family);
     }
@@ -189,28 +205,78 @@ export function createDetectorRuntime(
     .filter(identityKeyed)
     .map((f) => ({
       f,
-      lead: detectors[f.members[0]!]!,
+      index: families.indexOf(f),
       slots: f.members.map((i, slot) => (detectors[i]!.bootstrap ? slot : -1)).filter((slot) => slot >= 0),
     }))
     .filter((b) => b.slots.length > 0);
   const single = (f: Family) => f.members.length === 1;
 
-  /** The hot holder of `key` (unpacked if it was cold), or undefined. */
-  function hotHolder(f: Family, key: string, event?: AccessEvent): unknown {
-    const held = f.perEntity.get(key);
-    if (typeof held !== 'string') return held;
+  const leads = families.map((f) => detectors[f.members[0]!]!);
+
+  /**
+   * Each family's key of the events the stage asked about (unknownKeys, unknownIdentities) before
+   * processing them: built and hashed once an event instead of once a question. Emptied by
+   * `process`, so it holds one batch at most.
+   */
+  const batchKeys = new Map<AccessEvent, string[]>();
+  function keysOf(e: AccessEvent): string[] {
+    let keys = batchKeys.get(e);
+    if (keys === undefined) {
+      keys = new Array<string>(families.length);
+      for (let f = 0; f < families.length; f++) keys[f] = leads[f]!.entityKey(e);
+      if (batchKeys.size >= MAX_BATCH_KEYS) batchKeys.clear();
+      batchKeys.set(e, keys);
+    }
+    return keys;
+  }
+
+  /**
+   * The entry of a map value, hot: a packed holder is unpacked (into an entry of its own if it had
+   * none); `event` gives fresh states to unpack into.
+   */
+  function warm(f: Family, key: string, value: Entry | string, event?: AccessEvent): Entry {
+    let entry: Entry;
+    if (typeof value === 'string') {
+      entry = { key: ownKey(key), held: value, round, dirty: false };
+      f.perEntity.delete(key);
+      f.perEntity.set(entry.key, entry);
+    } else entry = value;
+    if (typeof entry.held !== 'string') return entry;
     const fresh = event && ((slot: number) => detectors[f.members[slot]!]!.initState(event));
-    const states = unpackStates(shapes, held, f.members.length, fresh);
-    const hot = single(f) ? states[0] : states;
-    f.perEntity.set(key, hot);
-    f.hot.set(ownKey(key), round);
-    return hot;
+    const states = unpackStates(shapes, entry.held, f.members.length, fresh);
+    entry.held = single(f) ? states[0] : states;
+    entry.round = round;
+    f.hot.add(entry);
+    return entry;
+  }
+
+  /** A new entry under its own copy of `key`, hot. */
+  function addEntry(f: Family, key: string, held: unknown): Entry {
+    const entry: Entry = { key: ownKey(key), held, round, dirty: false };
+    f.perEntity.set(entry.key, entry);
+    f.hot.add(entry);
+    return entry;
+  }
+
+  function markDirty(f: Family, entry: Entry): void {
+    if (entry.dirty) return;
+    entry.dirty = true;
+    f.dirty.push(entry);
+  }
+
+  /** Takes the entry out of its family (it may still sit in the dirty list: skipped there). */
+  function removeEntry(f: Family, entry: Entry): void {
+    f.perEntity.delete(entry.key);
+    f.hot.delete(entry);
+    entry.dirty = false;
   }
 
   function get(i: number, key: string): unknown {
     const f = families[familyOf[i]!]!;
-    const held = hotHolder(f, key);
-    return single(f) || held === undefined ? held : (held as unknown[])[slotOf[i]!];
+    const value = f.perEntity.get(key);
+    if (value === undefined) return undefined;
+    const entry = warm(f, key, value);
+    return single(f) ? entry.held : (entry.held as unknown[])[slotOf[i]!];
   }
 
   /** Whether detector i has state for `key`, without unpacking it. */
@@ -219,10 +285,11 @@ export function createDetectorRuntime(
     return hasSlots(f, f.perEntity.get(key), [slotOf[i]!]);
   }
 
-  /** Whether a holder (hot or packed) has state in every one of these slots. */
-  function hasSlots(f: Family, held: unknown, slots: readonly number[]): boolean {
-    if (held === undefined) return false;
+  /** Whether a map value (hot or packed) has state in every one of these slots. */
+  function hasSlots(f: Family, value: Entry | string | undefined, slots: readonly number[]): boolean {
+    if (value === undefined) return false;
     if (single(f)) return true;
+    const held = typeof value === 'string' ? value : value.held;
     if (typeof held === 'string') {
       const mask = packedPresence(held);
       return slots.every((slot) => Math.floor(mask / 2 ** slot) % 2 === 1);
@@ -232,62 +299,69 @@ export function createDetectorRuntime(
 
   function set(i: number, key: string, state: unknown): void {
     const f = families[familyOf[i]!]!;
+    const value = f.perEntity.get(key);
     if (single(f)) {
-      if (!f.perEntity.has(key)) key = ownKey(key);
-      f.perEntity.set(key, state);
-      f.hot.set(key, round);
+      if (value === undefined) addEntry(f, key, state);
+      else {
+        const entry = warm(f, key, value);
+        entry.held = state;
+        entry.round = round;
+      }
       return;
     }
-    let held = hotHolder(f, key) as unknown[] | undefined;
-    if (held === undefined) {
-      held = new Array<unknown>(f.members.length).fill(undefined);
-      key = ownKey(key);
-      f.perEntity.set(key, held);
-      f.hot.set(key, round);
+    if (value === undefined) {
+      const held = new Array<unknown>(f.members.length).fill(undefined);
+      held[slotOf[i]!] = state;
+      addEntry(f, key, held);
+      return;
     }
-    held[slotOf[i]!] = state;
+    (warm(f, key, value).held as unknown[])[slotOf[i]!] = state;
   }
 
-  /** The family's holder for the event's entity, made (or carried over from the previous key) if new. */
-  function holderFor(f: Family, event: AccessEvent): unknown {
-    const lead = detectors[f.members[0]!]!;
-    const key = lead.entityKey(event);
-    let held = hotHolder(f, key, event);
-    if (held === undefined) {
+  /** The family's entry for the event's entity, made (or carried over from the previous key) if new. */
+  function entryFor(f: Family, lead: AnyDetector, key: string, event: AccessEvent): Entry {
+    const value = f.perEntity.get(key);
+    let entry: Entry;
+    if (value !== undefined) {
+      entry = warm(f, key, value, event);
+      entry.round = round;
+    } else {
       // First sight of a token: after a key rotation it may be an identity we know under its
       // previous token — its baseline carries over instead of starting cold.
       const before = underPreviousKey(event);
       const oldKey = before && lead.entityKey(before);
-      held = oldKey !== undefined && oldKey !== key ? hotHolder(f, oldKey, event) : undefined;
-      if (held !== undefined) {
-        f.perEntity.delete(oldKey!);
-        f.dirty.delete(oldKey!);
-        f.hot.delete(oldKey!);
+      const oldValue = oldKey !== undefined && oldKey !== key ? f.perEntity.get(oldKey) : undefined;
+      let held: unknown;
+      if (oldValue !== undefined) {
+        const old = warm(f, oldKey!, oldValue, event);
+        removeEntry(f, old);
+        held = old.held;
         if (single(f)) carryOver(held, before!, event);
         else for (const state of held as unknown[]) carryOver(state, before!, event);
       } else
         held = single(f)
           ? detectors[f.members[0]!]!.initState(event)
           : new Array(f.members.length).fill(undefined);
-      const own = ownKey(key);
-      f.perEntity.set(own, held);
-      f.hot.set(own, round);
-    } else f.hot.set(key, round); // an existing key: its stored (own) key string stays
-    f.dirty.add(key);
-    return held;
+      entry = addEntry(f, key, held);
+    }
+    markDirty(f, entry);
+    return entry;
   }
 
-  /** Packs the hot holder of `key` (it stays dirty if it was: the checkpoint reads it packed). */
-  function pack(f: Family, key: string): void {
-    const held = f.perEntity.get(key);
-    f.hot.delete(key);
-    if (held === undefined || typeof held === 'string') return;
-    f.perEntity.set(key, packStates(shapes, single(f) ? [held] : (held as unknown[])));
+  /**
+   * Packs a hot entry's holder. A dirty one keeps its entry until the checkpoint read it (packed);
+   * a clean one is replaced by its packed holder.
+   */
+  function pack(f: Family, entry: Entry): void {
+    f.hot.delete(entry);
+    if (entry.held === undefined || typeof entry.held === 'string') return;
+    entry.held = packStates(shapes, single(f) ? [entry.held] : (entry.held as unknown[]));
+    if (!entry.dirty) f.perEntity.set(entry.key, entry.held as string);
   }
 
   /** Packs the hot holders not touched since the last checkpoint. */
   function packIdleHolders(f: Family): void {
-    for (const key of f.hot.keys()) if (!f.dirty.has(key)) pack(f, key);
+    for (const entry of f.hot) if (!entry.dirty) pack(f, entry);
   }
 
   /**
@@ -298,16 +372,15 @@ export function createDetectorRuntime(
   function packOverflow(f: Family): void {
     if (f.hot.size <= maxHot) return;
     const target = Math.floor(maxHot * HOT_LOW_WATER);
-    for (const [key, touched] of f.hot) {
+    for (const entry of f.hot) {
       if (f.hot.size <= target) break;
-      if (touched !== round) pack(f, key);
+      if (entry.round !== round) pack(f, entry);
     }
   }
 
-  /** The states of a holder by slot, unpacked into plain objects if packed (without making it hot). */
-  function statesOf(f: Family, key: string): unknown[] {
-    const held = f.perEntity.get(key);
-    if (held === undefined) return [];
+  /** The states of an entry by slot, unpacked into plain objects if packed (without making it hot). */
+  function statesOf(f: Family, entry: Entry): unknown[] {
+    const held = entry.held;
     if (typeof held === 'string') return unpackStates(shapes, held, f.members.length);
     return single(f) ? [held] : (held as unknown[]);
   }
@@ -318,8 +391,13 @@ export function createDetectorRuntime(
       const ordered = [...events].sort((a, b) => a.time - b.time);
       const findings: Finding[] = [];
       const held: unknown[] = new Array(families.length);
+      const asked = batchKeys.size > 0;
       for (const event of ordered) {
-        for (let f = 0; f < families.length; f++) held[f] = holderFor(families[f]!, event);
+        const keys = asked ? batchKeys.get(event) : undefined;
+        for (let f = 0; f < families.length; f++) {
+          const lead = leads[f]!;
+          held[f] = entryFor(families[f]!, lead, keys ? keys[f]! : lead.entityKey(event), event).held;
+        }
         // Detectors in their own order, whatever their families: findings keep that order.
         for (let i = 0; i < detectors.length; i++) {
           const d = detectors[i]!;
@@ -337,6 +415,7 @@ export function createDetectorRuntime(
           for (const x of d.observe(state, event, now)) findings.push(x);
         }
       }
+      batchKeys.clear();
       for (const f of families) packOverflow(f);
       return findings;
     },
@@ -346,7 +425,7 @@ export function createDetectorRuntime(
         const f = families[familyOf[i]!]!;
         let n = 0;
         if (single(f)) n = f.perEntity.size;
-        else for (const key of f.perEntity.keys()) if (has(i, key)) n++;
+        else for (const value of f.perEntity.values()) if (hasSlots(f, value, [slotOf[i]!])) n++;
         out[d.name] = n;
       });
       return out;
@@ -360,14 +439,19 @@ export function createDetectorRuntime(
       const out: StateEntry[] = [];
       for (const f of families) {
         if (packIdle) packIdleHolders(f);
-        for (const key of f.dirty) {
-          const states = statesOf(f, key);
+        for (const entry of f.dirty) {
+          // Left the family since it was marked (carried over to a new key).
+          if (!entry.dirty) continue;
+          entry.dirty = false;
+          // Packed and now clean: its packed holder alone stays.
+          if (typeof entry.held === 'string') f.perEntity.set(entry.key, entry.held);
+          const states = statesOf(f, entry);
           f.members.forEach((i, slot) => {
             const state = states[slot];
-            if (state !== undefined) out.push({ detector: detectors[i]!.name, key, state });
+            if (state !== undefined) out.push({ detector: detectors[i]!.name, key: entry.key, state });
           });
         }
-        f.dirty.clear();
+        f.dirty = [];
       }
       return out;
     },
@@ -391,8 +475,9 @@ export function createDetectorRuntime(
     unknownIdentities(events) {
       const out = new Map<string, { tenant: string; actor: string; before: number }>();
       for (const e of events) {
-        for (const { f, lead, slots } of bootFamilies) {
-          if (hasSlots(f, f.perEntity.get(lead.entityKey(e)), slots)) continue;
+        const keys = keysOf(e);
+        for (const { f, index, slots } of bootFamilies) {
+          if (hasSlots(f, f.perEntity.get(keys[index]!), slots)) continue;
           const k = `${e.tenant}\u0000${e.actor}`;
           const before = Math.floor(e.time / 3_600_000) * 3_600_000;
           const seen = out.get(k);
@@ -404,17 +489,18 @@ export function createDetectorRuntime(
     },
     unknownKeys(events) {
       const out = new Set<string>();
-      for (const e of events)
-        for (const f of families) {
-          const key = detectors[f.members[0]!]!.entityKey(e);
-          if (!f.perEntity.has(key)) out.add(key);
-        }
+      for (const e of events) {
+        const keys = keysOf(e);
+        for (let f = 0; f < families.length; f++)
+          if (!families[f]!.perEntity.has(keys[f]!)) out.add(keys[f]!);
+      }
       return [...out];
     },
     forget() {
+      batchKeys.clear();
       for (const f of families) {
         f.perEntity.clear();
-        f.dirty.clear();
+        f.dirty = [];
         f.hot.clear();
       }
     },
@@ -425,8 +511,12 @@ export function createDetectorRuntime(
         const state = d.initState(first);
         d.bootstrap!(state, history, before, first);
         set(i, key, state);
-        families[familyOf[i]!]!.dirty.add(key);
+        const f = families[familyOf[i]!]!;
+        markDirty(f, warm(f, key, f.perEntity.get(key)!));
       }
     },
   };
 }
+
+/** Events whose keys the runtime remembers at most between questions and `process`. */
+const MAX_BATCH_KEYS = 1_000_000;

@@ -43,10 +43,12 @@ describe('CachedDefaultPartitioner', () => {
     const plain = Partitioners.DefaultPartitioner();
     // A key whose partition differs between 6 and 12 partitions.
     const key = Array.from({ length: 100 }, (_, i) => `tenant\u0000usr_${i}`).find((k) => {
-      const at = (n: number) => plain({ topic: 't', partitionMetadata: metadata(n), message: { key: k, value: '' } });
+      const at = (n: number) =>
+        plain({ topic: 't', partitionMetadata: metadata(n), message: { key: k, value: '' } });
       return at(6) !== at(12);
     })!;
-    const at = (n: number) => cached({ topic: 't', partitionMetadata: metadata(n), message: { key, value: '' } });
+    const at = (n: number) =>
+      cached({ topic: 't', partitionMetadata: metadata(n), message: { key, value: '' } });
     const six = at(6);
     expect(at(12)).not.toBe(six);
     expect(at(12)).toBe(plain({ topic: 't', partitionMetadata: metadata(12), message: { key, value: '' } }));

@@ -259,6 +259,14 @@ async function main(): Promise<void> {
     },
   ];
   const kafkaRatio = ratio(num(kafka?.events_per_s), num(kafka?.raw_events_per_s));
+  const ceiling = ceilings({
+    cores: cpus().length,
+    ndjsonPerCore: num(pipeline?.ndjson_events_per_s_per_core),
+    detectPerCore: num(detectBy.get(IDENTITIES)?.detect_events_per_s_per_core),
+    storePerCpuSecond: num(embedded?.store_insert_rows_per_cpu_s),
+    kafkaRaw: num(kafka?.raw_events_per_s),
+    kafkaRawTwoGroups: num(kafka?.raw_two_groups_events_per_s),
+  });
   const scaling = sizes.map((n) => {
     const p = pipelineBy.get(n);
     const d = detectBy.get(n);
@@ -304,6 +312,7 @@ async function main(): Promise<void> {
       ...Object.fromEntries(figures.filter((f) => f.target).map((f) => [f.key, met(f)])),
       kafka_e2e_ratio_vs_raw: kafkaRatio >= 0.5,
     },
+    ceiling,
     scaling,
     details: {
       pipeline: Object.fromEntries(pipelineBy),
@@ -334,6 +343,10 @@ async function main(): Promise<void> {
   const out = rows.map((r) =>
     r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '),
   );
+  out.push(
+    '',
+    `ceiling on this machine (its parts' own rates, nothing else): embedded ${fmt(ceiling.embedded_e2e_events_per_s)} events/s, Kafka ${fmt(ceiling.kafka_e2e_events_per_s)} events/s (ratio ${fmt(ceiling.kafka_e2e_ratio_vs_raw)})`,
+  );
   out.push('', 'scaling (identities: OTLP/s, NDJSON/s, tokenize/s, hit ratio, detect/s, state B/identity)');
   for (const s of scaling)
     out.push(
@@ -345,6 +358,44 @@ async function main(): Promise<void> {
     `machine: ${cpus().length} cpus, node ${process.version}, load ${loadStart.map((l) => l.toFixed(1)).join(' ')}; ${args.out}`,
   );
   process.stdout.write(`${out.join('\n')}\n`);
+}
+
+/**
+ * The most the machine could do end to end if vigil's parts cost only what each costs measured
+ * alone in this run, ran in parallel on every core, and nothing else (HTTP, bus copies, audit
+ * chain, checkpoints, the load generator) cost anything: CPU seconds per event summed, cores
+ * divided by that. Kafka adds kafkajs and the broker moving each event through one producer and
+ * two consumer groups (store, detect), measured as such. An upper bound, to read the targets by.
+ */
+function ceilings(p: {
+  cores: number;
+  ndjsonPerCore: number;
+  detectPerCore: number;
+  storePerCpuSecond: number;
+  kafkaRaw: number;
+  kafkaRawTwoGroups: number;
+}) {
+  const rates = [p.ndjsonPerCore, p.detectPerCore, p.storePerCpuSecond];
+  const known = rates.every((r) => r > 0);
+  const vigilCpu = rates.reduce((sum, r) => sum + 1 / r, 0);
+  const embedded = known ? p.cores / vigilCpu : 0;
+  const kafka = known && p.kafkaRawTwoGroups > 0 ? p.cores / (p.cores / p.kafkaRawTwoGroups + vigilCpu) : 0;
+  return {
+    embedded_e2e_events_per_s: round(embedded),
+    kafka_e2e_events_per_s: round(kafka),
+    kafka_e2e_ratio_vs_raw: ratio(kafka, p.kafkaRaw),
+    parts: {
+      cores: p.cores,
+      ndjson_events_per_s_per_core: p.ndjsonPerCore,
+      detect_events_per_s_per_core: p.detectPerCore,
+      store_insert_rows_per_cpu_s: p.storePerCpuSecond,
+      kafka_raw_events_per_s: p.kafkaRaw,
+      kafka_raw_two_groups_events_per_s: p.kafkaRawTwoGroups,
+    },
+    definition:
+      "cores / (CPU seconds per event of the NDJSON collector + the detectors + the store's insert" +
+      ' [+ kafkajs and the broker, one producer and two consumer groups]), each measured alone in this run',
+  };
 }
 
 main().catch((err) => {

@@ -19,8 +19,11 @@ import { chunkBySize } from '../../src/bus/kafka.bus.js';
 import { type RunningVigil, startVigil } from '../../src/cli/app.js';
 import { waitForDrain } from '../../src/cli/drain.js';
 import { parseGenericBody } from '../../src/collectors/generic/server.js';
+import { blankEvent } from '../../src/collectors/normalize.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createTokenizer } from '../../src/privacy/index.js';
+import { insertRows } from '../../src/store/client.js';
+import { eventRow } from '../../src/store/rows.js';
 import { createLogger } from '../../src/telemetry/index.js';
 import { createLoadClient, type LoadClient } from '../lib/load-client.js';
 import { quantile, round, sleep } from '../lib/measure.js';
@@ -54,6 +57,10 @@ export interface E2eStageResult {
   readonly paced_accepted_per_s: number;
   readonly raw_events_per_s: number;
   readonly raw_what: string;
+  /** Embedded: the store's insert of a row, per CPU second (storeInsertPerCpuSecond). */
+  readonly store_insert_rows_per_cpu_s: number;
+  /** Kafka: kafkajs producing the same payloads once and consuming them in two groups. */
+  readonly raw_two_groups_events_per_s?: number;
   readonly throttled_requests: number;
   readonly failed_requests: number;
   readonly detection_latency_p50_ms: number;
@@ -150,9 +157,58 @@ async function rawInsertSelect(app: RunningVigil): Promise<number> {
   return Number(row?.n ?? 0) / seconds;
 }
 
+/**
+ * The store's own cost of a stored event, per CPU second of the whole process (the engine runs in
+ * it): the writer's insert function (`insertRows`: row arrays to JSONCompactEachRow, the engine
+ * parsing and inserting them) over rows read back from the run, into a table of the same layout.
+ * No audit chain, no retries. Background merges are stopped meanwhile (the process's CPU time
+ * would count them), and the best of a few rounds is kept: it is one of the parts of the
+ * machine's ceiling (bench/run.ts), an upper bound.
+ */
+async function storeInsertPerCpuSecond(app: RunningVigil, rows = 40_000, rounds = 3): Promise<number> {
+  const c = app.store.client;
+  await c.command({
+    query: `CREATE TABLE bench_store AS events ENGINE = ReplacingMergeTree(observed_time)
+            PARTITION BY toDate(time) ORDER BY (tenant, actor, time, event_id)`,
+  });
+  await c.command({ query: 'SYSTEM STOP MERGES' });
+  try {
+    const columns = Object.keys(eventRow(blankEvent(0)));
+    const rs = await c.query({
+      query: `SELECT ${columns.join(', ')} FROM events LIMIT {n:UInt32}`,
+      query_params: { n: rows },
+      format: 'JSONEachRow',
+    });
+    const read = await rs.json<Record<string, unknown>>();
+    let best = 0;
+    for (let round = 0; round < rounds; round++) {
+      let cpu = 0;
+      // Slices of the writer's batch size, as the writer inserts.
+      for (let i = 0; i < read.length; i += 5_000) {
+        const slice = read.slice(i, i + 5_000);
+        const before = process.cpuUsage();
+        await insertRows(c, 'bench_store', slice);
+        const used = process.cpuUsage(before);
+        cpu += (used.user + used.system) / 1e6;
+      }
+      best = Math.max(best, read.length / cpu);
+    }
+    return best;
+  } finally {
+    await c.command({ query: 'SYSTEM START MERGES' });
+    await c.command({ query: 'DROP TABLE bench_store' });
+  }
+}
+
 /** kafkajs alone: the same payloads (canonical events as the bus encodes them), produced with the
- * bus's producer settings and batch sizes at the same concurrency, consumed by one group. */
-async function rawKafka(opts: E2eStageOptions, brokers: string[], prefix: string): Promise<number> {
+ * bus's producer settings and batch sizes at the same concurrency, consumed by `groups` groups
+ * (vigil reads the events topic in two: store and detect). */
+async function rawKafka(
+  opts: E2eStageOptions,
+  brokers: string[],
+  prefix: string,
+  groups = 1,
+): Promise<number> {
   const total = opts.rawMessages ?? 200_000;
   const tokenizer = createTokenizer({ version: 1, secret: randomBytes(32) });
   const line = createGenericLines(opts.identities, 99);
@@ -181,20 +237,24 @@ async function rawKafka(opts: E2eStageOptions, brokers: string[], prefix: string
     allowAutoTopicCreation: false,
   });
   await producer.connect();
-  const consumer = kafka.consumer({ groupId: `${prefix}raw`, maxBytesPerPartition: 4 * 1024 * 1024 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
+  const consumers = Array.from({ length: groups }, (_, g) =>
+    kafka.consumer({ groupId: `${prefix}raw-${g}`, maxBytesPerPartition: 4 * 1024 * 1024 }),
+  );
   let consumed = 0;
   let done!: () => void;
   const allConsumed = new Promise<void>((r) => {
     done = r;
   });
-  await consumer.run({
-    eachBatch: async ({ batch }) => {
-      consumed += batch.messages.length;
-      if (consumed >= count) done();
-    },
-  });
+  for (const consumer of consumers) {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        consumed += batch.messages.length;
+        if (consumed >= count * groups) done();
+      },
+    });
+  }
   const t0 = performance.now();
   let next = 0;
   await Promise.all(
@@ -207,11 +267,11 @@ async function rawKafka(opts: E2eStageOptions, brokers: string[], prefix: string
   );
   await Promise.race([allConsumed, sleep(120_000)]);
   const seconds = (performance.now() - t0) / 1000;
-  await consumer.disconnect();
+  for (const consumer of consumers) await consumer.disconnect();
   await producer.disconnect();
   await admin.deleteTopics({ topics: [topic] }).catch(() => {});
   await admin.disconnect();
-  if (consumed < count) throw new Error(`raw Kafka: consumed ${consumed} of ${count}`);
+  if (consumed < count * groups) throw new Error(`raw Kafka: consumed ${consumed} of ${count * groups}`);
   return count / seconds;
 }
 
@@ -345,6 +405,7 @@ async function run(
     }
 
     const rawRate = opts.mode === 'embedded' ? await rawInsertSelect(app) : 0;
+    const storeRate = opts.mode === 'embedded' ? await storeInsertPerCpuSecond(app) : 0;
     return {
       mode: opts.mode,
       identities: opts.identities,
@@ -355,6 +416,7 @@ async function run(
       paced_events_per_s: pacedRate,
       paced_accepted_per_s: round(paced.accepted / (opts.warmupSeconds + opts.seconds)),
       raw_events_per_s: round(rawRate),
+      store_insert_rows_per_cpu_s: round(storeRate),
       raw_what: opts.mode === 'embedded' ? 'INSERT … SELECT of the stored rows' : 'kafkajs produce + consume',
       throttled_requests: sat.stats.throttled + paced.throttled,
       failed_requests: sat.stats.errors + paced.errors,
@@ -415,7 +477,8 @@ stageMain<E2eStageOptions, E2eStageResult>(async (opts) => {
     // After vigil stopped, so the raw run has the machine to itself as vigil had.
     const brokers = (opts.kafkaBrokers ?? '127.0.0.1:19092').split(',');
     const raw = await rawKafka(opts, brokers, `bench-raw-${randomBytes(4).toString('hex')}-`);
-    return { ...result, raw_events_per_s: round(raw) };
+    const two = await rawKafka(opts, brokers, `bench-raw-${randomBytes(4).toString('hex')}-`, 2);
+    return { ...result, raw_events_per_s: round(raw), raw_two_groups_events_per_s: round(two) };
   } finally {
     await load.close();
     rmSync(dataDir, { recursive: true, force: true });

@@ -62,6 +62,10 @@ describe('npm run bench --quick', () => {
       expect(value, key).toBeTypeOf('object');
       expect(typeof met[key], `met.${key}`).toBe('boolean');
     }
+    // The machine's ceiling from the parts' own rates: every part measured, so a number.
+    const ceiling = report.ceiling as Record<string, unknown>;
+    for (const key of ['embedded_e2e_events_per_s', 'kafka_e2e_events_per_s', 'kafka_e2e_ratio_vs_raw'])
+      expect(ceiling[key], `ceiling.${key}`).toBeGreaterThan(0);
     const machine = report.machine as Record<string, unknown>;
     expect(typeof machine.cpus).toBe('number');
     expect(machine.node).toBe(process.version);

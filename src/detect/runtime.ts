@@ -297,25 +297,27 @@ export function createDetectorRuntime(
     return slots.every((slot) => (held as unknown[])[slot] !== undefined);
   }
 
-  function set(i: number, key: string, state: unknown): void {
+  /** Puts detector i's state of `key` (hot); returns the entity's entry. */
+  function set(i: number, key: string, state: unknown): Entry {
     const f = families[familyOf[i]!]!;
     const value = f.perEntity.get(key);
     if (single(f)) {
-      if (value === undefined) addEntry(f, key, state);
-      else {
-        const entry = warm(f, key, value);
-        entry.held = state;
-        entry.round = round;
+      if (value === undefined || typeof value === 'string') {
+        // The state replaces a packed holder whole: nothing to unpack.
+        if (value !== undefined) f.perEntity.delete(key);
+        return addEntry(f, key, state);
       }
-      return;
+      value.held = state;
+      value.round = round;
+      f.hot.add(value);
+      return value;
     }
-    if (value === undefined) {
-      const held = new Array<unknown>(f.members.length).fill(undefined);
-      held[slotOf[i]!] = state;
-      addEntry(f, key, held);
-      return;
-    }
-    (warm(f, key, value).held as unknown[])[slotOf[i]!] = state;
+    const entry =
+      value === undefined
+        ? addEntry(f, key, new Array<unknown>(f.members.length).fill(undefined))
+        : warm(f, key, value);
+    (entry.held as unknown[])[slotOf[i]!] = state;
+    return entry;
   }
 
   /** The family's entry for the event's entity, made (or carried over from the previous key) if new. */
@@ -510,9 +512,7 @@ export function createDetectorRuntime(
         if (has(i, key)) continue;
         const state = d.initState(first);
         d.bootstrap!(state, history, before, first);
-        set(i, key, state);
-        const f = families[familyOf[i]!]!;
-        markDirty(f, warm(f, key, f.perEntity.get(key)!));
+        markDirty(families[familyOf[i]!]!, set(i, key, state));
       }
     },
   };

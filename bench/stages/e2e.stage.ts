@@ -137,14 +137,21 @@ async function kafkaReachable(brokers: string[]): Promise<void> {
   }
 }
 
+/**
+ * A table of the events table's layout: same engine and key, no deduplication window (copies of
+ * stored rows must not be dropped as repeats).
+ */
+async function createEventsCopy(app: RunningVigil, table: string): Promise<void> {
+  await app.store.client.command({
+    query: `CREATE TABLE ${table} AS events ENGINE = ReplacingMergeTree(observed_time)
+            PARTITION BY toDate(time) ORDER BY (tenant, actor, time, event_id)`,
+  });
+}
+
 /** The engine inserting the stored rows again, INSERT … SELECT into a table of the same layout. */
 async function rawInsertSelect(app: RunningVigil): Promise<number> {
   const c = app.store.client;
-  // Same engine and key; no deduplication window (the copy must not be dropped as a repeat).
-  await c.command({
-    query: `CREATE TABLE bench_raw AS events ENGINE = ReplacingMergeTree(observed_time)
-            PARTITION BY toDate(time) ORDER BY (tenant, actor, time, event_id)`,
-  });
+  await createEventsCopy(app, 'bench_raw');
   const t0 = performance.now();
   await c.command({
     query: 'INSERT INTO bench_raw SELECT * FROM events',
@@ -167,10 +174,7 @@ async function rawInsertSelect(app: RunningVigil): Promise<number> {
  */
 async function storeInsertPerCpuSecond(app: RunningVigil, rows = 40_000, rounds = 3): Promise<number> {
   const c = app.store.client;
-  await c.command({
-    query: `CREATE TABLE bench_store AS events ENGINE = ReplacingMergeTree(observed_time)
-            PARTITION BY toDate(time) ORDER BY (tenant, actor, time, event_id)`,
-  });
+  await createEventsCopy(app, 'bench_store');
   await c.command({ query: 'SYSTEM STOP MERGES' });
   try {
     const columns = Object.keys(eventRow(blankEvent(0)));

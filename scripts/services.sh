@@ -4,7 +4,8 @@
 #   Redis (Debian redis-server, appendonly)               127.0.0.1:16379
 #   PostgreSQL 15 + pgvector (built from Debian trixie's source package)
 #                                                         127.0.0.1:15432 user/password/db vigil
-# and, not a service, Debian's chromium (+ fonts-liberation) for the dashboards render test.
+# and, not services, Debian's chromium (+ fonts-liberation) for the dashboards render test and
+# faketime for the suite's second pass with the clock a year ahead (scripts/test.sh).
 #
 # Usage: scripts/services.sh up|down|status|env|kafka-run-class <class> [args...]
 #   up      install what is missing, start what is not running (idempotent),
@@ -202,10 +203,12 @@ apt_install() { # one apt-get call for everything missing; daemons are not auto-
   return $rc
 }
 
-browser_missing() { # Debian packages the dashboards render test needs, one per line
+browser_missing() { # Debian packages the tests need besides the services, one per line
   # playwright-core drives Debian's chromium (it downloads no browser of its own); a font for the text.
   [[ -x /usr/bin/chromium ]] || echo chromium
   [[ -f /usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf ]] || echo fonts-liberation
+  # faketime: scripts/test.sh runs the suite a second time with the clock a year ahead.
+  command -v faketime >/dev/null || echo faketime
 }
 
 ensure_browser() { # for `up` when the services already run: they may predate the browser requirement
@@ -318,7 +321,11 @@ group.initial.rebalance.delay.ms=0
 num.network.threads=2
 num.io.threads=4
 log.retention.hours=24
+log.message.timestamp.after.max.ms=9223372036854775807
 EOF
+  # The last line: the suite's second pass runs its clients with the clock a year ahead
+  # (scripts/test.sh, faketime) while the broker keeps the real one, so record timestamps from
+  # that far ahead must be accepted (Kafka 4 refuses those more than an hour ahead by default).
   if [[ ! -f $d/data/meta.properties ]]; then
     cid=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
     kafka_java kafka.tools.StorageTool format -t "$cid" -c "$d/server.properties" \

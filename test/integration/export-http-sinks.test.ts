@@ -28,6 +28,7 @@ import { tempDataDir, uniqueName } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { testTime } from '../helpers/clock.js';
 
 /** Splits HEC's body: JSON objects written one after another, with or without white space. */
 function concatenatedJson(text: string): Array<Record<string, unknown>> {
@@ -73,7 +74,7 @@ describe('HTTP export sinks', () => {
 
   async function seed(tenant: string, n: number): Promise<Finding[]> {
     const findings = Array.from({ length: n }, (_, i) =>
-      makeFinding({ tenant, title: `spike ${i}`, event_time: Date.UTC(2026, 10, 2, 10, i) }),
+      makeFinding({ tenant, title: `spike ${i}`, event_time: testTime(0, 10, i) }),
     );
     await insertRows(store.client, 'findings', findings.map(findingRow));
     return findings;

@@ -46,7 +46,8 @@ export const DEFAULT_QUERY_LIMITS: QueryLimits = Object.freeze({
   // The answer is held in memory before it is sent (and re-framed for Native): bounded.
   max_result_rows: 1_000_000,
   max_result_bytes: 128 * 1024 * 1024,
-  max_memory_usage: 2 * 1024 * 1024 * 1024,
+  // Per query, inside the vigil process that also ingests: well below what the host has.
+  max_memory_usage: 1024 * 1024 * 1024,
 });
 
 /** Tenant names as the collectors accept them; anything else cannot be a tenant and is refused. */

@@ -224,22 +224,8 @@ export function registerClickHouseHttpRoutes(app: FastifyInstance, deps: ClickHo
     }
     const caller: ClickHouseCaller = { role: auth.source, caller: auth.caller };
 
-    let body: Buffer;
-    try {
-      body =
-        req.method === 'POST'
-          ? decodeBody(req.body, req.headers['content-encoding'], deps.maxBodyBytes)
-          : Buffer.alloc(0);
-    } catch (err) {
-      const status = err instanceof HttpError ? err.status : 400;
-      return sendException(reply, status, {
-        code: 27,
-        type: 'CANNOT_PARSE_INPUT_ASSERTION_FAILED',
-        message: errorMessage(err),
-      });
-    }
-    // ClickHouse's own rule: the `query` parameter, then the body, as one text.
-    const sql = [params.get('query') ?? '', body.toString('utf8')].filter((s) => s.trim()).join('\n');
+    // The query's text: the `query` parameter, then the body, as one text (ClickHouse's rule).
+    let sql = '';
     // Who asked what: the text only as a digest (it may hold literals an analyst typed). False when
     // the record could not be written (the caller then gets no rows).
     const record = async (outcome: string, reason: string): Promise<boolean> => {
@@ -258,6 +244,22 @@ export function registerClickHouseHttpRoutes(app: FastifyInstance, deps: ClickHo
         return false;
       }
     };
+    let body: Buffer;
+    try {
+      body =
+        req.method === 'POST'
+          ? decodeBody(req.body, req.headers['content-encoding'], deps.maxBodyBytes)
+          : Buffer.alloc(0);
+    } catch (err) {
+      const status = err instanceof HttpError ? err.status : 400;
+      await record('refused', 'body');
+      return sendException(reply, status, {
+        code: 27,
+        type: 'CANNOT_PARSE_INPUT_ASSERTION_FAILED',
+        message: errorMessage(err),
+      });
+    }
+    sql = [params.get('query') ?? '', body.toString('utf8')].filter((s) => s.trim()).join('\n');
     const refused = async (r: Refusal) => {
       deps.metrics?.inc('clickhouse_http_refused');
       deps.logger.info({ caller: caller.caller, reason: r.reason }, 'ClickHouse HTTP query refused');

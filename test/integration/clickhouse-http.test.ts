@@ -482,6 +482,36 @@ describe('ClickHouse HTTP interface (admin port, /clickhouse)', () => {
     });
   });
 
+  describe('an audit trail that cannot be written', () => {
+    it('gets no answer: 503, and the rows are not sent', async () => {
+      const app = createHttpServer({ logger: createLogger('silent'), maxBodyBytes: 1 << 20 });
+      registerClickHouseHttpRoutes(app, {
+        auth: createSourceAuth({ analyst: [analystToken] }),
+        store: v.app.store.client,
+        database: v.app.store.database,
+        logger: createLogger('silent'),
+        maxBodyBytes: 1 << 20,
+        audit: async () => {
+          throw new Error('admin_audit is not writable');
+        },
+      });
+      const base = await app.listen({ host: '127.0.0.1', port: 0 });
+      try {
+        const r = await request(`${CLICKHOUSE_HTTP_PREFIX}/?default_format=JSONEachRow`, {
+          method: 'POST',
+          body: `SELECT tenant FROM events WHERE tenant = '${tenant}' LIMIT 1`,
+          base,
+        });
+        expect(r.status).toBe(503);
+        const text = await r.text();
+        expect(text).toMatch(/could not be recorded in the audit trail/);
+        expect(text).not.toContain(`"tenant":"${tenant}"`);
+      } finally {
+        await app.close();
+      }
+    });
+  });
+
   describe('a tenant-limited caller', () => {
     let app: FastifyInstance;
     let base: string;

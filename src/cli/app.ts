@@ -21,7 +21,7 @@ import { DEFAULT_TENANT } from '../collectors/tenant.js';
 import { grpcCredentials, startOtlpGrpcServer } from '../collectors/otlp/grpc.server.js';
 import { registerOtlpHttpRoutes } from '../collectors/otlp/server.js';
 import { ADMIN_ROLES, registerAdminRoutes } from '../admin/server.js';
-import { registerClickHouseHttpRoutes } from '../admin/clickhouse-http.js';
+import { registerClickHouseHttpRoutes, servesClickHouseHttp } from '../admin/clickhouse-http.js';
 import { productVersion } from '../export/product.js';
 import type { Config } from '../config/index.js';
 import {
@@ -657,8 +657,9 @@ export async function startVigil(
           return { version: ring.current.version };
         },
   });
-  // Grafana's way into the embedded store: read-only ClickHouse HTTP under /clickhouse.
-  if (config.env.VIGIL_CLICKHOUSE_HTTP_ENABLED)
+  // Grafana's way into the embedded store: read-only ClickHouse HTTP under /clickhouse. Not served
+  // with a ClickHouse server (Grafana reads that as its own read-only user).
+  if (servesClickHouseHttp(config.env))
     registerClickHouseHttpRoutes(admin, {
       auth,
       store: store.client,

@@ -7,9 +7,14 @@ import { jsonShape } from './json-shape.js';
 import { isAbsoluteUrl, urlShape } from './url-shape.js';
 import { HTTP_METHODS, SHELL_COMMANDS, SHELL_LONG_OPTIONS, SHELL_WRAPPERS } from './vocabulary.js';
 
-type ShellToken =
-  | { readonly kind: 'word'; readonly value: string; readonly plain: boolean }
-  | { readonly kind: 'op'; readonly text: string };
+type ShellToken = ({ readonly kind: 'word' } & Word) | { readonly kind: 'op'; readonly text: string };
+
+interface Word {
+  /** The word as the command receives it (quotes and escapes removed). */
+  readonly value: string;
+  /** How much of `value` was written literally, before any quote, escape or expansion. */
+  readonly literal: number;
+}
 
 const OPERATOR = /\|\||&&|;;|\|&|&>>|&>|[|;&()]|\d*(?:<<<|<<-|<<|>>|>&|<&|<>|>\||>|<)/y;
 const META = ' \t\r\n|&;()<>';
@@ -34,7 +39,8 @@ export function shellShape(text: string): string | undefined {
       continue;
     }
     if (t.kind === 'word' && commandPosition) {
-      if (t.plain && /^[A-Za-z_][A-Za-z0-9_]*=/.test(t.value)) {
+      const assignment = /^[A-Za-z_][A-Za-z0-9_]*=/.exec(t.value);
+      if (assignment && t.literal >= assignment[0].length) {
         out.push('?=?');
         continue;
       }
@@ -47,8 +53,8 @@ export function shellShape(text: string): string | undefined {
       wrapper = name !== undefined && SHELL_WRAPPERS.has(name);
       continue;
     }
-    const piece = argument(t.value, t.plain, methodNext);
-    methodNext = known && t.plain && /^(?:-X|--request)$/.test(t.value);
+    const piece = argument(t, methodNext);
+    methodNext = known && plain(t) && /^(?:-X|--request)$/.test(t.value);
     if (wrapper && !t.value.startsWith('-')) {
       const name = commandName(t.value);
       if (name) {
@@ -68,20 +74,25 @@ function commandName(word: string): string | undefined {
   return /^[a-z0-9_.-]+$/.test(base) && SHELL_COMMANDS.has(base) ? base : undefined;
 }
 
-function argument(value: string, plain: boolean, method: boolean): string {
+const plain = (w: Word) => w.literal === w.value.length;
+
+function argument(word: Word, method: boolean): string {
+  const { value } = word;
   if (method && HTTP_METHODS.has(value.toLowerCase())) return value.toLowerCase();
-  if (plain && /^-[A-Za-z]$/.test(value)) return value;
-  if (plain && /^-X[A-Za-z]+$/.test(value) && HTTP_METHODS.has(value.slice(2).toLowerCase()))
+  if (plain(word) && /^-[A-Za-z]$/.test(value)) return value;
+  if (plain(word) && /^-X[A-Za-z]+$/.test(value) && HTTP_METHODS.has(value.slice(2).toLowerCase()))
     return `-X ${value.slice(2).toLowerCase()}`;
-  const long = plain ? /^--([a-z0-9][a-z0-9.-]*)(=?)/.exec(value) : null;
-  if (long) return SHELL_LONG_OPTIONS.has(long[1]!) ? `--${long[1]}${long[2] ? '=?' : ''}` : '?';
+  // `--name` or `--name=value`, the name written literally (the value may be quoted).
+  const long = /^--([a-z0-9][a-z0-9.-]*)(=|$)/.exec(value);
+  if (long && word.literal >= long[0].length)
+    return SHELL_LONG_OPTIONS.has(long[1]!) ? `--${long[1]}${long[2] ? '=?' : ''}` : '?';
   if (isAbsoluteUrl(value)) return urlShape(value);
   if (/^\s*[[{]/.test(value)) return jsonShape(value) ?? '?';
   return '?';
 }
 
 /**
- * Words (quotes removed; `plain` when written without quotes, escapes or expansions) and
+ * Words (quotes and escapes removed, with how much of each was written literally) and
  * operators; a newline is the operator `\n`. Undefined when a quote, a substitution or a
  * here-document is left open.
  */
@@ -106,7 +117,7 @@ function lexShell(text: string): ShellToken[] | undefined {
       for (const doc of heredocs.splice(0)) {
         const end = heredocEnd(text, i, doc.delimiter, doc.tabs);
         if (end < 0) return undefined;
-        tokens.push({ kind: 'word', value: '', plain: false });
+        tokens.push({ kind: 'word', value: '', literal: 0 });
         i = end;
       }
     } else if (OPERATOR_AT(text, i)) {
@@ -124,7 +135,7 @@ function lexShell(text: string): ShellToken[] | undefined {
     } else {
       const word = readWord(text, i);
       if (!word) return undefined;
-      tokens.push({ kind: 'word', value: word.value, plain: word.plain });
+      tokens.push({ kind: 'word', value: word.value, literal: word.literal });
       i = word.end;
     }
   }
@@ -138,22 +149,21 @@ function OPERATOR_AT(text: string, i: number): boolean {
 }
 
 /** One shell word from `start`; undefined when a quote or substitution in it is left open. */
-function readWord(text: string, start: number): { value: string; plain: boolean; end: number } | undefined {
+function readWord(text: string, start: number): (Word & { end: number }) | undefined {
   const n = text.length;
   let value = '';
-  let plain = true;
+  let literal = -1;
   let i = start;
   while (i < n && !META.includes(text[i]!)) {
     const c = text[i]!;
+    if (literal < 0 && '\\\'"$`'.includes(c)) literal = value.length;
     if (c === '\\') {
       if (text[i + 1] !== '\n') value += text[i + 1] ?? '';
-      plain = false;
       i += 2;
     } else if (c === "'") {
       const end = text.indexOf("'", i + 1);
       if (end < 0) return undefined;
       value += text.slice(i + 1, end);
-      plain = false;
       i = end + 1;
     } else if (c === '"' || (c === '$' && text[i + 1] === "'")) {
       // "…" (with \ escapes and expansions inside) or ANSI-C $'…' (with \ escapes).
@@ -163,28 +173,24 @@ function readWord(text: string, start: number): { value: string; plain: boolean;
       while (j < n && text[j] !== quote) j += text[j] === '\\' ? 2 : 1;
       if (j >= n) return undefined;
       value += text.slice(open + 1, j).replace(/\\(.)/gs, '$1');
-      plain = false;
       i = j + 1;
     } else if (c === '$' && (text[i + 1] === '(' || text[i + 1] === '{')) {
       const end = closing(text, i + 1);
       if (end < 0) return undefined;
       value += text.slice(i, end);
-      plain = false;
       i = end;
     } else if (c === '`') {
       let j = i + 1;
       while (j < n && text[j] !== '`') j += text[j] === '\\' ? 2 : 1;
       if (j >= n) return undefined;
       value += text.slice(i, j + 1);
-      plain = false;
       i = j + 1;
     } else {
-      if (c === '$') plain = false;
       value += c;
       i++;
     }
   }
-  return { value, plain, end: i };
+  return { value, literal: literal < 0 ? value.length : literal, end: i };
 }
 
 /** Index past the bracket matching the one at `open` (`(` or `{`), skipping quotes; -1 if none. */

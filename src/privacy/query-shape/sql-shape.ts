@@ -3,7 +3,13 @@
 // operators, punctuation, and the names of tables, columns and functions in data statements.
 // Text that is not SQL for certain gives undefined (the caller keeps nothing of it).
 import { lexSql, type SqlLexOptions, type SqlToken } from './sql-lexer.js';
-import { SQL_DATA_OBJECTS, SQL_DATA_VERBS, SQL_KEYWORDS, SQL_VERBS } from './vocabulary.js';
+import {
+  CLICKHOUSE_FORMATS,
+  SQL_DATA_OBJECTS,
+  SQL_DATA_VERBS,
+  SQL_KEYWORDS,
+  SQL_VERBS,
+} from './vocabulary.js';
 
 /** Longest name kept (PostgreSQL truncates at 63): a longer run of letters is more likely data. */
 const MAX_NAME = 63;
@@ -59,7 +65,7 @@ function statement(text: string, tokens: SqlToken[], from: number, to: number): 
         // ClickHouse: `INSERT … FORMAT CSV` is followed by the rows themselves, to the end of the text.
         if (w === 'format' && verb === 'insert' && word(i + 1) !== undefined) {
           const name = word(i + 1)!;
-          return `${out}${t.gap && out ? ' ' : ''}format ${SQL_KEYWORDS.has(name) || /^[a-z]+$/.test(name) ? name : '?'} ?`;
+          return `${out}${t.gap && out ? ' ' : ''}format ${CLICKHOUSE_FORMATS.has(name) ? name : '?'} ?`;
         }
         break;
       }

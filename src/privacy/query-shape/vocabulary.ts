@@ -77,6 +77,15 @@ export const SQL_KEYWORDS = words(`
   hamming_distance jaccard_distance l2distance cosinedistance vector_dims
 `);
 
+/** ClickHouse input formats, kept after `INSERT … FORMAT`. */
+export const CLICKHOUSE_FORMATS = words(`
+  values csv csvwithnames csvwithnamesandtypes tsv tabseparated tabseparatedwithnames
+  tabseparatedwithnamesandtypes tsvwithnames tsvraw json jsoneachrow jsonstringseachrow
+  jsoncompacteachrow jsoncompacteachrowwithnames jsonlines ndjson jsoncolumns jsonobjecteachrow
+  tskv native rowbinary rowbinarywithnames parquet arrow arrowstream orc avro protobuf capnproto
+  msgpack template customseparated regexp rawblob linesasstring bsoneachrow npy
+`);
+
 /** HTTP methods, kept after `curl -X` and at the start of a request line. */
 export const HTTP_METHODS = words(`get post put patch delete head options`);
 

@@ -289,6 +289,23 @@ describe('redacted query shapes', () => {
     );
   });
 
+  it('SQL: strings escaped MySQL-style keep no secret under any reading (or keep no shape)', () => {
+    const mysqlString = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+    const quoteHeavy = fc
+      .array(fc.oneof(secret, fc.constantFrom("'", "''", ' , ', "\\'", ' ')), { minLength: 1, maxLength: 8 })
+      .map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(quoteHeavy, secret, (a, b) => {
+        const text = `SELECT * FROM docs WHERE note = ${mysqlString(a)} AND owner = ${mysqlString(b)}`;
+        const shape = queryShape(text);
+        if (shape === undefined) return;
+        for (const s of [...a.split(/[\s,'\\]+/), b].filter((x) => x.length >= 6))
+          expect(shape.toLowerCase(), text).not.toContain(s.toLowerCase());
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('never throws, and whatever it keeps is allow-listed, on any text at all', () => {
     const pieces = fc.oneof(
       fc.string({ unit: 'grapheme', maxLength: 12 }),

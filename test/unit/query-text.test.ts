@@ -73,6 +73,7 @@ describe('failing closed', () => {
     ['an unterminated dollar quote', 'SELECT $x$ bob-secret'],
     ['a comment nested in PostgreSQL but not in MySQL', 'SELECT 1 /* a /* b */ bobsecret */'],
     ['a backslash MySQL reads as an escape', "SELECT 'x\\' bobsecret '"],
+    ['a string PostgreSQL ends early and MySQL does not', "SELECT 'a\\' secretword '' ', 'b''"],
     ['a UESCAPE character MySQL reads as an escape', "SELECT U&'d\\0061t' UESCAPE '\\' FROM t"],
     ['a string in Unicode quotes', 'SELECT * FROM t WHERE a = ‘alice’'],
     ['an email typed without quotes', 'SELECT * FROM t WHERE a = alice@example.com'],

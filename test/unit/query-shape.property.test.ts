@@ -102,7 +102,8 @@ const SQL_TEMPLATES: Template[] = [
   ([a, b, c], [x, y], k) =>
     `SELECT id, body FROM docs WHERE owner = ${pick(a!, x!, k[0]!)} AND note <> ${pick(b!, y!, k[1]!)} LIMIT ${x}`,
   ([a, b], [x], k) => `SELECT * FROM customer_pii -- ticket for ${a}\nWHERE email = ${pick(b!, x!, k[2]!)}`,
-  ([a, b], [x], k) => `/* requested by ${a} */ UPDATE docs SET note = ${pick(b!, x!, k[3]!)} WHERE id = ${x}`,
+  ([a, b], [x], k) =>
+    `/* requested by ${a!.replaceAll('*', '')} */ UPDATE docs SET note = ${pick(b!, x!, k[3]!)} WHERE id = ${x}`,
   ([a, b, c], [x], k) =>
     `INSERT INTO chunks (id, body, tenant) VALUES (${x}, ${dollarQuoted(a!)}, ${pick(b!, x!, k[0]!)}) RETURNING id; -- ${c}`,
   ([a, b], [x]) =>
@@ -120,7 +121,7 @@ const SQL_TEMPLATES: Template[] = [
     `GRANT SELECT ON docs TO ${a!.replace(/[^a-z]/g, '')}x; CREATE USER ${b!.replace(/[^a-z]/g, '')}y WITH PASSWORD ${sqlString(a!)}`,
   ([a]) => `SET ROLE ${a!.replace(/[^a-z]/g, '')}z`,
   ([a, b], [x]) =>
-    `EXPLAIN (ANALYZE) SELECT * FROM docs WHERE email = ${sqlString(a!)} /* ${b!.replaceAll('*/', '')} */ AND id = ${x}`,
+    `EXPLAIN (ANALYZE) SELECT * FROM docs WHERE email = ${sqlString(a!)} /* ${b!.replaceAll('*', '')} */ AND id = ${x}`,
 ];
 
 /** A value in one of the SQL literal forms. */
@@ -206,7 +207,7 @@ res = col.query(query_texts=[f${pyString(b!)}], n_results=${x}, where={${pyStrin
 print(f'''${b!.replaceAll("'", '')}''')`,
   ([a, b, c], [x]) => `const { QdrantClient } = require("@qdrant/js-client-rest");
 const client = new QdrantClient({ url: ${pyString(a!)}, apiKey: '${b!.replace(/['\\]/g, '')}' }); // ${c}
-/* owner: ${b!.replaceAll('*/', '')} */
+/* owner: ${b!.replaceAll('*', '')} */
 await client.search(\`${c!.replace(/[`\\$]/g, '')}\`, { vector: [${x}, 0.2], limit: ${x} });`,
 ];
 
@@ -258,7 +259,8 @@ function languageProperty(name: string, templates: Template[]) {
   });
 }
 
-describe('redacted query shapes', () => {
+// Hundreds of runs each: time enough on a loaded machine (the work is bounded by numRuns, not by time).
+describe('redacted query shapes', { timeout: 60_000 }, () => {
   languageProperty('SQL (PostgreSQL, MySQL, ClickHouse)', SQL_TEMPLATES);
   languageProperty('JSON bodies', JSON_TEMPLATES);
   languageProperty('HTTP request text', HTTP_TEMPLATES);

@@ -77,6 +77,8 @@ describe('failing closed', () => {
     ['a UESCAPE character MySQL reads as an escape', "SELECT U&'d\\0061t' UESCAPE '\\' FROM t"],
     ['a string in Unicode quotes', 'SELECT * FROM t WHERE a = ‘alice’'],
     ['an email typed without quotes', 'SELECT * FROM t WHERE a = alice@example.com'],
+    ['an email ending in an operator character', 'SELECT * FROM t WHERE a = alice-@example.com'],
+    ['an email typed into a script', 'client.search(collection_name=alice@example.com)'],
     ['a psql meta-command', '\\connect prod alice'],
     ['prose', 'search "secret project" top 10'],
     ['an unterminated shell quote', "curl -H 'api-key: sk_live_x"],

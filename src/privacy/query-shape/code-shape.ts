@@ -40,7 +40,7 @@ export function codeShape(text: string): string | undefined {
     } else if (t.kind === 'op') {
       piece = text.slice(t.start, t.end);
       // `alice@example.com` typed bare: a name glued to `@` is data, not a decorator or operator.
-      if (piece === '@' && prev && operand(prev) && !t.gap && tokens[i + 1] && operand(tokens[i + 1]!))
+      if (piece.includes('@') && prev && operand(prev) && !t.gap && tokens[i + 1] && operand(tokens[i + 1]!))
         return undefined;
       const vectorEnd = piece === '[' ? numericList(text, tokens, i) : -1;
       if (vectorEnd > 0) {

@@ -6,10 +6,13 @@ import { urlShape } from './url-shape.js';
 
 const REQUEST_LINE =
   /^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)[ \t]+(\S+)(?:[ \t]+HTTP\/\d(?:\.\d)?)?[ \t]*$/i;
+/** A method first, after blank lines and `#` comments: the cheap test before reading every line. */
+const STARTS_WITH_REQUEST = /^\s*(?:#[^\n]*\n\s*)*(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)[ \t]/i;
 const HEADER = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:/;
 
 /** The shape of `text` when its first line is an HTTP request line, else undefined. */
 export function httpShape(text: string): string | undefined {
+  if (!STARTS_WITH_REQUEST.test(text)) return undefined;
   const lines = text.split('\n').map((l) => l.replace(/\r$/, ''));
   const out: string[] = [];
   let body: string[] | undefined;

@@ -18,6 +18,8 @@ interface Word {
 
 const OPERATOR = /\|\||&&|;;|\|&|&>>|&>|[|;&()]|\d*(?:<<<|<<-|<<|>>|>&|<&|<>|>\||>|<)/y;
 const META = ' \t\r\n|&;()<>';
+/** Characters a word takes as they are (no quote, escape or expansion). */
+const PLAIN_RUN = /[^ \t\r\n|&;()<>\\'"$`]+/y;
 
 /** The shape of `text` when it is a shell script starting with a known command, else undefined. */
 export function shellShape(text: string): string | undefined {
@@ -155,6 +157,13 @@ function readWord(text: string, start: number): (Word & { end: number }) | undef
   let literal = -1;
   let i = start;
   while (i < n && !META.includes(text[i]!)) {
+    PLAIN_RUN.lastIndex = i;
+    const run = PLAIN_RUN.exec(text);
+    if (run) {
+      value += run[0];
+      i += run[0].length;
+      continue;
+    }
     const c = text[i]!;
     if (literal < 0 && '\\\'"$`'.includes(c)) literal = value.length;
     if (c === '\\') {

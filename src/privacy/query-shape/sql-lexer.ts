@@ -47,16 +47,35 @@ export interface SqlLexResult {
 }
 
 const OPERATOR_CHARS = '+-*/<>=~!@#%^&|?';
-const PUNCT_CHARS = '()[]{},;.:';
-const WORD_START = /[A-Za-z_]/;
-const WORD_REST = /[A-Za-z0-9_$]/;
 const NUMBER = /\.?\d(?:[eE][+-]?\d|[A-Za-z0-9_.])*/y;
 const DOLLAR_TAG = /\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/y;
-/** White space SQL allows between tokens: ASCII only, so a look-alike character is not taken for one. */
-const SPACE = /[ \t\n\r\f\v]/;
+
+// Character classes of ASCII (anything else is OTHER). White space is ASCII only, so a look-alike
+// character (a no-break space, a typographic quote) is never taken for syntax.
+const OTHER = 0;
+const SPACE = 1;
+const LETTER = 2;
+const DIGIT = 3;
+const OPERATOR = 4;
+const PUNCT = 5;
+const CLASS = new Uint8Array(128);
+for (const c of ' \t\n\r\f\v') CLASS[c.charCodeAt(0)] = SPACE;
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  if (/[A-Za-z_]/.test(ch)) CLASS[c] = LETTER;
+  else if (/\d/.test(ch)) CLASS[c] = DIGIT;
+  else if (OPERATOR_CHARS.includes(ch)) CLASS[c] = OPERATOR;
+  else if ('()[]{},;.:'.includes(ch)) CLASS[c] = PUNCT;
+}
+const classOf = (code: number): number => (code < 128 ? CLASS[code]! : OTHER);
+const isWordChar = (code: number): boolean => {
+  const k = classOf(code);
+  return k === LETTER || k === DIGIT || code === 36; // `$`
+};
 
 export function lexSql(text: string, options: SqlLexOptions = {}): SqlLexResult {
   const backslash = options.backslashEscapes === true;
+  const hashComments = options.hashComments === true;
   const n = text.length;
   const tokens: SqlToken[] = [];
   let error: SqlLexResult['error'];
@@ -70,28 +89,33 @@ export function lexSql(text: string, options: SqlLexOptions = {}): SqlLexResult 
   };
   /** End of a quoted run opened at `open` (the index of its quote), past the closing quote. */
   const quoted = (open: number, quote: string, escapes: boolean): number => {
+    // Jumps from quote to quote (and backslash to backslash) with indexOf; each search starts
+    // past the last, so the scan stays linear.
     let j = open + 1;
-    while (j < n) {
-      const c = text[j];
-      if (escapes && c === '\\') j += 2;
-      else if (c === quote && text[j + 1] === quote) j += 2;
-      else if (c === quote) return j + 1;
-      else j++;
+    let q = -2;
+    let b = escapes ? -2 : -1;
+    for (;;) {
+      if (q !== -1 && q < j) q = text.indexOf(quote, j);
+      if (b !== -1 && b < j) b = text.indexOf('\\', j);
+      if (b !== -1 && (q === -1 || b < q)) j = b + 2;
+      else if (q === -1) break;
+      else if (text[q + 1] === quote) j = q + 2;
+      else return q + 1;
     }
     error ??= 'unterminated';
     return n;
   };
+  /** `#` starts a comment where `hashComments`, except as the middle of pgvector's `<#>`. */
+  const hashComment = (at: number) => hashComments && !(text[at - 1] === '<' && text[at + 1] === '>');
   while (i < n) {
+    const code = text.charCodeAt(i);
+    const k = classOf(code);
     const c = text[i]!;
     const next = text[i + 1];
-    if (SPACE.test(c)) {
+    if (k === SPACE) {
       gap = true;
       i++;
-    } else if (c === '-' && next === '-') {
-      const end = text.indexOf('\n', i);
-      gap = true;
-      i = end < 0 ? n : end + 1;
-    } else if (c === '#' && options.hashComments && !(text[i - 1] === '<' && next === '>')) {
+    } else if ((c === '-' && next === '-') || (c === '#' && hashComment(i))) {
       const end = text.indexOf('\n', i);
       gap = true;
       i = end < 0 ? n : end + 1;
@@ -108,50 +132,52 @@ export function lexSql(text: string, options: SqlLexOptions = {}): SqlLexResult 
       i = push('quoted', i, quoted(i, '"', backslash));
     } else if (c === '`') {
       i = push('quoted', i, quoted(i, '`', false));
-    } else if (WORD_START.test(c)) {
+    } else if (k === LETTER) {
       const start = i;
-      while (i < n && WORD_REST.test(text[i]!)) i++;
-      const word = text.slice(start, i);
+      while (i < n && isWordChar(text.charCodeAt(i))) i++;
+      const single = i === start + 1 ? c.toUpperCase() : '';
       // A literal's prefix: E'…' (escapes), N'…', B'…', X'…', U&'…' (Unicode escapes).
-      if (text[i] === "'" && /^[EeNnBbXx]$/.test(word)) {
-        const escapes = backslash || word === 'E' || word === 'e';
-        i = push('string', start, quoted(i, "'", escapes));
-      } else if (/^[Uu]$/.test(word) && text[i] === '&' && (text[i + 1] === "'" || text[i + 1] === '"')) {
+      if (text[i] === "'" && (single === 'E' || single === 'N' || single === 'B' || single === 'X')) {
+        i = push('string', start, quoted(i, "'", backslash || single === 'E'));
+      } else if (single === 'U' && text[i] === '&' && (text[i + 1] === "'" || text[i + 1] === '"')) {
         const quote = text[i + 1]!;
         i = push(quote === "'" ? 'string' : 'quoted', start, quoted(i + 1, quote, backslash));
       } else push('word', start, i);
-    } else if (/\d/.test(c) || (c === '.' && /\d/.test(next ?? '') && !afterOperand(tokens, text, i))) {
+    } else if (
+      k === DIGIT ||
+      (c === '.' && classOf(text.charCodeAt(i + 1)) === DIGIT && !afterOperand(tokens, text, i))
+    ) {
       NUMBER.lastIndex = i;
       NUMBER.exec(text);
       i = push('number', i, NUMBER.lastIndex);
     } else if (c === '$') {
       DOLLAR_TAG.lastIndex = i;
-      const tag = /[A-Za-z0-9_$]/.test(text[i - 1] ?? '') ? null : DOLLAR_TAG.exec(text);
+      const tag = i > 0 && isWordChar(text.charCodeAt(i - 1)) ? null : DOLLAR_TAG.exec(text);
       if (tag) {
         const end = text.indexOf(tag[0], i + tag[0].length);
         if (end < 0) error ??= 'unterminated';
         i = push('string', i, end < 0 ? n : end + tag[0].length);
-      } else if (/\d/.test(next ?? '')) {
+      } else if (classOf(text.charCodeAt(i + 1)) === DIGIT) {
         const start = i++;
-        while (i < n && /\d/.test(text[i]!)) i++;
+        while (i < n && classOf(text.charCodeAt(i)) === DIGIT) i++;
         push('param', start, i);
       } else {
         error ??= 'unexpected_character';
         push('op', i, ++i);
       }
-    } else if (OPERATOR_CHARS.includes(c)) {
+    } else if (k === OPERATOR) {
       const start = i;
       // A comment start ends an operator (`=--x` is `=` then a comment), as in PostgreSQL.
       while (
         i < n &&
-        OPERATOR_CHARS.includes(text[i]!) &&
+        classOf(text.charCodeAt(i)) === OPERATOR &&
         !(text[i] === '-' && text[i + 1] === '-') &&
         !(text[i] === '/' && text[i + 1] === '*') &&
-        !(text[i] === '#' && options.hashComments && !(text[i - 1] === '<' && text[i + 1] === '>'))
+        !(text[i] === '#' && hashComment(i))
       )
         i++;
       push('op', start, i);
-    } else if (PUNCT_CHARS.includes(c)) {
+    } else if (k === PUNCT) {
       push(c === ':' ? 'op' : 'punct', i, ++i);
     } else {
       // Backslash (psql meta-commands), non-ASCII letters, look-alike quotes and spaces, control

@@ -15,6 +15,9 @@ import {
 const MAX_NAME = 63;
 
 export function sqlShape(text: string): string | undefined {
+  // Most texts that are not SQL tell it by their first word: not worth a scan of the whole text.
+  const first = leadingWord(text);
+  if (first === undefined || !SQL_VERBS.has(first.toLowerCase())) return undefined;
   const standard = render(text, {});
   if (standard === undefined) return undefined;
   // Backslashes and nested comments are where MySQL and PostgreSQL split a text differently: a
@@ -82,8 +85,9 @@ function statement(text: string, tokens: SqlToken[], from: number, to: number): 
       }
       case 'op': {
         piece = text.slice(t.start, t.end);
-        // `alice@example.com`, `user:pw@host`: a name glued to `@` is data typed without quotes.
-        if (piece === '@' && gluedToName(tokens, i)) return undefined;
+        // `alice@example.com`, `alice-@example.com`, `user:pw@host`: a name glued to an operator
+        // holding `@` is data typed without quotes (`a@>b` and `doc@@query` give their shape up too).
+        if (piece.includes('@') && gluedToName(tokens, i)) return undefined;
         break;
       }
       default:
@@ -136,4 +140,23 @@ function gluedToName(tokens: SqlToken[], at: number): boolean {
   const gluedAfter = after !== undefined && !after.gap && after.kind !== 'punct' && after.kind !== 'op';
   if (!gluedBefore || !gluedAfter) return false;
   return before.kind === 'word' || after.kind === 'word';
+}
+
+/** The first word after white space, comments and opening parentheses (no more than a hint). */
+function leadingWord(text: string): string | undefined {
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '(') i++;
+    else if ((c === '-' && text[i + 1] === '-') || c === '#') {
+      const end = text.indexOf('\n', i);
+      if (end < 0) return undefined;
+      i = end + 1;
+    } else if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      if (end < 0) return undefined;
+      i = end + 2;
+    } else break;
+  }
+  return /^[A-Za-z]+/.exec(text.slice(i, i + 32))?.[0];
 }

@@ -100,7 +100,7 @@ const SQL_VALUE: Array<(s: string, n: string) => string> = [
 
 const SQL_TEMPLATES: Template[] = [
   ([a, b, c], [x, y], k) =>
-    `SELECT id, body FROM docs WHERE owner = ${pick(a!, x!, k[0]!)} AND note <> ${pick(b!, y!, k[1]!)} LIMIT ${x}`,
+    `SELECT id, body FROM docs WHERE owner = ${pick(a!, x!, k[0]!)} AND note <> ${pick(b!, y!, k[1]!)} LIMIT ${x} -- ${c}`,
   ([a, b], [x], k) => `SELECT * FROM customer_pii -- ticket for ${a}\nWHERE email = ${pick(b!, x!, k[2]!)}`,
   ([a, b], [x], k) =>
     `/* requested by ${a!.replaceAll('*', '')} */ UPDATE docs SET note = ${pick(b!, x!, k[3]!)} WHERE id = ${x}`,

@@ -46,6 +46,7 @@ import { tempDataDir } from '../helpers/services.js';
 import { seededQueryContext, seedWorkload } from '../helpers/seed.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 import { waitFor } from '../helpers/wait.js';
+import { testIso } from '../helpers/clock.js';
 
 const run = promisify(execFile);
 const DASHBOARDS = path.resolve(import.meta.dirname, '../../dashboards');
@@ -856,6 +857,7 @@ describe('ClickHouse HTTP interface (admin port, /clickhouse)', () => {
     it('connects the way the plugin does and runs every dashboard query, with the store row counts', async () => {
       const file = path.join(tempDataDir(), 'queries.json');
       // The dashboards' queries, then every type family the Native re-framing has to walk.
+      const day = testIso(0).slice(0, 10);
       const qs = [
         ...queries(),
         {
@@ -865,8 +867,8 @@ describe('ClickHouse HTTP interface (admin port, /clickhouse)', () => {
               CAST([] AS Array(LowCardinality(String))) AS no_alc, toLowCardinality(toNullable('z')) AS lcn,
               map('k', number) AS m, (number, 'x') AS t, CAST((1, 'a') AS Tuple(a UInt8, b String)) AS nt,
               if(number % 2 = 0, NULL, number) AS nn, [[1, 2], [3]] AS aa, toDecimal64(number, 4) AS d,
-              toDateTime64('2026-01-01 00:00:00.123', 3, 'UTC') AS dt64, toDateTime('2026-01-01 00:00:00', 'UTC') AS dt,
-              toDate('2026-01-01') AS dd, toUUID('00000000-0000-4000-8000-000000000001') AS u, toIPv4(167772161) AS ip4, toIPv6('::1') AS ip6,
+              toDateTime64('${day} 00:00:00.123', 3, 'UTC') AS dt64, toDateTime('${day} 00:00:00', 'UTC') AS dt,
+              toDate('${day}') AS dd, toUUID('00000000-0000-4000-8000-000000000001') AS u, toIPv4(167772161) AS ip4, toIPv6('::1') AS ip6,
               true AS b, CAST('a' AS Enum8('a' = 1, 'b' = 2)) AS e, toFloat32(1.5) AS f32, toInt128(-5) AS i128
             FROM (SELECT arrayJoin(range(5)) AS number)`,
         },

@@ -14,7 +14,7 @@ import type { DataFormat } from '@clickhouse/client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SourceAuth } from '../collectors/auth.js';
 import { decodeBody, HttpError } from '../collectors/http/body.js';
-import { errorMessage } from '../model/index.js';
+import { boundTenants, errorMessage } from '../model/index.js';
 import type { StoreClient } from '../store/index.js';
 import type { Logger, Metrics } from '../telemetry/index.js';
 import {
@@ -158,6 +158,16 @@ export function registerClickHouseHttpRoutes(app: FastifyInstance, deps: ClickHo
       deps.logger.info({ caller: auth.caller, reason: r.type }, 'ClickHouse HTTP query refused');
       return refuse(reply, r);
     };
+    // The caller's tenants (pipeline `tenancy`; undefined: every tenant). Rows are not filtered by
+    // tenant here yet, so a tenant-bound token is refused rather than shown every tenant's rows.
+    const tenants = boundTenants(auth.tenants);
+    if (tenants)
+      return refused({
+        status: 403,
+        code: 497,
+        type: 'ACCESS_DENIED',
+        message: 'this interface reads every tenant: a tenant-bound token may not use it',
+      });
 
     if (params.get('compress') === '1' || params.get('decompress') === '1') {
       return sendException(reply, 400, {

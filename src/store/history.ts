@@ -11,11 +11,12 @@ import {
 } from '../detect/index.js';
 import type { AccessEvent } from '../model/index.js';
 import type { StoreClient } from './client.js';
+import { type TenantScope, tenantScopeParams, tenantScopeWhere } from './queries.js';
 
 /** Stored events between `since` and `until` (epoch ms), oldest first, `pageSize` at a time. */
 export async function* readEvents(
   client: StoreClient,
-  opts: { since: number; until: number; tenant?: string; pageSize?: number },
+  opts: { since: number; until: number; tenant?: string; pageSize?: number } & TenantScope,
 ): AsyncGenerator<AccessEvent[]> {
   const pageSize = opts.pageSize ?? 50_000;
   let cursor = { time: opts.since, id: '' };
@@ -25,7 +26,7 @@ export async function* readEvents(
                 toUnixTimestamp64Milli(time) AS time, toUnixTimestamp64Milli(observed_time) AS observed_time
               FROM events FINAL
               WHERE time >= fromUnixTimestamp64Milli({since:Int64}) AND time < fromUnixTimestamp64Milli({until:Int64})
-                AND ({tenant:String} = '' OR tenant = {tenant:String})
+                AND ({tenant:String} = '' OR tenant = {tenant:String}) AND ${tenantScopeWhere()}
                 AND (time, event_id) > (fromUnixTimestamp64Milli({ct:Int64}), {cid:String})
               ORDER BY time, event_id
               LIMIT {limit:UInt32}`,
@@ -36,6 +37,7 @@ export async function* readEvents(
         ct: cursor.time,
         cid: cursor.id,
         limit: pageSize,
+        ...tenantScopeParams(opts),
       },
       format: 'JSONEachRow',
     });

@@ -4,7 +4,7 @@
 // tenant the token is not bound to (pipeline `tenancy`), 413 over the size limit,
 // 429/503 + Retry-After when the pipeline cannot take more. 2xx only once the events are durable.
 import type { FastifyInstance } from 'fastify';
-import type { AccessEvent, TenantSet } from '../../model/index.js';
+import { type AccessEvent, ALL_TENANTS, type TenantSet } from '../../model/index.js';
 import { TENANT_REFUSED, tenantRefusal } from '../auth.js';
 import type { CollectorDeps } from '../deps.js';
 import { decodeBody } from '../http/body.js';
@@ -42,7 +42,10 @@ export function parseGenericBody(
   const { items, rejected } = splitJsonBody(body, contentType);
   for (const { value, raw, line } of items) {
     // Before normalizing: nothing of a refused tenant is tokenized (nor sealed in the vault).
-    const refused = deps.tenants ? refusedTenant(deps.tenants, value) : undefined;
+    const refused =
+      deps.tenants !== undefined && deps.tenants !== ALL_TENANTS
+        ? refusedTenant(deps.tenants, value)
+        : undefined;
     if (refused) {
       rejected.push({ line, reason: refused });
       continue;

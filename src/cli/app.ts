@@ -141,7 +141,7 @@ export interface StartOptions {
 const newToken = () => randomBytes(24).toString('base64url');
 export const newWebhookSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
-export { BEARER_SOURCES, type BearerSource, sourceTokens, splitSecrets } from './credentials.js';
+export { BEARER_SOURCES, type BearerSource } from './credentials.js';
 
 export function adminTokens(config: Config): string[] {
   const fromEnv = splitTokens(config.env.VIGIL_ADMIN_TOKEN);

@@ -20,7 +20,7 @@ import type { DataFormat } from '@clickhouse/client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SourceAuth } from '../collectors/auth.js';
 import { decodeBody, HttpError } from '../collectors/http/body.js';
-import { errorMessage } from '../model/index.js';
+import { boundTenants, errorMessage } from '../model/index.js';
 import { type AuditRecord, recordAudit, type StoreClient } from '../store/index.js';
 import type { Logger, Metrics } from '../telemetry/index.js';
 import { type AdmitRequest, createReadOnlyGate, type QueryLimits } from './clickhouse-gate.js';
@@ -33,6 +33,11 @@ export const CLICKHOUSE_HTTP_PREFIX = '/clickhouse';
 export interface ClickHouseCaller {
   readonly role: string;
   readonly caller: string;
+  /**
+   * The tenants the caller may read (pipeline `tenancy`): rows of other tenants are filtered out by
+   * the engine, tables without a tenant column refused. Undefined: every tenant.
+   */
+  readonly tenants: readonly string[] | undefined;
 }
 
 export interface ClickHouseHttpDeps {
@@ -43,12 +48,6 @@ export interface ClickHouseHttpDeps {
   readonly logger: Logger;
   readonly metrics?: Metrics;
   readonly maxBodyBytes: number;
-  /**
-   * The tenants a caller may read (rows of other tenants are filtered out by the engine, tables
-   * without a tenant column refused); undefined: all tenants.
-   * @defaultValue every caller reads all tenants
-   */
-  readonly tenants?: (caller: ClickHouseCaller) => readonly string[] | undefined;
   /** @defaultValue DEFAULT_QUERY_LIMITS of ./clickhouse-gate.ts */
   readonly limits?: QueryLimits;
   /** Where each query's audit record goes. @defaultValue admin_audit in `store` */
@@ -222,7 +221,11 @@ export function registerClickHouseHttpRoutes(app: FastifyInstance, deps: ClickHo
         message: 'Authentication failed: the password must be a vigil analyst or admin token',
       });
     }
-    const caller: ClickHouseCaller = { role: auth.source, caller: auth.caller };
+    const caller: ClickHouseCaller = {
+      role: auth.source,
+      caller: auth.caller,
+      tenants: boundTenants(auth.tenants),
+    };
 
     // The query's text: the `query` parameter, then the body, as one text (ClickHouse's rule).
     let sql = '';
@@ -325,7 +328,7 @@ export function registerClickHouseHttpRoutes(app: FastifyInstance, deps: ClickHo
       sql,
       params: queryParams,
       defaultFormat: params.get('default_format') ?? undefined,
-      tenants: deps.tenants?.(caller),
+      tenants: caller.tenants,
       limits,
     };
     let admitted: Awaited<ReturnType<typeof gate.admit>>;

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { createDetectors } from '../../detectors/index.js';
 import { type Bus, createInProcessBus, createKafkaBus, type Subscription } from '../bus/index.js';
 import { createSourceAuth, splitTokens } from '../collectors/auth.js';
+import { BEARER_SOURCES, type BearerSource, credentialsFromConfig } from './credentials.js';
 import { registerGenericRoutes } from '../collectors/generic/server.js';
 import { createHoopPoller, type HoopPoller } from '../collectors/hoop/poller.js';
 import { registerHoopRoutes } from '../collectors/hoop/server.js';
@@ -111,7 +112,7 @@ export interface RunningVigil {
   readonly otlpHttpUrl?: string;
   /** host:port of the OTLP gRPC listener. */
   readonly otlpGrpcAddress?: string;
-  /** First bearer token of each source (tests and the demo post with them). */
+  /** First bearer token of each source (tests and the demo post with them); '' when it has none. */
   readonly sourceTokens: Record<BearerSource, string>;
   readonly adminUrl: string;
   readonly sourceToken: string;
@@ -140,23 +141,7 @@ export interface StartOptions {
 const newToken = () => randomBytes(24).toString('base64url');
 export const newWebhookSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
-/** Sources that authenticate with bearer tokens (hoop.dev's webhooks carry Svix signatures instead). */
-export const BEARER_SOURCES = ['generic', 'otlp', 'teleport'] as const;
-export type BearerSource = (typeof BEARER_SOURCES)[number];
-
-/** Bearer token of a source: its env var(s), else a generated one kept under $VIGIL_DATA_DIR/keys. */
-export function sourceTokens(config: Config, env: NodeJS.ProcessEnv, source: BearerSource): string[] {
-  const envName = config.pipeline.sources[source].token_env;
-  const fromEnv = splitTokens(envName ? env[envName] : undefined);
-  return fromEnv.length
-    ? fromEnv
-    : [loadOrCreateSecret(config.dataDir, `source-${source}.token`, newToken).value];
-}
-
-/** Signing secrets from an env var: `whsec_…` values separated by commas or white space. */
-export function splitSecrets(value: string | undefined): string[] {
-  return splitTokens(value).flatMap((s) => s.split(/\s+/).filter(Boolean));
-}
+export { BEARER_SOURCES, type BearerSource } from './credentials.js';
 
 export function adminTokens(config: Config): string[] {
   const fromEnv = splitTokens(config.env.VIGIL_ADMIN_TOKEN);
@@ -199,6 +184,10 @@ export async function startVigil(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningVigil> {
   const roles = new Set(opts.roles ?? ALL_ROLES);
+  // Before anything opens: a credential configured wrong refuses the start (ConfigError).
+  const tokens = adminTokens(config);
+  // Each source and analyst credential with the tenants it may use (pipeline `tenancy`).
+  const credentials = credentialsFromConfig(config, env, tokens);
   const logger = opts.logger ?? createLogger(config.env.VIGIL_LOG_LEVEL, 'vigil', config.env.VIGIL_LOG_FILE);
   const metrics = createMetrics();
   // vigil's own traces and metrics over OTLP (a no-op unless OTEL_EXPORTER_OTLP_ENDPOINT is set).
@@ -468,15 +457,7 @@ export async function startVigil(
 
   const servers: FastifyInstance[] = [];
   const host = config.env.VIGIL_HOST;
-  const tokensBySource = Object.fromEntries(
-    BEARER_SOURCES.map((s) => [s, sourceTokens(config, env, s)]),
-  ) as Record<BearerSource, string[]>;
-  const tokens = adminTokens(config);
-  const auth = createSourceAuth({
-    ...tokensBySource,
-    admin: tokens,
-    analyst: splitTokens(config.env.VIGIL_ANALYST_TOKEN),
-  });
+  const auth = createSourceAuth({ ...credentials.sources, admin: tokens, analyst: credentials.analysts });
   const tls = tlsFromEnv(config.env);
   const scheme = tls ? 'https' : 'http';
   const collectorDeps: CollectorDeps = {
@@ -521,7 +502,7 @@ export async function startVigil(
     if (sources.hoop.enabled) {
       const hoop = sources.hoop;
       // Svix signatures are hoop.dev's only credential: no secret, no route (never an open endpoint).
-      const webhookSecrets = splitSecrets(env[hoop.webhook_secret_env]);
+      const webhookSecrets = credentials.hoopSecrets;
       if (webhookSecrets.length) registerHoopRoutes(gateway, { ...collectorDeps, webhookSecrets });
       else
         logger.info(
@@ -689,11 +670,10 @@ export async function startVigil(
     otlpHttpUrl: urls.otlpHttp,
     otlpGrpcAddress: urls.otlpGrpc,
     adminUrl,
-    sourceToken: tokensBySource.generic[0]!,
-    sourceTokens: Object.fromEntries(BEARER_SOURCES.map((s) => [s, tokensBySource[s][0]!])) as Record<
-      BearerSource,
-      string
-    >,
+    sourceToken: credentials.sources.generic[0]?.token ?? '',
+    sourceTokens: Object.fromEntries(
+      BEARER_SOURCES.map((s) => [s, credentials.sources[s][0]?.token ?? '']),
+    ) as Record<BearerSource, string>,
     adminToken: tokens[0]!,
     writers,
     routes,

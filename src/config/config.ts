@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { type ZodError, z } from 'zod';
+import { TENANT_NAME } from '../model/index.js';
 import { duration } from './duration.js';
 import { packageRoot } from './package-root.js';
 import { type PipelineConfig, pipelineSchema } from './pipeline.js';
@@ -16,6 +17,20 @@ const optionalString = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+/** Tenant names separated by commas; unset or empty: undefined (every tenant). */
+const tenantList = optionalString.transform((v, ctx): readonly string[] | undefined => {
+  if (v === undefined) return undefined;
+  const names = v.split(',').map((t) => t.trim());
+  if (!names.every((t) => TENANT_NAME.test(t))) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: 'must be tenant names separated by commas (each 1 to 128 of letters, digits and _ . : -)',
+    });
+    return z.NEVER;
+  }
+  return [...new Set(names)];
+});
 
 export const envSchema = z
   .object({
@@ -49,6 +64,8 @@ export const envSchema = z
     VIGIL_QUERY_TEXT: z.enum(['off', 'redacted']).default('off'),
     /** Read-only admin API token(s) (findings, incidents, summary; no re-identification). */
     VIGIL_ANALYST_TOKEN: optionalString,
+    /** The token the CLI presents to a running vigil (default: the admin token); set, no direct store reads. */
+    VIGIL_CLI_TOKEN: optionalString,
     /** TLS for every listener; with VIGIL_TLS_CA_FILE clients must present a certificate (mTLS). */
     VIGIL_TLS_CERT_FILE: optionalString,
     VIGIL_TLS_KEY_FILE: optionalString,
@@ -87,8 +104,8 @@ export const envSchema = z
     // SIEM export (src/export): a sink runs for each destination configured here.
     /** Record kinds streamed to the sinks: finding, incident, action, event. */
     VIGIL_EXPORT_KINDS: z.string().default('finding,incident,action'),
-    /** Only this tenant's records (empty: every tenant). */
-    VIGIL_EXPORT_TENANT: optionalString,
+    /** Only these tenants' records, comma-separated (empty: every tenant). */
+    VIGIL_EXPORT_TENANT: tenantList,
     VIGIL_EXPORT_INTERVAL: duration.default('5s'),
     VIGIL_EXPORT_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(500),
     VIGIL_EXPORT_SPLUNK_URL: optionalString,

@@ -535,17 +535,15 @@ describe('ClickHouse HTTP interface (admin port, /clickhouse)', () => {
         (n) => n === 40,
         { what: 'the other tenant stored' },
       );
-      const auth = createSourceAuth({ analyst: Object.values(tokens) });
-      const callerOf = (token: string) => {
-        const r = auth.check(`Bearer ${token}`, 'analyst');
-        if (!r.ok) throw new Error(r.reason);
-        return r.caller;
-      };
-      const scope = new Map<string, readonly string[]>([
-        [callerOf(tokens.one), [tenant]],
-        [callerOf(tokens.both), [tenant, other]],
-        [callerOf(tokens.none), []],
-      ]);
+      // Each token bound to its tenants as the pipeline's `tenancy` binds them; `all` is unbound.
+      const auth = createSourceAuth({
+        analyst: [
+          { token: tokens.one, tenants: new Set([tenant]) },
+          { token: tokens.both, tenants: new Set([tenant, other]) },
+          { token: tokens.none, tenants: new Set<string>() },
+          tokens.all,
+        ],
+      });
       app = createHttpServer({ logger: createLogger('warn'), maxBodyBytes: 1 << 20 });
       registerClickHouseHttpRoutes(app, {
         auth,
@@ -553,7 +551,6 @@ describe('ClickHouse HTTP interface (admin port, /clickhouse)', () => {
         database: v.app.store.database,
         logger: createLogger('warn'),
         maxBodyBytes: 1 << 20,
-        tenants: (c) => scope.get(c.caller),
       });
       base = await app.listen({ host: '127.0.0.1', port: 0 });
     });

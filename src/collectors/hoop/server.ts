@@ -6,7 +6,8 @@
 // Answers: 200 {accepted: 1} once the event is durable; 200 {accepted: 0, ignored: 1} for event
 // types vigil does not map; 200 {accepted: 0, duplicate: true} for a message id already accepted
 // within the replay window (see below); 400 with a reason naming the field; 401 for a missing,
-// invalid or stale signature (timestamp outside ±5 min); 413; 429/503 + Retry-After.
+// invalid or stale signature (timestamp outside ±5 min); 403 when the tenant (`X-Vigil-Tenant` /
+// `?tenant=`) is not one the verifying secret is bound to (pipeline `tenancy`); 413; 429/503.
 //
 // Replays: a message id accepted less than 10 min ago (twice the timestamp tolerance, so every
 // replay the timestamp check lets through is covered) is acknowledged without being ingested again.
@@ -17,6 +18,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import { Webhook } from 'standardwebhooks';
+import { ALL_TENANTS, type TenantSet } from '../../model/index.js';
+import { tenantRefusal } from '../auth.js';
 import type { CollectorDeps } from '../deps.js';
 import { decodeBody } from '../http/body.js';
 import { replyWithError } from '../http/server.js';
@@ -24,9 +27,18 @@ import { decodeUtf8 } from '../ndjson.js';
 import { requestTenant } from '../tenant.js';
 import { type HoopOpenedSession, normalizeHoopWebhook, openedSessionOf } from './hoop.normalizer.js';
 
+/** A signing secret bound to the tenants its deliveries may write. */
+export interface BoundSecret {
+  readonly secret: string;
+  readonly tenants: TenantSet;
+}
+
 export interface HoopRouteDeps extends CollectorDeps {
-  /** `whsec_…` signing secrets; a delivery signed with any of them is accepted. */
-  readonly webhookSecrets: string[];
+  /**
+   * `whsec_…` signing secrets; a delivery signed with any of them is accepted, for the tenants of
+   * the secret that signed it (a plain string: every tenant).
+   */
+  readonly webhookSecrets: ReadonlyArray<string | BoundSecret>;
   /** Message ids remembered for replay detection. @defaultValue 100000 */
   readonly replayCacheSize?: number;
 }
@@ -60,9 +72,11 @@ function signatureHeaders(req: FastifyRequest): SignatureHeaders | undefined {
 
 export function registerHoopRoutes(app: FastifyInstance, deps: HoopRouteDeps): void {
   if (deps.webhookSecrets.length === 0) throw new Error('hoop webhooks need at least one signing secret');
-  const verifiers = deps.webhookSecrets.map((secret, i) => {
+  const verifiers = deps.webhookSecrets.map((entry, i) => {
+    const { secret, tenants }: BoundSecret =
+      typeof entry === 'string' ? { secret: entry, tenants: ALL_TENANTS } : entry;
     try {
-      return new Webhook(secret);
+      return { webhook: new Webhook(secret), tenants };
     } catch {
       // Never echo the secret: say which one.
       throw new Error(`hoop webhook secret #${i + 1} is not a valid whsec_… secret`);
@@ -74,11 +88,12 @@ export function registerHoopRoutes(app: FastifyInstance, deps: HoopRouteDeps): v
   });
   const opened = new LRUCache<string, HoopOpenedSession>({ max: 50_000, ttl: OPEN_SESSION_TTL_MS });
 
-  const verify = (body: Buffer, sig: SignatureHeaders): 'ok' | 'stale' | 'invalid' => {
+  /** The tenants of the secret that signed the delivery, or why none did. */
+  const verify = (body: Buffer, sig: SignatureHeaders): TenantSet | 'stale' | 'invalid' => {
     for (const v of verifiers) {
       try {
-        v.verify(body, { ...sig }, { jsonParse: false });
-        return 'ok';
+        v.webhook.verify(body, { ...sig }, { jsonParse: false });
+        return v.tenants;
       } catch (err) {
         // The package checks the timestamp against its own clock too.
         if (/timestamp too (old|new)/i.test((err as Error).message)) return 'stale';
@@ -102,7 +117,7 @@ export function registerHoopRoutes(app: FastifyInstance, deps: HoopRouteDeps): v
       if (Math.abs(now / 1000 - ts) > WEBHOOK_TOLERANCE_SECONDS)
         return reply.code(401).send({ error: 'stale webhook timestamp (more than 5 min from vigil clock)' });
       const verdict = verify(body, sig);
-      if (verdict !== 'ok') {
+      if (verdict === 'stale' || verdict === 'invalid') {
         deps.metrics.inc('hoop_webhook_unauthenticated');
         return reply
           .code(401)
@@ -115,6 +130,11 @@ export function registerHoopRoutes(app: FastifyInstance, deps: HoopRouteDeps): v
       }
       const tenant = requestTenant(req);
       if (!tenant.ok) return reply.code(400).send({ error: tenant.reason });
+      const refused = tenantRefusal(verdict, tenant.tenant);
+      if (refused) {
+        deps.metrics.inc('ingest_tenant_refused_hoop');
+        return reply.code(403).send({ error: refused });
+      }
       let value: unknown;
       try {
         value = JSON.parse(decodeUtf8(body));

@@ -27,7 +27,7 @@ import {
   type ExportTraceResult,
   OtlpDecodeError,
 } from './otlp.decoder.js';
-import { ingestMapped } from './server.js';
+import { everyTenantRefused, ingestMapped } from './server.js';
 import { mapExportRequest } from './span.mapper.js';
 
 export const TRACE_EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
@@ -143,7 +143,12 @@ async function handleExport(
     tokenizer: deps.tokenizer,
     now: deps.now?.() ?? Date.now(),
     tenantHint: typeof tenantHint === 'string' && tenantHint !== '' ? tenantHint : undefined,
+    tenants: auth.tenants,
   });
+  if (everyTenantRefused(mapped)) {
+    deps.metrics.inc('ingest_rejected_otlp', mapped.rejected);
+    throw new GrpcStatusError(status.PERMISSION_DENIED, mapped.errorMessage);
+  }
   await ingestMapped(deps, mapped);
   return { rejectedSpans: mapped.rejected, errorMessage: mapped.errorMessage };
 }

@@ -3,8 +3,10 @@
 // database spans are durable, or with `partial_success {rejected_spans, error_message}` for spans
 // that are database spans vigil cannot map (clients must not retry those). Spans that are not
 // database operations are dropped and counted, neither stored nor rejected. 400 for an undecodable
-// body, 401/403 for credentials, 413 over the size limit (after decompression too), 415 for another
-// content type, 429/503 + Retry-After when the pipeline cannot take more (clients retry).
+// body, 401/403 for credentials, 403 when every database span names a tenant the token is not
+// bound to (pipeline `tenancy`; beside kept spans they are rejected spans), 413 over the size limit
+// (after decompression too), 415 for another content type, 429/503 + Retry-After when the pipeline
+// cannot take more (clients retry).
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { CollectorDeps } from '../deps.js';
 import { decodeBody, HttpError } from '../http/body.js';
@@ -53,7 +55,12 @@ export function registerOtlpHttpRoutes(app: FastifyInstance, deps: CollectorDeps
         tokenizer: deps.tokenizer,
         now: deps.now?.() ?? Date.now(),
         tenantHint: tenant.tenant,
+        tenants: auth.tenants,
       });
+      if (everyTenantRefused(mapped)) {
+        deps.metrics.inc('ingest_rejected_otlp', mapped.rejected);
+        return sendStatus(reply, format, 403, mapped.errorMessage);
+      }
       await ingestMapped(deps, mapped);
       return sendResult(reply, format, { rejectedSpans: mapped.rejected, errorMessage: mapped.errorMessage });
     } catch (err) {
@@ -73,6 +80,11 @@ export async function ingestMapped(deps: CollectorDeps, mapped: MappedRequest): 
   deps.metrics.inc('ingest_accepted_otlp', mapped.events.length);
   deps.metrics.inc('ingest_rejected_otlp', mapped.rejected);
   deps.metrics.inc('otlp_spans_dropped_non_db', mapped.notDb);
+}
+
+/** Nothing to keep, and only because of the token's tenants: the credential's matter (403). */
+export function everyTenantRefused(mapped: MappedRequest): boolean {
+  return mapped.events.length === 0 && mapped.tenantRefused > 0 && mapped.tenantRefused === mapped.rejected;
 }
 
 function formatOf(contentType: string | undefined): Format | undefined {

@@ -2,12 +2,14 @@
 // handler, or a fluentd forwarder behind it, posts), gzip accepted, bearer token of the `teleport`
 // source. Answers like the generic collector: 200 {accepted, ignored, rejected[]} when at least one
 // event was kept or every event was deliberately ignored (not access to a vector store), 400 when
-// nothing valid was sent, 401/403, 413, 429/503 + Retry-After. 2xx only once the events are durable.
+// nothing valid was sent, 401/403, 403 for a tenant the token is not bound to (pipeline `tenancy`),
+// 413, 429/503 + Retry-After. 2xx only once the events are durable.
 // The tenant is `X-Vigil-Tenant` / `?tenant=` (else `default`), never the Teleport cluster name.
 import type { FastifyInstance } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import type { AccessEvent } from '../../model/index.js';
 import type { Tokenizer } from '../../privacy/index.js';
+import { tenantRefusal } from '../auth.js';
 import type { CollectorDeps } from '../deps.js';
 import { decodeBody } from '../http/body.js';
 import { replyWithError } from '../http/server.js';
@@ -72,6 +74,12 @@ export function registerTeleportRoutes(app: FastifyInstance, deps: CollectorDeps
     if (!auth.ok) return reply.code(auth.status).send({ error: auth.reason });
     const tenant = requestTenant(req);
     if (!tenant.ok) return reply.code(400).send({ error: tenant.reason });
+    // Every event of the request is the request's tenant: all refused, before anything is read.
+    const refused = tenantRefusal(auth.tenants, tenant.tenant);
+    if (refused) {
+      deps.metrics.inc('ingest_tenant_refused_teleport');
+      return reply.code(403).send({ error: refused });
+    }
     try {
       const body = decodeBody(req.body, req.headers['content-encoding'], deps.maxBodyBytes);
       const now = deps.now?.() ?? Date.now();

@@ -13,7 +13,7 @@ import { createHttpServer } from '../collectors/http/server.js';
 import { tlsFromEnv } from '../collectors/http/tls.js';
 import type { CollectorDeps } from '../collectors/deps.js';
 import { decoderFor } from '../collectors/decoders.js';
-import { type ExportSinkRunner, parseKinds, sinksFromEnv, startExportSink } from '../export/index.js';
+import { type ExportSinkRunner, sinksFromEnv, startExportSink } from '../export/index.js';
 import { createIngest, type Ingest } from '../collectors/ingest.js';
 import { startKafkaSource } from '../collectors/kafka/source.js';
 import { registerTeleportRoutes } from '../collectors/teleport/server.js';
@@ -450,7 +450,7 @@ export async function startVigil(
         await startExportSink({
           client: store.client,
           sink,
-          kinds: parseKinds(config.env.VIGIL_EXPORT_KINDS),
+          kinds: config.env.VIGIL_EXPORT_KINDS,
           intervalMs: config.env.VIGIL_EXPORT_INTERVAL,
           tenant: config.env.VIGIL_EXPORT_TENANT,
           batchSize: config.env.VIGIL_EXPORT_BATCH_SIZE,

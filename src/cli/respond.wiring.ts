@@ -18,7 +18,6 @@ import {
   createResponder,
   createResponderControl,
   type KillSwitch,
-  killSwitchFromEnv,
   type Responder,
   type ResponderControl,
   resolveTargets,
@@ -74,7 +73,7 @@ export async function startRespond(o: RespondWiringOptions): Promise<RespondWiri
         onError,
       })
     : createInProcessQueue({ maxAttempts: rc.max_attempts, onError });
-  const forced = killSwitchFromEnv(o.env.VIGIL_RESPONDER_KILL_SWITCH);
+  const forced = o.config.env.VIGIL_RESPONDER_KILL_SWITCH;
   if (forced) o.logger.warn('VIGIL_RESPONDER_KILL_SWITCH is on: containment runs as dry runs');
   let blastRadius: BlastRadius;
   let killSwitch: KillSwitch;

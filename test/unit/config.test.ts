@@ -82,7 +82,7 @@ describe('loadConfig: distributed mode', () => {
 
 describe('loadConfig: values', () => {
   it('coerces numbers, durations and booleans', () => {
-    const c = loadConfig({ VIGIL_ADMIN_PORT: '9000', VIGIL_WRITER_MAX_AGE: '2s', VIGIL_DEMO_FAST: 'yes' });
+    const c = loadConfig({ VIGIL_ADMIN_PORT: '9000', VIGIL_WRITER_MAX_AGE: '2s', VIGIL_DEMO_FAST: 'true' });
     expect(c.env.VIGIL_ADMIN_PORT).toBe(9000);
     expect(c.env.VIGIL_WRITER_MAX_AGE).toBe(2_000);
     expect(c.env.VIGIL_DEMO_FAST).toBe(true);
@@ -154,6 +154,8 @@ describe('loadConfig: errors name the key', () => {
 
   it('accepts a TLS certificate with its key', () => {
     const c = loadConfig({
+      CLICKHOUSE_URL: 'https://clickhouse.example:8443',
+      CLICKHOUSE_TLS_CA_FILE: '/etc/ca.pem',
       CLICKHOUSE_TLS_CERT_FILE: '/etc/cert.pem',
       CLICKHOUSE_TLS_KEY_FILE: '/etc/key.pem',
     });

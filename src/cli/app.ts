@@ -23,7 +23,7 @@ import { registerOtlpHttpRoutes } from '../collectors/otlp/server.js';
 import { ADMIN_ROLES, registerAdminRoutes } from '../admin/server.js';
 import { registerClickHouseHttpRoutes } from '../admin/clickhouse-http.js';
 import { productVersion } from '../export/product.js';
-import type { Config } from '../config/index.js';
+import { type Config, ensurePrivateDir } from '../config/index.js';
 import {
   backtest,
   createDetectorRuntime,
@@ -199,6 +199,8 @@ export async function startVigil(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningVigil> {
   const roles = new Set(opts.roles ?? ALL_ROLES);
+  // Keys, chain heads and the embedded store live here: owner-only, made so before anything in it.
+  ensurePrivateDir(config.dataDir, 'VIGIL_DATA_DIR');
   const logger = opts.logger ?? createLogger(config.env.VIGIL_LOG_LEVEL, 'vigil', config.env.VIGIL_LOG_FILE);
   const metrics = createMetrics();
   // vigil's own traces and metrics over OTLP (a no-op unless OTEL_EXPORTER_OTLP_ENDPOINT is set).

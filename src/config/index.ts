@@ -2,3 +2,4 @@ export * from './config.js';
 export * from './duration.js';
 export * from './pipeline.js';
 export * from './package-root.js';
+export * from './private-files.js';

@@ -2,11 +2,11 @@
 // by default, a ClickHouse server over HTTP(S) when CLICKHOUSE_URL is set. Everything else sees
 // only the @clickhouse/client API.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type ClickHouseClient, createClient, parseError } from '@clickhouse/client';
 import { type ChdbConnection, createChdbConnection } from 'chdb/connection';
-import type { Env } from '../config/index.js';
+import { type Env, ensurePrivateDir } from '../config/index.js';
 
 export type StoreClient = ClickHouseClient;
 
@@ -48,8 +48,9 @@ export async function openStore(env: Env, dataDir: string): Promise<StoreHandle>
     const client = createClient({ ...base, database, request_timeout: 60_000 });
     return { client, kind: 'server', database, close: () => client.close() };
   }
+  ensurePrivateDir(dataDir, 'VIGIL_DATA_DIR');
   const dir = path.join(dataDir, 'clickhouse');
-  mkdirSync(dir, { recursive: true });
+  ensurePrivateDir(dir, 'the embedded store');
   let client: ClickHouseClient;
   try {
     // chdb types its connection against its own copy of @clickhouse/client-common; the runtime

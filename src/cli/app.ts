@@ -4,7 +4,13 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { createDetectors } from '../../detectors/index.js';
-import { type Bus, createInProcessBus, createKafkaBus, type Subscription } from '../bus/index.js';
+import {
+  type Bus,
+  createInProcessBus,
+  createKafkaBus,
+  kafkaClientOptions,
+  type Subscription,
+} from '../bus/index.js';
 import { createSourceAuth, splitTokens } from '../collectors/auth.js';
 import { registerGenericRoutes } from '../collectors/generic/server.js';
 import { createHoopPoller, type HoopPoller } from '../collectors/hoop/poller.js';
@@ -23,7 +29,7 @@ import { registerOtlpHttpRoutes } from '../collectors/otlp/server.js';
 import { ADMIN_ROLES, registerAdminRoutes } from '../admin/server.js';
 import { registerClickHouseHttpRoutes } from '../admin/clickhouse-http.js';
 import { productVersion } from '../export/product.js';
-import { type Config, ensurePrivateDir } from '../config/index.js';
+import { type Config, ensurePrivateDir, kafkaConnection, redisConnection } from '../config/index.js';
 import {
   backtest,
   createDetectorRuntime,
@@ -251,12 +257,14 @@ export async function startVigil(
       : undefined,
   });
 
+  const kafka = kafkaConnection(config.env);
+  const redis = redisConnection(config.env);
   const onBusError = (where: string, err: unknown) =>
     logger.warn({ where, err: errorMessage(err) }, 'bus error, retrying');
   const bus: Bus = instrumentBus(
-    config.env.KAFKA_BROKERS
+    kafka
       ? await createKafkaBus({
-          brokers: config.env.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+          ...kafkaClientOptions(kafka),
           clientId: config.env.KAFKA_CLIENT_ID,
           prefix: config.env.KAFKA_TOPIC_PREFIX,
           partitions: config.env.KAFKA_PARTITIONS,
@@ -565,10 +573,10 @@ export async function startVigil(
       closers.push(grpc.close);
       urls.otlpGrpc = grpc.address;
     }
-    if (sources.kafka.enabled && config.env.KAFKA_BROKERS) {
+    if (sources.kafka.enabled && kafka) {
       // The source topic lives on the operator's cluster under its own name: no prefix.
       const sourceBus = await createKafkaBus({
-        brokers: config.env.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+        ...kafkaClientOptions(kafka),
         clientId: `${config.env.KAFKA_CLIENT_ID}-source`,
         prefix: '',
         partitions: config.env.KAFKA_PARTITIONS,
@@ -595,8 +603,7 @@ export async function startVigil(
   // Readiness from the real dependencies: the store answers, the bus is connected with its
   // consumers alive, and (for the responder) Redis answers. The queue lives in src/respond; its
   // Redis is probed on a connection of its own.
-  const redisProbe =
-    roles.has('respond') && config.env.REDIS_URL ? createRedisProbe(config.env.REDIS_URL) : undefined;
+  const redisProbe = roles.has('respond') && redis ? createRedisProbe(redis.url, redis.tls) : undefined;
   const readiness = createReadiness({
     store: async () => (await store.client.ping()).success,
     bus: bus.ready ? () => bus.ready!() : undefined,

@@ -3,3 +3,4 @@ export * from './duration.js';
 export * from './pipeline.js';
 export * from './package-root.js';
 export * from './private-files.js';
+export * from './connections.js';

@@ -38,11 +38,17 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
 
+/** `host:port` (a bracketed IPv6 address for the host), the port from 1 to 65535. */
+function isHostPort(v: string): boolean {
+  const port = /^(?:\[[0-9A-Fa-f:.]+\]|[^\s,:[\]]+):(\d{1,5})$/.exec(v)?.[1];
+  return Number(port) >= 1 && Number(port) <= 65535;
+}
+
 /** `host:port[,host:port...]`, as kafkajs takes them. */
 const brokerList = z
   .string()
   .refine(
-    (v) => v.split(',').every((b) => /^(\[[0-9A-Fa-f:.]+\]|[^\s,:[\]]+):\d{1,5}$/.test(b.trim())),
+    (v) => v.split(',').every((b) => isHostPort(b.trim())),
     'must be a comma-separated list of host:port',
   );
 
@@ -194,7 +200,7 @@ export const envSchema = z
         message: 'VIGIL_EXPORT_SPLUNK_URL and VIGIL_EXPORT_SPLUNK_TOKEN must be set together',
       });
     }
-    if (env.VIGIL_EXPORT_SYSLOG_ADDRESS && !/^[^\s:]+:\d{1,5}$/.test(env.VIGIL_EXPORT_SYSLOG_ADDRESS)) {
+    if (env.VIGIL_EXPORT_SYSLOG_ADDRESS && !isHostPort(env.VIGIL_EXPORT_SYSLOG_ADDRESS)) {
       ctx.addIssue({
         code: z.ZodIssueCode.custom,
         path: ['VIGIL_EXPORT_SYSLOG_ADDRESS'],

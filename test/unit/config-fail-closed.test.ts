@@ -142,10 +142,17 @@ describe('environment: lists and addresses', () => {
       'must be a comma-separated list of finding, incident, action, event',
     ],
     ['KAFKA_BROKERS', 'kafka-1,kafka-2:9092', 'must be a comma-separated list of host:port'],
+    ['KAFKA_BROKERS', 'kafka-1:99999', 'must be a comma-separated list of host:port'],
+    ['VIGIL_EXPORT_SYSLOG_ADDRESS', 'siem.example:70000', 'must be host:port'],
     ['REDIS_URL', 'http://127.0.0.1:6379', 'must be a URL starting with redis:// or rediss://'],
     ['CLICKHOUSE_URL', 'clickhouse:8123', 'must be a URL starting with http:// or https://'],
   ])('%s refuses %s', (key, value, reason) => {
     expect(refusal({ [key]: value })).toContain(`${key}: ${reason}`);
+  });
+
+  it('accepts host:port lists with names, addresses and bracketed IPv6', () => {
+    const brokers = 'kafka-1.example:9093, 127.0.0.1:9093,[::1]:9093';
+    expect(loadConfig({ KAFKA_BROKERS: brokers }).env.KAFKA_BROKERS).toBe(brokers);
   });
 
   it('reads the export kinds into a list', () => {

@@ -4,7 +4,13 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { createDetectors } from '../../detectors/index.js';
-import { type Bus, createInProcessBus, createKafkaBus, type Subscription } from '../bus/index.js';
+import {
+  type Bus,
+  createInProcessBus,
+  createKafkaBus,
+  kafkaClientOptions,
+  type Subscription,
+} from '../bus/index.js';
 import { createSourceAuth, splitTokens } from '../collectors/auth.js';
 import { BEARER_SOURCES, type BearerSource, credentialsFromConfig } from './credentials.js';
 import { registerGenericRoutes } from '../collectors/generic/server.js';
@@ -14,7 +20,7 @@ import { createHttpServer } from '../collectors/http/server.js';
 import { tlsFromEnv } from '../collectors/http/tls.js';
 import type { CollectorDeps } from '../collectors/deps.js';
 import { decoderFor } from '../collectors/decoders.js';
-import { type ExportSinkRunner, parseKinds, sinksFromEnv, startExportSink } from '../export/index.js';
+import { type ExportSinkRunner, sinksFromEnv, startExportSink } from '../export/index.js';
 import { createIngest, type Ingest } from '../collectors/ingest.js';
 import { startKafkaSource } from '../collectors/kafka/source.js';
 import { registerTeleportRoutes } from '../collectors/teleport/server.js';
@@ -24,7 +30,7 @@ import { registerOtlpHttpRoutes } from '../collectors/otlp/server.js';
 import { ADMIN_ROLES, registerAdminRoutes } from '../admin/server.js';
 import { registerClickHouseHttpRoutes, servesClickHouseHttp } from '../admin/clickhouse-http.js';
 import { productVersion } from '../export/product.js';
-import type { Config } from '../config/index.js';
+import { type Config, ensurePrivateDir, kafkaConnection, redisConnection } from '../config/index.js';
 import {
   backtest,
   createDetectorRuntime,
@@ -184,6 +190,8 @@ export async function startVigil(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningVigil> {
   const roles = new Set(opts.roles ?? ALL_ROLES);
+  // Keys, chain heads and the embedded store live here: owner-only, made so before anything in it.
+  ensurePrivateDir(config.dataDir, 'VIGIL_DATA_DIR');
   // Before anything opens: a credential configured wrong refuses the start (ConfigError).
   const tokens = adminTokens(config);
   // Each source and analyst credential with the tenants it may use (pipeline `tenancy`).
@@ -238,12 +246,14 @@ export async function startVigil(
       : undefined,
   });
 
+  const kafka = kafkaConnection(config.env);
+  const redis = redisConnection(config.env);
   const onBusError = (where: string, err: unknown) =>
     logger.warn({ where, err: errorMessage(err) }, 'bus error, retrying');
   const bus: Bus = instrumentBus(
-    config.env.KAFKA_BROKERS
+    kafka
       ? await createKafkaBus({
-          brokers: config.env.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+          ...kafkaClientOptions(kafka),
           clientId: config.env.KAFKA_CLIENT_ID,
           prefix: config.env.KAFKA_TOPIC_PREFIX,
           partitions: config.env.KAFKA_PARTITIONS,
@@ -439,7 +449,7 @@ export async function startVigil(
         await startExportSink({
           client: store.client,
           sink,
-          kinds: parseKinds(config.env.VIGIL_EXPORT_KINDS),
+          kinds: config.env.VIGIL_EXPORT_KINDS,
           intervalMs: config.env.VIGIL_EXPORT_INTERVAL,
           tenant: config.env.VIGIL_EXPORT_TENANT,
           batchSize: config.env.VIGIL_EXPORT_BATCH_SIZE,
@@ -544,10 +554,10 @@ export async function startVigil(
       closers.push(grpc.close);
       urls.otlpGrpc = grpc.address;
     }
-    if (sources.kafka.enabled && config.env.KAFKA_BROKERS) {
+    if (sources.kafka.enabled && kafka) {
       // The source topic lives on the operator's cluster under its own name: no prefix.
       const sourceBus = await createKafkaBus({
-        brokers: config.env.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+        ...kafkaClientOptions(kafka),
         clientId: `${config.env.KAFKA_CLIENT_ID}-source`,
         prefix: '',
         partitions: config.env.KAFKA_PARTITIONS,
@@ -574,8 +584,7 @@ export async function startVigil(
   // Readiness from the real dependencies: the store answers, the bus is connected with its
   // consumers alive, and (for the responder) Redis answers. The queue lives in src/respond; its
   // Redis is probed on a connection of its own.
-  const redisProbe =
-    roles.has('respond') && config.env.REDIS_URL ? createRedisProbe(config.env.REDIS_URL) : undefined;
+  const redisProbe = roles.has('respond') && redis ? createRedisProbe(redis.url, redis.tls) : undefined;
   const readiness = createReadiness({
     store: async () => (await store.client.ping()).success,
     bus: bus.ready ? () => bus.ready!() : undefined,

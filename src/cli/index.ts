@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { type Config, loadConfig } from '../config/index.js';
+import { type Config, loadConfig, PRIVATE_FILE_MODE, PRIVATE_UMASK } from '../config/index.js';
 import { parseGenericBody } from '../collectors/generic/server.js';
 import type { Finding, Incident } from '../model/index.js';
 import {
@@ -56,6 +56,9 @@ const formatOption = () =>
   new Option('--format <format>', 'output format').choices(['json', 'table']).default('table');
 
 export async function main(argv: string[]): Promise<void> {
+  // Before anything is created: the embedded engine, pino and every command make files with
+  // the process umask, and none of them is for anyone but vigil's own user (src/config/private-files.ts).
+  process.umask(PRIVATE_UMASK);
   const program = new Command()
     .name('vigil')
     .description('Audit, monitoring and UEBA for vector-database access')
@@ -499,7 +502,7 @@ async function exportCommand(config: Config, o: ExportCommandOptions): Promise<v
   };
   if (range.until <= range.since) throw new Error('--until must be after --since');
   const kinds = parseKinds(o.kinds);
-  const out = o.output ? createWriteStream(o.output) : process.stdout;
+  const out = o.output ? createWriteStream(o.output, { mode: PRIVATE_FILE_MODE }) : process.stdout;
   const write = async (line: string) => {
     if (!out.write(`${line}\n`)) await once(out, 'drain');
   };

@@ -4,6 +4,10 @@
 // is not sent here either. Each keeps the requests it saw and can be told to fail.
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { testIso } from './clock.js';
+
+/** When the mocks' users and keys were created: some weeks before the run. */
+const CREATED_AT = testIso(-28, 10);
 
 export interface SeenRequest {
   readonly method: string;
@@ -89,7 +93,7 @@ export function startFakeWeaviate(adminKey = 'wv-admin'): Promise<FakeTarget<Wea
         dbUserType: 'db_user',
         roles: [],
         active: u.active,
-        createdAt: '2026-01-05T10:00:00Z',
+        createdAt: CREATED_AT,
       };
     });
     app.post('/v1/users/db/:id/deactivate', async (req, reply) => {
@@ -450,7 +454,7 @@ export function startFakeHoop(): Promise<FakeTarget<HoopState>> {
         status: k.status,
         groups: [],
         created_by: 'admin',
-        created_at: '2026-01-05T10:00:00Z',
+        created_at: CREATED_AT,
       });
       app.get('/api/api-keys/:nameOrID', async (req, reply) => {
         const k = key((req.params as { nameOrID: string }).nameOrID);

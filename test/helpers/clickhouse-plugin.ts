@@ -3,6 +3,11 @@
 // JSON against upstream values rather than against themselves. Source:
 // github.com/grafana/clickhouse-datasource at 1d04063a31fb30f9582cd0b3aeaacb7d350b0dcf (v4.20.0).
 
+// The plugin's own saved dashboards carry targets of this shape: src/dashboards/data-analysis.json
+// (`editorType: "sql", format: 1, pluginVersion: "4.10.2", queryType: "table"`) and
+// src/dashboards/system-dashboards.json (`editorType: "sql", format: 0, pluginVersion: "4.3.2",
+// queryType: "timeseries"`).
+
 /** The plugin id, and the release the dashboards are written for (docker-compose.yml pins it). */
 export const CLICKHOUSE_PLUGIN = 'grafana-clickhouse-datasource';
 export const CLICKHOUSE_PLUGIN_VERSION = '4.20.0';

@@ -37,7 +37,7 @@ const TABLES: Record<ExportKind, KindTable> = {
     id: 'finding_id',
     storeTime: 'stored_time',
     recordTime: 'event_time',
-    times: ['event_time', 'detected_time', 'first_observed_time'],
+    times: ['event_time', 'first_fired_time', 'detected_time', 'first_observed_time'],
   },
   // Incidents and actions carry no store time: their own update time is wall-clock at write
   // (the responder's clock), a few writer milliseconds before the row lands.
@@ -46,7 +46,7 @@ const TABLES: Record<ExportKind, KindTable> = {
     id: 'incident_id',
     storeTime: 'updated_time',
     recordTime: 'updated_time',
-    times: ['opened_time', 'updated_time'],
+    times: ['opened_time', 'last_event_time', 'updated_time'],
   },
   action: { table: 'actions', id: 'action_id', storeTime: 'time', recordTime: 'time', times: ['time'] },
   event: {

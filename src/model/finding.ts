@@ -18,9 +18,16 @@ export const findingSchema = z.object({
   /** Anomaly score in [0, 1]. */
   score: z.number().min(0).max(1),
   confidence: z.number().min(0).max(1),
-  /** Event time at which the detector fired (epoch ms). */
+  /**
+   * Event time of the finding's latest issue (epoch ms): a finding is re-issued under its id as its
+   * numbers grow, and this moves forward with each issue.
+   */
   event_time: z.number().int(),
-  /** Wall-clock time the detector fired (epoch ms). */
+  /** Event time at which the detector first fired this finding (epoch ms); never moves. */
+  first_fired_time: z.number().int(),
+  /** How many times the finding was issued (1 for its first firing). */
+  update_count: z.number().int().positive(),
+  /** Wall-clock time of the finding's latest issue (epoch ms). */
   detected_time: z.number().int(),
   /** Wall-clock time the triggering event was accepted by vigil (epoch ms), for detection latency. */
   first_observed_time: z.number().int(),
@@ -54,7 +61,14 @@ export const incidentSchema = z.object({
   title: z.string(),
   summary: z.string(),
   finding_ids: z.array(z.string()),
+  /** Event time of the finding that opened the incident (epoch ms): a replay opens it in the past. */
   opened_time: z.number().int(),
+  /**
+   * Event time of the incident's latest finding (epoch ms): the group window is measured from it,
+   * in event time, so a replay groups findings as live operation did.
+   */
+  last_event_time: z.number().int(),
+  /** Wall-clock time of the incident's latest change (epoch ms): the row's version and export cursor. */
   updated_time: z.number().int(),
   updated_by: z.string(),
 });

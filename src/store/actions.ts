@@ -106,21 +106,27 @@ export async function findAction(client: StoreClient, id: string): Promise<Actio
 
 export async function findIncident(client: StoreClient, incidentId: string): Promise<Incident | undefined> {
   const rs = await client.query({
-    query: `SELECT * EXCEPT (opened_time, updated_time), ${ms('opened_time')}, ${ms('updated_time')}
+    query: `SELECT * EXCEPT (opened_time, last_event_time, updated_time), ${ms('opened_time')},
+              ${ms('last_event_time')}, ${ms('updated_time')}
             FROM incidents FINAL WHERE incident_id = {id:String} LIMIT 1`,
     query_params: { id: incidentId },
     format: 'JSONEachRow',
   });
   const [row] = await rs.json<Incident>();
   return row
-    ? { ...row, opened_time: Number(row.opened_time), updated_time: Number(row.updated_time) }
+    ? {
+        ...row,
+        opened_time: Number(row.opened_time),
+        last_event_time: Number(row.last_event_time),
+        updated_time: Number(row.updated_time),
+      }
     : undefined;
 }
 
 export async function findFinding(client: StoreClient, findingId: string): Promise<Finding | undefined> {
   const rs = await client.query({
-    query: `SELECT * EXCEPT (event_time, detected_time, first_observed_time, stored_time),
-              ${ms('event_time')}, ${ms('detected_time')}, ${ms('first_observed_time')}
+    query: `SELECT * EXCEPT (event_time, first_fired_time, detected_time, first_observed_time, stored_time),
+              ${ms('event_time')}, ${ms('first_fired_time')}, ${ms('detected_time')}, ${ms('first_observed_time')}
             FROM findings FINAL WHERE finding_id = {id:String} LIMIT 1`,
     query_params: { id: findingId },
     format: 'JSONEachRow',
@@ -130,6 +136,8 @@ export async function findFinding(client: StoreClient, findingId: string): Promi
     ? {
         ...row,
         event_time: Number(row.event_time),
+        first_fired_time: Number(row.first_fired_time),
+        update_count: Number(row.update_count),
         detected_time: Number(row.detected_time),
         first_observed_time: Number(row.first_observed_time),
       }

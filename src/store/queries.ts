@@ -11,8 +11,8 @@ const ms = (col: string) => `toUnixTimestamp64Milli(${col}) AS ${col}`;
 
 export async function listFindings(client: StoreClient, opts: ListOptions = {}): Promise<Finding[]> {
   const rs = await client.query({
-    query: `SELECT * EXCEPT (event_time, detected_time, first_observed_time, stored_time),
-              ${ms('event_time')}, ${ms('detected_time')}, ${ms('first_observed_time')}
+    query: `SELECT * EXCEPT (event_time, first_fired_time, detected_time, first_observed_time, stored_time),
+              ${ms('event_time')}, ${ms('first_fired_time')}, ${ms('detected_time')}, ${ms('first_observed_time')}
             FROM findings FINAL
             WHERE ({tenant:String} = '' OR tenant = {tenant:String})
             ORDER BY event_time DESC LIMIT {limit:UInt32}`,
@@ -22,6 +22,8 @@ export async function listFindings(client: StoreClient, opts: ListOptions = {}):
   return (await rs.json<Finding>()).map((f) => ({
     ...f,
     event_time: Number(f.event_time),
+    first_fired_time: Number(f.first_fired_time),
+    update_count: Number(f.update_count),
     detected_time: Number(f.detected_time),
     first_observed_time: Number(f.first_observed_time),
   }));
@@ -32,7 +34,8 @@ export async function listIncidents(
   opts: ListOptions & { status?: string } = {},
 ): Promise<Incident[]> {
   const rs = await client.query({
-    query: `SELECT * EXCEPT (opened_time, updated_time), ${ms('opened_time')}, ${ms('updated_time')}
+    query: `SELECT * EXCEPT (opened_time, last_event_time, updated_time), ${ms('opened_time')},
+              ${ms('last_event_time')}, ${ms('updated_time')}
             FROM incidents FINAL
             WHERE ({tenant:String} = '' OR tenant = {tenant:String})
               AND ({status:String} = '' OR status = {status:String})
@@ -43,6 +46,7 @@ export async function listIncidents(
   return (await rs.json<Incident>()).map((i) => ({
     ...i,
     opened_time: Number(i.opened_time),
+    last_event_time: Number(i.last_event_time),
     updated_time: Number(i.updated_time),
   }));
 }

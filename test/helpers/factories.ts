@@ -60,6 +60,8 @@ export function makeFinding(over: Partial<Finding> = {}): Finding {
     score: 0.95,
     confidence: 1,
     event_time: t,
+    first_fired_time: t,
+    update_count: 1,
     detected_time: t + 100,
     first_observed_time: t + 10,
     title: 'Request volume spike',

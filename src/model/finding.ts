@@ -4,7 +4,7 @@ import { z } from 'zod';
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-export const findingSchema = z.object({
+const findingObject = z.object({
   finding_id: z.string().min(1),
   tenant: z.string().min(1),
   detector: z.string().min(1),
@@ -46,6 +46,18 @@ export const findingSchema = z.object({
   /** Why the finding is suppressed (a rule or analyst feedback); absent or '' when it is live. */
   suppressed: z.string().optional(),
 });
+
+/**
+ * A finding as read from outside (a file, an older version's message). One written before findings
+ * kept their history has neither `first_fired_time` nor `update_count`: it is taken as one issue
+ * that first fired at its event time, as the store's column defaults take its row.
+ */
+export const findingSchema = z.preprocess((v) => {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
+  const f = v as Record<string, unknown>;
+  if ('first_fired_time' in f || 'update_count' in f) return v;
+  return { ...f, first_fired_time: f.event_time, update_count: 1 };
+}, findingObject);
 export type Finding = z.infer<typeof findingSchema>;
 
 export const INCIDENT_STATUSES = ['open', 'acknowledged', 'contained', 'resolved'] as const;

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Firing, issue, makeFinding, markFired, resetFiring } from '../../detectors/shared/index.js';
 import { FINDING_COLUMNS, findingTableRows } from '../../src/cli/format.js';
+import { findingSchema } from '../../src/model/index.js';
 import { testTime } from '../helpers/clock.js';
 import { makeEvent, makeFinding as aFinding } from '../helpers/factories.js';
 
@@ -99,5 +100,19 @@ describe('vigil findings (table)', () => {
       updated: new Date(T0 + 600_000).toISOString().replace('.000Z', 'Z'),
       updates: 4,
     });
+  });
+});
+
+describe('findingSchema', () => {
+  it('reads a finding written before findings kept their history as one issue at its event time', () => {
+    const { first_fired_time: _f, update_count: _u, ...older } = aFinding({ event_time: T0 });
+    expect(findingSchema.parse(older)).toMatchObject({ first_fired_time: T0, update_count: 1 });
+  });
+
+  it('refuses a finding with half its history, naming the missing field', () => {
+    const { update_count: _u, ...half } = aFinding({ event_time: T0 });
+    const r = findingSchema.safeParse(half);
+    expect(r.success).toBe(false);
+    expect(r.error!.issues.map((i) => i.path.join('.'))).toEqual(['update_count']);
   });
 });

@@ -3,8 +3,8 @@
 //  - `readAfter` (streaming sinks): by *store* time, so a record inserted late with an old event time
 //    (a replay, a re-issued finding) is still exported; each stored version is a record.
 //  - `readRange` (batch export): by the record's own time, latest version only (FINAL).
-import { chTime, insertRows, type StoreClient } from '../store/index.js';
-import type { AccessEvent, Action, Finding, Incident } from '../model/index.js';
+import { chTime, findingFromRow, incidentFromRow, insertRows, type StoreClient } from '../store/index.js';
+import type { AccessEvent, Action } from '../model/index.js';
 import type { ExportKind, ExportRecord } from './record.js';
 
 export interface Cursor {
@@ -168,9 +168,9 @@ function toCursorRecord(kind: ExportKind, row: Record<string, unknown>): CursorR
   for (const c of TABLES[kind].times) rest[c] = num(rest[c]);
   switch (kind) {
     case 'finding':
-      return { cursor, record: { kind, value: rest as unknown as Finding } };
+      return { cursor, record: { kind, value: findingFromRow(rest) } };
     case 'incident':
-      return { cursor, record: { kind, value: rest as unknown as Incident } };
+      return { cursor, record: { kind, value: incidentFromRow(rest) } };
     case 'action':
       return {
         cursor,

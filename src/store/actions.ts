@@ -2,6 +2,7 @@
 // finding by id, and the audit record of a containment (what undo reverses). Parameterised SQL only.
 import type { Action, Finding, Incident } from '../model/index.js';
 import type { StoreClient } from './client.js';
+import { findingFromRow, incidentFromRow } from './rows.js';
 
 const ms = (col: string) => `toUnixTimestamp64Milli(${col}) AS ${col}`;
 
@@ -112,15 +113,8 @@ export async function findIncident(client: StoreClient, incidentId: string): Pro
     query_params: { id: incidentId },
     format: 'JSONEachRow',
   });
-  const [row] = await rs.json<Incident>();
-  return row
-    ? {
-        ...row,
-        opened_time: Number(row.opened_time),
-        last_event_time: Number(row.last_event_time),
-        updated_time: Number(row.updated_time),
-      }
-    : undefined;
+  const [row] = await rs.json<Record<string, unknown>>();
+  return row ? incidentFromRow(row) : undefined;
 }
 
 export async function findFinding(client: StoreClient, findingId: string): Promise<Finding | undefined> {
@@ -131,17 +125,8 @@ export async function findFinding(client: StoreClient, findingId: string): Promi
     query_params: { id: findingId },
     format: 'JSONEachRow',
   });
-  const [row] = await rs.json<Finding>();
-  return row
-    ? {
-        ...row,
-        event_time: Number(row.event_time),
-        first_fired_time: Number(row.first_fired_time),
-        update_count: Number(row.update_count),
-        detected_time: Number(row.detected_time),
-        first_observed_time: Number(row.first_observed_time),
-      }
-    : undefined;
+  const [row] = await rs.json<Record<string, unknown>>();
+  return row ? findingFromRow(row) : undefined;
 }
 
 /** The `reason` of the latest audit record of `action` on `target` with outcome `outcome`. */

@@ -1,6 +1,7 @@
 // Read queries used by the CLI, the admin API and the responder. Parameterised SQL only.
 import type { Finding, Incident } from '../model/index.js';
 import type { StoreClient } from './client.js';
+import { findingFromRow, incidentFromRow } from './rows.js';
 
 export interface ListOptions {
   readonly tenant?: string;
@@ -19,14 +20,7 @@ export async function listFindings(client: StoreClient, opts: ListOptions = {}):
     query_params: { tenant: opts.tenant ?? '', limit: opts.limit ?? 1000 },
     format: 'JSONEachRow',
   });
-  return (await rs.json<Finding>()).map((f) => ({
-    ...f,
-    event_time: Number(f.event_time),
-    first_fired_time: Number(f.first_fired_time),
-    update_count: Number(f.update_count),
-    detected_time: Number(f.detected_time),
-    first_observed_time: Number(f.first_observed_time),
-  }));
+  return (await rs.json<Record<string, unknown>>()).map(findingFromRow);
 }
 
 export async function listIncidents(
@@ -43,12 +37,7 @@ export async function listIncidents(
     query_params: { tenant: opts.tenant ?? '', status: opts.status ?? '', limit: opts.limit ?? 1000 },
     format: 'JSONEachRow',
   });
-  return (await rs.json<Incident>()).map((i) => ({
-    ...i,
-    opened_time: Number(i.opened_time),
-    last_event_time: Number(i.last_event_time),
-    updated_time: Number(i.updated_time),
-  }));
+  return (await rs.json<Record<string, unknown>>()).map(incidentFromRow);
 }
 
 export interface StoreSummary {

@@ -20,6 +20,7 @@ import {
   type StoreHandle,
   summary,
 } from '../../src/store/index.js';
+import { tableShape } from '../../src/store/audit-chain.js';
 import { makeEvent, makeFinding } from '../helpers/factories.js';
 import { makeIncident } from '../helpers/export-records.js';
 import { tempDataDir, uniqueName } from '../helpers/services.js';
@@ -262,6 +263,22 @@ describe('ClickHouse store (embedded engine)', () => {
     await insertRows(store.client, 'incidents', [incidentRow(incident)]);
     expect(await findIncident(store.client, incident.incident_id)).toEqual(incident);
     expect(await listIncidents(store.client, { tenant })).toEqual([incident]);
+
+    // Stored before the column existed: its latest finding is taken to be the one that opened it.
+    const { last_event_time: _l, ...older } = incidentRow(makeIncident({ tenant, opened_time: opened }));
+    await insertRows(store.client, 'incidents', [older]);
+    expect(await findIncident(store.client, String(older.incident_id))).toMatchObject({
+      opened_time: opened,
+      last_event_time: opened,
+    });
+  });
+
+  it('covers the history columns by the audit chain (zero defaults: digested, older digests unchanged)', async () => {
+    await migrate(store.client, { eventsTtlDays: 30 });
+    const digested = async (table: string) =>
+      (await tableShape(store.client, table)).columns.map((c) => c.name);
+    expect(await digested('findings')).toEqual(expect.arrayContaining(['first_fired_time', 'update_count']));
+    expect(await digested('incidents')).toContain('last_event_time');
   });
 
   it('applies backpressure: a full buffer makes writers wait instead of growing', async () => {

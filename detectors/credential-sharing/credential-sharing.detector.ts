@@ -1,6 +1,7 @@
 // credential-sharing: one credential used by more identities, or from more source networks, in an
 // hour than it ever was (a leaked API key in a second pair of hands, a shared service key spreading),
-// and — per identity — a source network the identity never used before. Two Detector objects: the
+// or from several networks it never used at once (a stolen key tried from elsewhere), and — per
+// identity — a source network the identity never used before. Two Detector objects: the
 // first keyed by credential, the second by actor.
 import type { CredentialSharingParams } from '../../src/config/index.js';
 import type { Detector } from '../../src/detect/index.js';
@@ -21,6 +22,7 @@ import {
   hash16,
   hourIndex,
   isoMinute,
+  issue,
   MIN_SAMPLES,
   plural,
   makeFinding,
@@ -79,9 +81,20 @@ export interface CredentialSharingState extends Firing {
   /** Distinct identities and source networks of the current hour (exact up to the caps). */
   actors: number;
   networks: number;
+  /** Distinct networks of the current hour the credential never used (not in its known set). */
+  foreign: number;
+  /**
+   * First hour in which foreign networks may fire: the known set must have learnt the credential's
+   * networks first (`warmup_hours` after a bootstrap, which cannot fill it).
+   */
+  foreignFrom: number;
   firedActor: string;
   late: number;
-  /** [actor hashes | network hashes | ring of identities per active hour | ring of networks per active hour] */
+  /**
+   * [actor hashes | network hashes | ring of identities per active hour | ring of networks per
+   * active hour | known networks: (16-bit hash, last-seen hour since firstHour), least recently
+   * used forgotten | ring of foreign networks per active hour]
+   */
   buf: Uint8Array;
 }
 
@@ -89,19 +102,27 @@ export function createCredentialSharingDetector(
   params: CredentialSharingParams,
 ): Detector<CredentialSharingState> {
   const hours = params.history_hours;
+  const known = params.max_known_networks;
   const ACTORS = 0;
   const NETWORKS = 2 * ACTOR_CAP;
   const ACTOR_RING = NETWORKS + 2 * NETWORK_CAP;
   const NETWORK_RING = ACTOR_RING + ringBytes(hours);
+  // Sections added later go last, so a checkpoint of the older layout converts by padding.
+  const KNOWN = NETWORK_RING + ringBytes(hours);
+  const FOREIGN_RING = KNOWN + setBytes(known);
+  const OLD_BYTES = KNOWN;
+  const BYTES = FOREIGN_RING + ringBytes(hours);
 
   interface Limits {
     readonly usualActors: number;
     readonly usualNetworks: number;
     readonly maxActors: number;
     readonly maxNetworks: number;
+    readonly maxForeign: number;
     /** The band's tops: more than any hour had (and at least the floors). */
     readonly highActors: number;
     readonly highNetworks: number;
+    readonly highForeign: number;
     readonly samples: number;
   }
 
@@ -110,24 +131,50 @@ export function createCredentialSharingDetector(
     const networks = ringValues(s.buf, NETWORK_RING);
     const maxActors = ringMax(s.buf, ACTOR_RING);
     const maxNetworks = ringMax(s.buf, NETWORK_RING);
+    const maxForeign = ringMax(s.buf, FOREIGN_RING);
     return {
       usualActors: actors.length ? median(actors) : 0,
       usualNetworks: networks.length ? median(networks) : 0,
       maxActors,
       maxNetworks,
+      maxForeign,
       highActors: Math.max(maxActors, params.min_actors - 1),
       highNetworks: Math.max(2 * maxNetworks, params.min_networks - 1),
+      highForeign: Math.max(maxForeign, params.min_foreign_networks - 1),
       samples: actors.length,
     };
+  }
+
+  /**
+   * Whether the event's network (new this hour) is one the credential never used, and remembers it.
+   * After a key rotation a known network arrives under a new token with its previous one: renamed.
+   */
+  function isForeign(s: CredentialSharingState, e: AccessEvent, hour: number): boolean {
+    const h = hash16(e.src_net);
+    const previous = e.attributes[PREVIOUS_TOKEN_ATTRIBUTES.src_net];
+    const foreign =
+      setFind(s.buf, KNOWN, known, h) < 0 &&
+      !(previous && setRename(s.buf, KNOWN, known, hash16(previous), h));
+    setTouch(s.buf, KNOWN, known, h, hour - s.firstHour);
+    return foreign;
   }
 
   const warm = (s: CredentialSharingState, hour: number) =>
     hour - s.firstHour >= params.warmup_hours && ringSamples(s.buf, ACTOR_RING) >= MIN_SAMPLES;
 
-  function scoreOf(s: CredentialSharingState, l: Limits): { score: number; by: 'actors' | 'networks' } {
+  type By = 'actors' | 'networks' | 'foreign';
+
+  function scoreOf(s: CredentialSharingState, l: Limits): { score: number; by: By } {
     const a = s.actors > l.highActors ? excessScore(s.actors, l.highActors) : 0;
     const n = s.networks > l.highNetworks ? excessScore(s.networks, l.highNetworks) : 0;
-    return a >= n ? { score: a, by: 'actors' } : { score: n, by: 'networks' };
+    // Each network beyond the limit is one the credential never used, news on its own: the excess is
+    // counted in networks (unit 1), not in multiples of the limit. Three at once score ≈ 0.82.
+    const f =
+      s.hour >= s.foreignFrom && s.foreign > l.highForeign
+        ? 1 - 0.5 * Math.exp(-(s.foreign - l.highForeign))
+        : 0;
+    if (a >= n && a >= f) return { score: a, by: 'actors' };
+    return n >= f ? { score: n, by: 'networks' } : { score: f, by: 'foreign' };
   }
 
   function closeHour(s: CredentialSharingState, next: AccessEvent, now: number): Finding[] {
@@ -144,9 +191,11 @@ export function createCredentialSharingDetector(
     const ok = warm(s, s.hour);
     ringPushRaw(s.buf, ACTOR_RING, hours, ok ? Math.min(s.actors, l.highActors) : s.actors);
     ringPushRaw(s.buf, NETWORK_RING, hours, ok ? Math.min(s.networks, l.highNetworks) : s.networks);
+    ringPushRaw(s.buf, FOREIGN_RING, hours, ok ? Math.min(s.foreign, l.highForeign) : s.foreign);
     s.buf.fill(0, ACTORS, ACTOR_RING);
     s.actors = 0;
     s.networks = 0;
+    s.foreign = 0;
     s.firedActor = '';
     resetFiring(s);
   }
@@ -156,6 +205,11 @@ export function createCredentialSharingDetector(
     const { score, by } = scoreOf(s, l);
     const atLeast = (n: number, cap: number, one: string, many: string) =>
       n >= cap ? `at least ${n} ${many}` : plural(n, one, many);
+    const observed = by === 'actors' ? s.actors : by === 'networks' ? s.networks : s.foreign;
+    const usual = by === 'actors' ? l.usualActors : by === 'networks' ? l.usualNetworks : 0;
+    const high = by === 'actors' ? l.highActors : by === 'networks' ? l.highNetworks : l.highForeign;
+    const foreign =
+      s.foreign > 0 ? ` (${plural(s.foreign, 'network', 'networks')} it had never been used from)` : '';
     return makeFinding({
       detector: NAME,
       scope: NAME,
@@ -166,22 +220,23 @@ export function createCredentialSharingDetector(
       windowStart: start,
       score,
       confidence: Math.min(1, l.samples / hours),
-      eventTime: s.firedTime,
-      firstObservedTime: s.firedObservedTime,
+      ...issue(s),
       now,
       title:
         by === 'actors'
           ? `Credential shared: ${fmt(s.actors)} identities in an hour`
-          : `Credential used from ${fmt(s.networks)} source networks in an hour`,
+          : by === 'networks'
+            ? `Credential used from ${fmt(s.networks)} source networks in an hour`
+            : `Credential used from ${fmt(s.foreign)} source networks it never used, in an hour`,
       sentence:
         `${e.credential} was used by ${atLeast(s.actors, ACTOR_CAP, 'identity', 'identities')} from ` +
-        `${atLeast(s.networks, NETWORK_CAP, 'source network', 'source networks')} in the hour from ${isoMinute(start)}; ` +
-        `in ${l.samples} active hours it never had more than ${plural(l.maxActors, 'identity', 'identities')} or ` +
-        `${plural(l.maxNetworks, 'network', 'networks')} in an hour.`,
-      observed: by === 'actors' ? s.actors : s.networks,
-      expected: by === 'actors' ? l.usualActors : l.usualNetworks,
+        `${atLeast(s.networks, NETWORK_CAP, 'source network', 'source networks')}${foreign} in the hour from ${isoMinute(start)}; ` +
+        `in ${l.samples} active hours it never had more than ${plural(l.maxActors, 'identity', 'identities')}, ` +
+        `${plural(l.maxNetworks, 'network', 'networks')} or ${plural(l.maxForeign, 'new network', 'new networks')} in an hour.`,
+      observed,
+      expected: usual,
       bandLow: 0,
-      bandHigh: by === 'actors' ? l.highActors : l.highNetworks,
+      bandHigh: high,
       baselinePeriod: `${l.samples} active hours since ${isoMinute(s.firstHour * HOUR)}`,
       features: {
         identities: s.actors,
@@ -190,6 +245,8 @@ export function createCredentialSharingDetector(
         usual_networks: l.usualNetworks,
         max_identities: l.maxActors,
         max_networks: l.maxNetworks,
+        foreign_networks: s.foreign,
+        max_foreign_networks: l.maxForeign,
       },
       evidence: s.evidence ?? [],
       techniques: ['T1078'],
@@ -206,15 +263,30 @@ export function createCredentialSharingDetector(
         firedScore: 0,
         firedTime: 0,
         firedObservedTime: 0,
+        firstFiredTime: 0,
+        issues: 0,
         evidence: undefined,
         firstHour: hour,
         hour,
         actors: 0,
         networks: 0,
+        foreign: 0,
+        foreignFrom: hour,
         firedActor: '',
         late: 0,
-        buf: allocState(2 * ACTOR_CAP + 2 * NETWORK_CAP + 2 * ringBytes(hours)),
+        buf: allocState(BYTES),
       };
+    },
+    restoreState(decoded) {
+      if (!decoded || typeof decoded !== 'object') return undefined;
+      const s = decoded as CredentialSharingState;
+      if (!(s.buf instanceof Uint8Array)) return undefined;
+      if (s.buf.byteLength === BYTES) return s;
+      // Checkpointed before the known networks were kept: padded, its known set learns anew.
+      if (s.buf.byteLength !== OLD_BYTES) return undefined;
+      const buf = allocState(BYTES);
+      buf.set(s.buf);
+      return { ...s, buf, foreign: 0, foreignFrom: s.hour + params.warmup_hours };
     },
     bootstrap(s, history, before, first) {
       // The stored hours of the first event's credential (all its users, not only this identity's),
@@ -234,6 +306,8 @@ export function createCredentialSharingDetector(
         endHour(s, limits(s));
       }
       s.hour = now;
+      // The stored hours have no network tokens: the known set learns them from the live events.
+      s.foreignFrom = now + params.warmup_hours;
     },
     observe(s, e, now) {
       if (e.credential === '') return [];
@@ -255,10 +329,13 @@ export function createCredentialSharingDetector(
         e.src_net !== '' &&
         addRekeyed(s.buf, NETWORKS, NETWORK_CAP, e.src_net, e.attributes[PREVIOUS_TOKEN_ATTRIBUTES.src_net]);
       if (newActor) s.actors++;
-      if (newNetwork) s.networks++;
+      if (newNetwork) {
+        s.networks++;
+        if (isForeign(s, e, hour)) s.foreign++;
+      }
       if (!(newActor || newNetwork) || !warm(s, hour)) return out;
       const l = limits(s);
-      if (s.actors <= l.maxActors && s.networks <= l.maxNetworks) return out;
+      if (s.actors <= l.maxActors && s.networks <= l.maxNetworks && s.foreign <= l.maxForeign) return out;
       noteEvidence(s, e.event_id);
       const { score } = scoreOf(s, l);
       if (score <= 0 || !dueToFire(s, s.actors + s.networks, score)) return out;
@@ -314,8 +391,7 @@ export function createNewNetworkDetector(params: CredentialSharingParams): Detec
       windowStart: s.hour * HOUR,
       score,
       confidence: Math.min(1, (s.hour - s.firstHour) / (params.new_network_warmup_hours * 2)),
-      eventTime: s.firedTime,
-      firstObservedTime: s.firedObservedTime,
+      ...issue(s),
       now,
       title: 'Identity used a source network it never used before',
       sentence:
@@ -346,6 +422,8 @@ export function createNewNetworkDetector(params: CredentialSharingParams): Detec
         firedScore: 0,
         firedTime: 0,
         firedObservedTime: 0,
+        firstFiredTime: 0,
+        issues: 0,
         evidence: undefined,
         firstHour: hour,
         hour,

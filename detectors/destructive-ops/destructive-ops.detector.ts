@@ -18,6 +18,7 @@ import {
   historyStartHour,
   hourIndex,
   isoMinute,
+  issue,
   type LogBand,
   logBand,
   logScore,
@@ -147,8 +148,7 @@ export function createDestructiveOpsDetector(params: DestructiveOpsParams): Dete
       windowStart: start,
       score: v.score,
       confidence: v.kind === 'non-admin drop' ? 0.8 : Math.min(1, v.band.samples / hours),
-      eventTime: s.firedTime,
-      firstObservedTime: s.firedObservedTime,
+      ...issue(s),
       now,
       title:
         v.kind === 'non-admin drop'
@@ -184,6 +184,8 @@ export function createDestructiveOpsDetector(params: DestructiveOpsParams): Dete
         firedScore: 0,
         firedTime: 0,
         firedObservedTime: 0,
+        firstFiredTime: 0,
+        issues: 0,
         evidence: undefined,
         firstHour: hour,
         hour,

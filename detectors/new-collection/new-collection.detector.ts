@@ -22,6 +22,7 @@ import {
   historyStartHour,
   hourIndex,
   isoMinute,
+  issue,
   makeFinding,
   markFired,
   noteEvidence,
@@ -30,6 +31,8 @@ import {
   setBytes,
   setFind,
   setKeys,
+  type SensitivityJudgement,
+  sensitivityJudge,
   setTouch,
 } from '../shared/index.js';
 import type { PeerBook, PeerShare } from './peer-book.js';
@@ -73,19 +76,13 @@ export function estimateStateBytes(state: NewCollectionState): number {
   return estimateBytes(state);
 }
 
-/** The collection's sensitivity: its exact label, else the longest `prefix*` label, else the default. */
+/**
+ * The collection's sensitivity: its exact label, else the longest `prefix*` label, else the most
+ * sensitive matching name pattern, else the default (detectors/shared/sensitivity.ts).
+ */
 export function sensitivityResolver(params: NewCollectionParams): (collection: string) => Sensitivity {
-  const exact = new Map<string, Sensitivity>();
-  const prefixes: Array<[string, Sensitivity]> = [];
-  for (const [key, { sensitivity }] of Object.entries(params.collections)) {
-    if (key.endsWith('*')) prefixes.push([key.slice(0, -1), sensitivity]);
-    else exact.set(key, sensitivity);
-  }
-  prefixes.sort((a, b) => b[0].length - a[0].length);
-  return (collection) =>
-    exact.get(collection) ??
-    prefixes.find(([p]) => collection.startsWith(p))?.[1] ??
-    params.default_sensitivity;
+  const judge = sensitivityJudge(params);
+  return (collection) => judge(collection).level;
 }
 
 export function createNewCollectionDetector(
@@ -95,12 +92,12 @@ export function createNewCollectionDetector(
   const cap = params.max_known;
   const halfLifeHours = params.discovery_half_life / HOUR;
   const halfLifeDays = halfLifeHours / HOURS_PER_DAY;
-  const sensitivityOf = sensitivityResolver(params);
+  const sensitivityOf = sensitivityJudge(params);
   const byAttribute = params.peer_groups === 'attribute';
 
   interface Judgement {
     readonly peer: PeerShare;
-    readonly sensitivity: Sensitivity;
+    readonly sensitivity: SensitivityJudgement;
     readonly recent: number;
     readonly known: number;
     readonly score: number;
@@ -125,13 +122,12 @@ export function createNewCollectionDetector(
       windowStart: s.hour * HOUR,
       score: j.score,
       confidence: 0.5 + 0.5 * Math.min(1, j.peer.peers / 10),
-      eventTime: s.firedTime,
-      firstObservedTime: s.firedObservedTime,
+      ...issue(s),
       now,
-      title: `First access to ${j.sensitivity}-sensitivity collection ${s.firedCollection}`,
+      title: `First access to ${j.sensitivity.level}-sensitivity collection ${s.firedCollection}`,
       sentence:
         `${e.actor} used ${s.firedCollection} (${e.operation}) for the first time at ${isoMinute(s.firedTime)}; ` +
-        `${peers}, its sensitivity is ${j.sensitivity}, and it usually opens ${fmtSmall(perWeek)} collections a week that its peers do not use.`,
+        `${peers}, its sensitivity is ${j.sensitivity.level} (${j.sensitivity.reason}), and it usually opens ${fmtSmall(perWeek)} collections a week that its peers do not use.`,
       observed: s.newThisHour,
       expected: perHour,
       bandLow: 0,
@@ -144,7 +140,7 @@ export function createNewCollectionDetector(
         peer_share: j.peer.share,
         peer_observations: j.peer.peers,
         rarity: 1 - j.peer.share,
-        sensitivity_weight: SENSITIVITY_WEIGHT[j.sensitivity],
+        sensitivity_weight: SENSITIVITY_WEIGHT[j.sensitivity.level],
         known_collections: j.known,
         rare_new_collections_per_week: perWeek,
       },
@@ -164,6 +160,8 @@ export function createNewCollectionDetector(
         firedScore: 0,
         firedTime: 0,
         firedObservedTime: 0,
+        firstFiredTime: 0,
+        issues: 0,
         evidence: undefined,
         firstHour: hour,
         hour,
@@ -259,7 +257,7 @@ export function createNewCollectionDetector(
         const sensitivity = sensitivityOf(e.collection);
         // One rare first access a week or so is anyone's right; beyond that each halves the news.
         const damping = 1 / (1 + Math.max(0, recent - 1) / 2);
-        const score = SENSITIVITY_WEIGHT[sensitivity] * (0.4 + 0.6 * (1 - peer.share)) * damping;
+        const score = SENSITIVITY_WEIGHT[sensitivity.level] * (0.4 + 0.6 * (1 - peer.share)) * damping;
         if (score >= params.min_score) {
           s.newThisHour++;
           noteEvidence(s, e.event_id);

@@ -18,8 +18,13 @@ export interface FindingInput {
   readonly windowStart: number;
   readonly score: number;
   readonly confidence: number;
+  /** Event time of this issue of the finding. */
   readonly eventTime: number;
   readonly firstObservedTime: number;
+  /** Event time of the finding's first issue; @defaultValue eventTime */
+  readonly firstFiredTime?: number;
+  /** Issues so far, this one included; @defaultValue 1 */
+  readonly updateCount?: number;
   readonly now: number;
   readonly title: string;
   readonly sentence: string;
@@ -49,6 +54,8 @@ export function makeFinding(f: FindingInput): Finding {
     score,
     confidence: clamp01(f.confidence),
     event_time: f.eventTime,
+    first_fired_time: f.firstFiredTime ?? f.eventTime,
+    update_count: f.updateCount ?? 1,
     detected_time: f.now,
     first_observed_time: f.firstObservedTime,
     title: f.title,

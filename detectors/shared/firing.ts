@@ -1,6 +1,8 @@
 // Firing within a window: a detector fires at the event that crosses its band (no waiting for the
 // window to close), re-issues the finding under the same id when the count has grown by half
 // again, and once more with the final numbers when the window closes; the store keeps the latest.
+// Each issue carries the event time the window first fired and how many issues there were, so the
+// moment of detection survives the re-issues.
 import type { AccessEvent } from '../../src/model/index.js';
 
 export const MAX_EVIDENCE = 5;
@@ -19,6 +21,10 @@ export interface Firing {
   /** Event and accept time of the event that triggered the finding (they stay the finding's). */
   firedTime: number;
   firedObservedTime: number;
+  /** Event time of the window's first firing (0 = none yet); re-issues leave it. */
+  firstFiredTime: number;
+  /** Issues of the window's finding so far. */
+  issues: number;
   /** Sample evidence event ids; allocated only once the window looks unusual. */
   evidence: string[] | undefined;
 }
@@ -28,6 +34,8 @@ export function resetFiring(s: Firing): void {
   s.firedScore = 0;
   s.firedTime = 0;
   s.firedObservedTime = 0;
+  s.firstFiredTime = 0;
+  s.issues = 0;
   s.evidence = undefined;
 }
 
@@ -43,6 +51,7 @@ export function dueToFire(s: Firing, observed: number, score: number): boolean {
 }
 
 export function markFired(s: Firing, observed: number, score: number, e: AccessEvent): void {
+  if (s.firedObserved === 0) s.firstFiredTime = e.time;
   s.firedObserved = observed;
   s.firedScore = score;
   s.firedTime = e.time;
@@ -52,4 +61,24 @@ export function markFired(s: Firing, observed: number, score: number, e: AccessE
 /** Whether the closing window grew after its last finding (so the final numbers are worth a re-issue). */
 export function grewSinceFired(s: Firing, observed: number): boolean {
   return s.firedObserved > 0 && observed > s.firedObserved;
+}
+
+/** The times of a finding being issued now, counted as one more issue of the window's finding. */
+export interface Issue {
+  readonly eventTime: number;
+  readonly firstObservedTime: number;
+  readonly firstFiredTime: number;
+  readonly updateCount: number;
+}
+
+export function issue(s: Firing): Issue {
+  // A state checkpointed before these fields existed has them undefined: its firing counts as the first.
+  s.issues = (s.issues || 0) + 1;
+  if (!s.firstFiredTime) s.firstFiredTime = s.firedTime;
+  return {
+    eventTime: s.firedTime,
+    firstObservedTime: s.firedObservedTime,
+    firstFiredTime: s.firstFiredTime,
+    updateCount: s.issues,
+  };
 }

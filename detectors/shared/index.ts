@@ -5,3 +5,4 @@ export * from './hash.js';
 export * from './packed.js';
 export * from './scoring.js';
 export * from './size.js';
+export * from './sensitivity.js';

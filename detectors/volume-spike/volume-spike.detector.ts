@@ -45,6 +45,10 @@ export interface VolumeState {
   lastFiredCount: number;
   /** The event that triggered the window's last finding (its time and observed time stay the finding's). */
   lastFiredEvent: AccessEvent | undefined;
+  /** Event time of the window's first finding (0 = none yet); re-issues leave it. */
+  firstFiredTime: number;
+  /** Issues of the window's finding so far. */
+  issues: number;
   /** Sample event ids of the window; allocated on the window's first event. */
   evidence: string[] | undefined;
   /** The window's first MAX_COLLECTIONS collections, their counts in `buf`; allocated on first use. */
@@ -204,6 +208,8 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
         windowRows: 0,
         lastFiredCount: 0,
         lastFiredEvent: undefined,
+        firstFiredTime: 0,
+        issues: 0,
         evidence: undefined,
         collections: undefined,
         buf: allocState(layout(perSlot).bytes),
@@ -263,6 +269,8 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
         state.windowRows = 0;
         state.lastFiredCount = 0;
         state.lastFiredEvent = undefined;
+        state.firstFiredTime = 0;
+        state.issues = 0;
         state.evidence = undefined;
         state.collections = undefined;
       }
@@ -281,6 +289,7 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
       const baseline = baselineFor(state, slot, perSlot);
       const band = windowBand(baseline, params.threshold_sigmas);
       if (state.windowCount <= band.high) return out;
+      if (state.lastFiredCount === 0) state.firstFiredTime = e.time;
       state.lastFiredCount = state.windowCount;
       state.lastFiredEvent = e;
       out.push(buildFinding(state, e, e, band, baseline, now));
@@ -318,6 +327,8 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
       windowRows: num('windowRows'),
       lastFiredCount: num('lastFiredCount'),
       lastFiredEvent: (s.lastFiredEvent as AccessEvent | undefined) ?? undefined,
+      firstFiredTime: num('firstFiredTime'),
+      issues: num('issues'),
       evidence: evidence.length ? evidence : undefined,
       collections: undefined,
       buf: allocState(layout(perSlot).bytes),
@@ -397,6 +408,9 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
     now: number,
   ): Finding {
     const score = anomalyScore(state.windowCount, band, params.threshold_sigmas);
+    // A state checkpointed before these fields existed has them undefined: its firing counts as the first.
+    state.issues = (state.issues || 0) + 1;
+    if (!state.firstFiredTime) state.firstFiredTime = e.time;
     const slot = slotOf(state.windowStart);
     const top = topCollection(state);
     const d = new Date(state.windowStart);
@@ -417,6 +431,8 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
       score,
       confidence: Math.min(1, baseline.samples / (params.history_per_slot * 2)),
       event_time: e.time,
+      first_fired_time: state.firstFiredTime,
+      update_count: state.issues,
       detected_time: now,
       first_observed_time: e.observed_time,
       title: `Request volume spike: ${fmt(state.windowCount)} requests in ${minutes} min`,

@@ -37,3 +37,30 @@ export function terminalSafe(value: string): string {
 export function isoTime(ms: number): string {
   return new Date(ms).toISOString().replace('.000Z', 'Z');
 }
+
+/**
+ * `vigil findings` as a table: when each finding first fired (the moment of detection; re-issues
+ * leave it), its latest issue and how many issues there were.
+ */
+export const FINDING_COLUMNS = [
+  'finding_id',
+  'first_fired',
+  'updated',
+  'updates',
+  'detector',
+  'severity',
+  'score',
+  'entity',
+  'sentence',
+];
+
+export function findingTableRows(
+  findings: ReadonlyArray<{ first_fired_time: number; event_time: number; update_count: number }>,
+): object[] {
+  return findings.map((f) => ({
+    ...f,
+    first_fired: isoTime(f.first_fired_time),
+    updated: isoTime(f.event_time),
+    updates: f.update_count,
+  }));
+}

@@ -36,7 +36,7 @@ import {
 } from './replay.js';
 import { registerRespondCommands } from './respond.commands.js';
 import { waitForDrain } from './drain.js';
-import { isoTime, printRows, terminalSafe } from './format.js';
+import { FINDING_COLUMNS, findingTableRows, isoTime, printRows, terminalSafe } from './format.js';
 import { scoreSeriesFile } from './series.js';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
@@ -144,11 +144,7 @@ export async function main(argv: string[]): Promise<void> {
         (t) => adminGet(t, `/v1/findings${q}`),
         (c) => listFindings(c, o),
       );
-      printRows(
-        o.format === 'json' ? rows : rows.map((f) => ({ ...f, event_time: isoTime(f.event_time) })),
-        o.format,
-        ['finding_id', 'event_time', 'detector', 'severity', 'score', 'entity', 'sentence'],
-      );
+      printRows(o.format === 'json' ? rows : findingTableRows(rows), o.format, FINDING_COLUMNS);
     });
   findingsCmd
     .command('mark <id> <label>')

@@ -60,6 +60,42 @@ export const volumeSpikeParamsSchema = z
 const SENSITIVITIES = ['low', 'medium', 'high', 'critical'] as const;
 const sensitivity = z.enum(SENSITIVITIES);
 
+/**
+ * Sensitivity out of the box: a collection whose name has one of these words (see
+ * detectors/shared/sensitivity.ts for the matching) is at least this sensitive unless labelled.
+ * Replaced whole by `sensitivity_patterns` in the pipeline YAML (`{}` turns them off).
+ */
+export const DEFAULT_SENSITIVITY_PATTERNS: Readonly<Record<string, (typeof SENSITIVITIES)[number]>> =
+  Object.freeze({
+    secret: 'critical',
+    credential: 'critical',
+    password: 'critical',
+    passwd: 'critical',
+    pii: 'high',
+    phi: 'high',
+    ssn: 'high',
+    hr: 'high',
+    payroll: 'high',
+    salary: 'high',
+    salaries: 'high',
+    finance: 'high',
+    financial: 'high',
+    bank: 'high',
+    banking: 'high',
+    tax: 'high',
+    legal: 'high',
+    contract: 'high',
+    medical: 'high',
+    health: 'high',
+    patient: 'high',
+    employee: 'high',
+  });
+
+/** A name pattern: one lowercase word of letters and digits. */
+const patternWord = z
+  .string()
+  .regex(/^[a-z0-9]+$/, 'a sensitivity pattern is one lowercase word of letters and digits');
+
 /** An hour's window length: divides an hour, from 1m to 1h. */
 const windowInHour = duration
   .default('10m')
@@ -87,6 +123,13 @@ export const newCollectionParamsSchema = z
     default_sensitivity: sensitivity.default('medium'),
     /** Sensitivity labels by collection name; a key ending in `*` matches a prefix. */
     collections: z.record(z.string().min(1), z.object({ sensitivity }).strict()).default({}),
+    /**
+     * Sensitivity of unlabelled collections by a word of their name (`pii: high` makes
+     * customer_pii high); of several matching words the most sensitive wins. A label in
+     * `collections` comes first.
+     * @defaultValue DEFAULT_SENSITIVITY_PATTERNS
+     */
+    sensitivity_patterns: z.record(patternWord, sensitivity).default({ ...DEFAULT_SENSITIVITY_PATTERNS }),
     /** Peers learned from co-access (default), or identities sharing an event attribute's value. */
     peer_groups: z.enum(['co-access', 'attribute']).default('co-access'),
     /** The attribute naming an identity's group when `peer_groups: attribute` (e.g. team, role). */
@@ -168,12 +211,17 @@ export const credentialSharingParamsSchema = z
     min_actors: z.number().int().min(2).default(2),
     /** Fire when this many source networks use one credential in an hour, and twice its usual. */
     min_networks: z.number().int().min(2).default(4),
+    /**
+     * Fire when this many source networks the credential never used (of the last
+     * `max_known_networks` it used) use it in one hour, and more than any hour had.
+     */
+    min_foreign_networks: z.number().int().min(2).default(3),
     history_hours: historyHours,
     /** Also watch each identity for a source network it never used. */
     new_network: z.boolean().default(true),
     new_network_warmup_hours: z.number().int().positive().default(168),
     new_network_min_score: z.number().min(0).max(1).default(0.5),
-    /** Networks remembered per identity (least recently used forgotten first). */
+    /** Networks remembered per identity and per credential (least recently used forgotten first). */
     max_known_networks: z.number().int().min(4).max(64).default(16),
   })
   .strict();

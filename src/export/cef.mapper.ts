@@ -62,7 +62,8 @@ function describe(r: ExportRecord): { signature: string; name: string; severity:
         severity: SEVERITY[f.severity],
         ext: [
           ['rt', f.detected_time],
-          ['start', f.event_time],
+          ['start', f.first_fired_time],
+          ['end', f.event_time],
           ['suid', f.actor],
           ['cat', f.detector],
           ['externalId', f.finding_id],

@@ -118,7 +118,7 @@ function findingToOcsf(f: Finding, uid: string, version: string): OcsfObject {
       desc: f.sentence,
       types: [f.detector],
       created_time: f.detected_time,
-      first_seen_time: f.event_time,
+      first_seen_time: f.first_fired_time,
       last_seen_time: f.event_time,
       // Analytic type 3: statistical (a baseline and a band, not a signature).
       analytic: { uid: f.detector, name: f.detector, type_id: 3, type: 'Statistical' },
@@ -156,9 +156,12 @@ function incidentToOcsf(i: Incident, uid: string, version: string): OcsfObject {
   const activity =
     i.status === 'resolved'
       ? { id: 3, name: 'Close' }
-      : i.updated_time > i.opened_time
-        ? { id: 2, name: 'Update' }
-        : { id: 1, name: 'Create' };
+      : // Opened and untouched since: no later finding, still open. Not updated_time >
+        // opened_time: opened_time is event time (a replay opens incidents in the past), updated_time
+        // the wall clock of the write.
+        i.status === 'open' && i.last_event_time <= i.opened_time
+        ? { id: 1, name: 'Create' }
+        : { id: 2, name: 'Update' };
   const status = INCIDENT_STATUS[i.status];
   return {
     ...base(OCSF_CLASSES.detectionFinding, activity, SEVERITY_ID[i.severity], i.updated_time, {

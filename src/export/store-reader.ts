@@ -3,8 +3,16 @@
 //  - `readAfter` (streaming sinks): by *store* time, so a record inserted late with an old event time
 //    (a replay, a re-issued finding) is still exported; each stored version is a record.
 //  - `readRange` (batch export): by the record's own time, latest version only (FINAL).
-import { chTime, insertRows, type StoreClient, tenantScopeParams, tenantScopeWhere } from '../store/index.js';
-import type { AccessEvent, Action, Finding, Incident } from '../model/index.js';
+import {
+  chTime,
+  findingFromRow,
+  incidentFromRow,
+  insertRows,
+  type StoreClient,
+  tenantScopeParams,
+  tenantScopeWhere,
+} from '../store/index.js';
+import type { AccessEvent, Action } from '../model/index.js';
 import type { ExportKind, ExportRecord } from './record.js';
 
 export interface Cursor {
@@ -37,7 +45,7 @@ const TABLES: Record<ExportKind, KindTable> = {
     id: 'finding_id',
     storeTime: 'stored_time',
     recordTime: 'event_time',
-    times: ['event_time', 'detected_time', 'first_observed_time'],
+    times: ['event_time', 'first_fired_time', 'detected_time', 'first_observed_time'],
   },
   // Incidents and actions carry no store time: their own update time is wall-clock at write
   // (the responder's clock), a few writer milliseconds before the row lands.
@@ -46,7 +54,7 @@ const TABLES: Record<ExportKind, KindTable> = {
     id: 'incident_id',
     storeTime: 'updated_time',
     recordTime: 'updated_time',
-    times: ['opened_time', 'updated_time'],
+    times: ['opened_time', 'last_event_time', 'updated_time'],
   },
   action: { table: 'actions', id: 'action_id', storeTime: 'time', recordTime: 'time', times: ['time'] },
   event: {
@@ -173,9 +181,9 @@ function toCursorRecord(kind: ExportKind, row: Record<string, unknown>): CursorR
   for (const c of TABLES[kind].times) rest[c] = num(rest[c]);
   switch (kind) {
     case 'finding':
-      return { cursor, record: { kind, value: rest as unknown as Finding } };
+      return { cursor, record: { kind, value: findingFromRow(rest) } };
     case 'incident':
-      return { cursor, record: { kind, value: rest as unknown as Incident } };
+      return { cursor, record: { kind, value: incidentFromRow(rest) } };
     case 'action':
       return {
         cursor,

@@ -4,7 +4,7 @@ import { z } from 'zod';
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-export const findingSchema = z.object({
+const findingObject = z.object({
   finding_id: z.string().min(1),
   tenant: z.string().min(1),
   detector: z.string().min(1),
@@ -18,9 +18,16 @@ export const findingSchema = z.object({
   /** Anomaly score in [0, 1]. */
   score: z.number().min(0).max(1),
   confidence: z.number().min(0).max(1),
-  /** Event time at which the detector fired (epoch ms). */
+  /**
+   * Event time of the finding's latest issue (epoch ms): a finding is re-issued under its id as its
+   * numbers grow, and this moves forward with each issue.
+   */
   event_time: z.number().int(),
-  /** Wall-clock time the detector fired (epoch ms). */
+  /** Event time at which the detector first fired this finding (epoch ms); never moves. */
+  first_fired_time: z.number().int(),
+  /** How many times the finding was issued (1 for its first firing). */
+  update_count: z.number().int().positive(),
+  /** Wall-clock time of the finding's latest issue (epoch ms). */
   detected_time: z.number().int(),
   /** Wall-clock time the triggering event was accepted by vigil (epoch ms), for detection latency. */
   first_observed_time: z.number().int(),
@@ -39,6 +46,18 @@ export const findingSchema = z.object({
   /** Why the finding is suppressed (a rule or analyst feedback); absent or '' when it is live. */
   suppressed: z.string().optional(),
 });
+
+/**
+ * A finding as read from outside (a file, an older version's message). One written before findings
+ * kept their history has neither `first_fired_time` nor `update_count`: it is taken as one issue
+ * that first fired at its event time, as the store's column defaults take its row.
+ */
+export const findingSchema = z.preprocess((v) => {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
+  const f = v as Record<string, unknown>;
+  if ('first_fired_time' in f || 'update_count' in f) return v;
+  return { ...f, first_fired_time: f.event_time, update_count: 1 };
+}, findingObject);
 export type Finding = z.infer<typeof findingSchema>;
 
 export const INCIDENT_STATUSES = ['open', 'acknowledged', 'contained', 'resolved'] as const;
@@ -54,7 +73,14 @@ export const incidentSchema = z.object({
   title: z.string(),
   summary: z.string(),
   finding_ids: z.array(z.string()),
+  /** Event time of the finding that opened the incident (epoch ms): a replay opens it in the past. */
   opened_time: z.number().int(),
+  /**
+   * Event time of the incident's latest finding (epoch ms): the group window is measured from it,
+   * in event time, so a replay groups findings as live operation did.
+   */
+  last_event_time: z.number().int(),
+  /** Wall-clock time of the incident's latest change (epoch ms): the row's version and export cursor. */
   updated_time: z.number().int(),
   updated_by: z.string(),
 });

@@ -1,6 +1,11 @@
 // Incident grouping: one open incident per identity collects that identity's findings within the
 // group window. Incident ids are deterministic (from the first finding), so a redelivered finding
 // lands in the same incident and its actions keep their job ids.
+//
+// Grouping runs in event time (the findings' own times), never on the clock the responder reads
+// them by: a replay of last month's events opens last month's incidents, grouped as live operation
+// grouped them. Only `updated_time` (when the row was written; its version and export cursor) is
+// the wall clock.
 import {
   deterministicId,
   type Finding,
@@ -11,7 +16,10 @@ import {
 } from '../model/index.js';
 
 export interface IncidentBook {
-  /** Adds the finding to its identity's open incident, or opens one. */
+  /**
+   * Adds the finding to its identity's open incident, or opens one. `now` (wall clock) is only
+   * written as the row's `updated_time`; grouping and the opened time come from the finding's event time.
+   */
   upsert(finding: Finding, now: number): { incident: Incident; created: boolean; changed: boolean };
   load(incidents: Incident[]): void;
   /** The book's current copy of an incident that is not resolved. */
@@ -44,9 +52,13 @@ export function createIncidentBook(groupWindowMs: number): IncidentBook {
     upsert(f, now) {
       const k = key(f.tenant, f.actor);
       const current = open.get(k);
-      // Grouping runs on the responder's clock: findings of one identity that arrive within the window
-      // of the incident's last update join it (a replay of old events groups the same way).
-      if (current && current.status !== 'resolved' && now - current.updated_time <= groupWindowMs) {
+      // A finding of the identity within the window (event time) of the incident's latest finding
+      // joins it; one out of order (earlier than that) joins it too.
+      if (
+        current &&
+        current.status !== 'resolved' &&
+        f.event_time - lastEventTime(current) <= groupWindowMs
+      ) {
         const known = current.finding_ids.includes(f.finding_id);
         const severity = maxSeverity(current.severity, f.severity);
         const risk = known ? current.risk : riskAfter(current.risk, f);
@@ -59,6 +71,7 @@ export function createIncidentBook(groupWindowMs: number): IncidentBook {
           finding_ids: known ? current.finding_ids : [...current.finding_ids, f.finding_id],
           title: `${f.title} (${f.actor})`,
           summary: f.sentence,
+          last_event_time: Math.max(lastEventTime(current), f.event_time),
           updated_time: now,
           updated_by: 'vigil',
         };
@@ -75,7 +88,8 @@ export function createIncidentBook(groupWindowMs: number): IncidentBook {
         title: `${f.title} (${f.actor})`,
         summary: f.sentence,
         finding_ids: [f.finding_id],
-        opened_time: now,
+        opened_time: f.event_time,
+        last_event_time: f.event_time,
         updated_time: now,
         updated_by: 'vigil',
       };
@@ -83,6 +97,11 @@ export function createIncidentBook(groupWindowMs: number): IncidentBook {
       return { incident, created: true, changed: true };
     },
   };
+}
+
+/** An incident stored before it had `last_event_time` (the column's default) counts from its opening. */
+function lastEventTime(i: Incident): number {
+  return i.last_event_time || i.opened_time;
 }
 
 /** Risk accumulates per finding: score × severity weight, capped at 100. */

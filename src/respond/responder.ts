@@ -435,11 +435,12 @@ export function createResponder(deps: ResponderDeps): Responder {
           continue;
         }
         // Policy sees the risk the identity would have with this finding counted: the risk
-        // engine's decaying sum when there is one, else the open incident's running total.
+        // engine's decaying sum when there is one, else the open incident's running total. Risk
+        // decays in event time (the finding's), so a replay weighs findings as live operation did.
         const current = deps.book.peek(f.tenant, f.actor);
         const known = current?.finding_ids.includes(f.finding_id) ?? false;
         const risk = deps.risk
-          ? deps.risk.add(f, now()).risk
+          ? deps.risk.add(f, f.event_time).risk
           : current
             ? known
               ? current.risk

@@ -3,6 +3,7 @@
 import type { Action, Finding, Incident } from '../model/index.js';
 import type { StoreClient } from './client.js';
 import { type TenantScope, tenantScopeParams, tenantScopeWhere } from './queries.js';
+import { findingFromRow, incidentFromRow } from './rows.js';
 
 const ms = (col: string) => `toUnixTimestamp64Milli(${col}) AS ${col}`;
 
@@ -113,34 +114,26 @@ export async function findAction(client: StoreClient, id: string): Promise<Actio
 
 export async function findIncident(client: StoreClient, incidentId: string): Promise<Incident | undefined> {
   const rs = await client.query({
-    query: `SELECT * EXCEPT (opened_time, updated_time), ${ms('opened_time')}, ${ms('updated_time')}
+    query: `SELECT * EXCEPT (opened_time, last_event_time, updated_time), ${ms('opened_time')},
+              ${ms('last_event_time')}, ${ms('updated_time')}
             FROM incidents FINAL WHERE incident_id = {id:String} LIMIT 1`,
     query_params: { id: incidentId },
     format: 'JSONEachRow',
   });
-  const [row] = await rs.json<Incident>();
-  return row
-    ? { ...row, opened_time: Number(row.opened_time), updated_time: Number(row.updated_time) }
-    : undefined;
+  const [row] = await rs.json<Record<string, unknown>>();
+  return row ? incidentFromRow(row) : undefined;
 }
 
 export async function findFinding(client: StoreClient, findingId: string): Promise<Finding | undefined> {
   const rs = await client.query({
-    query: `SELECT * EXCEPT (event_time, detected_time, first_observed_time, stored_time),
-              ${ms('event_time')}, ${ms('detected_time')}, ${ms('first_observed_time')}
+    query: `SELECT * EXCEPT (event_time, first_fired_time, detected_time, first_observed_time, stored_time),
+              ${ms('event_time')}, ${ms('first_fired_time')}, ${ms('detected_time')}, ${ms('first_observed_time')}
             FROM findings FINAL WHERE finding_id = {id:String} LIMIT 1`,
     query_params: { id: findingId },
     format: 'JSONEachRow',
   });
-  const [row] = await rs.json<Finding>();
-  return row
-    ? {
-        ...row,
-        event_time: Number(row.event_time),
-        detected_time: Number(row.detected_time),
-        first_observed_time: Number(row.first_observed_time),
-      }
-    : undefined;
+  const [row] = await rs.json<Record<string, unknown>>();
+  return row ? findingFromRow(row) : undefined;
 }
 
 /** The `reason` of the latest audit record of `action` on `target` with outcome `outcome`. */

@@ -1,6 +1,7 @@
 // Read queries used by the CLI, the admin API and the responder. Parameterised SQL only.
 import type { Finding, Incident } from '../model/index.js';
 import type { StoreClient } from './client.js';
+import { findingFromRow, incidentFromRow } from './rows.js';
 
 export interface ListOptions extends TenantScope {
   readonly tenant?: string;
@@ -25,20 +26,15 @@ const ms = (col: string) => `toUnixTimestamp64Milli(${col}) AS ${col}`;
 
 export async function listFindings(client: StoreClient, opts: ListOptions = {}): Promise<Finding[]> {
   const rs = await client.query({
-    query: `SELECT * EXCEPT (event_time, detected_time, first_observed_time, stored_time),
-              ${ms('event_time')}, ${ms('detected_time')}, ${ms('first_observed_time')}
+    query: `SELECT * EXCEPT (event_time, first_fired_time, detected_time, first_observed_time, stored_time),
+              ${ms('event_time')}, ${ms('first_fired_time')}, ${ms('detected_time')}, ${ms('first_observed_time')}
             FROM findings FINAL
             WHERE ({tenant:String} = '' OR tenant = {tenant:String}) AND ${tenantScopeWhere()}
             ORDER BY event_time DESC LIMIT {limit:UInt32}`,
     query_params: { tenant: opts.tenant ?? '', limit: opts.limit ?? 1000, ...tenantScopeParams(opts) },
     format: 'JSONEachRow',
   });
-  return (await rs.json<Finding>()).map((f) => ({
-    ...f,
-    event_time: Number(f.event_time),
-    detected_time: Number(f.detected_time),
-    first_observed_time: Number(f.first_observed_time),
-  }));
+  return (await rs.json<Record<string, unknown>>()).map(findingFromRow);
 }
 
 export async function listIncidents(
@@ -46,7 +42,8 @@ export async function listIncidents(
   opts: ListOptions & { status?: string } = {},
 ): Promise<Incident[]> {
   const rs = await client.query({
-    query: `SELECT * EXCEPT (opened_time, updated_time), ${ms('opened_time')}, ${ms('updated_time')}
+    query: `SELECT * EXCEPT (opened_time, last_event_time, updated_time), ${ms('opened_time')},
+              ${ms('last_event_time')}, ${ms('updated_time')}
             FROM incidents FINAL
             WHERE ({tenant:String} = '' OR tenant = {tenant:String}) AND ${tenantScopeWhere()}
               AND ({status:String} = '' OR status = {status:String})
@@ -59,11 +56,7 @@ export async function listIncidents(
     },
     format: 'JSONEachRow',
   });
-  return (await rs.json<Incident>()).map((i) => ({
-    ...i,
-    opened_time: Number(i.opened_time),
-    updated_time: Number(i.updated_time),
-  }));
+  return (await rs.json<Record<string, unknown>>()).map(incidentFromRow);
 }
 
 export interface StoreSummary {

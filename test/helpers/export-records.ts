@@ -21,6 +21,7 @@ export function makeIncident(over: Partial<Incident> = {}): Incident {
     summary: 'usr_k1_testactor000000000000 made 500 requests in 10 min; its usual is 3 ± 2.',
     finding_ids: ['f1', 'f2'],
     opened_time: t,
+    last_event_time: t,
     updated_time: t,
     updated_by: 'responder',
     ...over,

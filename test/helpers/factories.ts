@@ -60,6 +60,9 @@ export function makeFinding(over: Partial<Finding> = {}): Finding {
     score: 0.95,
     confidence: 1,
     event_time: t,
+    // A first issue unless told otherwise: it first fired at its (possibly given) event time.
+    first_fired_time: over.event_time ?? t,
+    update_count: 1,
     detected_time: t + 100,
     first_observed_time: t + 10,
     title: 'Request volume spike',

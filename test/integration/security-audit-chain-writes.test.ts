@@ -36,6 +36,7 @@ function incident(id: string): Incident {
     summary: 'usr_k1_chainwrites0000000000 made 500 requests',
     finding_ids: [`f-${id}`],
     opened_time: t,
+    last_event_time: t,
     updated_time: t,
     updated_by: 'vigil',
   };

@@ -8,13 +8,21 @@ import {
   createBatchedWriter,
   createJobSuccessLookup,
   eventRow,
+  findFinding,
+  findIncident,
+  findingRow,
+  incidentRow,
   insertRows,
+  listFindings,
+  listIncidents,
   migrate,
   openStore,
   type StoreHandle,
   summary,
 } from '../../src/store/index.js';
-import { makeEvent } from '../helpers/factories.js';
+import { tableShape } from '../../src/store/audit-chain.js';
+import { makeEvent, makeFinding } from '../helpers/factories.js';
+import { makeIncident } from '../helpers/export-records.js';
 import { tempDataDir, uniqueName } from '../helpers/services.js';
 import { testTime } from '../helpers/clock.js';
 
@@ -204,6 +212,73 @@ describe('ClickHouse store (embedded engine)', () => {
       { m: minute, requests: 30, returned: 120, denied: 0 },
       { m: minute + 60_000, requests: 5, returned: 0, denied: 5 },
     ]);
+  });
+
+  it("keeps a finding's first firing and issue count through a re-issue under the same id", async () => {
+    await migrate(store.client, { eventsTtlDays: 30 });
+    const tenant = uniqueName('history');
+    const fired = testTime(0, 3, 10);
+    const first = makeFinding({
+      tenant,
+      event_time: fired,
+      first_fired_time: fired,
+      detected_time: fired + 50,
+    });
+    const reissued = {
+      ...first,
+      event_time: fired + 7 * 60_000,
+      update_count: 3,
+      detected_time: fired + 7 * 60_000 + 50,
+      observed: 900,
+    };
+    await insertRows(store.client, 'findings', [findingRow(first)]);
+    await insertRows(store.client, 'findings', [findingRow(reissued)]);
+    const want = { event_time: fired + 7 * 60_000, first_fired_time: fired, update_count: 3, observed: 900 };
+    expect(await findFinding(store.client, first.finding_id)).toMatchObject(want);
+    const listed = await listFindings(store.client, { tenant });
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject(want);
+
+    // A row written before the columns existed (without them) reads as one issue at its event time.
+    const {
+      first_fired_time: _f,
+      update_count: _u,
+      ...older
+    } = findingRow(makeFinding({ tenant, event_time: fired + 3_600_000 }));
+    await insertRows(store.client, 'findings', [older]);
+    const old = await findFinding(store.client, String(older.finding_id));
+    expect(old).toMatchObject({ first_fired_time: fired + 3_600_000, update_count: 1 });
+  });
+
+  it("stores an incident's event times (opened, latest finding) apart from its write time", async () => {
+    await migrate(store.client, { eventsTtlDays: 30 });
+    const tenant = uniqueName('incident-times');
+    const opened = testTime(0, 2);
+    const incident = makeIncident({
+      tenant,
+      opened_time: opened,
+      last_event_time: opened + 50 * 60_000,
+      updated_time: Date.now(),
+    });
+    await insertRows(store.client, 'incidents', [incidentRow(incident)]);
+    expect(await findIncident(store.client, incident.incident_id)).toEqual(incident);
+    expect(await listIncidents(store.client, { tenant })).toEqual([incident]);
+
+    // Stored before the column existed: its latest finding is taken to be the one that opened it.
+    const { last_event_time: _l, ...older } = incidentRow(makeIncident({ tenant, opened_time: opened }));
+    await insertRows(store.client, 'incidents', [older]);
+    expect(await findIncident(store.client, String(older.incident_id))).toMatchObject({
+      opened_time: opened,
+      last_event_time: opened,
+    });
+  });
+
+  it('covers the history columns by the audit chain (zero defaults: digested, older digests unchanged)', async () => {
+    await migrate(store.client, { eventsTtlDays: 30 });
+    const digested = async (table: string) =>
+      (await tableShape(store.client, table)).columns.map((c) => c.name);
+    expect(await digested('findings')).toEqual(expect.arrayContaining(['first_fired_time', 'update_count']));
+    expect(await digested('incidents')).toContain('last_event_time');
   });
 
   it('applies backpressure: a full buffer makes writers wait instead of growing', async () => {

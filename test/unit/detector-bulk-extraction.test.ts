@@ -118,6 +118,16 @@ describe('bulk-extraction: a scroll export with raw vectors after a week', () =>
     expect(last.features.scroll_calls).toBe(400);
   });
 
+  it('keeps the event time it first fired through every re-issue, and counts the issues', () => {
+    expect(findings.length).toBeGreaterThan(1);
+    const first = findings[0]!;
+    findings.forEach((f, i) => {
+      expect(f.first_fired_time).toBe(first.event_time);
+      expect(f.update_count).toBe(i + 1);
+    });
+    expect(findings.at(-1)!.event_time).toBeGreaterThan(first.event_time);
+  });
+
   it('explains it: observed above the band, expected near the usual, baseline period', () => {
     for (const f of findings) {
       expect(findingSchema.safeParse(f).success).toBe(true);

@@ -118,7 +118,7 @@ describe('credential-sharing: a personal key used by a second identity', () => {
     const s = findings.at(-1)!.sentence;
     expect(s).toContain(ALICE_KEY);
     expect(s).toMatch(
-      /was used by 2 identities from 1 source network in the hour from 2026-11-11T14:00Z; in \d+ active hours it never had more than 1 identity or \d networks? in an hour/,
+      /was used by 2 identities from 1 source network (\(1 network it had never been used from\) )?in the hour from 2026-11-11T14:00Z; in \d+ active hours it never had more than 1 identity, \d networks? or \d new networks? in an hour/,
     );
   });
 
@@ -147,9 +147,70 @@ describe('credential-sharing: one key from many networks at once', () => {
     );
     const f = findings.filter((x) => x.entity_type === 'credential');
     expect(f).toHaveLength(1);
-    expect(f[0]!.title).toContain('source networks');
-    expect(f[0]!.observed).toBeGreaterThan(f[0]!.band_high);
-    expect(f[0]!.band_high).toBe(4);
+    expect(f[0]!.title).toContain('source networks it never used');
+    expect(f[0]!.observed).toBe(6);
+    expect(f[0]!.band_high).toBe(PARAMS.min_foreign_networks - 1);
+    expect(f[0]!.features.networks).toBe(8); // and its two usual ones
+  });
+});
+
+describe('credential-sharing: a key tried from networks it never used', () => {
+  /** Wednesday 15:00 of the third week: Alice's key, at her desk, and from three strange networks. */
+  const hour = MONDAY + 16 * DAY + 15 * HOUR;
+  const strangers = (n: number, also: AccessEvent[] = []) => [
+    ...also,
+    ...Array.from({ length: n }, (_, i) =>
+      makeEvent({
+        actor: ALICE,
+        credential: ALICE_KEY,
+        src_net: `net_k1_foreign${i}FFFFFFFFFFFFFFFF`,
+        time: hour + (20 + i) * MINUTE,
+      }),
+    ),
+  ];
+  const atDesk = [
+    makeEvent({ actor: ALICE, credential: ALICE_KEY, src_net: OFFICE, time: hour + 5 * MINUTE }),
+  ];
+  const onCredential = (events: AccessEvent[]) =>
+    latestById(newRuntime().process([...normalDays(MONDAY, 16, 6), ...events], hour + HOUR)).filter(
+      (f) => f.entity_type === 'credential',
+    );
+
+  it('fires on three foreign networks in one hour, without her office network', () => {
+    const [f, ...rest] = onCredential(strangers(3));
+    expect(rest).toEqual([]);
+    expect(f).toMatchObject({ entity: ALICE_KEY, observed: 3, band_high: 2 });
+    expect(f!.title).toBe('Credential used from 3 source networks it never used, in an hour');
+    expect(f!.sentence).toContain('from 3 source networks (3 networks it had never been used from)');
+    expect(f!.score).toBeGreaterThanOrEqual(0.7);
+  });
+
+  it('fires on three foreign networks next to her office network', () => {
+    expect(onCredential(strangers(3, atDesk)).map((f) => f.observed)).toEqual([3]);
+  });
+
+  it('stays quiet for two foreign networks in an hour (a trip, a phone hotspot)', () => {
+    expect(onCredential(strangers(2, atDesk))).toEqual([]);
+  });
+
+  it('converts a checkpointed state of the layout before the known networks, learning them anew', () => {
+    const detector = createCredentialSharingDetector(PARAMS);
+    const rt = createDetectorRuntime([detector]);
+    rt.process(normalDays(MONDAY, 3, 7));
+    const s = rt.stateOf(
+      'credential-sharing',
+      `${TENANT}\u0000credential\u0000${ALICE_KEY}`,
+    ) as CredentialSharingState;
+    const {
+      foreign: _f,
+      foreignFrom: _ff,
+      ...old
+    } = { ...s, buf: s.buf.slice(0, 64 + 2 * ringBytes(PARAMS.history_hours)) };
+    const restored = detector.restoreState!(old)!;
+    expect(restored.buf.byteLength).toBe(s.buf.byteLength);
+    expect(restored.buf.subarray(0, old.buf.byteLength)).toEqual(old.buf);
+    expect(restored).toMatchObject({ foreign: 0, foreignFrom: s.hour + PARAMS.warmup_hours });
+    expect(detector.restoreState!({ ...s, buf: new Uint8Array(7) })).toBeUndefined();
   });
 });
 
@@ -230,7 +291,9 @@ describe('credential-sharing: compact state', () => {
     const cred = rt.stateOf('credential-sharing', credKey) as CredentialSharingState;
     const actor = rt.stateOf('credential-sharing/new-network', actorKey) as NewNetworkState;
     expect(cred.networks).toBe(16);
-    expect(cred.buf.byteLength).toBe(64 + 2 * ringBytes(PARAMS.history_hours));
+    expect(cred.buf.byteLength).toBe(
+      64 + 3 * ringBytes(PARAMS.history_hours) + 4 * PARAMS.max_known_networks,
+    );
     expect(actor.buf.byteLength).toBe(4 * PARAMS.max_known_networks);
     expect(estimateStateBytes(cred)).toBeLessThanOrEqual(credBefore + 700);
     expect(estimateStateBytes(actor)).toBeLessThanOrEqual(actorBefore + 700);

@@ -7,6 +7,7 @@ import {
   type NewCollectionState,
   sensitivityResolver,
 } from '../../detectors/new-collection/new-collection.detector.js';
+import { sensitivityJudge } from '../../detectors/shared/index.js';
 import { createPeerBook, type PeerBook } from '../../detectors/new-collection/peer-book.js';
 import { type NewCollectionParams, newCollectionParamsSchema } from '../../src/config/index.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
@@ -93,6 +94,60 @@ describe('new-collection: sensitivity labels', () => {
     expect(of('payments')).toBe('high');
     expect(of('wiki')).toBe('medium');
   });
+
+  it('makes collections with sensitive words in their names sensitive out of the box', () => {
+    const judge = sensitivityJudge(newCollectionParamsSchema.parse({}));
+    expect(judge('customer_pii')).toEqual({
+      level: 'high',
+      reason: 'its name matches the sensitivity pattern "pii"',
+    });
+    expect(judge('hr_docs').level).toBe('high');
+    expect(judge('HRDocs').level).toBe('medium'); // one word "hrdocs": no pattern is a whole word of it
+    expect(judge('PayrollData').level).toBe('high');
+    expect(judge('finance-reports-2026').level).toBe('high');
+    expect(judge('legal.contracts').level).toBe('high');
+    expect(judge('medical_records').level).toBe('high');
+    expect(judge('api-credentials').level).toBe('critical');
+    // The most sensitive matching word wins.
+    expect(judge('hr_secrets')).toMatchObject({ level: 'critical' });
+    // Words, not substrings: these are no HR, tax or PII data.
+    for (const name of ['chrome_bookmarks', 'hrefs', 'syntax_trees', 'pipeline_docs', 'kb', 'wiki']) {
+      expect(judge(name)).toEqual({
+        level: 'medium',
+        reason: 'the default for a collection without a label or a sensitive word in its name',
+      });
+    }
+  });
+
+  it('puts a configured label before a pattern, and lets the patterns be replaced', () => {
+    const labelled = sensitivityJudge(
+      newCollectionParamsSchema.parse({
+        collections: { hr_wiki: { sensitivity: 'low' }, 'finance-*': { sensitivity: 'critical' } },
+      }),
+    );
+    expect(labelled('hr_wiki')).toEqual({ level: 'low', reason: 'labelled in the configuration' });
+    expect(labelled('finance-q3')).toEqual({
+      level: 'critical',
+      reason: 'labelled in the configuration as finance-*',
+    });
+    const own = sensitivityJudge(
+      newCollectionParamsSchema.parse({ sensitivity_patterns: { scratch: 'low' } }),
+    );
+    expect(own('customer_pii').level).toBe('medium');
+    expect(own('scratch_space').level).toBe('low');
+    expect(
+      sensitivityJudge(newCollectionParamsSchema.parse({ sensitivity_patterns: {} }))('hr_docs').level,
+    ).toBe('medium');
+  });
+
+  it('refuses a pattern that is not one lowercase word, or an unknown level, naming the field', () => {
+    for (const bad of [{ 'hr*': 'high' }, { Payroll: 'high' }, { pii: 'severe' }]) {
+      const r = newCollectionParamsSchema.safeParse({ sensitivity_patterns: bad });
+      expect(r.success).toBe(false);
+      expect(r.error!.issues[0]!.path[0]).toBe('sensitivity_patterns');
+    }
+    expect(newCollectionParamsSchema.safeParse({ sensitivity_pattern: { pii: 'high' } }).success).toBe(false);
+  });
 });
 
 describe('new-collection: normal behaviour', () => {
@@ -142,7 +197,7 @@ describe('new-collection: an analyst opens a sensitive collection no peer uses',
   it('says it in one sentence with the actor token, peers, sensitivity and usual rate', () => {
     expect(findings[0]!.sentence).toBe(
       `${ANALYST} used customer_pii (scroll) for the first time at 2026-11-12T14:12Z; 0% of its co-access peers used it, ` +
-        'its sensitivity is high, and it usually opens 0 collections a week that its peers do not use.',
+        'its sensitivity is high (labelled in the configuration), and it usually opens 0 collections a week that its peers do not use.',
     );
   });
 

@@ -115,12 +115,27 @@ describe('toOcsf', () => {
     expect(o.time).toBe(f.detected_time);
   });
 
+  it('spans a re-issued finding from its first firing to its latest issue', () => {
+    const f = makeFinding();
+    const o = toOcsf({
+      kind: 'finding',
+      value: { ...f, first_fired_time: f.event_time - 600_000, update_count: 3 },
+    });
+    expect(o.finding_info).toMatchObject({
+      first_seen_time: f.event_time - 600_000,
+      last_seen_time: f.event_time,
+    });
+  });
+
   it('tells incident creation, update and closing apart', () => {
     const opened = makeIncident();
     const act = (i: typeof opened) => toOcsf({ kind: 'incident', value: i }).activity_id;
     expect(act(opened)).toBe(1);
     expect(act({ ...opened, updated_time: opened.opened_time + 60_000, status: 'contained' })).toBe(2);
     expect(act({ ...opened, updated_time: opened.opened_time + 60_000, status: 'resolved' })).toBe(3);
+    // A replay opens an incident in the past (event time) and writes it now: still a creation.
+    expect(act({ ...opened, updated_time: opened.opened_time + 30 * 86_400_000 })).toBe(1);
+    expect(act({ ...opened, last_event_time: opened.opened_time + 60_000 })).toBe(2);
   });
 
   it('maps access events onto API Activity read / update / delete with success or failure', () => {

@@ -1,23 +1,32 @@
-// Incident grouping: one open incident per identity within the group window, deterministic ids,
-// redelivery changes nothing, severity only rises.
+// Incident grouping: one open incident per identity within the group window (event time),
+// deterministic ids, redelivery changes nothing, severity only rises. The book's `now` is the wall
+// clock a row is written at; the findings' event times decide everything else.
 import { describe, expect, it } from 'vitest';
 import { deterministicId, type Incident } from '../../src/model/index.js';
 import { createIncidentBook, riskAfter } from '../../src/respond/incidents.js';
+import { testTime } from '../helpers/clock.js';
 import { makeFinding } from '../helpers/factories.js';
 
 const HOUR = 3_600_000;
-const T0 = Date.UTC(2026, 10, 2, 10, 0, 0);
+/** Event time of the first finding. */
+const T0 = testTime(0, 10);
+/** The responder's clock: a replay reads the findings long after they happened. */
+const WALL = T0 + 30 * 24 * HOUR;
 const ALICE = 'usr_k1_aliceAAAAAAAAAAAAAAAAA';
 const BOB = 'usr_k1_bobBBBBBBBBBBBBBBBBBBB';
 
 function finding(actor: string, over: Parameters<typeof makeFinding>[0] = {}) {
-  return makeFinding({ actor, entity: actor, ...over });
+  return makeFinding({ actor, entity: actor, event_time: T0, first_fired_time: T0, ...over });
 }
+
+/** A finding of `actor` that fired `ms` after T0. */
+const at = (actor: string, ms: number, over: Parameters<typeof makeFinding>[0] = {}) =>
+  finding(actor, { event_time: T0 + ms, first_fired_time: T0 + ms, ...over });
 
 describe('createIncidentBook().upsert', () => {
   it('opens an incident with a deterministic id for the first finding of an identity', () => {
     const f = finding(ALICE, { severity: 'high', score: 0.8, confidence: 1 });
-    const { incident, created, changed } = createIncidentBook(HOUR).upsert(f, T0);
+    const { incident, created, changed } = createIncidentBook(HOUR).upsert(f, WALL);
     expect(created).toBe(true);
     expect(changed).toBe(true);
     expect(incident).toMatchObject({
@@ -28,7 +37,8 @@ describe('createIncidentBook().upsert', () => {
       severity: 'high',
       finding_ids: [f.finding_id],
       opened_time: T0,
-      updated_time: T0,
+      last_event_time: T0,
+      updated_time: WALL,
       summary: f.sentence,
     });
     expect(incident.title).toContain(ALICE);
@@ -39,15 +49,16 @@ describe('createIncidentBook().upsert', () => {
   it('groups a second finding of the same identity within the window into the same incident', () => {
     const book = createIncidentBook(HOUR);
     const f1 = finding(ALICE);
-    const f2 = finding(ALICE);
-    const first = book.upsert(f1, T0).incident;
-    const second = book.upsert(f2, T0 + 30 * 60_000);
+    const f2 = at(ALICE, 30 * 60_000);
+    const first = book.upsert(f1, WALL).incident;
+    const second = book.upsert(f2, WALL + 5);
     expect(second.created).toBe(false);
     expect(second.changed).toBe(true);
     expect(second.incident.incident_id).toBe(first.incident_id);
     expect(second.incident.finding_ids).toEqual([f1.finding_id, f2.finding_id]);
     expect(second.incident.opened_time).toBe(T0);
-    expect(second.incident.updated_time).toBe(T0 + 30 * 60_000);
+    expect(second.incident.last_event_time).toBe(T0 + 30 * 60_000);
+    expect(second.incident.updated_time).toBe(WALL + 5);
     expect(second.incident.risk).toBeGreaterThan(first.risk);
   });
 
@@ -68,22 +79,24 @@ describe('createIncidentBook().upsert', () => {
     expect(b.incident.incident_id).not.toBe(a.incident.incident_id);
   });
 
-  it('opens a new incident for a finding after the window', () => {
+  it('opens a new incident for a finding after the window, in event time', () => {
     const book = createIncidentBook(HOUR);
-    const first = book.upsert(finding(ALICE), T0).incident;
-    const onEdge = book.upsert(finding(ALICE), T0 + HOUR);
+    // All read at the same wall-clock moment (a replay): the findings' own times decide.
+    const first = book.upsert(finding(ALICE), WALL).incident;
+    const onEdge = book.upsert(at(ALICE, HOUR), WALL);
     expect(onEdge.created).toBe(false);
-    const late = book.upsert(finding(ALICE), T0 + 2 * HOUR + 1);
+    const late = book.upsert(at(ALICE, 2 * HOUR + 1), WALL);
     expect(late.created).toBe(true);
+    expect(late.incident.opened_time).toBe(T0 + 2 * HOUR + 1);
     expect(late.incident.incident_id).not.toBe(first.incident_id);
     expect(late.incident.finding_ids).toHaveLength(1);
   });
 
   it('measures the window from the last update, so a steady trickle stays one incident', () => {
     const book = createIncidentBook(HOUR);
-    const id = book.upsert(finding(ALICE), T0).incident.incident_id;
+    const id = book.upsert(finding(ALICE), WALL).incident.incident_id;
     for (let i = 1; i <= 5; i++) {
-      const r = book.upsert(finding(ALICE), T0 + i * 50 * 60_000);
+      const r = book.upsert(at(ALICE, i * 50 * 60_000), WALL);
       expect(r.created).toBe(false);
       expect(r.incident.incident_id).toBe(id);
     }
@@ -130,6 +143,7 @@ describe('createIncidentBook().load', () => {
     summary: 's',
     finding_ids: ['f-old'],
     opened_time: T0,
+    last_event_time: T0,
     updated_time: T0,
     updated_by: 'vigil',
   };
@@ -137,7 +151,7 @@ describe('createIncidentBook().load', () => {
   it('continues an open incident after a restart', () => {
     const book = createIncidentBook(HOUR);
     book.load([open]);
-    const r = book.upsert(finding(ALICE), T0 + 60_000);
+    const r = book.upsert(at(ALICE, 60_000), WALL);
     expect(r.created).toBe(false);
     expect(r.incident.incident_id).toBe('inc-open');
     expect(r.incident.finding_ids).toHaveLength(2);
@@ -146,7 +160,15 @@ describe('createIncidentBook().load', () => {
   it('does not continue a resolved incident', () => {
     const book = createIncidentBook(HOUR);
     book.load([{ ...open, status: 'resolved' }]);
-    expect(book.upsert(finding(ALICE), T0 + 60_000).created).toBe(true);
+    expect(book.upsert(at(ALICE, 60_000), WALL).created).toBe(true);
+  });
+
+  it('measures the window from the latest finding of a stored incident, in event time', () => {
+    const book = createIncidentBook(HOUR);
+    // Stored an hour after it opened: its latest finding fired then.
+    book.load([{ ...open, last_event_time: T0 + HOUR, updated_time: WALL }]);
+    expect(book.upsert(at(ALICE, 2 * HOUR), WALL).incident.incident_id).toBe('inc-open');
+    expect(book.upsert(at(ALICE, 3 * HOUR + 1), WALL).created).toBe(true);
   });
 });
 

@@ -58,7 +58,8 @@ describe('webhookBody', () => {
       actor,
       status: 'open',
       severity: finding.severity,
-      opened_time: '2026-11-02T10:00:00.000Z',
+      // The event time of the finding that opened it, not the clock it was written by.
+      opened_time: new Date(finding.event_time).toISOString(),
       finding_ids: [finding.finding_id],
     });
     expect(doc.finding).toMatchObject({

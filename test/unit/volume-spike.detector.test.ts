@@ -120,6 +120,16 @@ describe('volume-spike: a burst after a week of normal behaviour', () => {
     expect(findings.at(-1)!.observed).toBe(600);
   });
 
+  it('keeps the event time it first fired through every re-issue, and counts the issues', () => {
+    expect(findings.length).toBeGreaterThan(1);
+    const first = findings[0]!;
+    findings.forEach((f, i) => {
+      expect(f.first_fired_time).toBe(first.event_time);
+      expect(f.update_count).toBe(i + 1);
+    });
+    expect(findings.at(-1)!.event_time).toBeGreaterThan(first.event_time);
+  });
+
   it('puts the observed count above the band and explains the baseline', () => {
     for (const f of findings) {
       expect(findingSchema.safeParse(f).success).toBe(true);

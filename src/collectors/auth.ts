@@ -4,7 +4,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 
 export type AuthResult =
   | { ok: true; source: string; caller: string }
-  | { ok: false; status: 401 | 403; reason: string };
+  | { ok: false; status: 401 | 403; reason: string; refusal: AuthRefusal };
+
+/** Why a credential was refused, as a fixed word (metrics and logs carry this, never the token). */
+export type AuthRefusal = 'missing_credential' | 'invalid_credential' | 'wrong_source';
 
 export interface SourceAuth {
   /** The credential must belong to `source` (or to one of several, e.g. admin roles). */
@@ -22,17 +25,24 @@ export function createSourceAuth(tokens: Record<string, readonly string[]>): Sou
   return {
     check(authorization, source) {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-      if (!m) return { ok: false, status: 401, reason: 'missing bearer token' };
+      if (!m)
+        return { ok: false, status: 401, reason: 'missing bearer token', refusal: 'missing_credential' };
       const presented = digest(m[1]!);
       let owner: string | undefined;
       // Compare against every digest (no early exit) so timing does not tell which source matched.
       for (const { source: s, digests } of hashed) {
         for (const d of digests) if (timingSafeEqual(d, presented) && owner === undefined) owner = s;
       }
-      if (owner === undefined) return { ok: false, status: 401, reason: 'invalid bearer token' };
+      if (owner === undefined)
+        return { ok: false, status: 401, reason: 'invalid bearer token', refusal: 'invalid_credential' };
       const allowed = typeof source === 'string' ? [source] : source;
       if (!allowed.includes(owner))
-        return { ok: false, status: 403, reason: `token is not valid for ${allowed.join(' or ')}` };
+        return {
+          ok: false,
+          status: 403,
+          reason: `token is not valid for ${allowed.join(' or ')}`,
+          refusal: 'wrong_source',
+        };
       // The caller is named by a digest prefix of its credential, never by the credential.
       return { ok: true, source: owner, caller: `${owner}:${presented.toString('hex').slice(0, 12)}` };
     },

@@ -1,9 +1,21 @@
 // Splitting a request body into JSON items: NDJSON (one value per line; the default) or, for
-// `application/json`, one document that is an array of items or a single item. Lines that are no
-// JSON become numbered rejections; nothing else in the body is lost because of them.
+// `application/json`, one document that is an array of items or a single item.
+//
+// In two passes, so that a hostile body costs little. Framing finds where each item is and counts
+// the items, parsing nothing: a body of more items than the limit is refused whole (413) before
+// any item is parsed. Then each item is parsed on its own when asked for (`itemAt`): JSON.parse
+// is the authority on every item, the framing only says where items start and end. An item nested
+// deeper than MAX_JSON_DEPTH is rejected without being parsed: nothing downstream (JSON.stringify,
+// a normalizer walking a value) ever meets a value deep enough to overflow the stack.
+//
+// Lines that are no JSON become numbered rejections; nothing else in the body is lost because of
+// them. In a JSON array an item that is no JSON makes the whole body invalid (400), as for
+// JSON.parse of the document: the array framing accepts exactly the documents
+// `[ item (, item)* ]` whose items JSON.parse accepts (test/unit/ndjson-framing.test.ts).
 import { isUtf8 } from 'node:buffer';
 import { HttpError } from './http/body.js';
 import type { Rejection } from './reasons.js';
+import type { Steps } from './slices.js';
 
 export interface JsonItem {
   /** 1-based line (NDJSON) or item (JSON array) number. */
@@ -18,32 +30,215 @@ export interface SplitBody {
   readonly rejected: Rejection[];
 }
 
-/** @throws HttpError 400 when the body is not UTF-8, or is `application/json` but not JSON */
-export function splitJsonBody(body: Buffer, contentType: string): SplitBody {
+/**
+ * Deepest nesting of arrays and objects in one item. Far beyond any event a gateway sends (a
+ * generic event nests 2 deep, an OTLP/JSON request ~12 plus its AnyValues), far below what the
+ * stack of a recursive walk (JSON.stringify, a validator) survives.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Items one request may hold when the configuration says nothing (VIGIL_MAX_ITEMS_PER_REQUEST):
+ * about as many real events (~330 bytes each) as fit in the default 16 MiB body.
+ */
+export const DEFAULT_MAX_ITEMS = 50_000;
+
+export interface ItemLimits {
+  /** Most items (NDJSON lines that are not blank, array items, OTLP spans) in one request. */
+  readonly maxItems: number;
+}
+
+/** Where the items of a body are; nothing parsed yet. */
+export interface FramedBody {
+  readonly text: string;
+  /** `lines`: NDJSON; `array`: the items of one JSON array; `document`: one JSON value. */
+  readonly kind: 'lines' | 'array' | 'document';
+  readonly count: number;
+  readonly starts: readonly number[];
+  readonly ends: readonly number[];
+  /** Line (NDJSON) or item number of each item. */
+  readonly lines: readonly number[];
+}
+
+export const tooManyItems = (maxItems: number) =>
+  new HttpError(
+    413,
+    `body holds more than ${maxItems} items, the limit of one request: send them in smaller batches`,
+  );
+
+/** How many lines / array items are framed between two pauses. */
+const FRAME_STEP = 4096;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+
+/** JSON's own whitespace (RFC 8259): what may surround an array's items. */
+const isJsonSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+/** What String.prototype.trim removes (an NDJSON line is trimmed before it is parsed). */
+const TRIMMED = /\s/;
+const isTrimmed = (text: string, i: number, c: number) =>
+  c === 0x20 || (c >= 0x09 && c <= 0x0d) || (c > 0x7f && TRIMMED.test(text[i]!));
+
+const invalidJson = () => new HttpError(400, 'body is not valid JSON');
+
+/**
+ * Frames a body: checks it is UTF-8, finds its items, counts them against the limit.
+ * @throws HttpError 400 when the body is not UTF-8, or is an `application/json` array whose
+ * framing is broken; 413 when it holds more than `limits.maxItems` items.
+ */
+export function* frameJsonBody(body: Buffer, contentType: string, limits: ItemLimits): Steps<FramedBody> {
   const text = decodeUtf8(body);
-  const items: JsonItem[] = [];
-  const rejected: Rejection[] = [];
-  if (/^application\/json\b/i.test(contentType)) {
-    let doc: unknown;
-    try {
-      doc = JSON.parse(text);
-    } catch {
-      throw new HttpError(400, 'body is not valid JSON');
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const lines: number[] = [];
+  const add = (start: number, end: number, line: number) => {
+    if (starts.length === limits.maxItems) throw tooManyItems(limits.maxItems);
+    starts.push(start);
+    ends.push(end);
+    lines.push(line);
+  };
+  const framed = (kind: FramedBody['kind']): FramedBody => ({
+    text,
+    kind,
+    count: starts.length,
+    starts,
+    ends,
+    lines,
+  });
+
+  if (!/^application\/json\b/i.test(contentType)) {
+    let line = 0;
+    for (let start = 0; start < text.length; ) {
+      const nl = text.indexOf('\n', start);
+      const end = nl < 0 ? text.length : nl;
+      line++;
+      for (let i = start; i < end; i++) {
+        if (!isTrimmed(text, i, text.charCodeAt(i))) {
+          add(start, end, line);
+          break;
+        }
+      }
+      start = end + 1;
+      if (line % FRAME_STEP === 0) yield;
     }
-    const values = Array.isArray(doc) ? doc : [doc];
-    for (const [i, value] of values.entries()) items.push({ line: i + 1, value, raw: JSON.stringify(value) });
-    return { items, rejected };
+    return framed('lines');
   }
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!.trim();
-    if (raw === '') continue;
+
+  const n = text.length;
+  let i = 0;
+  while (i < n && isJsonSpace(text.charCodeAt(i))) i++;
+  if (i >= n || text.charCodeAt(i) !== OPEN_ARRAY) {
+    add(0, n, 1);
+    return framed('document');
+  }
+  i++;
+  while (i < n && isJsonSpace(text.charCodeAt(i))) i++;
+  if (text.charCodeAt(i) === CLOSE_ARRAY) return closeArray(text, i, framed('array'));
+  for (let item = 1; ; item++) {
+    // One item: up to the comma or bracket that closes it at depth 0, strings skipped whole.
+    const start = i;
+    let depth = 0;
+    let c = 0;
+    for (; i < n; i++) {
+      c = text.charCodeAt(i);
+      if (c === QUOTE) i = stringEnd(text, i, n);
+      else if (c === OPEN_ARRAY || c === OPEN_OBJECT) depth++;
+      else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
+        if (depth === 0) break;
+        depth--;
+      } else if (c === COMMA && depth === 0) break;
+    }
+    // Unterminated, or an object's brace closing the array.
+    if (i >= n || c === CLOSE_OBJECT) throw invalidJson();
+    add(start, i, item);
+    if (c === CLOSE_ARRAY) return closeArray(text, i, framed('array'));
+    i++; // the comma
+    if (item % FRAME_STEP === 0) yield;
+  }
+}
+
+/** After the array's closing bracket at `i` only whitespace may follow. */
+function closeArray(text: string, i: number, framed: FramedBody): FramedBody {
+  for (let j = i + 1; j < text.length; j++) if (!isJsonSpace(text.charCodeAt(j))) throw invalidJson();
+  return framed;
+}
+
+/** Index of the quote closing the string opened at `open`, or `end` when there is none. */
+function stringEnd(text: string, open: number, end: number): number {
+  let from = open + 1;
+  for (;;) {
+    const q = text.indexOf('"', from);
+    if (q < 0 || q >= end) return end;
+    let backslashes = 0;
+    for (let b = q - 1; b > open && text.charCodeAt(b) === BACKSLASH; b--) backslashes++;
+    if (backslashes % 2 === 0) return q;
+    from = q + 1;
+  }
+}
+
+/** True when arrays and objects in `text[start, end)` nest deeper than `max`. */
+export function nestsDeeperThan(text: string, start: number, end: number, max: number): boolean {
+  let depth = 0;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) i = stringEnd(text, i, end);
+    else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
+      if (++depth > max) return true;
+    } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) depth--;
+  }
+  return false;
+}
+
+export const TOO_DEEP_REASON = `nested deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`;
+
+/**
+ * Item `i` of a framed body, parsed; a rejection when it is too deep or (NDJSON) no JSON.
+ * @throws HttpError 400 when an item of a JSON array or document is no JSON
+ */
+export function itemAt(framed: FramedBody, i: number): JsonItem | Rejection {
+  const start = framed.starts[i]!;
+  const end = framed.ends[i]!;
+  const line = framed.lines[i]!;
+  if (nestsDeeperThan(framed.text, start, end, MAX_JSON_DEPTH)) return { line, reason: TOO_DEEP_REASON };
+  if (framed.kind === 'lines') {
+    const raw = framed.text.slice(start, end).trim();
     try {
-      items.push({ line: i + 1, value: JSON.parse(raw), raw });
+      return { line, value: JSON.parse(raw), raw };
     } catch {
       // The parser's own message may quote the line: say only where it failed.
-      rejected.push({ line: i + 1, reason: 'invalid JSON' });
+      return { line, reason: 'invalid JSON' };
     }
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(framed.text.slice(start, end));
+  } catch {
+    throw invalidJson();
+  }
+  return { line, value, raw: JSON.stringify(value) };
+}
+
+export const isRejection = (item: JsonItem | Rejection): item is Rejection => 'reason' in item;
+
+/**
+ * Every item of a small body at once (a Kafka message); collectors of large bodies frame and walk
+ * item by item instead (see the generic collector).
+ * @throws HttpError 400 (not UTF-8; `application/json` that is not JSON) or 413 (too many items)
+ */
+export function* splitJsonBody(body: Buffer, contentType: string, limits: ItemLimits): Steps<SplitBody> {
+  const framed = yield* frameJsonBody(body, contentType, limits);
+  const items: JsonItem[] = [];
+  const rejected: Rejection[] = [];
+  for (let i = 0; i < framed.count; i++) {
+    const item = itemAt(framed, i);
+    if (isRejection(item)) rejected.push(item);
+    else items.push(item);
+    if (i % 32 === 31) yield;
   }
   return { items, rejected };
 }

@@ -71,7 +71,11 @@ describe('parseGenericBody: NDJSON', () => {
   });
 
   it('returns nothing for an empty body', () => {
-    expect(parseGenericBody(Buffer.alloc(0), NDJSON, deps, NOW)).toEqual({ events: [], rejected: [] });
+    expect(parseGenericBody(Buffer.alloc(0), NDJSON, deps, NOW)).toEqual({
+      events: [],
+      rejected: [],
+      rejectedCount: 0,
+    });
   });
 });
 

@@ -1,7 +1,14 @@
 // POST /v1/hoop/webhooks — hoop.dev session events delivered by Svix. The Svix / Standard Webhooks
 // signature is the authentication: `svix-id`, `svix-timestamp`, `svix-signature` (or the same
 // headers named `webhook-*`), HMAC-SHA256 over `${id}.${timestamp}.${body}` with any configured
-// `whsec_…` secret (several during rotation), checked over the body bytes exactly as received.
+// `whsec_…` secret (several during rotation), checked over the body bytes exactly as received
+// (before any decompression: a compressed delivery is signed over its compressed bytes).
+//
+// Order of the checks, cheapest first, so that an unsigned sender costs vigil nothing: in the
+// `onRequest` hook, before the body is read, the address's throttle (429 + Retry-After after
+// repeated refusals), then the presence of the signature headers and the freshness of the
+// timestamp; then the body is read (bounded by the size limit) and its signature verified over the
+// raw bytes; only a signed body is decompressed and parsed. Refusals are counted and logged.
 //
 // Answers: 200 {accepted: 1} once the event is durable; 200 {accepted: 0, ignored: 1} for event
 // types vigil does not map; 200 {accepted: 0, duplicate: true} for a message id already accepted
@@ -14,13 +21,15 @@
 // end the retries, and a replayed capture gains the replayer nothing either way. Ids are remembered
 // only once their event is durable, so a delivery that failed (503) is taken again when retried.
 // Two identical deliveries in flight at once are both ingested and fold into one row by event_id.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import { Webhook } from 'standardwebhooks';
+import type { RefusalReason } from '../auth-failures.js';
 import type { CollectorDeps } from '../deps.js';
-import { decodeBody } from '../http/body.js';
+import { recordRefusal, refuse, refuseThrottled } from '../http/authenticate.js';
+import { decodeBodyAsync } from '../http/body.js';
 import { replyWithError } from '../http/server.js';
-import { decodeUtf8 } from '../ndjson.js';
+import { decodeUtf8, MAX_JSON_DEPTH, nestsDeeperThan, TOO_DEEP_REASON } from '../ndjson.js';
 import { requestTenant } from '../tenant.js';
 import { type HoopOpenedSession, normalizeHoopWebhook, openedSessionOf } from './hoop.normalizer.js';
 
@@ -87,27 +96,56 @@ export function registerHoopRoutes(app: FastifyInstance, deps: HoopRouteDeps): v
     return 'invalid';
   };
 
-  app.post('/v1/hoop/webhooks', async (req, reply) => {
+  const ROUTE = 'hoop';
+  const refuseSignature = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    reason: RefusalReason,
+    message: string,
+  ) => {
+    deps.metrics.inc('hoop_webhook_unauthenticated');
+    recordRefusal(deps.authFailures, ROUTE, reason, req);
+    return refuse(reply, { status: 401, message });
+  };
+
+  // Before the body is read: what the headers alone can refuse.
+  const checkHeaders = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (refuseThrottled(deps.authFailures, ROUTE, req, reply)) return reply;
+    const sig = signatureHeaders(req);
+    if (!sig)
+      return refuseSignature(
+        req,
+        reply,
+        'missing_signature',
+        'missing webhook signature headers (svix-id, svix-timestamp, svix-signature)',
+      );
+    if (!/^\d{1,12}$/.test(sig['webhook-timestamp']))
+      return refuseSignature(req, reply, 'invalid_signature', 'invalid webhook timestamp');
+    const now = deps.now?.() ?? Date.now();
+    if (Math.abs(now / 1000 - Number(sig['webhook-timestamp'])) > WEBHOOK_TOLERANCE_SECONDS)
+      return refuseSignature(
+        req,
+        reply,
+        'stale_signature',
+        'stale webhook timestamp (more than 5 min from vigil clock)',
+      );
+  };
+
+  app.post('/v1/hoop/webhooks', { onRequest: checkHeaders }, async (req, reply) => {
     const now = deps.now?.() ?? Date.now();
     try {
-      const body = decodeBody(req.body, req.headers['content-encoding'], deps.maxBodyBytes);
-      const sig = signatureHeaders(req);
-      if (!sig)
-        return reply
-          .code(401)
-          .send({ error: 'missing webhook signature headers (svix-id, svix-timestamp, svix-signature)' });
-      if (!/^\d{1,12}$/.test(sig['webhook-timestamp']))
-        return reply.code(401).send({ error: 'invalid webhook timestamp' });
+      // The hook saw these headers; the signature is checked over the bytes as received.
+      const sig = signatureHeaders(req)!;
       const ts = Number(sig['webhook-timestamp']);
-      if (Math.abs(now / 1000 - ts) > WEBHOOK_TOLERANCE_SECONDS)
-        return reply.code(401).send({ error: 'stale webhook timestamp (more than 5 min from vigil clock)' });
-      const verdict = verify(body, sig);
-      if (verdict !== 'ok') {
-        deps.metrics.inc('hoop_webhook_unauthenticated');
-        return reply
-          .code(401)
-          .send({ error: verdict === 'stale' ? 'stale webhook timestamp' : 'invalid webhook signature' });
-      }
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const verdict = verify(raw, sig);
+      if (verdict !== 'ok')
+        return refuseSignature(
+          req,
+          reply,
+          verdict === 'stale' ? 'stale_signature' : 'invalid_signature',
+          verdict === 'stale' ? 'stale webhook timestamp' : 'invalid webhook signature',
+        );
       const msgId = sig['webhook-id'];
       if (accepted.has(msgId)) {
         deps.metrics.inc('hoop_webhook_replayed');
@@ -115,11 +153,14 @@ export function registerHoopRoutes(app: FastifyInstance, deps: HoopRouteDeps): v
       }
       const tenant = requestTenant(req);
       if (!tenant.ok) return reply.code(400).send({ error: tenant.reason });
+      const body = await decodeBodyAsync(raw, req.headers['content-encoding'], deps.maxBodyBytes);
+      const text = decodeUtf8(body);
+      if (nestsDeeperThan(text, 0, text.length, MAX_JSON_DEPTH))
+        return reply.code(400).send({ error: `body: ${TOO_DEEP_REASON}` });
       let value: unknown;
       try {
-        value = JSON.parse(decodeUtf8(body));
-      } catch (err) {
-        if ((err as Error).name === 'HttpError') throw err;
+        value = JSON.parse(text);
+      } catch {
         return reply.code(400).send({ error: 'body is not valid JSON' });
       }
       const r = normalizeHoopWebhook(value, {

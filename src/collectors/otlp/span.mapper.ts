@@ -26,6 +26,7 @@ import {
 } from '../../model/index.js';
 import { setQueryFields, type Tokenizer } from '../../privacy/index.js';
 import { blankEvent, parseEventTime } from '../normalize.js';
+import { runToEnd, type Steps } from '../slices.js';
 import { DEFAULT_TENANT } from '../tenant.js';
 import { parseSql } from '../vector-query.js';
 import {
@@ -155,10 +156,16 @@ const DENIED = new Set([
 ]);
 
 export function mapExportRequest(req: ExportTraceRequest, ctx: SpanMapContext): MappedRequest {
+  return runToEnd(mapExportSteps(req, ctx));
+}
+
+/** `mapExportRequest` pausing between spans (servers run it sliced: see slices.ts). */
+export function* mapExportSteps(req: ExportTraceRequest, ctx: SpanMapContext): Steps<MappedRequest> {
   const events: AccessEvent[] = [];
   const reasons = new Map<string, number>();
   let rejected = 0;
   let notDb = 0;
+  let n = 0;
   for (const rs of req.resourceSpans) {
     const resource = resourceFacts(rs.resource, ctx);
     for (const span of rs.spans) {
@@ -169,6 +176,7 @@ export function mapExportRequest(req: ExportTraceRequest, ctx: SpanMapContext): 
         rejected++;
         reasons.set(m.reason, (reasons.get(m.reason) ?? 0) + 1);
       }
+      if (++n % 32 === 0) yield;
     }
   }
   return { events, rejected, notDb, errorMessage: describeRejections(rejected, reasons) };

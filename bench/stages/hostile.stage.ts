@@ -46,8 +46,10 @@ export interface HostileProbe {
   readonly sent_bytes: number;
   readonly status: number | string;
   readonly ms: number;
-  /** Worst event-loop delay while the request was processed. */
+  /** Worst event-loop delay while the request was processed (monitorEventLoopDelay's max). */
   readonly loop_block_ms: number;
+  /** The same seen by a 5 ms timer: its largest lateness. */
+  readonly timer_lag_ms: number;
   /** Slowest /healthz answer polled on the admin port meanwhile. */
   readonly healthz_max_ms: number;
   readonly response_bytes: number;
@@ -294,15 +296,24 @@ async function run(o: HostileStageOptions): Promise<HostileStageResult> {
     if (typeof globalThis.gc === 'function') globalThis.gc();
     await sleep(50);
     loop.reset();
+    let lagMax = 0;
+    let expected = performance.now() + 5;
+    const lagTimer = setInterval(() => {
+      const t = performance.now();
+      lagMax = Math.max(lagMax, t - expected);
+      expected = t + 5;
+    }, 5);
     let inFlight = true;
     let healthzMax = 0;
     const poll = (async () => {
       while (inFlight) {
         const t = performance.now();
         try {
-          await fetch(healthz, { signal: AbortSignal.timeout(o.requestTimeoutMs) }).then((r) =>
-            r.arrayBuffer(),
-          );
+          // With the admin token: an unauthenticated probe would itself be a refused credential.
+          await fetch(healthz, {
+            headers: { authorization: `Bearer ${app.adminToken}` },
+            signal: AbortSignal.timeout(o.requestTimeoutMs),
+          }).then((r) => r.arrayBuffer());
         } catch {
           // counted by its time
         }
@@ -314,6 +325,7 @@ async function run(o: HostileStageOptions): Promise<HostileStageResult> {
     const answer = await send();
     const ms = performance.now() - t0;
     inFlight = false;
+    clearInterval(lagTimer);
     await poll;
     const rss = rssMb();
     rssPeak = Math.max(rssPeak, rss);
@@ -324,6 +336,7 @@ async function run(o: HostileStageOptions): Promise<HostileStageResult> {
       status: answer.status,
       ms: round(ms, 1),
       loop_block_ms: round(loop.max / 1e6, 1),
+      timer_lag_ms: round(lagMax, 1),
       healthz_max_ms: round(healthzMax, 1),
       response_bytes: answer.bytes,
       rss_mb: rss,

@@ -33,7 +33,7 @@ import { DEFAULT_MAX_ITEMS } from '../ndjson.js';
 import { runSliced } from '../slices.js';
 import {
   decodeExportResponseProto,
-  decodeTraceRequestProto,
+  decodeTraceRequestProtoSteps,
   encodeExportResponseProto,
   type ExportTraceResult,
   OtlpDecodeError,
@@ -230,9 +230,9 @@ async function handleExport(
   // Fail closed: a call the interceptor did not admit (it always runs first) is refused.
   if (!admitted.has(call.metadata))
     throw new GrpcStatusError(status.UNAUTHENTICATED, 'call was not authenticated');
-  const request = decodeTraceRequestProto(call.request, {
-    maxSpans: deps.maxItemsPerRequest ?? DEFAULT_MAX_ITEMS,
-  });
+  const request = await runSliced(
+    decodeTraceRequestProtoSteps(call.request, { maxSpans: deps.maxItemsPerRequest ?? DEFAULT_MAX_ITEMS }),
+  );
   const tenantHint = call.metadata.get('x-vigil-tenant')[0];
   const mapped = await runSliced(
     mapExportSteps(request, {

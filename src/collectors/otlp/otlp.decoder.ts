@@ -10,6 +10,7 @@
 // Number.MAX_SAFE_INTEGER. Trace and span ids come out as lowercase hex whatever the encoding.
 import protobuf from 'protobufjs/minimal.js';
 import { DEFAULT_MAX_ITEMS, MAX_JSON_DEPTH, nestsDeeperThan, TOO_DEEP_REASON } from '../ndjson.js';
+import { runToEnd, type Steps } from '../slices.js';
 import { StringTable } from './string-table.js';
 
 type Reader = protobuf.Reader;
@@ -110,11 +111,11 @@ const budgetOf = (limits: OtlpDecodeLimits | undefined): SpanBudget => ({
   max: limits?.maxSpans ?? DEFAULT_MAX_ITEMS,
 });
 
+const spanLimitError = (max: number) =>
+  new OtlpLimitError(`request holds more than ${max} spans, the limit of one request: send smaller batches`);
+
 function countSpan(budget: SpanBudget): void {
-  if (++budget.spans > budget.max)
-    throw new OtlpLimitError(
-      `request holds more than ${budget.max} spans, the limit of one request: send smaller batches`,
-    );
+  if (++budget.spans > budget.max) throw spanLimitError(budget.max);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -133,6 +134,14 @@ const VALUES = new StringTable(4096);
  * the empty request); OtlpLimitError when they hold more spans than `limits.maxSpans`.
  */
 export function decodeTraceRequestProto(buf: Uint8Array, limits?: OtlpDecodeLimits): ExportTraceRequest {
+  return runToEnd(decodeTraceRequestProtoSteps(buf, limits));
+}
+
+/** `decodeTraceRequestProto` pausing between spans (servers run it sliced: see slices.ts). */
+export function* decodeTraceRequestProtoSteps(
+  buf: Uint8Array,
+  limits?: OtlpDecodeLimits,
+): Steps<ExportTraceRequest> {
   const r = ReaderClass.create(buf);
   const resourceSpans: OtlpResourceSpans[] = [];
   const budget = budgetOf(limits);
@@ -141,7 +150,7 @@ export function decodeTraceRequestProto(buf: Uint8Array, limits?: OtlpDecodeLimi
       const tag = r.uint32();
       if (tag >>> 3 === 1) {
         expectWire(tag, WIRE.ldelim);
-        resourceSpans.push(readResourceSpans(r, endOf(r), budget));
+        resourceSpans.push(yield* readResourceSpans(r, endOf(r), budget));
       } else skip(r, tag);
     }
   } catch (err) {
@@ -154,7 +163,7 @@ export function decodeTraceRequestProto(buf: Uint8Array, limits?: OtlpDecodeLimi
   return { resourceSpans };
 }
 
-function readResourceSpans(r: Reader, end: number, budget: SpanBudget): OtlpResourceSpans {
+function* readResourceSpans(r: Reader, end: number, budget: SpanBudget): Steps<OtlpResourceSpans> {
   let resource = EMPTY_ATTRIBUTES;
   const spans: OtlpSpan[] = [];
   while (r.pos < end) {
@@ -166,7 +175,7 @@ function readResourceSpans(r: Reader, end: number, budget: SpanBudget): OtlpReso
         break;
       case 2:
         expectWire(tag, WIRE.ldelim);
-        readScopeSpans(r, endOf(r), spans, budget);
+        yield* readScopeSpans(r, endOf(r), spans, budget);
         break;
       default:
         skip(r, tag);
@@ -189,7 +198,7 @@ function readResource(r: Reader, end: number): Attributes {
   return attrs;
 }
 
-function readScopeSpans(r: Reader, end: number, out: OtlpSpan[], budget: SpanBudget): void {
+function* readScopeSpans(r: Reader, end: number, out: OtlpSpan[], budget: SpanBudget): Steps<void> {
   let scope = '';
   const first = out.length;
   let renamed = false;
@@ -205,6 +214,7 @@ function readScopeSpans(r: Reader, end: number, out: OtlpSpan[], budget: SpanBud
         expectWire(tag, WIRE.ldelim);
         countSpan(budget);
         out.push(readSpan(r, endOf(r), scope));
+        if (budget.spans % 32 === 0) yield;
         break;
       default:
         skip(r, tag);
@@ -488,6 +498,14 @@ export function decodeTraceRequestJson(
   body: Uint8Array | string,
   limits?: OtlpDecodeLimits,
 ): ExportTraceRequest {
+  return runToEnd(decodeTraceRequestJsonSteps(body, limits));
+}
+
+/** `decodeTraceRequestJson` pausing between spans (servers run it sliced: see slices.ts). */
+export function* decodeTraceRequestJsonSteps(
+  body: Uint8Array | string,
+  limits?: OtlpDecodeLimits,
+): Steps<ExportTraceRequest> {
   let text: string;
   try {
     text = typeof body === 'string' ? body : new TextDecoder('utf-8', { fatal: true }).decode(body);
@@ -498,7 +516,6 @@ export function decodeTraceRequestJson(
   // Before parsing: nothing below walks a value deeper than this (and JSON.parse need not build it).
   if (nestsDeeperThan(text, 0, text.length, MAX_JSON_DEPTH))
     throw new OtlpDecodeError(`body: ${TOO_DEEP_REASON}`);
-  const budget = budgetOf(limits);
   let doc: unknown;
   try {
     doc = JSON.parse(text.replace(LONG_INT64_LITERAL, '"$1"$2"$3"'));
@@ -506,8 +523,19 @@ export function decodeTraceRequestJson(
     throw new OtlpDecodeError('body is not valid JSON');
   }
   if (!isObject(doc)) throw new OtlpDecodeError('body: expected a JSON object (ExportTraceServiceRequest)');
+  const all = list(doc.resourceSpans, 'resourceSpans');
+  // Counted before any span is looked at: a request over the limit costs no walk.
+  const budget = budgetOf(limits);
+  for (const rs of all)
+    if (isObject(rs) && Array.isArray(rs.scopeSpans))
+      for (const ss of rs.scopeSpans)
+        if (isObject(ss) && Array.isArray(ss.spans)) {
+          budget.spans += ss.spans.length;
+          if (budget.spans > budget.max) throw spanLimitError(budget.max);
+        }
   const resourceSpans: OtlpResourceSpans[] = [];
-  for (const [i, rs] of list(doc.resourceSpans, 'resourceSpans').entries()) {
+  let n = 0;
+  for (const [i, rs] of all.entries()) {
     const path = `resourceSpans[${i}]`;
     if (!isObject(rs)) throw new OtlpDecodeError(`${path}: expected an object`);
     const resource = rs.resource === undefined ? undefined : rs.resource;
@@ -520,8 +548,8 @@ export function decodeTraceRequestJson(
       if (!isObject(ss)) throw new OtlpDecodeError(`${sPath}: expected an object`);
       const scope = isObject(ss.scope) && typeof ss.scope.name === 'string' ? ss.scope.name : '';
       for (const [k, span] of list(ss.spans, `${sPath}.spans`).entries()) {
-        countSpan(budget);
         spans.push(jsonSpan(span, `${sPath}.spans[${k}]`, scope));
+        if (++n % 32 === 0) yield;
       }
     }
     resourceSpans.push({ resource: resourceAttrs, spans });

@@ -16,8 +16,8 @@ import { DEFAULT_MAX_ITEMS } from '../ndjson.js';
 import { runSliced } from '../slices.js';
 import { requestTenant } from '../tenant.js';
 import {
-  decodeTraceRequestJson,
-  decodeTraceRequestProto,
+  decodeTraceRequestJsonSteps,
+  decodeTraceRequestProtoSteps,
   encodeExportResponseJson,
   encodeExportResponseProto,
   encodeRpcStatusProto,
@@ -59,10 +59,11 @@ export function registerOtlpHttpRoutes(app: FastifyInstance, deps: CollectorDeps
         const tenant = requestTenant(req);
         if (!tenant.ok) return sendStatus(reply, format, 400, tenant.reason);
         const body = await decodeBodyAsync(req.body, req.headers['content-encoding'], deps.maxBodyBytes);
-        const request =
+        const request = await runSliced(
           format === 'protobuf'
-            ? decodeTraceRequestProto(body, limits)
-            : decodeTraceRequestJson(body, limits);
+            ? decodeTraceRequestProtoSteps(body, limits)
+            : decodeTraceRequestJsonSteps(body, limits),
+        );
         const mapped = await runSliced(
           mapExportSteps(request, {
             tokenizer: deps.tokenizer,

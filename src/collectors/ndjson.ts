@@ -5,8 +5,9 @@
 // the items, parsing nothing: a body of more items than the limit is refused whole (413) before
 // any item is parsed. Then each item is parsed on its own when asked for (`itemAt`): JSON.parse
 // is the authority on every item, the framing only says where items start and end. An item nested
-// deeper than MAX_JSON_DEPTH is rejected without being parsed: nothing downstream (JSON.stringify,
-// a normalizer walking a value) ever meets a value deep enough to overflow the stack.
+// deeper than MAX_JSON_DEPTH is rejected (a long one before it is parsed): nothing downstream
+// (JSON.stringify, a normalizer walking a value) ever meets a value deep enough to overflow the
+// stack.
 //
 // Lines that are no JSON become numbered rejections; nothing else in the body is lost because of
 // them. In a JSON array an item that is no JSON makes the whole body invalid (400), as for
@@ -15,7 +16,7 @@
 import { isUtf8 } from 'node:buffer';
 import { HttpError } from './http/body.js';
 import type { Rejection } from './reasons.js';
-import type { Steps } from './slices.js';
+import { runToEnd, type Steps } from './slices.js';
 
 export interface JsonItem {
   /** 1-based line (NDJSON) or item (JSON array) number. */
@@ -183,16 +184,49 @@ function stringEnd(text: string, open: number, end: number): number {
 
 /** True when arrays and objects in `text[start, end)` nest deeper than `max`. */
 export function nestsDeeperThan(text: string, start: number, end: number, max: number): boolean {
+  return runToEnd(nestingSteps(text, start, end, max));
+}
+
+/** Characters scanned between two pauses of `nestingSteps`. */
+const SCAN_STEP = 256 * 1024;
+
+/** `nestsDeeperThan` pausing every SCAN_STEP characters (a whole 16 MiB document). */
+export function* nestingSteps(text: string, start: number, end: number, max: number): Steps<boolean> {
   let depth = 0;
+  let pause = start + SCAN_STEP;
   for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) i = stringEnd(text, i, end);
     else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
       if (++depth > max) return true;
     } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) depth--;
+    if (i >= pause) {
+      pause = i + SCAN_STEP;
+      yield;
+    }
   }
   return false;
 }
+
+/** True when arrays and objects in a parsed value nest deeper than `max` (recursion ≤ max + 1). */
+export function valueNestsDeeperThan(value: unknown, max: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (max === 0) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (valueNestsDeeperThan(value[i], max - 1)) return true;
+    return false;
+  }
+  for (const k in value)
+    if (valueNestsDeeperThan((value as Record<string, unknown>)[k], max - 1)) return true;
+  return false;
+}
+
+/**
+ * Items longer than this are scanned for nesting before JSON.parse builds them (a 16 MiB line of
+ * `[` would be millions of arrays); shorter ones are checked on the parsed value, which costs a
+ * fraction of the scan for a flat event (its strings are not walked char by char).
+ */
+const SCAN_BEFORE_PARSE = 64 * 1024;
 
 export const TOO_DEEP_REASON = `nested deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`;
 
@@ -204,15 +238,19 @@ export function itemAt(framed: FramedBody, i: number): JsonItem | Rejection {
   const start = framed.starts[i]!;
   const end = framed.ends[i]!;
   const line = framed.lines[i]!;
-  if (nestsDeeperThan(framed.text, start, end, MAX_JSON_DEPTH)) return { line, reason: TOO_DEEP_REASON };
+  const tooDeep = { line, reason: TOO_DEEP_REASON };
+  if (end - start > SCAN_BEFORE_PARSE && nestsDeeperThan(framed.text, start, end, MAX_JSON_DEPTH))
+    return tooDeep;
   if (framed.kind === 'lines') {
     const raw = framed.text.slice(start, end).trim();
+    let value: unknown;
     try {
-      return { line, value: JSON.parse(raw), raw };
+      value = JSON.parse(raw);
     } catch {
       // The parser's own message may quote the line: say only where it failed.
       return { line, reason: 'invalid JSON' };
     }
+    return valueNestsDeeperThan(value, MAX_JSON_DEPTH) ? tooDeep : { line, value, raw };
   }
   let value: unknown;
   try {
@@ -220,6 +258,7 @@ export function itemAt(framed: FramedBody, i: number): JsonItem | Rejection {
   } catch {
     throw invalidJson();
   }
+  if (valueNestsDeeperThan(value, MAX_JSON_DEPTH)) return tooDeep;
   return { line, value, raw: JSON.stringify(value) };
 }
 

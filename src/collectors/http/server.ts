@@ -42,11 +42,12 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
         }
       : {}),
   }) as unknown as FastifyInstance;
-  // Node checks the timeout every 30 s by default: a slow sender would hold on up to 30 s longer.
-  (app.server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = Math.min(
-    1_000,
-    requestTimeout,
-  );
+  // Fastify sets requestTimeout after the server exists, which leaves Node's headersTimeout at its
+  // 60 s default: Node then takes the larger of the two as the request's deadline. Both are set.
+  // And Node checks them every 30 s by default: a slow sender would hold on up to 30 s longer.
+  const server = app.server as typeof app.server & { connectionsCheckingInterval?: number };
+  server.headersTimeout = Math.min(60_000, requestTimeout);
+  server.connectionsCheckingInterval = Math.min(1_000, requestTimeout);
   const allow = opts.tls?.allow ?? [];
   if (allow.length) {
     // Before any route (and before authentication): a certificate not on the list is refused.

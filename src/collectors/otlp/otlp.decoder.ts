@@ -9,7 +9,7 @@
 // Nanosecond times and int64 values are BigInt: 2026's epoch in nanoseconds exceeds
 // Number.MAX_SAFE_INTEGER. Trace and span ids come out as lowercase hex whatever the encoding.
 import protobuf from 'protobufjs/minimal.js';
-import { DEFAULT_MAX_ITEMS, MAX_JSON_DEPTH, nestsDeeperThan, TOO_DEEP_REASON } from '../ndjson.js';
+import { DEFAULT_MAX_ITEMS, MAX_JSON_DEPTH, nestingSteps, TOO_DEEP_REASON } from '../ndjson.js';
 import { runToEnd, type Steps } from '../slices.js';
 import { StringTable } from './string-table.js';
 
@@ -514,7 +514,7 @@ export function* decodeTraceRequestJsonSteps(
   }
   if (text.trim() === '') return { resourceSpans: [] };
   // Before parsing: nothing below walks a value deeper than this (and JSON.parse need not build it).
-  if (nestsDeeperThan(text, 0, text.length, MAX_JSON_DEPTH))
+  if (yield* nestingSteps(text, 0, text.length, MAX_JSON_DEPTH))
     throw new OtlpDecodeError(`body: ${TOO_DEEP_REASON}`);
   let doc: unknown;
   try {

@@ -441,6 +441,13 @@ async function run(o: HostileStageOptions): Promise<HostileStageResult> {
     );
     await httpCase(
       'otlp_http',
+      `json: empty spans filling ${fill} B, gzip`,
+      traces,
+      gzipSync(otlpJsonManySpans(Math.floor((fill - 64) / 3))),
+      { ...otlpJsonHeaders, ...gz },
+    );
+    await httpCase(
+      'otlp_http',
       `json: kvlist nested ${Math.floor(o.depth / 10)} deep`,
       traces,
       otlpJsonDeep(Math.floor(o.depth / 10)),

@@ -15,6 +15,7 @@
 // `[ item (, item)* ]` whose items JSON.parse accepts (test/unit/ndjson-framing.test.ts).
 import { isUtf8 } from 'node:buffer';
 import { HttpError } from './http/body.js';
+import { isJsonSpace, stringEnd } from './json-frames.js';
 import type { Rejection } from './reasons.js';
 import { runToEnd, type Steps } from './slices.js';
 
@@ -71,15 +72,12 @@ export const tooManyItems = (maxItems: number) =>
 const FRAME_STEP = 4096;
 
 const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
 const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 const OPEN_OBJECT = 0x7b;
 const CLOSE_OBJECT = 0x7d;
 
-/** JSON's own whitespace (RFC 8259): what may surround an array's items. */
-const isJsonSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 /** What String.prototype.trim removes (an NDJSON line is trimmed before it is parsed). */
 const TRIMMED = /\s/;
 const isTrimmed = (text: string, i: number, c: number) =>
@@ -167,19 +165,6 @@ export function* frameJsonBody(body: Buffer, contentType: string, limits: ItemLi
 function closeArray(text: string, i: number, framed: FramedBody): FramedBody {
   for (let j = i + 1; j < text.length; j++) if (!isJsonSpace(text.charCodeAt(j))) throw invalidJson();
   return framed;
-}
-
-/** Index of the quote closing the string opened at `open`, or `end` when there is none. */
-function stringEnd(text: string, open: number, end: number): number {
-  let from = open + 1;
-  for (;;) {
-    const q = text.indexOf('"', from);
-    if (q < 0 || q >= end) return end;
-    let backslashes = 0;
-    for (let b = q - 1; b > open && text.charCodeAt(b) === BACKSLASH; b--) backslashes++;
-    if (backslashes % 2 === 0) return q;
-    from = q + 1;
-  }
 }
 
 /** True when arrays and objects in `text[start, end)` nest deeper than `max`. */

@@ -10,6 +10,7 @@
 // Number.MAX_SAFE_INTEGER. Trace and span ids come out as lowercase hex whatever the encoding.
 import protobuf from 'protobufjs/minimal.js';
 import { DEFAULT_MAX_ITEMS, MAX_JSON_DEPTH, nestingSteps, TOO_DEEP_REASON } from '../ndjson.js';
+import { type Descent, parseFramed } from '../json-frames.js';
 import { runToEnd, type Steps } from '../slices.js';
 import { StringTable } from './string-table.js';
 
@@ -516,23 +517,26 @@ export function* decodeTraceRequestJsonSteps(
   // Before parsing: nothing below walks a value deeper than this (and JSON.parse need not build it).
   if (yield* nestingSteps(text, 0, text.length, MAX_JSON_DEPTH))
     throw new OtlpDecodeError(`body: ${TOO_DEEP_REASON}`);
+  // Parsed piece by piece (json-frames.ts): spans are counted before any is parsed, and no single
+  // JSON.parse covers more than one span or one resource.
+  const budget = budgetOf(limits);
+  const countSpans = (n: number) => {
+    budget.spans += n;
+    if (budget.spans > budget.max) throw spanLimitError(budget.max);
+  };
+  const spans: Descent = { members: { spans: { items: 'whole', onCount: countSpans } } };
+  const descent: Descent = {
+    members: { resourceSpans: { items: { members: { scopeSpans: { items: spans } } } } },
+  };
   let doc: unknown;
   try {
-    doc = JSON.parse(text.replace(LONG_INT64_LITERAL, '"$1"$2"$3"'));
-  } catch {
+    doc = yield* parseFramed(text.replace(LONG_INT64_LITERAL, '"$1"$2"$3"'), descent);
+  } catch (err) {
+    if (err instanceof OtlpLimitError) throw err;
     throw new OtlpDecodeError('body is not valid JSON');
   }
   if (!isObject(doc)) throw new OtlpDecodeError('body: expected a JSON object (ExportTraceServiceRequest)');
   const all = list(doc.resourceSpans, 'resourceSpans');
-  // Counted before any span is looked at: a request over the limit costs no walk.
-  const budget = budgetOf(limits);
-  for (const rs of all)
-    if (isObject(rs) && Array.isArray(rs.scopeSpans))
-      for (const ss of rs.scopeSpans)
-        if (isObject(ss) && Array.isArray(ss.spans)) {
-          budget.spans += ss.spans.length;
-          if (budget.spans > budget.max) throw spanLimitError(budget.max);
-        }
   const resourceSpans: OtlpResourceSpans[] = [];
   let n = 0;
   for (const [i, rs] of all.entries()) {

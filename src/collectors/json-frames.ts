@@ -1,12 +1,13 @@
 // A JSON document parsed piece by piece, so that a large one never costs one long JSON.parse:
 // the containers along a given path (e.g. OTLP/JSON's resourceSpans → scopeSpans → spans) are
-// framed (where each member or item starts and ends, strings skipped whole, nothing parsed), and
-// every other value is handed to JSON.parse on its own. JSON.parse stays the authority on every
-// piece; the framing checks only the punctuation between them. The value built is the one
-// JSON.parse of the whole document returns (same members, same order, the last of duplicate keys,
-// `__proto__` an own member), and a document is refused exactly when JSON.parse refuses it
-// (test/unit/json-frames.test.ts). Arrays along the path are counted before their items are
-// parsed, so an over-limit request is refused before it is built; work pauses between items.
+// walked member by member and item by item, and every other value is found (strings skipped
+// whole) and handed to JSON.parse on its own. JSON.parse stays the authority on every piece; the
+// walk checks only the punctuation between them, in one pass over the text. The value built is
+// the one JSON.parse of the whole document returns (same members, same order, the last of
+// duplicate keys, `__proto__` an own member), and a document is refused exactly when JSON.parse
+// refuses it (test/unit/json-frames.test.ts). Items of an array along the path are announced
+// (`onItem`) before each is parsed, so a limit stops the walk at the first item too many; work
+// pauses between items.
 import type { Steps } from './slices.js';
 
 const QUOTE = 0x22;
@@ -64,115 +65,83 @@ function skipSpace(text: string, i: number, end: number): number {
   return i;
 }
 
-/** The first character of the value in text[start, end) that is not whitespace (-1: none). */
-function firstChar(text: string, start: number, end: number): number {
-  const i = skipSpace(text, start, end);
-  return i < end ? text.charCodeAt(i) : -1;
-}
-
-interface Piece {
-  readonly start: number;
-  readonly end: number;
-}
-
-/** The items of the array in text[start, end) (whitespace around it allowed). */
-function arrayItems(text: string, start: number, end: number): Piece[] {
-  let i = skipSpace(text, start, end);
-  if (text.charCodeAt(i) !== OPEN_ARRAY) throw broken();
-  const items: Piece[] = [];
-  i = skipSpace(text, i + 1, end);
-  if (text.charCodeAt(i) === CLOSE_ARRAY) return closed(text, i, end, items);
-  for (;;) {
-    const from = i;
-    i = valueEnd(text, i, end);
-    if (i >= end) throw broken();
-    items.push({ start: from, end: i });
-    const c = text.charCodeAt(i);
-    if (c === CLOSE_ARRAY) return closed(text, i, end, items);
-    if (c !== COMMA) throw broken();
-    i++;
-  }
-}
-
-/** The members of the object in text[start, end): key and value pieces. */
-function objectMembers(text: string, start: number, end: number): Array<{ key: Piece; value: Piece }> {
-  let i = skipSpace(text, start, end);
-  if (text.charCodeAt(i) !== OPEN_OBJECT) throw broken();
-  const members: Array<{ key: Piece; value: Piece }> = [];
-  i = skipSpace(text, i + 1, end);
-  if (text.charCodeAt(i) === CLOSE_OBJECT) return closed(text, i, end, members);
-  for (;;) {
-    if (text.charCodeAt(i) !== QUOTE) throw broken();
-    const keyEnd = stringEnd(text, i, end) + 1;
-    if (keyEnd > end) throw broken();
-    const key = { start: i, end: keyEnd };
-    i = skipSpace(text, keyEnd, end);
-    if (text.charCodeAt(i) !== COLON) throw broken();
-    const from = i + 1;
-    i = valueEnd(text, from, end);
-    if (i >= end) throw broken();
-    members.push({ key, value: { start: from, end: i } });
-    const c = text.charCodeAt(i);
-    if (c === CLOSE_OBJECT) return closed(text, i, end, members);
-    if (c !== COMMA) throw broken();
-    i = skipSpace(text, i + 1, end);
-  }
-}
-
-/** After the closing bracket or brace at `i`, only whitespace may follow within the piece. */
-function closed<T>(text: string, i: number, end: number, out: T): T {
-  if (skipSpace(text, i + 1, end) !== end) throw broken();
-  return out;
-}
-
 /**
- * Which containers to frame rather than hand to JSON.parse whole: the named members of an object
- * (each with its own descent), or every item of an array (counted with `onCount` before any is
- * parsed). Anything else, and anything of another type than expected, is parsed whole.
+ * Which containers to walk rather than hand to JSON.parse whole: the named members of an object
+ * (each with its own descent), or every item of an array (`onItem` is called before each item is
+ * parsed: it may throw to stop). Anything else, and a value of another type than expected, is
+ * parsed whole.
  */
 export type Descent =
   | { readonly members: Readonly<Record<string, Descent>> }
-  | { readonly items: Descent; readonly onCount?: (n: number) => void }
+  | { readonly items: Descent; readonly onItem?: () => void }
   | 'whole';
 
 /** How many items are parsed between two pauses. */
 const STEP = 32;
 
 /**
- * JSON.parse of text[start, end), built piece by piece along `descent`, pausing between items.
+ * JSON.parse of `text`, built piece by piece along `descent`, pausing between items.
  * @throws SyntaxError when the text is not JSON (as JSON.parse would)
  */
-export function* parseFramed(text: string, descent: Descent, start = 0, end = text.length): Steps<unknown> {
-  const c = firstChar(text, start, end);
+export function* parseFramed(text: string, descent: Descent): Steps<unknown> {
+  const { value, next } = yield* parseAt(text, 0, descent);
+  if (skipSpace(text, next, text.length) !== text.length) throw broken();
+  return value;
+}
+
+interface Parsed {
+  readonly value: unknown;
+  /** Where the text after the value starts. */
+  readonly next: number;
+}
+
+function* parseAt(text: string, i: number, descent: Descent): Steps<Parsed> {
+  const end = text.length;
+  i = skipSpace(text, i, end);
+  const c = text.charCodeAt(i);
   if (descent !== 'whole' && 'members' in descent && c === OPEN_OBJECT) {
     const out: Record<string, unknown> = {};
-    for (const m of objectMembers(text, start, end)) {
-      const key: unknown = JSON.parse(text.slice(m.key.start, m.key.end));
-      if (typeof key !== 'string') throw broken();
+    i = skipSpace(text, i + 1, end);
+    if (text.charCodeAt(i) === CLOSE_OBJECT) return { value: out, next: i + 1 };
+    for (;;) {
+      if (text.charCodeAt(i) !== QUOTE) throw broken();
+      const keyEnd = stringEnd(text, i, end) + 1;
+      if (keyEnd > end) throw broken();
+      const key = JSON.parse(text.slice(i, keyEnd)) as string;
+      i = skipSpace(text, keyEnd, end);
+      if (text.charCodeAt(i) !== COLON) throw broken();
       const inner = Object.hasOwn(descent.members, key) ? descent.members[key]! : 'whole';
-      const value =
-        inner === 'whole'
-          ? JSON.parse(text.slice(m.value.start, m.value.end))
-          : yield* parseFramed(text, inner, m.value.start, m.value.end);
+      const member = yield* parseAt(text, i + 1, inner);
       // As JSON.parse does: an own member even for `__proto__`, the last of duplicates kept.
-      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, key, {
+        value: member.value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+      i = skipSpace(text, member.next, end);
+      const after = text.charCodeAt(i);
+      if (after === CLOSE_OBJECT) return { value: out, next: i + 1 };
+      if (after !== COMMA) throw broken();
+      i = skipSpace(text, i + 1, end);
     }
-    return out;
   }
   if (descent !== 'whole' && 'items' in descent && c === OPEN_ARRAY) {
-    const pieces = arrayItems(text, start, end);
-    descent.onCount?.(pieces.length);
     const out: unknown[] = [];
-    for (let i = 0; i < pieces.length; i++) {
-      const { start: from, end: to } = pieces[i]!;
-      out.push(
-        descent.items === 'whole'
-          ? JSON.parse(text.slice(from, to))
-          : yield* parseFramed(text, descent.items, from, to),
-      );
-      if (i % STEP === STEP - 1) yield;
+    i = skipSpace(text, i + 1, end);
+    if (text.charCodeAt(i) === CLOSE_ARRAY) return { value: out, next: i + 1 };
+    for (let n = 1; ; n++) {
+      descent.onItem?.();
+      const item = yield* parseAt(text, i, descent.items);
+      out.push(item.value);
+      i = skipSpace(text, item.next, end);
+      const after = text.charCodeAt(i);
+      if (after === CLOSE_ARRAY) return { value: out, next: i + 1 };
+      if (after !== COMMA) throw broken();
+      i++;
+      if (n % STEP === 0) yield;
     }
-    return out;
   }
-  return JSON.parse(text.slice(start, end));
+  const stop = valueEnd(text, i, end);
+  return { value: JSON.parse(text.slice(i, stop)), next: stop };
 }

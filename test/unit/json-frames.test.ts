@@ -6,10 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { type Descent, parseFramed } from '../../src/collectors/json-frames.js';
 import { runSliced, runToEnd } from '../../src/collectors/slices.js';
 
-const counts: number[] = [];
+let items = 0;
 const PATH: Descent = {
   members: {
-    a: { items: { members: { b: { items: 'whole', onCount: (n) => counts.push(n) } } } },
+    a: { items: { members: { b: { items: 'whole', onItem: () => void items++ } } } },
     c: { members: { a: { items: 'whole' } } },
   },
 };
@@ -91,11 +91,35 @@ describe('parsing along a path', () => {
     );
   });
 
-  it('counts the items of a framed array before parsing any of them', () => {
-    counts.length = 0;
-    // The second item is broken: the count comes first all the same.
-    expect(() => runToEnd(parseFramed('{"a":[{"b":[1, nope, 3]}]}', PATH))).toThrow(SyntaxError);
-    expect(counts).toEqual([3]);
+  it.each([
+    '{"a":[{"b":[1}2]}]}',
+    '{"a":[{}}{}]}',
+    '{"a":[{"b":[1]]]}',
+    '{"c":{"a":[1,2}}',
+    '{"a":[{"b":1}}',
+    '{"a" 1}',
+    '{"a":1,}',
+    '{"a":[{"b":[]}],"c"}',
+    '{"a":[]} x',
+    '{"\\u00zz":1}',
+  ])('refuses %j as JSON.parse does', (text) => {
+    expect(reference(text)).toEqual({ error: true });
+    expect(framed(text)).toEqual({ error: true });
+  });
+
+  it('announces each item of a framed array before parsing it: a limit stops the walk there', () => {
+    items = 0;
+    const limit = new Error('limit');
+    const capped: Descent = {
+      items: 'whole',
+      onItem: () => {
+        if (++items > 2) throw limit;
+      },
+    };
+    // The third item is broken: the limit is met first, and nothing after it is looked at.
+    expect(() => runToEnd(parseFramed('[1, 2, nope, 4', capped))).toThrow(limit);
+    items = 0;
+    expect(() => runToEnd(parseFramed('[1, nope, 3]', capped))).toThrow(SyntaxError);
   });
 
   it('pauses between the items of a large array, sliced or not the same value', async () => {

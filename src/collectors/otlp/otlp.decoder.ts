@@ -517,14 +517,10 @@ export function* decodeTraceRequestJsonSteps(
   // Before parsing: nothing below walks a value deeper than this (and JSON.parse need not build it).
   if (yield* nestingSteps(text, 0, text.length, MAX_JSON_DEPTH))
     throw new OtlpDecodeError(`body: ${TOO_DEEP_REASON}`);
-  // Parsed piece by piece (json-frames.ts): spans are counted before any is parsed, and no single
-  // JSON.parse covers more than one span or one resource.
+  // Parsed piece by piece (json-frames.ts): no single JSON.parse covers more than one span or one
+  // resource, and a span over the limit stops the parse before it is built.
   const budget = budgetOf(limits);
-  const countSpans = (n: number) => {
-    budget.spans += n;
-    if (budget.spans > budget.max) throw spanLimitError(budget.max);
-  };
-  const spans: Descent = { members: { spans: { items: 'whole', onCount: countSpans } } };
+  const spans: Descent = { members: { spans: { items: 'whole', onItem: () => countSpan(budget) } } };
   const descent: Descent = {
     members: { resourceSpans: { items: { members: { scopeSpans: { items: spans } } } } },
   };

@@ -48,6 +48,15 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
   const server = app.server as typeof app.server & { connectionsCheckingInterval?: number };
   server.headersTimeout = Math.min(60_000, requestTimeout);
   server.connectionsCheckingInterval = Math.min(1_000, requestTimeout);
+  if (opts.tls?.requestCert && opts.authFailures) {
+    // A client certificate refused during the handshake (none, or not signed by the CA) is a
+    // refused credential too; other handshake failures (a port scan, an old TLS version) are not.
+    const failures = opts.authFailures;
+    app.server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+      if (/CERTIFICATE|UNKNOWN_CA|CERT_/i.test(`${err.code ?? ''} ${err.message}`))
+        failures.refused('listener', 'client_certificate', socket.remoteAddress);
+    });
+  }
   const allow = opts.tls?.allow ?? [];
   if (allow.length) {
     // Before any route (and before authentication): a certificate not on the list is refused.

@@ -10,6 +10,7 @@
 // Uses only what the collectors offered before the hostile-input work as well (startVigil, the
 // routes, parseGenericBody), so the same file measures an older build: copy it into that tree.
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
@@ -486,6 +487,7 @@ async function run(o: HostileStageOptions): Promise<HostileStageResult> {
   const unauthenticated = await unauthenticatedUpload(events, o.maxBodyBytes, o.requestTimeoutMs);
   process.stderr.write(`[bench] hostile unauthenticated upload: ${JSON.stringify(unauthenticated)}\n`);
   await app.stop();
+  rmSync(dataDir, { recursive: true, force: true });
 
   // parseGenericBody per item: valid events, `{}`, and objects zod has to look at.
   const tokenizer = createTokenizer({ version: 1, secret: randomBytes(32) });

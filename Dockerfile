@@ -22,7 +22,7 @@ COPY --from=build /app/bin ./bin
 COPY --from=build /app/pipelines ./pipelines
 COPY --from=build /app/src/store/migrations ./src/store/migrations
 # Keys made on first start (audit chain, generated secrets) live here: mount a volume.
-RUN mkdir -p /var/lib/vigil && chown node:node /var/lib/vigil
+RUN install -d -m 0700 -o node -g node /var/lib/vigil
 ENV VIGIL_DATA_DIR=/var/lib/vigil
 USER node
 # 8088 gateway events, 8089 admin API (/readyz, /metrics, /clickhouse), 4318/4317 OTLP.

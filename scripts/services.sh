@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Local backing services for vigil's tests and development, on 127.0.0.1 only:
-#   Kafka 4 (single-node KRaft, jars from Maven Central)  127.0.0.1:19092 (controller 19093)
+#   Kafka 4 (single-node KRaft, jars from Maven Central)  127.0.0.1:19092 (controller 19093),
+#     and the same broker over TLS: 19094 (SSL, client certificate required) and 19095 (SASL_SSL:
+#     PLAIN, SCRAM-SHA-256, SCRAM-SHA-512), from a throwaway CA made with openssl under $SVC/kafka/tls
 #   Redis (Debian redis-server, appendonly)               127.0.0.1:16379
 #   PostgreSQL 15 + pgvector (built from Debian trixie's source package)
 #                                                         127.0.0.1:15432 user/password/db vigil
-# and, not a service, Debian's chromium (+ fonts-liberation) for the dashboards render test.
+# and, not services, Debian's chromium (+ fonts-liberation) for the dashboards render test and
+# faketime for the suite's second pass with the clock a year ahead (scripts/test.sh).
 #
 # Usage: scripts/services.sh up|down|status|env|kafka-run-class <class> [args...]
 #   up      install what is missing, start what is not running (idempotent),
@@ -16,6 +19,9 @@
 #                    with the broker's classpath
 #
 # State (data, logs, pids): ${VIGIL_SERVICES_DIR:-<repo>/.services}, removed by `down`.
+# Ports: VIGIL_KAFKA_PORT, VIGIL_KAFKA_CONTROLLER_PORT, VIGIL_KAFKA_TLS_PORT, VIGIL_KAFKA_SASL_PORT,
+# VIGIL_REDIS_PORT, VIGIL_PG_PORT (defaults above), e.g. for a second instance beside the first
+# (with its own VIGIL_SERVICES_DIR; give `env`, `status` and `down` the same variables).
 # Downloads/builds kept across `down`: ${VIGIL_CACHE_DIR:-~/.cache/vigil} and ~/.m2.
 # Progress goes to stderr; only the env lines go to stdout.
 set -euo pipefail
@@ -25,10 +31,16 @@ REPO=$(cd "$SCRIPT_DIR/.." && pwd)
 SVC=${VIGIL_SERVICES_DIR:-$REPO/.services}
 CACHE=${VIGIL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vigil}
 
-KAFKA_PORT=19092
-KAFKA_CONTROLLER_PORT=19093
-REDIS_PORT=16379
-PG_PORT=15432
+KAFKA_PORT=${VIGIL_KAFKA_PORT:-19092}
+KAFKA_CONTROLLER_PORT=${VIGIL_KAFKA_CONTROLLER_PORT:-19093}
+KAFKA_TLS_PORT=${VIGIL_KAFKA_TLS_PORT:-19094}
+KAFKA_SASL_PORT=${VIGIL_KAFKA_SASL_PORT:-19095}
+REDIS_PORT=${VIGIL_REDIS_PORT:-16379}
+PG_PORT=${VIGIL_PG_PORT:-15432}
+# The SASL user of the test broker (PLAIN and both SCRAM mechanisms). A loopback-only test
+# instance, like PostgreSQL's vigil/vigil below: not a secret.
+KAFKA_SASL_USER=vigil
+KAFKA_SASL_PASSWORD=vigil-test-sasl
 PG_BIN=/usr/lib/postgresql/15/bin
 PG_SHARE=/usr/share/postgresql/15
 KAFKA_POM=$SCRIPT_DIR/kafka/pom.xml
@@ -67,9 +79,20 @@ tail_logs() { # tail_logs file...: show the end of each existing file on stderr
 }
 
 env_lines() {
+  local tls
+  tls=$(kafka_tls_dir)
   printf 'export KAFKA_BROKERS=127.0.0.1:%s\n' "$KAFKA_PORT"
   printf 'export REDIS_URL=redis://127.0.0.1:%s\n' "$REDIS_PORT"
   printf 'export PG_URL=postgres://vigil:vigil@127.0.0.1:%s/vigil\n' "$PG_PORT"
+  # For the Kafka TLS / SASL tests. Not vigil's own variable names (KAFKA_TLS_CA_FILE...): a vigil
+  # started by a test would otherwise pick them up.
+  printf 'export VIGIL_TEST_KAFKA_TLS_BROKERS=127.0.0.1:%s\n' "$KAFKA_TLS_PORT"
+  printf 'export VIGIL_TEST_KAFKA_SASL_BROKERS=127.0.0.1:%s\n' "$KAFKA_SASL_PORT"
+  printf 'export VIGIL_TEST_KAFKA_CA_FILE=%q\n' "$tls/ca.crt"
+  printf 'export VIGIL_TEST_KAFKA_CLIENT_CERT_FILE=%q\n' "$tls/client.crt"
+  printf 'export VIGIL_TEST_KAFKA_CLIENT_KEY_FILE=%q\n' "$tls/client.key"
+  printf 'export VIGIL_TEST_KAFKA_SASL_USERNAME=%s\n' "$KAFKA_SASL_USER"
+  printf 'export VIGIL_TEST_KAFKA_SASL_PASSWORD=%s\n' "$KAFKA_SASL_PASSWORD"
 }
 
 take_lock() { # serialise concurrent up/down runs
@@ -83,6 +106,7 @@ take_lock() { # serialise concurrent up/down runs
 
 # ---------------------------------------------------------------- state per service
 kafka_dir() { echo "$SVC/kafka"; }
+kafka_tls_dir() { echo "$SVC/kafka/tls"; }
 redis_dir() { echo "$SVC/redis"; }
 pg_dir() { echo "$SVC/postgres"; }
 
@@ -91,6 +115,7 @@ redis_pid() { read_pid "$(redis_dir)/redis.pid"; }
 pg_pid() { read_pid "$(pg_dir)/data/postmaster.pid"; }
 
 kafka_running() { local p; p=$(kafka_pid); pid_alive "$p" && port_open "$KAFKA_PORT"; }
+kafka_secure_listening() { port_open "$KAFKA_TLS_PORT" && port_open "$KAFKA_SASL_PORT"; }
 redis_running() { local p; p=$(redis_pid); pid_alive "$p" && port_open "$REDIS_PORT"; }
 pg_running() { local p; p=$(pg_pid); pid_alive "$p" && port_open "$PG_PORT"; }
 
@@ -202,10 +227,12 @@ apt_install() { # one apt-get call for everything missing; daemons are not auto-
   return $rc
 }
 
-browser_missing() { # Debian packages the dashboards render test needs, one per line
+browser_missing() { # Debian packages the tests need besides the services, one per line
   # playwright-core drives Debian's chromium (it downloads no browser of its own); a font for the text.
   [[ -x /usr/bin/chromium ]] || echo chromium
   [[ -f /usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf ]] || echo fonts-liberation
+  # faketime: scripts/test.sh runs the suite a second time with the clock a year ahead.
+  command -v faketime >/dev/null || echo faketime
 }
 
 ensure_browser() { # for `up` when the services already run: they may predate the browser requirement
@@ -228,6 +255,7 @@ install_missing() {
   command -v mvn >/dev/null || pkgs+=(maven)
   command -v redis-server >/dev/null || pkgs+=(redis-server)
   command -v redis-cli >/dev/null || pkgs+=(redis-tools)
+  command -v openssl >/dev/null || pkgs+=(openssl)
   # rsyslog: the CEF-over-syslog export test starts its own rsyslogd on a free loopback port.
   [[ -x /usr/sbin/rsyslogd ]] || command -v rsyslogd >/dev/null || pkgs+=(rsyslog)
   local browser
@@ -288,19 +316,58 @@ install_missing() {
 }
 
 # ---------------------------------------------------------------- kafka
+kafka_tls_material() { # a CA, the broker's certificate (127.0.0.1, localhost) and a client's, once
+  local t
+  t=$(kafka_tls_dir)
+  [[ -s $t/ca.crt && -s $t/server.pem && -s $t/client.crt && -s $t/client.key ]] && return 0
+  rm -rf "$t"
+  mkdir -p "$t"
+  chmod 700 "$t"
+  (
+    cd "$t"
+    # Valid for ten years from now: tests never meet the expiry of a state directory's CA.
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 3650 \
+      -subj /CN=vigil-services-test-ca
+    issue() { # name subject extensions
+      openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "$2"
+      printf '%b' "$3" >"$1.ext"
+      openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -out "$1.crt" \
+        -days 3650 -extfile "$1.ext"
+    }
+    issue server /CN=127.0.0.1 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n'
+    issue client /CN=vigil-test-client 'extendedKeyUsage=clientAuth\n'
+    # Kafka's PEM key store: the unencrypted PKCS#8 key and the certificate in one file.
+    cat server.key server.crt >server.pem
+    rm -f ./*.csr ./*.ext ca.srl
+  ) >"$(kafka_dir)/logs/tls.log" 2>&1 || { tail_logs "$(kafka_dir)/logs/tls.log"; die "making the Kafka TLS material failed"; }
+}
+
 kafka_start() { # starts the JVM in the background; kafka_wait_ready checks it
-  local d cid
+  local d t cid
   d=$(kafka_dir)
+  t=$(kafka_tls_dir)
   mkdir -p "$d/data" "$d/logs"
+  kafka_tls_material
   cat >"$d/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT,SSL://127.0.0.1:$KAFKA_TLS_PORT,SASL_SSL://127.0.0.1:$KAFKA_SASL_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SSL://127.0.0.1:$KAFKA_TLS_PORT,SASL_SSL://127.0.0.1:$KAFKA_SASL_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL
+ssl.keystore.type=PEM
+ssl.keystore.location=$t/server.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$t/ca.crt
+# SSL: mutual TLS (a client certificate from the CA); SASL_SSL: server TLS and a password.
+listener.name.ssl.ssl.client.auth=required
+listener.name.sasl_ssl.ssl.client.auth=none
+listener.name.sasl_ssl.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$KAFKA_SASL_USER="$KAFKA_SASL_PASSWORD";
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 log.dirs=$d/data
 num.partitions=3
 default.replication.factor=1
@@ -318,11 +385,26 @@ group.initial.rebalance.delay.ms=0
 num.network.threads=2
 num.io.threads=4
 log.retention.hours=24
+log.message.timestamp.after.max.ms=9223372036854775807
 EOF
+  # The last line: the suite's second pass runs its clients with the clock a year ahead
+  # (scripts/test.sh, faketime) while the broker keeps the real one, so record timestamps from
+  # that far ahead must be accepted (Kafka 4 refuses those more than an hour ahead by default).
+  if [[ -f $d/data/meta.properties && ! -f $d/scram-users.formatted ]]; then
+    # Formatted by an older services.sh, without the SCRAM users: test data, start it over.
+    log "kafka data has no SCRAM users (older services.sh): formatting it again"
+    rm -rf "$d/data"
+    mkdir -p "$d/data"
+  fi
   if [[ ! -f $d/data/meta.properties ]]; then
-    cid=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    # A leading '-' would read as an option to the storage tool's argument parser.
+    cid=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=' | sed 's/^-/A/')
+    # KRaft keeps SCRAM credentials in its metadata log; the format step writes the first ones.
     kafka_java kafka.tools.StorageTool format -t "$cid" -c "$d/server.properties" \
+      --add-scram "SCRAM-SHA-256=[name=$KAFKA_SASL_USER,password=$KAFKA_SASL_PASSWORD]" \
+      --add-scram "SCRAM-SHA-512=[name=$KAFKA_SASL_USER,password=$KAFKA_SASL_PASSWORD]" \
       >"$d/logs/format.log" 2>&1 || { tail_logs "$d/logs/format.log"; die "kafka storage format failed"; }
+    touch "$d/scram-users.formatted"
   fi
   : >"$d/logs/kafka.out"
   nohup setsid java -Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
@@ -342,7 +424,7 @@ kafka_wait_ready() {
   deadline=$((SECONDS + KAFKA_READY_TIMEOUT))
   local fail=""
   # 1) the JVM logs "Kafka Server started" once the broker is unfenced
-  until port_open "$KAFKA_PORT" && grep -q 'Kafka Server started' "$d/logs/server.log" 2>/dev/null; do
+  until port_open "$KAFKA_PORT" && kafka_secure_listening && grep -q 'Kafka Server started' "$d/logs/server.log" 2>/dev/null; do
     if ! pid_alive "$pid"; then fail="the Kafka process (pid $pid) exited"; break; fi
     if ((SECONDS >= deadline)); then fail="Kafka not ready after ${KAFKA_READY_TIMEOUT}s"; break; fi
     sleep 0.3
@@ -478,6 +560,11 @@ cmd_up() {
   touch "$SVC/$MARKER"
 
   local need_k="" need_r="" need_p=""
+  if kafka_running && ! kafka_secure_listening; then
+    log "kafka runs without its TLS/SASL listeners (started by an older services.sh): restarting it"
+    kafka_stop
+    kafka_stop_wait
+  fi
   kafka_running || need_k=1
   redis_running || need_r=1
   pg_running || need_p=1
@@ -487,7 +574,7 @@ cmd_up() {
     env_lines
     return 0
   fi
-  [[ -z $need_k ]] || { pid_alive "$(kafka_pid)" && die "kafka pid $(kafka_pid) alive but port $KAFKA_PORT closed; run down first"; ensure_port_free kafka "$KAFKA_PORT"; ensure_port_free kafka-controller "$KAFKA_CONTROLLER_PORT"; }
+  [[ -z $need_k ]] || { pid_alive "$(kafka_pid)" && die "kafka pid $(kafka_pid) alive but port $KAFKA_PORT closed; run down first"; ensure_port_free kafka "$KAFKA_PORT"; ensure_port_free kafka-controller "$KAFKA_CONTROLLER_PORT"; ensure_port_free kafka-tls "$KAFKA_TLS_PORT"; ensure_port_free kafka-sasl "$KAFKA_SASL_PORT"; }
   [[ -z $need_r ]] || { pid_alive "$(redis_pid)" && die "redis pid $(redis_pid) alive but port $REDIS_PORT closed; run down first"; ensure_port_free redis "$REDIS_PORT"; }
   [[ -z $need_p ]] || { pid_alive "$(pg_pid)" && die "postgres pid $(pg_pid) alive but port $PG_PORT closed; run down first"; ensure_port_free postgres "$PG_PORT"; }
 
@@ -518,7 +605,7 @@ cmd_up() {
   if [[ -n $need_k ]]; then
     t=$EPOCHREALTIME
     kafka_wait_ready
-    log "kafka ready on 127.0.0.1:$KAFKA_PORT (waited $(elapsed "$t")s)"
+    log "kafka ready on 127.0.0.1:$KAFKA_PORT, TLS $KAFKA_TLS_PORT, SASL_SSL $KAFKA_SASL_PORT (waited $(elapsed "$t")s)"
   fi
   log "up done ($(elapsed "$T_START")s)"
   env_lines
@@ -536,7 +623,7 @@ cmd_down() {
   pg_stop
   kafka_stop_wait
   local p
-  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$REDIS_PORT" "$PG_PORT"; do
+  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_TLS_PORT" "$KAFKA_SASL_PORT" "$REDIS_PORT" "$PG_PORT"; do
     port_open "$p" && log "warning: 127.0.0.1:$p still accepts connections"
   done
   rm -rf "$SVC"
@@ -545,16 +632,18 @@ cmd_down() {
 
 cmd_status() {
   local all=0 name port pid
-  for name in kafka redis postgres; do
+  for name in kafka kafka-tls kafka-sasl redis postgres; do
     case $name in
       kafka) port=$KAFKA_PORT pid=$(kafka_pid) ;;
+      kafka-tls) port=$KAFKA_TLS_PORT pid=$(kafka_pid) ;;
+      kafka-sasl) port=$KAFKA_SASL_PORT pid=$(kafka_pid) ;;
       redis) port=$REDIS_PORT pid=$(redis_pid) ;;
       postgres) port=$PG_PORT pid=$(pg_pid) ;;
     esac
     if pid_alive "$pid" && port_open "$port"; then
-      printf '%-9s up    127.0.0.1:%s  pid %s\n' "$name" "$port" "$pid"
+      printf '%-10s up    127.0.0.1:%s  pid %s\n' "$name" "$port" "$pid"
     else
-      printf '%-9s down  127.0.0.1:%s\n' "$name" "$port"
+      printf '%-10s down  127.0.0.1:%s\n' "$name" "$port"
       all=1
     fi
   done

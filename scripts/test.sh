@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The test command (`npm test`): installs and starts the real services (Kafka, Redis, PostgreSQL
-# with pgvector) on loopback, builds, type-checks, lints, then runs the whole suite against them.
+# with pgvector) on loopback, builds, type-checks, lints, then runs the whole suite against them —
+# twice: once on today's clock, then with the clock a year ahead (faketime), because a test that
+# leans on a fixed date meets a TTL, a retention or a "last N days" sooner or later.
+# VIGIL_TEST_YEAR_AHEAD=0 skips the second pass (for a quick local run; CI never sets it).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -14,12 +17,31 @@ npm run --silent build
 npx tsc -p tsconfig.json --noEmit
 npx biome check src test scripts detectors
 
+# Runs vitest with a JSON report in test-artifacts/$1.json and prints the closing count line.
+run_suite() {
+  local name=$1 status=0
+  shift
+  npx vitest run --reporter=default --reporter=json --outputFile.json="test-artifacts/$name.json" "$@" || status=$?
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
+  ' "test-artifacts/$name.json" || true
+  return $status
+}
+
 echo "== tests"
 mkdir -p test-artifacts
 status=0
-npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json "$@" || status=$?
-node -e '
-  const r = JSON.parse(require("fs").readFileSync("test-artifacts/vitest.json", "utf8"));
-  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
-' || true
+run_suite vitest "$@" || status=$?
+if [[ $status == 0 && ${VIGIL_TEST_YEAR_AHEAD:-1} != 0 ]]; then
+  # The same suite with the clock of the test processes 400 days ahead (libfaketime through
+  # LD_PRELOAD). The services keep the real clock, and so does the embedded ClickHouse engine, which
+  # reads the time without libc: events placed relative to the test's clock land in the engine's
+  # future, where no TTL reaches them. What this pass proves is that no test leans on a fixed date
+  # meeting the test's own clock; test/unit/test-calendar.test.ts keeps fixed dates out of every
+  # test that stores events, where the engine's clock would meet them.
+  echo "== tests, the clock a year ahead (faketime +400d)"
+  faketime -f '+400d' bash -c 'date -u "+test clock: %Y-%m-%dT%H:%MZ"'
+  faketime -f '+400d' bash -c "$(declare -f run_suite); run_suite vitest-year-ahead \"\$@\"" _ "$@" || status=$?
+fi
 exit $status

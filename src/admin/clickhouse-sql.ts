@@ -1,258 +1,18 @@
-// The read-only guard of the ClickHouse HTTP interface: a small tokenizer (comments, strings,
-// quoted identifiers and heredocs are skipped, never interpreted) and the rules that admit a
-// statement — one read statement, no table function that reaches files or the network, no
-// INTO OUTFILE, only settings from an allowlist. What passes is rewritten to carry its FORMAT as
-// an option and `readonly = 1` in a query-level SETTINGS clause: the embedded engine applies
-// per-request settings as session-wide SET statements (src/store/client.ts), so nothing may be
-// sent that way; a query's own SETTINGS clause ends with the query.
+// The read-only policy of the ClickHouse HTTP interface, as pure functions over the engine's own
+// parse of a query. Nothing here reads SQL text: the engine parses it (`EXPLAIN AST`, see
+// ./clickhouse-gate.ts) and this module reads the engine's tree, one node a line, and admits it
+// by allow-list — node kinds, functions (./clickhouse-functions.ts, resolved through the engine's
+// registry), tables, one output format — or says why not. Whatever the engine reads as
+// whitespace, comments or quoting is already gone from the tree; whatever it reads as a function
+// call, a table, a SETTINGS clause or an INTO OUTFILE is a node here.
 
-export interface SqlToken {
-  readonly kind: 'word' | 'quoted' | 'string' | 'number' | 'punct';
-  readonly text: string;
-  readonly start: number;
-  readonly end: number;
-  /** Parenthesis depth the token sits at (0 = top level of the statement). */
-  readonly depth: number;
-}
-
-export class SqlSyntaxError extends Error {
-  override readonly name = 'SqlSyntaxError';
-}
-
-const isWordStart = (c: string) => /[A-Za-z_\u0080-\uffff]/.test(c);
-const isWordPart = (c: string) => /[A-Za-z0-9_$\u0080-\uffff]/.test(c);
-
-/** Tokens of `sql` without whitespace and comments. Throws SqlSyntaxError on unterminated text. */
-export function tokenize(sql: string): SqlToken[] {
-  const tokens: SqlToken[] = [];
-  let depth = 0;
-  let i = 0;
-  const push = (kind: SqlToken['kind'], start: number, end: number, d = depth) =>
-    tokens.push({ kind, text: sql.slice(start, end), start, end, depth: d });
-  while (i < sql.length) {
-    const c = sql[i]!;
-    const next = sql[i + 1];
-    if (/\s/.test(c)) {
-      i++;
-    } else if ((c === '-' && next === '-') || c === '#') {
-      // `--`, `#` and `#!` comments run to the end of the line.
-      const nl = sql.indexOf('\n', i);
-      i = nl < 0 ? sql.length : nl + 1;
-    } else if (c === '/' && next === '*') {
-      // Block comments nest in ClickHouse.
-      let level = 0;
-      let j = i;
-      for (; j < sql.length; j++) {
-        if (sql[j] === '/' && sql[j + 1] === '*') {
-          level++;
-          j++;
-        } else if (sql[j] === '*' && sql[j + 1] === '/') {
-          level--;
-          j++;
-          if (level === 0) break;
-        }
-      }
-      if (level !== 0) throw new SqlSyntaxError('unterminated comment');
-      i = j + 1;
-    } else if (c === "'" || c === '"' || c === '`') {
-      const end = quotedEnd(sql, i);
-      push(c === "'" ? 'string' : 'quoted', i, end);
-      i = end;
-    } else if (c === '$' && /^\$[A-Za-z0-9_]*\$/.test(sql.slice(i))) {
-      // Heredoc string: $tag$ … $tag$
-      const tag = /^\$[A-Za-z0-9_]*\$/.exec(sql.slice(i))![0];
-      const close = sql.indexOf(tag, i + tag.length);
-      if (close < 0) throw new SqlSyntaxError('unterminated heredoc string');
-      push('string', i, close + tag.length);
-      i = close + tag.length;
-    } else if (/[0-9]/.test(c) || (c === '.' && next !== undefined && /[0-9]/.test(next))) {
-      let j = i + 1;
-      while (j < sql.length && /[0-9A-Za-z_.]/.test(sql[j]!)) {
-        // Exponent signs: 1e-5
-        if ((sql[j] === 'e' || sql[j] === 'E') && (sql[j + 1] === '-' || sql[j + 1] === '+')) j++;
-        j++;
-      }
-      push('number', i, j);
-      i = j;
-    } else if (isWordStart(c)) {
-      let j = i + 1;
-      while (j < sql.length && isWordPart(sql[j]!)) j++;
-      push('word', i, j);
-      i = j;
-    } else if (c === '(' || c === '[') {
-      push('punct', i, i + 1);
-      depth++;
-      i++;
-    } else if (c === ')' || c === ']') {
-      depth = Math.max(0, depth - 1);
-      push('punct', i, i + 1);
-      i++;
-    } else {
-      push('punct', i, i + 1);
-      i++;
-    }
-  }
-  return tokens;
-}
-
-/** End (exclusive) of the quoted text starting at `start`: backslash escapes and doubled quotes. */
-function quotedEnd(sql: string, start: number): number {
-  const q = sql[start]!;
-  for (let j = start + 1; j < sql.length; j++) {
-    if (sql[j] === '\\') j++;
-    else if (sql[j] === q) {
-      if (sql[j + 1] === q) j++;
-      else return j + 1;
-    }
-  }
-  throw new SqlSyntaxError(`unterminated ${q === "'" ? 'string literal' : 'quoted identifier'}`);
-}
-
-/**
- * Functions and table functions that read or write outside the store: files, URLs, object
- * stores, other databases and servers, programs. Compared case-insensitively (table functions
- * are case-insensitive; `URL` is `url`).
- */
-const OUTSIDE_WORLD = new Set(
-  [
-    'file',
-    'fileCluster',
-    'url',
-    'urlCluster',
-    's3',
-    's3Cluster',
-    'gcs',
-    'oss',
-    'cosn',
-    'azureBlobStorage',
-    'azureBlobStorageCluster',
-    'hdfs',
-    'hdfsCluster',
-    'remote',
-    'remoteSecure',
-    'cluster',
-    'clusterAllReplicas',
-    'mysql',
-    'postgresql',
-    'mongodb',
-    'redis',
-    'sqlite',
-    'odbc',
-    'jdbc',
-    'executable',
-    'input',
-    'deltaLake',
-    'deltaLakeCluster',
-    'deltaLakeS3',
-    'deltaLakeAzure',
-    'deltaLakeLocal',
-    'hudi',
-    'hudiCluster',
-    'iceberg',
-    'icebergS3',
-    'icebergAzure',
-    'icebergHDFS',
-    'icebergLocal',
-    'icebergCluster',
-    'icebergS3Cluster',
-    'icebergAzureCluster',
-    'icebergHDFSCluster',
-    'paimon',
-    'paimonS3',
-    'paimonAzure',
-    'paimonHDFS',
-    'paimonLocal',
-    'arrowFlight',
-    'arrowflight',
-    'ytsaurus',
-    'hive',
-    'prometheusQuery',
-    'prometheusQueryRange',
-  ].map((n) => n.toLowerCase()),
-);
-
-/** Formats that read schema or template files named by settings. */
-const FILE_BACKED_FORMATS = new Set(
-  [
-    'Template',
-    'TemplateIgnoreSpaces',
-    'Protobuf',
-    'ProtobufSingle',
-    'ProtobufList',
-    'CapnProto',
-    'Regexp',
-  ].map((f) => f.toLowerCase()),
-);
-
-/** Settings a read may carry (URL or SQL): limits, formatting, planning. Everything else is refused. */
-const ALLOWED_SETTINGS = new Set([
-  'max_execution_time',
-  'timeout_overflow_mode',
-  'max_result_rows',
-  'max_result_bytes',
-  'result_overflow_mode',
-  'max_rows_to_read',
-  'max_bytes_to_read',
-  'read_overflow_mode',
-  'max_rows_to_group_by',
-  'group_by_overflow_mode',
-  'max_rows_to_sort',
-  'sort_overflow_mode',
-  'max_memory_usage',
-  'max_threads',
-  'max_block_size',
-  'limit',
-  'offset',
-  'join_use_nulls',
-  'join_algorithm',
-  'transform_null_in',
-  'aggregate_functions_null_for_empty',
-  'prefer_column_name_to_alias',
-  'joined_subquery_requires_alias',
-  'enable_analyzer',
-  'allow_experimental_analyzer',
-  'session_timezone',
-  'date_time_output_format',
-  'format_csv_delimiter',
-  'format_tsv_null_representation',
-  'format_csv_null_representation',
-  'output_format_decimal_trailing_zeros',
-  'output_format_write_statistics',
-  'log_comment',
-]);
-const ALLOWED_SETTING_PREFIXES = [
-  'output_format_json_',
-  'output_format_pretty_',
-  'output_format_csv_',
-  'output_format_tsv_',
-  'optimize_',
-];
-
-/** HTTP-layer settings clients send in the URL; they mean nothing to the engine and are dropped. */
-const HTTP_LAYER_SETTINGS = new Set([
-  'wait_end_of_query',
-  'send_progress_in_http_headers',
-  'http_headers_progress_interval_ms',
-  'http_send_progress_interval_ms',
-  'http_response_buffer_size',
-  'buffer_size',
-  'enable_http_compression',
-  'http_zlib_compression_level',
-  'cancel_http_readonly_queries_on_client_close',
-  'http_write_exception_in_output_format',
-  'output_format_parallel_formatting',
-  'readonly',
-]);
-
-export function settingAllowed(name: string): boolean {
-  return ALLOWED_SETTINGS.has(name) || ALLOWED_SETTING_PREFIXES.some((p) => name.startsWith(p));
-}
-
-export function isHttpLayerSetting(name: string): boolean {
-  return HTTP_LAYER_SETTINGS.has(name);
-}
-
-export type StatementKind = 'select' | 'show' | 'describe' | 'exists' | 'explain';
+import {
+  AGGREGATE_COMBINATORS,
+  AGGREGATE_FUNCTIONS,
+  IN_FUNCTIONS,
+  SCALAR_FUNCTIONS,
+  SYNTAX_FUNCTIONS,
+} from './clickhouse-functions.js';
 
 /** A refusal, shaped like a ClickHouse exception (code and name) with the HTTP status to answer. */
 export interface Refusal {
@@ -260,202 +20,432 @@ export interface Refusal {
   readonly code: number;
   readonly type: string;
   readonly message: string;
+  /** A short reason for the audit record: a code, never text taken from the query. */
+  readonly reason: string;
 }
 
-export interface ReadStatement {
-  readonly kind: StatementKind;
-  /** The statement without its FORMAT clause, trailing semicolon and trailing comments. */
-  readonly body: string;
-  /** Format named by a FORMAT clause, if any. */
-  readonly format?: string;
-  /** Whether `body` ends with a top-level SETTINGS clause (more settings join it with a comma). */
-  readonly endsWithSettings: boolean;
+export function isRefusal(x: unknown): x is Refusal {
+  return typeof x === 'object' && x !== null && 'status' in x && 'reason' in x;
 }
 
-const READONLY = (message: string): Refusal => ({ status: 403, code: 164, type: 'READONLY', message });
-const DENIED = (message: string): Refusal => ({ status: 403, code: 497, type: 'ACCESS_DENIED', message });
-const SYNTAX = (message: string, status: 400 | 403 = 400): Refusal => ({
-  status,
+const READONLY = (reason: string, message: string): Refusal => ({
+  status: 403,
+  code: 164,
+  type: 'READONLY',
+  message,
+  reason,
+});
+const DENIED = (reason: string, message: string): Refusal => ({
+  status: 403,
+  code: 497,
+  type: 'ACCESS_DENIED',
+  message,
+  reason,
+});
+export const SYNTAX = (message: string): Refusal => ({
+  status: 400,
   code: 62,
   type: 'SYNTAX_ERROR',
   message,
+  reason: 'syntax',
 });
 
-const upper = (t: SqlToken | undefined) => (t?.kind === 'word' ? t.text.toUpperCase() : '');
-const EXPLAIN_WORDS = new Set([
-  'AST',
-  'SYNTAX',
-  'QUERY',
-  'TREE',
-  'PLAN',
-  'PIPELINE',
-  'ESTIMATE',
-  'TABLE',
-  'OVERRIDE',
-  'CURRENT',
-  'TRANSACTION',
+// ---------------------------------------------------------------------------------------------
+// The engine's tree
+
+export interface AstNode {
+  /** Node kind as the engine names it: SelectQuery, Function, TableIdentifier, Literal … */
+  readonly kind: string;
+  /** What follows the kind on its line: a function or table name, a literal, an identifier. */
+  readonly payload: string;
+  readonly children: readonly AstNode[];
+}
+
+/** One line of `EXPLAIN AST`: indent, kind, optional payload, `(alias …)`, `(children N)`. */
+const LINE = /^( *)([A-Za-z_][A-Za-z0-9_:]*)(.*)$/;
+const CHILDREN = / \(children (\d+)\)$/;
+const ALIAS = / \(alias ([^()]*)\)$/;
+
+/**
+ * The tree of `EXPLAIN AST` output lines. Strict: every line must have the engine's shape, each
+ * node exactly as many children (one indent deeper) as its line declares, one root. A name or
+ * alias holding a line break, which the engine prints as is, breaks one of these and is refused.
+ */
+export function parseExplainAst(lines: readonly string[]): AstNode | Refusal {
+  const bad = SYNTAX('the engine parsed this query into a tree this interface does not read');
+  const malformed = { ...bad, status: 403 as const, reason: 'ast' };
+  interface Parsed {
+    depth: number;
+    kind: string;
+    payload: string;
+    declared: number;
+  }
+  const parsed: Parsed[] = [];
+  for (const line of lines) {
+    const m = LINE.exec(line);
+    if (!m) return malformed;
+    let rest = m[3]!;
+    let declared = 0;
+    const children = CHILDREN.exec(rest);
+    if (children) {
+      declared = Number(children[1]);
+      rest = rest.slice(0, children.index);
+    }
+    const alias = ALIAS.exec(rest);
+    if (alias) rest = rest.slice(0, alias.index);
+    if (rest !== '' && !rest.startsWith(' ')) return malformed;
+    parsed.push({ depth: m[1]!.length, kind: m[2]!, payload: rest.slice(1), declared });
+  }
+  let i = 0;
+  const build = (depth: number): AstNode | undefined => {
+    const p = parsed[i];
+    if (!p || p.depth !== depth) return undefined;
+    i++;
+    const children: AstNode[] = [];
+    for (let k = 0; k < p.declared; k++) {
+      const child = build(depth + 1);
+      if (!child) return undefined;
+      children.push(child);
+    }
+    return { kind: p.kind, payload: p.payload, children };
+  };
+  const root = build(0);
+  if (!root || i !== parsed.length) return malformed;
+  return root;
+}
+
+/** The tree back as lines (for comparing two parses of the same statement). */
+export function astLines(node: AstNode, depth = 0, out: string[] = []): string[] {
+  out.push(`${' '.repeat(depth)}${node.kind}${node.payload ? ` ${node.payload}` : ''}`);
+  for (const c of node.children) astLines(c, depth + 1, out);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Functions, as the engine resolves names
+
+/** A row of system.functions. */
+export interface EngineFunction {
+  readonly name: string;
+  readonly is_aggregate: number | boolean;
+  readonly case_insensitive: number | boolean;
+  readonly alias_to: string;
+}
+
+export interface FunctionRegistry {
+  /** The canonical name a call resolves to and whether it is an aggregate; undefined if unknown. */
+  resolve(name: string): { canonical: string; aggregate: boolean } | undefined;
+  /** Whether the engine knows this name (to decide if an error may name it). */
+  knows(name: string): boolean;
+}
+
+/**
+ * Name resolution as the engine does it: an exact name, else a case-insensitive one, an alias
+ * taken to what it aliases; else an aggregate with a combinator suffix. A name that resolves to
+ * two different functions case-insensitively is treated as unknown (refused), never guessed.
+ */
+export function createFunctionRegistry(rows: readonly EngineFunction[]): FunctionRegistry {
+  const exact = new Map<string, EngineFunction>();
+  const folded = new Map<string, EngineFunction[]>();
+  for (const r of rows) {
+    exact.set(r.name, r);
+    if (r.case_insensitive) {
+      const list = folded.get(r.name.toLowerCase()) ?? [];
+      list.push(r);
+      folded.set(r.name.toLowerCase(), list);
+    }
+  }
+  const canonicalOf = (r: EngineFunction) => {
+    const target = r.alias_to ? exact.get(r.alias_to) : undefined;
+    return { canonical: r.alias_to || r.name, aggregate: Boolean((target ?? r).is_aggregate) };
+  };
+  const direct = (name: string) => {
+    const r = exact.get(name);
+    if (r) return canonicalOf(r);
+    const candidates = (folded.get(name.toLowerCase()) ?? []).map(canonicalOf);
+    const names = new Set(candidates.map((c) => c.canonical));
+    return names.size === 1 ? candidates[0] : undefined;
+  };
+  return {
+    resolve(name) {
+      const found = direct(name);
+      if (found) return found;
+      for (const suffix of AGGREGATE_COMBINATORS) {
+        if (!name.endsWith(suffix) || name.length === suffix.length) continue;
+        const base = direct(name.slice(0, -suffix.length));
+        if (base?.aggregate) return { canonical: `${base.canonical}${suffix}`, aggregate: true };
+      }
+      return undefined;
+    },
+    knows: (name) => direct(name) !== undefined,
+  };
+}
+
+/** Whether a resolved function may be called through this interface. */
+export function functionAllowed(resolved: { canonical: string; aggregate: boolean }): boolean {
+  if (!resolved.aggregate) return SCALAR_FUNCTIONS.has(resolved.canonical);
+  if (AGGREGATE_FUNCTIONS.has(resolved.canonical)) return true;
+  const suffix = AGGREGATE_COMBINATORS.find((s) => resolved.canonical.endsWith(s));
+  return suffix !== undefined && AGGREGATE_FUNCTIONS.has(resolved.canonical.slice(0, -suffix.length));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tables and formats
+
+export interface TablePolicy {
+  /** Whether the table has a `tenant` column (a caller limited to some tenants may read it). */
+  readonly tenantColumn: boolean;
+}
+
+/**
+ * The tables and views the dashboards read (dashboards/*.json), in the store's database. Not here,
+ * on purpose: vault (sealed identifiers), admin_audit, detector_state, audit_chain,
+ * finding_feedback, schema_migrations, the materialized view's inner table, and every other
+ * database (system.*, information_schema).
+ */
+export const READABLE_TABLES: ReadonlyMap<string, TablePolicy> = new Map([
+  ['events', { tenantColumn: true }],
+  ['events_1m', { tenantColumn: true }],
+  ['findings', { tenantColumn: true }],
+  ['incidents', { tenantColumn: true }],
+  ['actions', { tenantColumn: true }],
+  // Pipeline health: not per tenant, so not readable by a caller limited to some tenants.
+  ['dead_letters', { tenantColumn: false }],
+  ['export_checkpoints', { tenantColumn: false }],
 ]);
 
-/** The kind of the statement starting at token `i`, or a refusal naming the kind found. */
-function statementKind(tokens: SqlToken[], i: number): StatementKind | Refusal {
-  while (tokens[i]?.text === '(') i++;
-  const word = upper(tokens[i]);
-  switch (word) {
-    case 'SELECT':
-    case 'WITH':
-      return 'select';
-    case 'SHOW':
-      return 'show';
-    case 'DESCRIBE':
-    case 'DESC':
-      return 'describe';
-    case 'EXISTS':
-      return 'exists';
-    case 'EXPLAIN': {
-      // EXPLAIN [kind] [name = value, …] <select>: the explained statement must be a read too.
-      let j = i + 1;
-      while (j < tokens.length) {
-        if (EXPLAIN_WORDS.has(upper(tokens[j]))) j++;
-        else if (tokens[j]?.kind === 'word' && tokens[j + 1]?.text === '=') {
-          j += 3;
-          if (tokens[j]?.text === ',') j++;
-        } else break;
-      }
-      const inner = statementKind(tokens, j);
-      if (typeof inner !== 'string') return inner;
-      return inner === 'select' ? 'explain' : READONLY(`EXPLAIN of ${inner.toUpperCase()} is not allowed`);
+/**
+ * Output formats: Native for clickhouse-go (the Grafana plugin's driver), the JSON, TSV and CSV
+ * families @clickhouse/client and people use. Each name maps to the spelling sent to the engine.
+ * No format that reads a schema or template file (Template, Protobuf, CapnProto, Regexp …).
+ */
+export const OUTPUT_FORMATS: ReadonlyMap<string, string> = new Map(
+  [
+    'Native',
+    'JSON',
+    'JSONCompact',
+    'JSONEachRow',
+    'JSONStringsEachRow',
+    'JSONCompactEachRow',
+    'JSONCompactEachRowWithNames',
+    'JSONCompactEachRowWithNamesAndTypes',
+    'TabSeparated',
+    'TabSeparatedRaw',
+    'TabSeparatedWithNames',
+    'TabSeparatedWithNamesAndTypes',
+    'TSV',
+    'TSVRaw',
+    'TSVWithNames',
+    'TSVWithNamesAndTypes',
+    'CSV',
+    'CSVWithNames',
+    'CSVWithNamesAndTypes',
+  ].map((f) => [f.toLowerCase(), f]),
+);
+
+/** The allowed spelling of a format name (format names are case-insensitive), or undefined. */
+export function outputFormat(name: string): string | undefined {
+  return OUTPUT_FORMATS.get(name.toLowerCase());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The walk
+
+/** Node kinds a read may contain. Everything else (Set, Explain, ColumnsApplyTransformer …) is refused. */
+const STRUCTURAL_KINDS = new Set([
+  'SelectWithUnionQuery',
+  'SelectIntersectExceptQuery',
+  'SelectQuery',
+  'ExpressionList',
+  'TablesInSelectQuery',
+  'TablesInSelectQueryElement',
+  'TableExpression',
+  'TableJoin',
+  'ArrayJoin',
+  'Subquery',
+  'WithElement',
+  'OrderByElement',
+  'WindowDefinition',
+  'WindowListElement',
+  'Asterisk',
+  'QualifiedAsterisk',
+]);
+
+const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export interface ReadPolicy {
+  /** The store's database: a table is named bare or as `<database>.<table>`. */
+  readonly database: string;
+  readonly registry: FunctionRegistry;
+  /** The tables of the store's database (an error may name one of these, nothing else). */
+  readonly knownTables: ReadonlySet<string>;
+  /** The tenants the caller may read; undefined: all. */
+  readonly tenants?: readonly string[];
+}
+
+export interface CheckedRead {
+  /** The FORMAT named in the statement, in its allowed spelling, if any. */
+  readonly format?: string;
+  /** The statement's tree without its FORMAT (what the gate compares after re-parsing). */
+  readonly body: AstNode;
+  /** The tables the statement reads. */
+  readonly tables: ReadonlySet<string>;
+}
+
+/** Admits the tree of one SELECT statement, or says why not. */
+export function checkRead(root: AstNode, policy: ReadPolicy): CheckedRead | Refusal {
+  if (root.kind !== 'SelectWithUnionQuery')
+    return READONLY(
+      'statement',
+      'Cannot execute query in readonly mode: only SELECT statements are allowed through this interface',
+    );
+  // The top-level statement: its selects, then the output options the parser attached —
+  // INTO OUTFILE (a Literal), COMPRESSION (Literals), SETTINGS (Set), FORMAT (Identifier).
+  const [selects, ...options] = root.children;
+  if (selects?.kind !== 'ExpressionList') return parseRefusal();
+  let format: string | undefined;
+  for (const o of options) {
+    if (o.kind === 'Set') return settingsRefusal();
+    if (o.kind === 'Identifier' && format === undefined) {
+      const allowed = PLAIN_NAME.test(o.payload) ? outputFormat(o.payload) : undefined;
+      if (!allowed)
+        return DENIED('format', 'this FORMAT is not allowed here (Native, JSON*, TabSeparated*, CSV*)');
+      format = allowed;
+      continue;
     }
-    case '':
-      return SYNTAX('Empty query');
+    if (o.kind === 'Literal') return DENIED('into_outfile', 'INTO OUTFILE is not allowed');
+    return parseRefusal();
+  }
+  const tables = new Set<string>();
+  const refusal = walk(selects, undefined, policy, tables);
+  if (refusal) return refusal;
+  return { format, body: { ...root, children: [selects] }, tables };
+}
+
+function parseRefusal(): Refusal {
+  return DENIED('ast', 'the engine parsed this query into something other than one plain SELECT');
+}
+
+function settingsRefusal(): Refusal {
+  return READONLY(
+    'settings',
+    'Cannot modify settings in readonly mode: SETTINGS clauses are not allowed through this interface',
+  );
+}
+
+function walk(
+  node: AstNode,
+  parent: AstNode | undefined,
+  policy: ReadPolicy,
+  tables: Set<string>,
+): Refusal | undefined {
+  switch (node.kind) {
+    case 'Set':
+      return settingsRefusal();
+    case 'Literal':
+      if (node.children.length) return parseRefusal();
+      return undefined;
+    case 'Identifier':
+      // Column names. A name with parentheses or nothing at all is not one the engine would print
+      // for a column this interface reads.
+      if (node.children.length || !node.payload || /[()]/.test(node.payload)) return parseRefusal();
+      return undefined;
+    case 'TableIdentifier':
+      return checkTable(node.payload, policy, tables);
+    case 'Function':
+      return checkFunction(node, parent, policy, tables);
+    case 'SelectWithUnionQuery':
+      // A nested statement (a subquery) has no output options.
+      if (node.children.length !== 1) return parseRefusal();
+      break;
+    case 'TableExpression':
+      // A table or a subquery; a Function here is a table function (file, url, remote, merge …).
+      for (const c of node.children) {
+        if (c.kind === 'Function')
+          return DENIED(
+            'table_function',
+            'table functions are not allowed through this interface: read a table or a subquery',
+          );
+        if (c.kind !== 'TableIdentifier' && c.kind !== 'Subquery') return nodeRefusal(c);
+      }
+      break;
     default:
-      return READONLY(
-        `Cannot execute query in readonly mode: ${word} statements are not allowed (only SELECT, WITH, SHOW, DESCRIBE, EXISTS, EXPLAIN)`,
-      );
+      if (!STRUCTURAL_KINDS.has(node.kind)) return nodeRefusal(node);
+      if (node.payload) return parseRefusal();
   }
-}
-
-/** Name = value pairs of a SETTINGS clause starting at token `i`; `end` is one past the last token. */
-function settingsClause(
-  tokens: SqlToken[],
-  i: number,
-): { pairs: Array<[string, string]>; end: number } | 'malformed' | undefined {
-  const pairs: Array<[string, string]> = [];
-  let j = i;
-  for (;;) {
-    const name = tokens[j];
-    if (name?.kind !== 'word' || tokens[j + 1]?.text !== '=') return pairs.length ? 'malformed' : undefined;
-    j += 2;
-    // The value: one literal, possibly signed. Anything else (a tuple, an expression) is not
-    // read as settings: the caller refuses the clause rather than guess what the engine sees.
-    let value = '';
-    if (tokens[j]?.text === '-' || tokens[j]?.text === '+') value = tokens[j++]!.text;
-    const literal = tokens[j];
-    if (!literal || literal.kind === 'punct' || literal.kind === 'quoted') return 'malformed';
-    value += literal.text;
-    j++;
-    pairs.push([name.text, value]);
-    if (tokens[j]?.text !== ',') return { pairs, end: j };
-    j++;
+  for (const c of node.children) {
+    const r = walk(c, node, policy, tables);
+    if (r) return r;
   }
-}
-
-const endOf = (clause: ReturnType<typeof settingsClause>) => (typeof clause === 'object' ? clause.end : -1);
-
-/** A function name as called: a word or a quoted identifier right before `(`. */
-function calledName(t: SqlToken, next: SqlToken | undefined): string | undefined {
-  if (next?.text !== '(') return undefined;
-  if (t.kind === 'word') return t.text;
-  if (t.kind === 'quoted') return t.text.slice(1, -1);
   return undefined;
 }
 
-/** Admits one read statement, or says why not. */
-export function checkReadStatement(sql: string): ReadStatement | Refusal {
-  let tokens: SqlToken[];
-  try {
-    tokens = tokenize(sql);
-  } catch (err) {
-    return SYNTAX(`Syntax error: ${(err as Error).message}`);
-  }
-  // One statement: a top-level `;` may only end the text.
-  const semi = tokens.findIndex((t) => t.kind === 'punct' && t.text === ';');
-  if (semi >= 0) {
-    if (tokens.slice(semi + 1).some((t) => t.text !== ';'))
-      return SYNTAX('Multi-statements are not allowed', 403);
-    tokens = tokens.slice(0, semi);
-  }
-  const kind = statementKind(tokens, 0);
-  if (typeof kind !== 'string') return kind;
+function nodeRefusal(node: AstNode): Refusal {
+  if (node.kind === 'Set') return settingsRefusal();
+  if (node.kind.startsWith('Columns'))
+    return DENIED('node', 'COLUMNS matchers and APPLY / EXCEPT / REPLACE are not allowed here');
+  if (node.kind === 'Explain' || node.kind.startsWith('Show') || node.kind.startsWith('Describe'))
+    return READONLY('statement', 'only SELECT statements are allowed through this interface');
+  return DENIED('node', `${PLAIN_NAME.test(node.kind) ? node.kind : 'this construct'} is not allowed here`);
+}
 
-  for (let k = 0; k < tokens.length; k++) {
-    const t = tokens[k]!;
-    const called = calledName(t, tokens[k + 1]);
-    if (called !== undefined && OUTSIDE_WORLD.has(called.toLowerCase()))
-      return DENIED(`${called}() reads outside the store and is not allowed through this interface`);
-    const word = upper(t);
-    if (word === 'INTO' && upper(tokens[k + 1]) === 'OUTFILE') return DENIED('INTO OUTFILE is not allowed');
-    if (word === 'SETTINGS') {
-      const clause = settingsClause(tokens, k + 1);
-      if (clause === 'malformed') return READONLY('SETTINGS clause: only name = literal pairs are allowed');
-      for (const [name, value] of clause?.pairs ?? []) {
-        if (name.toLowerCase() === 'readonly' ? value === '1' || value === '2' : settingAllowed(name))
-          continue;
-        return READONLY(`Cannot modify '${name}' setting in readonly mode`);
-      }
+function checkTable(payload: string, policy: ReadPolicy, tables: Set<string>): Refusal | undefined {
+  const m = /^(?:([A-Za-z_][A-Za-z0-9_]*)\.)?([A-Za-z_][A-Za-z0-9_]*)$/.exec(payload);
+  const database = m?.[1];
+  const name = m?.[2];
+  if (!name || (database !== undefined && database !== policy.database)) {
+    if (database === 'system' || database?.toLowerCase() === 'information_schema')
+      return DENIED('table', 'system tables are not readable through this interface');
+    return DENIED('table', 'tables of other databases are not readable through this interface');
+  }
+  const table = READABLE_TABLES.get(name);
+  if (!table) {
+    const named = policy.knownTables.has(name) ? `table ${name}` : 'this table';
+    return DENIED(
+      'table',
+      `${named} is not readable through this interface (readable: ${[...READABLE_TABLES.keys()].join(', ')}; a WITH … AS (subquery) name is not read as a table here)`,
+    );
+  }
+  if (policy.tenants !== undefined && !table.tenantColumn)
+    return DENIED(
+      'tenant_scope',
+      `table ${name} is not per tenant: not readable with a tenant-limited token`,
+    );
+  tables.add(name);
+  return undefined;
+}
+
+function checkFunction(
+  node: AstNode,
+  parent: AstNode | undefined,
+  policy: ReadPolicy,
+  tables: Set<string>,
+): Refusal | undefined {
+  const name = node.payload;
+  if (parent?.kind === 'TableExpression')
+    return DENIED('table_function', 'table functions are not allowed through this interface');
+  const named = PLAIN_NAME.test(name) && (policy.registry.knows(name) || SYNTAX_FUNCTIONS.has(name));
+  const refused = () =>
+    DENIED(
+      'function',
+      named
+        ? `function ${name} is not allowed through this interface`
+        : 'this function is not allowed through this interface',
+    );
+  if (!PLAIN_NAME.test(name)) return refused();
+  if (!SYNTAX_FUNCTIONS.has(name)) {
+    const resolved = policy.registry.resolve(name);
+    if (!resolved || !functionAllowed(resolved)) return refused();
+    // `x IN name` reads the table `name`: the right-hand side must be values or a subquery.
+    if (IN_FUNCTIONS.has(resolved.canonical)) {
+      const rhs = node.children[0]?.children[1];
+      if (!rhs || rhs.kind === 'Identifier' || rhs.kind === 'TableIdentifier')
+        return DENIED('in_table', 'IN <table> is not allowed here: use IN (SELECT …) over a readable table');
     }
   }
-
-  // FORMAT <name> at the top level, followed by nothing or by a SETTINGS clause only.
-  let format: string | undefined;
-  let cut: number | undefined;
-  for (let k = tokens.length - 2; k >= 0; k--) {
-    if (tokens[k]!.depth !== 0 || upper(tokens[k]) !== 'FORMAT' || tokens[k + 1]?.kind !== 'word') continue;
-    const rest = k + 2;
-    const tailOk =
-      rest === tokens.length ||
-      (upper(tokens[rest]) === 'SETTINGS' && endOf(settingsClause(tokens, rest + 1)) === tokens.length);
-    if (!tailOk) continue;
-    format = tokens[k + 1]!.text;
-    cut = k;
-    break;
+  for (const c of node.children) {
+    const r = walk(c, node, policy, tables);
+    if (r) return r;
   }
-  if (format && FILE_BACKED_FORMATS.has(format.toLowerCase()))
-    return DENIED(`format ${format} reads schema files and is not allowed through this interface`);
-  const kept = cut === undefined ? tokens : [...tokens.slice(0, cut), ...tokens.slice(cut + 2)];
-  if (kept.length === 0) return SYNTAX('Empty query');
-
-  // The original text, from the first to the last kept token, with the FORMAT clause cut out.
-  const first = tokens[0]!.start;
-  const last = tokens[tokens.length - 1]!.end;
-  const body =
-    cut === undefined
-      ? sql.slice(first, last)
-      : `${sql.slice(first, tokens[cut]!.start).trimEnd()}${
-          cut + 2 < tokens.length ? ` ${sql.slice(tokens[cut + 2]!.start, last)}` : ''
-        }`;
-  // Whether the kept statement ends with a top-level SETTINGS clause.
-  let endsWithSettings = false;
-  for (let k = kept.length - 1; k >= 0; k--) {
-    if (kept[k]!.depth === 0 && upper(kept[k]) === 'SETTINGS') {
-      endsWithSettings = endOf(settingsClause(kept, k + 1)) === kept.length;
-      break;
-    }
-  }
-  return { kind, body, format, endsWithSettings };
-}
-
-/** A setting value as SQL: numbers as they are, anything else as a quoted string. */
-export function settingLiteral(value: string): string {
-  if (/^-?\d+(\.\d+)?$/.test(value)) return value;
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
-/** The statement to run: the body with the caller's allowed settings and `readonly = 1` last. */
-export function withReadOnlySettings(stmt: ReadStatement, settings: ReadonlyArray<[string, string]>): string {
-  const pairs = [...settings.map(([k, v]) => `${k} = ${settingLiteral(v)}`), 'readonly = 1'];
-  return `${stmt.body}${stmt.endsWithSettings ? ', ' : '\nSETTINGS '}${pairs.join(', ')}`;
-}
-
-export function isRefusal(x: ReadStatement | Refusal): x is Refusal {
-  return 'status' in x;
+  return undefined;
 }

@@ -4,13 +4,15 @@
 // mutating routes answer 409, except the incident lifecycle, which then writes the store itself:
 // through the process's chained incident writer, like every write to a chained table, so the
 // change is a recorded batch of the audit trail and not something `vigil verify` calls tampering.
+// A tenant-bound analyst (pipeline `tenancy`) lists only its tenants' actions, and an incident of
+// another tenant is, to it, no incident (404).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ResponderControl } from '../respond/index.js';
 import type { Incident } from '../model/index.js';
 import type { StoreClient } from '../store/index.js';
 import { changeIncidentStatus } from '../respond/index.js';
 import { findIncident, listActionAttempts, listFailedActions, recordAudit } from '../store/index.js';
-import type { AdminRole } from './server.js';
+import { type AdminRouteConfig, callerTenants } from './caller.js';
 
 export interface RespondRoutesDeps {
   readonly store: StoreClient;
@@ -19,7 +21,7 @@ export interface RespondRoutesDeps {
   readonly saveIncident?: (incident: Incident) => Promise<void>;
 }
 
-const adminOnly = { config: { roles: ['admin'] as AdminRole[] } };
+const adminOnly = { config: { roles: ['admin'], allTenants: true } satisfies AdminRouteConfig };
 const NO_RESPONDER = 'this vigil runs no responder (start it with the respond role)';
 const ID = /^[A-Za-z0-9_-]{1,200}$/;
 
@@ -31,7 +33,12 @@ export function registerRespondRoutes(app: FastifyInstance, deps: RespondRoutesD
     Math.min(10_000, Math.max(1, Number(q(req).limit ?? 1000) || 1000));
 
   app.get('/v1/actions', async (req) => {
-    const opts = { tenant: q(req).tenant ?? '', incident: q(req).incident ?? '', limit: limitOf(req) };
+    const opts = {
+      tenant: q(req).tenant ?? '',
+      tenants: callerTenants(req),
+      incident: q(req).incident ?? '',
+      limit: limitOf(req),
+    };
     const failed = ['1', 'true', 'yes'].includes((q(req).failed ?? '').toLowerCase());
     return failed ? listFailedActions(deps.store, opts) : listActionAttempts(deps.store, opts);
   });
@@ -45,6 +52,13 @@ export function registerRespondRoutes(app: FastifyInstance, deps: RespondRoutesD
       if (!ID.test(id)) return reply.code(400).send({ error: 'id: not an incident id' });
       const save = deps.saveIncident;
       if (!deps.responder && !save) return reply.code(409).send({ error: NO_RESPONDER });
+      const tenants = callerTenants(req);
+      if (tenants) {
+        // The stored incident says whose it is (one just opened may not be stored yet: try again).
+        const incident = await findIncident(deps.store, id);
+        if (!incident || !tenants.includes(incident.tenant))
+          return reply.code(404).send({ error: `no incident ${id}` });
+      }
       // Without a responder here, the store is the only copy to change.
       const r = deps.responder
         ? await deps.responder.transition(id, to, caller(req))

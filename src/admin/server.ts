@@ -1,8 +1,11 @@
 // The admin API (port 8089). Every route needs a bearer token; roles are checked per route:
 // `analyst` reads (findings, incidents, summary, metrics), `admin` does everything, including
 // re-identification and replay. Privileged calls are written to the admin_audit table.
+// Tenants (pipeline `tenancy`): a tenant-bound analyst reads only its tenants' rows. A `?tenant=`
+// outside them is refused (403) on every route; without one, reads are limited to them; routes
+// that read across tenants (process metrics) refuse a bound caller.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { SourceAuth } from '../collectors/auth.js';
+import { type SourceAuth, tenantReadRefusal } from '../collectors/auth.js';
 import type { AuthFailures } from '../collectors/auth-failures.js';
 import { genericBatch } from '../collectors/generic/server.js';
 import { recordRefusal, refuse, refuseThrottled } from '../collectors/http/authenticate.js';
@@ -24,8 +27,9 @@ import {
 import type { BacktestReport, Feedback, FeedbackLabel } from '../detect/index.js';
 import { type ReidentifyDeps, reidentify } from './reidentify.js';
 import type { ResponderControl } from '../respond/index.js';
-import type { Incident } from '../model/index.js';
+import { boundTenants, type Incident, type TenantSet } from '../model/index.js';
 import { registerRespondRoutes } from './respond.routes.js';
+import { type AdminRouteConfig, callerTenants } from './caller.js';
 import type { VerifyReport } from '../store/audit-chain.js';
 
 export const ADMIN_ROLES = ['admin', 'analyst'] as const;
@@ -54,9 +58,16 @@ export interface AdminDeps {
     findingId: string;
     label: FeedbackLabel;
     caller: string;
+    /** The caller's tenants (undefined: every tenant): a finding outside them is not found. */
+    tenants?: readonly string[];
   }) => Promise<Feedback | undefined>;
   /** Runs the pipeline's detectors over stored history (no side effects). */
-  readonly backtest?: (opts: { since: number; until: number; tenant: string }) => Promise<BacktestReport>;
+  readonly backtest?: (opts: {
+    since: number;
+    until: number;
+    tenant: string;
+    tenants?: readonly string[];
+  }) => Promise<BacktestReport>;
   /** Rotates the tokenization key in place; undefined when keys come from the environment. */
   readonly rotateKey?: () => { version: number };
   /** The responder's controls (incident lifecycle, approvals, undo, kill switch); absent without the respond role. */
@@ -72,7 +83,7 @@ export interface AdminDeps {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    vigilCaller?: { role: AdminRole; caller: string };
+    vigilCaller?: { role: AdminRole; caller: string; tenants: TenantSet };
   }
 }
 
@@ -91,14 +102,18 @@ function jsonObject(req: FastifyRequest, maxBytes: number): Record<string, unkno
 }
 
 /** Route option: the roles allowed (default: every admin role). */
-const adminOnly = { config: { roles: ['admin'] as AdminRole[] } };
+const adminOnly = { config: { roles: ['admin'], allTenants: true } satisfies AdminRouteConfig };
+/** Route option: reads every tenant's numbers (refused to a tenant-bound caller). */
+const allTenants = { config: { allTenants: true } satisfies AdminRouteConfig };
+
+const ALL_TENANTS_REFUSED = 'this route reads every tenant: a tenant-bound token may not';
 
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   // Before any body is read: a throttled address, then the credential (refusals are counted,
   // logged and held against the address like on the collectors' listeners).
   app.addHook('onRequest', async (req, reply) => {
     if (refuseThrottled(deps.authFailures, 'admin', req, reply)) return reply;
-    const routeConfig = req.routeOptions.config as { roles?: AdminRole[]; ownAuth?: boolean } | undefined;
+    const routeConfig = req.routeOptions.config as AdminRouteConfig | undefined;
     // Routes that authenticate callers themselves (the ClickHouse HTTP interface: basic auth).
     if (routeConfig?.ownAuth) return;
     const allowed = (routeConfig?.roles ?? ADMIN_ROLES) as readonly string[];
@@ -107,7 +122,16 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       recordRefusal(deps.authFailures, 'admin', r.refusal, req);
       return refuse(reply, { status: r.status, message: r.reason });
     }
-    req.vigilCaller = { role: r.source as AdminRole, caller: r.caller };
+    req.vigilCaller = { role: r.source as AdminRole, caller: r.caller, tenants: r.tenants };
+    // Tenants, for every route here: one place, so a route added tomorrow cannot forget them.
+    const tenant = (req.query as Record<string, unknown> | undefined)?.tenant;
+    if (tenant !== undefined && typeof tenant !== 'string')
+      return reply.code(400).send({ error: 'tenant: give one tenant' });
+    const refused =
+      routeConfig?.allTenants && boundTenants(r.tenants)
+        ? ALL_TENANTS_REFUSED
+        : tenantReadRefusal(r.tenants, tenant);
+    if (refused) return reply.code(403).send({ error: refused });
   });
   const q = (req: FastifyRequest) => req.query as Record<string, string | undefined>;
   const limitOf = (req: FastifyRequest) =>
@@ -124,23 +148,30 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     const report = typeof result === 'boolean' ? { ready: result } : result;
     return reply.code(report.ready ? 200 : 503).send(report);
   });
-  app.get('/metrics', async (_req, reply) =>
+  app.get('/metrics', allTenants, async (_req, reply) =>
     reply
       .type(PROMETHEUS_CONTENT_TYPE)
       .send(deps.prometheus ? deps.prometheus() : renderPrometheus(deps.metrics)),
   );
   app.get('/v1/findings', async (req) =>
-    listFindings(deps.store, { tenant: q(req).tenant ?? '', limit: limitOf(req) }),
+    listFindings(deps.store, {
+      tenant: q(req).tenant ?? '',
+      tenants: callerTenants(req),
+      limit: limitOf(req),
+    }),
   );
   app.get('/v1/incidents', async (req) =>
     listIncidents(deps.store, {
       tenant: q(req).tenant ?? '',
+      tenants: callerTenants(req),
       limit: limitOf(req),
       status: q(req).status ?? '',
     }),
   );
-  app.get('/v1/summary', async (req) => summary(deps.store, q(req).tenant ?? ''));
-  app.get('/v1/metrics', async () => deps.metrics.snapshot());
+  app.get('/v1/summary', async (req) =>
+    summary(deps.store, q(req).tenant ?? '', { tenants: callerTenants(req) }),
+  );
+  app.get('/v1/metrics', allTenants, async () => deps.metrics.snapshot());
   app.get('/v1/audit', adminOnly, async (req) => listAudit(deps.store, limitOf(req)));
   app.post('/v1/reidentify', adminOnly, async (req, reply) => {
     const body = jsonObject(req, 64 * 1024) as { token?: unknown; reason?: unknown } | undefined;
@@ -170,7 +201,12 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       return reply.code(400).send({ error: 'label: must be false-positive or true-positive' });
     }
     if (!deps.feedback) return reply.code(409).send({ error: 'feedback is not available in this process' });
-    const entry = await deps.feedback({ findingId: id, label, caller: req.vigilCaller!.caller });
+    const entry = await deps.feedback({
+      findingId: id,
+      label,
+      caller: req.vigilCaller!.caller,
+      tenants: callerTenants(req),
+    });
     if (!entry) return reply.code(404).send({ error: `no finding ${id.slice(0, 64)}` });
     await recordAudit(deps.store, {
       caller: req.vigilCaller!.caller,
@@ -188,7 +224,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       return reply.code(400).send({ error: 'since/until: ISO-8601 times with since < until' });
     }
     if (!deps.backtest) return reply.code(409).send({ error: 'this process has no detectors configured' });
-    return deps.backtest({ since, until, tenant: q(req).tenant ?? '' });
+    return deps.backtest({ since, until, tenant: q(req).tenant ?? '', tenants: callerTenants(req) });
   });
   app.post('/v1/keys/rotate', adminOnly, async (req, reply) => {
     if (!deps.rotateKey) {

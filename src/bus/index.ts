@@ -1,3 +1,3 @@
 export * from './bus.js';
 export { createInProcessBus } from './in-process.bus.js';
-export { createKafkaBus } from './kafka.bus.js';
+export { createKafkaBus, kafkaClientOptions } from './kafka.bus.js';

@@ -2,6 +2,7 @@
 // Durability: publish resolves on broker ack with acks=all from an idempotent producer; consumers
 // commit a batch's offsets only after the handler (e.g. the ClickHouse insert) resolved.
 import { type ICustomPartitioner, Kafka, type KafkaConfig, logLevel, Partitioners } from 'kafkajs';
+import type { KafkaConnection } from '../config/index.js';
 import { BackpressureError, errorMessage } from '../model/index.js';
 import type { Bus, BusMessage, SubscribeOptions, Subscription } from './bus.js';
 
@@ -16,6 +17,23 @@ export interface KafkaBusOptions {
   readonly onError?: (context: string, err: unknown) => void;
   readonly ssl?: KafkaConfig['ssl'];
   readonly sasl?: KafkaConfig['sasl'];
+}
+
+/** The cluster's address and security, as kafkajs takes them. */
+export function kafkaClientOptions(c: KafkaConnection): Pick<KafkaBusOptions, 'brokers' | 'ssl' | 'sasl'> {
+  return {
+    brokers: c.brokers,
+    // Node's TLS defaults verify the certificate chain and the broker's name; nothing here relaxes them.
+    ssl: c.tls ? { ...c.tls } : undefined,
+    // Spelled out per mechanism: kafkajs types its SASL options as one object per mechanism.
+    sasl: c.sasl
+      ? c.sasl.mechanism === 'plain'
+        ? { ...c.sasl, mechanism: 'plain' }
+        : c.sasl.mechanism === 'scram-sha-256'
+          ? { ...c.sasl, mechanism: 'scram-sha-256' }
+          : { ...c.sasl, mechanism: 'scram-sha-512' }
+      : undefined,
+  };
 }
 
 /**
@@ -211,6 +229,22 @@ export function createCoalescingSender(
   };
 }
 
+/**
+ * A start-up connection failure says it is Kafka's and, for a refused login, what to check. The
+ * broker's own message names the mechanism, never the user name or the password.
+ */
+async function connectOrExplain(connect: () => Promise<void>): Promise<void> {
+  try {
+    await connect();
+  } catch (err) {
+    const login =
+      (err as Error | null)?.name === 'KafkaJSSASLAuthenticationError'
+        ? ' (check the SASL mechanism, user name and password)'
+        : '';
+    throw new Error(`Kafka: cannot connect: ${errorMessage(err)}${login}`, { cause: err });
+  }
+}
+
 export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
   const kafka = new Kafka({
     clientId: opts.clientId,
@@ -221,14 +255,14 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
     retry: { initialRetryTime: 100, retries: 8, maxRetryTime: 2_000 },
   });
   const admin = kafka.admin();
-  await admin.connect();
+  await connectOrExplain(() => admin.connect());
   const producer = kafka.producer({
     createPartitioner: CachedDefaultPartitioner,
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
   });
-  await producer.connect();
+  await connectOrExplain(() => producer.connect());
   const ensured = new Set<string>();
   const consumers = new Set<Subscription>();
   // Readiness asks the cluster directly, without the bus's retries (a probe must answer fast);

@@ -1,6 +1,9 @@
 // How CLI commands reach the store: through a running `vigil serve` (its admin API) when one is
 // up, else by opening the store themselves. The embedded engine admits one process per data
 // directory, so this is what keeps users from ever seeing a lock error.
+// The CLI presents VIGIL_CLI_TOKEN when set (e.g. a tenant-bound analyst's token: the admin API then
+// answers with that caller's tenants only), else the admin token. With VIGIL_CLI_TOKEN set the CLI
+// never opens the store itself: that would read past the token's tenants.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { adminTokens } from './app.js';
@@ -12,12 +15,25 @@ export interface AdminTarget {
   readonly token: string;
 }
 
-/** The running instance's admin API, if one answers on the configured port. */
+/**
+ * The running instance's admin API, if one answers on the configured port. With VIGIL_CLI_TOKEN
+ * set, none answering is an error: the caller must not fall back to the store itself.
+ */
 export async function findRunningAdmin(config: Config): Promise<AdminTarget | undefined> {
+  const found = await probeAdmin(config);
+  if (!found && config.env.VIGIL_CLI_TOKEN)
+    throw new Error(
+      `VIGIL_CLI_TOKEN is set, so the CLI works only through a running vigil's admin API, and none answers on port ${config.env.VIGIL_ADMIN_PORT}`,
+    );
+  return found;
+}
+
+async function probeAdmin(config: Config): Promise<AdminTarget | undefined> {
   const host = config.env.VIGIL_HOST === '0.0.0.0' ? '127.0.0.1' : config.env.VIGIL_HOST;
   const url = `http://${host}:${config.env.VIGIL_ADMIN_PORT}`;
   const tokenFile = path.join(config.dataDir, 'keys', 'admin.token');
   const token =
+    config.env.VIGIL_CLI_TOKEN ??
     config.env.VIGIL_ADMIN_TOKEN?.split(',')[0] ??
     (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : '');
   try {
@@ -26,7 +42,11 @@ export async function findRunningAdmin(config: Config): Promise<AdminTarget | un
       signal: AbortSignal.timeout(1_500),
     });
     if (res.status === 401 || res.status === 403) {
-      throw new Error(`a vigil is running at ${url} but refused the admin token (set VIGIL_ADMIN_TOKEN)`);
+      throw new Error(
+        config.env.VIGIL_CLI_TOKEN
+          ? `a vigil is running at ${url} but refused VIGIL_CLI_TOKEN`
+          : `a vigil is running at ${url} but refused the admin token (set VIGIL_ADMIN_TOKEN)`,
+      );
     }
     return res.ok ? { url, token } : undefined;
   } catch (err) {

@@ -4,9 +4,16 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { createDetectors } from '../../detectors/index.js';
-import { type Bus, createInProcessBus, createKafkaBus, type Subscription } from '../bus/index.js';
+import {
+  type Bus,
+  createInProcessBus,
+  createKafkaBus,
+  kafkaClientOptions,
+  type Subscription,
+} from '../bus/index.js';
 import { createSourceAuth, splitTokens } from '../collectors/auth.js';
 import { createAuthFailures } from '../collectors/auth-failures.js';
+import { BEARER_SOURCES, type BearerSource, credentialsFromConfig } from './credentials.js';
 import { registerGenericRoutes } from '../collectors/generic/server.js';
 import { createHoopPoller, type HoopPoller } from '../collectors/hoop/poller.js';
 import { registerHoopRoutes } from '../collectors/hoop/server.js';
@@ -15,7 +22,7 @@ import { createHttpServer } from '../collectors/http/server.js';
 import { tlsFromEnv } from '../collectors/http/tls.js';
 import type { CollectorDeps } from '../collectors/deps.js';
 import { decoderFor } from '../collectors/decoders.js';
-import { type ExportSinkRunner, parseKinds, sinksFromEnv, startExportSink } from '../export/index.js';
+import { type ExportSinkRunner, sinksFromEnv, startExportSink } from '../export/index.js';
 import { createIngest, type Ingest } from '../collectors/ingest.js';
 import { startKafkaSource } from '../collectors/kafka/source.js';
 import { registerTeleportRoutes } from '../collectors/teleport/server.js';
@@ -23,9 +30,9 @@ import { DEFAULT_TENANT } from '../collectors/tenant.js';
 import { grpcCredentials, startOtlpGrpcServer } from '../collectors/otlp/grpc.server.js';
 import { registerOtlpHttpRoutes } from '../collectors/otlp/server.js';
 import { ADMIN_ROLES, registerAdminRoutes } from '../admin/server.js';
-import { registerClickHouseHttpRoutes } from '../admin/clickhouse-http.js';
+import { registerClickHouseHttpRoutes, servesClickHouseHttp } from '../admin/clickhouse-http.js';
 import { productVersion } from '../export/product.js';
-import type { Config } from '../config/index.js';
+import { type Config, ensurePrivateDir, kafkaConnection, redisConnection } from '../config/index.js';
 import {
   backtest,
   createDetectorRuntime,
@@ -113,7 +120,7 @@ export interface RunningVigil {
   readonly otlpHttpUrl?: string;
   /** host:port of the OTLP gRPC listener. */
   readonly otlpGrpcAddress?: string;
-  /** First bearer token of each source (tests and the demo post with them). */
+  /** First bearer token of each source (tests and the demo post with them); '' when it has none. */
   readonly sourceTokens: Record<BearerSource, string>;
   readonly adminUrl: string;
   readonly sourceToken: string;
@@ -142,23 +149,7 @@ export interface StartOptions {
 const newToken = () => randomBytes(24).toString('base64url');
 export const newWebhookSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
-/** Sources that authenticate with bearer tokens (hoop.dev's webhooks carry Svix signatures instead). */
-export const BEARER_SOURCES = ['generic', 'otlp', 'teleport'] as const;
-export type BearerSource = (typeof BEARER_SOURCES)[number];
-
-/** Bearer token of a source: its env var(s), else a generated one kept under $VIGIL_DATA_DIR/keys. */
-export function sourceTokens(config: Config, env: NodeJS.ProcessEnv, source: BearerSource): string[] {
-  const envName = config.pipeline.sources[source].token_env;
-  const fromEnv = splitTokens(envName ? env[envName] : undefined);
-  return fromEnv.length
-    ? fromEnv
-    : [loadOrCreateSecret(config.dataDir, `source-${source}.token`, newToken).value];
-}
-
-/** Signing secrets from an env var: `whsec_…` values separated by commas or white space. */
-export function splitSecrets(value: string | undefined): string[] {
-  return splitTokens(value).flatMap((s) => s.split(/\s+/).filter(Boolean));
-}
+export { BEARER_SOURCES, type BearerSource } from './credentials.js';
 
 export function adminTokens(config: Config): string[] {
   const fromEnv = splitTokens(config.env.VIGIL_ADMIN_TOKEN);
@@ -201,6 +192,12 @@ export async function startVigil(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningVigil> {
   const roles = new Set(opts.roles ?? ALL_ROLES);
+  // Keys, chain heads and the embedded store live here: owner-only, made so before anything in it.
+  ensurePrivateDir(config.dataDir, 'VIGIL_DATA_DIR');
+  // Before anything opens: a credential configured wrong refuses the start (ConfigError).
+  const tokens = adminTokens(config);
+  // Each source and analyst credential with the tenants it may use (pipeline `tenancy`).
+  const credentials = credentialsFromConfig(config, env, tokens);
   const logger = opts.logger ?? createLogger(config.env.VIGIL_LOG_LEVEL, 'vigil', config.env.VIGIL_LOG_FILE);
   const metrics = createMetrics();
   // vigil's own traces and metrics over OTLP (a no-op unless OTEL_EXPORTER_OTLP_ENDPOINT is set).
@@ -251,12 +248,14 @@ export async function startVigil(
       : undefined,
   });
 
+  const kafka = kafkaConnection(config.env);
+  const redis = redisConnection(config.env);
   const onBusError = (where: string, err: unknown) =>
     logger.warn({ where, err: errorMessage(err) }, 'bus error, retrying');
   const bus: Bus = instrumentBus(
-    config.env.KAFKA_BROKERS
+    kafka
       ? await createKafkaBus({
-          brokers: config.env.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+          ...kafkaClientOptions(kafka),
           clientId: config.env.KAFKA_CLIENT_ID,
           prefix: config.env.KAFKA_TOPIC_PREFIX,
           partitions: config.env.KAFKA_PARTITIONS,
@@ -452,7 +451,7 @@ export async function startVigil(
         await startExportSink({
           client: store.client,
           sink,
-          kinds: parseKinds(config.env.VIGIL_EXPORT_KINDS),
+          kinds: config.env.VIGIL_EXPORT_KINDS,
           intervalMs: config.env.VIGIL_EXPORT_INTERVAL,
           tenant: config.env.VIGIL_EXPORT_TENANT,
           batchSize: config.env.VIGIL_EXPORT_BATCH_SIZE,
@@ -470,15 +469,7 @@ export async function startVigil(
 
   const servers: FastifyInstance[] = [];
   const host = config.env.VIGIL_HOST;
-  const tokensBySource = Object.fromEntries(
-    BEARER_SOURCES.map((s) => [s, sourceTokens(config, env, s)]),
-  ) as Record<BearerSource, string[]>;
-  const tokens = adminTokens(config);
-  const auth = createSourceAuth({
-    ...tokensBySource,
-    admin: tokens,
-    analyst: splitTokens(config.env.VIGIL_ANALYST_TOKEN),
-  });
+  const auth = createSourceAuth({ ...credentials.sources, admin: tokens, analyst: credentials.analysts });
   const tls = tlsFromEnv(config.env);
   const scheme = tls ? 'https' : 'http';
   // One record of refused credentials for every listener: an address refused on one is throttled
@@ -546,7 +537,7 @@ export async function startVigil(
     if (sources.hoop.enabled) {
       const hoop = sources.hoop;
       // Svix signatures are hoop.dev's only credential: no secret, no route (never an open endpoint).
-      const webhookSecrets = splitSecrets(env[hoop.webhook_secret_env]);
+      const webhookSecrets = credentials.hoopSecrets;
       if (webhookSecrets.length) registerHoopRoutes(gateway, { ...collectorDeps, webhookSecrets });
       else
         logger.info(
@@ -589,10 +580,10 @@ export async function startVigil(
       closers.push(grpc.close);
       urls.otlpGrpc = grpc.address;
     }
-    if (sources.kafka.enabled && config.env.KAFKA_BROKERS) {
+    if (sources.kafka.enabled && kafka) {
       // The source topic lives on the operator's cluster under its own name: no prefix.
       const sourceBus = await createKafkaBus({
-        brokers: config.env.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+        ...kafkaClientOptions(kafka),
         clientId: `${config.env.KAFKA_CLIENT_ID}-source`,
         prefix: '',
         partitions: config.env.KAFKA_PARTITIONS,
@@ -619,8 +610,7 @@ export async function startVigil(
   // Readiness from the real dependencies: the store answers, the bus is connected with its
   // consumers alive, and (for the responder) Redis answers. The queue lives in src/respond; its
   // Redis is probed on a connection of its own.
-  const redisProbe =
-    roles.has('respond') && config.env.REDIS_URL ? createRedisProbe(config.env.REDIS_URL) : undefined;
+  const redisProbe = roles.has('respond') && redis ? createRedisProbe(redis.url, redis.tls) : undefined;
   const readiness = createReadiness({
     store: async () => (await store.client.ping()).success,
     bus: bus.ready ? () => bus.ready!() : undefined,
@@ -685,8 +675,9 @@ export async function startVigil(
           return { version: ring.current.version };
         },
   });
-  // Grafana's way into the embedded store: read-only ClickHouse HTTP under /clickhouse.
-  if (config.env.VIGIL_CLICKHOUSE_HTTP_ENABLED)
+  // Grafana's way into the embedded store: read-only ClickHouse HTTP under /clickhouse. Not served
+  // with a ClickHouse server (Grafana reads that as its own read-only user).
+  if (servesClickHouseHttp(config.env))
     registerClickHouseHttpRoutes(admin, {
       auth,
       authFailures,
@@ -717,11 +708,10 @@ export async function startVigil(
     otlpHttpUrl: urls.otlpHttp,
     otlpGrpcAddress: urls.otlpGrpc,
     adminUrl,
-    sourceToken: tokensBySource.generic[0]!,
-    sourceTokens: Object.fromEntries(BEARER_SOURCES.map((s) => [s, tokensBySource[s][0]!])) as Record<
-      BearerSource,
-      string
-    >,
+    sourceToken: credentials.sources.generic[0]?.token ?? '',
+    sourceTokens: Object.fromEntries(
+      BEARER_SOURCES.map((s) => [s, credentials.sources[s][0]?.token ?? '']),
+    ) as Record<BearerSource, string>,
     adminToken: tokens[0]!,
     writers,
     routes,

@@ -1,10 +1,9 @@
 // The `vigil` command.
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { Command, Option } from 'commander';
-import { type Config, loadConfig } from '../config/index.js';
+import { type Config, loadConfig, PRIVATE_FILE_MODE, PRIVATE_UMASK } from '../config/index.js';
 import { parseGenericBody } from '../collectors/generic/server.js';
 import type { Finding, Incident } from '../model/index.js';
 import {
@@ -26,6 +25,15 @@ import { adminGet, adminPost, findRunningAdmin, withStore } from './admin-client
 import { ALL_ROLES, chainIdentity, type Role, startVigil, vaultKey } from './app.js';
 import { formatVerifyReport, type VerifyReport, verifyAuditTrail } from '../store/audit-chain.js';
 import { runDemo } from './demo/demo.js';
+import {
+  chooseExpired,
+  describeExpired,
+  EXPIRED_CHOICES,
+  type ExpiredChoice,
+  isExpiredLine,
+  readChunks,
+  scanRetention,
+} from './replay.js';
 import { registerRespondCommands } from './respond.commands.js';
 import { waitForDrain } from './drain.js';
 import { isoTime, printRows, terminalSafe } from './format.js';
@@ -48,6 +56,9 @@ const formatOption = () =>
   new Option('--format <format>', 'output format').choices(['json', 'table']).default('table');
 
 export async function main(argv: string[]): Promise<void> {
+  // Before anything is created: the embedded engine, pino and every command make files with
+  // the process umask, and none of them is for anyone but vigil's own user (src/config/private-files.ts).
+  process.umask(PRIVATE_UMASK);
   const program = new Command()
     .name('vigil')
     .description('Audit, monitoring and UEBA for vector-database access')
@@ -90,7 +101,15 @@ export async function main(argv: string[]): Promise<void> {
     .command('replay')
     .description('feed generic/canonical events from an NDJSON file (event time drives the detectors)')
     .requiredOption('--input <file>', 'NDJSON file')
-    .action(async (o: { input: string }) => replay(loadConfig(), o.input));
+    .addOption(
+      new Option(
+        '--expired <choice>',
+        'events older than the events retention: abort (replay nothing), skip them, or include them (the store drops them later); asked on a terminal, abort otherwise',
+      ).choices([...EXPIRED_CHOICES]),
+    )
+    .action(async (o: { input: string; expired?: ExpiredChoice }) =>
+      replay(loadConfig(), o.input, o.expired),
+    );
 
   program
     .command('migrate')
@@ -372,10 +391,31 @@ function parseRoles(value: string): Role[] {
   return roles as Role[];
 }
 
-/** Replays a file through a running vigil's admin API, or through a pipeline of its own. */
-async function replay(config: Config, file: string): Promise<void> {
+/**
+ * Replays a file through a running vigil's admin API, or through a pipeline of its own. Events past
+ * the events retention are counted first and handled as the user chooses (src/cli/replay.ts).
+ */
+async function replay(config: Config, file: string, expiredChoice: ExpiredChoice | undefined): Promise<void> {
+  const now = Date.now();
+  const scan = await scanRetention(file, config.env.VIGIL_EVENTS_TTL_DAYS, now);
+  let drop: ((line: string) => boolean) | undefined;
+  if (scan.expired > 0) {
+    process.stderr.write(`${describeExpired(scan, now)}\n`);
+    const choice = await chooseExpired(expiredChoice, Boolean(process.stdin.isTTY && process.stderr.isTTY));
+    if (choice === 'abort') {
+      process.stderr.write('replay: nothing replayed (--expired abort).\n');
+      process.exitCode = 2;
+      return;
+    }
+    if (choice === 'skip') drop = (line) => isExpiredLine(line, scan.cutoff, now);
+    process.stderr.write(
+      choice === 'skip'
+        ? `replay: skipping the ${scan.expired} events past retention.\n`
+        : `replay: including the ${scan.expired} events past retention; the store drops them at its next merge.\n`,
+    );
+  }
   const running = await findRunningAdmin(config);
-  const chunks = readChunks(file, 5_000);
+  const chunks = readChunks(file, 5_000, drop);
   let accepted = 0;
   let rejected = 0;
   if (running) {
@@ -435,23 +475,6 @@ async function replay(config: Config, file: string): Promise<void> {
   }
 }
 
-async function* readChunks(file: string, lines: number): AsyncGenerator<{ text: string; firstLine: number }> {
-  const rl = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
-  let buf: string[] = [];
-  let first = 1;
-  let n = 0;
-  for await (const line of rl) {
-    n++;
-    buf.push(line);
-    if (buf.length >= lines) {
-      yield { text: buf.join('\n'), firstLine: first };
-      buf = [];
-      first = n + 1;
-    }
-  }
-  if (buf.length) yield { text: buf.join('\n'), firstLine: first };
-}
-
 interface ExportCommandOptions {
   format: ExportFormat;
   since: string;
@@ -483,7 +506,7 @@ async function exportCommand(config: Config, o: ExportCommandOptions): Promise<v
   };
   if (range.until <= range.since) throw new Error('--until must be after --since');
   const kinds = parseKinds(o.kinds);
-  const out = o.output ? createWriteStream(o.output) : process.stdout;
+  const out = o.output ? createWriteStream(o.output, { mode: PRIVATE_FILE_MODE }) : process.stdout;
   const write = async (line: string) => {
     if (!out.write(`${line}\n`)) await once(out, 'drain');
   };

@@ -12,7 +12,6 @@ import {
   effectiveMode,
   entityLabels,
   evaluatePolicy,
-  killSwitchFromEnv,
   neverContainReason,
   resolveTargets,
   riskAfter,
@@ -55,7 +54,9 @@ export function registerRespondCommands(program: Command, incidents: Command): v
         .split(',')
         .map((l) => l.trim())
         .filter(Boolean);
-      const reports = findings.map((f) => policyReport(config.pipeline.response, f, o.risk, labels));
+      const reports = findings.map((f) =>
+        policyReport(config.pipeline.response, f, o.risk, labels, config.env.VIGIL_RESPONDER_KILL_SWITCH),
+      );
       if (o.format === 'json') process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
       else for (const r of reports) process.stdout.write(renderReport(r));
     });
@@ -242,12 +243,12 @@ export function policyReport(
   f: Finding,
   risk: number | undefined,
   extraLabels: string[],
+  killOn: boolean,
   env: NodeJS.ProcessEnv = process.env,
 ): PolicyReport {
   const r = risk ?? riskAfter(0, f);
   const labels = entityLabels(rc, f, extraLabels);
   const decision = evaluatePolicy(rc, f, { risk: r, labels: extraLabels });
-  const killOn = killSwitchFromEnv(env.VIGIL_RESPONDER_KILL_SWITCH);
   const would: PolicyReport['would'] = [];
   // Only which variables are set matters here; a webhook without a secret would get a generated one.
   const available = resolveTargets(rc, env, { defaultWebhookSecrets: () => ['generated'] });

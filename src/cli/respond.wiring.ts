@@ -2,7 +2,7 @@
 // guardrail state (Redis or memory, same rule), the targets from the environment, the vault for
 // re-identification, and the controls the admin API exposes.
 import { createRiskEngine } from '../detect/risk.js';
-import type { Config } from '../config/index.js';
+import { type Config, redisConnection } from '../config/index.js';
 import type { ReidentifyDeps } from '../admin/reidentify.js';
 import { reidentify } from '../admin/reidentify.js';
 import { errorMessage, type Action, type Finding, type Incident } from '../model/index.js';
@@ -18,7 +18,6 @@ import {
   createResponder,
   createResponderControl,
   type KillSwitch,
-  killSwitchFromEnv,
   type Responder,
   type ResponderControl,
   resolveTargets,
@@ -65,23 +64,25 @@ export async function startRespond(o: RespondWiringOptions): Promise<RespondWiri
   const rc = o.config.pipeline.response;
   const onError = (jobId: string, err: unknown) =>
     o.logger.warn({ job: jobId, err: errorMessage(err) }, 'action attempt failed');
-  const redisUrl = o.config.env.REDIS_URL;
-  const queue = redisUrl
+  const redis = redisConnection(o.config.env);
+  const queue = redis
     ? createBullmqQueue({
-        redisUrl,
+        redisUrl: redis.url,
+        redisTls: redis.tls,
         prefix: o.config.env.VIGIL_QUEUE_PREFIX,
         maxAttempts: rc.max_attempts,
         onError,
       })
     : createInProcessQueue({ maxAttempts: rc.max_attempts, onError });
-  const forced = killSwitchFromEnv(o.env.VIGIL_RESPONDER_KILL_SWITCH);
+  const forced = o.config.env.VIGIL_RESPONDER_KILL_SWITCH;
   if (forced) o.logger.warn('VIGIL_RESPONDER_KILL_SWITCH is on: containment runs as dry runs');
   let blastRadius: BlastRadius;
   let killSwitch: KillSwitch;
   let closeGuardrails = async () => {};
-  if (redisUrl) {
+  if (redis) {
     const g = createRedisGuardrails({
-      redisUrl,
+      redisUrl: redis.url,
+      redisTls: redis.tls,
       prefix: o.config.env.VIGIL_QUEUE_PREFIX,
       limits: rc.guardrails.blast_radius,
       killSwitchForced: forced,

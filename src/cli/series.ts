@@ -43,6 +43,6 @@ export function scoreSeriesFile(
     'timestamp,value,anomaly_score',
     ...rows.map((r, i) => `${r.raw[0]},${r.raw[1]},${scores[i]!.toFixed(6)}`),
   ];
-  writeFileSync(output, `${out.join('\n')}\n`);
+  writeFileSync(output, `${out.join('\n')}\n`, { mode: 0o600 });
   return { rows: rows.length, scored: scores.filter((s) => s > 0).length };
 }

@@ -4,6 +4,7 @@
 // that is not recognised yields `undefined` (the caller records operation `other`); nothing here
 // throws on odd input, and the texts parsed are never returned, only names and numbers.
 import type { Operation } from '../model/index.js';
+import { lexSql } from '../privacy/index.js';
 
 export interface VectorOp {
   /** Canonical system when the shape tells it (`pgvector`, `qdrant`, …); undefined when it does not. */
@@ -74,59 +75,15 @@ const SQL_CONTROL = new Set(['set', 'show', 'begin', 'start', 'commit', 'rollbac
 
 /**
  * Removes comments and the contents of string literals (vectors are literals too), keeps quoted
- * identifiers. A single left-to-right scan: linear whatever the text, unterminated literals included.
+ * identifiers. The tokenizer is the one the redaction of query text uses (privacy/query-shape), so
+ * what is a literal here is a literal there; read as PostgreSQL (`#` is an operator, as in `<#>`).
  */
 function stripSql(input: string): string {
   const text = input.slice(0, MAX_TEXT);
-  const n = text.length;
   let out = '';
-  let i = 0;
-  while (i < n) {
-    const c = text[i]!;
-    const next = text[i + 1];
-    if (c === '-' && next === '-') {
-      const end = text.indexOf('\n', i);
-      out += ' ';
-      if (end < 0) break;
-      i = end;
-    } else if (c === '/' && next === '*') {
-      const end = text.indexOf('*/', i + 2);
-      out += ' ';
-      if (end < 0) break;
-      i = end + 2;
-    } else if (c === "'") {
-      // Standard strings double their quotes; E'…' strings also take backslash escapes.
-      const escapes = /[Ee]/.test(text[i - 1] ?? '') && !/[\w$]/.test(text[i - 2] ?? '');
-      let j = i + 1;
-      while (j < n) {
-        if (escapes && text[j] === '\\') j += 2;
-        else if (text[j] === "'" && text[j + 1] === "'") j += 2;
-        else if (text[j] === "'") break;
-        else j++;
-      }
-      out += "''";
-      i = j + 1;
-    } else if (c === '"') {
-      const end = text.indexOf('"', i + 1);
-      const stop = end < 0 ? n : end + 1;
-      out += text.slice(i, stop);
-      i = stop;
-    } else if (c === '$' && !/[\w$]/.test(text[i - 1] ?? '')) {
-      // Dollar quoting: $$…$$ or $tag$…$tag$ (not a $1 parameter).
-      const tag = /^\$(?:[A-Za-z_]\w{0,62})?\$/.exec(text.slice(i, i + 66))?.[0];
-      if (tag) {
-        const end = text.indexOf(tag, i + tag.length);
-        out += "''";
-        if (end < 0) break;
-        i = end + tag.length;
-      } else {
-        out += c;
-        i++;
-      }
-    } else {
-      out += c;
-      i++;
-    }
+  for (const t of lexSql(text).tokens) {
+    if (t.gap) out += ' ';
+    out += t.kind === 'string' ? "''" : text.slice(t.start, t.end);
   }
   return out;
 }

@@ -16,7 +16,7 @@ export const duration = z.union([z.string(), z.number()]).transform((v, ctx) => 
   if (ms === undefined) {
     ctx.addIssue({
       code: z.ZodIssueCode.custom,
-      message: `"${v}" is not a duration (e.g. 500ms, 10s, 5m, 2h, 7d)`,
+      message: 'is not a duration (e.g. 500ms, 10s, 5m, 2h, 7d)',
     });
     return z.NEVER;
   }

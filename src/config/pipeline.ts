@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { duration } from './duration.js';
 import { responseSchema } from './response.js';
+import { tenancySchema } from './tenancy.js';
 
 export * from './response.js';
 
@@ -263,6 +264,8 @@ export const pipelineSchema = z
     suppressions: z.array(suppressionSchema).default([]),
     /** How long a false-positive mark raises the bar for that detector × entity. */
     feedback_ttl: duration.default('14d'),
+    /** The tenants each source and analyst credential may use (./tenancy.ts); absent: every tenant. */
+    tenancy: tenancySchema.optional(),
   })
   .strict();
 

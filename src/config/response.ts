@@ -101,8 +101,12 @@ const qdrantCloudTarget = z
     url_env: envName.default('VIGIL_QDRANT_CLOUD_URL'),
     /** Management API key, sent as `Authorization: apikey …`. */
     api_key_env: envName.default('VIGIL_QDRANT_CLOUD_API_KEY'),
-    account_id: z.string().min(1),
-    cluster_id: z.string().min(1).optional(),
+    /**
+     * The account and the cluster whose database API keys are revoked (UUIDs; the v2 API needs
+     * both to delete a key: proto/qdrant/cloud/cluster/auth/v2/database_api_key.proto).
+     */
+    account_id: z.string().uuid('must be the account id (a UUID)'),
+    cluster_id: z.string().uuid('must be the cluster id (a UUID)'),
     timeout,
   })
   .strict();
@@ -122,6 +126,10 @@ const hoopTarget = z
     api_token_env: envName.default('VIGIL_HOOP_ADMIN_TOKEN'),
     /** How the key is sent: `Authorization: Bearer` or hoop's `Api-Key` header. */
     auth: z.enum(['bearer', 'api-key']).default('bearer'),
+    /**
+     * revoke_api_key names an API key (hoop's keys belong to the organisation, not to a user), so it
+     * takes a subject of its own and cannot share a target with the user operations.
+     */
     operations: z.array(z.enum(HOOP_OPERATIONS)).min(1).default(['deactivate_user', 'kill_sessions']),
     timeout,
   })
@@ -271,6 +279,17 @@ export const responseSchema = z
   })
   .strict()
   .superRefine((r, ctx) => {
+    for (const [name, t] of Object.entries(r.targets)) {
+      // hoop's API keys belong to the organisation, not to a user: revoke_api_key needs a key's
+      // name or id as its subject, the other operations a user's email.
+      if (t.type === 'hoop' && t.operations.includes('revoke_api_key') && t.operations.length > 1)
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['targets', name, 'operations'],
+          message:
+            'revoke_api_key acts on an API key and the other operations on a user: give it a hoop target of its own (used with subject: entity on findings about a key)',
+        });
+    }
     const names = new Set<string>();
     r.policies.forEach((p, i) => {
       if (names.has(p.name))

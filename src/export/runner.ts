@@ -20,8 +20,8 @@ export interface ExportSinkOptions {
   readonly kinds: readonly ExportKind[];
   /** Pause between polls once the sink has caught up. */
   readonly intervalMs: number;
-  /** Only this tenant's records. */
-  readonly tenant?: string;
+  /** Only this tenant's records, or these tenants' (VIGIL_EXPORT_TENANT); absent: every tenant. */
+  readonly tenant?: string | readonly string[];
   /** Records per delivery. @defaultValue 500 */
   readonly batchSize?: number;
   /**

@@ -3,7 +3,7 @@
 //  - `readAfter` (streaming sinks): by *store* time, so a record inserted late with an old event time
 //    (a replay, a re-issued finding) is still exported; each stored version is a record.
 //  - `readRange` (batch export): by the record's own time, latest version only (FINAL).
-import { chTime, insertRows, type StoreClient } from '../store/index.js';
+import { chTime, insertRows, type StoreClient, tenantScopeParams, tenantScopeWhere } from '../store/index.js';
 import type { AccessEvent, Action, Finding, Incident } from '../model/index.js';
 import type { ExportKind, ExportRecord } from './record.js';
 
@@ -74,8 +74,8 @@ const actionJoin = `LEFT JOIN (SELECT incident_id, argMax(actor, updated_time) A
 
 export interface ReadOptions {
   readonly limit: number;
-  /** Only this tenant ('' = all). */
-  readonly tenant?: string;
+  /** Only this tenant, or these tenants ('' or absent = all; an empty list: none). */
+  readonly tenant?: string | readonly string[];
 }
 
 /** Records stored after `after`, oldest first; rows younger than `settleMs` wait for the next poll. */
@@ -92,19 +92,24 @@ export async function readAfter(
             FROM ${t.table} AS t ${kind === 'action' ? actionJoin : ''}
             WHERE (t.${t.storeTime}, t.${t.id}) > (fromUnixTimestamp64Milli({after_time:Int64}, 'UTC'), {after_id:String})
               AND t.${t.storeTime} <= now64(3) - toIntervalMillisecond({settle:UInt32})
-              AND ({tenant:String} = '' OR t.tenant = {tenant:String})
+              AND ${tenantScopeWhere('t.tenant')}
             ORDER BY t.${t.storeTime}, t.${t.id}
             LIMIT {limit:UInt32}`,
     query_params: {
       after_time: after.time,
       after_id: after.id,
       settle: Math.max(0, Math.trunc(opts.settleMs)),
-      tenant: opts.tenant ?? '',
+      ...tenantScopeParams({ tenants: tenantsOf(opts.tenant) }),
       limit: opts.limit,
     },
     format: 'JSONEachRow',
   });
   return (await rs.json<Record<string, unknown>>()).map((row) => toCursorRecord(kind, row));
+}
+
+function tenantsOf(tenant: ReadOptions['tenant']): readonly string[] | undefined {
+  if (tenant === undefined || tenant === '') return undefined;
+  return typeof tenant === 'string' ? [tenant] : tenant;
 }
 
 export interface Range {

@@ -77,6 +77,8 @@ export const ACTION_OUTCOMES = [
 ] as const;
 export type ActionOutcome = (typeof ACTION_OUTCOMES)[number];
 
+export const ACTION_CONFIRMATIONS = ['', 'confirmed', 'unconfirmable'] as const;
+
 /** One attempt of one responder action (every attempt is recorded). */
 export const actionSchema = z.object({
   action_id: z.string().min(1),
@@ -92,6 +94,11 @@ export const actionSchema = z.object({
   /** Why it failed; for the other outcomes the reason, or what a dry run would have done. */
   error: z.string(),
   time: z.number().int(),
+  /**
+   * A succeeded containment: `confirmed` (its effect was read back from the target) or
+   * `unconfirmable` (the target offers no read-back; `error` says why). Empty otherwise.
+   */
+  confirmation: z.enum(ACTION_CONFIRMATIONS).optional(),
 });
 export type Action = z.infer<typeof actionSchema>;
 

@@ -3,11 +3,14 @@
 // 30 days for that reason. Permanent errors become UnrecoverableError (no retry).
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import type { TlsMaterial } from '../config/index.js';
 import { actionBackoffMs } from './backoff.js';
 import type { ActionJob, ActionProcessor, ActionQueue } from './jobs.js';
 
 export interface BullmqQueueOptions {
   readonly redisUrl: string;
+  /** With a `rediss://` URL: the CA and client certificate (src/config/connections.ts). */
+  readonly redisTls?: TlsMaterial;
   /** Queue name prefix (isolates tests and deployments sharing a Redis). */
   readonly prefix: string;
   readonly maxAttempts: number;
@@ -21,7 +24,11 @@ const KEEP_COMPLETED_S = 30 * 24 * 3600;
 
 export function createBullmqQueue(opts: BullmqQueueOptions): ActionQueue {
   // BullMQ needs maxRetriesPerRequest: null on the worker connection (blocking commands).
-  const connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
+  const connection = new Redis(opts.redisUrl, {
+    maxRetriesPerRequest: null,
+    lazyConnect: false,
+    tls: opts.redisTls && { ...opts.redisTls },
+  });
   const queue = new Queue<ActionJob>(QUEUE_NAME, { connection, prefix: opts.prefix });
   // A lost Redis connection is reported, not thrown: ioredis reconnects and jobs wait in Redis.
   queue.on('error', (err) => opts.onError?.('queue', err));
@@ -40,7 +47,10 @@ export function createBullmqQueue(opts: BullmqQueueOptions): ActionQueue {
       });
     },
     async start(processor: ActionProcessor) {
-      workerConnection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
+      workerConnection = new Redis(opts.redisUrl, {
+        maxRetriesPerRequest: null,
+        tls: opts.redisTls && { ...opts.redisTls },
+      });
       worker = new Worker<ActionJob>(
         QUEUE_NAME,
         async (job) => {

@@ -2,7 +2,7 @@
 // blast-radius window and the kill switch, so the limit holds across processes and a toggle
 // through any admin API stops them all.
 import { Redis } from 'ioredis';
-import type { GuardrailsConfig } from '../config/index.js';
+import type { GuardrailsConfig, TlsMaterial } from '../config/index.js';
 import { RetriableError } from '../model/index.js';
 import type { BlastRadius, KillSwitch } from './guardrails.js';
 
@@ -25,11 +25,16 @@ export interface RedisGuardrails {
 
 export function createRedisGuardrails(opts: {
   redisUrl: string;
+  redisTls?: TlsMaterial;
   prefix: string;
   limits: GuardrailsConfig['blast_radius'];
   killSwitchForced: boolean;
 }): RedisGuardrails {
-  const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false });
+  const redis = new Redis(opts.redisUrl, {
+    maxRetriesPerRequest: 2,
+    lazyConnect: false,
+    tls: opts.redisTls && { ...opts.redisTls },
+  });
   redis.on('error', () => undefined); // reconnects on its own; callers see the failed commands
   const switchKey = `${opts.prefix}:responder:kill-switch`;
   const wrap = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {

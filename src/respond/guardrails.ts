@@ -81,11 +81,6 @@ export function createMemoryKillSwitch(forced: boolean): KillSwitch {
   };
 }
 
-/** `VIGIL_RESPONDER_KILL_SWITCH`: true/1/yes/on turn it on. */
-export function killSwitchFromEnv(value: string | undefined): boolean {
-  return /^(true|1|yes|on)$/i.test((value ?? '').trim());
-}
-
 /**
  * The record that says why containments are waiting: one finding per tenant and window, re-issued
  * (same id, higher count) as more are held back, so analysts see it with the other findings.

@@ -148,8 +148,10 @@ export function createResponder(deps: ResponderDeps): Responder {
     started: number,
     error = '',
     target = '',
+    confirmation?: Action['confirmation'],
   ): Promise<void> {
     await deps.recordAttempt({
+      ...(confirmation ? { confirmation } : {}),
       action_id: deterministicId(job.job_id, attempt, outcome),
       job_id: job.job_id,
       incident_id: job.incident.incident_id,
@@ -312,7 +314,13 @@ export function createResponder(deps: ResponderDeps): Responder {
           );
         subject = raw;
       }
-      result = await adapter.execute({ target: target.settings, subject, job });
+      result = await adapter.execute({
+        target: target.settings,
+        subject,
+        job,
+        subjectRef: subjectToken,
+        attempt,
+      });
     } catch (err) {
       const clean = scrubError(err, raw, subjectToken);
       const permanent = clean.name === 'PermanentError';
@@ -340,18 +348,28 @@ export function createResponder(deps: ResponderDeps): Responder {
       await record(job, attempt, 'escalated', started, detail, column);
       return;
     }
+    // A containment is done only with its effect read back, or with the reason it cannot be: an
+    // adapter that says neither has not shown that the credential is gone.
+    const confirmation = adapter.containment ? result.confirmation : undefined;
+    if (adapter.containment && !confirmation) {
+      const why = `${target.type} reported success without confirming it or saying why it cannot: not counted as contained`;
+      await record(job, attempt, 'failed', started, why, column);
+      const err = new PermanentError(why);
+      recorded.add(err);
+      throw err;
+    }
     if (adapter.containment) {
       // What was done, and what undo needs, before the attempt counts as succeeded.
       await deps.audit?.({
         caller: 'responder',
         action: `contain.${target.type}`,
         target: job.job_id,
-        reason: JSON.stringify({ detail, state: result.state ?? {} }),
+        reason: JSON.stringify({ detail, confirmation, state: result.state ?? {} }),
         outcome: 'succeeded',
       });
     }
     deps.metrics.observe('respond_time_to_act_ms', now() - job.enqueued_time);
-    await record(job, attempt, 'succeeded', started, detail, column);
+    await record(job, attempt, 'succeeded', started, detail, column, confirmation);
     if (adapter.containment) await markContained(job.incident.incident_id, 'responder');
   }
 

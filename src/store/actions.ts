@@ -2,6 +2,7 @@
 // finding by id, and the audit record of a containment (what undo reverses). Parameterised SQL only.
 import type { Action, Finding, Incident } from '../model/index.js';
 import type { StoreClient } from './client.js';
+import { type TenantScope, tenantScopeParams, tenantScopeWhere } from './queries.js';
 
 const ms = (col: string) => `toUnixTimestamp64Milli(${col}) AS ${col}`;
 
@@ -14,7 +15,7 @@ function toAction(row: Action): Action {
   };
 }
 
-export interface ActionListOptions {
+export interface ActionListOptions extends TenantScope {
   readonly tenant?: string;
   readonly incident?: string;
   readonly limit?: number;
@@ -27,10 +28,15 @@ export async function listActionAttempts(
 ): Promise<Action[]> {
   const rs = await client.query({
     query: `SELECT * EXCEPT (time), ${ms('time')} FROM actions
-            WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+            WHERE ({tenant:String} = '' OR tenant = {tenant:String}) AND ${tenantScopeWhere()}
               AND ({incident:String} = '' OR incident_id = {incident:String})
             ORDER BY time DESC, attempt DESC LIMIT {limit:UInt32}`,
-    query_params: { tenant: opts.tenant ?? '', incident: opts.incident ?? '', limit: opts.limit ?? 1000 },
+    query_params: {
+      tenant: opts.tenant ?? '',
+      incident: opts.incident ?? '',
+      limit: opts.limit ?? 1000,
+      ...tenantScopeParams(opts),
+    },
     format: 'JSONEachRow',
   });
   return (await rs.json<Action>()).map(toAction);
@@ -62,7 +68,7 @@ async function latestPerJob(
                      argMax(error, k) AS a_error,
                      toUnixTimestamp64Milli(max(time)) AS a_time
               FROM (SELECT *, (time, attempt) AS k FROM actions
-                    WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+                    WHERE ({tenant:String} = '' OR tenant = {tenant:String}) AND ${tenantScopeWhere()}
                       AND ({incident:String} = '' OR incident_id = {incident:String}))
               GROUP BY job_id)
             WHERE a_outcome IN {outcomes:Array(String)}
@@ -75,6 +81,7 @@ async function latestPerJob(
       outcomes,
       exclude: opts.excludeApproved ? 1 : 0,
       limit: opts.limit ?? 1000,
+      ...tenantScopeParams(opts),
     },
     format: 'JSONEachRow',
   });

@@ -2,11 +2,10 @@
 // by default, a ClickHouse server over HTTP(S) when CLICKHOUSE_URL is set. Everything else sees
 // only the @clickhouse/client API.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type ClickHouseClient, createClient, parseError } from '@clickhouse/client';
 import { type ChdbConnection, createChdbConnection } from 'chdb/connection';
-import type { Env } from '../config/index.js';
+import { clickhouseConnection, type Env, ensurePrivateDir } from '../config/index.js';
 
 export type StoreClient = ClickHouseClient;
 
@@ -24,32 +23,18 @@ export class StoreLockedError extends Error {
 
 export async function openStore(env: Env, dataDir: string): Promise<StoreHandle> {
   const database = env.CLICKHOUSE_DATABASE;
-  if (env.CLICKHOUSE_URL) {
-    const tls = env.CLICKHOUSE_TLS_CA_FILE
-      ? {
-          ca_cert: readFileSync(env.CLICKHOUSE_TLS_CA_FILE),
-          ...(env.CLICKHOUSE_TLS_CERT_FILE && env.CLICKHOUSE_TLS_KEY_FILE
-            ? {
-                cert: readFileSync(env.CLICKHOUSE_TLS_CERT_FILE),
-                key: readFileSync(env.CLICKHOUSE_TLS_KEY_FILE),
-              }
-            : {}),
-        }
-      : undefined;
-    const base = {
-      url: env.CLICKHOUSE_URL,
-      username: env.CLICKHOUSE_USER,
-      password: env.CLICKHOUSE_PASSWORD,
-      tls,
-    };
+  const server = clickhouseConnection(env);
+  if (server) {
+    const base = { ...server, tls: server.tls && { ...server.tls } };
     const bootstrap = createClient(base);
     await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
     await bootstrap.close();
     const client = createClient({ ...base, database, request_timeout: 60_000 });
     return { client, kind: 'server', database, close: () => client.close() };
   }
+  ensurePrivateDir(dataDir, 'VIGIL_DATA_DIR');
   const dir = path.join(dataDir, 'clickhouse');
-  mkdirSync(dir, { recursive: true });
+  ensurePrivateDir(dir, 'the embedded store');
   let client: ClickHouseClient;
   try {
     // chdb types its connection against its own copy of @clickhouse/client-common; the runtime

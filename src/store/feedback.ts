@@ -1,14 +1,17 @@
 // Analysts' feedback on findings.
 import type { Feedback, FeedbackLabel } from '../detect/index.js';
 import { insertRows, type StoreClient } from './client.js';
+import { type TenantScope, tenantScopeParams, tenantScopeWhere } from './queries.js';
 
+/** Undefined when there is no such finding, or not one of `req.tenants` (the caller's scope). */
 export async function recordFeedback(
   client: StoreClient,
-  req: { findingId: string; label: FeedbackLabel; caller: string },
+  req: { findingId: string; label: FeedbackLabel; caller: string } & TenantScope,
 ): Promise<Feedback | undefined> {
   const rs = await client.query({
-    query: `SELECT finding_id, tenant, detector, entity, observed FROM findings FINAL WHERE finding_id = {id:String} LIMIT 1`,
-    query_params: { id: req.findingId },
+    query: `SELECT finding_id, tenant, detector, entity, observed FROM findings FINAL
+            WHERE finding_id = {id:String} AND ${tenantScopeWhere()} LIMIT 1`,
+    query_params: { id: req.findingId, ...tenantScopeParams(req) },
     format: 'JSONEachRow',
   });
   const [f] = await rs.json<{

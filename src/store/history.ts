@@ -11,21 +11,24 @@ import {
 } from '../detect/index.js';
 import type { AccessEvent } from '../model/index.js';
 import type { StoreClient } from './client.js';
+import { type TenantScope, tenantScopeParams, tenantScopeWhere } from './queries.js';
 
 /** Stored events between `since` and `until` (epoch ms), oldest first, `pageSize` at a time. */
 export async function* readEvents(
   client: StoreClient,
-  opts: { since: number; until: number; tenant?: string; pageSize?: number },
+  opts: { since: number; until: number; tenant?: string; pageSize?: number } & TenantScope,
 ): AsyncGenerator<AccessEvent[]> {
   const pageSize = opts.pageSize ?? 50_000;
   let cursor = { time: opts.since, id: '' };
   for (;;) {
+    // The epoch-ms columns are named apart from `time`: an alias `time` would be what WHERE and
+    // ORDER BY read (epoch ms against a DateTime64), and no event would ever match.
     const rs = await client.query({
       query: `SELECT * EXCEPT (time, observed_time, stored_time),
-                toUnixTimestamp64Milli(time) AS time, toUnixTimestamp64Milli(observed_time) AS observed_time
+                toUnixTimestamp64Milli(time) AS time_ms, toUnixTimestamp64Milli(observed_time) AS observed_ms
               FROM events FINAL
               WHERE time >= fromUnixTimestamp64Milli({since:Int64}) AND time < fromUnixTimestamp64Milli({until:Int64})
-                AND ({tenant:String} = '' OR tenant = {tenant:String})
+                AND ({tenant:String} = '' OR tenant = {tenant:String}) AND ${tenantScopeWhere()}
                 AND (time, event_id) > (fromUnixTimestamp64Milli({ct:Int64}), {cid:String})
               ORDER BY time, event_id
               LIMIT {limit:UInt32}`,
@@ -36,14 +39,19 @@ export async function* readEvents(
         ct: cursor.time,
         cid: cursor.id,
         limit: pageSize,
+        ...tenantScopeParams(opts),
       },
       format: 'JSONEachRow',
     });
-    const rows = (await rs.json<AccessEvent>()).map((e) => ({
-      ...e,
-      time: Number(e.time),
-      observed_time: Number(e.observed_time),
-    }));
+    const rows = (
+      await rs.json<Omit<AccessEvent, 'time' | 'observed_time'> & { time_ms: string; observed_ms: string }>()
+    ).map(
+      ({ time_ms, observed_ms, ...e }): AccessEvent => ({
+        ...e,
+        time: Number(time_ms),
+        observed_time: Number(observed_ms),
+      }),
+    );
     if (rows.length === 0) return;
     yield rows;
     const last = rows[rows.length - 1]!;

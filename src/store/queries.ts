@@ -2,9 +2,23 @@
 import type { Finding, Incident } from '../model/index.js';
 import type { StoreClient } from './client.js';
 
-export interface ListOptions {
+export interface ListOptions extends TenantScope {
   readonly tenant?: string;
   readonly limit?: number;
+}
+
+/** The tenants a reader may see: its credential's binding (pipeline `tenancy`). */
+export interface TenantScope {
+  /** Only rows of these tenants; undefined: every tenant; empty: none. */
+  readonly tenants?: readonly string[];
+}
+
+/** A WHERE condition keeping `column`'s rows of the scope (with `tenantScopeParams`). */
+export const tenantScopeWhere = (column = 'tenant') =>
+  `({all_tenants:UInt8} = 1 OR ${column} IN {tenants:Array(String)})`;
+
+export function tenantScopeParams(scope: TenantScope): { all_tenants: 0 | 1; tenants: readonly string[] } {
+  return { all_tenants: scope.tenants === undefined ? 1 : 0, tenants: scope.tenants ?? [] };
 }
 
 const ms = (col: string) => `toUnixTimestamp64Milli(${col}) AS ${col}`;
@@ -14,9 +28,9 @@ export async function listFindings(client: StoreClient, opts: ListOptions = {}):
     query: `SELECT * EXCEPT (event_time, detected_time, first_observed_time, stored_time),
               ${ms('event_time')}, ${ms('detected_time')}, ${ms('first_observed_time')}
             FROM findings FINAL
-            WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+            WHERE ({tenant:String} = '' OR tenant = {tenant:String}) AND ${tenantScopeWhere()}
             ORDER BY event_time DESC LIMIT {limit:UInt32}`,
-    query_params: { tenant: opts.tenant ?? '', limit: opts.limit ?? 1000 },
+    query_params: { tenant: opts.tenant ?? '', limit: opts.limit ?? 1000, ...tenantScopeParams(opts) },
     format: 'JSONEachRow',
   });
   return (await rs.json<Finding>()).map((f) => ({
@@ -34,10 +48,15 @@ export async function listIncidents(
   const rs = await client.query({
     query: `SELECT * EXCEPT (opened_time, updated_time), ${ms('opened_time')}, ${ms('updated_time')}
             FROM incidents FINAL
-            WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+            WHERE ({tenant:String} = '' OR tenant = {tenant:String}) AND ${tenantScopeWhere()}
               AND ({status:String} = '' OR status = {status:String})
             ORDER BY opened_time DESC LIMIT {limit:UInt32}`,
-    query_params: { tenant: opts.tenant ?? '', status: opts.status ?? '', limit: opts.limit ?? 1000 },
+    query_params: {
+      tenant: opts.tenant ?? '',
+      status: opts.status ?? '',
+      limit: opts.limit ?? 1000,
+      ...tenantScopeParams(opts),
+    },
     format: 'JSONEachRow',
   });
   return (await rs.json<Incident>()).map((i) => ({
@@ -57,17 +76,26 @@ export interface StoreSummary {
   dead_letters: number;
 }
 
-export async function summary(client: StoreClient, tenant = ''): Promise<StoreSummary> {
+/**
+ * Counts of one tenant ('' = every tenant) within `scope`. Dead letters carry no tenant: they are
+ * counted for an unscoped reader only (0 for a tenant-bound one).
+ */
+export async function summary(
+  client: StoreClient,
+  tenant = '',
+  scope: TenantScope = {},
+): Promise<StoreSummary> {
+  const where = `({t:String} = '' OR tenant = {t:String}) AND ${tenantScopeWhere()}`;
   const rs = await client.query({
     query: `SELECT
-      (SELECT count() FROM events WHERE {t:String} = '' OR tenant = {t:String}) AS events,
-      (SELECT uniqExact(event_id) FROM events WHERE {t:String} = '' OR tenant = {t:String}) AS distinct_events,
-      (SELECT uniqExact(actor) FROM events WHERE {t:String} = '' OR tenant = {t:String}) AS actors,
-      (SELECT count() FROM findings FINAL WHERE {t:String} = '' OR tenant = {t:String}) AS findings,
-      (SELECT count() FROM incidents FINAL WHERE {t:String} = '' OR tenant = {t:String}) AS incidents,
-      (SELECT count() FROM actions WHERE {t:String} = '' OR tenant = {t:String}) AS actions,
-      (SELECT count() FROM dead_letters) AS dead_letters`,
-    query_params: { t: tenant },
+      (SELECT count() FROM events WHERE ${where}) AS events,
+      (SELECT uniqExact(event_id) FROM events WHERE ${where}) AS distinct_events,
+      (SELECT uniqExact(actor) FROM events WHERE ${where}) AS actors,
+      (SELECT count() FROM findings FINAL WHERE ${where}) AS findings,
+      (SELECT count() FROM incidents FINAL WHERE ${where}) AS incidents,
+      (SELECT count() FROM actions WHERE ${where}) AS actions,
+      (SELECT count() FROM dead_letters WHERE {all_tenants:UInt8} = 1) AS dead_letters`,
+    query_params: { t: tenant, ...tenantScopeParams(scope) },
     format: 'JSONEachRow',
   });
   const [row] = await rs.json<Record<keyof StoreSummary, string | number>>();

@@ -1,6 +1,7 @@
 // Structured logs (pino) to stderr, so stdout stays clean for CLI output. Log lines carry tokens,
 // counts and reasons only: never request bodies, headers or raw identifiers.
 import pino, { type Logger } from 'pino';
+import { PRIVATE_FILE_MODE } from '../config/private-files.js';
 
 export type { Logger };
 
@@ -27,6 +28,9 @@ export function createLogger(level: string, name = 'vigil', file?: string): Logg
       },
       serializers: { err: pino.stdSerializers.err },
     },
-    pino.destination(file ? { dest: file, append: true, mkdir: true, sync: true } : 2),
+    // A log file is created owner-only (it holds tokens); one the operator made keeps its mode.
+    pino.destination(
+      file ? { dest: file, append: true, mkdir: true, sync: true, mode: PRIVATE_FILE_MODE } : 2,
+    ),
   );
 }

@@ -3,14 +3,16 @@
 // Redis), so they cannot say "down"; this one fails fast instead. It is the one Redis client
 // outside src/respond: a probe has to talk to what it reports on.
 import { Redis } from 'ioredis';
+import type { TlsMaterial } from '../config/index.js';
 
 export interface RedisProbe {
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
 
-export function createRedisProbe(url: string): RedisProbe {
+export function createRedisProbe(url: string, tls?: TlsMaterial): RedisProbe {
   const redis = new Redis(url, {
+    tls: tls && { ...tls },
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,

@@ -11,6 +11,8 @@ import type { Finding, Incident } from '../../src/model/index.js';
 import { freePort, spawnVigil, VIGIL_BIN } from '../helpers/child.js';
 import { tempDataDir } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
+import { testTime } from '../helpers/clock.js';
+import { makeGenericEvent } from '../helpers/factories.js';
 
 const run = promisify(execFile);
 
@@ -106,8 +108,7 @@ describe('vigil CLI', () => {
     const out = path.join(dir, 'scored.csv');
     const rows = Array.from(
       { length: 500 },
-      (_, i) =>
-        `${new Date(Date.UTC(2026, 9, 1) + i * 300_000).toISOString()},${i === 450 ? 900 : 10 + (i % 3)}`,
+      (_, i) => `${new Date(testTime(-35) + i * 300_000).toISOString()},${i === 450 ? 900 : 10 + (i % 3)}`,
     );
     writeFileSync(csv, `timestamp,value\n${rows.join('\n')}\n`);
     await vigil(['backtest', 'series', '--input', csv, '--output', out], env);
@@ -119,6 +120,49 @@ describe('vigil CLI', () => {
     expect(Math.max(...scores.filter((_, i) => i !== 450))).toBeLessThan(0.5);
     // Nothing was stored: the data directory has no store.
     expect(existsSync(path.join(dir, 'clickhouse'))).toBe(false);
+  }, 180_000);
+
+  it('says how many events are past the retention before a replay, and replays only what the user chose', async () => {
+    const dir = tempDataDir();
+    const env = {
+      VIGIL_DATA_DIR: dir,
+      VIGIL_ADMIN_PORT: String(await freePort()),
+      VIGIL_LOG_LEVEL: 'warn',
+      VIGIL_EVENTS_TTL_DAYS: '30',
+    };
+    const DAY = 86_400_000;
+    const now = Date.now();
+    const event = (i: number, age: number) =>
+      JSON.stringify(
+        makeGenericEvent({
+          tenant: 'cli-retention',
+          user: `u${i}@retention.example`,
+          time: new Date(now - age).toISOString(),
+        }),
+      );
+    const file = path.join(dir, 'old.ndjson');
+    const lines = [
+      ...Array.from({ length: 4 }, (_, i) => event(i, 45 * DAY + i * DAY)),
+      ...Array.from({ length: 6 }, (_, i) => event(10 + i, 2 * DAY)),
+    ];
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    // No choice and no terminal: nothing is replayed, and the user is told why.
+    const refused = await vigil(['replay', '--input', file], env).then(
+      () => undefined,
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(refused?.code).toBe(2);
+    expect(refused?.stderr).toMatch(/4 of 10 events are older than the events retention of 30 days/);
+    expect(refused?.stderr).toContain('(48 days old)');
+    expect(existsSync(path.join(dir, 'clickhouse'))).toBe(false);
+    const skipped = await vigil(['replay', '--input', file, '--expired', 'skip'], env);
+    expect(skipped.stdout).toMatch(/replayed 6 events \(0 rejected\)/);
+    expect(skipped.stderr).toContain('skipping the 4 events past retention');
+    const wrong = await vigil(['replay', '--input', file, '--expired', 'keep'], env).then(
+      () => undefined,
+      (err: { stderr: string }) => err,
+    );
+    expect(wrong?.stderr).toMatch(/--expired.*keep.*abort, skip, include/s);
   }, 180_000);
 
   it('runs the demo end to end and reports the injected exfiltration found', async () => {

@@ -1,10 +1,13 @@
-// Local stand-ins for the containment and notification targets, answering with the request and
-// response shapes, error bodies and quirks the products document (REFERENCE.md "Containment
-// endpoints", "hoop.dev"): Weaviate's 409 for an already deactivated user, Milvus's HTTP 200 with
-// a non-zero `code`, Pinecone's token endpoint and 202 on delete, hoop's PUT that replaces a
-// user's groups, PagerDuty's 202. Each keeps the requests it saw and can be told to fail.
+// Local stand-ins for the containment and notification targets we cannot run here. Each follows
+// the upstream specification it stands for — routes, request and answer shapes, status codes,
+// error bodies — cited at its section (repository, path, commit); a field upstream does not send
+// is not sent here either. Each keeps the requests it saw and can be told to fail.
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { testIso } from './clock.js';
+
+/** When the mocks' users and keys were created: some weeks before the run. */
+const CREATED_AT = testIso(-28, 10);
 
 export interface SeenRequest {
   readonly method: string;
@@ -56,6 +59,10 @@ async function serve<S>(state: S, routes: (app: FastifyInstance, state: S) => vo
 const bearer = (req: FastifyRequest) => /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
 
 // ---------------------------------------------------------------- Weaviate
+// weaviate/weaviate openapi-specs/schema.json @ 59315cbaeda058cbf1c7a2ef5fac7519524fd535:
+// /users/db/{user_id}/deactivate (200, 404, 409 already deactivated), /activate (200, 409),
+// /rotate-key (200 {apikey}), GET /users/db/{user_id} (200 DBUserInfo {userId, dbUserType, roles,
+// active, createdAt}; 404). ErrorResponse is {error: [{message}]}.
 export interface WeaviateState {
   adminKey: string;
   users: Map<string, { active: boolean; key: string }>;
@@ -76,6 +83,19 @@ export function startFakeWeaviate(adminKey = 'wv-admin'): Promise<FakeTarget<Wea
       if (!u) reply.code(404).send({ error: [{ message: `user ${id} not found` }] });
       return u;
     };
+    app.get('/v1/users/db/:id', async (req, reply) => {
+      if (!guard(req, reply)) return;
+      const u = user(req, reply);
+      if (!u) return;
+      const userId = (req.params as { id: string }).id;
+      return {
+        userId,
+        dbUserType: 'db_user',
+        roles: [],
+        active: u.active,
+        createdAt: CREATED_AT,
+      };
+    });
     app.post('/v1/users/db/:id/deactivate', async (req, reply) => {
       if (!guard(req, reply)) return;
       const u = user(req, reply);
@@ -104,6 +124,9 @@ export function startFakeWeaviate(adminKey = 'wv-admin'): Promise<FakeTarget<Wea
 }
 
 // ---------------------------------------------------------------- Milvus REST v2
+// milvus-io/milvus-docs drop_users_roles.md and the RESTful v2 reference: POST /v2/vectordb/users/
+// {describe, revoke_role, grant_role, drop, list}; answers {code, data} with HTTP 200, errors
+// {code, message} with HTTP 200; users/list data is a list of user names.
 export interface MilvusState {
   token: string;
   users: Map<string, string[]>;
@@ -140,6 +163,7 @@ export function startFakeMilvus(token = 'root:Milvus'): Promise<FakeTarget<Milvu
       if (!roles.includes(roleName)) roles.push(roleName);
       return { code: 0, data: {} };
     });
+    app.post('/v2/vectordb/users/list', async () => ({ code: 0, data: ['root', ...s.users.keys()] }));
     app.post('/v2/vectordb/users/drop', async (req, reply) => {
       const { userName = '' } = body(req);
       if (userName === 'root') return err(reply, 1100, 'root user cannot be deleted');
@@ -150,12 +174,21 @@ export function startFakeMilvus(token = 'root:Milvus'): Promise<FakeTarget<Milvu
 }
 
 // ---------------------------------------------------------------- Pinecone (token + admin API)
+// pinecone-io/pinecone-api 2025-04/admin_2025-04.oas.yaml @ 068bdf773d321e467e8158c4f097b62b60ef8020:
+// GET /admin/api-keys/{api_key_id} (200 APIKey {id, name, project_id, roles}; 404), DELETE (202
+// "deletion request accepted", empty body; 404), PATCH {roles} (201 APIKeyWithSecret {key, value}, as
+// the spec states); errors are ErrorResponse {error: {code, message}, status}. Bearer tokens from the
+// client-credentials grant (docs: "Manage service accounts").
 export interface PineconeState {
   clientId: string;
   clientSecret: string;
   issued: Set<string>;
   tokenRequests: number;
   keys: Map<string, { id: string; name: string; project_id: string; roles: string[] }>;
+  /** Deletion is accepted (202) before it is applied: reads keep finding a key this many times. */
+  readsBeforeDeleted: number;
+  /** Keys accepted for deletion and the reads left before they disappear. */
+  deleting: Map<string, number>;
 }
 
 export function startFakePinecone(): Promise<FakeTarget<PineconeState>> {
@@ -166,6 +199,8 @@ export function startFakePinecone(): Promise<FakeTarget<PineconeState>> {
       issued: new Set(),
       tokenRequests: 0,
       keys: new Map(),
+      readsBeforeDeleted: 0,
+      deleting: new Map(),
     },
     (app, s) => {
       app.post('/oauth/token', async (req, reply) => {
@@ -203,13 +238,23 @@ export function startFakePinecone(): Promise<FakeTarget<PineconeState>> {
       };
       app.get('/admin/api-keys/:id', async (req, reply) => {
         if (!guard(req, reply)) return;
+        const id = (req.params as { id: string }).id;
+        const left = s.deleting.get(id);
+        if (left !== undefined) {
+          if (left <= 0) {
+            s.deleting.delete(id);
+            s.keys.delete(id);
+          } else s.deleting.set(id, left - 1);
+        }
         return key(req, reply);
       });
       app.delete('/admin/api-keys/:id', async (req, reply) => {
         if (!guard(req, reply)) return;
         const k = key(req, reply);
         if (!k) return;
-        s.keys.delete(k.id);
+        if (s.deleting.has(k.id)) return reply.code(202).send();
+        if (s.readsBeforeDeleted > 0) s.deleting.set(k.id, s.readsBeforeDeleted);
+        else s.keys.delete(k.id);
         return reply.code(202).send();
       });
       app.patch('/admin/api-keys/:id', async (req, reply) => {
@@ -220,123 +265,213 @@ export function startFakePinecone(): Promise<FakeTarget<PineconeState>> {
         if (!Array.isArray(roles))
           return reply.code(400).send({ error: { code: 'INVALID_ARGUMENT', message: 'roles' } });
         k.roles = roles as string[];
-        return k;
+        return reply.code(201).send({ key: k, value: `pckey_${k.id}_x` });
       });
     },
   );
 }
 
 // ---------------------------------------------------------------- Qdrant Cloud
+// qdrant/qdrant-cloud-public-api @ ff1c923e85012fba850022116790cfd556eedd7a:
+// proto/qdrant/cloud/cluster/auth/v2/database_api_key.proto (DatabaseApiKeyService) and
+// gen/openapiv2/qdrant/cloud/cluster/auth/v2/database_api_key.swagger.json:
+//   GET    /api/cluster/auth/v2/accounts/{accountId}/database-api-keys?clusterId=  → {items: [DatabaseApiKey]}
+//   DELETE /api/cluster/auth/v2/accounts/{accountId}/database-api-keys/{databaseApiKeyId}?clusterId= → {}
+// ids are UUIDs (buf.validate → InvalidArgument); errors are google.rpc.Status {code, message,
+// details}; `Authorization: apikey <management key>` (README.md). The unknown v3 path answers 404.
 export interface QdrantCloudState {
   managementKey: string;
-  keys: Map<string, { account: string; cluster: string }>;
+  keys: Map<string, { accountId: string; clusterId: string; name: string }>;
 }
+
+const QC_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function startFakeQdrantCloud(): Promise<FakeTarget<QdrantCloudState>> {
   return serve<QdrantCloudState>({ managementKey: 'qc-mgmt', keys: new Map() }, (app, s) => {
-    app.delete('/api/cluster/auth/v3/accounts/:account/database-api-keys/:key', async (req, reply) => {
+    const status = (reply: FastifyReply, http: number, code: number, message: string) =>
+      reply.code(http).send({ code, message, details: [] });
+    app.addHook('preHandler', async (req, reply) => {
       if (req.headers.authorization !== `apikey ${s.managementKey}`)
-        return reply.code(401).send({ detail: 'Invalid management key' });
-      const { account, key } = req.params as { account: string; key: string };
-      const k = s.keys.get(key);
-      if (!k || k.account !== account) return reply.code(404).send({ detail: 'API key not found' });
-      const cluster = (req.query as { cluster_id?: string }).cluster_id;
-      if (cluster && cluster !== k.cluster)
-        return reply.code(404).send({ detail: 'API key not found in cluster' });
-      s.keys.delete(key);
-      return reply.code(200).send({});
+        return status(reply, 401, 16, 'unauthenticated');
+    });
+    const base = '/api/cluster/auth/v2/accounts/:accountId/database-api-keys';
+    app.get(base, async (req, reply) => {
+      const { accountId } = req.params as { accountId: string };
+      const clusterId = (req.query as { clusterId?: string }).clusterId;
+      if (!QC_UUID.test(accountId) || (clusterId !== undefined && !QC_UUID.test(clusterId)))
+        return status(reply, 400, 3, 'validation error: value must be a valid UUID');
+      const items = [...s.keys.entries()]
+        .filter(([, k]) => k.accountId === accountId && (!clusterId || k.clusterId === clusterId))
+        .map(([id, k]) => ({
+          id,
+          accountId: k.accountId,
+          clusterId: k.clusterId,
+          name: k.name,
+          postfix: 'x1y2',
+        }));
+      return { items };
+    });
+    app.delete(`${base}/:databaseApiKeyId`, async (req, reply) => {
+      const { accountId, databaseApiKeyId } = req.params as { accountId: string; databaseApiKeyId: string };
+      const clusterId = (req.query as { clusterId?: string }).clusterId ?? '';
+      if (![accountId, clusterId, databaseApiKeyId].every((v) => QC_UUID.test(v)))
+        return status(reply, 400, 3, 'validation error: value must be a valid UUID');
+      const k = s.keys.get(databaseApiKeyId);
+      if (!k || k.accountId !== accountId || k.clusterId !== clusterId)
+        return status(reply, 404, 5, 'database api key not found');
+      s.keys.delete(databaseApiKeyId);
+      return {};
     });
   });
 }
 
 // ---------------------------------------------------------------- hoop.dev
+// hoophq/hoop @ e939597dc425d78dbd146d98fad21b7171ccaaf5, gateway/api/server.go routes with shapes
+// from gateway/api/openapi/types.go (User, Session, SessionList, SessionReview, Review,
+// APIKeyResponse, HTTPError {message}):
+//   GET/PUT /api/users/{emailOrID} (user/user.go: `id` is the user's subject; PUT replaces groups)
+//   GET /api/sessions?user=<subject id> (session/list_options.go; models/session.go matches user_id)
+//   GET /api/sessions/{session_id}; POST /api/sessions/{session_id}/kill (204; 404; 400 when the
+//     transport fails — session/session.go Kill)
+//   GET/PUT /api/reviews/{id} (review/review.go: only PENDING or APPROVED change; REVOKED only on an
+//     APPROVED jit review; a wrong state is 400, REVOKED on a one-time review 500)
+//   GET/DELETE /api/api-keys/{nameOrID}, POST …/reactivate (apikeys/apikeys.go; revoke is a soft
+//     delete, status "revoked")
 export interface HoopUser {
   id: string;
-  email: string;
   name: string;
+  email: string;
   status: 'active' | 'inactive' | 'invited';
-  groups: string[];
+  verified: boolean;
+  role: 'admin' | 'standard';
   slack_id: string;
+  picture: string;
+  groups: string[];
+}
+
+export interface HoopSession {
+  id: string;
+  user: string;
+  user_id: string;
+  status: 'open' | 'ready' | 'done';
+  review: { id: string; type: 'jit' | 'onetime'; status: string } | null;
 }
 
 export interface HoopState {
   token: string;
   users: Map<string, HoopUser>;
-  sessions: Array<{
-    id: string;
-    user: string;
-    status: string;
-    review: { id: string; status: string } | null;
-  }>;
+  sessions: HoopSession[];
   killed: string[];
-  reviews: Map<string, string>;
-  apiKeys: Map<string, 'active' | 'revoked'>;
+  apiKeys: Map<string, { id: string; name: string; status: 'active' | 'revoked' }>;
 }
 
 export function startFakeHoop(): Promise<FakeTarget<HoopState>> {
   return serve<HoopState>(
-    {
-      token: 'hoop-admin',
-      users: new Map(),
-      sessions: [],
-      killed: [],
-      reviews: new Map(),
-      apiKeys: new Map(),
-    },
+    { token: 'hoop-admin', users: new Map(), sessions: [], killed: [], apiKeys: new Map() },
     (app, s) => {
+      const msg = (reply: FastifyReply, code: number, message: string) => reply.code(code).send({ message });
       app.addHook('preHandler', async (req, reply) => {
-        if (bearer(req) !== s.token) return reply.code(401).send({ message: 'unauthorized' });
+        const key = req.headers['api-key'] ?? bearer(req);
+        if (key !== s.token) return msg(reply, 401, 'unauthorized');
       });
-      const find = (idOrEmail: string) =>
-        [...s.users.values()].find((u) => u.id === idOrEmail || u.email === idOrEmail);
-      app.get('/api/users/:id', async (req, reply) => {
-        const u = find((req.params as { id: string }).id);
-        return u ?? reply.code(404).send({ message: 'user not found' });
+      // Email or subject id, as user.go decides by the shape of the value.
+      const find = (emailOrID: string) =>
+        [...s.users.values()].find((u) =>
+          emailOrID.includes('@') ? u.email === emailOrID : u.id === emailOrID,
+        );
+      app.get('/api/users/:emailOrID', async (req, reply) => {
+        const id = (req.params as { emailOrID: string }).emailOrID;
+        return find(id) ?? msg(reply, 404, `user ${id} not found`);
       });
-      // The PUT replaces the user: groups absent from the body are removed (hoop's documented behaviour).
-      app.put('/api/users/:id', async (req, reply) => {
-        const u = find((req.params as { id: string }).id);
-        if (!u) return reply.code(404).send({ message: 'user not found' });
+      app.put('/api/users/:emailOrID', async (req, reply) => {
+        const id = (req.params as { emailOrID: string }).emailOrID;
+        const u = find(id);
+        if (!u) return msg(reply, 404, `user ${id} not found`);
         const b = (req.body ?? {}) as Partial<HoopUser>;
-        u.status = (b.status as HoopUser['status']) ?? u.status;
+        u.name = b.name ?? '';
+        u.picture = b.picture ?? '';
+        u.slack_id = b.slack_id ?? '';
+        u.status = b.status as HoopUser['status'];
         u.groups = Array.isArray(b.groups) ? b.groups : [];
-        u.name = b.name ?? u.name;
         return u;
       });
       app.get('/api/sessions', async (req) => {
-        const user = (req.query as { user?: string }).user;
-        const data = s.sessions.filter((x) => !user || x.user === user);
-        return { data, has_next_page: false, total: data.length };
+        const q = req.query as { user?: string; limit?: string; offset?: string; count?: string };
+        const limit = Math.min(Number(q.limit ?? 100), 100);
+        const offset = Number(q.offset ?? 0);
+        const matching = s.sessions.filter((x) => !q.user || x.user_id === q.user);
+        const data = matching.slice(offset, offset + limit);
+        return {
+          data,
+          total: q.count === 'none' ? null : matching.length,
+          total_is_capped: false,
+          has_next_page: offset + limit < matching.length,
+        };
       });
-      app.post('/api/sessions/:sid/kill', async (req, reply) => {
-        const sid = (req.params as { sid: string }).sid;
-        const session = s.sessions.find((x) => x.id === sid);
-        if (!session) return reply.code(404).send({ message: 'session not found' });
-        session.status = 'done';
-        s.killed.push(sid);
-        return reply.code(200).send({});
+      app.get('/api/sessions/:id', async (req, reply) => {
+        const x = s.sessions.find((y) => y.id === (req.params as { id: string }).id);
+        return x ?? msg(reply, 404, 'not found');
+      });
+      app.post('/api/sessions/:id/kill', async (req, reply) => {
+        const x = s.sessions.find((y) => y.id === (req.params as { id: string }).id);
+        if (!x) return msg(reply, 404, 'session not found');
+        if (x.status === 'done') return msg(reply, 400, 'session is not running');
+        x.status = 'done';
+        s.killed.push(x.id);
+        return reply.code(204).send();
+      });
+      const review = (id: string) => s.sessions.find((x) => x.review?.id === id)?.review;
+      const reviewBody = (id: string) => {
+        const x = s.sessions.find((y) => y.review?.id === id)!;
+        return { id, session: x.id, type: x.review!.type, status: x.review!.status };
+      };
+      app.get('/api/reviews/:id', async (req, reply) => {
+        const id = (req.params as { id: string }).id;
+        return review(id) ? reviewBody(id) : msg(reply, 404, 'review not found');
       });
       app.put('/api/reviews/:id', async (req, reply) => {
         const id = (req.params as { id: string }).id;
-        if (!s.reviews.has(id)) return reply.code(404).send({ message: 'review not found' });
-        const status = (req.body as { status?: string } | undefined)?.status;
-        if (status !== 'REVOKED' && status !== 'APPROVED' && status !== 'REJECTED')
-          return reply.code(422).send({ message: 'invalid status' });
-        s.reviews.set(id, status);
-        for (const x of s.sessions) if (x.review?.id === id) x.review.status = status;
-        return { id, status };
+        const r = review(id);
+        const to = String((req.body as { status?: unknown } | undefined)?.status ?? '').toUpperCase();
+        if (!r) return msg(reply, 500, 'failed updating review status: review not found');
+        if (!['APPROVED', 'REJECTED', 'REVOKED'].includes(to))
+          return msg(reply, 500, 'failed updating review status: unknown status');
+        if (r.status !== 'PENDING' && r.status !== 'APPROVED')
+          return msg(reply, 400, 'review is in wrong state');
+        if (to === 'REVOKED' && r.status !== 'APPROVED') return msg(reply, 400, 'review is in wrong state');
+        if (to === 'REVOKED' && r.type !== 'jit')
+          return msg(reply, 500, 'failed updating review status: review not found');
+        r.status = to;
+        return reviewBody(id);
       });
-      app.delete('/api/api-keys/:name', async (req, reply) => {
-        const name = (req.params as { name: string }).name;
-        if (!s.apiKeys.has(name)) return reply.code(404).send({ message: 'api key not found' });
-        s.apiKeys.set(name, 'revoked');
+      const key = (nameOrID: string) =>
+        [...s.apiKeys.values()].find((k) => k.id === nameOrID || k.name === nameOrID);
+      const keyBody = (k: { id: string; name: string; status: string }) => ({
+        id: k.id,
+        org_id: '0cd7f941-2bb8-4f9f-93b0-11620d4652ab',
+        name: k.name,
+        masked_key: 'hpk_1nzb****',
+        status: k.status,
+        groups: [],
+        created_by: 'admin',
+        created_at: CREATED_AT,
+      });
+      app.get('/api/api-keys/:nameOrID', async (req, reply) => {
+        const k = key((req.params as { nameOrID: string }).nameOrID);
+        return k ? keyBody(k) : msg(reply, 404, 'resource not found');
+      });
+      app.delete('/api/api-keys/:nameOrID', async (req, reply) => {
+        const k = key((req.params as { nameOrID: string }).nameOrID);
+        if (!k) return msg(reply, 404, 'resource not found');
+        k.status = 'revoked';
         return reply.code(204).send();
       });
-      app.post('/api/api-keys/:name/reactivate', async (req, reply) => {
-        const name = (req.params as { name: string }).name;
-        if (!s.apiKeys.has(name)) return reply.code(404).send({ message: 'api key not found' });
-        s.apiKeys.set(name, 'active');
-        return reply.code(200).send({ name, status: 'active' });
+      app.post('/api/api-keys/:nameOrID/reactivate', async (req, reply) => {
+        const k = key((req.params as { nameOrID: string }).nameOrID);
+        if (!k) return msg(reply, 404, 'resource not found');
+        if (k.status === 'active') return msg(reply, 422, 'cannot reactivate an active api key');
+        k.status = 'active';
+        return keyBody(k);
       });
     },
   );

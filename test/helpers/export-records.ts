@@ -3,12 +3,13 @@ import type { Action, Incident } from '../../src/model/index.js';
 import { deterministicId } from '../../src/model/index.js';
 import type { ExportRecord } from '../../src/export/index.js';
 import { makeEvent, makeFinding } from './factories.js';
+import { testTime } from './clock.js';
 
 let seq = 0;
 
 export function makeIncident(over: Partial<Incident> = {}): Incident {
   seq++;
-  const t = Date.UTC(2026, 10, 2, 10, 5, 0);
+  const t = testTime(0, 10, 5, 0);
   return {
     incident_id: deterministicId('incident', seq),
     tenant: 't-test',
@@ -40,7 +41,7 @@ export function makeAction(over: Partial<Action> = {}): Action {
     outcome: 'succeeded',
     latency_ms: 12,
     error: '',
-    time: Date.UTC(2026, 10, 2, 10, 6, 0),
+    time: testTime(0, 10, 6, 0),
     ...over,
   };
 }

@@ -3,12 +3,13 @@ import type { AccessEvent, Finding } from '../../src/model/index.js';
 import type { GenericEvent } from '../../src/collectors/generic/generic.schema.js';
 import { blankEvent } from '../../src/collectors/normalize.js';
 import { deterministicId } from '../../src/model/index.js';
+import { testTime } from './clock.js';
 
 let seq = 0;
 
 export function makeEvent(over: Partial<AccessEvent> = {}): AccessEvent {
   seq++;
-  const time = over.time ?? Date.UTC(2026, 10, 2, 10, 0, 0);
+  const time = over.time ?? testTime(0, 10, 0, 0);
   return {
     ...blankEvent(time),
     event_id: deterministicId('test', seq, time),
@@ -33,7 +34,7 @@ export function makeGenericEvent(over: Partial<GenericEvent> = {}): GenericEvent
   seq++;
   return {
     id: `g-${seq}`,
-    time: new Date(Date.UTC(2026, 10, 2, 10, 0, 0)).toISOString(),
+    time: new Date(testTime(0, 10, 0, 0)).toISOString(),
     tenant: 't-test',
     user: 'alice@example.com',
     actor_type: 'user',
@@ -47,7 +48,7 @@ export function makeGenericEvent(over: Partial<GenericEvent> = {}): GenericEvent
 
 export function makeFinding(over: Partial<Finding> = {}): Finding {
   seq++;
-  const t = Date.UTC(2026, 10, 2, 10, 0, 0);
+  const t = testTime(0, 10, 0, 0);
   return {
     finding_id: deterministicId('finding', seq),
     tenant: 't-test',

@@ -1,8 +1,11 @@
-// What Grafana and the ClickHouse data source plugin (v4) do to a panel's SQL before ClickHouse
+// What Grafana and the ClickHouse data source plugin (v4.20) do to a panel's SQL before ClickHouse
 // sees it: Grafana interpolates the dashboard variables, then the plugin's backend expands its
-// macros against the panel's time range and interval. Written from the plugin's documented macro
-// behaviour, so tests run the exact SQL a dashboard would send.
-
+// macros against the panel's time range and interval. The macro rules follow the plugin
+// (grafana/clickhouse-datasource @ 1d04063a31fb30f9582cd0b3aeaacb7d350b0dcf, pkg/macros/macros.go
+// and its tests): since v4.19 (macropro) no macro expands inside a comment (`--`, `/* */`) or a
+// quoted region ('…' with '' and \' escapes, `…`, $tag$…$tag$), which stay verbatim; an unknown
+// `$__name` is left as it is; macros nested in another macro's arguments expand (v4.20). The macro
+// outputs are those of macros.go for the macros vigil's dashboards use.
 export interface GrafanaQueryContext {
   /** Time range, epoch ms. */
   readonly from: number;
@@ -78,15 +81,60 @@ export function interpolateVariables(sql: string, variables: Readonly<Record<str
     .replace(/\$(\w+)/g, (whole, name: string) => value(name, whole));
 }
 
-/** The plugin's macro expansion; an unknown `$__macro` is an error (the plugin would send it as is). */
+/**
+ * The regions where the plugin expands no macro, as [start, end) offsets: comments and quoted
+ * text, with the quoting rules the plugin gives its macro engine (clickHouseComments).
+ */
+function inertRegions(sql: string): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  let i = 0;
+  while (i < sql.length) {
+    const ch = sql[i]!;
+    const two = sql.slice(i, i + 2);
+    let end = -1;
+    if (two === '--') {
+      const nl = sql.indexOf('\n', i);
+      end = nl < 0 ? sql.length : nl;
+    } else if (two === '/*') {
+      const close = sql.indexOf('*/', i + 2);
+      end = close < 0 ? sql.length : close + 2;
+    } else if (ch === "'" || ch === '`') {
+      let j = i + 1;
+      for (; j < sql.length; j++) {
+        if (ch === "'" && sql[j] === '\\') j++;
+        else if (sql[j] === ch) {
+          if (sql[j + 1] === ch) j++;
+          else break;
+        }
+      }
+      end = Math.min(sql.length, j + 1);
+    } else if (ch === '$') {
+      const tag = /^\$(\w*)\$/.exec(sql.slice(i));
+      if (tag && !tag[1]!.startsWith('__')) {
+        const close = sql.indexOf(tag[0], i + tag[0].length);
+        end = close < 0 ? sql.length : close + tag[0].length;
+      }
+    }
+    if (end > i) {
+      out.push([i, end]);
+      i = end;
+    } else i++;
+  }
+  return out;
+}
+
+/** The plugin's macro expansion (see the header for its rules). */
 export function expandMacros(sql: string, ctx: GrafanaQueryContext): string {
+  const inert = inertRegions(sql);
+  const isInert = (at: number) => inert.some(([a, b]) => at >= a && at < b);
   let out = '';
   let i = 0;
   const re = /\$__(\w+)/g;
   for (let m = re.exec(sql); m; m = re.exec(sql)) {
     const name = m[1]!;
     const macro = MACROS[name];
-    if (!macro) throw new Error(`unknown macro $__${name}`);
+    // Inside a comment or a quoted region, or a macro the plugin does not know: left as it is.
+    if (!macro || isInert(m.index)) continue;
     out += sql.slice(i, m.index);
     let end = m.index + m[0].length;
     let args: string[] = [];
@@ -109,7 +157,7 @@ export function expandMacros(sql: string, ctx: GrafanaQueryContext): string {
       }
       if (depth !== 0) throw new Error(`$__${name}: unbalanced parentheses`);
       args.push(cur.trim());
-      args = args.filter((a, k) => a !== '' || k < args.length - 1);
+      args = args.filter((a, k) => a !== '' || k < args.length - 1).map((a) => expandMacros(a, ctx));
       end++;
     }
     out += macro.expand(args, ctx);

@@ -28,6 +28,7 @@ import { historyOf } from '../helpers/rollup.js';
 import { tempDataDir, uniqueName } from '../helpers/services.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 import { waitFor } from '../helpers/wait.js';
+import { testTime } from '../helpers/clock.js';
 
 /**
  * Stores `history` through one vigil, deletes every detector checkpoint (only the stored events and
@@ -128,8 +129,8 @@ describe('bootstrap from the rollup', () => {
 describe('identityHistory: what the store teaches the detectors the rollup cannot', () => {
   const HOUR = 3_600_000;
   const DAY = 24 * HOUR;
-  /** Monday 2 November 2026, 00:00 UTC. */
-  const MONDAY = Date.UTC(2026, 10, 2);
+  /** A Monday, 00:00 UTC, two to three weeks before the run (test/helpers/clock.ts). */
+  const MONDAY = testTime(0);
   const ADMIN = 'usr_k1_bsadminAAAAAAAAAAAAAAAA';
   const PLAIN = 'usr_k1_bsplainBBBBBBBBBBBBBBBB';
   const HOME = 'net_k1_bshomeAAAAAAAAAAAAAAAAA';

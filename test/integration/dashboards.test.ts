@@ -8,13 +8,22 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateWorkload } from '../../src/cli/demo/workload.js';
 import { createOcsfFileSink, startExportSink } from '../../src/export/index.js';
+import {
+  CLICKHOUSE_PLUGIN as PLUGIN,
+  CLICKHOUSE_PLUGIN_VERSION,
+  EDITOR_TYPES,
+  QUERY_TYPE_FORMAT,
+  type QueryType,
+  V3_QUERY_TYPES,
+  VARIABLE_QUERY_KEYS,
+  VARIABLE_QUERY_TYPES,
+} from '../helpers/clickhouse-plugin.js';
 import { type GrafanaQueryContext, renderGrafanaSql } from '../helpers/grafana-macros.js';
 import { tempDataDir } from '../helpers/services.js';
 import { seededQueryContext, seedWorkload } from '../helpers/seed.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 
 const DASHBOARDS = path.resolve(import.meta.dirname, '../../dashboards');
-const PLUGIN = 'grafana-clickhouse-datasource';
 /** `${name}`: a Grafana variable reference (built so no linter mistakes it for a template slot). */
 const grafanaVar = (name: string) => `$${'{'}${name}}`;
 
@@ -23,6 +32,8 @@ interface Target {
   rawSql: string;
   format: number;
   queryType: string;
+  editorType: string;
+  pluginVersion?: string;
   datasource: { type: string; uid: string };
 }
 interface Panel {
@@ -36,7 +47,9 @@ interface Dashboard {
   uid: string;
   title: string;
   panels: Panel[];
-  templating: { list: Array<{ name: string; type: string; query: string | { rawSql: string } }> };
+  templating: {
+    list: Array<{ name: string; type: string; definition?: string; query: string | Record<string, unknown> }>;
+  };
 }
 
 const dashboards = readdirSync(DASHBOARDS)
@@ -127,15 +140,48 @@ describe('Grafana dashboards', () => {
           if (!TENANTLESS.has(key)) expect(t.rawSql, key).toContain(`'${grafanaVar('tenant')}'`);
           if (/\bFROM events\b/.test(t.rawSql))
             expect(RAW_EVENTS_PANELS.has(key), `${key} should read events_1m`).toBe(true);
-          const timeSeries = p.type === 'timeseries' || p.type === 'heatmap';
-          expect([t.format, t.queryType], key).toEqual(timeSeries ? [0, 'timeSeries'] : [1, 'table']);
+          // The plugin's own values (test/helpers/clickhouse-plugin.ts): a v4 SQL target, so the
+          // editor opens it as saved instead of migrating it as a v3 query.
+          const queryType: QueryType =
+            p.type === 'timeseries' || p.type === 'heatmap' ? 'timeseries' : 'table';
+          expect(
+            {
+              editorType: t.editorType,
+              pluginVersion: t.pluginVersion,
+              queryType: t.queryType,
+              format: t.format,
+            },
+            key,
+          ).toEqual({
+            editorType: EDITOR_TYPES[0],
+            pluginVersion: CLICKHOUSE_PLUGIN_VERSION,
+            queryType,
+            format: QUERY_TYPE_FORMAT[queryType],
+          });
+          expect(V3_QUERY_TYPES as readonly string[], key).not.toContain(t.queryType);
         }
+      }
+    });
+
+    it('stores variable queries in the shape of the guided variable editor (v4.19+)', () => {
+      const queries = d.templating.list.filter((x) => x.type === 'query');
+      expect(queries.length).toBeGreaterThan(0);
+      for (const t of queries) {
+        expect(typeof t.query, t.name).toBe('object');
+        const q = t.query as Record<string, unknown>;
+        for (const k of Object.keys(q))
+          expect(VARIABLE_QUERY_KEYS as readonly string[], `${t.name}.${k}`).toContain(k);
+        expect(VARIABLE_QUERY_TYPES as readonly string[], t.name).toContain(q.queryType);
+        // Custom SQL: the one type whose rawSql the editor keeps as written.
+        expect(q.queryType, t.name).toBe(VARIABLE_QUERY_TYPES[0]);
+        expect(typeof q.rawSql, t.name).toBe('string');
+        expect(t.definition, t.name).toBe(q.rawSql);
       }
     });
 
     it('has variable queries that return values', async () => {
       for (const t of d.templating.list.filter((x) => x.type === 'query')) {
-        const sql = typeof t.query === 'string' ? t.query : t.query.rawSql;
+        const sql = typeof t.query === 'string' ? t.query : String(t.query.rawSql);
         const r = await run(sql);
         expect(r.data.length, t.name).toBeGreaterThan(0);
         expect(r.data.map((row) => Object.values(row)[0])).toContain(ctx.variables[t.name]);

@@ -10,6 +10,7 @@ import { makeEvent, makeGenericEvent } from '../helpers/factories.js';
 import { tempDataDir } from '../helpers/services.js';
 import { startTestVigil } from '../helpers/vigil.js';
 import { waitFor } from '../helpers/wait.js';
+import { testTime, testIso } from '../helpers/clock.js';
 
 describe('allowed lateness in a running vigil', () => {
   it('holds events for the configured lateness and restores held events from the checkpoints', async () => {
@@ -22,8 +23,8 @@ describe('allowed lateness in a running vigil', () => {
     const first = await startTestVigil({ dataDir, env });
     try {
       const at = (iso: string) => makeGenericEvent({ tenant, time: iso });
-      expect((await first.post([at('2026-11-02T11:02:00Z')])).status).toBe(200);
-      expect((await first.post([at('2026-11-02T10:58:00Z')])).status).toBe(200);
+      expect((await first.post([at(testIso(0, 11, 2, 0))])).status).toBe(200);
+      expect((await first.post([at(testIso(0, 10, 58, 0))])).status).toBe(200);
       await waitFor(
         () => first.app.metrics.counter('detect_events'),
         (n) => n >= 2,
@@ -37,7 +38,7 @@ describe('allowed lateness in a running vigil', () => {
       await first.stop();
     }
     // Stopping detected on both: nothing is held in the checkpoints. One row as a crash leaves it:
-    const held = makeEvent({ tenant, time: Date.UTC(2026, 10, 2, 12) });
+    const held = makeEvent({ tenant, time: testTime(0, 12) });
     const config = loadConfig({ VIGIL_DATA_DIR: dataDir });
     const store = await openStore(config.env, config.dataDir);
     try {

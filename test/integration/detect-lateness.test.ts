@@ -32,10 +32,11 @@ import { createMetrics } from '../../src/telemetry/index.js';
 import { makeEvent } from '../helpers/factories.js';
 import { KAFKA_BROKERS, tempDataDir, uniqueName } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
+import { testTime } from '../helpers/clock.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
-const TEN = Date.UTC(2026, 10, 2, 10);
+const TEN = testTime(0, 10);
 
 /** As src/cli/app.ts wires it: every detector's rows and the held events. */
 function checkpointsIn(store: StoreHandle, detectors: string[], live = () => true): CheckpointStore {

@@ -27,10 +27,11 @@ import { createMetrics, type Metrics } from '../../src/telemetry/index.js';
 import { makeEvent } from '../helpers/factories.js';
 import { KAFKA_BROKERS, tempDataDir, uniqueName } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
+import { testTime } from '../helpers/clock.js';
 
 const HOUR = 3_600_000;
-/** Monday 2 November 2026, 00:00 UTC. */
-const MONDAY = Date.UTC(2026, 10, 2);
+/** A Monday, 00:00 UTC, two to three weeks before the run (test/helpers/clock.ts). */
+const MONDAY = testTime(0);
 
 function checkpointsIn(store: StoreHandle, runtime: DetectorRuntime): CheckpointStore {
   const detectors = () => Object.keys(runtime.entities());

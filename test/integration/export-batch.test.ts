@@ -22,9 +22,10 @@ import { VIGIL_BIN } from '../helpers/child.js';
 import { makeEvent, makeFinding } from '../helpers/factories.js';
 import { makeAction, makeIncident } from '../helpers/export-records.js';
 import { tempDataDir } from '../helpers/services.js';
+import { testTime } from '../helpers/clock.js';
 
 const run = promisify(execFile);
-const T0 = Date.UTC(2026, 10, 2, 0, 0);
+const T0 = testTime(0, 0, 0);
 const HOUR = 3_600_000;
 const tenant = 'batch-export';
 

@@ -26,8 +26,9 @@ import { makeFinding } from '../helpers/factories.js';
 import { makeAction, makeIncident } from '../helpers/export-records.js';
 import { tempDataDir, uniqueName } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { testTime } from '../helpers/clock.js';
 
 /** Splits HEC's body: JSON objects written one after another, with or without white space. */
 function concatenatedJson(text: string): Array<Record<string, unknown>> {
@@ -73,7 +74,7 @@ describe('HTTP export sinks', () => {
 
   async function seed(tenant: string, n: number): Promise<Finding[]> {
     const findings = Array.from({ length: n }, (_, i) =>
-      makeFinding({ tenant, title: `spike ${i}`, event_time: Date.UTC(2026, 10, 2, 10, i) }),
+      makeFinding({ tenant, title: `spike ${i}`, event_time: testTime(0, 10, i) }),
     );
     await insertRows(store.client, 'findings', findings.map(findingRow));
     return findings;
@@ -322,5 +323,8 @@ describe('HTTP export sinks', () => {
       .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(3);
     expect(lines.every((o) => o.class_uid === 2004 && o.type_uid === 200401)).toBe(true);
+    // Made by vigil, so its owner's only (in this process too, without the CLI's umask).
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
   });
 });

@@ -20,6 +20,7 @@ import { freePort, spawnVigil } from '../helpers/child.js';
 import { makeEvent } from '../helpers/factories.js';
 import { KAFKA_BROKERS, tempDataDir, uniqueName } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
+import { testTime } from '../helpers/clock.js';
 
 const toMessages = (events: AccessEvent[]) =>
   events.map((e) => ({ key: partitionKey(e.tenant, e.actor), value: encodeJson(e) }));
@@ -43,7 +44,7 @@ describe('Kafka bus → ClickHouse', () => {
     const tenant = uniqueName('kafka');
     const bus = await kafkaBus(prefix);
     const events = Array.from({ length: 3_000 }, (_, i) =>
-      makeEvent({ tenant, actor: `usr_k1_a${i % 17}`, time: Date.UTC(2026, 10, 4, 8) + i }),
+      makeEvent({ tenant, actor: `usr_k1_a${i % 17}`, time: testTime(2, 8) + i }),
     );
     await bus.publish(TOPICS.events, toMessages(events));
     await bus.publish(TOPICS.events, toMessages(events.slice(0, 1_000))); // the same records again
@@ -86,7 +87,7 @@ describe('Kafka bus → ClickHouse', () => {
     const bus = await kafkaBus(prefix);
     for (let i = 0; i < total; i += 10_000) {
       const batch = Array.from({ length: 10_000 }, (_, j) =>
-        makeEvent({ tenant, actor: `usr_k1_b${(i + j) % 50}`, time: Date.UTC(2026, 10, 5, 8) + i + j }),
+        makeEvent({ tenant, actor: `usr_k1_b${(i + j) % 50}`, time: testTime(3, 8) + i + j }),
       );
       await bus.publish(TOPICS.events, toMessages(batch));
     }

@@ -7,6 +7,7 @@ import { makeGenericEvent } from '../helpers/factories.js';
 import { uniqueName } from '../helpers/services.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 import { waitFor } from '../helpers/wait.js';
+import { testTime } from '../helpers/clock.js';
 
 const ADMIN = 'admin-token-for-privacy-tests';
 const ANALYST = 'analyst-token-for-privacy-tests';
@@ -88,11 +89,8 @@ describe('vault, re-identification and key rotation', () => {
 
     const detectedBefore = v.app.metrics.counter('detect_events');
     expect(
-      (
-        await v.post([
-          makeGenericEvent({ tenant, user, time: new Date(Date.UTC(2026, 10, 2, 10, 5)).toISOString() }),
-        ])
-      ).status,
+      (await v.post([makeGenericEvent({ tenant, user, time: new Date(testTime(0, 10, 5)).toISOString() })]))
+        .status,
     ).toBe(200);
     const after = v.app.tokenizer.token('actor', tenant, user, 'user');
     expect(after).not.toBe(before);

@@ -87,6 +87,7 @@ describe('postgres.action on the real PostgreSQL', () => {
     finding,
     enqueued_time: Date.now(),
   };
+  const ctx = { job, subjectRef: 'usr_k1_role', attempt: 1 };
   const target = (over: Record<string, unknown> = {}): postgres.PostgresTarget => ({
     ...(responseSchema.parse({ targets: { pg: { type: 'postgres', ...over } } }).targets
       .pg as TargetConfigOf<'postgres'>),
@@ -97,10 +98,11 @@ describe('postgres.action on the real PostgreSQL', () => {
     const role = await createRole(`vigil_a_${suffix}`);
     const live = await connectAs(role);
     expect((await live.query('SELECT 1 AS x')).rows[0].x).toBe(1);
-    const r = await postgres.execute({ target: target(), subject: role, job });
+    const r = await postgres.execute({ target: target(), subject: role, ...ctx });
     expect(r).toMatchObject({
       outcome: 'succeeded',
-      detail: 'role locked (NOLOGIN); 1 session(s) terminated',
+      confirmation: 'confirmed',
+      detail: 'role locked (NOLOGIN); 1 session(s) terminated; read back NOLOGIN',
       state: { could_login: true, revoked_memberships: [] },
     });
     expect(await canLogin(role)).toBe(false);
@@ -114,9 +116,9 @@ describe('postgres.action on the real PostgreSQL', () => {
 
   it('is idempotent: a second run reports the role already locked', async () => {
     const role = await createRole(`vigil_b_${suffix}`);
-    await postgres.execute({ target: target(), subject: role, job });
-    const again = await postgres.execute({ target: target(), subject: role, job });
-    expect(again.detail).toBe('role was already NOLOGIN; 0 session(s) terminated');
+    await postgres.execute({ target: target(), subject: role, ...ctx });
+    const again = await postgres.execute({ target: target(), subject: role, ...ctx });
+    expect(again.detail).toBe('role was already NOLOGIN; 0 session(s) terminated; read back NOLOGIN');
     // Undo with what the second run saw keeps the role as it found it.
     await postgres.undo({ target: target(), subject: role, jobId: 'j', state: again.state });
     expect(await canLogin(role)).toBe(false);
@@ -124,11 +126,11 @@ describe('postgres.action on the real PostgreSQL', () => {
 
   it('escalates a shared role and a superuser instead of locking them', async () => {
     const shared = await createRole(`vigil_pool_${suffix}`);
-    const r = await postgres.execute({ target: target({ shared_roles: [shared] }), subject: shared, job });
+    const r = await postgres.execute({ target: target({ shared_roles: [shared] }), subject: shared, ...ctx });
     expect(r.outcome).toBe('escalated');
     expect(await canLogin(shared)).toBe(true);
     const su = await createRole(`vigil_su_${suffix}`, { superuser: true });
-    expect((await postgres.execute({ target: target(), subject: su, job })).outcome).toBe('escalated');
+    expect((await postgres.execute({ target: target(), subject: su, ...ctx })).outcome).toBe('escalated');
     expect(await canLogin(su)).toBe(true);
   });
 
@@ -144,7 +146,7 @@ describe('postgres.action on the real PostgreSQL', () => {
           [role],
         )
       ).rows.map((x) => x.rolname);
-    const r = await postgres.execute({ target: target({ revoke_memberships: true }), subject: role, job });
+    const r = await postgres.execute({ target: target({ revoke_memberships: true }), subject: role, ...ctx });
     expect(r.state).toEqual({ could_login: true, revoked_memberships: [group] });
     expect(await members()).toEqual([]);
     await postgres.undo({
@@ -159,7 +161,7 @@ describe('postgres.action on the real PostgreSQL', () => {
 
   it('quotes identifiers: a role name with quotes and a semicolon is just a name', async () => {
     const role = await createRole(`vigil "odd"; DROP ROLE vigil; -- ${suffix}`);
-    const r = await postgres.execute({ target: target(), subject: role, job });
+    const r = await postgres.execute({ target: target(), subject: role, ...ctx });
     expect(r.outcome).toBe('succeeded');
     expect(await canLogin(role)).toBe(false);
     expect(await canLogin('vigil')).toBe(true);
@@ -167,12 +169,13 @@ describe('postgres.action on the real PostgreSQL', () => {
 
   it('fails permanently on an unknown role, and retries when PostgreSQL is unreachable', async () => {
     await expect(
-      postgres.execute({ target: target(), subject: `nobody_${suffix}`, job }),
+      postgres.execute({ target: target(), subject: `nobody_${suffix}`, ...ctx }),
     ).rejects.toMatchObject({
       name: 'PermanentError',
+      message: 'postgres: no such role <usr_k1_role>',
     });
     const down = { ...target({ timeout: '2s' }), url: 'postgres://vigil:vigil@127.0.0.1:1/vigil' };
-    await expect(postgres.execute({ target: down, subject: 'x', job })).rejects.toMatchObject({
+    await expect(postgres.execute({ target: down, subject: 'x', ...ctx })).rejects.toMatchObject({
       name: 'RetriableError',
     });
   });
@@ -298,7 +301,8 @@ response:
     );
     const lock = attempts.find((a) => a.kind === 'postgres' && a.outcome === 'succeeded')!;
     expect(lock).toMatchObject({ mode: 'enforce', target: `pg-rag:${actor}` });
-    expect(lock.error).toBe('role locked (NOLOGIN); 1 session(s) terminated');
+    expect(lock.error).toBe('role locked (NOLOGIN); 1 session(s) terminated; read back NOLOGIN');
+    expect(lock.confirmation).toBe('confirmed');
     const incidents = await waitFor(
       () => listIncidents(v.app.store.client, { tenant }),
       (rows) => rows[0]?.status === 'contained',

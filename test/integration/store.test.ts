@@ -16,6 +16,7 @@ import {
 } from '../../src/store/index.js';
 import { makeEvent } from '../helpers/factories.js';
 import { tempDataDir, uniqueName } from '../helpers/services.js';
+import { testTime } from '../helpers/clock.js';
 
 describe('ClickHouse store (embedded engine)', () => {
   let store: StoreHandle;
@@ -48,7 +49,7 @@ describe('ClickHouse store (embedded engine)', () => {
   it('stores every written event once, even when batches are redelivered', async () => {
     const tenant = uniqueName('dedup');
     const events = Array.from({ length: 2_000 }, (_, i) =>
-      makeEvent({ tenant, time: Date.UTC(2026, 10, 2, 10, 0, i % 60) }),
+      makeEvent({ tenant, time: testTime(0, 10, 0, i % 60) }),
     );
     const writer = createBatchedWriter<AccessEvent>({
       client: store.client,
@@ -93,7 +94,7 @@ describe('ClickHouse store (embedded engine)', () => {
         outcome: 'retrying',
         latency_ms: 1.5,
         error,
-        time: Date.UTC(2026, 10, 2, 10, 0, n),
+        time: testTime(0, 10, 0, n),
       });
     const rows = [attempt(1, 'a "quoted" error\twith a tab, ü, \\n'), attempt(2, '')];
     await insertRows(store.client, 'actions', rows, `${tenant}-1`);
@@ -130,7 +131,7 @@ describe('ClickHouse store (embedded engine)', () => {
         outcome,
         latency_ms: 0,
         error: '',
-        time: Date.UTC(2026, 10, 2, 10),
+        time: testTime(0, 10),
       });
     const done = `${tenant}-done`;
     const failed = `${tenant}-failed`;
@@ -174,7 +175,7 @@ describe('ClickHouse store (embedded engine)', () => {
 
   it('keeps a per-minute rollup per identity, collection and operation', async () => {
     const tenant = uniqueName('rollup');
-    const minute = Date.UTC(2026, 10, 3, 9, 30);
+    const minute = testTime(1, 9, 30);
     const events = [
       ...Array.from({ length: 30 }, (_, i) =>
         makeEvent({ tenant, time: minute + i * 1000, collection: 'pii', returned: 4 }),

@@ -2,6 +2,7 @@
 // configuration schema (or a pipeline-named one), the configuration it yields parses, the ports
 // it publishes are the ones the service's roles listen on, the health checks hit routes the
 // admin API has, and Grafana is provisioned from files that exist.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Fastify from 'fastify';
@@ -12,11 +13,13 @@ import { registerClickHouseHttpRoutes } from '../../src/admin/clickhouse-http.js
 import { ALL_ROLES } from '../../src/cli/app.js';
 import { envSchema, loadConfig } from '../../src/config/config.js';
 import { createMetrics } from '../../src/telemetry/index.js';
+import { CLICKHOUSE_PLUGIN, CLICKHOUSE_PLUGIN_VERSION } from '../helpers/clickhouse-plugin.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 
 interface Service {
   image?: string;
+  entrypoint?: string[];
   build?: string;
   command?: string[];
   environment?: Record<string, string | number | boolean>;
@@ -160,7 +163,13 @@ describe('docker-compose.yml', () => {
   it('provisions Grafana with the ClickHouse plugin, the data source and the dashboards, from files that exist', () => {
     const grafana = compose.services.grafana!;
     const env = envOf(grafana);
-    expect(env.GF_INSTALL_PLUGINS).toContain('grafana-clickhouse-datasource');
+    // The plugin release the dashboards' targets are written for, installed before provisioning.
+    expect(env.GF_PLUGINS_PREINSTALL_SYNC).toBe(`${CLICKHOUSE_PLUGIN}@${CLICKHOUSE_PLUGIN_VERSION}`);
+    // Grafana starts behind the wrapper that gives the data source its defaults.
+    expect(grafana.entrypoint).toEqual(['/bin/sh', '/etc/grafana/vigil-env.sh', '/run.sh']);
+    expect(grafana.volumes).toContain(
+      './dashboards/provisioning/grafana-env.sh:/etc/grafana/vigil-env.sh:ro',
+    );
     expect(compose.services[env.VIGIL_GRAFANA_CLICKHOUSE_HOST!]).toBeDefined();
     expect(env.VIGIL_GRAFANA_CLICKHOUSE_PORT).toBe('8123');
     for (const v of grafana.volumes ?? []) {
@@ -190,5 +199,114 @@ describe('docker-compose.yml', () => {
       expect(dockerfile).toMatch(new RegExp(`EXPOSE .*\\b${port}\\b`));
     expect(dockerfile).toContain('ENV VIGIL_DATA_DIR=/var/lib/vigil');
     expect(dockerfile).toMatch(/^USER node$/m);
+  });
+});
+
+// Grafana expands ${VAR} in provisioning files with Go's os.ExpandEnv (grafana/grafana
+// pkg/services/provisioning/values/values.go): no defaults, an unset variable is "". The plugin
+// reads a string jsonData.port with strconv.ParseInt and jsonData.secure with strconv.ParseBool
+// (grafana/clickhouse-datasource@1d04063a31fb30f9582cd0b3aeaacb7d350b0dcf pkg/plugin/settings.go),
+// so "" breaks the data source. dashboards/provisioning/grafana-env.sh supplies the defaults.
+describe('Grafana data source provisioning', () => {
+  const WRAPPER = path.join(REPO, 'dashboards/provisioning/grafana-env.sh');
+  const REQUIRED = {
+    VIGIL_GRAFANA_CLICKHOUSE_HOST: 'clickhouse',
+    VIGIL_GRAFANA_CLICKHOUSE_USER: 'grafana',
+    VIGIL_GRAFANA_CLICKHOUSE_PASSWORD: 'test-password',
+  };
+
+  /** Grafana's environment after the wrapper, or its refusal. */
+  function startGrafana(env: Record<string, string>) {
+    const r = spawnSync('sh', [WRAPPER, 'env'], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+    });
+    const vars = Object.fromEntries(
+      r.stdout
+        .toString()
+        .split('\n')
+        .filter((l) => l.includes('='))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    return { status: r.status, stderr: r.stderr.toString(), vars };
+  }
+
+  /** jsonData as Grafana hands it to the plugin: the YAML parsed, then strings through os.ExpandEnv. */
+  function jsonDataWith(vars: Record<string, string>): Record<string, unknown> {
+    const file = parseYaml(
+      readFileSync(path.join(REPO, 'dashboards/provisioning/datasources/vigil.yaml'), 'utf8'),
+    ) as {
+      datasources: Array<{ jsonData: Record<string, unknown> }>;
+    };
+    const expand = (v: unknown) =>
+      typeof v === 'string'
+        ? v.replace(
+            /\$\{([A-Za-z0-9_]+)\}|\$([A-Za-z0-9_]+)/g,
+            (_a, b?: string, p?: string) => vars[(b ?? p)!] ?? '',
+          )
+        : v;
+    return Object.fromEntries(Object.entries(file.datasources[0]!.jsonData).map(([k, v]) => [k, expand(v)]));
+  }
+
+  /** What strconv.ParseInt(s, 0, 64) / strconv.ParseBool accept for these two fields. */
+  const parsesAsPort = (v: unknown) =>
+    typeof v === 'string' && /^[1-9][0-9]{0,4}$/.test(v) && Number(v) <= 65535;
+  const parsesAsBool = (v: unknown) =>
+    typeof v === 'string' &&
+    ['1', 't', 'T', 'TRUE', 'true', 'True', '0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v);
+
+  it('the data source reads port and secure from the environment', () => {
+    const raw = jsonDataWith({});
+    expect(raw.port).toBe('');
+    expect(raw.secure).toBe('');
+  });
+
+  it.each([
+    ['unset', {}],
+    ['empty', { VIGIL_GRAFANA_CLICKHOUSE_PORT: '', VIGIL_GRAFANA_CLICKHOUSE_SECURE: '' }],
+  ])('port and secure %s: Grafana starts with 8123 and false, which the plugin parses', (_case, extra) => {
+    const g = startGrafana({ ...REQUIRED, ...extra });
+    expect(g.status, g.stderr).toBe(0);
+    const jsonData = jsonDataWith(g.vars);
+    expect({ port: jsonData.port, secure: jsonData.secure, path: jsonData.path }).toEqual({
+      port: '8123',
+      secure: 'false',
+      path: '',
+    });
+    expect(parsesAsPort(jsonData.port)).toBe(true);
+    expect(parsesAsBool(jsonData.secure)).toBe(true);
+  });
+
+  it('keeps the values it is given (vigil admin port, TLS)', () => {
+    const g = startGrafana({
+      ...REQUIRED,
+      VIGIL_GRAFANA_CLICKHOUSE_PORT: '8089',
+      VIGIL_GRAFANA_CLICKHOUSE_SECURE: 'true',
+      VIGIL_GRAFANA_CLICKHOUSE_PATH: '/clickhouse',
+    });
+    expect(g.status, g.stderr).toBe(0);
+    expect(jsonDataWith(g.vars)).toMatchObject({ port: '8089', secure: 'true', path: '/clickhouse' });
+  });
+
+  it.each([
+    ['VIGIL_GRAFANA_CLICKHOUSE_PORT', 'http'],
+    ['VIGIL_GRAFANA_CLICKHOUSE_PORT', '0'],
+    ['VIGIL_GRAFANA_CLICKHOUSE_PORT', '65536'],
+    ['VIGIL_GRAFANA_CLICKHOUSE_PORT', '99999999999999999999999'],
+    ['VIGIL_GRAFANA_CLICKHOUSE_PORT', '-1'],
+    ['VIGIL_GRAFANA_CLICKHOUSE_SECURE', 'yes'],
+    ['VIGIL_GRAFANA_CLICKHOUSE_PATH', 'clickhouse'],
+  ])('refuses to start on %s=%s, naming the variable and not echoing the value', (name, value) => {
+    const g = startGrafana({ ...REQUIRED, [name]: value });
+    expect(g.status).not.toBe(0);
+    expect(g.vars).toEqual({});
+    expect(g.stderr).toContain(name);
+    expect(g.stderr).not.toContain(`=${value}`);
+    expect(g.stderr).not.toContain(` ${value} `);
+  });
+
+  it.each(Object.keys(REQUIRED))('refuses to start without %s', (name) => {
+    const g = startGrafana({ ...REQUIRED, [name]: '' });
+    expect(g.status).not.toBe(0);
+    expect(g.stderr).toContain(name);
   });
 });

@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { kafkaClientOptions } from '../../src/bus/kafka.bus.js';
 import { ConfigError, loadConfig, loadPipeline } from '../../src/config/config.js';
+import { clickhouseConnection, kafkaConnection, redisConnection } from '../../src/config/connections.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'vigil-config-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -82,7 +84,7 @@ describe('loadConfig: distributed mode', () => {
 
 describe('loadConfig: values', () => {
   it('coerces numbers, durations and booleans', () => {
-    const c = loadConfig({ VIGIL_ADMIN_PORT: '9000', VIGIL_WRITER_MAX_AGE: '2s', VIGIL_DEMO_FAST: 'yes' });
+    const c = loadConfig({ VIGIL_ADMIN_PORT: '9000', VIGIL_WRITER_MAX_AGE: '2s', VIGIL_DEMO_FAST: 'true' });
     expect(c.env.VIGIL_ADMIN_PORT).toBe(9000);
     expect(c.env.VIGIL_WRITER_MAX_AGE).toBe(2_000);
     expect(c.env.VIGIL_DEMO_FAST).toBe(true);
@@ -170,6 +172,8 @@ describe('loadConfig: errors name the key', () => {
 
   it('accepts a TLS certificate with its key', () => {
     const c = loadConfig({
+      CLICKHOUSE_URL: 'https://clickhouse.example:8443',
+      CLICKHOUSE_TLS_CA_FILE: '/etc/ca.pem',
       CLICKHOUSE_TLS_CERT_FILE: '/etc/cert.pem',
       CLICKHOUSE_TLS_KEY_FILE: '/etc/key.pem',
     });
@@ -265,5 +269,145 @@ describe('loadPipeline', () => {
   it('says the file is not YAML', () => {
     const err = configError(() => loadPipeline(pipelineFile('version: 1\n  bad: [indent\n')));
     expect(err.message).toContain('cannot read YAML');
+  });
+});
+
+describe('loadConfig: Kafka, Redis and ClickHouse security settings', () => {
+  const kafka = { KAFKA_BROKERS: 'b1.example:9093,b2.example:9093' };
+  const scram = { ...kafka, KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'svc' };
+
+  it.each([
+    [
+      'a TLS file without KAFKA_TLS=true',
+      { ...kafka, KAFKA_TLS_CA_FILE: '/ca.pem' },
+      'KAFKA_TLS_CA_FILE: needs KAFKA_TLS=true',
+    ],
+    [
+      'a client certificate without its key',
+      { ...kafka, KAFKA_TLS: 'true', KAFKA_TLS_CERT_FILE: '/c.pem' },
+      'KAFKA_TLS_CERT_FILE: KAFKA_TLS_CERT_FILE and KAFKA_TLS_KEY_FILE must be set together',
+    ],
+    [
+      'Kafka security without brokers',
+      { KAFKA_TLS: 'true', KAFKA_SASL_USERNAME: 'svc' },
+      'KAFKA_SASL_USERNAME: needs KAFKA_BROKERS',
+    ],
+    [
+      'a mechanism without a user',
+      { ...kafka, KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_PASSWORD: 'p' },
+      'KAFKA_SASL_USERNAME: is needed by KAFKA_SASL_MECHANISM',
+    ],
+    [
+      'a mechanism without a password',
+      scram,
+      'KAFKA_SASL_PASSWORD: set exactly one of KAFKA_SASL_PASSWORD and KAFKA_SASL_PASSWORD_FILE',
+    ],
+    [
+      'both a password and a password file',
+      { ...scram, KAFKA_SASL_PASSWORD: 'p', KAFKA_SASL_PASSWORD_FILE: '/pw' },
+      'KAFKA_SASL_PASSWORD: set exactly one of',
+    ],
+    [
+      'a user without a mechanism',
+      { ...kafka, KAFKA_SASL_USERNAME: 'svc', KAFKA_SASL_PASSWORD: 'p' },
+      'KAFKA_SASL_USERNAME: needs KAFKA_SASL_MECHANISM',
+    ],
+    [
+      'PLAIN without TLS (the password would cross the network as it is)',
+      { ...kafka, KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'svc', KAFKA_SASL_PASSWORD: 'p' },
+      'KAFKA_SASL_MECHANISM: plain sends the password as it is: it needs KAFKA_TLS=true',
+    ],
+    [
+      'a Redis CA with redis://',
+      { REDIS_URL: 'redis://r:6379', REDIS_TLS_CA_FILE: '/ca.pem' },
+      'REDIS_TLS_CA_FILE: needs a rediss:// REDIS_URL',
+    ],
+    [
+      'a Redis client certificate without its key',
+      { REDIS_URL: 'rediss://r:6380', REDIS_TLS_CERT_FILE: '/c.pem' },
+      'REDIS_TLS_CERT_FILE: REDIS_TLS_CERT_FILE and REDIS_TLS_KEY_FILE must be set together',
+    ],
+    [
+      'a ClickHouse CA with http://',
+      { CLICKHOUSE_URL: 'http://ch:8123', CLICKHOUSE_TLS_CA_FILE: '/ca.pem' },
+      'CLICKHOUSE_TLS_CA_FILE: needs an https:// CLICKHOUSE_URL',
+    ],
+    [
+      'a ClickHouse client certificate without a CA',
+      {
+        CLICKHOUSE_URL: 'https://ch:8443',
+        CLICKHOUSE_TLS_CERT_FILE: '/c.pem',
+        CLICKHOUSE_TLS_KEY_FILE: '/k.pem',
+      },
+      'CLICKHOUSE_TLS_CERT_FILE: a client certificate needs CLICKHOUSE_TLS_CA_FILE too',
+    ],
+  ])('refuses %s', (_what, env, expected) => {
+    const err = configError(() => loadConfig(env));
+    expect(err.message).toContain(expected);
+    expect(err.message).not.toMatch(/: p$|'p'|"p"/m);
+  });
+
+  it('accepts SCRAM over plaintext, PLAIN over TLS, and TLS with the public CAs', () => {
+    expect(loadConfig({ ...scram, KAFKA_SASL_PASSWORD: 'p' }).env.KAFKA_SASL_MECHANISM).toBe('scram-sha-512');
+    expect(
+      loadConfig({ ...scram, KAFKA_SASL_MECHANISM: 'plain', KAFKA_TLS: 'true', KAFKA_SASL_PASSWORD: 'p' }).env
+        .KAFKA_TLS,
+    ).toBe(true);
+    expect(kafkaConnection(loadConfig({ ...kafka, KAFKA_TLS: 'true' }).env)).toEqual({
+      brokers: ['b1.example:9093', 'b2.example:9093'],
+      tls: {},
+    });
+  });
+
+  it('reads the TLS files and the password file once, as client options', () => {
+    const ca = pipelineFile('-----BEGIN CERTIFICATE-----\nca\n');
+    const pw = pipelineFile('s3cret\n');
+    const c = kafkaConnection(
+      loadConfig({ ...scram, KAFKA_TLS: 'true', KAFKA_TLS_CA_FILE: ca, KAFKA_SASL_PASSWORD_FILE: pw }).env,
+    )!;
+    expect(c.tls?.ca?.toString()).toContain('BEGIN CERTIFICATE');
+    expect(c.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'svc', password: 's3cret' });
+    expect(kafkaClientOptions(c)).toMatchObject({
+      brokers: c.brokers,
+      ssl: { ca: c.tls!.ca },
+      sasl: { mechanism: 'scram-sha-512', username: 'svc', password: 's3cret' },
+    });
+    expect(kafkaClientOptions(kafkaConnection(loadConfig(kafka).env)!)).toEqual({
+      brokers: ['b1.example:9093', 'b2.example:9093'],
+      ssl: undefined,
+      sasl: undefined,
+    });
+    const redis = redisConnection(
+      loadConfig({ REDIS_URL: 'rediss://:pw@r:6380/2', REDIS_TLS_CA_FILE: ca }).env,
+    )!;
+    expect(redis.url).toBe('rediss://:pw@r:6380/2');
+    expect(redis.tls?.ca?.toString()).toContain('BEGIN CERTIFICATE');
+    expect(redisConnection(loadConfig({ REDIS_URL: 'redis://r:6379' }).env)).toEqual({
+      url: 'redis://r:6379',
+    });
+    const ch = clickhouseConnection(
+      loadConfig({
+        CLICKHOUSE_URL: 'https://ch:8443',
+        CLICKHOUSE_USER: 'w',
+        CLICKHOUSE_PASSWORD: 'x',
+        CLICKHOUSE_TLS_CA_FILE: ca,
+      }).env,
+    )!;
+    expect(ch).toMatchObject({ url: 'https://ch:8443', username: 'w', password: 'x' });
+    expect(ch.tls?.ca_cert.toString()).toContain('BEGIN CERTIFICATE');
+  });
+
+  it('names the variable of a file it cannot read, or that is empty', () => {
+    const missing = path.join(tmp, 'nope.pem');
+    expect(() =>
+      kafkaConnection(loadConfig({ ...kafka, KAFKA_TLS: 'true', KAFKA_TLS_CA_FILE: missing }).env),
+    ).toThrow(`KAFKA_TLS_CA_FILE: cannot read ${missing} (ENOENT)`);
+    const empty = pipelineFile('');
+    expect(() => kafkaConnection(loadConfig({ ...scram, KAFKA_SASL_PASSWORD_FILE: empty }).env)).toThrow(
+      `KAFKA_SASL_PASSWORD_FILE: ${empty} is empty`,
+    );
+    expect(() =>
+      redisConnection(loadConfig({ REDIS_URL: 'rediss://r:6380', REDIS_TLS_CA_FILE: missing }).env),
+    ).toThrow(ConfigError);
   });
 });

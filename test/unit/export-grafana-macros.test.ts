@@ -32,8 +32,33 @@ describe('Grafana SQL rendering', () => {
       'toDateTime(1767225600) .. fromUnixTimestamp64Milli(1767312000000), 300',
     );
     expect(expandMacros('$__timeFilter(toDateTime(x, 3))', ctx)).toContain('toDateTime(x, 3) >= toDateTime(');
-    expect(() => expandMacros('$__nope(x)', ctx)).toThrow('unknown macro');
     expect(() => expandMacros('$__timeFilter()', ctx)).toThrow('expected 1 argument');
+  });
+
+  // The plugin's rules since v4.19 (grafana/clickhouse-datasource pkg/macros/macros_test.go).
+  it('leaves an unknown macro as it is', () => {
+    expect(expandMacros('SELECT $__nope(x), $__fromTime', ctx)).toBe(
+      'SELECT $__nope(x), toDateTime(1767225600)',
+    );
+  });
+
+  it('expands no macro inside comments or quoted text, and keeps them verbatim', () => {
+    const sql = [
+      "SELECT '$__fromTime' AS s, `$__toTime` AS b, $doc$ $__fromTime $doc$ AS d -- $__toTime",
+      "/* $__timeFilter(x) */ WHERE msg = 'it\\'s -- fine' AND $__fromTime",
+    ].join('\n');
+    expect(expandMacros(sql, ctx)).toBe(
+      [
+        "SELECT '$__fromTime' AS s, `$__toTime` AS b, $doc$ $__fromTime $doc$ AS d -- $__toTime",
+        "/* $__timeFilter(x) */ WHERE msg = 'it\\'s -- fine' AND toDateTime(1767225600)",
+      ].join('\n'),
+    );
+  });
+
+  it("expands macros nested in another macro's arguments", () => {
+    expect(expandMacros('$__timeInterval(if(x > $__fromTime, x, y))', ctx)).toBe(
+      'toStartOfInterval(toDateTime(if(x > toDateTime(1767225600), x, y)), INTERVAL 300 second)',
+    );
   });
 
   it('renders variables then macros', () => {

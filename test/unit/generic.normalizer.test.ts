@@ -5,9 +5,14 @@ import { normalizeGeneric } from '../../src/collectors/generic/generic.normalize
 import { accessEventSchema, type AccessEvent } from '../../src/model/index.js';
 import { createTokenizer, queryHash } from '../../src/privacy/index.js';
 import { makeGenericEvent } from '../helpers/factories.js';
+import { testTime } from '../helpers/clock.js';
 
-const NOW = Date.UTC(2026, 10, 2, 12, 0, 0);
-const EVENT_TIME = Date.UTC(2026, 10, 2, 10, 0, 0);
+/** The test's clock, on the suite's calendar (the factories place events on it). */
+const NOW = testTime(0, 12);
+const EVENT_TIME = testTime(0, 10);
+/** EVENT_TIME as ISO-8601 without milliseconds, with `offset` hours added to the local time. */
+const isoAt = (offsetHours: number, zone: string) =>
+  `${new Date(EVENT_TIME + offsetHours * 3_600_000).toISOString().slice(0, 19)}${zone}`;
 const tokenizer = createTokenizer({ version: 1, secret: Buffer.alloc(32, 7) });
 const ctx = { tokenizer, now: NOW };
 
@@ -202,9 +207,9 @@ describe('normalizeGeneric: event_id', () => {
 
 describe('normalizeGeneric: time', () => {
   it.each([
-    ['ISO-8601 with Z', '2026-11-02T10:00:00Z'],
-    ['ISO-8601 with an offset', '2026-11-02T11:00:00+01:00'],
-    ['ISO-8601 with milliseconds', '2026-11-02T10:00:00.000Z'],
+    ['ISO-8601 with Z', isoAt(0, 'Z')],
+    ['ISO-8601 with an offset', isoAt(1, '+01:00')],
+    ['ISO-8601 with milliseconds', new Date(EVENT_TIME).toISOString()],
     ['epoch seconds', EVENT_TIME / 1000],
     ['epoch seconds as a string', String(EVENT_TIME / 1000)],
     ['epoch milliseconds', EVENT_TIME],

@@ -8,8 +8,10 @@ import { TOO_DEEP_REASON } from '../../src/collectors/ndjson.js';
 import { MAX_LISTED_REJECTIONS } from '../../src/collectors/reasons.js';
 import { createTokenizer } from '../../src/privacy/index.js';
 import { makeGenericEvent } from '../helpers/factories.js';
+import { testTime } from '../helpers/clock.js';
 
-const NOW = Date.UTC(2026, 10, 2, 12, 0, 0);
+/** The test's clock, on the suite's calendar (the factories place events on it). */
+const NOW = testTime(0, 12);
 const deps = { tokenizer: createTokenizer({ version: 1, secret: Buffer.alloc(32, 7) }) };
 const NDJSON = 'application/x-ndjson';
 

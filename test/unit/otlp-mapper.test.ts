@@ -493,6 +493,7 @@ describe('mapExportRequest', () => {
     expect(mapExportRequest({ resourceSpans: [] }, ctx)).toEqual({
       events: [],
       rejected: 0,
+      tenantRefused: 0,
       notDb: 0,
       errorMessage: '',
     });

@@ -1,12 +1,11 @@
 // Guardrails: the allowlist, the kill switch and the blast-radius counter (atomic under concurrency).
 import { describe, expect, it } from 'vitest';
-import { responseSchema } from '../../src/config/index.js';
+import { ConfigError, loadConfig, responseSchema } from '../../src/config/index.js';
 import {
   blastRadiusFinding,
   createMemoryBlastRadius,
   createMemoryKillSwitch,
   effectiveMode,
-  killSwitchFromEnv,
   neverContainReason,
 } from '../../src/respond/guardrails.js';
 import { findingSchema } from '../../src/model/index.js';
@@ -39,9 +38,16 @@ describe('kill switch', () => {
     expect(effectiveMode('enforce', false)).toBe('enforce');
   });
 
-  it('reads VIGIL_RESPONDER_KILL_SWITCH', () => {
-    for (const v of ['true', 'TRUE', '1', 'yes', 'on']) expect(killSwitchFromEnv(v)).toBe(true);
-    for (const v of [undefined, '', 'false', '0', 'off', 'nope']) expect(killSwitchFromEnv(v)).toBe(false);
+  it('reads VIGIL_RESPONDER_KILL_SWITCH through the configuration: on, off, or refused', () => {
+    const killSwitch = (v: string | undefined) =>
+      loadConfig(v === undefined ? {} : { VIGIL_RESPONDER_KILL_SWITCH: v }).env.VIGIL_RESPONDER_KILL_SWITCH;
+    for (const v of ['true', '1', ' true ']) expect(killSwitch(v)).toBe(true);
+    for (const v of [undefined, '', 'false', '0']) expect(killSwitch(v)).toBe(false);
+    // Once a regex read these as "off": a switch someone meant to turn on must not start off.
+    for (const v of ['enabled', 'on', 'yes', 'TRUE', 'ture', 'off', 'nope']) {
+      expect(() => killSwitch(v), v).toThrow(ConfigError);
+      expect(() => killSwitch(v), v).toThrow(/VIGIL_RESPONDER_KILL_SWITCH: must be one of true, false, 1, 0/);
+    }
   });
 
   it('can be toggled, unless the environment forces it on', async () => {

@@ -194,7 +194,14 @@ describe('containment through a policy', () => {
     expect(weaviate.state.users.get(rawOf(actor))!.active).toBe(false);
     const rows = [...h.latest().values()];
     const wv = rows.find((a) => a.kind === 'weaviate')!;
-    expect(wv).toMatchObject({ outcome: 'succeeded', mode: 'enforce', target: `wv:${actor}` });
+    expect(wv).toMatchObject({
+      outcome: 'succeeded',
+      confirmation: 'confirmed',
+      mode: 'enforce',
+      target: `wv:${actor}`,
+    });
+    // Notifications carry no confirmation: only a containment's effect is read back.
+    expect(rows.find((a) => a.kind === 'slack')!.confirmation).toBeUndefined();
     expect(wv.job_id).toBe(`${h.incidents[0]!.incident_id}-wv-enforce`);
     expect(rows.find((a) => a.kind === 'slack')!.outcome).toBe('succeeded');
     expect(slack.state.messages).toHaveLength(1);
@@ -203,6 +210,9 @@ describe('containment through a policy', () => {
       caller: 'responder',
       target: wv.job_id,
       outcome: 'succeeded',
+    });
+    expect(JSON.parse(h.audits.find((e) => e.action === 'contain.weaviate')!.reason)).toMatchObject({
+      confirmation: 'confirmed',
     });
     expect(h.incidents.at(-1)).toMatchObject({ status: 'contained', updated_by: 'responder' });
     // The raw identifier is in no row.

@@ -8,6 +8,7 @@ import { createLogger, createMetrics } from '../../src/telemetry/index.js';
 import { makeGenericEvent } from '../helpers/factories.js';
 import { makeHoopSessionOpen, makeTeleportQuery } from '../helpers/gateway-fixtures.js';
 import { encodeTraceRequest } from '../helpers/otlp-proto.js';
+import { testTime } from '../helpers/clock.js';
 
 const tokenizer = createTokenizer({ version: 1, secret: Buffer.alloc(32, 3) });
 const deps = {
@@ -16,7 +17,8 @@ const deps = {
   logger: createLogger('silent'),
   maxBodyBytes: 1 << 20,
 } as unknown as CollectorDeps;
-const now = Date.UTC(2026, 10, 20, 12);
+/** The test's clock, on the suite's calendar (the factories place events on it). */
+const now = testTime(4, 12);
 
 describe('Kafka source decoders', () => {
   it('generic: NDJSON lines, bad lines rejected with their number', () => {

@@ -46,12 +46,14 @@ export async function runDemo(
   const secret = newWebhookSecret();
   const receiver = await startWebhookReceiver(secret);
   const env = { VIGIL_WEBHOOK_URL: receiver.url, VIGIL_WEBHOOK_SECRET: secret };
+  // Embedded whatever the shell holds: none of its Kafka, Redis or ClickHouse settings (a TLS or
+  // SASL one without its broker list would rightly refuse to start).
+  const local = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(KAFKA|REDIS|CLICKHOUSE)_/.test(k)),
+  );
   const config = loadConfig(
     {
-      ...process.env,
-      KAFKA_BROKERS: '',
-      REDIS_URL: '',
-      CLICKHOUSE_URL: '',
+      ...local,
       VIGIL_ADMIN_TOKEN: '',
       VIGIL_TOKEN_KEY: '',
     },

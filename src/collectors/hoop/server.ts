@@ -13,7 +13,8 @@
 // Answers: 200 {accepted: 1} once the event is durable; 200 {accepted: 0, ignored: 1} for event
 // types vigil does not map; 200 {accepted: 0, duplicate: true} for a message id already accepted
 // within the replay window (see below); 400 with a reason naming the field; 401 for a missing,
-// invalid or stale signature (timestamp outside ±5 min); 413; 429/503 + Retry-After.
+// invalid or stale signature (timestamp outside ±5 min); 403 when the tenant (`X-Vigil-Tenant` /
+// `?tenant=`) is not one the verifying secret is bound to (pipeline `tenancy`); 413; 429/503.
 //
 // Replays: a message id accepted less than 10 min ago (twice the timestamp tolerance, so every
 // replay the timestamp check lets through is covered) is acknowledged without being ingested again.
@@ -23,6 +24,8 @@
 // Two identical deliveries in flight at once are both ingested and fold into one row by event_id.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
+import { ALL_TENANTS, type TenantSet } from '../../model/index.js';
+import { tenantRefusal } from '../auth.js';
 import type { RefusalReason } from '../auth-failures.js';
 import type { CollectorDeps } from '../deps.js';
 import { recordRefusal, refuse, refuseThrottled } from '../http/authenticate.js';
@@ -33,9 +36,18 @@ import { requestTenant } from '../tenant.js';
 import { type HoopOpenedSession, normalizeHoopWebhook, openedSessionOf } from './hoop.normalizer.js';
 import { signedWith, webhookKey } from './signature.js';
 
+/** A signing secret bound to the tenants its deliveries may write. */
+export interface BoundSecret {
+  readonly secret: string;
+  readonly tenants: TenantSet;
+}
+
 export interface HoopRouteDeps extends CollectorDeps {
-  /** `whsec_…` signing secrets; a delivery signed with any of them is accepted. */
-  readonly webhookSecrets: string[];
+  /**
+   * `whsec_…` signing secrets; a delivery signed with any of them is accepted, for the tenants of
+   * the secret that signed it (a plain string: every tenant).
+   */
+  readonly webhookSecrets: ReadonlyArray<string | BoundSecret>;
   /** Message ids remembered for replay detection. @defaultValue 100000 */
   readonly replayCacheSize?: number;
 }
@@ -69,9 +81,11 @@ function signatureHeaders(req: FastifyRequest): SignatureHeaders | undefined {
 
 export function registerHoopRoutes(app: FastifyInstance, deps: HoopRouteDeps): void {
   if (deps.webhookSecrets.length === 0) throw new Error('hoop webhooks need at least one signing secret');
-  const keys = deps.webhookSecrets.map((secret, i) => {
+  const keys = deps.webhookSecrets.map((entry, i) => {
+    const { secret, tenants }: BoundSecret =
+      typeof entry === 'string' ? { secret: entry, tenants: ALL_TENANTS } : entry;
     try {
-      return webhookKey(secret);
+      return { key: webhookKey(secret), tenants };
     } catch {
       // Never echo the secret: say which one.
       throw new Error(`hoop webhook secret #${i + 1} is not a valid whsec_… secret`);
@@ -83,10 +97,11 @@ export function registerHoopRoutes(app: FastifyInstance, deps: HoopRouteDeps): v
   });
   const opened = new LRUCache<string, HoopOpenedSession>({ max: 50_000, ttl: OPEN_SESSION_TTL_MS });
 
-  const verify = (body: Buffer, sig: SignatureHeaders): boolean =>
-    keys.some((key) =>
+  /** The tenants of the secret that signed the delivery; undefined when none did. */
+  const verify = (body: Buffer, sig: SignatureHeaders): TenantSet | undefined =>
+    keys.find(({ key }) =>
       signedWith(key, sig['webhook-id'], sig['webhook-timestamp'], sig['webhook-signature'], body),
-    );
+    )?.tenants;
 
   const ROUTE = 'hoop';
   const refuseSignature = (
@@ -130,8 +145,8 @@ export function registerHoopRoutes(app: FastifyInstance, deps: HoopRouteDeps): v
       const sig = signatureHeaders(req)!;
       const ts = Number(sig['webhook-timestamp']);
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      if (!verify(raw, sig))
-        return refuseSignature(req, reply, 'invalid_signature', 'invalid webhook signature');
+      const tenants = verify(raw, sig);
+      if (!tenants) return refuseSignature(req, reply, 'invalid_signature', 'invalid webhook signature');
       const msgId = sig['webhook-id'];
       if (accepted.has(msgId)) {
         deps.metrics.inc('hoop_webhook_replayed');
@@ -139,6 +154,11 @@ export function registerHoopRoutes(app: FastifyInstance, deps: HoopRouteDeps): v
       }
       const tenant = requestTenant(req);
       if (!tenant.ok) return reply.code(400).send({ error: tenant.reason });
+      const refused = tenantRefusal(tenants, tenant.tenant);
+      if (refused) {
+        deps.metrics.inc('ingest_tenant_refused_hoop');
+        return reply.code(403).send({ error: refused });
+      }
       const body = await decodeBodyAsync(raw, req.headers['content-encoding'], deps.maxBodyBytes);
       const text = decodeUtf8(body);
       if (nestsDeeperThan(text, 0, text.length, MAX_JSON_DEPTH))

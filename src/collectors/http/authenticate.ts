@@ -4,14 +4,33 @@
 // cost the headers, not 480 MiB. Refusals are counted, logged and held against the address
 // (auth-failures.ts).
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { TenantSet } from '../../model/index.js';
 import type { SourceAuth } from '../auth.js';
 import type { AuthFailures, RefusalReason } from '../auth-failures.js';
+import { HttpError } from './body.js';
+
+/** Who a request's credential belongs to. */
+export interface VigilAuth {
+  readonly source: string;
+  readonly caller: string;
+  /** The tenants the credential may write or read. */
+  readonly tenants: TenantSet;
+}
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The credential's owner, set by the route's authentication hook. */
-    vigilAuth?: { readonly source: string; readonly caller: string };
+    vigilAuth?: VigilAuth;
   }
+}
+
+/**
+ * The credential's owner in a route handler. Fails closed: a handler reached without its
+ * authentication hook having run answers 401, never as a caller of every tenant.
+ */
+export function authenticated(req: FastifyRequest): VigilAuth {
+  if (!req.vigilAuth) throw new HttpError(401, 'not authenticated');
+  return req.vigilAuth;
 }
 
 export interface Refusal {
@@ -79,7 +98,7 @@ export function bearerAuthentication(
       recordRefusal(deps.authFailures, route, r.refusal, req);
       return refuse(reply, { status: r.status, message: r.reason }, write);
     }
-    req.vigilAuth = { source: r.source, caller: r.caller };
+    req.vigilAuth = { source: r.source, caller: r.caller, tenants: r.tenants };
   };
 }
 

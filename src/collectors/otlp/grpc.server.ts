@@ -26,7 +26,7 @@ import {
   status,
 } from '@grpc/grpc-js';
 import protobuf from 'protobufjs/minimal.js';
-import { type BackpressureError, errorMessage } from '../../model/index.js';
+import { type BackpressureError, errorMessage, type TenantSet } from '../../model/index.js';
 import type { CollectorDeps } from '../deps.js';
 import { certificateSubjects, type TlsSettings } from '../http/tls.js';
 import { DEFAULT_MAX_ITEMS } from '../ndjson.js';
@@ -39,7 +39,7 @@ import {
   OtlpDecodeError,
   OtlpLimitError,
 } from './otlp.decoder.js';
-import { ingestMapped } from './server.js';
+import { everyTenantRefused, ingestMapped } from './server.js';
 import { mapExportSteps } from './span.mapper.js';
 
 export const TRACE_EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
@@ -82,7 +82,10 @@ interface CallStatus {
 const ROUTE = 'otlp_grpc';
 
 /** Callers admitted by the interceptor, by the metadata object their call carries to the handler. */
-type Admitted = WeakMap<Metadata, { readonly source: string; readonly caller: string }>;
+type Admitted = WeakMap<
+  Metadata,
+  { readonly source: string; readonly caller: string; readonly tenants: TenantSet }
+>;
 
 /**
  * Admits a call on its metadata, before its message is read: the client certificate (mTLS
@@ -128,7 +131,7 @@ function admissionInterceptor(deps: OtlpGrpcServerOptions, admitted: Admitted): 
           details: auth.reason,
         };
       }
-      admitted.set(metadata, { source: auth.source, caller: auth.caller });
+      admitted.set(metadata, { source: auth.source, caller: auth.caller, tenants: auth.tenants });
       return undefined;
     };
     return new ServerInterceptingCall(call, {
@@ -228,8 +231,8 @@ async function handleExport(
   admitted: Admitted,
 ): Promise<ExportTraceResult> {
   // Fail closed: a call the interceptor did not admit (it always runs first) is refused.
-  if (!admitted.has(call.metadata))
-    throw new GrpcStatusError(status.UNAUTHENTICATED, 'call was not authenticated');
+  const auth = admitted.get(call.metadata);
+  if (!auth) throw new GrpcStatusError(status.UNAUTHENTICATED, 'call was not authenticated');
   const request = await runSliced(
     decodeTraceRequestProtoSteps(call.request, { maxSpans: deps.maxItemsPerRequest ?? DEFAULT_MAX_ITEMS }),
   );
@@ -239,8 +242,13 @@ async function handleExport(
       tokenizer: deps.tokenizer,
       now: deps.now?.() ?? Date.now(),
       tenantHint: typeof tenantHint === 'string' && tenantHint !== '' ? tenantHint : undefined,
+      tenants: auth.tenants,
     }),
   );
+  if (everyTenantRefused(mapped)) {
+    deps.metrics.inc('ingest_rejected_otlp', mapped.rejected);
+    throw new GrpcStatusError(status.PERMISSION_DENIED, mapped.errorMessage);
+  }
   await ingestMapped(deps, mapped);
   return { rejectedSpans: mapped.rejected, errorMessage: mapped.errorMessage };
 }

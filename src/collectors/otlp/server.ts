@@ -4,12 +4,13 @@
 // that are database spans vigil cannot map (clients must not retry those). Spans that are not
 // database operations are dropped and counted, neither stored nor rejected. 400 for an undecodable
 // body (JSON nested deeper than 64 levels included), 401/403 for credentials (checked before the
-// body is read), 413 over the size limit (after decompression too) or over VIGIL_MAX_ITEMS_PER_REQUEST
+// body is read), 403 when every database span names a tenant the token is not bound to (pipeline
+// `tenancy`; beside kept spans they are rejected spans), 413 over the size limit (after decompression too) or over VIGIL_MAX_ITEMS_PER_REQUEST
 // spans, 415 for another content type, 429 + Retry-After for an address throttled after repeated
 // refused credentials, 429/503 + Retry-After when the pipeline cannot take more (clients retry).
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { CollectorDeps } from '../deps.js';
-import { bearerAuthentication, type RefusalWriter } from '../http/authenticate.js';
+import { authenticated, bearerAuthentication, type RefusalWriter } from '../http/authenticate.js';
 import { decodeBodyAsync, HttpError } from '../http/body.js';
 import { replyWithError } from '../http/server.js';
 import { DEFAULT_MAX_ITEMS } from '../ndjson.js';
@@ -69,8 +70,13 @@ export function registerOtlpHttpRoutes(app: FastifyInstance, deps: CollectorDeps
             tokenizer: deps.tokenizer,
             now: deps.now?.() ?? Date.now(),
             tenantHint: tenant.tenant,
+            tenants: authenticated(req).tenants,
           }),
         );
+        if (everyTenantRefused(mapped)) {
+          deps.metrics.inc('ingest_rejected_otlp', mapped.rejected);
+          return sendStatus(reply, format, 403, mapped.errorMessage);
+        }
         await ingestMapped(deps, mapped);
         return sendResult(reply, format, {
           rejectedSpans: mapped.rejected,
@@ -95,6 +101,11 @@ export async function ingestMapped(deps: CollectorDeps, mapped: MappedRequest): 
   deps.metrics.inc('ingest_accepted_otlp', mapped.events.length);
   deps.metrics.inc('ingest_rejected_otlp', mapped.rejected);
   deps.metrics.inc('otlp_spans_dropped_non_db', mapped.notDb);
+}
+
+/** Nothing to keep, and only because of the token's tenants: the credential's matter (403). */
+export function everyTenantRefused(mapped: MappedRequest): boolean {
+  return mapped.events.length === 0 && mapped.tenantRefused > 0 && mapped.tenantRefused === mapped.rejected;
 }
 
 function formatOf(contentType: string | undefined): Format | undefined {

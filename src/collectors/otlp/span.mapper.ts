@@ -16,14 +16,18 @@
 //           operation whichever way it reached vigil.
 //   identity enduser.id, enduser.pseudo.id, user.id, user.name, user.email (span, then resource)
 //           → user; else resource service.name → service. client.address → src_ip.
-//   tenant  resource vigil.tenant or tenant.id, else the X-Vigil-Tenant header, else `default`.
+//   tenant  resource vigil.tenant or tenant.id, else the X-Vigil-Tenant header, else `default`;
+//           a tenant the sender's token is not bound to (pipeline `tenancy`) rejects the span.
 import {
   type AccessEvent,
   type ActorType,
   canonicalOperation,
   deterministicId,
+  mayUseTenant,
   type Operation,
+  type TenantSet,
 } from '../../model/index.js';
+import { TENANT_REFUSED } from '../auth.js';
 import { setQueryFields, type Tokenizer } from '../../privacy/index.js';
 import { blankEvent, parseEventTime } from '../normalize.js';
 import { runToEnd, type Steps } from '../slices.js';
@@ -43,6 +47,8 @@ export interface SpanMapContext {
   readonly now: number;
   /** Tenant named by the transport (X-Vigil-Tenant header / metadata), used when the resource names none. */
   readonly tenantHint?: string;
+  /** The tenants the sender's token may write (absent: every tenant, e.g. the Kafka source topic). */
+  readonly tenants?: TenantSet;
 }
 
 export type SpanMapping =
@@ -53,6 +59,8 @@ export type SpanMapping =
 export interface MappedRequest {
   readonly events: AccessEvent[];
   readonly rejected: number;
+  /** Of the rejected, those refused for their tenant: all of them, and nothing kept, answers 403. */
+  readonly tenantRefused: number;
   readonly notDb: number;
   /** For `partial_success.error_message`: the reasons with their counts; '' when none rejected. */
   readonly errorMessage: string;
@@ -164,6 +172,7 @@ export function* mapExportSteps(req: ExportTraceRequest, ctx: SpanMapContext): S
   const events: AccessEvent[] = [];
   const reasons = new Map<string, number>();
   let rejected = 0;
+  let tenantRefused = 0;
   let notDb = 0;
   let n = 0;
   for (const rs of req.resourceSpans) {
@@ -174,12 +183,13 @@ export function* mapExportSteps(req: ExportTraceRequest, ctx: SpanMapContext): S
       else if (m.kind === 'not_db') notDb++;
       else {
         rejected++;
+        if (m.reason === TENANT_REFUSED) tenantRefused++;
         reasons.set(m.reason, (reasons.get(m.reason) ?? 0) + 1);
       }
       if (++n % 32 === 0) yield;
     }
   }
-  return { events, rejected, notDb, errorMessage: describeRejections(rejected, reasons) };
+  return { events, rejected, tenantRefused, notDb, errorMessage: describeRejections(rejected, reasons) };
 }
 
 function describeRejections(rejected: number, reasons: Map<string, number>): string {
@@ -223,6 +233,9 @@ function mapSpanOf(span: OtlpSpan, resource: ResourceFacts, ctx: SpanMapContext)
   if (rawSystem === undefined && !vendorPrefix && !hasDbAttributes(a)) return { kind: 'not_db' };
   // A pool checkout is no database operation: the connection it may open is its own `pg.connect` span.
   if (nameLower === 'pg-pool.connect') return { kind: 'not_db' };
+  // First of the checks: a span of a refused tenant is told nothing more, and nothing is tokenized.
+  if (ctx.tenants && resource.tenantValid && !mayUseTenant(ctx.tenants, resource.tenant))
+    return reject(TENANT_REFUSED);
 
   if (!TRACE_ID.test(span.traceId) || /^0+$/.test(span.traceId))
     return reject('trace_id: must be 16 bytes, not all zero');

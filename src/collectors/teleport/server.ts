@@ -2,16 +2,17 @@
 // handler, or a fluentd forwarder behind it, posts), gzip accepted, bearer token of the `teleport`
 // source. Answers like the generic collector: 200 {accepted, ignored, rejected[], rejected_count}
 // when at least one event was kept or every event was deliberately ignored (not access to a vector
-// store), 400 when nothing valid was sent, 401/403 (before the body is read), 413 (size or item
-// limit), 429 + Retry-After (throttled address; pipeline saturated), 503 + Retry-After. 2xx only
+// store), 400 when nothing valid was sent, 401/403 (before the body is read), 403 for a tenant
+// the token is not bound to (pipeline `tenancy`), 413 (size or item limit), 429 + Retry-After (throttled address; pipeline saturated), 503 + Retry-After. 2xx only
 // once the events are durable.
 // The tenant is `X-Vigil-Tenant` / `?tenant=` (else `default`), never the Teleport cluster name.
 import type { FastifyInstance } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import type { AccessEvent } from '../../model/index.js';
 import type { Tokenizer } from '../../privacy/index.js';
+import { tenantRefusal } from '../auth.js';
 import type { CollectorDeps } from '../deps.js';
-import { bearerAuthentication } from '../http/authenticate.js';
+import { authenticated, bearerAuthentication } from '../http/authenticate.js';
 import { decodeBodyAsync } from '../http/body.js';
 import { replyWithError } from '../http/server.js';
 import { DEFAULT_MAX_ITEMS, frameJsonBody, type ItemLimits, isRejection, itemAt } from '../ndjson.js';
@@ -109,6 +110,12 @@ export function registerTeleportRoutes(app: FastifyInstance, deps: CollectorDeps
     async (req, reply) => {
       const tenant = requestTenant(req);
       if (!tenant.ok) return reply.code(400).send({ error: tenant.reason });
+      // Every event of the request is the request's tenant: all refused, before anything is parsed.
+      const refused = tenantRefusal(authenticated(req).tenants, tenant.tenant);
+      if (refused) {
+        deps.metrics.inc('ingest_tenant_refused_teleport');
+        return reply.code(403).send({ error: refused });
+      }
       try {
         const body = await decodeBodyAsync(req.body, req.headers['content-encoding'], deps.maxBodyBytes);
         const now = deps.now?.() ?? Date.now();

@@ -13,8 +13,9 @@ export function createOcsfFileSink(opts: { path: string; name?: string }): Expor
     async send(records: readonly ExportRecord[]): Promise<SendResult> {
       const text = records.map((r) => `${JSON.stringify(toOcsf(r))}\n`).join('');
       try {
-        await mkdir(path.dirname(opts.path), { recursive: true });
-        const fh = await open(opts.path, 'a');
+        // Owner-only when vigil creates it; a file the operator made (for a shipper) keeps its mode.
+        await mkdir(path.dirname(opts.path), { recursive: true, mode: 0o700 });
+        const fh = await open(opts.path, 'a', 0o600);
         try {
           await fh.write(text);
           // Durable before the checkpoint moves past it.

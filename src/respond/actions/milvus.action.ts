@@ -1,9 +1,11 @@
 // Milvus containment over REST v2 (`POST /v2/vectordb/users/…`): take the user's roles away
-// (undoable: the roles taken are recorded and granted back) or drop the user. Milvus reports many
-// errors as HTTP 200 with a non-zero `code`: those are failures, never successes. root is never
-// dropped (Milvus refuses, and losing it locks the operators out).
+// (undoable: the roles taken are recorded and granted back) or drop the user. Either is read back:
+// users/describe must show no role left; users/list must no longer name a dropped user. Milvus
+// reports many errors as HTTP 200 with a non-zero `code`: those are failures, never successes. root
+// is never dropped (Milvus refuses, and losing it locks the operators out).
 import type { TargetConfigOf } from '../../config/index.js';
 import { PermanentError, RetriableError } from '../../model/index.js';
+import { noSuchSubject, notYetConfirmed } from './confirm.js';
 import { expectStatus, joinUrl } from './http.js';
 import type { ActionContext, ActionResult, UndoContext } from './types.js';
 
@@ -60,20 +62,42 @@ function roleNames(data: unknown): string[] {
     .filter((r): r is string => typeof r === 'string' && r.length > 0);
 }
 
+/** User names from users/list (`data` is a list of names). */
+async function userNames(t: MilvusTarget): Promise<string[]> {
+  const listed = await call(t, 'users/list', {}, 'list users');
+  if (!Array.isArray(listed.data)) throw new PermanentError('milvus list users: the answer has no user list');
+  return listed.data.filter((u): u is string => typeof u === 'string');
+}
+
 export async function execute(ctx: ActionContext<MilvusTarget>): Promise<ActionResult> {
   const t = ctx.target;
   const userName = ctx.subject;
   if (userName === 'root') return { outcome: 'escalated', detail: 'root is never contained automatically' };
   if (t.operation === 'drop') {
-    await call(t, 'users/drop', { userName }, 'drop user');
-    return { outcome: 'succeeded', detail: 'user dropped' };
+    const before = await userNames(t);
+    const present = before.includes(userName);
+    if (!present && ctx.attempt === 1) throw noSuchSubject('milvus drop user', 'user', ctx.subjectRef);
+    if (present) await call(t, 'users/drop', { userName }, 'drop user');
+    if ((await userNames(t)).includes(userName))
+      throw notYetConfirmed('milvus drop user', 'still lists the user', ctx.subjectRef);
+    return {
+      outcome: 'succeeded',
+      confirmation: 'confirmed',
+      detail: present
+        ? 'user dropped; absent from users/list'
+        : 'user absent on a retry (an earlier attempt dropped it); absent from users/list',
+    };
   }
   const described = await call(t, 'users/describe', { userName }, 'describe user');
   const roles = roleNames(described.data);
   for (const roleName of roles) await call(t, 'users/revoke_role', { userName, roleName }, 'revoke role');
+  const left = roleNames((await call(t, 'users/describe', { userName }, 'read back user')).data);
+  if (left.length > 0)
+    throw notYetConfirmed('milvus revoke roles', `still shows ${left.length} role(s)`, ctx.subjectRef);
   return {
     outcome: 'succeeded',
-    detail: roles.length ? `${roles.length} role(s) revoked` : 'user had no roles',
+    confirmation: 'confirmed',
+    detail: `${roles.length ? `${roles.length} role(s) revoked` : 'user had no roles'}; read back with none`,
     state: { revoked_roles: roles },
   };
 }

@@ -1,9 +1,13 @@
-// Pinecone containment through the Admin API: a service account's client credentials buy a bearer
-// token (cached until shortly before it expires); then the API key is deleted
-// (`DELETE /admin/api-keys/{id}`, 202) or restricted (`PATCH /admin/api-keys/{id}` {roles}, the
-// previous roles recorded so undo can put them back). Every call carries X-Pinecone-Api-Version.
+// Pinecone containment through the Admin API (pinecone-io/pinecone-api, 2025-04/admin_2025-04.oas.yaml):
+// a service account's client credentials buy a bearer token (cached until shortly before it
+// expires); then the API key is deleted (`DELETE /admin/api-keys/{api_key_id}`, 202 "deletion request
+// accepted") or restricted (`PATCH /admin/api-keys/{api_key_id}` {roles}, the previous roles recorded
+// so undo can put them back). Either is confirmed by reading the key back
+// (`GET /admin/api-keys/{api_key_id}`: 404 once deleted; its `roles` once restricted). Every call
+// carries X-Pinecone-Api-Version.
 import type { TargetConfigOf } from '../../config/index.js';
 import { PermanentError } from '../../model/index.js';
+import { noSuchSubject, notYetConfirmed } from './confirm.js';
 import { expectStatus, type HttpCall, http, joinUrl, seg, statusError } from './http.js';
 import type { ActionContext, ActionResult, UndoContext } from './types.js';
 
@@ -77,31 +81,52 @@ const ok2xx = (s: number) => s >= 200 && s < 300;
 export async function execute(ctx: ActionContext<PineconeTarget>): Promise<ActionResult> {
   const t = ctx.target;
   const path = `/admin/api-keys/${seg(ctx.subject)}`;
+  const what = t.operation === 'delete' ? 'pinecone delete api key' : 'pinecone restrict api key';
   if (t.operation === 'delete') {
-    // 404 after a retry means an earlier attempt deleted it: the key is gone either way.
-    const r = await admin(
+    const r = await admin(t, { method: 'DELETE', path, what }, (s) => ok2xx(s) || s === 404);
+    if (r.status === 404 && ctx.attempt === 1) throw noSuchSubject(what, 'API key', ctx.subjectRef);
+    // 202 only accepts the deletion: the key is gone when reading it answers 404.
+    const back = await admin(
       t,
-      { method: 'DELETE', path, what: 'pinecone delete api key' },
+      { method: 'GET', path, what: 'pinecone read back api key' },
       (s) => ok2xx(s) || s === 404,
     );
+    if (back.status !== 404) throw notYetConfirmed(what, 'still finds the key', ctx.subjectRef);
     return {
       outcome: 'succeeded',
-      detail: r.status === 404 ? 'API key not found (already deleted)' : 'API key deleted',
+      confirmation: 'confirmed',
+      detail:
+        r.status === 404
+          ? 'API key not found on a retry (an earlier attempt deleted it); reading it back answers 404'
+          : 'API key deleted; reading it back answers 404',
     };
   }
-  const current = await admin(t, { method: 'GET', path, what: 'pinecone get api key' }, ok2xx);
-  const before = (current.json as { roles?: unknown } | undefined)?.roles;
-  const previous = Array.isArray(before) ? before.filter((r): r is string => typeof r === 'string') : [];
-  await admin(
+  const current = await admin(
     t,
-    { method: 'PATCH', path, body: { roles: t.restricted_roles }, what: 'pinecone restrict api key' },
-    ok2xx,
+    { method: 'GET', path, what: 'pinecone get api key' },
+    (s) => ok2xx(s) || s === 404,
   );
+  if (current.status === 404) throw noSuchSubject(what, 'API key', ctx.subjectRef);
+  const previous = rolesOf(current.json);
+  await admin(t, { method: 'PATCH', path, body: { roles: t.restricted_roles }, what }, ok2xx);
+  const back = await admin(t, { method: 'GET', path, what: 'pinecone read back api key' }, ok2xx);
+  const now = rolesOf(back.json);
+  if (!sameSet(now, t.restricted_roles)) throw notYetConfirmed(what, 'shows other roles', ctx.subjectRef);
   return {
     outcome: 'succeeded',
-    detail: `API key roles set to ${t.restricted_roles.join(', ')}`,
+    confirmation: 'confirmed',
+    detail: `API key roles set to ${t.restricted_roles.join(', ')}; read back`,
     state: { previous_roles: previous },
   };
+}
+
+function rolesOf(json: unknown): string[] {
+  const roles = (json as { roles?: unknown } | undefined)?.roles;
+  return Array.isArray(roles) ? roles.filter((r): r is string => typeof r === 'string') : [];
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
 }
 
 export async function undo(ctx: UndoContext<PineconeTarget>): Promise<ActionResult> {

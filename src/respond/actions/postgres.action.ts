@@ -97,7 +97,7 @@ export async function execute(ctx: ActionContext<PostgresTarget>): Promise<Actio
       c.query<RoleRow>('SELECT rolname, rolsuper, rolcanlogin FROM pg_roles WHERE rolname = $1', [role]),
     );
     const row = found.rows[0];
-    if (!row) throw new PermanentError('postgres: no such role');
+    if (!row) throw new PermanentError(`postgres: no such role <${ctx.subjectRef}>`);
     if (row.rolsuper && t.escalate_superusers)
       return { outcome: 'escalated', detail: 'role is a superuser: not locked automatically' };
     const ident = c.escapeIdentifier(role);
@@ -134,12 +134,19 @@ export async function execute(ctx: ActionContext<PostgresTarget>): Promise<Actio
           `postgres: ${killed.rows.length - terminated} session(s) did not end within ${t.terminate_timeout} ms`,
         );
     }
+    // Read the lock back: the containment counts only once the catalogue says the role cannot log in.
+    const back = await step('read back role', () =>
+      c.query<RoleRow>('SELECT rolname, rolsuper, rolcanlogin FROM pg_roles WHERE rolname = $1', [role]),
+    );
+    if (back.rows[0]?.rolcanlogin !== false)
+      throw new RetriableError(`postgres: role <${ctx.subjectRef}> still has LOGIN after ALTER ROLE`);
     const parts = [row.rolcanlogin ? 'role locked (NOLOGIN)' : 'role was already NOLOGIN'];
     if (t.terminate) parts.push(`${terminated} session(s) terminated`);
     if (t.revoke_memberships) parts.push(`${revoked.length} membership(s) revoked`);
     return {
       outcome: 'succeeded',
-      detail: parts.join('; '),
+      confirmation: 'confirmed',
+      detail: `${parts.join('; ')}; read back NOLOGIN`,
       state: { could_login: row.rolcanlogin, revoked_memberships: revoked },
     };
   });

@@ -10,6 +10,16 @@ export interface ActionContext<T> {
    */
   readonly subject: string;
   readonly job: ActionJob;
+  /**
+   * The subject's token, for messages: errors and details name the subject by it, never by the
+   * raw identifier.
+   */
+  readonly subjectRef: string;
+  /**
+   * 1 for the first attempt. A later attempt follows one whose outcome is unknown (timeout, 5xx),
+   * so "not found" may mean that attempt did the work; on the first attempt it never does.
+   */
+  readonly attempt: number;
 }
 
 export interface UndoContext<T> {
@@ -22,9 +32,18 @@ export interface UndoContext<T> {
   readonly state?: Record<string, unknown>;
 }
 
+/**
+ * How a containment knows it worked: `confirmed`, its effect was read back from the target (the key
+ * is gone, the user is inactive); `unconfirmable`, the target offers no read-back and `detail` says
+ * why. A containment that can do neither fails instead of succeeding.
+ */
+export type Confirmation = 'confirmed' | 'unconfirmable';
+
 export interface ActionResult {
   /** `escalated`: the adapter refused to act on its own (e.g. a shared role) and wants a person. */
   readonly outcome: 'succeeded' | 'escalated';
+  /** Containment that succeeded: whether its effect was read back (absent for notifications). */
+  readonly confirmation?: Confirmation;
   /** What was done, for the action row and the audit trail. */
   readonly detail: string;
   /** What `undo` needs to reverse exactly this (recorded in admin_audit; no secrets, no raw ids). */

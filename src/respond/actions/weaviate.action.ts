@@ -1,8 +1,12 @@
-// Weaviate containment: deactivate the database user and revoke its API key in one call
-// (`POST /v1/users/db/{id}/deactivate {"revoke_key": true}`); 409 means it already is, which is the
-// outcome we want. Undo activates the user and rotates its key: the old key was revoked, so the
-// person undoing receives the new one. Env-defined and OIDC users cannot be deactivated (404/422).
+// Weaviate containment (≥ 1.30, weaviate/weaviate openapi-specs/schema.json): deactivate the
+// database user and revoke its API key in one call (`POST /v1/users/db/{user_id}/deactivate
+// {"revoke_key": true}`; 409 means it already is, which is the outcome we want), then read the user
+// back (`GET /v1/users/db/{user_id}` → DBUserInfo) and confirm `active: false`. Undo activates the
+// user and rotates its key: the old key was revoked, so the person undoing receives the new one.
+// Env-defined and OIDC users cannot be deactivated (404/422).
 import type { TargetConfigOf } from '../../config/index.js';
+import { PermanentError } from '../../model/index.js';
+import { notYetConfirmed } from './confirm.js';
 import { expectStatus, joinUrl, seg } from './http.js';
 import type { ActionContext, ActionResult, UndoContext } from './types.js';
 
@@ -32,10 +36,26 @@ function call(t: WeaviateTarget, user: string, op: string, body: unknown, what: 
 }
 
 export async function execute(ctx: ActionContext<WeaviateTarget>): Promise<ActionResult> {
-  const r = await call(ctx.target, ctx.subject, 'deactivate', { revoke_key: true }, 'deactivate');
+  const t = ctx.target;
+  const r = await call(t, ctx.subject, 'deactivate', { revoke_key: true }, 'deactivate');
+  const back = await expectStatus({
+    method: 'GET',
+    url: joinUrl(t.url, `/v1/users/db/${seg(ctx.subject)}`),
+    headers: { authorization: `Bearer ${t.apiKey}` },
+    timeoutMs: t.timeout,
+    what: 'weaviate read back user',
+  });
+  const active = (back.json as { active?: unknown } | undefined)?.active;
+  if (typeof active !== 'boolean')
+    throw new PermanentError('weaviate read back user: the answer has no `active` flag');
+  if (active) throw notYetConfirmed('weaviate deactivate', 'shows the user active', ctx.subjectRef);
   return {
     outcome: 'succeeded',
-    detail: r.status === 409 ? 'user was already deactivated' : 'user deactivated, API key revoked',
+    confirmation: 'confirmed',
+    detail:
+      r.status === 409
+        ? 'user was already deactivated; read back inactive'
+        : 'user deactivated, API key revoked; read back inactive',
   };
 }
 

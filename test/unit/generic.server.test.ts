@@ -79,6 +79,7 @@ describe('parseGenericBody: NDJSON', () => {
       events: [],
       rejected: [],
       rejectedCount: 0,
+      tenantRefusedCount: 0,
     });
   });
 });

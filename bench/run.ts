@@ -6,7 +6,7 @@
 //     --quick    small sizes (the smoke test's mode; figures are not comparable to a full run)
 //     --out      where the JSON goes (default bench/results/latest.json, or latest-quick.json)
 //     --profile  write a CPU profile (node --cpu-prof) of every stage into DIR
-//     --only     stages to run: pipeline, detect, embedded, kafka, panels (others report zeros)
+//     --only     stages to run: pipeline, detect, embedded, kafka, panels, hostile (others report zeros)
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,6 +15,7 @@ import { round } from './lib/measure.js';
 import { runStage, type StageOptions } from './lib/stage.js';
 import type { DetectStageResult } from './stages/detect.stage.js';
 import type { E2eStageResult } from './stages/e2e.stage.js';
+import type { HostileStageResult } from './stages/hostile.stage.js';
 import type { PanelsStageResult } from './stages/panels.stage.js';
 import type { PipelineStageResult } from './stages/pipeline.stage.js';
 
@@ -140,6 +141,22 @@ async function main(): Promise<void> {
     'panels',
     { events: q ? 300_000 : 10_000_000, identities: IDENTITIES, runs: 3 },
     900_000,
+  );
+
+  // Hostile senders, one request at a time against a whole vigil at the default body limit: the
+  // worst event-loop block per route (a behavioural bound: /healthz must answer within 1 s).
+  const hostile = await stage<HostileStageResult>(
+    'hostile',
+    'hostile',
+    {
+      maxBodyBytes: 16 * 1024 * 1024,
+      items: q ? 100_000 : 1_000_000,
+      fillBytes: q ? 2 * 1024 * 1024 : 16 * 1024 * 1024 - 1024,
+      depth: 100_000,
+      requestTimeoutMs: 60_000,
+      parseItems: q ? 2_000 : 10_000,
+    },
+    q ? 240_000 : 600_000,
   );
 
   const pipeline = pipelineBy.get(IDENTITIES);
@@ -283,6 +300,10 @@ async function main(): Promise<void> {
     };
   });
 
+  const hostileWorst = (by: Record<string, number> | undefined) =>
+    Math.max(0, ...Object.values(by ?? {}).map(num));
+  const hostileBlock = hostileWorst(hostile?.worst_loop_block_ms);
+  const hostileHealthz = hostileWorst(hostile?.worst_healthz_ms);
   const report: Record<string, unknown> = {
     generated: new Date().toISOString(),
     quick: q,
@@ -304,13 +325,17 @@ async function main(): Promise<void> {
     raw: Object.fromEntries(figures.map((f) => [f.key, f.raw])),
     ratio: Object.fromEntries(figures.map((f) => [f.key, f.ratio])),
     raw_definition: Object.fromEntries(figures.map((f) => [f.key, f.rawDefinition])),
+    hostile_worst_loop_block_ms: hostileBlock,
+    hostile_worst_healthz_ms: hostileHealthz,
     targets: {
       ...Object.fromEntries(figures.filter((f) => f.target).map((f) => [f.key, f.target])),
       kafka_e2e_ratio_vs_raw: { min: 0.5 },
+      hostile_worst_healthz_ms: { max: 1_000 },
     },
     met: {
       ...Object.fromEntries(figures.filter((f) => f.target).map((f) => [f.key, met(f)])),
       kafka_e2e_ratio_vs_raw: kafkaRatio >= 0.5,
+      hostile_worst_healthz_ms: hostile !== undefined && hostileHealthz < 1_000,
     },
     ceiling,
     scaling,
@@ -320,6 +345,7 @@ async function main(): Promise<void> {
       embedded,
       kafka,
       panels,
+      hostile,
     },
     errors,
   };
@@ -352,6 +378,23 @@ async function main(): Promise<void> {
     out.push(
       `  ${fmt(s.identities).padStart(7)}: ${fmt(s.otlp_spans_per_s_per_core)}, ${fmt(s.ndjson_events_per_s_per_core)}, ${fmt(s.tokenize_per_s)}, ${s.tokenize_cache_hit_ratio}, ${fmt(s.detect_events_per_s_per_core)}, ${fmt(s.state_bytes_per_identity)}`,
     );
+  if (hostile) {
+    out.push(
+      '',
+      'hostile senders (route: worst event-loop block ms / slowest /healthz ms during one request)',
+    );
+    for (const route of Object.keys(hostile.worst_loop_block_ms))
+      out.push(
+        `  ${route.padEnd(10)}: ${fmt(hostile.worst_loop_block_ms[route]!)} / ${fmt(hostile.worst_healthz_ms[route] ?? 0)}`,
+      );
+    const u = hostile.unauthenticated;
+    out.push(
+      `  unauthenticated ${fmt(u.upload_bytes)} B upload: ${u.status} after ${fmt(u.ms)} ms, ${fmt(u.bytes_written_before_answer)} B sent by then`,
+      `  generic parse µs/item: ${Object.entries(hostile.generic_parse_us_per_item)
+        .map(([k, v]) => `${k} ${fmt(v)}`)
+        .join(', ')}`,
+    );
+  }
   for (const [name, message] of Object.entries(errors))
     out.push(`error in ${name}: ${message.split('\n')[0]}`);
   out.push(

@@ -19,6 +19,8 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import type { DataFormat } from '@clickhouse/client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SourceAuth } from '../collectors/auth.js';
+import type { AuthFailures } from '../collectors/auth-failures.js';
+import { authenticated, recordRefusal } from '../collectors/http/authenticate.js';
 import { decodeBody, HttpError } from '../collectors/http/body.js';
 import { boundTenants, errorMessage } from '../model/index.js';
 import { type AuditRecord, recordAudit, type StoreClient } from '../store/index.js';
@@ -42,6 +44,8 @@ export interface ClickHouseCaller {
 
 export interface ClickHouseHttpDeps {
   readonly auth: SourceAuth;
+  /** Refused credentials: counted, logged, and throttled per address. */
+  readonly authFailures?: AuthFailures;
   readonly store: StoreClient;
   /** The store's database: unqualified table names resolve here. */
   readonly database: string;
@@ -208,19 +212,28 @@ export function registerClickHouseHttpRoutes(app: FastifyInstance, deps: ClickHo
   app.get(`${CLICKHOUSE_HTTP_PREFIX}/ping`, ownAuth, async (_req, reply) =>
     reply.type('text/plain; charset=UTF-8').send('Ok.\n'),
   );
-  const handler = async (req: FastifyRequest, reply: FastifyReply) => {
-    const started = performance.now();
+  // Before the body (a query) is read: the password must be an analyst or admin token. Refusals
+  // are counted, logged and held against the address (the admin hook answers a throttled one).
+  const authenticate = async (req: FastifyRequest, reply: FastifyReply) => {
     const params = new URL(req.url, 'http://localhost').searchParams;
     const token = presentedToken(req, params);
     const auth = deps.auth.check(token ? `Bearer ${token}` : undefined, ['admin', 'analyst']);
     if (!auth.ok) {
       deps.metrics?.inc('clickhouse_http_unauthenticated');
+      recordRefusal(deps.authFailures, 'clickhouse', auth.refusal, req);
+      reply.header('connection', 'close');
       return sendException(reply, token ? 403 : 401, {
         code: 516,
         type: 'AUTHENTICATION_FAILED',
         message: 'Authentication failed: the password must be a vigil analyst or admin token',
       });
     }
+    req.vigilAuth = { source: auth.source, caller: auth.caller, tenants: auth.tenants };
+  };
+  const handler = async (req: FastifyRequest, reply: FastifyReply) => {
+    const started = performance.now();
+    const params = new URL(req.url, 'http://localhost').searchParams;
+    const auth = authenticated(req);
     const caller: ClickHouseCaller = {
       role: auth.source,
       caller: auth.caller,
@@ -424,8 +437,9 @@ export function registerClickHouseHttpRoutes(app: FastifyInstance, deps: ClickHo
     if (encoding) reply.header('Content-Encoding', encoding);
     return reply.send(out);
   };
+  const withAuthentication = { ...ownAuth, onRequest: authenticate };
   for (const path of [CLICKHOUSE_HTTP_PREFIX, `${CLICKHOUSE_HTTP_PREFIX}/`]) {
-    app.get(path, ownAuth, handler);
-    app.post(path, ownAuth, handler);
+    app.get(path, withAuthentication, handler);
+    app.post(path, withAuthentication, handler);
   }
 }

@@ -6,10 +6,14 @@
 // that read across tenants (process metrics) refuse a bound caller.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type SourceAuth, tenantReadRefusal } from '../collectors/auth.js';
-import { parseGenericBody } from '../collectors/generic/server.js';
-import { decodeBody } from '../collectors/http/body.js';
+import type { AuthFailures } from '../collectors/auth-failures.js';
+import { genericBatch } from '../collectors/generic/server.js';
+import { recordRefusal, refuse, refuseThrottled } from '../collectors/http/authenticate.js';
+import { decodeBody, decodeBodyAsync } from '../collectors/http/body.js';
 import { replyWithError } from '../collectors/http/server.js';
 import type { Ingest } from '../collectors/ingest.js';
+import { DEFAULT_MAX_ITEMS } from '../collectors/ndjson.js';
+import { runSliced } from '../collectors/slices.js';
 import type { Tokenizer } from '../privacy/index.js';
 import type { StoreClient } from '../store/index.js';
 import { listAudit, listFindings, listIncidents, recordAudit, summary } from '../store/index.js';
@@ -34,6 +38,10 @@ export type AdminRole = (typeof ADMIN_ROLES)[number];
 export interface AdminDeps {
   /** One registry of every credential: a valid credential of a collector source gets 403. */
   readonly auth: SourceAuth;
+  /** Refused credentials: counted, logged, and throttled per address. */
+  readonly authFailures?: AuthFailures;
+  /** Items one replay may hold. @defaultValue DEFAULT_MAX_ITEMS */
+  readonly maxItemsPerRequest?: number;
   readonly store: StoreClient;
   readonly ingest: Ingest;
   readonly tokenizer: Tokenizer;
@@ -101,13 +109,19 @@ const allTenants = { config: { allTenants: true } satisfies AdminRouteConfig };
 const ALL_TENANTS_REFUSED = 'this route reads every tenant: a tenant-bound token may not';
 
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void {
+  // Before any body is read: a throttled address, then the credential (refusals are counted,
+  // logged and held against the address like on the collectors' listeners).
   app.addHook('onRequest', async (req, reply) => {
+    if (refuseThrottled(deps.authFailures, 'admin', req, reply)) return reply;
     const routeConfig = req.routeOptions.config as AdminRouteConfig | undefined;
     // Routes that authenticate callers themselves (the ClickHouse HTTP interface: basic auth).
     if (routeConfig?.ownAuth) return;
     const allowed = (routeConfig?.roles ?? ADMIN_ROLES) as readonly string[];
     const r = deps.auth.check(req.headers.authorization, allowed);
-    if (!r.ok) return reply.code(r.status).send({ error: r.reason });
+    if (!r.ok) {
+      recordRefusal(deps.authFailures, 'admin', r.refusal, req);
+      return refuse(reply, { status: r.status, message: r.reason });
+    }
     req.vigilCaller = { role: r.source as AdminRole, caller: r.caller, tenants: r.tenants };
     // Tenants, for every route here: one place, so a route added tomorrow cannot forget them.
     const tenant = (req.query as Record<string, unknown> | undefined)?.tenant;
@@ -246,10 +260,14 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
   });
   app.post('/v1/replay', adminOnly, async (req, reply) => {
     try {
-      const body = decodeBody(req.body, req.headers['content-encoding'], deps.maxBodyBytes);
-      const { events, rejected } = parseGenericBody(body, 'application/x-ndjson', deps, Date.now());
+      const body = await decodeBodyAsync(req.body, req.headers['content-encoding'], deps.maxBodyBytes);
+      const { events, rejected, rejectedCount } = await runSliced(
+        genericBatch(body, 'application/x-ndjson', deps, Date.now(), {
+          maxItems: deps.maxItemsPerRequest ?? DEFAULT_MAX_ITEMS,
+        }),
+      );
       await deps.ingest.submit(events);
-      return reply.send({ accepted: events.length, rejected });
+      return reply.send({ accepted: events.length, rejected, rejected_count: rejectedCount });
     } catch (err) {
       return replyWithError(reply, err);
     }

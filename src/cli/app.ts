@@ -12,10 +12,12 @@ import {
   type Subscription,
 } from '../bus/index.js';
 import { createSourceAuth, splitTokens } from '../collectors/auth.js';
+import { createAuthFailures } from '../collectors/auth-failures.js';
 import { BEARER_SOURCES, type BearerSource, credentialsFromConfig } from './credentials.js';
 import { registerGenericRoutes } from '../collectors/generic/server.js';
 import { createHoopPoller, type HoopPoller } from '../collectors/hoop/poller.js';
 import { registerHoopRoutes } from '../collectors/hoop/server.js';
+import { recordRefusal, refuse, refuseThrottled } from '../collectors/http/authenticate.js';
 import { createHttpServer } from '../collectors/http/server.js';
 import { tlsFromEnv } from '../collectors/http/tls.js';
 import type { CollectorDeps } from '../collectors/deps.js';
@@ -470,31 +472,54 @@ export async function startVigil(
   const auth = createSourceAuth({ ...credentials.sources, admin: tokens, analyst: credentials.analysts });
   const tls = tlsFromEnv(config.env);
   const scheme = tls ? 'https' : 'http';
+  // One record of refused credentials for every listener: an address refused on one is throttled
+  // on all. Addresses appear in logs only as tokens.
+  const authFailures = createAuthFailures({
+    limit: config.env.VIGIL_AUTH_FAILURE_LIMIT,
+    windowMs: config.env.VIGIL_AUTH_FAILURE_WINDOW,
+    metrics,
+    logger,
+    tokenizeAddress: (address) => tokenizer.address(DEFAULT_TENANT, address).src_ip,
+  });
   const collectorDeps: CollectorDeps = {
     auth,
+    authFailures,
     ingest,
     tokenizer,
     metrics,
     logger,
     maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES,
+    maxItemsPerRequest: config.env.VIGIL_MAX_ITEMS_PER_REQUEST,
   };
   const urls: { collector?: string; otlpHttp?: string; otlpGrpc?: string } = {};
   const routes: HttpRoute[] = [];
   /** A listener whose routes are recorded; on a collector listener an unknown route answers 401
    * to a caller without a valid credential, so the route map is not disclosed to strangers. */
   const httpServer = (listener: 'gateway' | 'otlp' | 'admin') => {
-    const app = createHttpServer({ logger, maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES, tls });
+    const app = createHttpServer({
+      logger,
+      maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES,
+      tls,
+      requestTimeoutMs: config.env.VIGIL_REQUEST_TIMEOUT,
+      authFailures,
+    });
     app.addHook('onRoute', (r) => {
       const roles = (r.config as { roles?: string[] } | undefined)?.roles;
       for (const method of [r.method].flat()) routes.push({ listener, method, url: r.url, roles });
     });
-    if (listener !== 'admin')
-      app.setNotFoundHandler(async (req, reply) => {
+    if (listener !== 'admin') {
+      // Unknown routes: authenticated before any body is read, like the known ones.
+      app.addHook('onRequest', async (req, reply) => {
+        if (!req.is404) return;
+        if (refuseThrottled(authFailures, 'unknown_route', req, reply)) return reply;
         const r = auth.check(req.headers.authorization, [...BEARER_SOURCES, ...ADMIN_ROLES]);
-        return r.ok
-          ? reply.code(404).send({ error: 'no such route' })
-          : reply.code(401).send({ error: r.reason });
+        if (!r.ok) {
+          recordRefusal(authFailures, 'unknown_route', r.refusal, req);
+          return refuse(reply, { status: 401, message: r.reason });
+        }
       });
+      app.setNotFoundHandler(async (_req, reply) => reply.code(404).send({ error: 'no such route' }));
+    }
     return app;
   };
   const listen = async (app: FastifyInstance, port: number) => {
@@ -546,6 +571,7 @@ export async function startVigil(
       urls.otlpHttp = await listen(otlpHttp, config.env.VIGIL_OTLP_HTTP_PORT);
       const grpc = await startOtlpGrpcServer({
         ...collectorDeps,
+        requestTimeoutMs: config.env.VIGIL_REQUEST_TIMEOUT,
         host,
         port: config.env.VIGIL_OTLP_GRPC_PORT,
         credentials: grpcCredentials(tls),
@@ -595,6 +621,8 @@ export async function startVigil(
   if (redisProbe) closers.push(() => redisProbe.close());
   registerAdminRoutes(admin, {
     auth,
+    authFailures,
+    maxItemsPerRequest: config.env.VIGIL_MAX_ITEMS_PER_REQUEST,
     store: store.client,
     ingest,
     tokenizer,
@@ -652,6 +680,7 @@ export async function startVigil(
   if (servesClickHouseHttp(config.env))
     registerClickHouseHttpRoutes(admin, {
       auth,
+      authFailures,
       store: store.client,
       database: store.database,
       logger,

@@ -422,9 +422,14 @@ async function replay(config: Config, file: string, expiredChoice: ExpiredChoice
         body: text,
       });
       if (!res.ok) throw new Error(`replay: admin API answered ${res.status}: ${await res.text()}`);
-      const r = (await res.json()) as { accepted: number; rejected: Array<{ line: number; reason: string }> };
+      const r = (await res.json()) as {
+        accepted: number;
+        rejected: Array<{ line: number; reason: string }>;
+        rejected_count?: number;
+      };
       accepted += r.accepted;
-      rejected += r.rejected.length;
+      // The answer lists the first rejections only; the count is of all.
+      rejected += r.rejected_count ?? r.rejected.length;
     }
     process.stdout.write(`replayed through ${running.url}: ${accepted} accepted, ${rejected} rejected\n`);
     return;
@@ -447,16 +452,15 @@ async function replay(config: Config, file: string, expiredChoice: ExpiredChoice
   );
   try {
     for await (const { text, firstLine } of chunks) {
-      const { events, rejected: bad } = parseGenericBody(
-        Buffer.from(text),
-        'application/x-ndjson',
-        app,
-        Date.now(),
-      );
+      const {
+        events,
+        rejected: bad,
+        rejectedCount,
+      } = parseGenericBody(Buffer.from(text), 'application/x-ndjson', app, Date.now());
       for (const r of bad) process.stderr.write(`line ${firstLine + r.line - 1}: ${r.reason}\n`);
       await app.ingest.submit(events);
       accepted += events.length;
-      rejected += bad.length;
+      rejected += rejectedCount;
     }
     await waitForDrain(app, { detectedAtLeast: accepted, timeoutMs: 120_000 });
     process.stdout.write(

@@ -12,7 +12,10 @@ export type AuthResult =
       /** The tenants this credential may write or read; `*` only when no binding restricts it. */
       tenants: TenantSet;
     }
-  | { ok: false; status: 401 | 403; reason: string };
+  | { ok: false; status: 401 | 403; reason: string; refusal: AuthRefusal };
+
+/** Why a credential was refused, as a fixed word (metrics and logs carry this, never the token). */
+export type AuthRefusal = 'missing_credential' | 'invalid_credential' | 'wrong_source';
 
 /** A token bound to tenants; a plain string is a token of every tenant. */
 export interface BoundToken {
@@ -38,16 +41,23 @@ export function createSourceAuth(tokens: Record<string, ReadonlyArray<string | B
   return {
     check(authorization, source) {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-      if (!m) return { ok: false, status: 401, reason: 'missing bearer token' };
+      if (!m)
+        return { ok: false, status: 401, reason: 'missing bearer token', refusal: 'missing_credential' };
       const presented = digest(m[1]!);
       let match: (typeof hashed)[number] | undefined;
       // Compare against every digest (no early exit) so timing does not tell which source matched.
       for (const h of hashed) if (timingSafeEqual(h.digest, presented) && match === undefined) match = h;
-      if (match === undefined) return { ok: false, status: 401, reason: 'invalid bearer token' };
+      if (match === undefined)
+        return { ok: false, status: 401, reason: 'invalid bearer token', refusal: 'invalid_credential' };
       const owner = match.source;
       const allowed = typeof source === 'string' ? [source] : source;
       if (!allowed.includes(owner))
-        return { ok: false, status: 403, reason: `token is not valid for ${allowed.join(' or ')}` };
+        return {
+          ok: false,
+          status: 403,
+          reason: `token is not valid for ${allowed.join(' or ')}`,
+          refusal: 'wrong_source',
+        };
       // The caller is named by a digest prefix of its credential, never by the credential.
       return {
         ok: true,

@@ -7,10 +7,11 @@ import type { CollectorDeps } from './deps.js';
 import { parseGenericBody } from './generic/server.js';
 import { normalizeHoopWebhook } from './hoop/hoop.normalizer.js';
 import type { MessageDecoder } from './kafka/source.js';
-import { splitJsonBody } from './ndjson.js';
+import { DEFAULT_MAX_ITEMS, splitJsonBody } from './ndjson.js';
 import { decodeTraceRequestJson, decodeTraceRequestProto } from './otlp/otlp.decoder.js';
 import { mapExportRequest } from './otlp/span.mapper.js';
 import type { Rejection } from './reasons.js';
+import { runToEnd } from './slices.js';
 import { createAppSessions, parseTeleportBody } from './teleport/server.js';
 
 export type SourceFormat = PipelineConfig['sources']['kafka']['format'];
@@ -19,22 +20,23 @@ export type SourceFormat = PipelineConfig['sources']['kafka']['format'];
 const TOPIC_TENANT = 'default';
 
 export function decoderFor(format: SourceFormat, deps: CollectorDeps): MessageDecoder {
+  const limits = { maxItems: deps.maxItemsPerRequest ?? DEFAULT_MAX_ITEMS };
   switch (format) {
     case 'generic':
-      return (value, now) => parseGenericBody(value, 'application/x-ndjson', deps, now);
+      return (value, now) => parseGenericBody(value, 'application/x-ndjson', deps, now, limits);
     case 'teleport': {
       const appSessions = createAppSessions();
       return (value, now) =>
-        parseTeleportBody(value, 'application/x-ndjson', {
-          tokenizer: deps.tokenizer,
-          tenant: TOPIC_TENANT,
-          now,
-          appSessions,
-        });
+        parseTeleportBody(
+          value,
+          'application/x-ndjson',
+          { tokenizer: deps.tokenizer, tenant: TOPIC_TENANT, now, appSessions },
+          limits,
+        );
     }
     case 'hoop':
       return (value, now) => {
-        const { items, rejected } = splitJsonBody(value, 'application/x-ndjson');
+        const { items, rejected } = runToEnd(splitJsonBody(value, 'application/x-ndjson', limits));
         const events: AccessEvent[] = [];
         for (const { value: item, line } of items) {
           const r = normalizeHoopWebhook(item, { tokenizer: deps.tokenizer, tenant: TOPIC_TENANT, now });

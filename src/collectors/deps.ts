@@ -2,11 +2,14 @@
 import type { Tokenizer } from '../privacy/index.js';
 import type { Logger, Metrics } from '../telemetry/index.js';
 import type { SourceAuth } from './auth.js';
+import type { AuthFailures } from './auth-failures.js';
 import type { Ingest } from './ingest.js';
 
 export interface CollectorDeps {
   /** Registry of every source's bearer tokens (401 none/wrong, 403 another source's). */
   readonly auth: SourceAuth;
+  /** Refused credentials: counted, logged, and throttled per address (none: only refused). */
+  readonly authFailures?: AuthFailures;
   /** The single exit: resolves once events are durable. */
   readonly ingest: Ingest;
   readonly tokenizer: Tokenizer;
@@ -14,5 +17,10 @@ export interface CollectorDeps {
   readonly logger: Logger;
   /** Body limit, applied after decompression too. */
   readonly maxBodyBytes: number;
+  /**
+   * Items (events, lines, spans) one request may hold; more is refused whole with 413 before
+   * any is parsed. @defaultValue DEFAULT_MAX_ITEMS (50000)
+   */
+  readonly maxItemsPerRequest?: number;
   readonly now?: () => number;
 }

@@ -56,3 +56,29 @@ export function describeIssue(issue: ZodIssue): string {
 export function describeZodError(err: ZodError): string {
   return err.issues.slice(0, 5).map(describeIssue).join('; ');
 }
+
+/**
+ * Rejections listed in an answer: the first ones by line. A hostile body of 50,000 invalid items
+ * would otherwise be answered with megabytes of reasons; the rest are only counted.
+ */
+export const MAX_LISTED_REJECTIONS = 100;
+
+/** Rejections of one body: the first `max` listed with their reasons, every one counted. */
+export class RejectionList {
+  readonly listed: Rejection[] = [];
+  count = 0;
+  constructor(readonly max = MAX_LISTED_REJECTIONS) {}
+
+  /** True while a new rejection would still be listed: only then is its reason worth wording. */
+  get listing(): boolean {
+    return this.listed.length < this.max;
+  }
+
+  add(rejection: Rejection): void {
+    this.count++;
+    if (this.listed.length < this.max) this.listed.push(rejection);
+  }
+}
+
+/** The reason a rejection past the listed ones carries: it is counted, never shown. */
+export const UNLISTED_REASON = 'invalid (not described: past the listed rejections)';

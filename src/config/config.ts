@@ -101,6 +101,14 @@ export const envSchema = z
     VIGIL_MAX_BODY_BYTES: int(1, 2 ** 31).default(String(16 * 1024 * 1024)),
     /** Events accepted but not yet durable, beyond which collectors answer 503 + Retry-After. */
     VIGIL_MAX_INFLIGHT_EVENTS: int(1, 100_000_000).default('200000'),
+    /** Items (events, NDJSON lines, OTLP spans) one request may hold; more is refused whole (413). */
+    VIGIL_MAX_ITEMS_PER_REQUEST: int(1, 10_000_000).default('50000'),
+    /** Longest time to receive a whole request (headers and body) on every listener. */
+    VIGIL_REQUEST_TIMEOUT: duration.pipe(z.number().min(1_000, 'must be at least 1s')).default('30s'),
+    /** Refused credentials from one address within VIGIL_AUTH_FAILURE_WINDOW before it gets 429. */
+    VIGIL_AUTH_FAILURE_LIMIT: int(1, 1_000_000_000).default('20'),
+    /** The window refused credentials are counted in, and how long a throttled address waits. */
+    VIGIL_AUTH_FAILURE_WINDOW: duration.pipe(z.number().min(1_000, 'must be at least 1s')).default('1m'),
     VIGIL_TOKEN_KEY: optionalString,
     VIGIL_TOKEN_KEY_VERSION: int(1, 999).default('1'),
     /** During a rotation through the environment: the key of version VIGIL_TOKEN_KEY_VERSION − 1. */

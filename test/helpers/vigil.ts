@@ -33,6 +33,9 @@ export async function startTestVigil(
     VIGIL_WEBHOOK_URL: receiver.url,
     VIGIL_WEBHOOK_SECRET: secret,
     VIGIL_SOURCE_TOKEN_GENERIC: `test-token-${randomBytes(8).toString('hex')}`,
+    // Every test talks from 127.0.0.1, and some refuse credentials by the hundred on purpose: the
+    // throttle of refused credentials is tested where a test asks for it.
+    VIGIL_AUTH_FAILURE_LIMIT: '1000000',
     ...opts.env,
   };
   const base = { ...process.env, KAFKA_BROKERS: '', REDIS_URL: '', CLICKHOUSE_URL: '' };

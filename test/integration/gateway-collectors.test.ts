@@ -248,7 +248,7 @@ describe('gateway collectors (hoop.dev, Teleport)', () => {
       ];
       const res = await teleport(lines.map((l) => JSON.stringify(l)).join('\n'), {}, tenant);
       expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({ accepted: 7, ignored: 1, rejected: [] });
+      expect(await res.json()).toEqual({ accepted: 7, ignored: 1, rejected: [], rejected_count: 0 });
 
       const stored = await rows(tenant);
       const shape = stored

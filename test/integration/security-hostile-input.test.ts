@@ -1,14 +1,21 @@
 // Hostile input at the edges, beyond the random-body fuzz of fuzz-endpoints.test.ts: bodies over
 // the limit, gzip and deflate bombs, deep nesting, wrong types, lone surrogates, forged webhook
 // signatures, SQL-looking values, terminal and CEF escape injection — with memory bounded, and the
-// audit trail still verifying intact over whatever was stored.
+// audit trail still verifying intact over whatever was stored. Hostile senders too: bodies of more
+// items than a request may hold, the largest bodies a request may carry while the admin /healthz
+// must keep answering, uploads without credentials (refused before their body is read), refused
+// credentials counted, logged and throttled, and senders that trickle their request.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { type IncomingMessage, request } from 'node:http';
 import { deflateSync, gzipSync } from 'node:zlib';
+import { Client, credentials, Metadata, status as grpcStatus } from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toCef } from '../../src/export/index.js';
+import { DEFAULT_MAX_ITEMS, TOO_DEEP_REASON } from '../../src/collectors/ndjson.js';
 import type { VerifyReport } from '../../src/store/audit-chain.js';
 import { listFindings } from '../../src/store/index.js';
 import { parseCef } from '../helpers/cef-parse.js';
@@ -16,6 +23,7 @@ import { VIGIL_BIN } from '../helpers/child.js';
 import { startServeChild } from '../helpers/serve-child.js';
 import { makeFinding, makeGenericEvent } from '../helpers/factories.js';
 import { makeHoopSessionOpen, signHoopWebhook } from '../helpers/gateway-fixtures.js';
+import { encodeTraceRequest } from '../helpers/otlp-proto.js';
 import { uniqueName } from '../helpers/services.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 
@@ -46,6 +54,91 @@ function runCli(
     });
   });
 }
+
+/**
+ * Announces `length` bytes of body, sends one 64 KiB chunk and waits: the answer, and whether the
+ * server closed the connection, without the rest of the upload ever being sent.
+ */
+function partialUpload(
+  url: string,
+  headers: Record<string, string>,
+  length: number,
+): Promise<{ status: number | 'no answer'; closed: boolean }> {
+  return new Promise((resolve) => {
+    let status: number | 'no answer' = 'no answer';
+    let closed = false;
+    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': String(length) } });
+    const finish = () => {
+      clearTimeout(timer);
+      req.destroy();
+      resolve({ status, closed });
+    };
+    const timer = setTimeout(finish, 10_000);
+    req.on('response', (res: IncomingMessage) => {
+      status = res.statusCode ?? 0;
+      res.resume();
+      res.on('close', () => {
+        closed = req.socket?.destroyed ?? true;
+        setTimeout(finish, 200);
+      });
+    });
+    req.on('error', () => {
+      closed = true;
+      finish();
+    });
+    req.on('socket', (socket) => socket.on('close', () => (closed = true)));
+    req.write(Buffer.alloc(64 * 1024, 0x20));
+  });
+}
+
+/** Runs `send` while polling the admin /healthz; the slowest /healthz answer, in ms. */
+async function healthzDuring<T>(
+  adminUrl: string,
+  adminToken: string,
+  send: () => Promise<T>,
+): Promise<{ result: T; slowestMs: number }> {
+  let running = true;
+  let slowestMs = 0;
+  const poll = (async () => {
+    while (running) {
+      const t0 = performance.now();
+      const res = await fetch(`${adminUrl}/healthz`, { headers: { authorization: `Bearer ${adminToken}` } });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+      slowestMs = Math.max(slowestMs, performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  })();
+  try {
+    return { result: await send(), slowestMs };
+  } finally {
+    running = false;
+    await poll;
+  }
+}
+
+function grpcExport(address: string, token: string | undefined, body: Buffer): Promise<number> {
+  const client = new Client(address, credentials.createInsecure(), { 'grpc.max_send_message_length': -1 });
+  const md = new Metadata();
+  if (token !== undefined) md.set('authorization', `Bearer ${token}`);
+  return new Promise<number>((resolve) =>
+    client.makeUnaryRequest(
+      '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      body,
+      md,
+      (err) => {
+        client.close();
+        resolve(err ? (err.code ?? -1) : grpcStatus.OK);
+      },
+    ),
+  );
+}
+
+/** NDJSON lines of one text up to `bytes`. */
+const fillLines = (line: string, bytes: number) =>
+  Buffer.from(`${line}\n`.repeat(Math.floor(bytes / (line.length + 1))));
 
 describe('hostile input', () => {
   let v: TestVigil;
@@ -149,6 +242,181 @@ describe('hostile input', () => {
       }
     }
   });
+
+  it('answers [[[…]]] 100,000 deep as JSON with 400 and a reason naming the depth (generic, Teleport)', async () => {
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    for (const t of targets.filter((x) => x.name === 'generic' || x.name === 'teleport')) {
+      for (const type of ['application/json', 'application/x-ndjson']) {
+        const r = await send({ ...t, type }, deep);
+        expect(r.status, `${t.name} ${type}: ${r.text.slice(0, 200)}`).toBe(400);
+        expect(JSON.parse(r.text).rejected).toEqual([{ line: 1, reason: TOO_DEEP_REASON }]);
+      }
+    }
+  });
+
+  it('refuses a body of more items than a request may hold (413, with the reason), on every route', async () => {
+    const over = DEFAULT_MAX_ITEMS + 1;
+    const lines = Buffer.from('{}\n'.repeat(over));
+    const array = Buffer.from(`[${'{},'.repeat(over - 1)}{}]`);
+    for (const t of targets.filter((x) => x.name !== 'otlp')) {
+      // The admin replay reads NDJSON whatever the content type says.
+      for (const [type, body] of [
+        ['application/x-ndjson', lines],
+        ...(t.name === 'replay' ? [] : [['application/json', array] as const]),
+      ] as const) {
+        const r = await send({ ...t, type }, gzipSync(body), 'gzip');
+        expect(r.status, `${t.name} ${type}`).toBe(413);
+        expect(r.text).toMatch(new RegExp(`more than ${DEFAULT_MAX_ITEMS} items`));
+      }
+    }
+    const spans = encodeTraceRequest([{ spans: Array.from({ length: over }, () => ({})) }]);
+    const otlp = await fetch(`${v.app.otlpHttpUrl}/v1/traces`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${v.app.sourceTokens.otlp}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        resourceSpans: [{ scopeSpans: [{ spans: Array.from({ length: over }, () => ({})) }] }],
+      }),
+    });
+    expect(otlp.status).toBe(413);
+    expect(await otlp.text()).toMatch(/more than \d+ spans/);
+    expect(await grpcExport(v.app.otlpGrpcAddress!, v.app.sourceTokens.otlp, Buffer.from(spans))).toBe(
+      grpcStatus.RESOURCE_EXHAUSTED,
+    );
+  });
+
+  it('lists the first 100 rejections and counts the rest: the answer to 10,000 invalid items is small', async () => {
+    for (const type of ['application/x-ndjson', 'application/json']) {
+      const body = type === 'application/json' ? `[${'{},'.repeat(9_999)}{}]` : '{}\n'.repeat(10_000);
+      const res = await fetch(`${v.app.collectorUrl}/v1/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${v.app.sourceToken}`, 'content-type': type },
+        body,
+      });
+      const text = await res.text();
+      expect(res.status).toBe(400);
+      const answer = JSON.parse(text) as { rejected: unknown[]; rejected_count: number };
+      expect(answer.rejected).toHaveLength(100);
+      expect(answer.rejected_count).toBe(10_000);
+      expect(text.length).toBeLessThan(16 * 1024);
+    }
+  });
+
+  it('refuses a caller without credentials before reading its body, and closes the connection', async () => {
+    const length = MAX_BODY - 1;
+    const cases: Array<[string, string, Record<string, string>]> = [
+      ['generic', `${v.app.collectorUrl}/v1/events`, { authorization: 'Bearer wrong' }],
+      ['teleport', `${v.app.collectorUrl}/v1/teleport/events`, {}],
+      ['otlp', `${v.app.otlpHttpUrl}/v1/traces`, { 'content-type': 'application/x-protobuf' }],
+      ['hoop (no signature headers)', `${v.app.collectorUrl}/v1/hoop/webhooks`, {}],
+      [
+        'hoop (stale timestamp)',
+        `${v.app.collectorUrl}/v1/hoop/webhooks`,
+        { 'webhook-id': 'msg_x', 'webhook-timestamp': '1000000000', 'webhook-signature': 'v1,AAAA' },
+      ],
+      ['unknown route', `${v.app.collectorUrl}/v1/nope`, {}],
+      ['admin replay', `${v.app.adminUrl}/v1/replay`, { authorization: 'Bearer wrong' }],
+      ['ClickHouse HTTP', `${v.app.adminUrl}/clickhouse/`, { 'x-clickhouse-key': 'wrong' }],
+    ];
+    for (const [name, url, headers] of cases) {
+      // Only 64 KiB of the announced ~2 MiB are ever sent: an answer means the body was not awaited.
+      const r = await partialUpload(url, { 'content-type': 'application/json', ...headers }, length);
+      expect([401, 403], name).toContain(r.status);
+      expect(r.closed, `${name}: connection left open`).toBe(true);
+    }
+  });
+
+  it('keeps /healthz answering within 1 s while a request of the largest hostile body is processed', async () => {
+    const missingUser = '{"time":1,"tenant":"t","system":"s","operation":"o"}';
+    const teleportLine = '{"event":"db.session.query","uid":"u","time":1}';
+    const dbSpans = Array.from({ length: 28_000 }, () => ({
+      name: 'SELECT docs',
+      attrs: [
+        ['db.system', 'postgresql'],
+        ['db.statement', 'SELECT 1'],
+      ] as Array<[string, string]>,
+    }));
+    const otlpProto = Buffer.from(
+      encodeTraceRequest([{ attrs: [['vigil.tenant', 'hostile']], spans: dbSpans }]),
+    );
+    expect(otlpProto.length).toBeLessThan(MAX_BODY);
+    const hoopBody = JSON.stringify({ ...makeHoopSessionOpen(), input: 'A'.repeat(MAX_BODY - 4096) });
+    const post = (url: string, headers: Record<string, string>, body: Buffer | string) => async () => {
+      const res = await fetch(url, { method: 'POST', headers, body });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    const bearer = (token: string, type: string) => ({
+      authorization: `Bearer ${token}`,
+      'content-type': type,
+    });
+    const cases: Array<[string, () => Promise<number>, number]> = [
+      [
+        'NDJSON: invalid objects filling the body',
+        post(
+          `${v.app.collectorUrl}/v1/events`,
+          bearer(v.app.sourceToken, 'application/x-ndjson'),
+          fillLines(missingUser, MAX_BODY),
+        ),
+        400,
+      ],
+      [
+        `JSON array: ${DEFAULT_MAX_ITEMS} items`,
+        post(
+          `${v.app.collectorUrl}/v1/events`,
+          bearer(v.app.sourceToken, 'application/json'),
+          `[${'[],'.repeat(DEFAULT_MAX_ITEMS - 1)}[]]`,
+        ),
+        400,
+      ],
+      [
+        'Teleport: database events without a user filling the body',
+        post(
+          `${v.app.collectorUrl}/v1/teleport/events`,
+          bearer(v.app.sourceTokens.teleport, 'application/x-ndjson'),
+          fillLines(teleportLine, MAX_BODY),
+        ),
+        400,
+      ],
+      [
+        'OTLP/HTTP: 28,000 database spans',
+        post(
+          `${v.app.otlpHttpUrl}/v1/traces`,
+          bearer(v.app.sourceTokens.otlp, 'application/x-protobuf'),
+          otlpProto,
+        ),
+        200,
+      ],
+      [
+        'OTLP/gRPC: 28,000 database spans',
+        () => grpcExport(v.app.otlpGrpcAddress!, v.app.sourceTokens.otlp, otlpProto),
+        0,
+      ],
+      [
+        'hoop.dev: a signed body of the largest size',
+        post(
+          `${v.app.collectorUrl}/v1/hoop/webhooks`,
+          { 'content-type': 'application/json', ...signHoopWebhook(HOOP_SECRET, hoopBody) },
+          hoopBody,
+        ),
+        400,
+      ],
+      [
+        'admin replay: invalid objects filling the body',
+        post(
+          `${v.app.adminUrl}/v1/replay`,
+          bearer(ADMIN, 'application/x-ndjson'),
+          fillLines(missingUser, MAX_BODY),
+        ),
+        200,
+      ],
+    ];
+    for (const [name, sendIt, expected] of cases) {
+      const { result, slowestMs } = await healthzDuring(v.app.adminUrl, ADMIN, sendIt);
+      console.log(`/healthz during ${name}: slowest ${Math.round(slowestMs)} ms (answer ${result})`);
+      expect(result, name).toBe(expected);
+      expect(slowestMs, name).toBeLessThan(1_000);
+    }
+  }, 120_000);
 
   it('keeps the memory of a vigil process bounded through bursts of bombs and large bodies', async () => {
     // Its own process, so the measure is vigil's and not the sender's buffers.
@@ -467,4 +735,83 @@ describe('hostile input', () => {
     expect(report.tables.flatMap((t) => t.problems)).toEqual([]);
     expect(report.intact).toBe(true);
   }, 60_000);
+});
+
+describe('refused credentials and slow senders', () => {
+  const LIMIT = 5;
+  let w: TestVigil;
+  beforeAll(async () => {
+    w = await startTestVigil({
+      roles: ['collector', 'store'],
+      env: {
+        VIGIL_ADMIN_TOKEN: ADMIN,
+        VIGIL_AUTH_FAILURE_LIMIT: String(LIMIT),
+        VIGIL_AUTH_FAILURE_WINDOW: '1m',
+        VIGIL_REQUEST_TIMEOUT: '2s',
+      },
+    });
+  });
+  afterAll(async () => w?.stop());
+
+  it('closes a request whose body does not arrive within VIGIL_REQUEST_TIMEOUT', async () => {
+    const t0 = performance.now();
+    const r = await partialUpload(
+      `${w.app.collectorUrl}/v1/events`,
+      { authorization: `Bearer ${w.app.sourceToken}`, 'content-type': 'application/x-ndjson' },
+      1_000_000,
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    // Node answers 408 and closes (or closes outright): within the timeout and one check interval.
+    expect([408, 'no answer']).toContain(r.status);
+    expect(r.closed).toBe(true);
+    expect(seconds).toBeGreaterThan(1.5);
+    expect(seconds).toBeLessThan(8);
+  });
+
+  it('counts and logs refused credentials per route and reason, then throttles the address everywhere', async () => {
+    const wrong = `wrong-token-${randomBytes(6).toString('hex')}`;
+    const events = (token: string) =>
+      fetch(`${w.app.collectorUrl}/v1/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' },
+        body: JSON.stringify(makeGenericEvent()),
+      });
+    // One refusal over gRPC, the rest over HTTP: one count per address across listeners.
+    expect(await grpcExport(w.app.otlpGrpcAddress!, undefined, Buffer.alloc(0))).toBe(
+      grpcStatus.UNAUTHENTICATED,
+    );
+    for (let i = 1; i < LIMIT; i++) expect((await events(wrong)).status).toBe(401);
+    const m = w.app.metrics;
+    expect(m.counter('auth_refused_otlp_grpc_missing_credential')).toBe(1);
+    expect(m.counter('auth_refused_generic_invalid_credential')).toBe(LIMIT - 1);
+    expect(m.counter('auth_refused')).toBe(LIMIT);
+    // Throttled: refused before its credential is looked at, even a valid one, on every listener.
+    const throttled = await events(wrong);
+    expect(throttled.status).toBe(429);
+    const retryAfter = Number(throttled.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect((await events(w.app.sourceToken)).status).toBe(429);
+    const admin = await fetch(`${w.app.adminUrl}/v1/summary`, {
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+    expect(admin.status).toBe(429);
+    expect(await grpcExport(w.app.otlpGrpcAddress!, w.app.sourceTokens.otlp, Buffer.alloc(0))).toBe(
+      grpcStatus.RESOURCE_EXHAUSTED,
+    );
+    expect(m.counter('auth_refused')).toBe(LIMIT); // throttled tries are not held against it again
+    expect(m.counter('auth_throttled_generic')).toBe(2);
+    expect(m.counter('auth_throttled_admin')).toBe(1);
+    expect(m.counter('auth_throttled_otlp_grpc')).toBe(1);
+    // Logged with route and reason, the address as a token; never the credential presented.
+    const logFile = process.env.VIGIL_LOG_FILE;
+    if (logFile) {
+      const log = readFileSync(logFile, 'utf8');
+      expect(log).toMatch(
+        /"route":"generic","reason":"invalid_credential","source":"[a-z]+_k\d+_[A-Za-z0-9_-]{22}"/,
+      );
+      expect(log).toContain('source throttled after repeated refused credentials');
+      expect(log).not.toContain(wrong);
+    }
+  });
 });

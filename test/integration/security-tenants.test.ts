@@ -133,7 +133,11 @@ tenancy:
         TOKENS.TEN_GEN_A,
       );
       expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({ accepted: 2, rejected: [{ line: 2, reason: TENANT_REFUSED }] });
+      expect(await res.json()).toEqual({
+        accepted: 2,
+        rejected: [{ line: 2, reason: TENANT_REFUSED }],
+        rejected_count: 1,
+      });
 
       const refused = await postGeneric([event(B), event(B)], TOKENS.TEN_GEN_A);
       expect(refused.status).toBe(403);

@@ -46,12 +46,17 @@ describe('mTLS on the collector and admin listeners', () => {
     expect(await post(pki.client('gateway-1'))).toBe(200);
   });
 
-  it('refuses a client without a certificate at the handshake', async () => {
+  it('refuses a client without a certificate at the handshake, and counts the refusal', async () => {
+    const refused = () => v.app.metrics.counter('auth_refused_listener_client_certificate');
+    const before = refused();
     await expect(post()).rejects.toThrow();
+    await expect.poll(refused).toBe(before + 1);
   });
 
-  it('answers 403 to a certificate the CA signed but the allow-list does not name', async () => {
+  it('answers 403 to a certificate the CA signed but the allow-list does not name, and counts it', async () => {
+    const before = v.app.metrics.counter('auth_refused_listener_client_certificate');
     expect(await post(pki.client('intruder'))).toBe(403);
+    expect(v.app.metrics.counter('auth_refused_listener_client_certificate')).toBe(before + 1);
   });
 
   it('refuses TLS below 1.2', async () => {

@@ -14,6 +14,7 @@ describe('createSourceAuth().check', () => {
       ok: false,
       status: 401,
       reason: 'missing bearer token',
+      refusal: 'missing_credential',
     });
   });
 
@@ -28,7 +29,12 @@ describe('createSourceAuth().check', () => {
 
   it('answers 401 for a wrong token, without echoing it', () => {
     const r = auth.check('Bearer not-a-real-token', 'generic');
-    expect(r).toEqual({ ok: false, status: 401, reason: 'invalid bearer token' });
+    expect(r).toEqual({
+      ok: false,
+      status: 401,
+      reason: 'invalid bearer token',
+      refusal: 'invalid_credential',
+    });
   });
 
   it('answers 403 for a valid token of another source', () => {
@@ -37,6 +43,7 @@ describe('createSourceAuth().check', () => {
     expect(r.ok === false && r.status).toBe(403);
     expect(r.ok === false && r.reason).toContain('generic');
     expect(r.ok === false && r.reason).not.toContain('hoop-token');
+    expect(r.ok === false && r.refusal).toBe('wrong_source');
   });
 
   it('accepts the right token', () => {

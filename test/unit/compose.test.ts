@@ -119,7 +119,7 @@ describe('docker-compose.yml', () => {
       const app = Fastify();
       const stub = {} as never;
       registerAdminRoutes(app, {
-        auth: { check: () => ({ ok: false, status: 401, reason: 'stub' }) },
+        auth: { check: () => ({ ok: false, status: 401, reason: 'stub', refusal: 'invalid_credential' }) },
         store: stub,
         ingest: stub,
         tokenizer: stub,

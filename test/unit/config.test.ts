@@ -124,9 +124,25 @@ describe('loadConfig: errors name the key', () => {
     ['VIGIL_DEMO_FAST', { VIGIL_DEMO_FAST: 'maybe' }],
     ['CLICKHOUSE_DATABASE', { CLICKHOUSE_DATABASE: 'vigil; DROP TABLE x' }],
     ['VIGIL_TOKEN_KEY_VERSION', { VIGIL_TOKEN_KEY_VERSION: '0' }],
+    ['VIGIL_MAX_ITEMS_PER_REQUEST', { VIGIL_MAX_ITEMS_PER_REQUEST: '0' }],
+    ['VIGIL_MAX_ITEMS_PER_REQUEST', { VIGIL_MAX_ITEMS_PER_REQUEST: 'many' }],
+    ['VIGIL_REQUEST_TIMEOUT', { VIGIL_REQUEST_TIMEOUT: '10ms' }],
+    ['VIGIL_REQUEST_TIMEOUT', { VIGIL_REQUEST_TIMEOUT: 'forever' }],
+    ['VIGIL_AUTH_FAILURE_LIMIT', { VIGIL_AUTH_FAILURE_LIMIT: '0' }],
+    ['VIGIL_AUTH_FAILURE_WINDOW', { VIGIL_AUTH_FAILURE_WINDOW: 'soon' }],
   ])('rejects a bad %s', (key, env) => {
     const err = configError(() => loadConfig(env));
     expect(err.message).toContain(`${key}:`);
+  });
+
+  it('gives the hostile-sender limits their defaults and units', () => {
+    const { env } = loadConfig({});
+    expect(env.VIGIL_MAX_ITEMS_PER_REQUEST).toBe(50_000);
+    expect(env.VIGIL_REQUEST_TIMEOUT).toBe(30_000);
+    expect(env.VIGIL_AUTH_FAILURE_LIMIT).toBe(20);
+    expect(env.VIGIL_AUTH_FAILURE_WINDOW).toBe(60_000);
+    const set = loadConfig({ VIGIL_REQUEST_TIMEOUT: '5s', VIGIL_AUTH_FAILURE_WINDOW: '10m' }).env;
+    expect([set.VIGIL_REQUEST_TIMEOUT, set.VIGIL_AUTH_FAILURE_WINDOW]).toEqual([5_000, 600_000]);
   });
 
   it('names every bad key at once', () => {

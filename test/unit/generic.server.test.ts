@@ -4,6 +4,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseGenericBody } from '../../src/collectors/generic/server.js';
 import { HttpError } from '../../src/collectors/http/body.js';
+import { TOO_DEEP_REASON } from '../../src/collectors/ndjson.js';
+import { MAX_LISTED_REJECTIONS } from '../../src/collectors/reasons.js';
 import { createTokenizer } from '../../src/privacy/index.js';
 import { makeGenericEvent } from '../helpers/factories.js';
 import { testTime } from '../helpers/clock.js';
@@ -73,7 +75,12 @@ describe('parseGenericBody: NDJSON', () => {
   });
 
   it('returns nothing for an empty body', () => {
-    expect(parseGenericBody(Buffer.alloc(0), NDJSON, deps, NOW)).toEqual({ events: [], rejected: [] });
+    expect(parseGenericBody(Buffer.alloc(0), NDJSON, deps, NOW)).toEqual({
+      events: [],
+      rejected: [],
+      rejectedCount: 0,
+      tenantRefusedCount: 0,
+    });
   });
 });
 
@@ -190,5 +197,47 @@ describe('parseGenericBody: property', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('parseGenericBody: hostile bodies', () => {
+  const recent = () => makeGenericEvent({ time: new Date(Date.now() - 60_000).toISOString() });
+  const now = () => Date.now();
+
+  it('lists the first 100 rejections by line and counts every one, keeping the valid events', () => {
+    const lines = [
+      ...Array.from({ length: 500 }, (_, i) => (i % 2 ? '{}' : '[1]')),
+      JSON.stringify(recent()),
+      '{"time":1,"tenant":"t","system":"s","operation":"o"}', // no user: zod's slow path, past the list
+    ];
+    const { events, rejected, rejectedCount } = parseGenericBody(ndjson(lines), NDJSON, deps, now());
+    expect(events).toHaveLength(1);
+    expect(rejectedCount).toBe(501);
+    expect(rejected).toHaveLength(MAX_LISTED_REJECTIONS);
+    expect(rejected.map((r) => r.line)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    // Listed rejections are worded by the schema.
+    expect(rejected[0]!.reason).toBe('event: expected object, got array');
+    expect(rejected[1]!.reason).toMatch(/tenant: is required/);
+  });
+
+  it('refuses a body of more items than the limit whole (413) and says why', () => {
+    const body = ndjson(Array.from({ length: 11 }, () => '{}'));
+    const err = thrown(() => parseGenericBody(body, NDJSON, deps, now(), { maxItems: 10 }));
+    expect((err as HttpError).status).toBe(413);
+    expect((err as HttpError).message).toMatch(/more than 10 items/);
+    const arr = Buffer.from(`[${Array.from({ length: 11 }, () => '{}').join(',')}]`);
+    expect(
+      (thrown(() => parseGenericBody(arr, 'application/json', deps, now(), { maxItems: 10 })) as HttpError)
+        .status,
+    ).toBe(413);
+  });
+
+  it('answers [[[…]]] 100,000 deep with a rejection naming the depth, not a RangeError', () => {
+    const deep = Buffer.from(`${'['.repeat(100_000)}${']'.repeat(100_000)}`);
+    for (const type of ['application/json', NDJSON]) {
+      const { events, rejected } = parseGenericBody(deep, type, deps, now());
+      expect(events).toEqual([]);
+      expect(rejected).toEqual([{ line: 1, reason: TOO_DEEP_REASON }]);
+    }
   });
 });

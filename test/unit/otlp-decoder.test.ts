@@ -9,7 +9,9 @@ import {
   decodeTraceRequestProto,
   encodeExportResponseJson,
   encodeExportResponseProto,
+  MAX_ATTRIBUTES,
   OtlpDecodeError,
+  OtlpLimitError,
   type OtlpSpan,
 } from '../../src/collectors/otlp/otlp.decoder.js';
 import { encodeTraceRequest as encodeRequest } from '../helpers/otlp-proto.js';
@@ -308,5 +310,62 @@ describe('ExportTraceServiceResponse', () => {
     expect(JSON.parse(encodeExportResponseJson(result))).toEqual({
       partialSuccess: { rejectedSpans: '3', errorMessage: result.errorMessage },
     });
+  });
+});
+
+// ----------------------------------------------------------------------------- hostile requests
+
+describe('decoding hostile requests', () => {
+  const attrs = (n: number) => Array.from({ length: n }, (_, i): [string, string] => [`k${i}`, 'v']);
+
+  it('refuses more spans than the limit (OtlpLimitError), in protobuf and in JSON', () => {
+    const spans = Array.from({ length: 11 }, () => ({ name: 's' }));
+    const proto = encodeRequest([{ spans }]);
+    expect(() => decodeTraceRequestProto(proto, { maxSpans: 10 })).toThrow(OtlpLimitError);
+    expect(() => decodeTraceRequestProto(proto, { maxSpans: 10 })).toThrow(/more than 10 spans/);
+    expect(decodeTraceRequestProto(proto, { maxSpans: 11 }).resourceSpans[0]!.spans).toHaveLength(11);
+    const json = JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: spans.map(() => ({})) }] }] });
+    expect(() => decodeTraceRequestJson(json, { maxSpans: 10 })).toThrow(OtlpLimitError);
+    expect(decodeTraceRequestJson(json, { maxSpans: 11 }).resourceSpans[0]!.spans).toHaveLength(11);
+  });
+
+  it(`keeps the first ${MAX_ATTRIBUTES} attributes of a span or resource and skips the rest`, () => {
+    const many = attrs(MAX_ATTRIBUTES + 500);
+    const proto = encodeRequest([{ attrs: many, spans: [{ name: 's', attrs: many }] }]);
+    const req = decodeTraceRequestProto(proto);
+    expect(req.resourceSpans[0]!.resource.size).toBe(MAX_ATTRIBUTES);
+    const span = onlySpan(req);
+    expect(span.attributes.size).toBe(MAX_ATTRIBUTES);
+    expect(span.attributes.get('k0')).toBe('v');
+    expect(span.attributes.has(`k${MAX_ATTRIBUTES}`)).toBe(false);
+    const json = JSON.stringify({
+      resourceSpans: [
+        {
+          scopeSpans: [
+            { spans: [{ attributes: many.map(([key]) => ({ key, value: { stringValue: 'v' } })) }] },
+          ],
+        },
+      ],
+    });
+    expect(onlySpan(decodeTraceRequestJson(json)).attributes.size).toBe(MAX_ATTRIBUTES);
+  });
+
+  it('gives every span the last scope of its message, however many scope fields follow the spans', () => {
+    const bytes = encodeRequest([
+      { scope: 'first', scopeAfterSpans: true, spans: [{ name: 'a' }, { name: 'b' }] },
+    ]);
+    const req = decodeTraceRequestProto(bytes);
+    expect(req.resourceSpans[0]!.spans.map((s) => s.scope)).toEqual(['first', 'first']);
+  });
+
+  it('answers JSON nested deeper than 64 levels with a decode error naming the depth', () => {
+    const kvlist = (depth: number) =>
+      `{"resourceSpans":[{"resource":{"attributes":[{"key":"k","value":${'{"kvlistValue":{"values":[{"key":"x","value":'.repeat(depth)}{}${'}]}}'.repeat(depth)}}]}}]}`;
+    expect(() => decodeTraceRequestJson(kvlist(30))).toThrow(/nested deeper than 64 levels/);
+    expect(() => decodeTraceRequestJson(`${'['.repeat(100_000)}${']'.repeat(100_000)}`)).toThrow(
+      OtlpDecodeError,
+    );
+    // Real requests nest far less: a kvlist 8 deep (the deepest followed) is fine.
+    expect(decodeTraceRequestJson(kvlist(8)).resourceSpans).toHaveLength(1);
   });
 });

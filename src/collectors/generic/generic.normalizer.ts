@@ -2,8 +2,13 @@
 import { type AccessEvent, canonicalOperation, deterministicId } from '../../model/index.js';
 import { setQueryFields, type Tokenizer } from '../../privacy/index.js';
 import { blankEvent, outcomeFromStatus, parseEventTime } from '../normalize.js';
-import { describeZodError, type NormalizeResult } from '../reasons.js';
-import { type GenericEventInput, genericEventSchema, isPlainGenericEvent } from './generic.schema.js';
+import { describeZodError, type NormalizeResult, UNLISTED_REASON } from '../reasons.js';
+import {
+  type GenericEventInput,
+  genericEventRejects,
+  genericEventSchema,
+  isPlainGenericEvent,
+} from './generic.schema.js';
 
 export interface NormalizeContext {
   readonly tokenizer: Tokenizer;
@@ -15,14 +20,18 @@ export interface NormalizeContext {
 /**
  * @param raw the parsed JSON value of one line
  * @param rawText the line's text, hashed into event_id when the event carries no id of its own
+ * @param describe false when a rejection's reason will not be shown (past the listed ones): an
+ * invalid event is then refused without zod wording why
  */
 export function normalizeGeneric(
   raw: unknown,
   rawText: string,
   ctx: NormalizeContext,
+  describe = true,
 ): NormalizeResult<AccessEvent> {
   let g: GenericEventInput;
   if (isPlainGenericEvent(raw)) g = raw;
+  else if (!describe && genericEventRejects(raw)) return { ok: false, reason: UNLISTED_REASON };
   else {
     const parsed = genericEventSchema.safeParse(raw);
     if (!parsed.success) return { ok: false, reason: describeZodError(parsed.error) };

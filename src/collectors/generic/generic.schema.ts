@@ -2,6 +2,7 @@
 // generic-event.schema.json and README "Generic gateway events".
 import { z } from 'zod';
 import { ACTOR_TYPES, OUTCOMES } from '../../model/index.js';
+import { compileRejects } from '../schema-verdict.js';
 
 const MAX_TEXT = 512;
 const text = (max = MAX_TEXT) => z.string().max(max, `must be at most ${max} characters`);
@@ -143,4 +144,17 @@ export function isPlainGenericEvent(v: unknown): v is GenericEventInput {
     optText(e.span_id, 32) &&
     plainAttributes(e.attributes)
   );
+}
+
+const rejectsFields = compileRejects(genericEventSchema);
+
+/**
+ * True only when `genericEventSchema` refuses `v`: the fields' verdict compiled from the schema
+ * (schema-verdict.ts), plus the one refinement (user or actor). Lets a body's rejections past the
+ * listed ones skip zod (test/unit/schema-verdict.test.ts keeps it exact).
+ */
+export function genericEventRejects(v: unknown): boolean {
+  if (rejectsFields(v)) return true;
+  const e = v as Record<string, unknown>;
+  return e.user === undefined && e.actor === undefined;
 }

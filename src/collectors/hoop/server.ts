@@ -1,7 +1,14 @@
 // POST /v1/hoop/webhooks — hoop.dev session events delivered by Svix. The Svix / Standard Webhooks
 // signature is the authentication: `svix-id`, `svix-timestamp`, `svix-signature` (or the same
 // headers named `webhook-*`), HMAC-SHA256 over `${id}.${timestamp}.${body}` with any configured
-// `whsec_…` secret (several during rotation), checked over the body bytes exactly as received.
+// `whsec_…` secret (several during rotation), checked over the body bytes exactly as received
+// (before any decompression: a compressed delivery is signed over its compressed bytes).
+//
+// Order of the checks, cheapest first, so that an unsigned sender costs vigil nothing: in the
+// `onRequest` hook, before the body is read, the address's throttle (429 + Retry-After after
+// repeated refusals), then the presence of the signature headers and the freshness of the
+// timestamp; then the body is read (bounded by the size limit) and its signature verified over the
+// raw bytes; only a signed body is decompressed and parsed. Refusals are counted and logged.
 //
 // Answers: 200 {accepted: 1} once the event is durable; 200 {accepted: 0, ignored: 1} for event
 // types vigil does not map; 200 {accepted: 0, duplicate: true} for a message id already accepted
@@ -15,17 +22,19 @@
 // end the retries, and a replayed capture gains the replayer nothing either way. Ids are remembered
 // only once their event is durable, so a delivery that failed (503) is taken again when retried.
 // Two identical deliveries in flight at once are both ingested and fold into one row by event_id.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
-import { Webhook } from 'standardwebhooks';
 import { ALL_TENANTS, type TenantSet } from '../../model/index.js';
 import { tenantRefusal } from '../auth.js';
+import type { RefusalReason } from '../auth-failures.js';
 import type { CollectorDeps } from '../deps.js';
-import { decodeBody } from '../http/body.js';
+import { recordRefusal, refuse, refuseThrottled } from '../http/authenticate.js';
+import { decodeBodyAsync } from '../http/body.js';
 import { replyWithError } from '../http/server.js';
-import { decodeUtf8 } from '../ndjson.js';
+import { decodeUtf8, MAX_JSON_DEPTH, nestsDeeperThan, TOO_DEEP_REASON } from '../ndjson.js';
 import { requestTenant } from '../tenant.js';
 import { type HoopOpenedSession, normalizeHoopWebhook, openedSessionOf } from './hoop.normalizer.js';
+import { signedWith, webhookKey } from './signature.js';
 
 /** A signing secret bound to the tenants its deliveries may write. */
 export interface BoundSecret {
@@ -72,11 +81,11 @@ function signatureHeaders(req: FastifyRequest): SignatureHeaders | undefined {
 
 export function registerHoopRoutes(app: FastifyInstance, deps: HoopRouteDeps): void {
   if (deps.webhookSecrets.length === 0) throw new Error('hoop webhooks need at least one signing secret');
-  const verifiers = deps.webhookSecrets.map((entry, i) => {
+  const keys = deps.webhookSecrets.map((entry, i) => {
     const { secret, tenants }: BoundSecret =
       typeof entry === 'string' ? { secret: entry, tenants: ALL_TENANTS } : entry;
     try {
-      return { webhook: new Webhook(secret), tenants };
+      return { key: webhookKey(secret), tenants };
     } catch {
       // Never echo the secret: say which one.
       throw new Error(`hoop webhook secret #${i + 1} is not a valid whsec_… secret`);
@@ -88,41 +97,56 @@ export function registerHoopRoutes(app: FastifyInstance, deps: HoopRouteDeps): v
   });
   const opened = new LRUCache<string, HoopOpenedSession>({ max: 50_000, ttl: OPEN_SESSION_TTL_MS });
 
-  /** The tenants of the secret that signed the delivery, or why none did. */
-  const verify = (body: Buffer, sig: SignatureHeaders): TenantSet | 'stale' | 'invalid' => {
-    for (const v of verifiers) {
-      try {
-        v.webhook.verify(body, { ...sig }, { jsonParse: false });
-        return v.tenants;
-      } catch (err) {
-        // The package checks the timestamp against its own clock too.
-        if (/timestamp too (old|new)/i.test((err as Error).message)) return 'stale';
-      }
-    }
-    return 'invalid';
+  /** The tenants of the secret that signed the delivery; undefined when none did. */
+  const verify = (body: Buffer, sig: SignatureHeaders): TenantSet | undefined =>
+    keys.find(({ key }) =>
+      signedWith(key, sig['webhook-id'], sig['webhook-timestamp'], sig['webhook-signature'], body),
+    )?.tenants;
+
+  const ROUTE = 'hoop';
+  const refuseSignature = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    reason: RefusalReason,
+    message: string,
+  ) => {
+    deps.metrics.inc('hoop_webhook_unauthenticated');
+    recordRefusal(deps.authFailures, ROUTE, reason, req);
+    return refuse(reply, { status: 401, message });
   };
 
-  app.post('/v1/hoop/webhooks', async (req, reply) => {
+  // Before the body is read: what the headers alone can refuse.
+  const checkHeaders = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (refuseThrottled(deps.authFailures, ROUTE, req, reply)) return reply;
+    const sig = signatureHeaders(req);
+    if (!sig)
+      return refuseSignature(
+        req,
+        reply,
+        'missing_signature',
+        'missing webhook signature headers (svix-id, svix-timestamp, svix-signature)',
+      );
+    if (!/^\d{1,12}$/.test(sig['webhook-timestamp']))
+      return refuseSignature(req, reply, 'invalid_signature', 'invalid webhook timestamp');
+    const now = deps.now?.() ?? Date.now();
+    if (Math.abs(now / 1000 - Number(sig['webhook-timestamp'])) > WEBHOOK_TOLERANCE_SECONDS)
+      return refuseSignature(
+        req,
+        reply,
+        'stale_signature',
+        'stale webhook timestamp (more than 5 min from vigil clock)',
+      );
+  };
+
+  app.post('/v1/hoop/webhooks', { onRequest: checkHeaders }, async (req, reply) => {
     const now = deps.now?.() ?? Date.now();
     try {
-      const body = decodeBody(req.body, req.headers['content-encoding'], deps.maxBodyBytes);
-      const sig = signatureHeaders(req);
-      if (!sig)
-        return reply
-          .code(401)
-          .send({ error: 'missing webhook signature headers (svix-id, svix-timestamp, svix-signature)' });
-      if (!/^\d{1,12}$/.test(sig['webhook-timestamp']))
-        return reply.code(401).send({ error: 'invalid webhook timestamp' });
+      // The hook saw these headers; the signature is checked over the bytes as received.
+      const sig = signatureHeaders(req)!;
       const ts = Number(sig['webhook-timestamp']);
-      if (Math.abs(now / 1000 - ts) > WEBHOOK_TOLERANCE_SECONDS)
-        return reply.code(401).send({ error: 'stale webhook timestamp (more than 5 min from vigil clock)' });
-      const verdict = verify(body, sig);
-      if (verdict === 'stale' || verdict === 'invalid') {
-        deps.metrics.inc('hoop_webhook_unauthenticated');
-        return reply
-          .code(401)
-          .send({ error: verdict === 'stale' ? 'stale webhook timestamp' : 'invalid webhook signature' });
-      }
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const tenants = verify(raw, sig);
+      if (!tenants) return refuseSignature(req, reply, 'invalid_signature', 'invalid webhook signature');
       const msgId = sig['webhook-id'];
       if (accepted.has(msgId)) {
         deps.metrics.inc('hoop_webhook_replayed');
@@ -130,16 +154,19 @@ export function registerHoopRoutes(app: FastifyInstance, deps: HoopRouteDeps): v
       }
       const tenant = requestTenant(req);
       if (!tenant.ok) return reply.code(400).send({ error: tenant.reason });
-      const refused = tenantRefusal(verdict, tenant.tenant);
+      const refused = tenantRefusal(tenants, tenant.tenant);
       if (refused) {
         deps.metrics.inc('ingest_tenant_refused_hoop');
         return reply.code(403).send({ error: refused });
       }
+      const body = await decodeBodyAsync(raw, req.headers['content-encoding'], deps.maxBodyBytes);
+      const text = decodeUtf8(body);
+      if (nestsDeeperThan(text, 0, text.length, MAX_JSON_DEPTH))
+        return reply.code(400).send({ error: `body: ${TOO_DEEP_REASON}` });
       let value: unknown;
       try {
-        value = JSON.parse(decodeUtf8(body));
-      } catch (err) {
-        if ((err as Error).name === 'HttpError') throw err;
+        value = JSON.parse(text);
+      } catch {
         return reply.code(400).send({ error: 'body is not valid JSON' });
       }
       const r = normalizeHoopWebhook(value, {

@@ -9,7 +9,11 @@ import type { CollectorDeps } from '../deps.js';
 import type { Rejection } from '../reasons.js';
 
 /** Decodes one message into events (a message may hold several, e.g. NDJSON or an OTLP batch). */
-export type MessageDecoder = (value: Buffer, now: number) => { events: AccessEvent[]; rejected: Rejection[] };
+/** `rejected` may list only the first rejections; `rejectedCount` then counts them all. */
+export type MessageDecoder = (
+  value: Buffer,
+  now: number,
+) => { events: AccessEvent[]; rejected: Rejection[]; rejectedCount?: number };
 
 export interface KafkaSourceDeps extends CollectorDeps {
   /** A bus on the source cluster, with no topic prefix (the topic is named by the operator). */
@@ -46,7 +50,7 @@ export async function startKafkaSource(deps: KafkaSourceDeps): Promise<Subscript
         }
         events.push(...decoded.events);
         if (decoded.rejected.length) {
-          deps.metrics.inc('source_kafka_rejected', decoded.rejected.length);
+          deps.metrics.inc('source_kafka_rejected', decoded.rejectedCount ?? decoded.rejected.length);
           const digest = createHash('sha256').update(m.value).digest('hex').slice(0, 16);
           const reasons = decoded.rejected
             .map((r) => (r.line ? `line ${r.line}: ${r.reason}` : r.reason))

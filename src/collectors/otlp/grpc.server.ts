@@ -3,32 +3,44 @@
 // bytes and is decoded in the handler by the same decoder as OTLP/HTTP, so an undecodable body is
 // INVALID_ARGUMENT rather than grpc-js's INTERNAL for a throwing deserializer.
 //
+// Authentication happens in a server interceptor, on the call's metadata, before its message is
+// read: a caller without a valid token (or from an address throttled after repeated refused
+// credentials: RESOURCE_EXHAUSTED) never gets its message buffered. Refusals are counted and logged.
+//
 // Status codes (OTLP spec): UNAUTHENTICATED / PERMISSION_DENIED for credentials, INVALID_ARGUMENT
 // for an undecodable request, RESOURCE_EXHAUSTED over `grpc.max_receive_message_length` (grpc-js
-// checks the size after gzip too), UNAVAILABLE + RetryInfo when the pipeline cannot take more.
+// checks the size after gzip too) or over VIGIL_MAX_ITEMS_PER_REQUEST spans, DEADLINE_EXCEEDED when
+// the message does not arrive within the request timeout, UNAVAILABLE + RetryInfo when the pipeline
+// cannot take more.
 // Note the JS gRPC exporter does not retry anything: UNAVAILABLE loses that batch on that client.
 import {
   Metadata,
   Server,
   ServerCredentials,
+  type ServerInterceptingCallInterface,
+  ServerInterceptingCall,
+  type ServerInterceptor,
   type ServerUnaryCall,
   type ServiceDefinition,
   type sendUnaryData,
   status,
 } from '@grpc/grpc-js';
 import protobuf from 'protobufjs/minimal.js';
-import { type BackpressureError, errorMessage } from '../../model/index.js';
+import { type BackpressureError, errorMessage, type TenantSet } from '../../model/index.js';
 import type { CollectorDeps } from '../deps.js';
 import { certificateSubjects, type TlsSettings } from '../http/tls.js';
+import { DEFAULT_MAX_ITEMS } from '../ndjson.js';
+import { runSliced } from '../slices.js';
 import {
   decodeExportResponseProto,
-  decodeTraceRequestProto,
+  decodeTraceRequestProtoSteps,
   encodeExportResponseProto,
   type ExportTraceResult,
   OtlpDecodeError,
+  OtlpLimitError,
 } from './otlp.decoder.js';
 import { everyTenantRefused, ingestMapped } from './server.js';
-import { mapExportRequest } from './span.mapper.js';
+import { mapExportSteps } from './span.mapper.js';
 
 export const TRACE_EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 
@@ -55,6 +67,98 @@ export interface OtlpGrpcServerOptions extends CollectorDeps {
   readonly credentials?: ServerCredentials;
   /** mTLS: client certificate subjects (CN, DNS / URI SAN) allowed; empty = any the CA signed. */
   readonly clientAllowList?: readonly string[];
+  /** Longest wait for a call's message once its metadata was admitted. @defaultValue 30000 */
+  readonly requestTimeoutMs?: number;
+}
+
+/** How a call ends when it is refused. */
+interface CallStatus {
+  readonly code: status;
+  readonly details: string;
+  readonly metadata?: Metadata;
+}
+
+/** The route's name in metrics and logs of refused credentials. */
+const ROUTE = 'otlp_grpc';
+
+/** Callers admitted by the interceptor, by the metadata object their call carries to the handler. */
+type Admitted = WeakMap<
+  Metadata,
+  { readonly source: string; readonly caller: string; readonly tenants: TenantSet }
+>;
+
+/**
+ * Admits a call on its metadata, before its message is read: the client certificate (mTLS
+ * allow-list), the address's throttle, then the bearer token. Refused calls end here.
+ */
+function admissionInterceptor(deps: OtlpGrpcServerOptions, admitted: Admitted): ServerInterceptor {
+  const allow = deps.clientAllowList ?? [];
+  const timeoutMs = deps.requestTimeoutMs ?? 30_000;
+  return (_method, call: ServerInterceptingCallInterface) => {
+    let timer: NodeJS.Timeout | undefined;
+    const end = (s: CallStatus) => {
+      clearTimeout(timer);
+      call.sendStatus(s);
+    };
+    const admit = (metadata: Metadata): CallStatus | undefined => {
+      const address = call.getConnectionInfo().remoteAddress;
+      const failures = deps.authFailures;
+      if (allow.length) {
+        // Before the token, as on the HTTP listeners: a certificate not on the list is refused.
+        const cert = call.getAuthContext().sslPeerCertificate;
+        if (!cert || !certificateSubjects(cert).some((name) => allow.includes(name))) {
+          failures?.refused(ROUTE, 'client_certificate', address);
+          return { code: status.PERMISSION_DENIED, details: 'client certificate not allowed' };
+        }
+      }
+      const wait = failures?.retryAfter(address) ?? 0;
+      if (wait > 0) {
+        failures!.throttled(ROUTE);
+        const trailer = new Metadata();
+        trailer.set('grpc-status-details-bin', retryInfoStatus(status.RESOURCE_EXHAUSTED, 'throttled', wait));
+        return {
+          code: status.RESOURCE_EXHAUSTED,
+          details: `too many refused credentials from this address: retry in ${wait} s`,
+          metadata: trailer,
+        };
+      }
+      const authorization = metadata.get('authorization')[0];
+      const auth = deps.auth.check(typeof authorization === 'string' ? authorization : undefined, 'otlp');
+      if (!auth.ok) {
+        failures?.refused(ROUTE, auth.refusal, address);
+        return {
+          code: auth.status === 401 ? status.UNAUTHENTICATED : status.PERMISSION_DENIED,
+          details: auth.reason,
+        };
+      }
+      admitted.set(metadata, { source: auth.source, caller: auth.caller, tenants: auth.tenants });
+      return undefined;
+    };
+    return new ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata: (metadata, nextMetadata) => {
+            const refusal = admit(metadata);
+            if (refusal) return end(refusal);
+            // A slow sender holds a stream and its buffers: its message has this long to arrive.
+            timer = setTimeout(
+              () =>
+                end({
+                  code: status.DEADLINE_EXCEEDED,
+                  details: `request not received within ${timeoutMs} ms`,
+                }),
+              timeoutMs,
+            );
+            nextMetadata(metadata);
+          },
+          onReceiveMessage: (message, nextMessage) => {
+            clearTimeout(timer);
+            nextMessage(message);
+          },
+          onCancel: () => clearTimeout(timer),
+        }),
+    });
+  };
 }
 
 /** The listeners' TLS settings as gRPC server credentials (client certificates required with a CA). */
@@ -70,15 +174,17 @@ export function grpcCredentials(tls: TlsSettings | undefined): ServerCredentials
 export async function startOtlpGrpcServer(
   deps: OtlpGrpcServerOptions,
 ): Promise<{ address: string; close(): Promise<void> }> {
+  const admitted: Admitted = new WeakMap();
   const server = new Server({
     'grpc.max_receive_message_length': deps.maxBodyBytes,
+    interceptors: [admissionInterceptor(deps, admitted)],
   });
   server.addService(traceServiceDefinition, {
     Export: (
       call: ServerUnaryCall<Buffer, ExportTraceResult>,
       callback: sendUnaryData<ExportTraceResult>,
     ) => {
-      handleExport(deps, call).then(
+      handleExport(deps, call, admitted).then(
         (result) => callback(null, result),
         (err: unknown) => callback(toGrpcError(deps, err)),
       );
@@ -122,29 +228,23 @@ class GrpcStatusError extends Error {
 async function handleExport(
   deps: OtlpGrpcServerOptions,
   call: ServerUnaryCall<Buffer, ExportTraceResult>,
+  admitted: Admitted,
 ): Promise<ExportTraceResult> {
-  const allow = deps.clientAllowList ?? [];
-  if (allow.length) {
-    // Before authentication, as on the HTTP listeners: a certificate not on the list is refused.
-    const cert = call.getAuthContext().sslPeerCertificate;
-    if (!cert || !certificateSubjects(cert).some((name) => allow.includes(name)))
-      throw new GrpcStatusError(status.PERMISSION_DENIED, 'client certificate not allowed');
-  }
-  const authorization = call.metadata.get('authorization')[0];
-  const auth = deps.auth.check(typeof authorization === 'string' ? authorization : undefined, 'otlp');
-  if (!auth.ok)
-    throw new GrpcStatusError(
-      auth.status === 401 ? status.UNAUTHENTICATED : status.PERMISSION_DENIED,
-      auth.reason,
-    );
-  const request = decodeTraceRequestProto(call.request);
+  // Fail closed: a call the interceptor did not admit (it always runs first) is refused.
+  const auth = admitted.get(call.metadata);
+  if (!auth) throw new GrpcStatusError(status.UNAUTHENTICATED, 'call was not authenticated');
+  const request = await runSliced(
+    decodeTraceRequestProtoSteps(call.request, { maxSpans: deps.maxItemsPerRequest ?? DEFAULT_MAX_ITEMS }),
+  );
   const tenantHint = call.metadata.get('x-vigil-tenant')[0];
-  const mapped = mapExportRequest(request, {
-    tokenizer: deps.tokenizer,
-    now: deps.now?.() ?? Date.now(),
-    tenantHint: typeof tenantHint === 'string' && tenantHint !== '' ? tenantHint : undefined,
-    tenants: auth.tenants,
-  });
+  const mapped = await runSliced(
+    mapExportSteps(request, {
+      tokenizer: deps.tokenizer,
+      now: deps.now?.() ?? Date.now(),
+      tenantHint: typeof tenantHint === 'string' && tenantHint !== '' ? tenantHint : undefined,
+      tenants: auth.tenants,
+    }),
+  );
   if (everyTenantRefused(mapped)) {
     deps.metrics.inc('ingest_rejected_otlp', mapped.rejected);
     throw new GrpcStatusError(status.PERMISSION_DENIED, mapped.errorMessage);
@@ -159,6 +259,7 @@ function toGrpcError(
 ): { code: status; details: string; metadata?: Metadata } {
   if (err instanceof GrpcStatusError) return { code: err.code, details: err.message };
   if (err instanceof OtlpDecodeError) return { code: status.INVALID_ARGUMENT, details: err.message };
+  if (err instanceof OtlpLimitError) return { code: status.RESOURCE_EXHAUSTED, details: err.message };
   if (err instanceof Error && err.name === 'BackpressureError') {
     const bp = err as BackpressureError;
     const metadata = new Metadata();

@@ -9,6 +9,9 @@
 // Nanosecond times and int64 values are BigInt: 2026's epoch in nanoseconds exceeds
 // Number.MAX_SAFE_INTEGER. Trace and span ids come out as lowercase hex whatever the encoding.
 import protobuf from 'protobufjs/minimal.js';
+import { DEFAULT_MAX_ITEMS, MAX_JSON_DEPTH, nestingSteps, TOO_DEEP_REASON } from '../ndjson.js';
+import { type Descent, parseFramed } from '../json-frames.js';
+import { runToEnd, type Steps } from '../slices.js';
 import { StringTable } from './string-table.js';
 
 type Reader = protobuf.Reader;
@@ -78,9 +81,43 @@ export class OtlpDecodeError extends Error {
   override readonly name = 'OtlpDecodeError';
 }
 
+/** The request holds more spans than one request may (HTTP 413, gRPC RESOURCE_EXHAUSTED). */
+export class OtlpLimitError extends Error {
+  override readonly name = 'OtlpLimitError';
+}
+
+export interface OtlpDecodeLimits {
+  /** Spans one request may hold (VIGIL_MAX_ITEMS_PER_REQUEST). @defaultValue DEFAULT_MAX_ITEMS */
+  readonly maxSpans?: number;
+}
+
 const EMPTY_ATTRIBUTES: Attributes = new Map();
 /** Nested arrays / kvlists deeper than this are skipped, not followed (bounded stack). */
 const MAX_VALUE_DEPTH = 8;
+/**
+ * Attributes kept per span or resource, and values per array or kvlist; the rest are skipped
+ * unread (protobuf) or not looked at (JSON). SDKs keep 128 by default: 1024 loses nothing a real
+ * exporter sends, and one span of a million attributes costs a skip per attribute, not a map entry.
+ */
+export const MAX_ATTRIBUTES = 1024;
+
+/** Spans counted against the limit while a request is decoded. */
+interface SpanBudget {
+  spans: number;
+  readonly max: number;
+}
+
+const budgetOf = (limits: OtlpDecodeLimits | undefined): SpanBudget => ({
+  spans: 0,
+  max: limits?.maxSpans ?? DEFAULT_MAX_ITEMS,
+});
+
+const spanLimitError = (max: number) =>
+  new OtlpLimitError(`request holds more than ${max} spans, the limit of one request: send smaller batches`);
+
+function countSpan(budget: SpanBudget): void {
+  if (++budget.spans > budget.max) throw spanLimitError(budget.max);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Protobuf
@@ -94,22 +131,31 @@ const KEYS = new StringTable(1024);
 const VALUES = new StringTable(4096);
 
 /**
- * @throws OtlpDecodeError when the bytes are not an ExportTraceServiceRequest. An empty buffer is
- * the empty request.
+ * @throws OtlpDecodeError when the bytes are not an ExportTraceServiceRequest (an empty buffer is
+ * the empty request); OtlpLimitError when they hold more spans than `limits.maxSpans`.
  */
-export function decodeTraceRequestProto(buf: Uint8Array): ExportTraceRequest {
+export function decodeTraceRequestProto(buf: Uint8Array, limits?: OtlpDecodeLimits): ExportTraceRequest {
+  return runToEnd(decodeTraceRequestProtoSteps(buf, limits));
+}
+
+/** `decodeTraceRequestProto` pausing between spans (servers run it sliced: see slices.ts). */
+export function* decodeTraceRequestProtoSteps(
+  buf: Uint8Array,
+  limits?: OtlpDecodeLimits,
+): Steps<ExportTraceRequest> {
   const r = ReaderClass.create(buf);
   const resourceSpans: OtlpResourceSpans[] = [];
+  const budget = budgetOf(limits);
   try {
     while (r.pos < r.len) {
       const tag = r.uint32();
       if (tag >>> 3 === 1) {
         expectWire(tag, WIRE.ldelim);
-        resourceSpans.push(readResourceSpans(r, endOf(r)));
+        resourceSpans.push(yield* readResourceSpans(r, endOf(r), budget));
       } else skip(r, tag);
     }
   } catch (err) {
-    if (err instanceof OtlpDecodeError) throw err;
+    if (err instanceof OtlpDecodeError || err instanceof OtlpLimitError) throw err;
     // protobufjs says "index out of range" etc.: true but useless to a sender.
     throw new OtlpDecodeError(
       'body is not a valid ExportTraceServiceRequest (truncated or malformed protobuf)',
@@ -118,7 +164,7 @@ export function decodeTraceRequestProto(buf: Uint8Array): ExportTraceRequest {
   return { resourceSpans };
 }
 
-function readResourceSpans(r: Reader, end: number): OtlpResourceSpans {
+function* readResourceSpans(r: Reader, end: number, budget: SpanBudget): Steps<OtlpResourceSpans> {
   let resource = EMPTY_ATTRIBUTES;
   const spans: OtlpSpan[] = [];
   while (r.pos < end) {
@@ -130,7 +176,7 @@ function readResourceSpans(r: Reader, end: number): OtlpResourceSpans {
         break;
       case 2:
         expectWire(tag, WIRE.ldelim);
-        readScopeSpans(r, endOf(r), spans);
+        yield* readScopeSpans(r, endOf(r), spans, budget);
         break;
       default:
         skip(r, tag);
@@ -144,7 +190,7 @@ function readResource(r: Reader, end: number): Attributes {
   const attrs = new Map<string, AnyValue>();
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag >>> 3 === 1) {
+    if (tag >>> 3 === 1 && attrs.size < MAX_ATTRIBUTES) {
       expectWire(tag, WIRE.ldelim);
       readKeyValue(r, endOf(r), attrs, 0);
     } else skip(r, tag);
@@ -153,27 +199,33 @@ function readResource(r: Reader, end: number): Attributes {
   return attrs;
 }
 
-function readScopeSpans(r: Reader, end: number, out: OtlpSpan[]): void {
+function* readScopeSpans(r: Reader, end: number, out: OtlpSpan[], budget: SpanBudget): Steps<void> {
   let scope = '';
   const first = out.length;
+  let renamed = false;
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag >>> 3) {
       case 1:
         expectWire(tag, WIRE.ldelim);
         scope = readScopeName(r, endOf(r));
-        // Any field order is legal: spans read before the scope get its name now.
-        for (let i = first; i < out.length; i++) out[i] = { ...out[i]!, scope };
+        renamed ||= out.length > first;
         break;
       case 2:
         expectWire(tag, WIRE.ldelim);
+        countSpan(budget);
         out.push(readSpan(r, endOf(r), scope));
+        if (budget.spans % 32 === 0) yield;
         break;
       default:
         skip(r, tag);
     }
   }
   checkEnd(r, end);
+  // Any field order is legal, and the last scope is the message's: spans read before it get its
+  // name now (once, however many scope fields a hostile request repeats).
+  if (renamed)
+    for (let i = first; i < out.length; i++) if (out[i]!.scope !== scope) out[i] = { ...out[i]!, scope };
 }
 
 function readScopeName(r: Reader, end: number): string {
@@ -229,7 +281,8 @@ function readSpan(r: Reader, end: number, scope: string): OtlpSpan {
       case 9:
         expectWire(tag, WIRE.ldelim);
         attributes ??= new Map();
-        readKeyValue(r, endOf(r), attributes, 0);
+        if (attributes.size < MAX_ATTRIBUTES) readKeyValue(r, endOf(r), attributes, 0);
+        else skip(r, tag);
         break;
       case 15: {
         expectWire(tag, WIRE.ldelim);
@@ -321,7 +374,7 @@ function readArrayValue(r: Reader, end: number, depth: number): AnyValue[] {
   const values: AnyValue[] = [];
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag >>> 3 === 1) {
+    if (tag >>> 3 === 1 && values.length < MAX_ATTRIBUTES) {
       expectWire(tag, WIRE.ldelim);
       values.push(readAnyValue(r, endOf(r), depth));
     } else skip(r, tag);
@@ -334,7 +387,7 @@ function readKvList(r: Reader, end: number, depth: number): Map<string, AnyValue
   const map = new Map<string, AnyValue>();
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag >>> 3 === 1) {
+    if (tag >>> 3 === 1 && map.size < MAX_ATTRIBUTES) {
       expectWire(tag, WIRE.ldelim);
       readKeyValue(r, endOf(r), map, depth);
     } else skip(r, tag);
@@ -438,10 +491,22 @@ const STATUS_CODE_NAMES = ['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_E
 const LONG_INT64_LITERAL = /"(startTimeUnixNano|endTimeUnixNano|intValue)"(\s*:\s*)(-?\d{16,})(?=\s*[,}\]])/g;
 
 /**
- * @throws OtlpDecodeError when the body is not JSON or its structure above the spans is wrong. A
- * problem inside one span makes that span a `defect` (rejected alone).
+ * @throws OtlpDecodeError when the body is not JSON, nests deeper than MAX_JSON_DEPTH, or its
+ * structure above the spans is wrong (a problem inside one span makes that span a `defect`,
+ * rejected alone); OtlpLimitError when it holds more spans than `limits.maxSpans`.
  */
-export function decodeTraceRequestJson(body: Uint8Array | string): ExportTraceRequest {
+export function decodeTraceRequestJson(
+  body: Uint8Array | string,
+  limits?: OtlpDecodeLimits,
+): ExportTraceRequest {
+  return runToEnd(decodeTraceRequestJsonSteps(body, limits));
+}
+
+/** `decodeTraceRequestJson` pausing between spans (servers run it sliced: see slices.ts). */
+export function* decodeTraceRequestJsonSteps(
+  body: Uint8Array | string,
+  limits?: OtlpDecodeLimits,
+): Steps<ExportTraceRequest> {
   let text: string;
   try {
     text = typeof body === 'string' ? body : new TextDecoder('utf-8', { fatal: true }).decode(body);
@@ -449,15 +514,28 @@ export function decodeTraceRequestJson(body: Uint8Array | string): ExportTraceRe
     throw new OtlpDecodeError('body is not valid UTF-8');
   }
   if (text.trim() === '') return { resourceSpans: [] };
+  // Before parsing: nothing below walks a value deeper than this (and JSON.parse need not build it).
+  if (yield* nestingSteps(text, 0, text.length, MAX_JSON_DEPTH))
+    throw new OtlpDecodeError(`body: ${TOO_DEEP_REASON}`);
+  // Parsed piece by piece (json-frames.ts): no single JSON.parse covers more than one span or one
+  // resource, and a span over the limit stops the parse before it is built.
+  const budget = budgetOf(limits);
+  const spans: Descent = { members: { spans: { items: 'whole', onItem: () => countSpan(budget) } } };
+  const descent: Descent = {
+    members: { resourceSpans: { items: { members: { scopeSpans: { items: spans } } } } },
+  };
   let doc: unknown;
   try {
-    doc = JSON.parse(text.replace(LONG_INT64_LITERAL, '"$1"$2"$3"'));
-  } catch {
+    doc = yield* parseFramed(text.replace(LONG_INT64_LITERAL, '"$1"$2"$3"'), descent);
+  } catch (err) {
+    if (err instanceof OtlpLimitError) throw err;
     throw new OtlpDecodeError('body is not valid JSON');
   }
   if (!isObject(doc)) throw new OtlpDecodeError('body: expected a JSON object (ExportTraceServiceRequest)');
+  const all = list(doc.resourceSpans, 'resourceSpans');
   const resourceSpans: OtlpResourceSpans[] = [];
-  for (const [i, rs] of list(doc.resourceSpans, 'resourceSpans').entries()) {
+  let n = 0;
+  for (const [i, rs] of all.entries()) {
     const path = `resourceSpans[${i}]`;
     if (!isObject(rs)) throw new OtlpDecodeError(`${path}: expected an object`);
     const resource = rs.resource === undefined ? undefined : rs.resource;
@@ -469,8 +547,10 @@ export function decodeTraceRequestJson(body: Uint8Array | string): ExportTraceRe
       const sPath = `${path}.scopeSpans[${j}]`;
       if (!isObject(ss)) throw new OtlpDecodeError(`${sPath}: expected an object`);
       const scope = isObject(ss.scope) && typeof ss.scope.name === 'string' ? ss.scope.name : '';
-      for (const [k, span] of list(ss.spans, `${sPath}.spans`).entries())
+      for (const [k, span] of list(ss.spans, `${sPath}.spans`).entries()) {
         spans.push(jsonSpan(span, `${sPath}.spans[${k}]`, scope));
+        if (++n % 32 === 0) yield;
+      }
     }
     resourceSpans.push({ resource: resourceAttrs, spans });
   }
@@ -517,6 +597,7 @@ function jsonAttributes(v: unknown, path: string, depth: number): Attributes {
   if (!Array.isArray(v)) throw new OtlpDecodeError(`${path}: expected an array of {key, value}`);
   const map = new Map<string, AnyValue>();
   for (const [i, kv] of v.entries()) {
+    if (map.size >= MAX_ATTRIBUTES) break;
     if (!isObject(kv) || typeof kv.key !== 'string')
       throw new OtlpDecodeError(`${path}[${i}]: expected {key: string, value}`);
     map.set(kv.key, jsonAnyValue(kv.value, `${path}[${i}].value`, depth));
@@ -541,9 +622,9 @@ function jsonAnyValue(v: unknown, path: string, depth: number): AnyValue {
   if (depth >= MAX_VALUE_DEPTH) return undefined;
   if (v.arrayValue !== undefined) {
     const values = isObject(v.arrayValue) ? v.arrayValue.values : undefined;
-    return list(values, `${path}.arrayValue.values`).map((x, i) =>
-      jsonAnyValue(x, `${path}.arrayValue.values[${i}]`, depth + 1),
-    );
+    return list(values, `${path}.arrayValue.values`)
+      .slice(0, MAX_ATTRIBUTES)
+      .map((x, i) => jsonAnyValue(x, `${path}.arrayValue.values[${i}]`, depth + 1));
   }
   if (v.kvlistValue !== undefined) {
     const values = isObject(v.kvlistValue) ? v.kvlistValue.values : undefined;

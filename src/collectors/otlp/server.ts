@@ -3,25 +3,30 @@
 // database spans are durable, or with `partial_success {rejected_spans, error_message}` for spans
 // that are database spans vigil cannot map (clients must not retry those). Spans that are not
 // database operations are dropped and counted, neither stored nor rejected. 400 for an undecodable
-// body, 401/403 for credentials, 403 when every database span names a tenant the token is not
-// bound to (pipeline `tenancy`; beside kept spans they are rejected spans), 413 over the size limit
-// (after decompression too), 415 for another content type, 429/503 + Retry-After when the pipeline
-// cannot take more (clients retry).
+// body (JSON nested deeper than 64 levels included), 401/403 for credentials (checked before the
+// body is read), 403 when every database span names a tenant the token is not bound to (pipeline
+// `tenancy`; beside kept spans they are rejected spans), 413 over the size limit (after decompression too) or over VIGIL_MAX_ITEMS_PER_REQUEST
+// spans, 415 for another content type, 429 + Retry-After for an address throttled after repeated
+// refused credentials, 429/503 + Retry-After when the pipeline cannot take more (clients retry).
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { CollectorDeps } from '../deps.js';
-import { decodeBody, HttpError } from '../http/body.js';
+import { authenticated, bearerAuthentication, type RefusalWriter } from '../http/authenticate.js';
+import { decodeBodyAsync, HttpError } from '../http/body.js';
 import { replyWithError } from '../http/server.js';
+import { DEFAULT_MAX_ITEMS } from '../ndjson.js';
+import { runSliced } from '../slices.js';
 import { requestTenant } from '../tenant.js';
 import {
-  decodeTraceRequestJson,
-  decodeTraceRequestProto,
+  decodeTraceRequestJsonSteps,
+  decodeTraceRequestProtoSteps,
   encodeExportResponseJson,
   encodeExportResponseProto,
   encodeRpcStatusProto,
   type ExportTraceResult,
   OtlpDecodeError,
+  OtlpLimitError,
 } from './otlp.decoder.js';
-import { type MappedRequest, mapExportRequest } from './span.mapper.js';
+import { type MappedRequest, mapExportSteps } from './span.mapper.js';
 
 type Format = 'protobuf' | 'json';
 
@@ -31,44 +36,60 @@ const CONTENT_TYPE: Record<Format, string> = {
 };
 
 /** HTTP status → google.rpc.Code, for the Status message OTLP puts in error bodies. */
-const RPC_CODE: Record<number, number> = { 400: 3, 401: 16, 403: 7, 413: 8, 415: 3 };
+const RPC_CODE: Record<number, number> = { 400: 3, 401: 16, 403: 7, 413: 8, 415: 3, 429: 8 };
 
 export function registerOtlpHttpRoutes(app: FastifyInstance, deps: CollectorDeps): void {
-  app.post('/v1/traces', async (req, reply) => {
-    const format = formatOf(req.headers['content-type']);
-    const auth = deps.auth.check(req.headers.authorization, 'otlp');
-    if (!auth.ok) return sendStatus(reply, format ?? 'json', auth.status, auth.reason);
-    if (!format)
-      return sendStatus(
-        reply,
-        'json',
-        415,
-        'Content-Type must be application/x-protobuf or application/json',
-      );
-    try {
-      // The header (or ?tenant=) is the fallback for spans whose resource names no tenant.
-      const tenant = requestTenant(req);
-      if (!tenant.ok) return sendStatus(reply, format, 400, tenant.reason);
-      const body = decodeBody(req.body, req.headers['content-encoding'], deps.maxBodyBytes);
-      const request = format === 'protobuf' ? decodeTraceRequestProto(body) : decodeTraceRequestJson(body);
-      const mapped = mapExportRequest(request, {
-        tokenizer: deps.tokenizer,
-        now: deps.now?.() ?? Date.now(),
-        tenantHint: tenant.tenant,
-        tenants: auth.tenants,
-      });
-      if (everyTenantRefused(mapped)) {
-        deps.metrics.inc('ingest_rejected_otlp', mapped.rejected);
-        return sendStatus(reply, format, 403, mapped.errorMessage);
+  const limits = { maxSpans: deps.maxItemsPerRequest ?? DEFAULT_MAX_ITEMS };
+  // Refusals of the authentication hook, in the request's encoding like every OTLP error.
+  const refusal: RefusalWriter = (reply, r) =>
+    sendStatus(reply, formatOf(reply.request.headers['content-type']) ?? 'json', r.status, r.message);
+  app.post(
+    '/v1/traces',
+    { onRequest: bearerAuthentication(deps, 'otlp', 'otlp_http', refusal) },
+    async (req, reply) => {
+      const format = formatOf(req.headers['content-type']);
+      if (!format)
+        return sendStatus(
+          reply,
+          'json',
+          415,
+          'Content-Type must be application/x-protobuf or application/json',
+        );
+      try {
+        // The header (or ?tenant=) is the fallback for spans whose resource names no tenant.
+        const tenant = requestTenant(req);
+        if (!tenant.ok) return sendStatus(reply, format, 400, tenant.reason);
+        const body = await decodeBodyAsync(req.body, req.headers['content-encoding'], deps.maxBodyBytes);
+        const request = await runSliced(
+          format === 'protobuf'
+            ? decodeTraceRequestProtoSteps(body, limits)
+            : decodeTraceRequestJsonSteps(body, limits),
+        );
+        const mapped = await runSliced(
+          mapExportSteps(request, {
+            tokenizer: deps.tokenizer,
+            now: deps.now?.() ?? Date.now(),
+            tenantHint: tenant.tenant,
+            tenants: authenticated(req).tenants,
+          }),
+        );
+        if (everyTenantRefused(mapped)) {
+          deps.metrics.inc('ingest_rejected_otlp', mapped.rejected);
+          return sendStatus(reply, format, 403, mapped.errorMessage);
+        }
+        await ingestMapped(deps, mapped);
+        return sendResult(reply, format, {
+          rejectedSpans: mapped.rejected,
+          errorMessage: mapped.errorMessage,
+        });
+      } catch (err) {
+        if (err instanceof OtlpDecodeError) return sendStatus(reply, format, 400, err.message);
+        if (err instanceof OtlpLimitError) return sendStatus(reply, format, 413, err.message);
+        if (err instanceof HttpError) return sendStatus(reply, format, err.status, err.message);
+        return replyWithError(reply, err);
       }
-      await ingestMapped(deps, mapped);
-      return sendResult(reply, format, { rejectedSpans: mapped.rejected, errorMessage: mapped.errorMessage });
-    } catch (err) {
-      if (err instanceof OtlpDecodeError) return sendStatus(reply, format, 400, err.message);
-      if (err instanceof HttpError) return sendStatus(reply, format, err.status, err.message);
-      return replyWithError(reply, err);
-    }
-  });
+    },
+  );
 }
 
 /**

@@ -30,6 +30,7 @@ import {
 import { TENANT_REFUSED } from '../auth.js';
 import { setQueryFields, type Tokenizer } from '../../privacy/index.js';
 import { blankEvent, parseEventTime } from '../normalize.js';
+import { runToEnd, type Steps } from '../slices.js';
 import { DEFAULT_TENANT } from '../tenant.js';
 import { parseSql } from '../vector-query.js';
 import {
@@ -163,11 +164,17 @@ const DENIED = new Set([
 ]);
 
 export function mapExportRequest(req: ExportTraceRequest, ctx: SpanMapContext): MappedRequest {
+  return runToEnd(mapExportSteps(req, ctx));
+}
+
+/** `mapExportRequest` pausing between spans (servers run it sliced: see slices.ts). */
+export function* mapExportSteps(req: ExportTraceRequest, ctx: SpanMapContext): Steps<MappedRequest> {
   const events: AccessEvent[] = [];
   const reasons = new Map<string, number>();
   let rejected = 0;
   let tenantRefused = 0;
   let notDb = 0;
+  let n = 0;
   for (const rs of req.resourceSpans) {
     const resource = resourceFacts(rs.resource, ctx);
     for (const span of rs.spans) {
@@ -179,6 +186,7 @@ export function mapExportRequest(req: ExportTraceRequest, ctx: SpanMapContext): 
         if (m.reason === TENANT_REFUSED) tenantRefused++;
         reasons.set(m.reason, (reasons.get(m.reason) ?? 0) + 1);
       }
+      if (++n % 32 === 0) yield;
     }
   }
   return { events, rejected, tenantRefused, notDb, errorMessage: describeRejections(rejected, reasons) };

@@ -6,9 +6,9 @@
 import { type AccessEvent, type ActorType, deterministicId, type Operation } from '../../model/index.js';
 import { setQueryFields, type Tokenizer } from '../../privacy/index.js';
 import { blankEvent, outcomeFromStatus, parseEventTime } from '../normalize.js';
-import { describeZodError } from '../reasons.js';
+import { describeZodError, UNLISTED_REASON } from '../reasons.js';
 import { parseSql, parseVectorHttp, systemHint, type VectorOp } from '../vector-query.js';
-import { type TeleportEvent, teleportEventSchema } from './teleport.schema.js';
+import { type TeleportEvent, teleportEventRejects, teleportEventSchema } from './teleport.schema.js';
 
 /** Who an application session belongs to, remembered from its start / chunk events. */
 export interface TeleportAppSession {
@@ -24,6 +24,11 @@ export interface TeleportNormalizeContext {
   readonly now: number;
   /** An application session seen earlier, by `sid` or `session_chunk_id`. */
   readonly appSession?: (key: string) => TeleportAppSession | undefined;
+  /**
+   * False when a rejection's reason will not be shown (past the listed ones): an invalid event is
+   * then refused without zod wording why. @defaultValue true
+   */
+  readonly describe?: boolean;
 }
 
 export type TeleportResult =
@@ -83,6 +88,8 @@ export function normalizeTeleport(raw: unknown, ctx: TeleportNormalizeContext): 
   if (type === undefined) return { kind: 'rejected', reason: 'event: is required' };
   if (typeof type !== 'string') return { kind: 'rejected', reason: 'event: expected string' };
   if (!DB_EVENTS.has(type) && !APP_EVENTS.has(type)) return { kind: 'ignored', type };
+  if (ctx.describe === false && teleportEventRejects(raw))
+    return { kind: 'rejected', reason: UNLISTED_REASON };
   const parsed = teleportEventSchema.safeParse(raw);
   if (!parsed.success) return { kind: 'rejected', reason: describeZodError(parsed.error) };
   const ev = parsed.data;

@@ -2,6 +2,7 @@
 // per event, Teleport's own field names (flat, `addr.remote` included). Only the fields vigil maps
 // are described; others are dropped here. Objects are not strict: Teleport adds fields over time.
 import { z } from 'zod';
+import { compileRejects } from '../schema-verdict.js';
 
 const text = (max: number) => z.string().max(max, `must be at most ${max} characters`);
 
@@ -49,3 +50,9 @@ export const teleportEventSchema = z.object({
 });
 
 export type TeleportEvent = z.infer<typeof teleportEventSchema>;
+
+/**
+ * True only when `teleportEventSchema` refuses `v` (schema-verdict.ts): a body's rejections past the
+ * listed ones skip zod.
+ */
+export const teleportEventRejects = compileRejects(teleportEventSchema);

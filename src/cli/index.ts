@@ -1,11 +1,12 @@
 // The `vigil` command.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { fileURLToPath } from 'node:url';
+import { Argument, Option } from 'commander';
 import { type Config, loadConfig, PRIVATE_FILE_MODE, PRIVATE_UMASK } from '../config/index.js';
 import { parseGenericBody } from '../collectors/generic/server.js';
-import type { Finding, Incident } from '../model/index.js';
+import { type Finding, INCIDENT_STATUSES, type Incident, type IncidentStatus } from '../model/index.js';
 import {
   findVaultRow,
   listFindings,
@@ -41,16 +42,27 @@ import { scoreSeriesFile } from './series.js';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { SingleBar } from 'cli-progress';
-import { parseDuration } from '../config/index.js';
 import {
   EXPORT_FORMATS,
+  EXPORT_KINDS,
   type ExportFormat,
+  type ExportKind,
   type ExportRecord,
   exportRange,
   exportRecords,
-  parseKinds,
   recordTime,
 } from '../export/index.js';
+import {
+  integerIn,
+  listOf,
+  type Moment,
+  momentTime,
+  parseLimit,
+  parseMoment,
+  TIME_FORM,
+  timeRange,
+  VigilCommand,
+} from './options.js';
 
 const formatOption = () =>
   new Option('--format <format>', 'output format').choices(['json', 'table']).default('table');
@@ -59,19 +71,29 @@ export async function main(argv: string[]): Promise<void> {
   // Before anything is created: the embedded engine, pino and every command make files with
   // the process umask, and none of them is for anyone but vigil's own user (src/config/private-files.ts).
   process.umask(PRIVATE_UMASK);
-  const program = new Command()
+  const program = new VigilCommand()
     .name('vigil')
     .description('Audit, monitoring and UEBA for vector-database access')
+    .version(packageVersion())
     .enablePositionalOptions()
-    .showHelpAfterError();
+    .option('--data-dir <dir>', 'the data directory (default: $VIGIL_DATA_DIR, else ./.vigil)')
+    // Given before the command, it stands for VIGIL_DATA_DIR in every command's configuration.
+    .hook('preSubcommand', (cmd) => {
+      const { dataDir } = cmd.opts<{ dataDir?: string }>();
+      if (dataDir !== undefined) process.env.VIGIL_DATA_DIR = dataDir;
+    });
 
   program
     .command('serve')
     .description('run the service (all roles in one process by default)')
-    .option('--roles <roles>', `comma-separated subset of ${ALL_ROLES.join(',')}`, ALL_ROLES.join(','))
-    .action(async (o: { roles: string }) => {
+    .addOption(
+      new Option('--roles <roles>', `comma-separated subset of ${ALL_ROLES.join(',')}`)
+        .argParser(listOf(ALL_ROLES))
+        .default([...ALL_ROLES], ALL_ROLES.join(',')),
+    )
+    .action(async (o: { roles: Role[] }) => {
       const config = loadConfig();
-      const roles = parseRoles(o.roles);
+      const roles = o.roles;
       const app = await startVigil(config, { roles });
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
@@ -84,9 +106,10 @@ export async function main(argv: string[]): Promise<void> {
   program
     .command('demo')
     .description('run the whole pipeline on embedded defaults over a generated workload')
-    .option('--days <n>', 'days of history', (v) => Number(v), 7)
-    .option('--people <n>', 'people', (v) => Number(v), 36)
-    .option('--services <n>', 'service accounts', (v) => Number(v), 8)
+    // The workload is generated in memory before it is sent: the bounds keep it under a million events.
+    .option('--days <n>', 'days of history (1-30)', integerIn(1, 30), 7)
+    .option('--people <n>', 'people (1-100)', integerIn(1, 100), 36)
+    .option('--services <n>', 'service accounts (0-50)', integerIn(0, 50), 8)
     .option('--no-progress', 'no progress bar')
     .action(async (o: { days: number; people: number; services: number; progress: boolean }) => {
       const result = await runDemo(
@@ -136,7 +159,7 @@ export async function main(argv: string[]): Promise<void> {
     .description('list findings')
     .addOption(formatOption())
     .option('--tenant <tenant>', 'only this tenant', '')
-    .option('--limit <n>', 'at most n', (v) => Number(v), 100)
+    .option('--limit <n>', 'at most n (1-10000)', parseLimit, 100)
     .action(async (o: { format: 'json' | 'table'; tenant: string; limit: number }) => {
       const q = `?tenant=${encodeURIComponent(o.tenant)}&limit=${o.limit}`;
       const rows = await withStore<Finding[]>(
@@ -151,13 +174,13 @@ export async function main(argv: string[]): Promise<void> {
       );
     });
   findingsCmd
-    .command('mark <id> <label>')
+    .command('mark')
+    .argument('<id>', 'the finding')
+    .addArgument(new Argument('<label>', 'the verdict').choices(['false-positive', 'true-positive']))
     .description(
       'analyst feedback on a finding: false-positive (raises the bar for that detector × entity) or true-positive',
     )
-    .action(async (id: string, label: string) => {
-      if (label !== 'false-positive' && label !== 'true-positive')
-        throw new Error('label: must be false-positive or true-positive');
+    .action(async (id: string, label: 'false-positive' | 'true-positive') => {
       const config = loadConfig();
       const running = await findRunningAdmin(config);
       if (running) {
@@ -183,21 +206,23 @@ export async function main(argv: string[]): Promise<void> {
     .description('list incidents')
     .addOption(formatOption())
     .option('--tenant <tenant>', 'only this tenant', '')
-    .option('--status <status>', 'only this status', '')
-    .option('--limit <n>', 'at most n', (v) => Number(v), 100)
-    .action(async (o: { format: 'json' | 'table'; tenant: string; status: string; limit: number }) => {
-      const q = `?tenant=${encodeURIComponent(o.tenant)}&status=${encodeURIComponent(o.status)}&limit=${o.limit}`;
-      const rows = await withStore<Incident[]>(
-        loadConfig(),
-        (t) => adminGet(t, `/v1/incidents${q}`),
-        (c) => listIncidents(c, o),
-      );
-      printRows(
-        o.format === 'json' ? rows : rows.map((i) => ({ ...i, opened_time: isoTime(i.opened_time) })),
-        o.format,
-        ['incident_id', 'opened_time', 'status', 'severity', 'risk', 'actor', 'title'],
-      );
-    });
+    .addOption(new Option('--status <status>', 'only this status').choices(INCIDENT_STATUSES))
+    .option('--limit <n>', 'at most n (1-10000)', parseLimit, 100)
+    .action(
+      async (o: { format: 'json' | 'table'; tenant: string; status?: IncidentStatus; limit: number }) => {
+        const q = `?tenant=${encodeURIComponent(o.tenant)}&status=${o.status ?? ''}&limit=${o.limit}`;
+        const rows = await withStore<Incident[]>(
+          loadConfig(),
+          (t) => adminGet(t, `/v1/incidents${q}`),
+          (c) => listIncidents(c, o),
+        );
+        printRows(
+          o.format === 'json' ? rows : rows.map((i) => ({ ...i, opened_time: isoTime(i.opened_time) })),
+          o.format,
+          ['incident_id', 'opened_time', 'status', 'severity', 'risk', 'actor', 'title'],
+        );
+      },
+    );
 
   const bt = program
     .command('backtest')
@@ -206,15 +231,15 @@ export async function main(argv: string[]): Promise<void> {
     .description(
       "run the pipeline's detectors over stored (--since/--until) or given (--input) history; reports findings, acts on nothing",
     )
-    .option('--since <time>', 'ISO-8601 start of stored history')
-    .option('--until <time>', 'ISO-8601 end (default now)')
+    .option('--since <time>', `start of stored history: ${TIME_FORM}`, parseMoment)
+    .option('--until <time>', 'end (exclusive), in the form of --since', parseMoment, { ago: 0 })
     .option('--input <file>', 'NDJSON file of generic events instead of stored history')
     .option('--tenant <tenant>', 'only this tenant', '')
     .addOption(formatOption())
     .action(
       async (o: {
-        since?: string;
-        until?: string;
+        since?: Moment;
+        until: Moment;
         input?: string;
         tenant: string;
         format: 'json' | 'table';
@@ -246,11 +271,8 @@ export async function main(argv: string[]): Promise<void> {
           });
         } else {
           if (!o.since) throw new Error('backtest: give --since (stored history) or --input FILE.ndjson');
-          const since = Date.parse(o.since);
-          const until = o.until ? Date.parse(o.until) : Date.now();
-          if (!Number.isFinite(since) || !Number.isFinite(until))
-            throw new Error('--since/--until: ISO-8601 times');
-          const q = `?since=${encodeURIComponent(o.since)}&until=${encodeURIComponent(new Date(until).toISOString())}&tenant=${encodeURIComponent(o.tenant)}`;
+          const { since, until } = timeRange(o.since, o.until, Date.now());
+          const q = `?since=${new Date(since).toISOString()}&until=${new Date(until).toISOString()}&tenant=${encodeURIComponent(o.tenant)}`;
           report = await withStore<BacktestReport>(
             config,
             (t) => adminGet(t, `/v1/backtest${q}`),
@@ -292,9 +314,13 @@ export async function main(argv: string[]): Promise<void> {
     .command('export')
     .description('export findings, incidents, actions (and access events) of a time range for a SIEM')
     .addOption(new Option('--format <format>', 'output format').choices([...EXPORT_FORMATS]).default('ocsf'))
-    .option('--since <time>', 'start: ISO-8601 time, or a duration ago (24h, 7d)', '24h')
-    .option('--until <time>', 'end (exclusive): ISO-8601 time, a duration ago, or now', 'now')
-    .option('--kinds <kinds>', 'record kinds: finding,incident,action,event', 'finding,incident,action')
+    .option('--since <time>', `start: ${TIME_FORM}`, parseMoment, { ago: 86_400_000 })
+    .option('--until <time>', 'end (exclusive), in the form of --since', parseMoment, { ago: 0 })
+    .addOption(
+      new Option('--kinds <kinds>', `record kinds, comma-separated: ${EXPORT_KINDS.join(',')}`)
+        .argParser(listOf(EXPORT_KINDS, (k) => k.toLowerCase().replace(/s$/, '')))
+        .default(['finding', 'incident', 'action'], 'finding,incident,action'),
+    )
     .option('--tenant <tenant>', 'only this tenant', '')
     .option('--output <file>', 'write to this file (default: stdout)')
     .option('--no-progress', 'no progress bar')
@@ -355,11 +381,11 @@ export async function main(argv: string[]): Promise<void> {
     .description(
       'check the tamper-evident audit trail: recompute every stored batch, report the batches modified, deleted or inserted (exit 1)',
     )
-    .option('--since <time>', 'only batches recorded since: ISO-8601 time or a duration ago (24h, 7d)')
+    .option('--since <time>', `only batches recorded since: ${TIME_FORM}`, parseMoment)
     .addOption(formatOption())
-    .action(async (o: { since?: string; format: 'json' | 'table' }) => {
+    .action(async (o: { since?: Moment; format: 'json' | 'table' }) => {
       const config = loadConfig();
-      const since = o.since === undefined ? undefined : parseWhen(o.since, Date.now(), '--since');
+      const since = o.since === undefined ? undefined : momentTime(o.since, Date.now());
       const q = since === undefined ? '' : `?since=${encodeURIComponent(new Date(since).toISOString())}`;
       const report = await withStore<VerifyReport>(
         config,
@@ -377,18 +403,6 @@ export async function main(argv: string[]): Promise<void> {
   registerRespondCommands(program, incidentsCmd);
 
   await program.parseAsync(argv);
-}
-
-function parseRoles(value: string): Role[] {
-  const roles = value
-    .split(',')
-    .map((r) => r.trim())
-    .filter(Boolean);
-  for (const r of roles) {
-    if (!(ALL_ROLES as readonly string[]).includes(r))
-      throw new Error(`--roles: unknown role "${r}" (known: ${ALL_ROLES.join(', ')})`);
-  }
-  return roles as Role[];
 }
 
 /**
@@ -473,35 +487,18 @@ async function replay(config: Config, file: string, expiredChoice: ExpiredChoice
 
 interface ExportCommandOptions {
   format: ExportFormat;
-  since: string;
-  until: string;
-  kinds: string;
+  since: Moment;
+  until: Moment;
+  kinds: ExportKind[];
   tenant: string;
   output?: string;
   progress: boolean;
 }
 
-/** `now`, a duration ago (`24h`), or an ISO-8601 / epoch-ms time. */
-function parseWhen(value: string, now: number, flag: string): number {
-  if (value === 'now') return now;
-  const ago = parseDuration(value);
-  if (ago !== undefined && /[a-z]$/.test(value.trim())) return now - ago;
-  const t = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (Number.isNaN(t))
-    throw new Error(`${flag}: "${value}" is not a time (ISO-8601, epoch ms, now, or a duration like 24h)`);
-  return t;
-}
-
 /** `vigil export`: the data goes to stdout or --output, the progress bar and the summary to stderr. */
 async function exportCommand(config: Config, o: ExportCommandOptions): Promise<void> {
-  const now = Date.now();
-  const range = {
-    since: parseWhen(o.since, now, '--since'),
-    until: parseWhen(o.until, now, '--until'),
-    tenant: o.tenant,
-  };
-  if (range.until <= range.since) throw new Error('--until must be after --since');
-  const kinds = parseKinds(o.kinds);
+  const range = { ...timeRange(o.since, o.until, Date.now()), tenant: o.tenant };
+  const kinds = o.kinds;
   const out = o.output ? createWriteStream(o.output, { mode: PRIVATE_FILE_MODE }) : process.stdout;
   const write = async (line: string) => {
     if (!out.write(`${line}\n`)) await once(out, 'drain');
@@ -564,4 +561,16 @@ async function exportCommand(config: Config, o: ExportCommandOptions): Promise<v
     .map(([k, n]) => `${n} ${k}${n === 1 ? '' : 's'}`)
     .join(', ');
   process.stderr.write(`exported ${summary} as ${o.format}${o.output ? ` to ${o.output}` : ''}\n`);
+}
+
+/** vigil's version, from the package.json above this module (in src/ or in dist/src/). */
+function packageVersion(): string {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'vigil' && pkg.version) return pkg.version;
+    }
+    if (path.dirname(dir) === dir) return 'unknown';
+  }
 }

@@ -3,7 +3,7 @@
 // running vigil; approving and undoing need the running responder (its queue and targets).
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { type Command, Option } from 'commander';
+import { Argument, type Command, Option } from 'commander';
 import { type Config, loadConfig, type ResponseConfig } from '../config/index.js';
 import { type Action, type Finding, findingSchema, type Incident } from '../model/index.js';
 import {
@@ -28,6 +28,7 @@ import {
 import { adminGet, adminPost, findRunningAdmin, withStore } from './admin-client.js';
 import { withChainedWriter } from './chained-writer.js';
 import { isoTime, printRows } from './format.js';
+import { decimalIn, parseLimit } from './options.js';
 
 const formatOption = () =>
   new Option('--format <format>', 'output format').choices(['json', 'table']).default('table');
@@ -44,7 +45,11 @@ export function registerRespondCommands(program: Command, incidents: Command): v
       '--finding <file>',
       'a finding as JSON (an object, or an array as `vigil findings --format json` prints)',
     )
-    .option('--risk <n>', "the identity's accumulated risk (default: this finding's own)", (v) => Number(v))
+    .option(
+      '--risk <n>',
+      "the identity's accumulated risk, 0-100 (default: this finding's own)",
+      decimalIn(0, 100),
+    )
     .option('--labels <labels>', 'extra entity labels, comma-separated', '')
     .addOption(formatOption())
     .action((o: { finding: string; risk?: number; labels: string; format: 'json' | 'table' }) => {
@@ -129,7 +134,7 @@ export function registerRespondCommands(program: Command, incidents: Command): v
     .option('--failed', 'only jobs whose last attempt failed')
     .option('--incident <id>', 'only this incident', '')
     .option('--tenant <tenant>', 'only this tenant', '')
-    .option('--limit <n>', 'at most n', (v) => Number(v), 100)
+    .option('--limit <n>', 'at most n (1-10000)', parseLimit, 100)
     .addOption(formatOption())
     .action(
       async (o: {
@@ -178,9 +183,10 @@ export function registerRespondCommands(program: Command, incidents: Command): v
   program
     .command('responder')
     .description('the responder')
-    .command('kill-switch [state]')
+    .command('kill-switch')
+    .addArgument(new Argument('[state]', 'on or off').choices(['on', 'off']))
     .description('show the kill switch, or turn it on/off (on: every containment runs as a dry run)')
-    .action(async (state?: string) => {
+    .action(async (state?: 'on' | 'off') => {
       const running = await requireRunning(loadConfig(), 'the kill switch');
       if (state === undefined) {
         const s = await adminGet<{ on: boolean; forced: boolean }>(running, '/v1/responder/kill-switch');
@@ -189,7 +195,6 @@ export function registerRespondCommands(program: Command, incidents: Command): v
         );
         return;
       }
-      if (state !== 'on' && state !== 'off') throw new Error('state: on or off');
       const r = await adminPost<{ on?: boolean; error?: string }>(running, '/v1/responder/kill-switch', {
         on: state === 'on',
       });

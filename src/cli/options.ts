@@ -5,7 +5,7 @@
 // it may be a pasted identifier) and a non-zero exit code.
 import { Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
-import { parseDuration } from '../config/index.js';
+import { parseDuration } from '../config/duration.js';
 
 /** A parser for commander's `.argParser`: the value, or InvalidArgumentError saying what is accepted. */
 export type ArgParser<T> = (value: string) => T;

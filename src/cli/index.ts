@@ -12,7 +12,15 @@ import { INCIDENT_STATUSES } from '../model/finding.js';
 import { EXPIRED_CHOICES } from './replay.js';
 import { ALL_ROLES } from './roles.js';
 import { registerRespondCommands } from './respond.commands.js';
-import { integerIn, listOf, parseLimit, parseMoment, TIME_FORM, VigilCommand } from './options.js';
+import {
+  integerIn,
+  listOf,
+  parseLimit,
+  parseMoment,
+  parseTenant,
+  TIME_FORM,
+  VigilCommand,
+} from './options.js';
 
 const commands = () => import('./commands.js');
 
@@ -77,7 +85,7 @@ export async function main(argv: string[]): Promise<void> {
     .enablePositionalOptions()
     .description('list findings')
     .addOption(formatOption())
-    .option('--tenant <tenant>', 'only this tenant', '')
+    .option('--tenant <tenant>', 'only this tenant (default: every tenant)', parseTenant, '')
     .option('--limit <n>', 'at most n (1-10000)', parseLimit, 100)
     .action(async (o) => (await commands()).findingsCommand(o));
   findingsCmd
@@ -93,7 +101,7 @@ export async function main(argv: string[]): Promise<void> {
     .command('incidents')
     .description('list incidents')
     .addOption(formatOption())
-    .option('--tenant <tenant>', 'only this tenant', '')
+    .option('--tenant <tenant>', 'only this tenant (default: every tenant)', parseTenant, '')
     .addOption(new Option('--status <status>', 'only this status').choices(INCIDENT_STATUSES))
     .option('--limit <n>', 'at most n (1-10000)', parseLimit, 100)
     .action(async (o) => (await commands()).incidentsCommand(o));
@@ -108,7 +116,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--since <time>', `start of stored history: ${TIME_FORM}`, parseMoment)
     .option('--until <time>', 'end (exclusive), in the form of --since', parseMoment, { ago: 0 })
     .option('--input <file>', 'NDJSON file of generic events instead of stored history')
-    .option('--tenant <tenant>', 'only this tenant', '')
+    .option('--tenant <tenant>', 'only this tenant (default: every tenant)', parseTenant, '')
     .addOption(formatOption())
     .action(async (o) => (await commands()).backtestCommand(o));
   bt.command('series')
@@ -130,7 +138,7 @@ export async function main(argv: string[]): Promise<void> {
         .argParser(listOf(EXPORT_KINDS, (k) => k.toLowerCase().replace(/s$/, '')))
         .default(['finding', 'incident', 'action'], 'finding,incident,action'),
     )
-    .option('--tenant <tenant>', 'only this tenant', '')
+    .option('--tenant <tenant>', 'only this tenant (default: every tenant)', parseTenant, '')
     .option('--output <file>', 'write to this file (default: stdout)')
     .option('--no-progress', 'no progress bar')
     .action(async (o) => (await commands()).exportCommand(o));

@@ -6,6 +6,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import { parseDuration } from '../config/duration.js';
+import { TENANT_NAME } from '../model/tenant.js';
 
 /** A parser for commander's `.argParser`: the value, or InvalidArgumentError saying what is accepted. */
 export type ArgParser<T> = (value: string) => T;
@@ -27,6 +28,13 @@ export function decimalIn(min: number, max: number): ArgParser<number> {
     return n;
   };
 }
+
+/** `--tenant`: a tenant name by the collectors' rule (src/model/tenant.ts). */
+export const parseTenant: ArgParser<string> = (value) => {
+  if (!TENANT_NAME.test(value))
+    throw new InvalidArgumentError('a tenant name: 1 to 128 of letters, digits and _ . : -');
+  return value;
+};
 
 /** `--limit`: the admin API answers at most 10,000 rows, so the direct path asks for no more. */
 export const parseLimit = integerIn(1, 10_000);

@@ -2,7 +2,7 @@
 // `contain undo` and `responder kill-switch`. What they do is in respond.actions.ts, imported when
 // one runs.
 import { Argument, type Command, Option } from 'commander';
-import { decimalIn, parseLimit } from './options.js';
+import { decimalIn, parseLimit, parseTenant } from './options.js';
 
 const actions = () => import('./respond.actions.js');
 const formatOption = () =>
@@ -48,7 +48,7 @@ export function registerRespondCommands(program: Command, incidents: Command): v
     .description('list responder action attempts; --failed: the dead-letter view (jobs that gave up)')
     .option('--failed', 'only jobs whose last attempt failed')
     .option('--incident <id>', 'only this incident', '')
-    .option('--tenant <tenant>', 'only this tenant', '')
+    .option('--tenant <tenant>', 'only this tenant (default: every tenant)', parseTenant, '')
     .option('--limit <n>', 'at most n (1-10000)', parseLimit, 100)
     .addOption(formatOption())
     .action(async (o) => (await actions()).actionsCommand(o));

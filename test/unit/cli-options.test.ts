@@ -11,6 +11,7 @@ import {
   momentTime,
   parseLimit,
   parseMoment,
+  parseTenant,
   TIME_FORM,
   timeRange,
   VigilCommand,
@@ -176,6 +177,30 @@ describe('points in time (every --since and --until)', () => {
       '--until: must be after --since',
     );
     expect(() => timeRange(parseMoment('now'), parseMoment('now'), now)).toThrow('--until');
+  });
+});
+
+describe('tenant names (--tenant)', () => {
+  it('accepts the names the collectors accept', () => {
+    for (const name of ['acme', 'a', 'eu-west:team_1.prod', 'x'.repeat(128)])
+      expect(parseTenant(name)).toBe(name);
+  });
+
+  it('refuses generated names outside the rule', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string().filter((s) => !/^[A-Za-z0-9_.:-]{1,128}$/.test(s)),
+          fc.constant('x'.repeat(129)),
+          fc.constant(''),
+        ),
+        (value) => {
+          expect(refusal(parseTenant, value)?.message).toBe(
+            'a tenant name: 1 to 128 of letters, digits and _ . : -',
+          );
+        },
+      ),
+    );
   });
 });
 

@@ -49,7 +49,7 @@ import {
 } from '../export/index.js';
 import { type Moment, momentTime, timeRange } from './options.js';
 
-export const serveCommand = async (o: { roles: Role[] }) => {
+export async function serveCommand(o: { roles: Role[] }) {
   const config = loadConfig();
   const roles = o.roles;
   const app = await startVigil(config, { roles });
@@ -59,26 +59,22 @@ export const serveCommand = async (o: { roles: Role[] }) => {
     process.once('SIGTERM', stop);
   });
   await app.stop();
-};
+}
 
-export const demoCommand = async (o: {
-  days: number;
-  people: number;
-  services: number;
-  progress: boolean;
-}) => {
+export async function demoCommand(o: { days: number; people: number; services: number; progress: boolean }) {
   const result = await runDemo(
     loadConfig(),
     { ...o, batch: 5_000, progress: o.progress && Boolean(process.stderr.isTTY) },
     (l) => process.stdout.write(`${l}\n`),
   );
   if (!result.ok) process.exitCode = 1;
-};
+}
 
-export const replayCommand = async (o: { input: string; expired?: ExpiredChoice }) =>
-  replay(loadConfig(), o.input, o.expired);
+export async function replayCommand(o: { input: string; expired?: ExpiredChoice }) {
+  return replay(loadConfig(), o.input, o.expired);
+}
 
-export const migrateCommand = async () => {
+export async function migrateCommand() {
   const config = loadConfig();
   const running = await findRunningAdmin(config);
   if (running) {
@@ -92,9 +88,9 @@ export const migrateCommand = async () => {
   } finally {
     await store.close();
   }
-};
+}
 
-export const findingsCommand = async (o: { format: 'json' | 'table'; tenant: string; limit: number }) => {
+export async function findingsCommand(o: { format: 'json' | 'table'; tenant: string; limit: number }) {
   const q = `?tenant=${encodeURIComponent(o.tenant)}&limit=${o.limit}`;
   const rows = await withStore<Finding[]>(
     loadConfig(),
@@ -106,9 +102,9 @@ export const findingsCommand = async (o: { format: 'json' | 'table'; tenant: str
     o.format,
     ['finding_id', 'event_time', 'detector', 'severity', 'score', 'entity', 'sentence'],
   );
-};
+}
 
-export const markCommand = async (id: string, label: 'false-positive' | 'true-positive') => {
+export async function markCommand(id: string, label: 'false-positive' | 'true-positive') {
   const config = loadConfig();
   const running = await findRunningAdmin(config);
   if (running) {
@@ -127,14 +123,14 @@ export const markCommand = async (id: string, label: 'false-positive' | 'true-po
     if (!entry) throw new Error(`no finding ${id}`);
   }
   process.stdout.write(`marked ${id} ${label}\n`);
-};
+}
 
-export const incidentsCommand = async (o: {
+export async function incidentsCommand(o: {
   format: 'json' | 'table';
   tenant: string;
   status?: IncidentStatus;
   limit: number;
-}) => {
+}) {
   const q = `?tenant=${encodeURIComponent(o.tenant)}&status=${o.status ?? ''}&limit=${o.limit}`;
   const rows = await withStore<Incident[]>(
     loadConfig(),
@@ -146,15 +142,15 @@ export const incidentsCommand = async (o: {
     o.format,
     ['incident_id', 'opened_time', 'status', 'severity', 'risk', 'actor', 'title'],
   );
-};
+}
 
-export const backtestCommand = async (o: {
+export async function backtestCommand(o: {
   since?: Moment;
   until: Moment;
   input?: string;
   tenant: string;
   format: 'json' | 'table';
-}) => {
+}) {
   const config = loadConfig();
   let report: BacktestReport;
   if (o.input) {
@@ -205,17 +201,19 @@ export const backtestCommand = async (o: {
     'table',
     ['event_time', 'detector', 'severity', 'score', 'entity', 'sentence'],
   );
-};
+}
 
-export const seriesCommand = async (o: { input: string; output: string }) => {
+export async function seriesCommand(o: { input: string; output: string }) {
   const config = loadConfig();
   const { rows, scored } = scoreSeriesFile(o.input, o.output, config.pipeline.detectors['volume-spike']);
   process.stdout.write(`scored ${rows} rows (${scored} with a baseline) → ${o.output}\n`);
-};
+}
 
-export const exportCommand = async (o: ExportCommandOptions) => runExport(loadConfig(), o);
+export async function exportCommand(o: ExportCommandOptions) {
+  return runExport(loadConfig(), o);
+}
 
-export const rotateCommand = async () => {
+export async function rotateCommand() {
   const config = loadConfig();
   const running = await findRunningAdmin(config);
   if (running) {
@@ -230,9 +228,9 @@ export const rotateCommand = async () => {
     );
   const { version, file } = rotateKeyRing(config.dataDir);
   process.stdout.write(`rotated: k${version} is current in ${file}; it takes effect when vigil starts\n`);
-};
+}
 
-export const reidentifyCommand = async (token: string, o: { reason: string }) => {
+export async function reidentifyCommand(token: string, o: { reason: string }) {
   const config = loadConfig();
   const result = await withStore<ReidentifyResult>(
     config,
@@ -252,9 +250,9 @@ export const reidentifyCommand = async (token: string, o: { reason: string }) =>
   );
   if (!result.found) throw new Error(`${token}: ${result.reason}`);
   process.stdout.write(`${result.kind} ${result.tenant} ${result.value}\n`);
-};
+}
 
-export const verifyCommand = async (o: { since?: Moment; format: 'json' | 'table' }) => {
+export async function verifyCommand(o: { since?: Moment; format: 'json' | 'table' }) {
   const config = loadConfig();
   const since = o.since === undefined ? undefined : momentTime(o.since, Date.now());
   const q = since === undefined ? '' : `?since=${encodeURIComponent(new Date(since).toISOString())}`;
@@ -269,7 +267,7 @@ export const verifyCommand = async (o: { since?: Moment; format: 'json' | 'table
       : `${formatVerifyReport(report).split('\n').map(terminalSafe).join('\n')}\n`,
   );
   if (!report.intact) process.exitCode = 1;
-};
+}
 
 /**
  * Replays a file through a running vigil's admin API, or through a pipeline of its own. Events past

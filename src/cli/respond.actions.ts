@@ -30,12 +30,12 @@ import { isoTime, printRows } from './format.js';
 
 const cliCaller = () => `cli:${userInfo().username}`;
 
-export const policyTestCommand = (o: {
+export function policyTestCommand(o: {
   finding: string;
   risk?: number;
   labels: string;
   format: 'json' | 'table';
-}) => {
+}) {
   const config = loadConfig();
   const findings = readFindings(o.finding);
   const labels = o.labels
@@ -47,13 +47,13 @@ export const policyTestCommand = (o: {
   );
   if (o.format === 'json') process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
   else for (const r of reports) process.stdout.write(renderReport(r));
-};
+}
 
-export const changeStatusCommand = async (
+export async function changeStatusCommand(
   id: string,
   verb: 'ack' | 'resolve',
   to: 'acknowledged' | 'resolved',
-) => {
+) {
   const config = loadConfig();
   const r = await withStore(
     config,
@@ -86,9 +86,9 @@ export const changeStatusCommand = async (
   process.stdout.write(
     `${id}: ${r.body.status} by ${r.body.updated_by} at ${isoTime(r.body.updated_time)}\n`,
   );
-};
+}
 
-export const approveCommand = async (id: string) => {
+export async function approveCommand(id: string) {
   const running = await requireRunning(loadConfig(), 'approving');
   const r = await adminPost<{ approved?: string[]; error?: string }>(
     running,
@@ -98,15 +98,15 @@ export const approveCommand = async (id: string) => {
   if (r.status !== 200) throw new Error(`${id}: ${r.body.error ?? `refused (${r.status})`}`);
   process.stdout.write(`${id}: approved ${r.body.approved?.length ?? 0} action(s)\n`);
   for (const j of r.body.approved ?? []) process.stdout.write(`  ${j}\n`);
-};
+}
 
-export const actionsCommand = async (o: {
+export async function actionsCommand(o: {
   failed?: boolean;
   incident: string;
   tenant: string;
   limit: number;
   format: 'json' | 'table';
-}) => {
+}) {
   const q = `?failed=${o.failed ? 1 : 0}&incident=${encodeURIComponent(o.incident)}&tenant=${encodeURIComponent(o.tenant)}&limit=${o.limit}`;
   const rows = await withStore<Action[]>(
     loadConfig(),
@@ -123,9 +123,9 @@ export const actionsCommand = async (o: {
     'outcome',
     'error',
   ]);
-};
+}
 
-export const undoCommand = async (actionId: string) => {
+export async function undoCommand(actionId: string) {
   const running = await requireRunning(loadConfig(), 'undoing a containment');
   const r = await adminPost<{ job_id?: string; detail?: string; secret?: string; error?: string }>(
     running,
@@ -136,9 +136,9 @@ export const undoCommand = async (actionId: string) => {
   process.stdout.write(`${r.body.job_id}: ${r.body.detail}\n`);
   // Shown once, to the person who asked; vigil keeps no copy.
   if (r.body.secret) process.stdout.write(`new credential: ${r.body.secret}\n`);
-};
+}
 
-export const killSwitchCommand = async (state?: 'on' | 'off') => {
+export async function killSwitchCommand(state?: 'on' | 'off') {
   const running = await requireRunning(loadConfig(), 'the kill switch');
   if (state === undefined) {
     const s = await adminGet<{ on: boolean; forced: boolean }>(running, '/v1/responder/kill-switch');
@@ -152,7 +152,7 @@ export const killSwitchCommand = async (state?: 'on' | 'off') => {
   });
   if (r.status !== 200) throw new Error(r.body.error ?? `refused (${r.status})`);
   process.stdout.write(`kill switch ${r.body.on ? 'on' : 'off'}\n`);
-};
+}
 
 async function requireRunning(config: Config, what: string) {
   const running = await findRunningAdmin(config);

@@ -96,14 +96,14 @@ import {
   startTelemetry,
   tapWrites,
 } from '../telemetry/index.js';
+import { ALL_ROLES, type Role } from './roles.js';
 
 /** How far back a detector reads the rollup to start an identity warm (the baselines' memory). */
 const BOOTSTRAP_LOOKBACK_MS = 21 * 86_400_000;
 /** Detector states encoded and inserted at a time by a checkpoint (tens of ms of encoding). */
 const CHECKPOINT_SLICE = 5_000;
 
-export const ALL_ROLES = ['collector', 'store', 'detect', 'respond', 'export'] as const;
-export type Role = (typeof ALL_ROLES)[number];
+export { ALL_ROLES, type Role };
 
 export interface RunningVigil {
   readonly config: Config;

@@ -1,56 +1,28 @@
-// The `vigil` command.
-import { existsSync } from 'node:fs';
-import { userInfo } from 'node:os';
+// The `vigil` command: its commands, their options and the parsers of their values. What a command
+// does lives in src/cli/commands.ts (and respond.actions.ts), imported when the command runs, so
+// `vigil --help`, `--version` and a refused option load no more than commander and these parsers.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command, Option } from 'commander';
-import { type Config, loadConfig, PRIVATE_FILE_MODE, PRIVATE_UMASK } from '../config/index.js';
-import { parseGenericBody } from '../collectors/generic/server.js';
-import type { Finding, Incident } from '../model/index.js';
-import {
-  findVaultRow,
-  listFindings,
-  listIncidents,
-  migrate,
-  openStore,
-  readEvents,
-  recordAudit,
-  recordFeedback,
-} from '../store/index.js';
-import { createLogger } from '../telemetry/index.js';
-import { createDetectors } from '../../detectors/index.js';
-import { type ReidentifyResult, reidentify } from '../admin/reidentify.js';
-import { type BacktestReport, backtest } from '../detect/index.js';
-import { createTokenizer, createVaultCipher, loadKeyRing, rotateKeyRing } from '../privacy/index.js';
-import { adminGet, adminPost, findRunningAdmin, withStore } from './admin-client.js';
-import { ALL_ROLES, chainIdentity, type Role, startVigil, vaultKey } from './app.js';
-import { formatVerifyReport, type VerifyReport, verifyAuditTrail } from '../store/audit-chain.js';
-import { runDemo } from './demo/demo.js';
-import {
-  chooseExpired,
-  describeExpired,
-  EXPIRED_CHOICES,
-  type ExpiredChoice,
-  isExpiredLine,
-  readChunks,
-  scanRetention,
-} from './replay.js';
+import { Argument, Option } from 'commander';
+import { packageRoot } from '../config/package-root.js';
+import { PRIVATE_UMASK } from '../config/private-files.js';
+import { EXPORT_KINDS } from '../export/record.js';
+import { EXPORT_FORMATS } from '../export/formats.js';
+import { INCIDENT_STATUSES } from '../model/finding.js';
+import { EXPIRED_CHOICES } from './replay.js';
+import { ALL_ROLES } from './roles.js';
 import { registerRespondCommands } from './respond.commands.js';
-import { waitForDrain } from './drain.js';
-import { FINDING_COLUMNS, findingTableRows, isoTime, printRows, terminalSafe } from './format.js';
-import { scoreSeriesFile } from './series.js';
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { SingleBar } from 'cli-progress';
-import { parseDuration } from '../config/index.js';
 import {
-  EXPORT_FORMATS,
-  type ExportFormat,
-  type ExportRecord,
-  exportRange,
-  exportRecords,
-  parseKinds,
-  recordTime,
-} from '../export/index.js';
+  integerIn,
+  listOf,
+  parseLimit,
+  parseMoment,
+  parseTenant,
+  TIME_FORM,
+  VigilCommand,
+} from './options.js';
+
+const commands = () => import('./commands.js');
 
 const formatOption = () =>
   new Option('--format <format>', 'output format').choices(['json', 'table']).default('table');
@@ -59,43 +31,37 @@ export async function main(argv: string[]): Promise<void> {
   // Before anything is created: the embedded engine, pino and every command make files with
   // the process umask, and none of them is for anyone but vigil's own user (src/config/private-files.ts).
   process.umask(PRIVATE_UMASK);
-  const program = new Command()
+  const program = new VigilCommand()
     .name('vigil')
     .description('Audit, monitoring and UEBA for vector-database access')
+    .version(packageVersion())
     .enablePositionalOptions()
-    .showHelpAfterError();
+    .option('--data-dir <dir>', 'the data directory (default: $VIGIL_DATA_DIR, else ./.vigil)')
+    // Given before the command, it stands for VIGIL_DATA_DIR in every command's configuration.
+    .hook('preSubcommand', (cmd) => {
+      const { dataDir } = cmd.opts<{ dataDir?: string }>();
+      if (dataDir !== undefined) process.env.VIGIL_DATA_DIR = dataDir;
+    });
 
   program
     .command('serve')
     .description('run the service (all roles in one process by default)')
-    .option('--roles <roles>', `comma-separated subset of ${ALL_ROLES.join(',')}`, ALL_ROLES.join(','))
-    .action(async (o: { roles: string }) => {
-      const config = loadConfig();
-      const roles = parseRoles(o.roles);
-      const app = await startVigil(config, { roles });
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
-      await app.stop();
-    });
+    .addOption(
+      new Option('--roles <roles>', `comma-separated subset of ${ALL_ROLES.join(',')}`)
+        .argParser(listOf(ALL_ROLES))
+        .default([...ALL_ROLES], ALL_ROLES.join(',')),
+    )
+    .action(async (o) => (await commands()).serveCommand(o));
 
   program
     .command('demo')
     .description('run the whole pipeline on embedded defaults over a generated workload')
-    .option('--days <n>', 'days of history', (v) => Number(v), 7)
-    .option('--people <n>', 'people', (v) => Number(v), 36)
-    .option('--services <n>', 'service accounts', (v) => Number(v), 8)
+    // The workload is generated in memory before it is sent: the bounds keep it under a million events.
+    .option('--days <n>', 'days of history (1-30)', integerIn(1, 30), 7)
+    .option('--people <n>', 'people (1-100)', integerIn(1, 100), 36)
+    .option('--services <n>', 'service accounts (0-50)', integerIn(0, 50), 8)
     .option('--no-progress', 'no progress bar')
-    .action(async (o: { days: number; people: number; services: number; progress: boolean }) => {
-      const result = await runDemo(
-        loadConfig(),
-        { ...o, batch: 5_000, progress: o.progress && Boolean(process.stderr.isTTY) },
-        (l) => process.stdout.write(`${l}\n`),
-      );
-      if (!result.ok) process.exitCode = 1;
-    });
+    .action(async (o) => (await commands()).demoCommand(o));
 
   program
     .command('replay')
@@ -107,93 +73,38 @@ export async function main(argv: string[]): Promise<void> {
         'events older than the events retention: abort (replay nothing), skip them, or include them (the store drops them later); asked on a terminal, abort otherwise',
       ).choices([...EXPIRED_CHOICES]),
     )
-    .action(async (o: { input: string; expired?: ExpiredChoice }) =>
-      replay(loadConfig(), o.input, o.expired),
-    );
+    .action(async (o) => (await commands()).replayCommand(o));
 
   program
     .command('migrate')
     .description('apply the store migrations (idempotent)')
-    .action(async () => {
-      const config = loadConfig();
-      const running = await findRunningAdmin(config);
-      if (running) {
-        process.stdout.write(`a vigil is running (${running.url}); it migrated the store when it started\n`);
-        return;
-      }
-      const store = await openStore(config.env, config.dataDir);
-      try {
-        const { applied } = await migrate(store.client, { eventsTtlDays: config.env.VIGIL_EVENTS_TTL_DAYS });
-        process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'store is up to date\n');
-      } finally {
-        await store.close();
-      }
-    });
+    .action(async () => (await commands()).migrateCommand());
 
   const findingsCmd = program
     .command('findings')
     .enablePositionalOptions()
     .description('list findings')
     .addOption(formatOption())
-    .option('--tenant <tenant>', 'only this tenant', '')
-    .option('--limit <n>', 'at most n', (v) => Number(v), 100)
-    .action(async (o: { format: 'json' | 'table'; tenant: string; limit: number }) => {
-      const q = `?tenant=${encodeURIComponent(o.tenant)}&limit=${o.limit}`;
-      const rows = await withStore<Finding[]>(
-        loadConfig(),
-        (t) => adminGet(t, `/v1/findings${q}`),
-        (c) => listFindings(c, o),
-      );
-      printRows(o.format === 'json' ? rows : findingTableRows(rows), o.format, FINDING_COLUMNS);
-    });
+    .option('--tenant <tenant>', 'only this tenant (default: every tenant)', parseTenant, '')
+    .option('--limit <n>', 'at most n (1-10000)', parseLimit, 100)
+    .action(async (o) => (await commands()).findingsCommand(o));
   findingsCmd
-    .command('mark <id> <label>')
+    .command('mark')
+    .argument('<id>', 'the finding')
+    .addArgument(new Argument('<label>', 'the verdict').choices(['false-positive', 'true-positive']))
     .description(
       'analyst feedback on a finding: false-positive (raises the bar for that detector × entity) or true-positive',
     )
-    .action(async (id: string, label: string) => {
-      if (label !== 'false-positive' && label !== 'true-positive')
-        throw new Error('label: must be false-positive or true-positive');
-      const config = loadConfig();
-      const running = await findRunningAdmin(config);
-      if (running) {
-        const r = await adminPost<{ error?: string }>(
-          running,
-          `/v1/findings/${encodeURIComponent(id)}/feedback`,
-          { label },
-        );
-        if (r.status !== 200) throw new Error(r.body.error ?? `feedback refused (${r.status})`);
-      } else {
-        const entry = await withStore(
-          config,
-          async () => undefined,
-          (client) => recordFeedback(client, { findingId: id, label, caller: `cli:${userInfo().username}` }),
-        );
-        if (!entry) throw new Error(`no finding ${id}`);
-      }
-      process.stdout.write(`marked ${id} ${label}\n`);
-    });
+    .action(async (id, label) => (await commands()).markCommand(id, label));
 
   const incidentsCmd = program
     .command('incidents')
     .description('list incidents')
     .addOption(formatOption())
-    .option('--tenant <tenant>', 'only this tenant', '')
-    .option('--status <status>', 'only this status', '')
-    .option('--limit <n>', 'at most n', (v) => Number(v), 100)
-    .action(async (o: { format: 'json' | 'table'; tenant: string; status: string; limit: number }) => {
-      const q = `?tenant=${encodeURIComponent(o.tenant)}&status=${encodeURIComponent(o.status)}&limit=${o.limit}`;
-      const rows = await withStore<Incident[]>(
-        loadConfig(),
-        (t) => adminGet(t, `/v1/incidents${q}`),
-        (c) => listIncidents(c, o),
-      );
-      printRows(
-        o.format === 'json' ? rows : rows.map((i) => ({ ...i, opened_time: isoTime(i.opened_time) })),
-        o.format,
-        ['incident_id', 'opened_time', 'status', 'severity', 'risk', 'actor', 'title'],
-      );
-    });
+    .option('--tenant <tenant>', 'only this tenant (default: every tenant)', parseTenant, '')
+    .addOption(new Option('--status <status>', 'only this status').choices(INCIDENT_STATUSES))
+    .option('--limit <n>', 'at most n (1-10000)', parseLimit, 100)
+    .action(async (o) => (await commands()).incidentsCommand(o));
 
   const bt = program
     .command('backtest')
@@ -202,366 +113,64 @@ export async function main(argv: string[]): Promise<void> {
     .description(
       "run the pipeline's detectors over stored (--since/--until) or given (--input) history; reports findings, acts on nothing",
     )
-    .option('--since <time>', 'ISO-8601 start of stored history')
-    .option('--until <time>', 'ISO-8601 end (default now)')
+    .option('--since <time>', `start of stored history: ${TIME_FORM}`, parseMoment)
+    .option('--until <time>', 'end (exclusive), in the form of --since', parseMoment, { ago: 0 })
     .option('--input <file>', 'NDJSON file of generic events instead of stored history')
-    .option('--tenant <tenant>', 'only this tenant', '')
+    .option('--tenant <tenant>', 'only this tenant (default: every tenant)', parseTenant, '')
     .addOption(formatOption())
-    .action(
-      async (o: {
-        since?: string;
-        until?: string;
-        input?: string;
-        tenant: string;
-        format: 'json' | 'table';
-      }) => {
-        const config = loadConfig();
-        let report: BacktestReport;
-        if (o.input) {
-          const keyRing = loadKeyRing({
-            dataDir: config.dataDir,
-            envKey: config.env.VIGIL_TOKEN_KEY,
-            envVersion: config.env.VIGIL_TOKEN_KEY_VERSION,
-          });
-          const tokenizer = createTokenizer(keyRing.current);
-          const file = o.input;
-          const batches = async function* () {
-            for await (const { text, firstLine } of readChunks(file, 5_000)) {
-              const { events, rejected } = parseGenericBody(
-                Buffer.from(text),
-                'application/x-ndjson',
-                { tokenizer },
-                Date.now(),
-              );
-              for (const r of rejected) process.stderr.write(`line ${firstLine + r.line - 1}: ${r.reason}\n`);
-              yield events;
-            }
-          };
-          report = await backtest(createDetectors(config.pipeline), batches(), {
-            maxHotEntities: config.pipeline.detection.max_hot_entities,
-          });
-        } else {
-          if (!o.since) throw new Error('backtest: give --since (stored history) or --input FILE.ndjson');
-          const since = Date.parse(o.since);
-          const until = o.until ? Date.parse(o.until) : Date.now();
-          if (!Number.isFinite(since) || !Number.isFinite(until))
-            throw new Error('--since/--until: ISO-8601 times');
-          const q = `?since=${encodeURIComponent(o.since)}&until=${encodeURIComponent(new Date(until).toISOString())}&tenant=${encodeURIComponent(o.tenant)}`;
-          report = await withStore<BacktestReport>(
-            config,
-            (t) => adminGet(t, `/v1/backtest${q}`),
-            (client) =>
-              backtest(
-                createDetectors(config.pipeline),
-                readEvents(client, { since, until, tenant: o.tenant }),
-                { maxHotEntities: config.pipeline.detection.max_hot_entities },
-              ),
-          );
-        }
-        if (o.format === 'json') {
-          printRows(report.findings, 'json', []);
-          return;
-        }
-        process.stdout.write(
-          `${report.events} events, ${report.findings.length} findings ${JSON.stringify(report.byDetector)}\n`,
-        );
-        printRows(
-          report.findings.map((f) => ({ ...f, event_time: isoTime(f.event_time) })),
-          'table',
-          ['event_time', 'detector', 'severity', 'score', 'entity', 'sentence'],
-        );
-      },
-    );
+    .action(async (o) => (await commands()).backtestCommand(o));
   bt.command('series')
     .description(
       'score a timestamp,value CSV series with the volume baseline: writes timestamp,value,anomaly_score',
     )
     .requiredOption('--input <file>', 'CSV with a header timestamp,value (ISO-8601 or epoch)')
     .requiredOption('--output <file>', 'CSV to write')
-    .action(async (o: { input: string; output: string }) => {
-      const config = loadConfig();
-      const { rows, scored } = scoreSeriesFile(o.input, o.output, config.pipeline.detectors['volume-spike']);
-      process.stdout.write(`scored ${rows} rows (${scored} with a baseline) → ${o.output}\n`);
-    });
+    .action(async (o) => (await commands()).seriesCommand(o));
 
   program
     .command('export')
     .description('export findings, incidents, actions (and access events) of a time range for a SIEM')
     .addOption(new Option('--format <format>', 'output format').choices([...EXPORT_FORMATS]).default('ocsf'))
-    .option('--since <time>', 'start: ISO-8601 time, or a duration ago (24h, 7d)', '24h')
-    .option('--until <time>', 'end (exclusive): ISO-8601 time, a duration ago, or now', 'now')
-    .option('--kinds <kinds>', 'record kinds: finding,incident,action,event', 'finding,incident,action')
-    .option('--tenant <tenant>', 'only this tenant', '')
+    .option('--since <time>', `start: ${TIME_FORM}`, parseMoment, { ago: 86_400_000 })
+    .option('--until <time>', 'end (exclusive), in the form of --since', parseMoment, { ago: 0 })
+    .addOption(
+      new Option('--kinds <kinds>', `record kinds, comma-separated: ${EXPORT_KINDS.join(',')}`)
+        .argParser(listOf(EXPORT_KINDS, (k) => k.toLowerCase().replace(/s$/, '')))
+        .default(['finding', 'incident', 'action'], 'finding,incident,action'),
+    )
+    .option('--tenant <tenant>', 'only this tenant (default: every tenant)', parseTenant, '')
     .option('--output <file>', 'write to this file (default: stdout)')
     .option('--no-progress', 'no progress bar')
-    .action(async (o: ExportCommandOptions) => exportCommand(loadConfig(), o));
+    .action(async (o) => (await commands()).exportCommand(o));
 
   const keys = program.command('keys').description('tokenization keys');
   keys
     .command('rotate')
     .description('add a new key version and make it current (old tokens stay linked to new ones)')
-    .action(async () => {
-      const config = loadConfig();
-      const running = await findRunningAdmin(config);
-      if (running) {
-        const r = await adminPost<{ version?: number; error?: string }>(running, '/v1/keys/rotate', {});
-        if (r.status !== 200) throw new Error(r.body.error ?? `rotation refused (${r.status})`);
-        process.stdout.write(
-          `rotated: tokens are now made with k${r.body.version} (live in ${running.url})\n`,
-        );
-        return;
-      }
-      if (config.env.VIGIL_TOKEN_KEY)
-        throw new Error(
-          'keys come from VIGIL_TOKEN_KEY: set the new key, VIGIL_TOKEN_KEY_VERSION and VIGIL_TOKEN_KEY_PREVIOUS',
-        );
-      const { version, file } = rotateKeyRing(config.dataDir);
-      process.stdout.write(`rotated: k${version} is current in ${file}; it takes effect when vigil starts\n`);
-    });
+    .action(async () => (await commands()).rotateCommand());
 
   program
     .command('reidentify <token>')
     .description('map a token back to its raw value (admin; needs the vault; every call is audited)')
     .requiredOption('--reason <reason>', 'why the raw value is needed (recorded)')
-    .action(async (token: string, o: { reason: string }) => {
-      const config = loadConfig();
-      const result = await withStore<ReidentifyResult>(
-        config,
-        async (t) =>
-          (await adminPost<ReidentifyResult>(t, '/v1/reidentify', { token, reason: o.reason })).body,
-        (client) =>
-          reidentify(
-            {
-              cipher:
-                config.env.VIGIL_VAULT_ENABLED || existsSync(path.join(config.dataDir, 'keys', 'vault.key'))
-                  ? createVaultCipher(vaultKey(config))
-                  : undefined,
-              lookup: (t) => findVaultRow(client, t),
-              audit: (r) => recordAudit(client, r),
-            },
-            { token, reason: o.reason, caller: `cli:${userInfo().username}` },
-          ),
-      );
-      if (!result.found) throw new Error(`${token}: ${result.reason}`);
-      process.stdout.write(`${result.kind} ${result.tenant} ${result.value}\n`);
-    });
+    .action(async (token, o) => (await commands()).reidentifyCommand(token, o));
 
   program
     .command('verify')
     .description(
       'check the tamper-evident audit trail: recompute every stored batch, report the batches modified, deleted or inserted (exit 1)',
     )
-    .option('--since <time>', 'only batches recorded since: ISO-8601 time or a duration ago (24h, 7d)')
+    .option('--since <time>', `only batches recorded since: ${TIME_FORM}`, parseMoment)
     .addOption(formatOption())
-    .action(async (o: { since?: string; format: 'json' | 'table' }) => {
-      const config = loadConfig();
-      const since = o.since === undefined ? undefined : parseWhen(o.since, Date.now(), '--since');
-      const q = since === undefined ? '' : `?since=${encodeURIComponent(new Date(since).toISOString())}`;
-      const report = await withStore<VerifyReport>(
-        config,
-        (t) => adminGet(t, `/v1/verify${q}`),
-        (client) => verifyAuditTrail({ client, dataDir: config.dataDir, ...chainIdentity(config), since }),
-      );
-      process.stdout.write(
-        o.format === 'json'
-          ? `${JSON.stringify(report)}\n`
-          : `${formatVerifyReport(report).split('\n').map(terminalSafe).join('\n')}\n`,
-      );
-      if (!report.intact) process.exitCode = 1;
-    });
+    .action(async (o) => (await commands()).verifyCommand(o));
 
   registerRespondCommands(program, incidentsCmd);
 
   await program.parseAsync(argv);
 }
 
-function parseRoles(value: string): Role[] {
-  const roles = value
-    .split(',')
-    .map((r) => r.trim())
-    .filter(Boolean);
-  for (const r of roles) {
-    if (!(ALL_ROLES as readonly string[]).includes(r))
-      throw new Error(`--roles: unknown role "${r}" (known: ${ALL_ROLES.join(', ')})`);
-  }
-  return roles as Role[];
-}
-
-/**
- * Replays a file through a running vigil's admin API, or through a pipeline of its own. Events past
- * the events retention are counted first and handled as the user chooses (src/cli/replay.ts).
- */
-async function replay(config: Config, file: string, expiredChoice: ExpiredChoice | undefined): Promise<void> {
-  const now = Date.now();
-  const scan = await scanRetention(file, config.env.VIGIL_EVENTS_TTL_DAYS, now);
-  let drop: ((line: string) => boolean) | undefined;
-  if (scan.expired > 0) {
-    process.stderr.write(`${describeExpired(scan, now)}\n`);
-    const choice = await chooseExpired(expiredChoice, Boolean(process.stdin.isTTY && process.stderr.isTTY));
-    if (choice === 'abort') {
-      process.stderr.write('replay: nothing replayed (--expired abort).\n');
-      process.exitCode = 2;
-      return;
-    }
-    if (choice === 'skip') drop = (line) => isExpiredLine(line, scan.cutoff, now);
-    process.stderr.write(
-      choice === 'skip'
-        ? `replay: skipping the ${scan.expired} events past retention.\n`
-        : `replay: including the ${scan.expired} events past retention; the store drops them at its next merge.\n`,
-    );
-  }
-  const running = await findRunningAdmin(config);
-  const chunks = readChunks(file, 5_000, drop);
-  let accepted = 0;
-  let rejected = 0;
-  if (running) {
-    for await (const { text } of chunks) {
-      const res = await fetch(`${running.url}/v1/replay`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${running.token}`, 'content-type': 'application/x-ndjson' },
-        body: text,
-      });
-      if (!res.ok) throw new Error(`replay: admin API answered ${res.status}: ${await res.text()}`);
-      const r = (await res.json()) as {
-        accepted: number;
-        rejected: Array<{ line: number; reason: string }>;
-        rejected_count?: number;
-      };
-      accepted += r.accepted;
-      // The answer lists the first rejections only; the count is of all.
-      rejected += r.rejected_count ?? r.rejected.length;
-    }
-    process.stdout.write(`replayed through ${running.url}: ${accepted} accepted, ${rejected} rejected\n`);
-    return;
-  }
-  const app = await startVigil(
-    loadConfig(process.env, {
-      VIGIL_COLLECTOR_PORT: '0',
-      VIGIL_ADMIN_PORT: '0',
-      VIGIL_OTLP_HTTP_PORT: '0',
-      VIGIL_OTLP_GRPC_PORT: '0',
-    }),
-    {
-      roles: [...ALL_ROLES],
-      logger: createLogger(
-        config.env.VIGIL_LOG_LEVEL === 'info' ? 'warn' : config.env.VIGIL_LOG_LEVEL,
-        'vigil',
-        config.env.VIGIL_LOG_FILE,
-      ),
-    },
-  );
-  try {
-    for await (const { text, firstLine } of chunks) {
-      const {
-        events,
-        rejected: bad,
-        rejectedCount,
-      } = parseGenericBody(Buffer.from(text), 'application/x-ndjson', app, Date.now());
-      for (const r of bad) process.stderr.write(`line ${firstLine + r.line - 1}: ${r.reason}\n`);
-      await app.ingest.submit(events);
-      accepted += events.length;
-      rejected += rejectedCount;
-    }
-    await waitForDrain(app, { detectedAtLeast: accepted, timeoutMs: 120_000 });
-    process.stdout.write(
-      `replayed ${accepted} events (${rejected} rejected); findings: ${app.metrics.counter('detect_findings')}\n`,
-    );
-  } finally {
-    await app.stop();
-  }
-}
-
-interface ExportCommandOptions {
-  format: ExportFormat;
-  since: string;
-  until: string;
-  kinds: string;
-  tenant: string;
-  output?: string;
-  progress: boolean;
-}
-
-/** `now`, a duration ago (`24h`), or an ISO-8601 / epoch-ms time. */
-function parseWhen(value: string, now: number, flag: string): number {
-  if (value === 'now') return now;
-  const ago = parseDuration(value);
-  if (ago !== undefined && /[a-z]$/.test(value.trim())) return now - ago;
-  const t = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (Number.isNaN(t))
-    throw new Error(`${flag}: "${value}" is not a time (ISO-8601, epoch ms, now, or a duration like 24h)`);
-  return t;
-}
-
-/** `vigil export`: the data goes to stdout or --output, the progress bar and the summary to stderr. */
-async function exportCommand(config: Config, o: ExportCommandOptions): Promise<void> {
-  const now = Date.now();
-  const range = {
-    since: parseWhen(o.since, now, '--since'),
-    until: parseWhen(o.until, now, '--until'),
-    tenant: o.tenant,
-  };
-  if (range.until <= range.since) throw new Error('--until must be after --since');
-  const kinds = parseKinds(o.kinds);
-  const out = o.output ? createWriteStream(o.output, { mode: PRIVATE_FILE_MODE }) : process.stdout;
-  const write = async (line: string) => {
-    if (!out.write(`${line}\n`)) await once(out, 'drain');
-  };
-  const bar =
-    o.progress && process.stderr.isTTY
-      ? new SingleBar({
-          format: '  export [{bar}] {percentage}% | {value}/{total} records',
-          hideCursor: true,
-        })
-      : undefined;
-  const counts = await withStore(
-    config,
-    async (admin) => {
-      // Through a running vigil's admin API: findings and incidents only (newest 10,000 each).
-      const skipped = kinds.filter((k) => k === 'action' || k === 'event');
-      if (skipped.length)
-        process.stderr.write(
-          `export: ${skipped.join(', ')} need direct store access (stop vigil serve or set CLICKHOUSE_URL); skipped\n`,
-        );
-      const q = `?tenant=${encodeURIComponent(o.tenant)}&limit=10000`;
-      const records: ExportRecord[] = [
-        ...(kinds.includes('finding') ? await adminGet<Finding[]>(admin, `/v1/findings${q}`) : []).map(
-          (value): ExportRecord => ({ kind: 'finding', value }),
-        ),
-        ...(kinds.includes('incident') ? await adminGet<Incident[]>(admin, `/v1/incidents${q}`) : []).map(
-          (value): ExportRecord => ({ kind: 'incident', value }),
-        ),
-      ]
-        .filter((r) => recordTime(r) >= range.since && recordTime(r) < range.until)
-        .sort((a, b) => recordTime(a) - recordTime(b));
-      bar?.start(records.length, 0);
-      const n = await exportRecords(records, o.format, write);
-      bar?.update(n);
-      return {
-        finding: records.filter((r) => r.kind === 'finding').length,
-        incident: records.filter((r) => r.kind === 'incident').length,
-      };
-    },
-    (client) =>
-      exportRange({
-        client,
-        kinds,
-        ...range,
-        format: o.format,
-        write,
-        onProgress: (done, total) => {
-          if (bar && bar.getTotal() !== total) bar.start(total, done);
-          bar?.update(done);
-        },
-      }),
-  );
-  bar?.stop();
-  if (o.output)
-    await new Promise<void>((resolve, reject) =>
-      out.end((err?: Error | null) => (err ? reject(err) : resolve())),
-    );
-  const summary = Object.entries(counts)
-    .filter(([k]) => (kinds as string[]).includes(k))
-    .map(([k, n]) => `${n} ${k}${n === 1 ? '' : 's'}`)
-    .join(', ');
-  process.stderr.write(`exported ${summary} as ${o.format}${o.output ? ` to ${o.output}` : ''}\n`);
+/** vigil's version, from its package.json. */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string })
+    .version;
 }

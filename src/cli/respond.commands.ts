@@ -1,37 +1,12 @@
 // CLI commands of the responder: `policy test`, `incidents ack|resolve|approve`, `actions`,
-// `contain undo` and `responder kill-switch`. Lifecycle changes and reads work with or without a
-// running vigil; approving and undoing need the running responder (its queue and targets).
-import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
-import { type Command, Option } from 'commander';
-import { type Config, loadConfig, type ResponseConfig } from '../config/index.js';
-import { type Action, type Finding, findingSchema, type Incident } from '../model/index.js';
-import {
-  ADAPTERS,
-  changeIncidentStatus,
-  effectiveMode,
-  entityLabels,
-  evaluatePolicy,
-  neverContainReason,
-  resolveTargets,
-  riskAfter,
-  sensitivityOf,
-} from '../respond/index.js';
-import { isContainment } from '../config/index.js';
-import {
-  findIncident,
-  incidentRow,
-  listActionAttempts,
-  listFailedActions,
-  recordAudit,
-} from '../store/index.js';
-import { adminGet, adminPost, findRunningAdmin, withStore } from './admin-client.js';
-import { withChainedWriter } from './chained-writer.js';
-import { isoTime, printRows } from './format.js';
+// `contain undo` and `responder kill-switch`. What they do is in respond.actions.ts, imported when
+// one runs.
+import { Argument, type Command, Option } from 'commander';
+import { decimalIn, parseLimit, parseTenant } from './options.js';
 
+const actions = () => import('./respond.actions.js');
 const formatOption = () =>
   new Option('--format <format>', 'output format').choices(['json', 'table']).default('table');
-const cliCaller = () => `cli:${userInfo().username}`;
 
 export function registerRespondCommands(program: Command, incidents: Command): void {
   const policy = program
@@ -44,22 +19,14 @@ export function registerRespondCommands(program: Command, incidents: Command): v
       '--finding <file>',
       'a finding as JSON (an object, or an array as `vigil findings --format json` prints)',
     )
-    .option('--risk <n>', "the identity's accumulated risk (default: this finding's own)", (v) => Number(v))
+    .option(
+      '--risk <n>',
+      "the identity's accumulated risk, 0-100 (default: this finding's own)",
+      decimalIn(0, 100),
+    )
     .option('--labels <labels>', 'extra entity labels, comma-separated', '')
     .addOption(formatOption())
-    .action((o: { finding: string; risk?: number; labels: string; format: 'json' | 'table' }) => {
-      const config = loadConfig();
-      const findings = readFindings(o.finding);
-      const labels = o.labels
-        .split(',')
-        .map((l) => l.trim())
-        .filter(Boolean);
-      const reports = findings.map((f) =>
-        policyReport(config.pipeline.response, f, o.risk, labels, config.env.VIGIL_RESPONDER_KILL_SWITCH),
-      );
-      if (o.format === 'json') process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
-      else for (const r of reports) process.stdout.write(renderReport(r));
-    });
+    .action(async (o) => (await actions()).policyTestCommand(o));
 
   for (const [verb, to, what] of [
     ['ack', 'acknowledged', 'acknowledge an incident (someone is on it)'],
@@ -68,252 +35,35 @@ export function registerRespondCommands(program: Command, incidents: Command): v
     incidents
       .command(`${verb} <id>`)
       .description(what)
-      .action(async (id: string) => {
-        const config = loadConfig();
-        const r = await withStore(
-          config,
-          async (t) =>
-            adminPost<Incident & { error?: string }>(
-              t,
-              `/v1/incidents/${encodeURIComponent(id)}/${verb}`,
-              {},
-            ),
-          async (client) => {
-            // The incident row goes through the chained writer: a recorded batch, not tampering.
-            const res = await withChainedWriter(
-              config,
-              client,
-              { table: 'incidents', toRow: incidentRow },
-              (write: (items: Incident[]) => Promise<void>) =>
-                changeIncidentStatus(
-                  {
-                    findIncident: (i) => findIncident(client, i),
-                    saveIncident: (i) => write([i]),
-                    audit: (e) => recordAudit(client, e),
-                  },
-                  id,
-                  to,
-                  cliCaller(),
-                ),
-            );
-            return res.ok
-              ? { status: 200, body: res.value as Incident & { error?: string } }
-              : { status: res.status, body: { error: res.error } as Incident & { error?: string } };
-          },
-        );
-        if (r.status !== 200) throw new Error(`${id}: ${r.body.error ?? `refused (${r.status})`}`);
-        process.stdout.write(
-          `${id}: ${r.body.status} by ${r.body.updated_by} at ${isoTime(r.body.updated_time)}\n`,
-        );
-      });
+      .action(async (id) => (await actions()).changeStatusCommand(id, verb, to));
   }
 
   incidents
     .command('approve <id>')
     .description("approve the incident's actions held for approval (admin; needs the running vigil)")
-    .action(async (id: string) => {
-      const running = await requireRunning(loadConfig(), 'approving');
-      const r = await adminPost<{ approved?: string[]; error?: string }>(
-        running,
-        `/v1/incidents/${encodeURIComponent(id)}/approve`,
-        {},
-      );
-      if (r.status !== 200) throw new Error(`${id}: ${r.body.error ?? `refused (${r.status})`}`);
-      process.stdout.write(`${id}: approved ${r.body.approved?.length ?? 0} action(s)\n`);
-      for (const j of r.body.approved ?? []) process.stdout.write(`  ${j}\n`);
-    });
+    .action(async (id) => (await actions()).approveCommand(id));
 
   program
     .command('actions')
     .description('list responder action attempts; --failed: the dead-letter view (jobs that gave up)')
     .option('--failed', 'only jobs whose last attempt failed')
     .option('--incident <id>', 'only this incident', '')
-    .option('--tenant <tenant>', 'only this tenant', '')
-    .option('--limit <n>', 'at most n', (v) => Number(v), 100)
+    .option('--tenant <tenant>', 'only this tenant (default: every tenant)', parseTenant, '')
+    .option('--limit <n>', 'at most n (1-10000)', parseLimit, 100)
     .addOption(formatOption())
-    .action(
-      async (o: {
-        failed?: boolean;
-        incident: string;
-        tenant: string;
-        limit: number;
-        format: 'json' | 'table';
-      }) => {
-        const q = `?failed=${o.failed ? 1 : 0}&incident=${encodeURIComponent(o.incident)}&tenant=${encodeURIComponent(o.tenant)}&limit=${o.limit}`;
-        const rows = await withStore<Action[]>(
-          loadConfig(),
-          (t) => adminGet(t, `/v1/actions${q}`),
-          (c) => (o.failed ? listFailedActions(c, o) : listActionAttempts(c, o)),
-        );
-        printRows(o.format === 'json' ? rows : rows.map((a) => ({ ...a, time: isoTime(a.time) })), o.format, [
-          'action_id',
-          'time',
-          'kind',
-          'target',
-          'mode',
-          'attempt',
-          'outcome',
-          'error',
-        ]);
-      },
-    );
+    .action(async (o) => (await actions()).actionsCommand(o));
 
   const contain = program.command('contain').description('containment');
   contain
     .command('undo <actionId>')
     .description('reverse a succeeded containment (admin; needs the running vigil)')
-    .action(async (actionId: string) => {
-      const running = await requireRunning(loadConfig(), 'undoing a containment');
-      const r = await adminPost<{ job_id?: string; detail?: string; secret?: string; error?: string }>(
-        running,
-        `/v1/actions/${encodeURIComponent(actionId)}/undo`,
-        {},
-      );
-      if (r.status !== 200) throw new Error(`${actionId}: ${r.body.error ?? `refused (${r.status})`}`);
-      process.stdout.write(`${r.body.job_id}: ${r.body.detail}\n`);
-      // Shown once, to the person who asked; vigil keeps no copy.
-      if (r.body.secret) process.stdout.write(`new credential: ${r.body.secret}\n`);
-    });
+    .action(async (actionId) => (await actions()).undoCommand(actionId));
 
   program
     .command('responder')
     .description('the responder')
-    .command('kill-switch [state]')
+    .command('kill-switch')
+    .addArgument(new Argument('[state]', 'on or off').choices(['on', 'off']))
     .description('show the kill switch, or turn it on/off (on: every containment runs as a dry run)')
-    .action(async (state?: string) => {
-      const running = await requireRunning(loadConfig(), 'the kill switch');
-      if (state === undefined) {
-        const s = await adminGet<{ on: boolean; forced: boolean }>(running, '/v1/responder/kill-switch');
-        process.stdout.write(
-          `kill switch ${s.on ? 'on' : 'off'}${s.forced ? ' (forced by VIGIL_RESPONDER_KILL_SWITCH)' : ''}\n`,
-        );
-        return;
-      }
-      if (state !== 'on' && state !== 'off') throw new Error('state: on or off');
-      const r = await adminPost<{ on?: boolean; error?: string }>(running, '/v1/responder/kill-switch', {
-        on: state === 'on',
-      });
-      if (r.status !== 200) throw new Error(r.body.error ?? `refused (${r.status})`);
-      process.stdout.write(`kill switch ${r.body.on ? 'on' : 'off'}\n`);
-    });
-}
-
-async function requireRunning(config: Config, what: string) {
-  const running = await findRunningAdmin(config);
-  if (!running)
-    throw new Error(
-      `${what} needs the running vigil (its responder holds the queue and the targets); none answers on port ${config.env.VIGIL_ADMIN_PORT}`,
-    );
-  return running;
-}
-
-function readFindings(file: string): Finding[] {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new Error(`--finding ${file}: ${(err as Error).message}`);
-  }
-  const items = Array.isArray(doc) ? doc : [doc];
-  return items.map((item, i) => {
-    const r = findingSchema.safeParse(item);
-    if (!r.success) {
-      const where = Array.isArray(doc) ? `[${i}].` : '';
-      const issues = r.error.issues.map((x) => `${where}${x.path.join('.')}: ${x.message}`).join('; ');
-      throw new Error(`--finding ${file}: not a finding: ${issues}`);
-    }
-    return r.data;
-  });
-}
-
-export interface PolicyReport {
-  readonly finding: { id: string; detector: string; severity: string; score: number; collection: string };
-  readonly sensitivity: string;
-  readonly risk: number;
-  readonly labels: string[];
-  readonly opens_incident: boolean;
-  readonly matched: Array<{ name: string; reasons: string[] }>;
-  readonly not_matched: Array<{ name: string; reason: string }>;
-  readonly would: Array<{ source: string; target: string; type: string; mode: string; outcome: string }>;
-}
-
-/** The whole answer of `vigil policy test`: pure, from the configuration and the environment. */
-export function policyReport(
-  rc: ResponseConfig,
-  f: Finding,
-  risk: number | undefined,
-  extraLabels: string[],
-  killOn: boolean,
-  env: NodeJS.ProcessEnv = process.env,
-): PolicyReport {
-  const r = risk ?? riskAfter(0, f);
-  const labels = entityLabels(rc, f, extraLabels);
-  const decision = evaluatePolicy(rc, f, { risk: r, labels: extraLabels });
-  const would: PolicyReport['would'] = [];
-  // Only which variables are set matters here; a webhook without a secret would get a generated one.
-  const available = resolveTargets(rc, env, { defaultWebhookSecrets: () => ['generated'] });
-  if (decision.opensIncident && f.score >= rc.incident_min_score) {
-    for (const [i, a] of rc.actions.entries()) {
-      would.push({
-        source: `response.actions[${i}]`,
-        target: env[a.url_env] ? new URL(env[a.url_env]!).host : `(${a.url_env} not set)`,
-        type: a.type,
-        mode: a.mode,
-        outcome: env[a.url_env] ? (a.mode === 'enforce' ? 'deliver' : a.mode) : 'skipped: no URL',
-      });
-    }
-  }
-  for (const a of decision.actions) {
-    const subject = a.subject === 'actor' ? f.actor : f.entity;
-    const target = rc.targets[a.target]!;
-    const containment = isContainment(a.type);
-    const mode = containment ? effectiveMode(a.mode, killOn) : a.mode;
-    const protectedBy = containment
-      ? neverContainReason(rc.guardrails, [subject, f.actor, f.entity], labels)
-      : undefined;
-    const missing = available.unavailable.get(a.target);
-    // The resolved settings when the target's variables are set; its configuration otherwise.
-    const settings = available.targets.get(a.target)?.settings ?? target;
-    const plan = (ADAPTERS[a.type].plan as (t: unknown, s: string) => string)(settings, subject);
-    let outcome: string;
-    if (protectedBy) outcome = `skipped: ${protectedBy}`;
-    else if (missing) outcome = `skipped: target unavailable (${missing})`;
-    else if (mode === 'dry-run')
-      outcome = `dry run${killOn && a.mode === 'enforce' ? ' (kill switch on)' : ''}: would ${plan}`;
-    else if (mode === 'approval') outcome = `awaits approval, then: ${plan}`;
-    else outcome = `${plan}${containment ? ' (subject to the blast-radius limit)' : ''}`;
-    would.push({ source: `policy ${a.rule}`, target: a.target, type: a.type, mode, outcome });
-  }
-  return {
-    finding: {
-      id: f.finding_id,
-      detector: f.detector,
-      severity: f.severity,
-      score: f.score,
-      collection: f.collection,
-    },
-    sensitivity: sensitivityOf(rc, f.collection),
-    risk: Math.round(r * 10) / 10,
-    labels,
-    opens_incident: decision.opensIncident,
-    matched: decision.matchedRules,
-    not_matched: decision.skippedRules,
-    would,
-  };
-}
-
-function renderReport(r: PolicyReport): string {
-  const lines = [
-    `finding ${r.finding.id}: ${r.finding.detector}, ${r.finding.severity}, score ${r.finding.score}, ` +
-      `collection ${r.finding.collection || '(none)'} (${r.sensitivity}), risk ${r.risk}` +
-      (r.labels.length ? `, labels ${r.labels.join(', ')}` : ''),
-    `opens an incident: ${r.opens_incident ? 'yes' : 'no'}`,
-  ];
-  lines.push(r.matched.length ? 'rules that fire:' : 'no rule fires');
-  for (const m of r.matched) lines.push(`  + ${m.name}: ${m.reasons.join('; ')}`);
-  if (r.not_matched.length) lines.push('rules that do not:');
-  for (const m of r.not_matched) lines.push(`  - ${m.name}: ${m.reason}`);
-  lines.push(r.would.length ? 'would do:' : 'would do nothing');
-  for (const w of r.would) lines.push(`  ${w.source} → ${w.target} (${w.type}, ${w.mode}): ${w.outcome}`);
-  return `${lines.join('\n')}\n\n`;
+    .action(async (state) => (await actions()).killSwitchCommand(state));
 }

@@ -162,16 +162,79 @@ describe('vigil CLI', () => {
       () => undefined,
       (err: { stderr: string }) => err,
     );
-    expect(wrong?.stderr).toMatch(/--expired.*keep.*abort, skip, include/s);
+    expect(wrong?.stderr).toContain('error: --expired: one of abort, skip, include');
+    expect(wrong?.stderr).not.toContain('keep');
   }, 180_000);
 
-  it('runs the demo end to end and reports the injected exfiltration found', async () => {
+  it('runs the demo end to end, reports the injected exfiltration found and ends with commands that show it', async () => {
     const dir = tempDataDir();
-    const { stdout } = await vigil(['demo', '--no-progress'], { VIGIL_DATA_DIR: dir });
-    expect(stdout).toMatch(/injected attacker\s+usr_k1_\S+ → FOUND/);
+    const env = { VIGIL_DATA_DIR: dir, VIGIL_ADMIN_PORT: String(await freePort()) };
+    const { stdout } = await vigil(['demo', '--no-progress'], env);
+    const attacker = /injected attacker\s+(usr_k1_\S+) → FOUND/.exec(stdout)?.[1];
+    expect(attacker).toBeDefined();
     expect(stdout).toMatch(/webhooks\s+[1-9]\d* delivered with a verified Standard Webhooks signature/);
     expect(stdout).toMatch(/its usual for a \w+day \d\d:00 is/);
     expect(stdout).toContain('— OK');
     expect(stdout).not.toContain('@acme.example');
-  }, 180_000);
+    // The commands the demo prints, run as printed (from the user's own VIGIL_DATA_DIR): they show
+    // the demo's findings and incidents, not the empty store of that directory.
+    const commands = (stdout.split('see the results with\n')[1] ?? '')
+      .trim()
+      .split('\n')
+      .map((l) => l.trim());
+    expect(commands).toEqual([
+      `vigil --data-dir ${dir}/demo findings`,
+      `vigil --data-dir ${dir}/demo incidents`,
+    ]);
+    const shown = [];
+    for (const command of commands) {
+      const [, ...args] = command.split(/\s+/);
+      shown.push((await vigil([...args, '--format', 'json'], env)).stdout);
+    }
+    const findings = JSON.parse(shown[0]!) as Finding[];
+    const incidents = JSON.parse(shown[1]!) as Incident[];
+    expect(findings).toHaveLength(Number(/^findings\s+(\d+)$/m.exec(stdout)?.[1]));
+    expect(findings.some((f) => f.actor === attacker)).toBe(true);
+    expect(incidents).toHaveLength(Number(/^incidents\s+(\d+)$/m.exec(stdout)?.[1]));
+    expect(incidents.some((i) => i.actor === attacker)).toBe(true);
+    expect(existsSync(path.join(dir, 'clickhouse'))).toBe(false);
+  }, 240_000);
+
+  it('refuses a bad option value before running, on one line naming the option and the accepted form', async () => {
+    const dir = tempDataDir();
+    const env = { VIGIL_DATA_DIR: dir, VIGIL_ADMIN_PORT: String(await freePort()) };
+    const refused = (args: string[]) =>
+      vigil(args, env).then(
+        () => ({ code: 0, stderr: '' }),
+        (err: { code: number; stderr: string }) => err,
+      );
+    const cases: Array<[string[], string]> = [
+      [
+        ['findings', '--limit', 'abc'],
+        'error: --limit: a whole number from 1 to 10000 (see vigil findings --help)',
+      ],
+      [
+        ['findings', '--limit', '-5'],
+        'error: --limit: a whole number from 1 to 10000 (see vigil findings --help)',
+      ],
+      [['incidents', '--status', 'opne'], 'error: --status: one of open, acknowledged, contained, resolved'],
+      [['demo', '--days', 'zero'], 'error: --days: a whole number from 1 to 30'],
+      [['backtest', '--since', 'yesterday'], 'error: --since: now, a duration back from now'],
+      [['export', '--until', 'user@example.com'], 'error: --until: now, a duration back from now'],
+      [['backtest', '--since', '1d', '--until', '2d'], 'vigil: --until: must be after --since'],
+    ];
+    for (const [args, message] of cases) {
+      const { code, stderr } = await refused(args);
+      expect(code, args.join(' ')).toBe(1);
+      expect(stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(stderr, args.join(' ')).toContain(message);
+      expect(stderr, args.join(' ')).not.toContain(args[2]);
+    }
+    // Nothing ran: no store was opened.
+    expect(existsSync(path.join(dir, 'clickhouse'))).toBe(false);
+    // --since takes the same durations in every command: a day of stored history, backtested.
+    expect((await vigil(['backtest', '--since', '24h'], env)).stdout).toMatch(/^0 events, 0 findings/);
+    const pkg = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../package.json'), 'utf8'));
+    expect((await vigil(['--version'], env)).stdout.trim()).toBe(pkg.version);
+  }, 120_000);
 });

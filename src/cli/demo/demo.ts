@@ -32,6 +32,8 @@ export interface DemoResult {
   readonly attackerFound: boolean;
   readonly seconds: number;
   readonly dataDir: string;
+  /** The commands that show the demo's findings and incidents, as a user types them. */
+  readonly commands: string[];
 }
 
 export async function runDemo(
@@ -126,6 +128,7 @@ export async function runDemo(
       attackerFound,
       seconds: (Date.now() - started) / 1000,
       dataDir,
+      commands: resultCommands(dataDir, process.env, process.cwd()),
     };
     report(result, receiver.received.length, out);
     return result;
@@ -176,7 +179,24 @@ function report(r: DemoResult, deliveries: number, out: (line: string) => void):
   out(`injected attacker  ${r.attackerToken} → ${r.attackerFound ? 'FOUND' : 'NOT FOUND'}`);
   out(`data               ${r.dataDir} (ClickHouse tables events, events_1m, findings, incidents, actions)`);
   out(`took               ${r.seconds.toFixed(1)} s — ${r.ok ? 'OK' : 'FAILED'}`);
+  out('');
+  out('see the results with');
+  for (const c of r.commands) out(`  ${c}`);
 }
+
+/**
+ * `vigil findings` and `vigil incidents` on the demo's own store. The demo ignored the shell's
+ * ClickHouse server and CLI token; a variable that would send the commands elsewhere is emptied.
+ */
+export function resultCommands(dataDir: string, env: NodeJS.ProcessEnv, cwd: string): string[] {
+  const relative = path.relative(cwd, dataDir);
+  const dir = relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : dataDir;
+  const unset = ['CLICKHOUSE_URL', 'VIGIL_CLI_TOKEN'].filter((k) => env[k]).map((k) => `${k}= `);
+  return ['findings', 'incidents'].map((c) => `${unset.join('')}vigil --data-dir ${shellWord(dir)} ${c}`);
+}
+
+/** A path as one shell word: as is when it is plain, else single-quoted. */
+const shellWord = (s: string): string => (/^[\w./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

@@ -31,7 +31,7 @@ export function actionRow(a: Action): Record<string, unknown> {
 
 /**
  * A findings row (times already epoch-ms numbers) into the model. A row stored before findings kept
- * their history (migration 007) has zeros there: one issue, first fired at its event time.
+ * their history (migration 008) has zeros there: one issue, first fired at its event time.
  */
 export function findingFromRow(row: Record<string, unknown>): Finding {
   const f = row as unknown as Finding;
@@ -46,7 +46,7 @@ export function findingFromRow(row: Record<string, unknown>): Finding {
   };
 }
 
-/** An incidents row into the model; one stored before migration 007 last heard of a finding when it opened. */
+/** An incidents row into the model; one stored before migration 008 last heard of a finding when it opened. */
 export function incidentFromRow(row: Record<string, unknown>): Incident {
   const i = row as unknown as Incident;
   const opened = Number(i.opened_time);

@@ -227,6 +227,19 @@ function isZero(v: unknown): boolean {
 }
 
 /**
+ * The zero-value test of a column type's canonical values. A text column's zero is only '': the
+ * text '0' is content, and a row whose text changed between '' and '0' must digest differently
+ * (the generic test also takes '0', the canonical zero of a 64-bit integer).
+ */
+function zeroTestFor(type: string): (v: unknown) => boolean {
+  let t = type;
+  while (t.startsWith('LowCardinality(') || t.startsWith('Nullable(')) t = typeArgs(t)[0]!;
+  return t === 'String' || t.startsWith('FixedString(') || t.startsWith('Enum')
+    ? (v) => v === '' || v === null
+    : isZero;
+}
+
+/**
  * The canonical JSON of a row: its digested columns in name order, leaving out zero values, so a
  * column added later with a zero default does not change the digest of rows stored before it.
  */
@@ -236,7 +249,7 @@ export function canonicalRow(shape: TableShape, row: Record<string, unknown>): s
   let out = '';
   for (const c of compiledColumns(shape)) {
     const v = c.canon(row[c.name]);
-    if (isZero(v)) continue;
+    if (c.isZero(v)) continue;
     out += `${out ? ',' : ''}[${c.json},${JSON.stringify(v)}]`;
   }
   return `[${out}]`;
@@ -246,6 +259,7 @@ interface CompiledColumn {
   readonly name: string;
   readonly json: string;
   readonly canon: Canonicalizer;
+  readonly isZero: (v: unknown) => boolean;
 }
 
 const compiledShapes = new WeakMap<TableShape, CompiledColumn[]>();
@@ -257,6 +271,7 @@ function compiledColumns(shape: TableShape): CompiledColumn[] {
       name: c.name,
       json: JSON.stringify(c.name),
       canon: canonicalizerFor(c.type),
+      isZero: zeroTestFor(c.type),
     }));
     compiledShapes.set(shape, cols);
   }

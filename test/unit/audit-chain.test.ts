@@ -132,6 +132,13 @@ describe('canonical values: equal whether sent or read back', () => {
     expect(canonicalRow(shape, { ...reordered, not_a_column: 1 })).toBe(canonicalRow(shape, r));
   });
 
+  it("tells a text column's '0' from its empty value (the text '0' is content, not zero)", () => {
+    const base = row();
+    const empty = entryOf(shape, { ...base, collection: '' }).entry;
+    expect(entryOf(shape, { ...base, collection: '0' }).entry).not.toBe(empty);
+    expect(entryOf(shape, { ...base, collection: undefined }).entry).toBe(empty);
+  });
+
   it('changes the row digest for any change of content', () => {
     fc.assert(
       fc.property(fc.string(), fc.string(), (a, b) => {

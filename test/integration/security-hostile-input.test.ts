@@ -325,7 +325,7 @@ describe('hostile input', () => {
     }
   });
 
-  it('keeps /healthz answering while a request of the largest hostile body is processed (1 s is the bench's bound)', async () => {
+  it('keeps /healthz answering while a request of the largest hostile body is processed (1 s is the bound of the bench)', async () => {
     const missingUser = '{"time":1,"tenant":"t","system":"s","operation":"o"}';
     const teleportLine = '{"event":"db.session.query","uid":"u","time":1}';
     const dbSpans = Array.from({ length: 28_000 }, () => ({

@@ -6,6 +6,7 @@ import type { AccessBreadthParams } from '../../src/config/index.js';
 import type { Detector } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {
+  blankFiring,
   allocState,
   bitmapAdd,
   bitmapEstimate,
@@ -129,13 +130,7 @@ export function createAccessBreadthDetector(params: AccessBreadthParams): Detect
     initState(e) {
       const hour = hourIndex(e.time);
       return {
-        firedObserved: 0,
-        firedScore: 0,
-        firedTime: 0,
-        firedObservedTime: 0,
-        firstFiredTime: 0,
-        issues: 0,
-        evidence: undefined,
+        ...blankFiring(),
         firstHour: hour,
         hour,
         distinct: 0,

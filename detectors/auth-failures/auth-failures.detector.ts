@@ -9,6 +9,7 @@ import type { AuthFailuresParams } from '../../src/config/index.js';
 import type { Detector, IdentityHistory } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {
+  blankFiring,
   allocState,
   bitmapAdd,
   bitmapEstimate,
@@ -214,13 +215,7 @@ export function createAuthFailuresDetector(
     if (!s.revoked) {
       if (!revokedNotice(e)) return [];
       s.revoked = {
-        firedObserved: 0,
-        firedScore: 0,
-        firedTime: 0,
-        firedObservedTime: 0,
-        firstFiredTime: 0,
-        issues: 0,
-        evidence: undefined,
+        ...blankFiring(),
         since: e.time,
         hour: hourIndex(e.time),
         uses: 0,
@@ -279,13 +274,7 @@ export function createAuthFailuresDetector(
     entityKey: (e) => `${e.tenant}\u0000${kind}\u0000${entityOf(kind, e)}`,
     initState(e) {
       return {
-        firedObserved: 0,
-        firedScore: 0,
-        firedTime: 0,
-        firedObservedTime: 0,
-        firstFiredTime: 0,
-        issues: 0,
-        evidence: undefined,
+        ...blankFiring(),
         firstHour: hourIndex(e.time),
         hour: hourIndex(e.time),
         window: Math.floor(e.time / windowMs),

@@ -7,6 +7,7 @@ import type { BulkExtractionParams } from '../../src/config/index.js';
 import type { Detector } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {
+  blankFiring,
   allocState,
   describeLogBaseline,
   dueToFire,
@@ -219,13 +220,7 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
       const buf = allocState(SIGNALS.length * (ringBytes(hours) + 1));
       buf.fill(255, highOff);
       return {
-        firedObserved: 0,
-        firedScore: 0,
-        firedTime: 0,
-        firedObservedTime: 0,
-        firstFiredTime: 0,
-        issues: 0,
-        evidence: undefined,
+        ...blankFiring(),
         firstHour: hour,
         hour,
         rows: 0,

@@ -8,6 +8,7 @@ import type { Detector } from '../../src/detect/index.js';
 import { type AccessEvent, type Finding, PREVIOUS_TOKEN_ATTRIBUTES } from '../../src/model/index.js';
 import { median } from 'simple-statistics';
 import {
+  blankFiring,
   allocState,
   decay,
   decayedRatePerDay,
@@ -259,13 +260,7 @@ export function createCredentialSharingDetector(
     initState(e) {
       const hour = hourIndex(e.time);
       return {
-        firedObserved: 0,
-        firedScore: 0,
-        firedTime: 0,
-        firedObservedTime: 0,
-        firstFiredTime: 0,
-        issues: 0,
-        evidence: undefined,
+        ...blankFiring(),
         firstHour: hour,
         hour,
         actors: 0,
@@ -418,13 +413,7 @@ export function createNewNetworkDetector(params: CredentialSharingParams): Detec
     initState(e) {
       const hour = hourIndex(e.time);
       return {
-        firedObserved: 0,
-        firedScore: 0,
-        firedTime: 0,
-        firedObservedTime: 0,
-        firstFiredTime: 0,
-        issues: 0,
-        evidence: undefined,
+        ...blankFiring(),
         firstHour: hour,
         hour,
         newThisHour: 0,

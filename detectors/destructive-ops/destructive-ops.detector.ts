@@ -6,6 +6,7 @@ import type { DestructiveOpsParams } from '../../src/config/index.js';
 import type { Detector } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {
+  blankFiring,
   allocState,
   describeLogBaseline,
   dueToFire,
@@ -180,13 +181,7 @@ export function createDestructiveOpsDetector(params: DestructiveOpsParams): Dete
     initState(e) {
       const hour = hourIndex(e.time);
       return {
-        firedObserved: 0,
-        firedScore: 0,
-        firedTime: 0,
-        firedObservedTime: 0,
-        firstFiredTime: 0,
-        issues: 0,
-        evidence: undefined,
+        ...blankFiring(),
         firstHour: hour,
         hour,
         deletes: 0,

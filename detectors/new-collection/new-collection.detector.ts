@@ -8,6 +8,7 @@ import type { NewCollectionParams, Sensitivity } from '../../src/config/index.js
 import type { Detector } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {
+  blankFiring,
   allocState,
   decay,
   decayedRatePerDay,
@@ -156,13 +157,7 @@ export function createNewCollectionDetector(
     initState(e) {
       const hour = hourIndex(e.time);
       return {
-        firedObserved: 0,
-        firedScore: 0,
-        firedTime: 0,
-        firedObservedTime: 0,
-        firstFiredTime: 0,
-        issues: 0,
-        evidence: undefined,
+        ...blankFiring(),
         firstHour: hour,
         hour,
         newThisHour: 0,

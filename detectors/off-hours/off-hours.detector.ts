@@ -10,6 +10,7 @@ import type { OffHoursParams } from '../../src/config/index.js';
 import type { Detector } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {
+  blankFiring,
   allocState,
   dueToFire,
   estimateBytes,
@@ -159,13 +160,7 @@ export function createOffHoursDetector(params: OffHoursParams): Detector<OffHour
     initState(e) {
       const hour = hourIndex(e.time);
       return {
-        firedObserved: 0,
-        firedScore: 0,
-        firedTime: 0,
-        firedObservedTime: 0,
-        firstFiredTime: 0,
-        issues: 0,
-        evidence: undefined,
+        ...blankFiring(),
         firstHour: hour,
         hour,
         count: 0,

@@ -29,6 +29,19 @@ export interface Firing {
   evidence: string[] | undefined;
 }
 
+/** A window's firing state before anything fired. */
+export function blankFiring(): Firing {
+  return {
+    firedObserved: 0,
+    firedScore: 0,
+    firedTime: 0,
+    firedObservedTime: 0,
+    firstFiredTime: 0,
+    issues: 0,
+    evidence: undefined,
+  };
+}
+
 export function resetFiring(s: Firing): void {
   s.firedObserved = 0;
   s.firedScore = 0;

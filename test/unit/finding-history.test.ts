@@ -2,7 +2,14 @@
 // issue is counted, and `vigil findings` shows when it first fired. (The detectors' own re-issues
 // are held by detector-bulk-extraction and volume-spike.detector; the store by integration/store.)
 import { describe, expect, it } from 'vitest';
-import { type Firing, issue, makeFinding, markFired, resetFiring } from '../../detectors/shared/index.js';
+import {
+  blankFiring,
+  type Firing,
+  issue,
+  makeFinding,
+  markFired,
+  resetFiring,
+} from '../../detectors/shared/index.js';
 import { FINDING_COLUMNS, findingTableRows } from '../../src/cli/format.js';
 import { findingSchema } from '../../src/model/index.js';
 import { testTime } from '../helpers/clock.js';
@@ -10,17 +17,7 @@ import { makeEvent, makeFinding as aFinding } from '../helpers/factories.js';
 
 const T0 = testTime(0, 3);
 
-function firing(): Firing {
-  return {
-    firedObserved: 0,
-    firedScore: 0,
-    firedTime: 0,
-    firedObservedTime: 0,
-    firstFiredTime: 0,
-    issues: 0,
-    evidence: undefined,
-  };
-}
+const firing = (): Firing => blankFiring();
 
 describe('shared firing', () => {
   it('keeps the first firing time through escalations and counts every issue', () => {

@@ -15,7 +15,7 @@ import { decodeBody } from '../../src/collectors/http/body.js';
 import { createIngest } from '../../src/collectors/ingest.js';
 import { decodeUtf8 } from '../../src/collectors/ndjson.js';
 import { decodeTraceRequestProto } from '../../src/collectors/otlp/otlp.decoder.js';
-import { ingestMapped } from '../../src/collectors/otlp/server.js';
+import { ingestMapped } from '../../src/collectors/otlp/receive.js';
 import { mapExportRequest } from '../../src/collectors/otlp/span.mapper.js';
 import { createTokenizer, networkOf, normalizeIp } from '../../src/privacy/index.js';
 import { createLogger, createMetrics } from '../../src/telemetry/index.js';

@@ -31,6 +31,7 @@ import { boundTenants, type Incident, type TenantSet } from '../model/index.js';
 import { registerRespondRoutes } from './respond.routes.js';
 import { type AdminRouteConfig, callerTenants } from './caller.js';
 import type { VerifyReport } from '../store/audit-chain.js';
+import { DEFAULT_TOP_KEYS, MAX_TOP_KEYS, type SourceReport } from '../collectors/source-stats.js';
 
 export const ADMIN_ROLES = ['admin', 'analyst'] as const;
 export type AdminRole = (typeof ADMIN_ROLES)[number];
@@ -77,6 +78,8 @@ export interface AdminDeps {
    * routes write when no responder runs here (every write to a chained table is chained).
    */
   readonly saveIncident?: (incident: Incident) => Promise<void>;
+  /** Per-source figures since a time: received, mapped, rejected by reason, unused attribute keys. */
+  readonly sources?: (opts: { sinceMs: number; topKeys: number }) => Promise<SourceReport[]>;
   /** Checks the tamper-evident audit trail (`vigil verify`). */
   readonly verify?: (opts: { since?: number }) => Promise<VerifyReport>;
 }
@@ -172,6 +175,22 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     summary(deps.store, q(req).tenant ?? '', { tenants: callerTenants(req) }),
   );
   app.get('/v1/metrics', allTenants, async () => deps.metrics.snapshot());
+  // What each source sent and what vigil made of it (`vigil sources`). Not per tenant: the
+  // figures and key names are the deployment's, so a tenant-bound caller is refused.
+  app.get('/v1/sources', allTenants, async (req, reply) => {
+    const since = q(req).since === undefined ? Date.now() - 86_400_000 : Date.parse(q(req).since!);
+    if (!Number.isFinite(since)) return reply.code(400).send({ error: 'since: an ISO-8601 time' });
+    const topText = q(req).top ?? String(DEFAULT_TOP_KEYS);
+    const top = /^\d{1,3}$/.test(topText) ? Number(topText) : Number.NaN;
+    if (!(top >= 1 && top <= MAX_TOP_KEYS))
+      return reply.code(400).send({ error: `top: a whole number from 1 to ${MAX_TOP_KEYS}` });
+    if (!deps.sources)
+      return reply.code(409).send({ error: 'source figures are not available in this process' });
+    return {
+      since: new Date(since).toISOString(),
+      sources: await deps.sources({ sinceMs: since, topKeys: top }),
+    };
+  });
   app.get('/v1/audit', adminOnly, async (req) => listAudit(deps.store, limitOf(req)));
   app.post('/v1/reidentify', adminOnly, async (req, reply) => {
     const body = jsonObject(req, 64 * 1024) as { token?: unknown; reason?: unknown } | undefined;

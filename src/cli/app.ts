@@ -29,6 +29,7 @@ import { registerTeleportRoutes } from '../collectors/teleport/server.js';
 import { DEFAULT_TENANT } from '../collectors/tenant.js';
 import { grpcCredentials, startOtlpGrpcServer } from '../collectors/otlp/grpc.server.js';
 import { registerOtlpHttpRoutes } from '../collectors/otlp/server.js';
+import { wireSources } from './sources.wiring.js';
 import { ADMIN_ROLES, registerAdminRoutes } from '../admin/server.js';
 import { registerClickHouseHttpRoutes, servesClickHouseHttp } from '../admin/clickhouse-http.js';
 import { productVersion } from '../export/product.js';
@@ -481,6 +482,9 @@ export async function startVigil(
     logger,
     tokenizeAddress: (address) => tokenizer.address(DEFAULT_TENANT, address).src_ip,
   });
+  // OTLP users carried across traces, and what each source sent and what became of it.
+  const sourcesWiring = wireSources({ env: config.env, store: store.client, tokenizer, metrics, logger });
+  closers.push(async () => sourcesWiring.releaseHeld());
   const collectorDeps: CollectorDeps = {
     auth,
     authFailures,
@@ -490,6 +494,8 @@ export async function startVigil(
     logger,
     maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES,
     maxItemsPerRequest: config.env.VIGIL_MAX_ITEMS_PER_REQUEST,
+    traceIdentity: sourcesWiring.traceIdentity,
+    sourceStats: sourcesWiring.sourceStats,
   };
   const urls: { collector?: string; otlpHttp?: string; otlpGrpc?: string } = {};
   const routes: HttpRoute[] = [];
@@ -649,6 +655,7 @@ export async function startVigil(
       return entry;
     },
     responder: respond?.control,
+    sources: (o) => sourcesWiring.report(o),
     // Lifecycle changes without a responder here: chained like the responder's own writes.
     saveIncident: (incident) => incidentWriter.write([incident]),
     // Flushed first: a batch still in a writer is neither in the store nor in the chain.
@@ -725,6 +732,8 @@ export async function startVigil(
         ...closers.map((c) => c()),
         ...exporters.map((e) => e.stop()),
       ]);
+      // Intake stopped: the last per-source figures, while the store is open.
+      await sourcesWiring.close();
       // Downstream of the store last: the detect stage's in-flight batch waits (in-process) for
       // its findings to be stored, so the store consumers must outlive it.
       for (const s of [...subscriptions].reverse()) await s.stop();

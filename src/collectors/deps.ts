@@ -4,6 +4,8 @@ import type { Logger, Metrics } from '../telemetry/index.js';
 import type { SourceAuth } from './auth.js';
 import type { AuthFailures } from './auth-failures.js';
 import type { Ingest } from './ingest.js';
+import type { TraceIdentity } from './otlp/trace-identity.js';
+import type { SourceStats } from './source-stats.js';
 
 export interface CollectorDeps {
   /** Registry of every source's bearer tokens (401 none/wrong, 403 another source's). */
@@ -23,4 +25,8 @@ export interface CollectorDeps {
    */
   readonly maxItemsPerRequest?: number;
   readonly now?: () => number;
+  /** OTLP: users carried across a trace (none: each span's own identity, no attribute). */
+  readonly traceIdentity?: TraceIdentity;
+  /** Per-source received / mapped / rejected figures and unused attribute keys (none: not kept). */
+  readonly sourceStats?: SourceStats;
 }

@@ -103,6 +103,21 @@ export const envSchema = z
     VIGIL_MAX_INFLIGHT_EVENTS: int(1, 100_000_000).default('200000'),
     /** Items (events, NDJSON lines, OTLP spans) one request may hold; more is refused whole (413). */
     VIGIL_MAX_ITEMS_PER_REQUEST: int(1, 10_000_000).default('50000'),
+    /** OTLP: longest a database span without a user waits for an ancestor span naming one (0: no wait). */
+    VIGIL_TRACE_IDENTITY_WAIT: duration
+      .pipe(
+        z
+          .number()
+          .max(10_000, 'must be at most 10s (OTLP exporters time out after 10 s by default)')
+          .refine((ms) => ms === 0 || ms >= 100, 'must be 0 (no wait) or at least 100ms'),
+      )
+      .default('3s'),
+    /** OTLP: spans the trace context holds in memory (least recently written traces go first). */
+    VIGIL_TRACE_CONTEXT_MAX_SPANS: int(1_000, 100_000_000).default('200000'),
+    /** OTLP: a trace's context is forgotten this long after its last span. */
+    VIGIL_TRACE_CONTEXT_TTL: duration.pipe(z.number().min(1_000, 'must be at least 1s')).default('5m'),
+    /** How often per-source figures (received, mapped, rejected, unused keys) are written to the store. */
+    VIGIL_SOURCE_STATS_INTERVAL: duration.pipe(z.number().min(1_000, 'must be at least 1s')).default('10s'),
     /** Longest time to receive a whole request (headers and body) on every listener. */
     VIGIL_REQUEST_TIMEOUT: duration.pipe(z.number().min(1_000, 'must be at least 1s')).default('30s'),
     /** Refused credentials from one address within VIGIL_AUTH_FAILURE_WINDOW before it gets 429. */
@@ -218,6 +233,14 @@ export const envSchema = z
     VIGIL_EXPORT_OCSF_TOKEN: optionalString,
   })
   .superRefine((env, ctx) => {
+    if (env.VIGIL_TRACE_CONTEXT_TTL <= env.VIGIL_TRACE_IDENTITY_WAIT) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['VIGIL_TRACE_CONTEXT_TTL'],
+        message:
+          'must be longer than VIGIL_TRACE_IDENTITY_WAIT (a trace must outlive the wait for its spans)',
+      });
+    }
     if (Boolean(env.VIGIL_EXPORT_SPLUNK_URL) !== Boolean(env.VIGIL_EXPORT_SPLUNK_TOKEN)) {
       ctx.addIssue({
         code: z.ZodIssueCode.custom,

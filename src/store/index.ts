@@ -9,3 +9,4 @@ export * from './checkpoints.js';
 export * from './history.js';
 export * from './feedback.js';
 export * from './actions.js';
+export * from './source-stats.js';

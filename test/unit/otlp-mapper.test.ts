@@ -495,6 +495,7 @@ describe('mapExportRequest', () => {
       rejected: 0,
       tenantRefused: 0,
       notDb: 0,
+      reasons: new Map(),
       errorMessage: '',
     });
   });

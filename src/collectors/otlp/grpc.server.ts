@@ -39,8 +39,7 @@ import {
   OtlpDecodeError,
   OtlpLimitError,
 } from './otlp.decoder.js';
-import { everyTenantRefused, ingestMapped } from './server.js';
-import { mapExportSteps } from './span.mapper.js';
+import { receiveExport } from './receive.js';
 
 export const TRACE_EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 
@@ -237,20 +236,13 @@ async function handleExport(
     decodeTraceRequestProtoSteps(call.request, { maxSpans: deps.maxItemsPerRequest ?? DEFAULT_MAX_ITEMS }),
   );
   const tenantHint = call.metadata.get('x-vigil-tenant')[0];
-  const mapped = await runSliced(
-    mapExportSteps(request, {
-      tokenizer: deps.tokenizer,
-      now: deps.now?.() ?? Date.now(),
-      tenantHint: typeof tenantHint === 'string' && tenantHint !== '' ? tenantHint : undefined,
-      tenants: auth.tenants,
-    }),
-  );
-  if (everyTenantRefused(mapped)) {
-    deps.metrics.inc('ingest_rejected_otlp', mapped.rejected);
-    throw new GrpcStatusError(status.PERMISSION_DENIED, mapped.errorMessage);
-  }
-  await ingestMapped(deps, mapped);
-  return { rejectedSpans: mapped.rejected, errorMessage: mapped.errorMessage };
+  const outcome = await receiveExport(deps, request, {
+    caller: auth.caller,
+    tenantHint: typeof tenantHint === 'string' && tenantHint !== '' ? tenantHint : undefined,
+    tenants: auth.tenants,
+  });
+  if (outcome.kind === 'tenant_refused') throw new GrpcStatusError(status.PERMISSION_DENIED, outcome.message);
+  return outcome.result;
 }
 
 function toGrpcError(

@@ -45,6 +45,8 @@ export interface OtlpSpan {
   /** Lowercase hex; '' when absent. Length is validated by the mapper, not here. */
   readonly traceId: string;
   readonly spanId: string;
+  /** Lowercase hex of the parent span; '' (or absent) for a root span. Read by trace-identity.ts. */
+  readonly parentSpanId?: string;
   readonly name: string;
   readonly kind: number;
   readonly startTimeUnixNano: bigint;
@@ -244,6 +246,7 @@ function readScopeName(r: Reader, end: number): string {
 function readSpan(r: Reader, end: number, scope: string): OtlpSpan {
   let traceId = '';
   let spanId = '';
+  let parentSpanId = '';
   let name = '';
   let kind = 0;
   let start = 0n;
@@ -261,6 +264,10 @@ function readSpan(r: Reader, end: number, scope: string): OtlpSpan {
       case 2:
         expectWire(tag, WIRE.ldelim);
         spanId = readHex(r);
+        break;
+      case 4:
+        expectWire(tag, WIRE.ldelim);
+        parentSpanId = readHex(r);
         break;
       case 5:
         expectWire(tag, WIRE.ldelim);
@@ -308,6 +315,7 @@ function readSpan(r: Reader, end: number, scope: string): OtlpSpan {
   return {
     traceId,
     spanId,
+    parentSpanId,
     name,
     kind,
     startTimeUnixNano: start,
@@ -565,6 +573,7 @@ function jsonSpan(v: unknown, path: string, scope: string): OtlpSpan {
     return {
       traceId: jsonId(v.traceId, 16, `${path}.traceId`),
       spanId: jsonId(v.spanId, 8, `${path}.spanId`),
+      parentSpanId: parentId(v.parentSpanId),
       name: optionalString(v.name, `${path}.name`),
       kind: jsonEnum(v.kind, SPAN_KIND_NAMES, `${path}.kind`),
       startTimeUnixNano: jsonUint64(v.startTimeUnixNano, `${path}.startTimeUnixNano`),
@@ -643,6 +652,19 @@ function jsonId(v: unknown, size: number, path: string): string {
   if (v.length === size * 2 && /^[0-9a-fA-F]+$/.test(v)) return v.toLowerCase();
   if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(v)) return Buffer.from(v, 'base64').toString('hex');
   throw new OtlpDecodeError(`${path}: expected ${size} bytes as hex or base64`);
+}
+
+/**
+ * The parent span id, or '' when it is absent or not 8 bytes: the parent only links a span to
+ * its trace's identity (trace-identity.ts), and a span with a garbled link is still a span.
+ */
+function parentId(v: unknown): string {
+  try {
+    const id = jsonId(v, 8, 'parentSpanId');
+    return id.length === 16 ? id : '';
+  } catch {
+    return '';
+  }
 }
 
 function jsonUint64(v: unknown, path: string): bigint {

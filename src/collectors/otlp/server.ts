@@ -26,7 +26,7 @@ import {
   OtlpDecodeError,
   OtlpLimitError,
 } from './otlp.decoder.js';
-import { type MappedRequest, mapExportSteps } from './span.mapper.js';
+import { receiveExport } from './receive.js';
 
 type Format = 'protobuf' | 'json';
 
@@ -65,23 +65,14 @@ export function registerOtlpHttpRoutes(app: FastifyInstance, deps: CollectorDeps
             ? decodeTraceRequestProtoSteps(body, limits)
             : decodeTraceRequestJsonSteps(body, limits),
         );
-        const mapped = await runSliced(
-          mapExportSteps(request, {
-            tokenizer: deps.tokenizer,
-            now: deps.now?.() ?? Date.now(),
-            tenantHint: tenant.tenant,
-            tenants: authenticated(req).tenants,
-          }),
-        );
-        if (everyTenantRefused(mapped)) {
-          deps.metrics.inc('ingest_rejected_otlp', mapped.rejected);
-          return sendStatus(reply, format, 403, mapped.errorMessage);
-        }
-        await ingestMapped(deps, mapped);
-        return sendResult(reply, format, {
-          rejectedSpans: mapped.rejected,
-          errorMessage: mapped.errorMessage,
+        const caller = authenticated(req);
+        const outcome = await receiveExport(deps, request, {
+          caller: caller.caller,
+          tenantHint: tenant.tenant,
+          tenants: caller.tenants,
         });
+        if (outcome.kind === 'tenant_refused') return sendStatus(reply, format, 403, outcome.message);
+        return sendResult(reply, format, outcome.result);
       } catch (err) {
         if (err instanceof OtlpDecodeError) return sendStatus(reply, format, 400, err.message);
         if (err instanceof OtlpLimitError) return sendStatus(reply, format, 413, err.message);
@@ -90,22 +81,6 @@ export function registerOtlpHttpRoutes(app: FastifyInstance, deps: CollectorDeps
       }
     },
   );
-}
-
-/**
- * Hands the mapped events to the pipeline; resolves once they are durable. Shared by the HTTP and
- * gRPC receivers. Counters move only after that, so a retried request is not counted twice.
- */
-export async function ingestMapped(deps: CollectorDeps, mapped: MappedRequest): Promise<void> {
-  await deps.ingest.submit(mapped.events);
-  deps.metrics.inc('ingest_accepted_otlp', mapped.events.length);
-  deps.metrics.inc('ingest_rejected_otlp', mapped.rejected);
-  deps.metrics.inc('otlp_spans_dropped_non_db', mapped.notDb);
-}
-
-/** Nothing to keep, and only because of the token's tenants: the credential's matter (403). */
-export function everyTenantRefused(mapped: MappedRequest): boolean {
-  return mapped.events.length === 0 && mapped.tenantRefused > 0 && mapped.tenantRefused === mapped.rejected;
 }
 
 function formatOf(contentType: string | undefined): Format | undefined {

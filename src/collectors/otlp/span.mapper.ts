@@ -62,6 +62,8 @@ export interface MappedRequest {
   /** Of the rejected, those refused for their tenant: all of them, and nothing kept, answers 403. */
   readonly tenantRefused: number;
   readonly notDb: number;
+  /** Rejected spans by reason (reasons name fields, never values): the per-source figures. */
+  readonly reasons: ReadonlyMap<string, number>;
   /** For `partial_success.error_message`: the reasons with their counts; '' when none rejected. */
   readonly errorMessage: string;
 }
@@ -189,7 +191,14 @@ export function* mapExportSteps(req: ExportTraceRequest, ctx: SpanMapContext): S
       if (++n % 32 === 0) yield;
     }
   }
-  return { events, rejected, tenantRefused, notDb, errorMessage: describeRejections(rejected, reasons) };
+  return {
+    events,
+    rejected,
+    tenantRefused,
+    notDb,
+    reasons,
+    errorMessage: describeRejections(rejected, reasons),
+  };
 }
 
 function describeRejections(rejected: number, reasons: Map<string, number>): string {
@@ -209,9 +218,13 @@ interface ResourceFacts {
   readonly clientAddress: string | undefined;
 }
 
+/** The tenant of a resource's spans (not yet validated): also how trace-identity.ts scopes a trace. */
+export function resourceTenant(resource: Attributes, tenantHint: string | undefined): string {
+  return str(resource, 'vigil.tenant') ?? str(resource, 'tenant.id') ?? tenantHint ?? DEFAULT_TENANT;
+}
+
 function resourceFacts(resource: Attributes, ctx: SpanMapContext): ResourceFacts {
-  const tenant =
-    str(resource, 'vigil.tenant') ?? str(resource, 'tenant.id') ?? ctx.tenantHint ?? DEFAULT_TENANT;
+  const tenant = resourceTenant(resource, ctx.tenantHint);
   return {
     tenant,
     tenantValid: TENANT.test(tenant),
@@ -380,7 +393,8 @@ function hasDbAttributes(a: Attributes): boolean {
   return false;
 }
 
-function userIdentity(a: Attributes): string | undefined {
+/** The user a span (or resource) names; also read from ancestor spans by trace-identity.ts. */
+export function userIdentity(a: Attributes): string | undefined {
   for (const key of ['enduser.id', 'enduser.pseudo.id', 'user.id', 'user.name', 'user.email']) {
     const v = str(a, key);
     if (v !== undefined && v.trim() !== '') return v;

@@ -1,0 +1,35 @@
+// The `source_stats` table (migration 010): per-source figures the collectors write as deltas on
+// an interval, summed when read. Parameterised SQL only.
+import { insertRows, type StoreClient } from './client.js';
+
+export interface SourceFigureRow {
+  readonly source: string;
+  readonly figure: string;
+  readonly label: string;
+  readonly count: number;
+}
+
+export async function writeSourceStats(client: StoreClient, rows: readonly SourceFigureRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await insertRows(
+    client,
+    'source_stats',
+    rows.map((r) => ({ source: r.source, figure: r.figure, label: r.label, count: r.count })),
+  );
+}
+
+/** The figures written since `sinceMs` (epoch ms), summed per source, figure and label. */
+export async function readSourceStats(client: StoreClient, sinceMs: number): Promise<SourceFigureRow[]> {
+  const rs = await client.query({
+    query: `SELECT source, figure, label, toString(sum(count)) AS count
+            FROM source_stats
+            WHERE time >= fromUnixTimestamp64Milli({since:Int64})
+            GROUP BY source, figure, label`,
+    query_params: { since: Math.trunc(sinceMs) },
+    format: 'JSONEachRow',
+  });
+  return (await rs.json<{ source: string; figure: string; label: string; count: string }>()).map((r) => ({
+    ...r,
+    count: Number(r.count),
+  }));
+}

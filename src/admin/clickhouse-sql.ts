@@ -212,6 +212,8 @@ export const READABLE_TABLES: ReadonlyMap<string, TablePolicy> = new Map([
   // Pipeline health: not per tenant, so not readable by a caller limited to some tenants.
   ['dead_letters', { tenantColumn: false }],
   ['export_checkpoints', { tenantColumn: false }],
+  // Per-source figures and unused attribute key names (never values); not per tenant either.
+  ['source_stats', { tenantColumn: false }],
 ]);
 
 /**

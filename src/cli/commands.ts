@@ -13,6 +13,7 @@ import {
   migrate,
   openStore,
   readEvents,
+  readSourceStats,
   recordAudit,
   recordFeedback,
 } from '../store/index.js';
@@ -48,6 +49,7 @@ import {
   recordTime,
 } from '../export/index.js';
 import { type Moment, momentTime, timeRange } from './options.js';
+import { type SourceReport, summarizeSources } from '../collectors/source-stats.js';
 
 export async function serveCommand(o: { roles: Role[] }) {
   const config = loadConfig();
@@ -425,4 +427,37 @@ async function runExport(config: Config, o: ExportCommandOptions): Promise<void>
     .map(([k, n]) => `${n} ${k}${n === 1 ? '' : 's'}`)
     .join(', ');
   process.stderr.write(`exported ${summary} as ${o.format}${o.output ? ` to ${o.output}` : ''}\n`);
+}
+
+export async function sourcesCommand(o: { since: Moment; top: number; format: 'json' | 'table' }) {
+  const since = momentTime(o.since, Date.now());
+  const reports = await withStore<SourceReport[]>(
+    loadConfig(),
+    async (t) =>
+      (
+        await adminGet<{ sources: SourceReport[] }>(
+          t,
+          `/v1/sources?since=${new Date(since).toISOString()}&top=${o.top}`,
+        )
+      ).sources,
+    async (client) => summarizeSources(await readSourceStats(client, since), o.top),
+  );
+  if (o.format === 'json') {
+    printRows(reports, 'json', []);
+    return;
+  }
+  process.stdout.write(`since ${isoTime(since)}\n`);
+  printRows(reports, 'table', ['source', 'received', 'mapped', 'not_db', 'rejected', 'examined']);
+  for (const r of reports) {
+    if (r.rejected_by_reason.length) {
+      process.stdout.write(`\n${terminalSafe(r.source)}: rejected by reason\n`);
+      printRows([...r.rejected_by_reason], 'table', ['count', 'reason']);
+    }
+    if (r.unused_keys.length) {
+      process.stdout.write(
+        `\n${terminalSafe(r.source)}: attribute keys vigil did not use (in how many of ${r.examined} examined items)\n`,
+      );
+      printRows([...r.unused_keys], 'table', ['items', 'key']);
+    }
+  }
 }

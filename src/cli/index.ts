@@ -143,6 +143,16 @@ export async function main(argv: string[]): Promise<void> {
     .option('--no-progress', 'no progress bar')
     .action(async (o) => (await commands()).exportCommand(o));
 
+  program
+    .command('sources')
+    .description(
+      'what each source sent and what vigil made of it: received, mapped, rejected by reason, and the attribute keys it did not use (names only)',
+    )
+    .option('--since <time>', `figures since: ${TIME_FORM}`, parseMoment, { ago: 86_400_000 })
+    .option('--top <n>', 'unused attribute keys listed per source (1-100)', integerIn(1, 100), 20)
+    .addOption(formatOption())
+    .action(async (o) => (await commands()).sourcesCommand(o));
+
   const keys = program.command('keys').description('tokenization keys');
   keys
     .command('rotate')

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeTraceRequestProto } from '../../src/collectors/otlp/otlp.decoder.js';
 import { mapExportRequest } from '../../src/collectors/otlp/span.mapper.js';
 import { createTokenizer } from '../../src/privacy/index.js';
+import type { AccessEvent } from '../../src/model/index.js';
 import { encodeTraceRequest, type ResourceSpec, type SpanSpec, type Value } from '../helpers/otlp-proto.js';
 import { decodeTraceRequestProto as decodeV1 } from '../helpers/reference/otlp.decoder.v1.js';
 import { mapExportRequest as mapV1 } from '../helpers/reference/span.mapper.v1.js';
@@ -187,6 +188,33 @@ const requestArb: fc.Arbitrary<ResourceSpec[]> = fc.array(
   { maxLength: 3 },
 );
 
+/**
+ * The reference decoder predates span events (issue 15): the exception type and event counts the
+ * decoder now keeps are left out of the comparison.
+ */
+function withoutEventFacts(req: ReturnType<typeof decodeTraceRequestProto>) {
+  return {
+    resourceSpans: req.resourceSpans.map((rs) => ({
+      ...rs,
+      spans: rs.spans.map(({ exceptionType: _e, eventCounts: _c, ...span }) => span),
+    })),
+  };
+}
+
+/** The reference stored a count the span does not report as 0; the mapper now stores null. */
+function unknownAsZero<T extends { events: AccessEvent[] }>(m: T): T {
+  return {
+    ...m,
+    events: m.events.map((e) => ({
+      ...e,
+      top_k: e.top_k ?? 0,
+      returned: e.returned ?? 0,
+      vectors_returned: e.vectors_returned ?? 0,
+      bytes_out: e.bytes_out ?? 0,
+    })),
+  };
+}
+
 describe('OTLP fast path', () => {
   it('decodes and maps every generated request as the previous decoder and mapper did', () => {
     const key = { version: 1, secret: randomBytes(32) };
@@ -199,10 +227,10 @@ describe('OTLP fast path', () => {
         (resources, tenantHint) => {
           const body = Buffer.from(encodeTraceRequest(resources));
           const decoded = decodeTraceRequestProto(body);
-          expect(decoded).toEqual(decodeV1(body));
+          expect(withoutEventFacts(decoded)).toEqual(decodeV1(body));
           // A Uint8Array body (bytes values come out as Uint8Array, not Buffer, in both).
           const array = new Uint8Array(body);
-          expect(decodeTraceRequestProto(array)).toEqual(decodeV1(array));
+          expect(withoutEventFacts(decodeTraceRequestProto(array))).toEqual(decodeV1(array));
           // The reference predates tenant bindings: with none, nothing is refused for its tenant.
           const { tenantRefused, ...mapped } = mapExportRequest(decoded, {
             tokenizer: ours,
@@ -210,7 +238,9 @@ describe('OTLP fast path', () => {
             tenantHint,
           });
           expect(tenantRefused).toBe(0);
-          expect(mapped).toEqual(mapV1(decodeV1(body), { tokenizer: theirs, now: NOW, tenantHint }));
+          expect(unknownAsZero(mapped)).toEqual(
+            mapV1(decodeV1(body), { tokenizer: theirs, now: NOW, tenantHint }),
+          );
         },
       ),
       { numRuns: 1_500 },

@@ -372,7 +372,7 @@ function mapSpanOf(span: OtlpSpan, resource: ResourceFacts, ctx: SpanMapContext)
   e.credential = tokenizer.token('credential', tenant, str(a, 'db.user') ?? '');
   e.session = tokenizer.token('session', tenant, span.traceId);
   Object.assign(e, tokenizer.address(tenant, str(a, 'client.address') ?? resource.clientAddress ?? ''));
-  e.client = (service ?? '').slice(0, MAX_NAME);
+  e.client = clientName(tokenizer, tenant, service);
   e.system = system;
   e.operation = operation;
   e.operation_raw = operationRaw;
@@ -478,6 +478,19 @@ function resultEvents(span: OtlpSpan): number | undefined {
   if (c === undefined) return undefined;
   const n = (c.get('db.query.result') ?? 0) + (c.get('db.search.result') ?? 0);
   return n > 0 ? n : undefined;
+}
+
+/**
+ * `client` is the application's name (resource service.name): not an identifier of a person, kept
+ * readable (README, Privacy). Accepted by allow-list of what a service name looks like; anything
+ * else (an e-mail address, an IP literal, free text someone put there) is stored as its token.
+ */
+const SERVICE_NAME = /^[A-Za-z][A-Za-z0-9_.:/-]{0,127}$/;
+
+function clientName(tokenizer: Tokenizer, tenant: string, service: string | undefined): string {
+  if (service === undefined) return '';
+  if (SERVICE_NAME.test(service) && isIP(service) === 0) return service;
+  return tokenizer.token('actor', tenant, service, 'service');
 }
 
 /** A JSON string literal (weaviate quotes names it records: `"Articles"`) → its text. */

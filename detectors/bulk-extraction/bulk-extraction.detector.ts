@@ -42,6 +42,13 @@ const NAME = 'bulk-extraction';
 /** The signals, in ring order. */
 export const SIGNALS = ['rows', 'bytes', 'vectors', 'scrolls', 'top_k'] as const;
 export type Signal = (typeof SIGNALS)[number];
+const SIGNAL_ROWS = SIGNALS.indexOf('rows');
+const SIGNAL_BYTES = SIGNALS.indexOf('bytes');
+const SIGNAL_VECTORS = SIGNALS.indexOf('vectors');
+const SIGNAL_TOP_K = SIGNALS.indexOf('top_k');
+/** Scroll calls are counted from the operation, which every event has: always reported. */
+const SCROLLS_REPORTED = 1 << SIGNALS.indexOf('scrolls');
+const ALL_REPORTED = (1 << SIGNALS.length) - 1;
 
 export interface BulkExtractionState extends Firing {
   firstHour: number;
@@ -52,6 +59,12 @@ export interface BulkExtractionState extends Firing {
   vectors: number;
   scrolls: number;
   topK: number;
+  /**
+   * Bit i set: an event of the current hour reported signal i. A signal no event reported (spans
+   * that carry no row count: null) closes no sample into its ring, so a stream of unknown counts
+   * never teaches a baseline of zero. Absent in states saved before: every signal reported.
+   */
+  reported?: number;
   /** The signal (index into SIGNALS) the current hour's finding was last issued for. */
   firedSignal: number;
   firedCollection: string;
@@ -148,8 +161,11 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
     if (grewSinceFired(state, signalValue(state, SIGNALS[state.firedSignal]!)))
       out.push(finding(state, next, worst(state), now));
     const day = Math.floor(state.hour / 24);
+    const reported = state.reported ?? ALL_REPORTED;
     for (let i = 0; i < SIGNALS.length; i++)
-      ringClose(state.buf, ringOff(i), hours, signalValue(state, SIGNALS[i]!), bandOf(state, i), day, ok);
+      if (reported & (1 << i))
+        ringClose(state.buf, ringOff(i), hours, signalValue(state, SIGNALS[i]!), bandOf(state, i), day, ok);
+    state.reported = SCROLLS_REPORTED;
     state.rows = 0;
     state.bytes = 0;
     state.vectors = 0;
@@ -228,6 +244,7 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
         vectors: 0,
         scrolls: 0,
         topK: 0,
+        reported: SCROLLS_REPORTED,
         firedSignal: 0,
         firedCollection: '',
         late: 0,
@@ -299,17 +316,34 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
       }
       // Only data that came back counts.
       if (e.outcome !== 'allowed') return out;
-      state.rows += e.returned;
-      state.bytes += e.bytes_out;
-      state.vectors += e.vectors_returned;
+      let reported = state.reported ?? ALL_REPORTED;
+      if (e.returned !== null) {
+        state.rows += e.returned;
+        reported |= 1 << SIGNAL_ROWS;
+      }
+      if (e.bytes_out !== null) {
+        state.bytes += e.bytes_out;
+        reported |= 1 << SIGNAL_BYTES;
+      }
+      if (e.vectors_returned !== null) {
+        state.vectors += e.vectors_returned;
+        reported |= 1 << SIGNAL_VECTORS;
+      }
       if (e.operation === 'scroll') state.scrolls++;
-      state.topK = Math.max(state.topK, e.top_k);
+      if (e.top_k !== null) {
+        state.topK = Math.max(state.topK, e.top_k);
+        reported |= 1 << SIGNAL_TOP_K;
+      }
+      state.reported = reported;
       let watched = false;
       for (let i = 0; i < SIGNALS.length; i++)
         if (logOf(signalValue(state, SIGNALS[i]!)) > state.buf[highOff + i]!) watched = true;
       if (!watched) return out;
       const contributes =
-        e.returned > 0 || e.bytes_out > 0 || e.vectors_returned > 0 || e.operation === 'scroll';
+        (e.returned ?? 0) > 0 ||
+        (e.bytes_out ?? 0) > 0 ||
+        (e.vectors_returned ?? 0) > 0 ||
+        e.operation === 'scroll';
       if (contributes) noteEvidence(state, e.event_id);
       const w = worst(state);
       if (w.score <= 0) return out;

@@ -277,7 +277,7 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
       if (windowStart === state.windowStart) {
         state.windowCount++;
         state.hourPeak = Math.max(state.hourPeak, state.windowCount);
-        state.windowRows += e.returned;
+        state.windowRows += e.returned ?? 0; // evidence only; unknown adds nothing
         if (state.evidence === undefined) state.evidence = [e.event_id];
         else if (state.evidence.length < MAX_EVIDENCE) state.evidence.push(e.event_id);
         if (e.collection) countCollection(state, e.collection);

@@ -91,10 +91,11 @@ export function copyAccessEvent(value: unknown): unknown {
   // JSON writes -0 as 0 (jsonSafeScalars let only finite numbers through).
   o.time += 0;
   o.observed_time += 0;
-  o.top_k += 0;
-  o.returned += 0;
-  o.vectors_returned += 0;
-  o.bytes_out += 0;
+  // Unknown counts stay null (JSON keeps null as it is).
+  if (o.top_k !== null) o.top_k += 0;
+  if (o.returned !== null) o.returned += 0;
+  if (o.vectors_returned !== null) o.vectors_returned += 0;
+  if (o.bytes_out !== null) o.bytes_out += 0;
   o.status_code += 0;
   o.latency_ms += 0;
   return o;
@@ -136,10 +137,10 @@ function jsonSafeScalars(o: AccessEvent): boolean {
     typeof o.operation_raw === 'string' &&
     typeof o.collection === 'string' &&
     typeof o.namespace === 'string' &&
-    finite(o.top_k) &&
-    finite(o.returned) &&
-    finite(o.vectors_returned) &&
-    finite(o.bytes_out) &&
+    finiteOrNull(o.top_k) &&
+    finiteOrNull(o.returned) &&
+    finiteOrNull(o.vectors_returned) &&
+    finiteOrNull(o.bytes_out) &&
     typeof o.outcome === 'string' &&
     finite(o.status_code) &&
     typeof o.error_type === 'string' &&
@@ -155,6 +156,10 @@ function jsonSafeScalars(o: AccessEvent): boolean {
 
 function finite(v: unknown): boolean {
   return typeof v === 'number' && Number.isFinite(v);
+}
+
+function finiteOrNull(v: unknown): boolean {
+  return v === null || finite(v);
 }
 
 /**

@@ -91,7 +91,7 @@ export function createHistoryAccumulator(windowMs = 600_000): HistoryAccumulator
         w = { topK: 0, failures: 0 };
         a.perWindow.set(start, w);
       }
-      if (e.outcome === 'allowed') w.topK = Math.max(w.topK, e.top_k);
+      if (e.outcome === 'allowed' && e.top_k !== null) w.topK = Math.max(w.topK, e.top_k);
       if (isAuthFailure(e)) w.failures++;
       if (e.src_net) {
         const n = a.networks.get(e.src_net);
@@ -125,9 +125,10 @@ export function createHistoryAccumulator(windowMs = 600_000): HistoryAccumulator
         collection: e.collection,
         operation: e.operation,
         requests: (row?.requests ?? 0) + 1,
-        returned: (row?.returned ?? 0) + e.returned,
-        vectorsReturned: (row?.vectorsReturned ?? 0) + e.vectors_returned,
-        bytesOut: (row?.bytesOut ?? 0) + e.bytes_out,
+        // Unknown (null) counts add nothing, as sum() over the store's Nullable columns.
+        returned: (row?.returned ?? 0) + (e.returned ?? 0),
+        vectorsReturned: (row?.vectorsReturned ?? 0) + (e.vectors_returned ?? 0),
+        bytesOut: (row?.bytesOut ?? 0) + (e.bytes_out ?? 0),
         denied: (row?.denied ?? 0) + (e.outcome === 'denied' ? 1 : 0),
         errors: (row?.errors ?? 0) + (e.outcome === 'error' ? 1 : 0),
       });

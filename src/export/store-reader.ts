@@ -173,6 +173,8 @@ function rangeParams(r: Range): Record<string, unknown> {
 }
 
 const num = (v: unknown) => Number(v ?? 0);
+/** A Nullable count column: null (unknown) stays null. */
+const numOrNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
 /** A row back into the model's types (64-bit integers arrive as strings in JSON). */
 function toCursorRecord(kind: ExportKind, row: Record<string, unknown>): CursorRecord {
@@ -201,10 +203,10 @@ function toCursorRecord(kind: ExportKind, row: Record<string, unknown>): CursorR
           kind,
           value: {
             ...e,
-            top_k: num(e.top_k),
-            returned: num(e.returned),
-            vectors_returned: num(e.vectors_returned),
-            bytes_out: num(e.bytes_out),
+            top_k: numOrNull(e.top_k),
+            returned: numOrNull(e.returned),
+            vectors_returned: numOrNull(e.vectors_returned),
+            bytes_out: numOrNull(e.bytes_out),
             status_code: num(e.status_code),
             latency_ms: num(e.latency_ms),
           },

@@ -25,6 +25,8 @@ export type Operation = (typeof OPERATIONS)[number];
 export type Outcome = (typeof OUTCOMES)[number];
 
 const count = z.number().int().nonnegative();
+/** A count the source may not report: null is unknown (not zero), and nothing is learnt from it. */
+const maybeCount = count.nullable();
 
 export const accessEventSchema = z.object({
   event_id: z.string().min(1),
@@ -46,10 +48,10 @@ export const accessEventSchema = z.object({
   operation_raw: z.string(),
   collection: z.string(),
   namespace: z.string(),
-  top_k: count,
-  returned: count,
-  vectors_returned: count,
-  bytes_out: count,
+  top_k: maybeCount,
+  returned: maybeCount,
+  vectors_returned: maybeCount,
+  bytes_out: maybeCount,
   outcome: z.enum(OUTCOMES),
   status_code: z.number().int(),
   error_type: z.string(),

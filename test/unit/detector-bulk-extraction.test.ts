@@ -300,3 +300,51 @@ describe('bulk-extraction: bootstrap from the rollup (restart without checkpoint
     expect(topKFindings(blind)).toEqual([expect.any(Number), 200_000]);
   });
 });
+
+describe('bulk-extraction: counts the source does not report', () => {
+  it('a stream of events with unknown returned rows (null) learns no "0 rows" baseline', () => {
+    const detector = createBulkExtractionDetector(PARAMS);
+    const ring = (state: BulkExtractionState, signal: (typeof SIGNALS)[number]) =>
+      state.buf[SIGNALS.indexOf(signal) * ringBytes(PARAMS.history_hours)]!;
+    const unknown = (t: number) =>
+      makeEvent({
+        actor: APP,
+        time: t,
+        collection: 'kb',
+        top_k: null,
+        returned: null,
+        vectors_returned: null,
+        bytes_out: null,
+      });
+    const known = (t: number) =>
+      makeEvent({
+        actor: APP,
+        time: t,
+        collection: 'kb',
+        top_k: 10,
+        returned: 0,
+        vectors_returned: 0,
+        bytes_out: 0,
+      });
+    const start = MONDAY;
+    let state = detector.initState(unknown(start));
+    let other = detector.initState(known(start));
+    for (let h = 0; h < 72; h++)
+      for (let i = 0; i < 5; i++) {
+        const t = start + h * HOUR + i * 10 * MINUTE;
+        detector.observe(state, unknown(t), t);
+        detector.observe(other, known(t), t);
+      }
+    // 71 hours closed. Unknown rows, bytes, vectors and top_k closed no sample at all; the scroll
+    // count (from the operation, always known) did.
+    expect(ring(state, 'rows')).toBe(0);
+    expect(ring(state, 'bytes')).toBe(0);
+    expect(ring(state, 'vectors')).toBe(0);
+    expect(ring(state, 'top_k')).toBe(0);
+    expect(ring(state, 'scrolls')).toBeGreaterThan(0);
+    // The same stream reporting real zeros does learn them: the difference is the null.
+    expect(ring(other, 'rows')).toBeGreaterThan(0);
+    expect(ring(other, 'top_k')).toBeGreaterThan(0);
+    state = other = undefined as never;
+  });
+});

@@ -4,12 +4,22 @@
 //
 // Conventions read, in order of precedence:
 //   stable  db.system.name, db.collection.name, db.namespace, db.operation.name, db.query.text,
-//           db.response.returned_rows, db.response.status_code, error.type, server.address
-//   older   db.system, db.operation, db.statement, db.name, db.sql.table, db.user
+//           db.query.summary, db.operation.batch.size, db.response.returned_rows,
+//           db.response.status_code, error.type (else the first `exception` span event's
+//           exception.type), server.address / server.port (else network.peer.address)
+//   older   db.system, db.operation, db.statement, db.name, db.sql.table, db.user, net.peer.name
 //   vector stores (OpenLLMetry and similar): span names qdrant.*, pinecone.*, milvus.*, chroma.*,
-//           db.weaviate.*; db.vector.query.top_k, db.vector.query.result_count, db.vector.table_name,
+//           lancedb.*, db.weaviate.*; the client method in the span name wins over the generic
+//           db.operation they also set (weaviate `collections.delete` sets `delete`);
+//           db.vector.query.top_k, db.vector.query.result_count, db.vector.table_name,
 //           qdrant.<method>.collection_name, db.milvus.<op>.collection_name,
-//           db.weaviate.collections.<op>.name, pinecone.query.top_k, pinecone.<op>.namespace
+//           db.weaviate.collections.<op>.name (JSON-quoted by the instrumentation: unquoted),
+//           limits <vendor>.<op>.limit / .n_results / .top_k (ints or decimal strings),
+//           db.milvus.search.result_count, result rows as `db.query.result` / `db.search.result`
+//           span events (Chroma, Milvus), pinecone.query.top_k, pinecone.<op>.namespace.
+//           Golden spans of the real instrumentations: test/fixtures/otel-capture/.
+//   unknown A count the span does not report (top_k, returned, vectors_returned, bytes_out) is
+//           null, never 0: detectors learn nothing from it.
 //   PostgreSQL (@opentelemetry/instrumentation-pg: span `pg.query:<VERB> <db>`, db.query.text or
 //           db.statement): the SQL is read for pgvector syntax, table, verb and LIMIT by the same
 //           reader the gateway collectors use (../vector-query.ts), so one statement maps to one
@@ -18,6 +28,7 @@
 //           → user; else resource service.name → service. client.address → src_ip.
 //   tenant  resource vigil.tenant or tenant.id, else the X-Vigil-Tenant header, else `default`;
 //           a tenant the sender's token is not bound to (pipeline `tenancy`) rejects the span.
+import { isIP } from 'node:net';
 import {
   type AccessEvent,
   type ActorType,
@@ -83,6 +94,7 @@ const VECTOR_SPAN_PREFIXES: ReadonlyArray<readonly [string, string]> = [
   ['milvus.', 'milvus'],
   ['chroma.', 'chroma'],
   ['chromadb.', 'chroma'],
+  ['lancedb.', 'lancedb'],
 ];
 
 /** Vendor spellings of a system → the name vigil stores. */
@@ -150,6 +162,25 @@ const VENDOR_OPERATIONS: Record<string, Operation> = {
   drop_partition: 'drop_collection',
   drop_index: 'drop_collection',
 };
+
+/**
+ * Client methods whose meaning depends on the store (`<system>.<method>`), checked before the
+ * generic names: Milvus `query` is a scalar filter query (rows by predicate, paged like a scroll),
+ * not a similarity search; weaviate's `collections.query.get` is the gRPC query every near_* /
+ * hybrid / bm25 search goes through (only fetch_objects and fetch_object_by_id have spans of
+ * their own, and fetch_objects' span is its parent: counted twice, see the README).
+ */
+const SYSTEM_METHOD_OPERATIONS: Record<string, Operation> = {
+  'milvus.query': 'scroll',
+  'weaviate.collections.query.get': 'search',
+};
+
+/**
+ * Methods that reach no database: weaviate's `collections.get` only builds a client handle for a
+ * collection (no request is sent; every call through the handle has its own span). Storing it as
+ * a fetch would count a read that never happened, so it is not a database span.
+ */
+const CLIENT_ONLY_METHODS = new Set(['weaviate.collections.get']);
 
 /** Statuses that mean the principal was refused, not that the database failed. */
 const DENIED = new Set([
@@ -274,19 +305,26 @@ function mapSpanOf(span: OtlpSpan, resource: ResourceFacts, ctx: SpanMapContext)
   const sql = POSTGRES_FAMILY.has(system) && queryText ? parseSql(queryText) : undefined;
   if (sql?.system === 'pgvector' || (sql && PGVECTOR_HINT.test(queryText!.slice(0, 64 * 1024))))
     system = 'pgvector';
-  const declaredOp = str(a, 'db.operation.name') ?? str(a, 'db.operation');
   const method = vendorPrefix ? span.name.slice(vendorPrefix[0].length) : undefined;
+  const systemMethod = method !== undefined ? `${system}.${method.toLowerCase()}` : undefined;
+  if (systemMethod !== undefined && CLIENT_ONLY_METHODS.has(systemMethod)) return { kind: 'not_db' };
+  const summary = querySummary(str(a, 'db.query.summary'));
+  const declaredOp = str(a, 'db.operation.name') ?? str(a, 'db.operation') ?? summary?.operation;
   let operation: Operation;
   let operationRaw: string;
   if (sql) {
     operation = sql.operation;
     operationRaw = sql.operation_raw;
+  } else if (method) {
+    // The vendor's own method name says more than the db.operation it also sets.
+    operation =
+      (systemMethod !== undefined && Object.hasOwn(SYSTEM_METHOD_OPERATIONS, systemMethod)
+        ? SYSTEM_METHOD_OPERATIONS[systemMethod]
+        : undefined) ?? vendorOperation(method);
+    operationRaw = method;
   } else if (declaredOp) {
     operation = vendorOperation(declaredOp);
     operationRaw = declaredOp;
-  } else if (method) {
-    operation = vendorOperation(method);
-    operationRaw = method;
   } else if (nameLower === 'pg.connect') {
     operation = 'auth';
     operationRaw = 'connect';
@@ -303,6 +341,7 @@ function mapSpanOf(span: OtlpSpan, resource: ResourceFacts, ctx: SpanMapContext)
     vendor.collection ??
     str(a, 'db.sql.table') ??
     (sql?.collection || undefined) ??
+    summary?.collection ??
     '';
   if (collection.length > MAX_NAME) return reject('db.collection.name: must be at most 256 characters');
   const namespace = str(a, 'db.namespace') ?? vendor.namespace ?? str(a, 'db.name') ?? '';
@@ -320,14 +359,20 @@ function mapSpanOf(span: OtlpSpan, resource: ResourceFacts, ctx: SpanMapContext)
 
   // How it went.
   const statusRaw = str(a, 'db.response.status_code');
-  const errorType = str(a, 'error.type');
+  const errorType =
+    str(a, 'error.type') ?? (span.statusCode === STATUS_CODE.error ? span.exceptionType : undefined);
   const failed = span.statusCode === STATUS_CODE.error || errorType !== undefined;
   const statusNumber = statusRaw !== undefined && /^\d{1,7}$/.test(statusRaw) ? Number(statusRaw) : 0;
   const denied = [errorType, statusRaw].some((v) => v !== undefined && DENIED.has(v.toLowerCase()));
 
-  const returned = count(a, 'db.response.returned_rows') ?? count(a, 'db.vector.query.result_count') ?? 0;
-  const includeValues =
-    a.get('pinecone.query.include_values') === true || a.get('db.vector.query.include_values') === true;
+  // Rows the span reports; else a failed call returned none, and a span that says nothing is unknown.
+  const returned =
+    count(a, 'db.response.returned_rows') ??
+    count(a, 'db.vector.query.result_count') ??
+    vendor.resultCount ??
+    resultEvents(span) ??
+    (failed ? 0 : null);
+  const includeValues = bool(a, 'pinecone.query.include_values') ?? bool(a, 'db.vector.query.include_values');
 
   const e = blankEvent(ctx.now);
   e.event_id = deterministicId('otel', span.traceId, span.spanId);
@@ -339,15 +384,21 @@ function mapSpanOf(span: OtlpSpan, resource: ResourceFacts, ctx: SpanMapContext)
   e.credential = tokenizer.token('credential', tenant, str(a, 'db.user') ?? '');
   e.session = tokenizer.token('session', tenant, span.traceId);
   Object.assign(e, tokenizer.address(tenant, str(a, 'client.address') ?? resource.clientAddress ?? ''));
-  e.client = (service ?? '').slice(0, MAX_NAME);
+  e.client = clientName(tokenizer, tenant, service);
   e.system = system;
   e.operation = operation;
   e.operation_raw = operationRaw;
   e.collection = collection;
   e.namespace = namespace;
-  e.top_k = count(a, 'db.vector.query.top_k') ?? count(a, 'pinecone.query.top_k') ?? sql?.top_k ?? 0;
+  e.top_k =
+    count(a, 'db.vector.query.top_k') ??
+    count(a, 'pinecone.query.top_k') ??
+    vendor.limit ??
+    (sql ? sql.top_k : null);
   e.returned = returned;
-  e.vectors_returned = includeValues ? returned : 0;
+  e.vectors_returned = includeValues === undefined ? null : includeValues ? returned : 0;
+  // No instrumentation reports the bytes of an answer.
+  e.bytes_out = null;
   e.outcome = failed ? (denied ? 'denied' : 'error') : 'allowed';
   e.status_code = statusNumber;
   e.error_type = (errorType ?? (failed ? statusRaw : undefined) ?? '').slice(0, 128);
@@ -358,8 +409,12 @@ function mapSpanOf(span: OtlpSpan, resource: ResourceFacts, ctx: SpanMapContext)
   setQueryFields(e, queryText, ctx.tokenizer.queryText);
   e.trace_id = span.traceId;
   e.span_id = span.spanId;
-  const server = str(a, 'server.address');
-  if (server !== undefined && server.length <= MAX_NAME) e.attributes['server.address'] = server;
+  const server = serverAddress(a);
+  if (server !== undefined) e.attributes['server.address'] = server;
+  const port = count(a, 'server.port') ?? count(a, 'network.peer.port') ?? count(a, 'net.peer.port');
+  if (server !== undefined && port !== undefined && port <= 65535) e.attributes['server.port'] = String(port);
+  const batch = count(a, 'db.operation.batch.size');
+  if (batch !== undefined) e.attributes['db.operation.batch.size'] = String(batch);
   return { kind: 'event', event: e };
 }
 
@@ -402,31 +457,110 @@ export function userIdentity(a: Attributes): string | undefined {
   return undefined;
 }
 
-const VENDOR_KEY_PREFIXES = ['qdrant.', 'db.milvus.', 'db.weaviate.collections.', 'pinecone.'];
+/**
+ * The database server the span names: a host name as sent (server.address, else the older
+ * net.peer.name); an IP literal (server.address or network.peer.address) only when it is loopback,
+ * since raw addresses other than loopback are stored nowhere (SECURITY.md).
+ */
+function serverAddress(a: Attributes): string | undefined {
+  for (const key of ['server.address', 'net.peer.name', 'network.peer.address']) {
+    const v = str(a, key);
+    if (v === undefined || v.length > MAX_NAME) continue;
+    const family = isIP(v.replace(/^\[|\]$/g, ''));
+    if (family === 0) return key === 'network.peer.address' ? undefined : v;
+    return v === '127.0.0.1' || v === '::1' || v === '[::1]' ? v : undefined;
+  }
+  return undefined;
+}
 
 /**
- * Collection and namespace from the per-method keys of vector-store instrumentations. The key of
- * the span's own method wins over another method's.
+ * `db.query.summary` (semconv: "{operation} {target}", e.g. `SELECT users`, `search docs`): the
+ * operation, and the target when it is one plain name.
  */
-function vendorAttributes(
-  a: Attributes,
-  method: string | undefined,
-): { collection?: string; namespace?: string } {
+function querySummary(v: string | undefined): { operation: string; collection?: string } | undefined {
+  if (v === undefined) return undefined;
+  const [op, target, ...rest] = v.trim().split(/\s+/);
+  if (op === undefined || op === '' || op.length > 128) return undefined;
+  const plain = target !== undefined && rest.length === 0 && /^[\w.:-]{1,256}$/.test(target);
+  return plain ? { operation: op, collection: target } : { operation: op };
+}
+
+/** Rows as span events (one `db.query.result` / `db.search.result` each); undefined when none. */
+function resultEvents(span: OtlpSpan): number | undefined {
+  const c = span.eventCounts;
+  if (c === undefined) return undefined;
+  const n = (c.get('db.query.result') ?? 0) + (c.get('db.search.result') ?? 0);
+  return n > 0 ? n : undefined;
+}
+
+/**
+ * `client` is the application's name (resource service.name): not an identifier of a person, kept
+ * readable (README, Privacy). Accepted by allow-list of what a service name looks like; anything
+ * else (an e-mail address, an IP literal, free text someone put there) is stored as its token.
+ */
+const SERVICE_NAME = /^[A-Za-z][A-Za-z0-9_.:/-]{0,127}$/;
+
+/** Whether a service.name is stored as it is (an application's name) rather than as its token. */
+export function isApplicationName(service: string): boolean {
+  return SERVICE_NAME.test(service) && isIP(service) === 0;
+}
+
+function clientName(tokenizer: Tokenizer, tenant: string, service: string | undefined): string {
+  if (service === undefined) return '';
+  if (isApplicationName(service)) return service;
+  return tokenizer.token('actor', tenant, service, 'service');
+}
+
+/** A JSON string literal (weaviate quotes names it records: `"Articles"`) → its text. */
+function unquote(v: string): string {
+  if (v.length < 2 || v[0] !== '"' || v.at(-1) !== '"') return v;
+  try {
+    const parsed: unknown = JSON.parse(v);
+    return typeof parsed === 'string' && parsed !== '' ? parsed : v;
+  } catch {
+    return v;
+  }
+}
+
+const VENDOR_KEY_PREFIXES = ['qdrant.', 'db.milvus.', 'db.weaviate.collections.', 'pinecone.', 'db.chroma.'];
+
+/** Last key segments that name the number of results asked for. */
+const LIMIT_SEGMENTS = new Set(['limit', 'n_results', 'top_k']);
+
+interface VendorFacts {
+  collection?: string;
+  namespace?: string;
+  /** Results asked for: <vendor>.<op>.limit / n_results / top_k of the span's own method first. */
+  limit?: number;
+  /** db.milvus.search.result_count and the like. */
+  resultCount?: number;
+}
+
+/**
+ * Collection, namespace, limit and result count from the per-method keys of vector-store
+ * instrumentations. The key of the span's own method wins over another method's.
+ */
+function vendorAttributes(a: Attributes, method: string | undefined): VendorFacts {
   let collection: string | undefined;
   let own: string | undefined;
   let namespace: string | undefined;
+  let limit: number | undefined;
+  let ownLimit: number | undefined;
+  let resultCount: number | undefined;
   const m = method?.toLowerCase();
   for (const key of a.keys()) {
-    // Every key used below starts with qdrant., db.milvus., db.weaviate.collections. or pinecone.:
+    // Every key used below starts with qdrant., db.milvus., db.weaviate.collections., db.chroma.
+    // or pinecone.:
     // most keys are ruled out by their first letter, the rest by the prefix, before the splitting
     // (which cost more than the rest of the mapping). Only Q/q, D/d, P/p pass the letter test.
     const first = key.charCodeAt(0) | 0x20;
     if (first !== 0x71 && first !== 0x64 && first !== 0x70) continue;
-    // Of the d keys only db.milvus.* and db.weaviate.* can match, and no character but M/m (W/w)
-    // lower-cases to m (w): the fourth letter rules out db.system.name and the other db.* keys.
+    // Of the d keys only db.milvus.*, db.weaviate.* and db.chroma.* can match, and no character
+    // but M/m (W/w, C/c) lower-cases to m (w, c): the fourth letter rules out db.system.name and
+    // most other db.* keys.
     if (first === 0x64) {
       const fourth = key.charCodeAt(3) | 0x20;
-      if (fourth !== 0x6d && fourth !== 0x77) continue;
+      if (fourth !== 0x6d && fourth !== 0x77 && fourth !== 0x63) continue;
     }
     const k = key.toLowerCase();
     if (!VENDOR_KEY_PREFIXES.some((p) => k.startsWith(p))) continue;
@@ -435,17 +569,30 @@ function vendorAttributes(
       (parts.length === 3 && parts[0] === 'qdrant' && parts[2] === 'collection_name') ||
       (parts.length === 4 && parts[0] === 'db' && parts[1] === 'milvus' && parts[3] === 'collection_name') ||
       (parts.length === 5 && k.startsWith('db.weaviate.collections.') && parts[4] === 'name');
+    const op = parts[0] === 'qdrant' ? parts[1] : parts[parts.length - 2];
+    const isOwn = m !== undefined && op !== undefined && (m === op || m.endsWith(`.${op}`));
     if (isCollectionKey) {
-      const v = str(a, key);
-      if (v === undefined) continue;
+      const raw = str(a, key);
+      if (raw === undefined) continue;
+      const v = parts[1] === 'weaviate' ? unquote(raw) : raw;
       collection ??= v;
-      const op = parts[0] === 'qdrant' ? parts[1] : parts[parts.length - 2];
-      if (m !== undefined && (m === op || m.endsWith(`.${op}`))) own = v;
+      if (isOwn) own = v;
+    } else if (parts.length >= 3 && LIMIT_SEGMENTS.has(parts.at(-1)!)) {
+      const n = count(a, key);
+      if (n === undefined) continue;
+      limit ??= n;
+      if (isOwn) ownLimit = n;
+    } else if (parts.length >= 3 && parts.at(-1) === 'result_count') {
+      resultCount ??= count(a, key);
     } else if (parts.length === 3 && parts[0] === 'pinecone' && parts[2] === 'namespace') {
       namespace ??= str(a, key);
     }
   }
-  return { collection: own ?? collection, namespace };
+  const facts: VendorFacts = { namespace };
+  if ((own ?? collection) !== undefined) facts.collection = own ?? collection;
+  if ((ownLimit ?? limit) !== undefined) facts.limit = ownLimit ?? limit;
+  if (resultCount !== undefined) facts.resultCount = resultCount;
+  return facts;
 }
 
 /**
@@ -492,6 +639,14 @@ function str(a: Attributes, key: string): string | undefined {
   if (typeof v === 'string') return v === '' ? undefined : v;
   if (typeof v === 'bigint' || typeof v === 'boolean') return String(v);
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  return undefined;
+}
+
+/** A boolean attribute (true / false, or the strings 'true' / 'false'); undefined otherwise. */
+function bool(a: Attributes, key: string): boolean | undefined {
+  const v = a.get(key);
+  if (typeof v === 'boolean') return v;
+  if (v === 'true' || v === 'false') return v === 'true';
   return undefined;
 }
 

@@ -24,7 +24,14 @@ export interface HoopSessionOpen {
   review: { type: string; status: string; owner_email: string } | null;
 }
 
-/** A hoop.dev `session.open` webhook; `script` is the session input before base64. */
+/**
+ * A hoop.dev `session.open` webhook; `script` is the session input before base64.
+ * Shape: hoophq/hoop@e939597dc425d78dbd146d98fad21b7171ccaaf5
+ * gateway/transport/plugins/webhooks/webhooks.go `svixSessionOpenPayload` and
+ * session.open.schema.json (its example). `connection_type` is only database / application /
+ * custom (plugins/types/types.go); `command` is the connection's command plus client args — here
+ * the postgres command of client/cmd/run.go; `connection_envs` are the secret keys that run.go sets.
+ */
 export function makeHoopSessionOpen(
   over: Partial<HoopSessionOpen> & { script?: string } = {},
 ): HoopSessionOpen {
@@ -35,32 +42,51 @@ export function makeHoopSessionOpen(
     user_id: 'google-oauth2|224363319008942157048',
     user_email: 'alice@example.com',
     connection: 'pg-rag',
-    connection_type: 'postgres',
-    connection_envs: ['envvar:HOST', 'envvar:USER'],
+    connection_type: 'database',
+    connection_envs: ['envvar:HOST', 'envvar:USER', 'envvar:PASS', 'envvar:PORT', 'envvar:DB'],
     input: b64(script),
     is_input_truncated: false,
     input_size: Buffer.byteLength(script),
     input_envs: [],
     has_input_args: false,
-    command: ['psql'],
+    command: [
+      'psql',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-A',
+      '-F\t',
+      '-P',
+      'pager=off',
+      '-h',
+      '$HOST',
+      '-U',
+      '$USER',
+      '--port=$PORT',
+      '$DB',
+    ],
     verb: 'exec',
     review: null,
     ...rest,
   };
 }
 
+/** Upstream: webhooks.go `processSessionCloseEvent` (exit_code -100 when unknown, exit_err null when empty). */
 export interface HoopSessionClose {
   event_type: 'session.close';
   id: string;
   exit_code: number;
-  exit_err: string;
+  exit_err: string | null;
 }
 
 export function makeHoopSessionClose(over: Partial<HoopSessionClose> = {}): HoopSessionClose {
-  return { event_type: 'session.close', id: randomUUID(), exit_code: 0, exit_err: '', ...over };
+  return { event_type: 'session.close', id: randomUUID(), exit_code: 0, exit_err: null, ...over };
 }
 
-/** A session as `GET /api/sessions` lists it. */
+/**
+ * A session as `GET /api/sessions/{id}` answers it (openapi.Session, gateway/api/openapi/types.go
+ * at hoophq/hoop@e939597; the list blanks `script` — parser.go toOpenApiSessionList — and its query
+ * does not load `ai_analysis`: see hoopListItem).
+ */
 export function makeHoopApiSession(over: Record<string, unknown> = {}): Record<string, unknown> {
   const start = (over.start_date as string | undefined) ?? new Date(Date.now() - 60_000).toISOString();
   return {
@@ -90,6 +116,29 @@ export function makeHoopApiSession(over: Record<string, unknown> = {}): Record<s
     end_date: new Date(Date.parse(start) + 250).toISOString(),
     ...over,
   };
+}
+
+/** The same session as the list shows it: `script` null (toOpenApiSession with hasInputExpanded false), no AI analysis. */
+export function hoopListItem(session: Record<string, unknown>): Record<string, unknown> {
+  return { ...session, script: null, ai_analysis: null };
+}
+
+/**
+ * The Microsoft Teams card Svix delivers to the same endpoint (microsoftteams.review.create.json,
+ * webhooks.go processReviewCreateEvent): no `event_type`.
+ */
+export function makeHoopTeamsReviewCard(): Record<string, unknown> {
+  return {
+    type: 'message',
+    attachments: [
+      { contentType: 'application/vnd.microsoft.card.adaptive', content: { type: 'AdaptiveCard', body: [] } },
+    ],
+  };
+}
+
+/** `dbroles.job.finished` (gateway/api/integrations/aws/provisioner.go): {event_type, event_payload}. */
+export function makeHoopDbRolesJobFinished(): Record<string, unknown> {
+  return { event_type: 'dbroles.job.finished', event_payload: { id: randomUUID(), status: 'completed' } };
 }
 
 /** Svix / Standard Webhooks headers for a body, as hoop.dev's Svix delivery sends them. */

@@ -180,7 +180,8 @@ export async function startDetectStage(deps: DetectStageDeps): Promise<Subscript
     // A pending request has not run: it is kept in the store as the record of the request, but it
     // is not access, so no detector or baseline counts it.
     const events = all.filter((e) => e.outcome !== 'pending');
-    if (events.length < all.length) deps.metrics.inc('detect_events_pending_skipped', all.length - events.length);
+    if (events.length < all.length)
+      deps.metrics.inc('detect_events_pending_skipped', all.length - events.length);
     deps.metrics.inc('detect_events_too_late', buffer.add(events, now));
     const ready = flush ? buffer.flush() : buffer.release(now);
     if (lateness > 0) {

@@ -120,11 +120,12 @@ export interface ScriptAnalysis {
 export function analyzeHoopScript(script: string, conn: HoopConnection): ScriptAnalysis {
   const words = commandWords(conn.command);
   const envs = (conn.envs ?? []).slice(0, 256);
-  let hint: string | undefined;
-  let hintBasis: HoopSystemBasis = 'unknown';
-  if ((hint = systemHint(conn.connection ?? undefined))) hintBasis = 'connection_name';
-  else if ((hint = systemHint(...envs))) hintBasis = 'connection_envs';
-  else if ((hint = systemHint(...words))) hintBasis = 'command';
+  const hints: Array<[HoopSystemBasis, string | undefined]> = [
+    ['connection_name', systemHint(conn.connection ?? undefined)],
+    ['connection_envs', systemHint(...envs)],
+    ['command', systemHint(...words)],
+  ];
+  const [hintBasis, hint] = hints.find(([, h]) => h !== undefined) ?? ['unknown', undefined];
   const subtype = dbKind(conn.subtype) ?? dbKind(conn.type);
   const client = subtype ? undefined : commandClient(words);
   const kind = subtype ?? client;

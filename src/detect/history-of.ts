@@ -72,6 +72,8 @@ export function createHistoryAccumulator(windowMs = 600_000): HistoryAccumulator
 
   return {
     add(e) {
+      // Pending requests have not run: not access, as in the store's history (history.ts).
+      if (e.outcome === 'pending') return;
       const id = keyOf(e.tenant, e.actor);
       let a = identities.get(id);
       if (!a) {

@@ -175,8 +175,13 @@ export async function startDetectStage(deps: DetectStageDeps): Promise<Subscript
    * the detectors. One synchronous step, on the in-order chain: a checkpoint between the release
    * and the detectors would see events neither held nor counted.
    */
-  const detect = (events: AccessEvent[], flush = false) => {
+  const detect = (all: AccessEvent[], flush = false) => {
     const now = Date.now();
+    // A pending request has not run: it is kept in the store as the record of the request, but it
+    // is not access, so no detector or baseline counts it.
+    const events = all.filter((e) => e.outcome !== 'pending');
+    if (events.length < all.length)
+      deps.metrics.inc('detect_events_pending_skipped', all.length - events.length);
     deps.metrics.inc('detect_events_too_late', buffer.add(events, now));
     const ready = flush ? buffer.flush() : buffer.release(now);
     if (lateness > 0) {

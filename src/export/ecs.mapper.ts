@@ -154,10 +154,17 @@ function eventToEcs(e: AccessEvent): EcsDocument {
       category: auth ? ['authentication', 'api'] : ['api', 'database'],
       type: [
         EVENT_TYPE[e.operation],
-        e.outcome === 'allowed' ? 'allowed' : e.outcome === 'denied' ? 'denied' : 'error',
+        e.outcome === 'allowed'
+          ? 'allowed'
+          : e.outcome === 'denied'
+            ? 'denied'
+            : e.outcome === 'pending'
+              ? 'info'
+              : 'error',
       ],
       action: e.operation,
-      outcome: e.outcome === 'allowed' ? 'success' : 'failure',
+      // A pending request (held for review) has neither succeeded nor failed.
+      outcome: e.outcome === 'allowed' ? 'success' : e.outcome === 'pending' ? 'unknown' : 'failure',
       id: e.event_id,
       dataset: 'vigil.access',
       module: PRODUCT_NAME,

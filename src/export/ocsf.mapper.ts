@@ -212,8 +212,10 @@ function eventToOcsf(e: AccessEvent, version: string): OcsfObject {
       version,
       correlation: e.trace_id || undefined,
     }),
-    status_id: success ? 1 : 2,
-    status: success ? 'Success' : 'Failure',
+    // A pending request (held for review) has neither succeeded nor failed: OCSF status 0 Unknown.
+    ...(e.outcome === 'pending'
+      ? { status_id: 0, status: 'Unknown' }
+      : { status_id: success ? 1 : 2, status: success ? 'Success' : 'Failure' }),
     ...(e.error_type ? { status_detail: e.error_type } : {}),
     duration: Math.round(e.latency_ms),
     actor: {

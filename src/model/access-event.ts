@@ -17,7 +17,14 @@ export const OPERATIONS = [
   'auth',
   'other',
 ] as const;
-export const OUTCOMES = ['allowed', 'denied', 'error'] as const;
+/**
+ * `pending`: a request that has not run and may never run (a gateway holding it for review). It is
+ * stored as the record of the request and never counted as access: the detect stage and the
+ * baselines skip it (detect/stage.ts, migration 009).
+ */
+export const OUTCOMES = ['allowed', 'denied', 'error', 'pending'] as const;
+/** What an outside sender may say happened; `pending` is set only by collectors that know it. */
+export const REPORTED_OUTCOMES = ['allowed', 'denied', 'error'] as const;
 
 export type Source = (typeof SOURCES)[number];
 export type ActorType = (typeof ACTOR_TYPES)[number];

@@ -107,14 +107,15 @@ export async function identityHistory(
   // bounds let the sort key (tenant, actor, time) make this a range read per identity. No FINAL:
   // a redelivered duplicate does not change a maximum, a first or a last time; until parts merge
   // it may count twice among the failures, as it does in the rollup's sums.
-  const eventsWhere = `tenant = {tenant:String} AND actor IN {actors:Array(String)}
+  // Pending requests (held for review, never run) are not access: no baseline counts them.
+  const eventsWhere = `tenant = {tenant:String} AND actor IN {actors:Array(String)} AND outcome != 'pending'
               AND time >= fromUnixTimestamp64Milli({sinceMs:Int64}) AND time < fromUnixTimestamp64Milli({untilMs:Int64})
               AND time < fromUnixTimestamp64Milli(transform(actor, {actors:Array(String)}, {befores:Array(Int64)}, toInt64(0)))`;
   // A credential's hours: from each identity's own credentialHistorySince(before), cut at its own
   // `before`. Its other users are not in the identities' sort-key ranges: the tenant's events of
   // those credentials are read over the few days of the constant bounds (whole day partitions).
   const credSinces = [...before.values()].map(credentialHistorySince);
-  const credWhere = `tenant = {tenant:String}
+  const credWhere = `tenant = {tenant:String} AND outcome != 'pending'
               AND time >= fromUnixTimestamp64Milli({credSinceMs:Int64}) AND time < fromUnixTimestamp64Milli({untilMs:Int64})`;
   const ownCredentials = `SELECT credential FROM events
               WHERE ${credWhere} AND actor IN {actors:Array(String)} AND credential != ''`;

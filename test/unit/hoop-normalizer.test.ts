@@ -10,8 +10,10 @@ import { accessEventSchema, type AccessEvent } from '../../src/model/index.js';
 import { createTokenizer, queryHash } from '../../src/privacy/index.js';
 import {
   makeHoopApiSession,
+  makeHoopDbRolesJobFinished,
   makeHoopSessionClose,
   makeHoopSessionOpen,
+  makeHoopTeamsReviewCard,
 } from '../helpers/gateway-fixtures.js';
 
 const NOW = Date.now();
@@ -102,12 +104,67 @@ describe('hoop.dev session.open', () => {
       top_k: 10,
     });
     expect(
-      webhook(makeHoopSessionOpen({ connection_type: 'custom', connection: 'bash', script: 'ls -la' })),
+      webhook(
+        makeHoopSessionOpen({
+          connection_type: 'custom',
+          connection: 'bash',
+          command: ['bash'],
+          script: 'ls -la',
+        }),
+      ),
     ).toMatchObject({
-      system: 'custom',
+      // `custom` is a connection type, not a system: nothing hoop.dev sent names one.
+      system: 'unknown',
       operation: 'other',
       collection: '',
+      attributes: expect.objectContaining({ 'hoop.system_basis': 'unknown' }),
     });
+  });
+
+  it('tells systems apart by what hoop.dev sends: the command, the connection name, the secret keys', () => {
+    const sql = 'SELECT * FROM orders WHERE id = 1';
+    // connection_type is `database` for every SQL system: the command's client names it.
+    expect(webhook(makeHoopSessionOpen({ script: sql }))).toMatchObject({
+      system: 'postgres',
+      attributes: expect.objectContaining({ 'hoop.system_basis': 'command' }),
+    });
+    const mysql = webhook(
+      makeHoopSessionOpen({ script: sql, command: ['mysql', '-h$HOST', '-u$USER', '--port=$PORT', '-D$DB'] }),
+    );
+    expect(mysql).toMatchObject({ system: 'mysql', operation: 'fetch', collection: 'orders' });
+    expect(
+      webhook(makeHoopSessionOpen({ script: sql, command: ['/usr/bin/sqlcmd', '-i/dev/stdin'] })).system,
+    ).toBe('mssql');
+    // In-process drivers: a database connection with no command names no database. The SQL is
+    // still read; the system is unknown, not a guess.
+    const native = webhook(makeHoopSessionOpen({ script: 'DELETE FROM orders WHERE id = 1', command: [] }));
+    expect(native).toMatchObject({ system: 'unknown', operation: 'delete', collection: 'orders' });
+    expect(native.attributes['hoop.system_basis']).toBe('unknown');
+    // A vector store named by the secret keys of a custom connection.
+    const byEnv = webhook(
+      makeHoopSessionOpen({
+        connection: 'runner',
+        connection_type: 'custom',
+        connection_envs: ['envvar:QDRANT_API_KEY', 'envvar:QDRANT_URL'],
+        command: ['bash'],
+        script: 'echo hi',
+      }),
+    );
+    expect(byEnv).toMatchObject({
+      system: 'qdrant',
+      attributes: expect.objectContaining({ 'hoop.system_basis': 'connection_envs' }),
+    });
+  });
+
+  it('stores a session held for review as pending: not an executed write', () => {
+    const review = { type: 'onetime', status: 'PENDING', owner_email: 'alice@example.com' };
+    const e = webhook(makeHoopSessionOpen({ review, script: 'DELETE FROM docs' }));
+    expect(e).toMatchObject({ review: true, outcome: 'pending', operation: 'delete', error_type: '' });
+    expect(e.attributes['hoop.review_status']).toBe('PENDING');
+    // The upstream example's PROCESSING (an approved review executing) is access.
+    expect(webhook(makeHoopSessionOpen({ review: { ...review, status: 'PROCESSING' } })).outcome).toBe(
+      'allowed',
+    );
   });
 
   it('records an interactive session without script as an auth decision', () => {
@@ -146,15 +203,17 @@ describe('hoop.dev session.open', () => {
       expect(r2.reason).toBe('input: must be base64');
       expect(r2.reason).not.toContain('alice');
     }
-    expect(normalizeHoopWebhook({ id: 'x' }, ctx)).toEqual({ ok: false, reason: 'event_type: is required' });
     expect(normalizeHoopWebhook([], ctx)).toEqual({ ok: false, reason: 'event: expected object' });
   });
 
-  it('ignores event types it does not map', () => {
-    expect(normalizeHoopWebhook({ event_type: 'review.create', id: 'x' }, ctx)).toEqual({
-      ok: true,
-      value: undefined,
-    });
+  it('ignores what Svix delivers that is not a session event: Teams cards, dbroles jobs, unknown types', () => {
+    for (const body of [
+      makeHoopTeamsReviewCard(),
+      makeHoopDbRolesJobFinished(),
+      { event_type: 'review.create', id: 'x' },
+      { id: 'x' },
+    ])
+      expect(normalizeHoopWebhook(body, ctx)).toEqual({ ok: true, value: undefined });
   });
 });
 
@@ -189,6 +248,12 @@ describe('hoop.dev session.close', () => {
       collection: 'docs',
       outcome: 'error',
     });
+  });
+
+  it('accepts the upstream close as sent: only event_type, id, exit_code, exit_err (null when empty)', () => {
+    const close = makeHoopSessionClose({ exit_code: -100, exit_err: null });
+    expect(Object.keys(close).sort()).toEqual(['event_type', 'exit_code', 'exit_err', 'id']);
+    expect(webhook(close)).toMatchObject({ operation_raw: 'session.close', outcome: 'allowed' });
   });
 
   it('without its session.open, the actor is the session, typed unknown', () => {
@@ -245,6 +310,19 @@ describe('hoop.dev API sessions', () => {
     expect(e.event_id).toBe(api({ ...s, status: 'done' }).event_id);
     const open = makeHoopSessionOpen({ id: s.id as string });
     expect(webhook(open).event_id).not.toBe(e.event_id);
+  });
+
+  it('a session waiting for review is pending, and the system comes from its subtype', () => {
+    const e = api(
+      makeHoopApiSession({
+        status: 'open',
+        review: { type: 'onetime', status: 'PENDING' },
+        connection_subtype: 'mysql',
+        script: { data: 'DELETE FROM orders' },
+      }),
+    );
+    expect(e).toMatchObject({ outcome: 'pending', operation: 'delete', system: 'mysql' });
+    expect(e.attributes['hoop.system_basis']).toBe('subtype');
   });
 
   it('a rejected review is denied; a failed exit is an error', () => {

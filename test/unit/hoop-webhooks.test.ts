@@ -10,7 +10,13 @@ import type { Ingest } from '../../src/collectors/ingest.js';
 import { type AccessEvent, BackpressureError } from '../../src/model/index.js';
 import { createTokenizer } from '../../src/privacy/index.js';
 import { createLogger, createMetrics } from '../../src/telemetry/index.js';
-import { makeHoopSessionClose, makeHoopSessionOpen, signHoopWebhook } from '../helpers/gateway-fixtures.js';
+import {
+  makeHoopDbRolesJobFinished,
+  makeHoopSessionClose,
+  makeHoopSessionOpen,
+  makeHoopTeamsReviewCard,
+  signHoopWebhook,
+} from '../helpers/gateway-fixtures.js';
 
 const secret = () => `whsec_${randomBytes(32).toString('base64')}`;
 const OLD = secret();
@@ -21,6 +27,7 @@ describe('hoop.dev webhook route', () => {
   let app: ReturnType<typeof createHttpServer>;
   let stored: AccessEvent[];
   let failNext: boolean;
+  let metrics: ReturnType<typeof createMetrics>;
 
   beforeEach(async () => {
     stored = [];
@@ -35,12 +42,13 @@ describe('hoop.dev webhook route', () => {
         stored.push(...events);
       },
     };
+    metrics = createMetrics();
     app = createHttpServer({ logger, maxBodyBytes: 1024 * 1024 });
     registerHoopRoutes(app, {
       auth: createSourceAuth({}),
       ingest,
       tokenizer: createTokenizer({ version: 1, secret: Buffer.alloc(32, 5) }),
-      metrics: createMetrics(),
+      metrics,
       logger,
       maxBodyBytes: 1024 * 1024,
       webhookSecrets: [NEW, OLD],
@@ -66,6 +74,32 @@ describe('hoop.dev webhook route', () => {
     expect((await deliver(body2, signHoopWebhook(NEW, body2, { prefix: 'webhook' }))).statusCode).toBe(200);
     expect(stored).toHaveLength(2);
     expect(stored[0]!.tenant).toBe('default');
+  });
+
+  it('answers 2xx to signed deliveries that are not session events, stores nothing, counts them', async () => {
+    for (const payload of [makeHoopTeamsReviewCard(), makeHoopDbRolesJobFinished()]) {
+      const body = JSON.stringify(payload);
+      const r = await deliver(body, signHoopWebhook(NEW, body));
+      expect(r.statusCode).toBe(200);
+      expect(r.json()).toEqual({ accepted: 0, ignored: 1 });
+    }
+    expect(stored).toHaveLength(0);
+    expect(metrics.counter('ingest_ignored_hoop')).toBe(2);
+  });
+
+  it('stores a session.open held for review as pending, and its upstream-shaped close', async () => {
+    const open = makeHoopSessionOpen({
+      review: { type: 'onetime', status: 'PENDING', owner_email: 'alice@example.com' },
+      script: 'DELETE FROM docs',
+    });
+    const body = JSON.stringify(open);
+    expect((await deliver(body, signHoopWebhook(NEW, body))).json()).toEqual({ accepted: 1 });
+    const close = JSON.stringify(makeHoopSessionClose({ id: open.id, exit_code: -100, exit_err: null }));
+    expect((await deliver(close, signHoopWebhook(NEW, close))).json()).toEqual({ accepted: 1 });
+    expect(stored.map((e) => [e.operation, e.outcome])).toEqual([
+      ['delete', 'pending'],
+      ['other', 'allowed'],
+    ]);
   });
 
   it('answers 401 for missing, forged or re-bodied signatures, and for stale timestamps', async () => {

@@ -1,7 +1,7 @@
 // The documented generic gateway event (one JSON object per NDJSON line); see
 // generic-event.schema.json and README "Generic gateway events".
 import { z } from 'zod';
-import { ACTOR_TYPES, OUTCOMES } from '../../model/index.js';
+import { ACTOR_TYPES, REPORTED_OUTCOMES } from '../../model/index.js';
 import { compileRejects } from '../schema-verdict.js';
 
 const MAX_TEXT = 512;
@@ -36,7 +36,7 @@ export const genericEventSchema = z
     returned: nonNegInt.optional(),
     vectors_returned: nonNegInt.optional(),
     bytes_out: nonNegInt.optional(),
-    outcome: z.enum(OUTCOMES).optional(),
+    outcome: z.enum(REPORTED_OUTCOMES).optional(),
     status_code: z.number().int().min(-1_000_000).max(1_000_000).optional(),
     error_type: text(128).optional(),
     masked: z.boolean().optional(),
@@ -69,7 +69,7 @@ export type GenericEventInput = z.input<typeof genericEventSchema>;
 const FIELDS = new Set(Object.keys(genericEventSchema._def.schema.shape));
 const TENANT = /^[A-Za-z0-9_.:-]+$/;
 const ACTOR_TYPE_SET: ReadonlySet<unknown> = new Set(ACTOR_TYPES);
-const OUTCOME_SET: ReadonlySet<unknown> = new Set(OUTCOMES);
+const OUTCOME_SET: ReadonlySet<unknown> = new Set(REPORTED_OUTCOMES);
 
 const isText = (v: unknown, max: number, min = 0) =>
   typeof v === 'string' && v.length <= max && v.length >= min;

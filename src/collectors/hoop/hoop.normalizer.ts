@@ -38,35 +38,102 @@ export interface HoopNormalizeContext {
 /** `value` undefined: an event type vigil does not map (acknowledged and ignored, never an error). */
 export type HoopWebhookResult = NormalizeResult<AccessEvent | undefined>;
 
-const SQL_TYPES = new Set(['postgres', 'mysql', 'mssql', 'oracledb', 'database']);
 /** Review states in which the session did not (or may no longer) run. */
 const REVIEW_DENIED = new Set(['REJECTED', 'REVOKED']);
+/** The review waits for approval: nothing has run (the interceptor holds the packet). */
+const REVIEW_PENDING = 'PENDING';
 /** hoop.dev's "exit status unknown" codes (-100 in webhooks, -2 from the gateway). */
 const UNKNOWN_EXIT = new Set([-100, -2]);
 
-function dbType(value: string | null | undefined): string | undefined {
+/**
+ * hoop.dev's database subtypes (common/proto/const.go, ToConnectionType). Webhooks send only the
+ * connection type (`database` / `application` / `custom`); the sessions API sends the subtype too.
+ */
+const DATABASE_SUBTYPES = new Set(['postgres', 'mysql', 'mssql', 'oracledb', 'mongodb']);
+const SQL_SYSTEMS = new Set(['postgres', 'mysql', 'mssql', 'oracledb']);
+/** The vendor clients hoop.dev runs for its database subtypes (client/cmd/run.go, agent controller). */
+const CLIENT_SYSTEMS: Readonly<Record<string, string>> = {
+  psql: 'postgres',
+  mysql: 'mysql',
+  mariadb: 'mysql',
+  sqlcmd: 'mssql',
+  sqlplus: 'oracledb',
+  mongo: 'mongodb',
+  mongosh: 'mongodb',
+};
+
+/** What hoop.dev tells about a session's connection; which fields depends on the source. */
+export interface HoopConnection {
+  readonly connection?: string | null;
+  /** `database`, `application` or `custom` (older gateways stored the subtype here). */
+  readonly type?: string | null;
+  /** `postgres`, `mysql`, … — sessions API only. */
+  readonly subtype?: string | null;
+  /** The command run in the agent — webhooks only. */
+  readonly command?: readonly string[] | string | null;
+  /** Keys of the connection's secrets (`envvar:HOST`) — webhooks only. */
+  readonly envs?: readonly string[] | null;
+}
+
+/** Where the system name came from; `unknown` when nothing hoop.dev sent names it. */
+export type HoopSystemBasis =
+  | 'script'
+  | 'subtype'
+  | 'command'
+  | 'connection_name'
+  | 'connection_envs'
+  | 'unknown';
+
+function dbKind(value: string | null | undefined): string | undefined {
   const v = (value ?? '').trim().toLowerCase();
   if (v === 'postgresql' || v === 'pg') return 'postgres';
-  return v || undefined;
+  return DATABASE_SUBTYPES.has(v) ? v : undefined;
+}
+
+function commandWords(command: HoopConnection['command']): string[] {
+  if (!command) return [];
+  const words = typeof command === 'string' ? command.trim().split(/\s+/) : [...command];
+  return words.slice(0, 64).map((w) => w.slice(0, 512));
+}
+
+/** The database the command's client speaks to (`/usr/bin/psql` → postgres), from its first word. */
+function commandClient(words: readonly string[]): string | undefined {
+  const client = (words[0] ?? '').split('/').pop()?.toLowerCase() ?? '';
+  return Object.hasOwn(CLIENT_SYSTEMS, client) ? CLIENT_SYSTEMS[client] : undefined;
 }
 
 export interface ScriptAnalysis {
   readonly system: string;
+  readonly basis: HoopSystemBasis;
   readonly op?: VectorOp;
 }
 
 /**
- * The system and operation of a session from its connection and script. SQL is tried first on
- * database connections; HTTP requests (curl, request lines) and vector-store client calls after;
- * SQL last on other connections, and there only when it finds a data operation.
+ * The system and operation of a session from its connection and script. The system comes from,
+ * in order: the script itself (pgvector operators, a vector store's HTTP API or client), a vector
+ * store named by the connection name, its secret keys or its command, the database subtype, the
+ * command's client (`psql`, `mysql`, …). A webhook from a `database` connection whose command is
+ * empty (hoop.dev's in-process drivers) names no database: the system is `unknown`, not a guess.
+ * SQL is tried first on database connections; HTTP requests and client calls after; SQL last on
+ * other connections, and there only when it finds a data operation.
  */
-export function analyzeHoopScript(
-  script: string,
-  conn: { connection?: string | null; type?: string | null; subtype?: string | null },
-): ScriptAnalysis {
-  const hint = systemHint(conn.connection ?? undefined, conn.subtype ?? undefined, conn.type ?? undefined);
-  const kind = dbType(conn.subtype) ?? dbType(conn.type);
-  const sqlFirst = (kind !== undefined && SQL_TYPES.has(kind)) || hint === 'pgvector';
+export function analyzeHoopScript(script: string, conn: HoopConnection): ScriptAnalysis {
+  const words = commandWords(conn.command);
+  const envs = (conn.envs ?? []).slice(0, 256);
+  const hints: Array<[HoopSystemBasis, string | undefined]> = [
+    ['connection_name', systemHint(conn.connection ?? undefined)],
+    ['connection_envs', systemHint(...envs)],
+    ['command', systemHint(...words)],
+  ];
+  const [hintBasis, hint] = hints.find(([, h]) => h !== undefined) ?? ['unknown', undefined];
+  const subtype = dbKind(conn.subtype) ?? dbKind(conn.type);
+  const client = subtype ? undefined : commandClient(words);
+  const kind = subtype ?? client;
+  const isDatabase = (conn.type ?? '').trim().toLowerCase() === 'database';
+  const sqlFirst =
+    (kind !== undefined && SQL_SYSTEMS.has(kind)) ||
+    (isDatabase && kind === undefined) ||
+    hint === 'pgvector';
   let op: VectorOp | undefined;
   if (script.trim() !== '') {
     if (sqlFirst) op = parseSql(script);
@@ -76,8 +143,10 @@ export function analyzeHoopScript(
       if (sql && sql.operation !== 'other') op = sql;
     }
   }
-  const system = op?.system ?? hint ?? kind ?? 'unknown';
-  return { system: system.slice(0, 64), op };
+  if (op?.system) return { system: op.system.slice(0, 64), basis: 'script', op };
+  if (hint) return { system: hint, basis: hintBasis, op };
+  if (kind) return { system: kind, basis: subtype ? 'subtype' : 'command', op };
+  return { system: 'unknown', basis: 'unknown', op };
 }
 
 function decodeInput(input: string | null | undefined): string {
@@ -113,7 +182,10 @@ export function normalizeHoopWebhook(raw: unknown, ctx: HoopNormalizeContext): H
   if (!raw || typeof raw !== 'object' || Array.isArray(raw))
     return { ok: false, reason: 'event: expected object' };
   const type = (raw as { event_type?: unknown }).event_type;
-  if (type === undefined) return { ok: false, reason: 'event_type: is required' };
+  // Svix delivers every event type of the hoop.dev application to the endpoint: some carry no
+  // event_type (`microsoftteams.review.create` is a Teams card), others are not session events
+  // (`dbroles.job.finished`). Acknowledged and ignored, so Svix does not retry them.
+  if (type === undefined) return { ok: true, value: undefined };
   if (type === 'session.open') {
     const parsed = hoopSessionOpenSchema.safeParse(raw);
     if (!parsed.success) return { ok: false, reason: describeZodError(parsed.error) };
@@ -144,14 +216,25 @@ function sessionOpen(o: HoopSessionOpen, ctx: HoopNormalizeContext): AccessEvent
   e.actor_type = 'user';
   e.actor = ctx.tokenizer.token('actor', ctx.tenant, principal(o.user_email, o.user_id), 'user');
   const script = decodeInput(o.input);
-  const { system, op } = analyzeHoopScript(script, { connection: o.connection, type: o.connection_type });
+  const { system, basis, op } = analyzeHoopScript(script, {
+    connection: o.connection,
+    type: o.connection_type,
+    command: o.command,
+    envs: o.connection_envs,
+  });
   e.system = system;
+  e.attributes['hoop.system_basis'] = basis;
   // An interactive session (`connect`, no script) is an access decision: the session was opened.
   applyOp(e, op, `session.open:${o.verb ?? ''}`, script ? 'other' : 'auth');
   setQueryFields(e, script, ctx.tokenizer.queryText);
   if (o.review) {
     e.review = true;
-    if (REVIEW_DENIED.has((o.review.status ?? '').toUpperCase())) {
+    const status = (o.review.status ?? '').toUpperCase();
+    if (status === REVIEW_PENDING) {
+      // The review interceptor holds the packet while plugins run: nothing has run, and a
+      // rejection later sends no webhook. The sessions API (poller) says what became of it.
+      e.outcome = 'pending';
+    } else if (REVIEW_DENIED.has(status)) {
       e.outcome = 'denied';
       e.error_type = 'review_rejected';
     }
@@ -179,7 +262,8 @@ function sessionClose(c: HoopSessionClose, ctx: HoopNormalizeContext): AccessEve
     // restart) the actor is the session itself, typed unknown so it never joins a person's baseline.
     e.actor_type = 'unknown';
     e.actor = ctx.tokenizer.token('actor', ctx.tenant, `hoop-session:${c.id}`, 'unknown');
-    e.system = (dbType(c.connection_type) ?? systemHint(c.connection ?? undefined) ?? 'unknown').slice(0, 64);
+    // Upstream's session.close is {event_type, id, exit_code, exit_err}: no connection to name a system.
+    e.system = analyzeHoopScript('', { connection: c.connection, type: c.connection_type }).system;
   }
   e.operation = 'other';
   e.operation_raw = 'session.close';
@@ -238,12 +322,13 @@ export function normalizeHoopApiSession(
   e.actor = tokenizer.token('actor', tenant, who, e.actor_type);
   e.session = tokenizer.token('session', tenant, s.id);
   const script = typeof s.script === 'string' ? s.script : (s.script?.data ?? '');
-  const { system, op } = analyzeHoopScript(script, {
+  const { system, basis, op } = analyzeHoopScript(script, {
     connection: s.connection,
     type: s.type,
     subtype: s.connection_subtype,
   });
   e.system = system;
+  e.attributes['hoop.system_basis'] = basis;
   applyOp(e, op, `session:${s.verb ?? ''}`, script ? 'other' : 'auth');
   setQueryFields(e, script, ctx.tokenizer.queryText);
   const end = s.end_date ? parseEventTime(s.end_date, ctx.now) : undefined;
@@ -256,7 +341,12 @@ export function normalizeHoopApiSession(
   }
   if (s.review) {
     e.review = true;
-    if (REVIEW_DENIED.has((s.review.status ?? '').toUpperCase())) {
+    const status = (s.review.status ?? '').toUpperCase();
+    if (status === REVIEW_PENDING) {
+      // Waiting for approval: nothing ran. Polled again until the review is decided.
+      e.outcome = 'pending';
+      e.error_type = '';
+    } else if (REVIEW_DENIED.has(status)) {
       e.outcome = 'denied';
       e.error_type = 'review_rejected';
     }

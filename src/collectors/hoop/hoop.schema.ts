@@ -13,7 +13,10 @@ export const hoopSessionOpenSchema = z
     user_id: text(512).optional(),
     user_email: text(512).optional(),
     connection: text(256).optional(),
+    /** Only `database`, `application` or `custom` (gateway/transport/plugins/types/types.go). */
     connection_type: text(64).optional(),
+    /** The keys (never values) of the connection's secrets, e.g. `envvar:HOST`. */
+    connection_envs: z.array(text(256)).max(256, 'must have at most 256 items').nullish(),
     /** Base64 of the session's input (the script), cut at 10 KB by hoop.dev. */
     input: z
       .string()
@@ -22,7 +25,8 @@ export const hoopSessionOpenSchema = z
       .nullish(),
     is_input_truncated: z.boolean().nullish(),
     input_size: z.number().nonnegative('must be >= 0').nullish(),
-    command: z.union([z.array(z.string()), z.string()]).nullish(),
+    /** The connection's command plus the client's arguments (an array, though its JSON schema says string). */
+    command: z.union([z.array(z.string().max(4096)).max(1024), z.string().max(64 * 1024)]).nullish(),
     verb: text(32).nullish(),
     review: z
       .object({ type: text(32).nullish(), status: text(32).nullish(), owner_email: text(512).nullish() })
@@ -77,9 +81,13 @@ export const hoopApiSessionSchema = z.object({
 
 export type HoopApiSession = z.infer<typeof hoopApiSessionSchema>;
 
-/** The list envelope of `GET /api/sessions`. */
+/**
+ * The list envelope of `GET /api/sessions` (openapi.SessionList: `data`, `total` capped at 10,000
+ * unless `count=exact`, `total_is_capped`, `has_next_page`).
+ */
 export const hoopSessionListSchema = z.object({
   data: z.array(z.unknown()).nullish(),
   has_next_page: z.boolean().nullish(),
   total: z.number().nullish(),
+  total_is_capped: z.boolean().nullish(),
 });

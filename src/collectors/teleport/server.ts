@@ -6,7 +6,10 @@
 // the token is not bound to (pipeline `tenancy`), 413 (size or item limit), 429 + Retry-After (throttled address; pipeline saturated), 503 + Retry-After. 2xx only
 // once the events are durable.
 // The tenant is `X-Vigil-Tenant` / `?tenant=` (else `default`), never the Teleport cluster name.
-import type { FastifyInstance } from 'fastify';
+// POST /v1/teleport/sessions/<name>.<sid>.log — the same, for the event handler's session-recording
+// stream: statement events (`db.session.postgres.statements.*`, `db.session.result`) and
+// application requests come only through it (integrations/event-handler/session_events_job.go).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import type { AccessEvent } from '../../model/index.js';
 import type { Tokenizer } from '../../privacy/index.js';
@@ -46,6 +49,8 @@ interface TeleportParseContext {
   readonly tenant: string;
   readonly now: number;
   readonly appSessions?: TeleportAppSessions;
+  /** The session recording the body belongs to (session stream route), if any. */
+  readonly streamSession?: string;
 }
 
 /**
@@ -75,12 +80,13 @@ export function* teleportBatch(
         tenant: ctx.tenant,
         now: ctx.now,
         appSession,
+        streamSession: ctx.streamSession,
         describe: rejected.listing,
       });
-      if (r.kind === 'event') events.push(r.event);
-      else if (r.kind === 'rejected') rejected.add({ line: item.line, reason: r.reason });
+      if (r.kind === 'rejected') rejected.add({ line: item.line, reason: r.reason });
       else {
-        ignored++;
+        if (r.kind === 'event') events.push(r.event);
+        else ignored++;
         if (r.appSession)
           for (const k of r.appSession.keys) ctx.appSessions?.set(key(k), r.appSession.session);
       }
@@ -100,51 +106,63 @@ export function parseTeleportBody(
   return runToEnd(teleportBatch(body, contentType, ctx, limits));
 }
 
+/** `<prefix>.<sid>.log`: the event handler's session-recording URL (session_events_job.go). */
+const SESSION_FILE = /^[A-Za-z0-9_-]{0,64}\.([A-Za-z0-9-]{1,128})\.log$/;
+
 export function registerTeleportRoutes(app: FastifyInstance, deps: CollectorDeps): void {
   const appSessions = createAppSessions();
   const limits = { maxItems: deps.maxItemsPerRequest ?? DEFAULT_MAX_ITEMS };
 
-  app.post(
-    '/v1/teleport/events',
-    { onRequest: bearerAuthentication(deps, 'teleport', 'teleport') },
-    async (req, reply) => {
-      const tenant = requestTenant(req);
-      if (!tenant.ok) return reply.code(400).send({ error: tenant.reason });
-      // Every event of the request is the request's tenant: all refused, before anything is parsed.
-      const refused = tenantRefusal(authenticated(req).tenants, tenant.tenant);
-      if (refused) {
-        deps.metrics.inc('ingest_tenant_refused_teleport');
-        return reply.code(403).send({ error: refused });
+  const handle = async (req: FastifyRequest, reply: FastifyReply, streamSession?: string) => {
+    const tenant = requestTenant(req);
+    if (!tenant.ok) return reply.code(400).send({ error: tenant.reason });
+    // Every event of the request is the request's tenant: all refused, before anything is parsed.
+    const refused = tenantRefusal(authenticated(req).tenants, tenant.tenant);
+    if (refused) {
+      deps.metrics.inc('ingest_tenant_refused_teleport');
+      return reply.code(403).send({ error: refused });
+    }
+    try {
+      const body = await decodeBodyAsync(req.body, req.headers['content-encoding'], deps.maxBodyBytes);
+      const now = deps.now?.() ?? Date.now();
+      const { events, rejected, rejectedCount, ignored } = await runSliced(
+        teleportBatch(
+          body,
+          req.headers['content-type'] ?? '',
+          { tokenizer: deps.tokenizer, tenant: tenant.tenant, now, appSessions, streamSession },
+          limits,
+        ),
+      );
+      deps.metrics.inc('ingest_rejected_teleport', rejectedCount);
+      deps.metrics.inc('ingest_ignored_teleport', ignored);
+      if (events.length === 0 && (rejectedCount > 0 || ignored === 0)) {
+        return reply.code(400).send({
+          accepted: 0,
+          ignored,
+          rejected: rejected.length ? rejected : [{ line: 0, reason: 'no events in body' }],
+          rejected_count: rejectedCount,
+        });
       }
-      try {
-        const body = await decodeBodyAsync(req.body, req.headers['content-encoding'], deps.maxBodyBytes);
-        const now = deps.now?.() ?? Date.now();
-        const { events, rejected, rejectedCount, ignored } = await runSliced(
-          teleportBatch(
-            body,
-            req.headers['content-type'] ?? '',
-            { tokenizer: deps.tokenizer, tenant: tenant.tenant, now, appSessions },
-            limits,
-          ),
-        );
-        deps.metrics.inc('ingest_rejected_teleport', rejectedCount);
-        deps.metrics.inc('ingest_ignored_teleport', ignored);
-        if (events.length === 0 && (rejectedCount > 0 || ignored === 0)) {
-          return reply.code(400).send({
-            accepted: 0,
-            ignored,
-            rejected: rejected.length ? rejected : [{ line: 0, reason: 'no events in body' }],
-            rejected_count: rejectedCount,
-          });
-        }
-        await deps.ingest.submit(events);
-        deps.metrics.inc('ingest_accepted_teleport', events.length);
-        return reply
-          .code(200)
-          .send({ accepted: events.length, ignored, rejected, rejected_count: rejectedCount });
-      } catch (err) {
-        return replyWithError(reply, err);
-      }
-    },
-  );
+      await deps.ingest.submit(events);
+      deps.metrics.inc('ingest_accepted_teleport', events.length);
+      return reply
+        .code(200)
+        .send({ accepted: events.length, ignored, rejected, rejected_count: rejectedCount });
+    } catch (err) {
+      return replyWithError(reply, err);
+    }
+  };
+
+  const onRequest = bearerAuthentication(deps, 'teleport', 'teleport');
+  // The audit log stream (the event handler's `--fluentd-url`).
+  app.post('/v1/teleport/events', { onRequest }, (req, reply) => handle(req, reply));
+  // The session-recording stream (`--fluentd-session-url https://…/v1/teleport/sessions/recording`):
+  // the handler posts each recorded session's events to `<that URL>.<sid>.log`. The sid ties
+  // application requests, which name no user, to their session chunk.
+  app.post<{ Params: { file: string } }>('/v1/teleport/sessions/:file', { onRequest }, (req, reply) => {
+    const m = SESSION_FILE.exec(req.params.file);
+    if (!m)
+      return reply.code(404).send({ error: 'path: expected /v1/teleport/sessions/<name>.<session id>.log' });
+    return handle(req, reply, m[1]);
+  });
 }

@@ -9,12 +9,15 @@ const text = (max: number) => z.string().max(max, `must be at most ${max} charac
 export const teleportEventSchema = z.object({
   event: text(128).min(1, 'must not be empty'),
   code: text(16).nullish(),
-  uid: text(128).min(1, 'must not be empty'),
+  /** Absent from some events (the MySQL statement samples): the id is then derived (normalizer). */
+  uid: text(128).min(1, 'must not be empty').nullish(),
+  /** Event index within its session. */
+  ei: z.number().int('must be an integer').nonnegative('must be >= 0').nullish(),
   time: z.union([text(64), z.number()]),
   cluster_name: text(256).nullish(),
   sid: text(128).nullish(),
   user: text(512).nullish(),
-  /** 1 human, 2 bot (Machine ID); other values are Teleport-internal principals. */
+  /** 1 human, 2 bot (Machine ID), 3 system (a Teleport component); 0 unspecified. */
   user_kind: z.number().int('must be an integer').nullish(),
   login: text(256).nullish(),
   user_roles: z.array(z.string()).nullish(),
@@ -34,6 +37,27 @@ export const teleportEventSchema = z.object({
     .max(4 * 1024 * 1024, 'must be at most 4 MiB')
     .nullish(),
   affected_records: z.number().int('must be an integer').nonnegative('must be >= 0').nullish(),
+  /** Statement events (`db.session.postgres.statements.parse`, `….mysql.statements.prepare`, …). */
+  query: z
+    .string()
+    .max(4 * 1024 * 1024, 'must be at most 4 MiB')
+    .nullish(),
+  statement_name: text(256).nullish(),
+  portal_name: text(256).nullish(),
+  /** `db.session.end` / `session.end`: when the session started and stopped. */
+  session_start: text(64).nullish(),
+  session_stop: text(64).nullish(),
+  /** Elasticsearch / OpenSearch: the index; DynamoDB: the API target (`DynamoDB_20120810.Scan`). */
+  target: text(1024).nullish(),
+  /** Elasticsearch / OpenSearch request category: 0 general, 1 security, 2 search, 3 SQL. */
+  category: z.number().int('must be an integer').nullish(),
+  /** `db.session.user.create` / `.deactivate`: the database user provisioned. */
+  username: text(256).nullish(),
+  /** `db.session.mysql.create_db` / `drop_db` / `init_db`. */
+  schema_name: text(256).nullish(),
+  /** `session.rejected`: why. */
+  reason: text(1024).nullish(),
+
   // Application access.
   app_name: text(256).nullish(),
   app_uri: text(1024).nullish(),
@@ -41,10 +65,13 @@ export const teleportEventSchema = z.object({
   /** `app.session.start` names the app's address `public_addr`. */
   public_addr: text(1024).nullish(),
   session_chunk_id: text(128).nullish(),
-  method: text(16).nullish(),
+  /** HTTP method of a request; `user.login`'s login method (local, oidc, saml, …). */
+  method: text(32).nullish(),
   path: text(8192).nullish(),
   raw_query: text(16 * 1024).nullish(),
   status_code: z.number().int('must be an integer').nullish(),
+  /** `db.session.spanner.rpc`: the RPC's arguments (`sql` for ExecuteSql). */
+  args: z.unknown().optional(),
   /** Some request events carry the request body (`app.session.dynamodb.request` does). */
   body: z.unknown().optional(),
 });

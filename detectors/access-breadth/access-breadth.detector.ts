@@ -87,7 +87,13 @@ export function tenantRelativeBand(
   if (!tenant || hour - tenant.sinceHour < warmupHours || tenant.collections < 2) return band;
   const capLog = Math.max(logOf(Math.ceil(share * tenant.collections)), band.center + LOG_STEPS);
   if (capLog >= band.highLog) return band;
-  return { ...band, highLog: capLog, statHighLog: Math.min(band.statHighLog, capLog), high: unlog(capLog), tenantCollections: tenant.collections };
+  return {
+    ...band,
+    highLog: capLog,
+    statHighLog: Math.min(band.statHighLog, capLog),
+    high: unlog(capLog),
+    tenantCollections: tenant.collections,
+  };
 }
 
 export function createAccessBreadthDetector(
@@ -106,6 +112,18 @@ export function createAccessBreadthDetector(
     );
   const warm = (state: AccessBreadthState, hour: number) =>
     hour - state.firstHour >= params.warmup_hours && ringSamples(state.buf, RING) >= MIN_SAMPLES;
+
+  /**
+   * The log score, or — when the tenant's size lowered the band — at least one by the share of
+   * the tenant touched: 0.5 at `tenant_share`, 0.95 at every collection of the tenant (touching all
+   * of a small tenant is enumeration however few doublings it is over the identity's usual).
+   */
+  function scoreOf(observed: number, band: RelativeBand): number {
+    const s = logScore(observed, band);
+    if (!band.tenantCollections || params.tenant_share >= 1) return s;
+    const over = (observed / band.tenantCollections - params.tenant_share) / (1 - params.tenant_share);
+    return over > 0 ? Math.max(s, 0.5 + 0.45 * Math.min(1, over)) : s;
+  }
 
   function closeHour(state: AccessBreadthState, next: AccessEvent, now: number): Finding[] {
     const out: Finding[] = [];
@@ -138,7 +156,7 @@ export function createAccessBreadthDetector(
       entity: e.actor,
       actor: e.actor,
       windowStart: start,
-      score: logScore(observed, band),
+      score: scoreOf(observed, band),
       confidence: Math.min(1, band.samples / hours),
       ...issue(state),
       now,
@@ -208,7 +226,15 @@ export function createAccessBreadthDetector(
         }
         state.hour = hour;
         const distinct = Math.round(bitmapEstimate(state.buf, 0, BITMAP_BYTES));
-        ringClose(state.buf, RING, hours, distinct, bandOf(state, first.tenant), Math.floor(hour / 24), warm(state, hour));
+        ringClose(
+          state.buf,
+          RING,
+          hours,
+          distinct,
+          bandOf(state, first.tenant),
+          Math.floor(hour / 24),
+          warm(state, hour),
+        );
       }
       clearBytes(state.buf, 0, BITMAP_BYTES);
       state.distinct = 0;
@@ -232,7 +258,7 @@ export function createAccessBreadthDetector(
       if (state.distinct <= watchLevel(band)) return out;
       noteEvidence(state, e.event_id);
       if (state.distinct <= band.high) return out;
-      const score = logScore(state.distinct, band);
+      const score = scoreOf(state.distinct, band);
       if (!dueToFire(state, state.distinct, score)) return out;
       markFired(state, state.distinct, score, e);
       state.firedCollection = e.collection;

@@ -39,7 +39,8 @@ export function createTenantCollections(options: { readonly maxTenants: number }
         tenants.set(tenant, t);
       }
       if (hour < t.sinceHour) t.sinceHour = hour;
-      if (bitmapAdd(t.bits, 0, BITMAP_BYTES, h)) t.collections = Math.round(bitmapEstimate(t.bits, 0, BITMAP_BYTES));
+      if (bitmapAdd(t.bits, 0, BITMAP_BYTES, h))
+        t.collections = Math.round(bitmapEstimate(t.bits, 0, BITMAP_BYTES));
     },
     of(tenant) {
       const t = tenants.get(tenant);

@@ -16,7 +16,6 @@ import type { AccessEvent } from '../../src/model/index.js';
 import { testTime } from '../helpers/clock.js';
 import { latestById, makeEvent } from '../helpers/factories.js';
 
-const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const COLLECTIONS = Array.from({ length: 12 }, (_, i) => `kb_${i}`);
 const PEOPLE = Array.from({ length: 8 }, (_, i) => `usr_k1_breadth${String(i).padStart(14, '0')}`);
@@ -31,7 +30,13 @@ function office(days: number, seed: number): AccessEvent[] {
       PEOPLE.forEach((actor, p) => {
         const first = (p + Math.floor(rand() * 3)) % 12;
         for (let i = 0; i < 8; i++)
-          out.push(makeEvent({ actor, time: testTime(d, h, i * 7), collection: COLLECTIONS[(first + (i % 3)) % 12]! }));
+          out.push(
+            makeEvent({
+              actor,
+              time: testTime(d, h, i * 7),
+              collection: COLLECTIONS[(first + (i % 3)) % 12]!,
+            }),
+          );
       });
   }
   return out;
@@ -59,6 +64,8 @@ describe('access-breadth on a tenant of 12 collections', () => {
     expect(f.band_high).toBeLessThanOrEqual(9.5);
     expect(f.features.tenant_collections).toBeGreaterThanOrEqual(11);
     expect(f.sentence).toMatch(/at most 75% of the tenant's 1[12] collections/);
+    // Scored by the share of the tenant touched, not only by doublings over the usual (~1 here).
+    expect(f.score).toBeGreaterThanOrEqual(0.75);
   });
 
   it('would not fire with the band the identity history alone gives (tenant_share 1: the bug of the issue)', () => {
@@ -73,7 +80,13 @@ describe('access-breadth on a tenant of 12 collections', () => {
 
 describe('tenantRelativeBand', () => {
   const ring = new Uint8Array(64);
-  const band: LogBand = { ...logBand(ring, 0, 4, 10, 0), center: logOf(3), highLog: logOf(14), statHighLog: logOf(14), high: 14 };
+  const band: LogBand = {
+    ...logBand(ring, 0, 4, 10, 0),
+    center: logOf(3),
+    highLog: logOf(14),
+    statHighLog: logOf(14),
+    high: 14,
+  };
   const tenant = { collections: 12, sinceHour: 0 };
 
   it('holds the top to the share of the tenant once the tenant is past warm-up', () => {

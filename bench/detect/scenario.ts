@@ -6,6 +6,7 @@
 import { prng } from '../../src/cli/demo/workload.js';
 import { blankEvent } from '../../src/collectors/normalize.js';
 import { type AccessEvent, deterministicId, type Operation } from '../../src/model/index.js';
+import { makeSmallTenant } from './small-tenant.js';
 
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
@@ -17,10 +18,14 @@ export interface Attack {
   readonly entities: readonly string[];
   readonly start: number;
   readonly end: number;
+  /** Placed variants (small-tenant.ts): the kind the placement belongs to. */
+  readonly kind?: string;
 }
 
 export interface Scenario {
   readonly tenant: string;
+  /** The second, small tenant (12 collections) where the placed attack variants run. */
+  readonly smallTenant: string;
   readonly start: number;
   readonly days: number;
   readonly identities: number;
@@ -44,7 +49,7 @@ interface Person {
 const TEAMS = 15;
 const SENSITIVE_BY_TEAM: Record<number, string> = { 0: 'customer_pii', 1: 'hr_records', 2: 'finance_reports' };
 
-export function makeScenario(opts: { days?: number; seed?: number } = {}): Scenario {
+export function makeScenario(opts: { days?: number; seed?: number; placementSeed?: number; placements?: number } = {}): Scenario {
   const days = opts.days ?? 30;
   const rand = prng(opts.seed ?? 2026);
   const tenant = 'bench';
@@ -73,7 +78,8 @@ export function makeScenario(opts: { days?: number; seed?: number } = {}): Scena
     firstDay: i === 39 ? 25 : 0, // a new service comes online
   }));
   const batchJobs = Array.from({ length: 10 }, (_, i) => ({ id: `svc_bench_batch${i}`, collection: `team${i}_docs` }));
-  const identities = people.length + services.length + batchJobs.length;
+  const small = makeSmallTenant({ start, days, seed: opts.placementSeed ?? 1, placements: opts.placements ?? 4 });
+  const identities = people.length + services.length + batchJobs.length + small.identities;
 
   // Attack victims / insiders: distinct people of ordinary teams.
   const who = (i: number) => people[20 + i * 7]!;
@@ -161,6 +167,7 @@ export function makeScenario(opts: { days?: number; seed?: number } = {}): Scena
       }
     }
     injectAttacks(t0, out);
+    out.push(...small.hour(h));
     return out.sort((a, b) => a.time - b.time);
   }
 
@@ -202,5 +209,5 @@ export function makeScenario(opts: { days?: number; seed?: number } = {}): Scena
     }
   }
 
-  return { tenant, start, days, identities, attacks, hour, hours: days * 24 };
+  return { tenant, smallTenant: small.tenant, start, days, identities, attacks: [...attacks, ...small.attacks], hour, hours: days * 24 };
 }

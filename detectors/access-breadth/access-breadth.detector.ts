@@ -1,7 +1,10 @@
 // access-breadth: distinct collections an identity touches in an hour, against its own history of
 // active hours (enumeration: a stolen key walking every collection it can list). Distinct counts
 // come from a 256-bit linear-counting bitmap, so an hour over a thousand collections costs the
-// same 32 bytes as an hour over three; the history is a log-scale ring of active hours.
+// same 32 bytes as an hour over three; the history is a log-scale ring of active hours. Breadth is
+// also related to the tenant's collection count (./tenant-collections.ts): once the tenant is
+// known, the band's top never exceeds `tenant_share` of its collections (nor falls below a doubling
+// over the identity's usual), so a tenant of 12 collections does not hide an identity touching all 12.
 import type { AccessBreadthParams } from '../../src/config/index.js';
 import type { Detector } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
@@ -26,21 +29,29 @@ import {
   issue,
   type LogBand,
   logBand,
+  LOG_STEPS,
+  logOf,
   logScore,
   MIN_SAMPLES,
   makeFinding,
   markFired,
   noteEvidence,
+  pct,
   resetFiring,
   ringBytes,
   ringClose,
   ringSamples,
   watchLevel,
+  unlog,
 } from '../shared/index.js';
+import { createTenantCollections, type TenantCollections } from './tenant-collections.js';
 
 const NAME = 'access-breadth';
 const BITMAP_BYTES = 32;
 const RING = BITMAP_BYTES;
+
+/** A band, and the tenant's collection count when it lowered the top. */
+export type RelativeBand = LogBand & { readonly tenantCollections?: number };
 
 export interface AccessBreadthState extends Firing {
   /** Hour index (epoch hours) of the identity's first event, and of the current hour. */
@@ -60,17 +71,63 @@ export function estimateStateBytes(state: AccessBreadthState): number {
   return estimateBytes(state);
 }
 
-export function createAccessBreadthDetector(params: AccessBreadthParams): Detector<AccessBreadthState> {
+/**
+ * The band lowered to the tenant's size: its top at most `share` of the tenant's collections, but
+ * never below a doubling over the identity's usual (one that normally touches 8 of 12 is not
+ * flagged at 10). Unchanged until the tenant has been watched for `warmupHours` (a count still
+ * growing would read as a small tenant).
+ */
+export function tenantRelativeBand(
+  band: LogBand,
+  tenant: { readonly collections: number; readonly sinceHour: number } | undefined,
+  hour: number,
+  share: number,
+  warmupHours: number,
+): RelativeBand {
+  if (!tenant || hour - tenant.sinceHour < warmupHours || tenant.collections < 2) return band;
+  const capLog = Math.max(logOf(Math.ceil(share * tenant.collections)), band.center + LOG_STEPS);
+  if (capLog >= band.highLog) return band;
+  return {
+    ...band,
+    highLog: capLog,
+    statHighLog: Math.min(band.statHighLog, capLog),
+    high: unlog(capLog),
+    tenantCollections: tenant.collections,
+  };
+}
+
+export function createAccessBreadthDetector(
+  params: AccessBreadthParams,
+  tenants: TenantCollections = createTenantCollections({ maxTenants: params.max_tenants }),
+): Detector<AccessBreadthState> {
   const hours = params.history_hours;
 
-  const bandOf = (state: AccessBreadthState): LogBand =>
-    logBand(state.buf, RING, params.threshold_sigmas, params.min_collections, Math.floor(state.hour / 24));
+  const bandOf = (state: AccessBreadthState, tenant: string): RelativeBand =>
+    tenantRelativeBand(
+      logBand(state.buf, RING, params.threshold_sigmas, params.min_collections, Math.floor(state.hour / 24)),
+      tenants.of(tenant),
+      state.hour,
+      params.tenant_share,
+      params.warmup_hours,
+    );
   const warm = (state: AccessBreadthState, hour: number) =>
     hour - state.firstHour >= params.warmup_hours && ringSamples(state.buf, RING) >= MIN_SAMPLES;
 
+  /**
+   * The log score, or — when the tenant's size lowered the band — at least one by the share of
+   * the tenant touched: 0.5 at `tenant_share`, 0.95 at every collection of the tenant (touching all
+   * of a small tenant is enumeration however few doublings it is over the identity's usual).
+   */
+  function scoreOf(observed: number, band: RelativeBand): number {
+    const s = logScore(observed, band);
+    if (!band.tenantCollections || params.tenant_share >= 1) return s;
+    const over = (observed / band.tenantCollections - params.tenant_share) / (1 - params.tenant_share);
+    return over > 0 ? Math.max(s, 0.5 + 0.45 * Math.min(1, over)) : s;
+  }
+
   function closeHour(state: AccessBreadthState, next: AccessEvent, now: number): Finding[] {
     const out: Finding[] = [];
-    const band = bandOf(state);
+    const band = bandOf(state, next.tenant);
     if (grewSinceFired(state, state.distinct)) out.push(finding(state, next, band, now));
     ringClose(
       state.buf,
@@ -88,7 +145,7 @@ export function createAccessBreadthDetector(params: AccessBreadthParams): Detect
     return out;
   }
 
-  function finding(state: AccessBreadthState, e: AccessEvent, band: LogBand, now: number): Finding {
+  function finding(state: AccessBreadthState, e: AccessEvent, band: RelativeBand, now: number): Finding {
     const start = state.hour * HOUR;
     const observed = state.distinct;
     return makeFinding({
@@ -99,14 +156,17 @@ export function createAccessBreadthDetector(params: AccessBreadthParams): Detect
       entity: e.actor,
       actor: e.actor,
       windowStart: start,
-      score: logScore(observed, band),
+      score: scoreOf(observed, band),
       confidence: Math.min(1, band.samples / hours),
       ...issue(state),
       now,
       title: `Access breadth: ${fmt(observed)} distinct collections in an hour`,
       sentence:
         `${e.actor} touched ${fmt(observed)} distinct collections in the hour from ${isoMinute(start)}; ` +
-        `its usual is ${fmtSmall(band.expected)} per active hour (band up to ${fmt(band.high)}).`,
+        `its usual is ${fmtSmall(band.expected)} per active hour (band up to ${fmt(band.high)}` +
+        (band.tenantCollections
+          ? `, at most ${pct(params.tenant_share)} of the tenant's ${fmt(band.tenantCollections)} collections).`
+          : ').'),
       observed,
       expected: band.expected,
       bandLow: band.low,
@@ -117,6 +177,7 @@ export function createAccessBreadthDetector(params: AccessBreadthParams): Detect
         expected_collections: band.expected,
         log2_spread: band.spread / 8,
         history_hours: band.samples,
+        ...(band.tenantCollections ? { tenant_collections: band.tenantCollections } : {}),
       },
       evidence: state.evidence ?? [],
       collection: state.firedCollection,
@@ -139,7 +200,7 @@ export function createAccessBreadthDetector(params: AccessBreadthParams): Detect
         buf: allocState(BITMAP_BYTES + ringBytes(hours)),
       };
     },
-    bootstrap(state, history, before) {
+    bootstrap(state, history, before, first) {
       // Each stored active hour's distinct collections, counted with the same bitmap and closed
       // into the ring oldest first, as live traffic would have (once warm, clipped to the band).
       const byHour = new Map<number, string[]>();
@@ -156,10 +217,24 @@ export function createAccessBreadthDetector(params: AccessBreadthParams): Detect
       state.firstHour = historyStartHour(history, active[0]!);
       for (const hour of active) {
         clearBytes(state.buf, 0, BITMAP_BYTES);
-        for (const c of byHour.get(hour)!) if (c) bitmapAdd(state.buf, 0, BITMAP_BYTES, hash32(c));
+        for (const c of byHour.get(hour)!) {
+          if (!c) continue;
+          const h = hash32(c);
+          bitmapAdd(state.buf, 0, BITMAP_BYTES, h);
+          // The stored history teaches the tenant's collections too (after a restart without them).
+          tenants.add(first.tenant, h, hour);
+        }
         state.hour = hour;
         const distinct = Math.round(bitmapEstimate(state.buf, 0, BITMAP_BYTES));
-        ringClose(state.buf, RING, hours, distinct, bandOf(state), Math.floor(hour / 24), warm(state, hour));
+        ringClose(
+          state.buf,
+          RING,
+          hours,
+          distinct,
+          bandOf(state, first.tenant),
+          Math.floor(hour / 24),
+          warm(state, hour),
+        );
       }
       clearBytes(state.buf, 0, BITMAP_BYTES);
       state.distinct = 0;
@@ -173,14 +248,17 @@ export function createAccessBreadthDetector(params: AccessBreadthParams): Detect
       }
       const out = hour > state.hour ? closeHour(state, e, now) : [];
       state.hour = hour;
-      if (!e.collection || !bitmapAdd(state.buf, 0, BITMAP_BYTES, hash32(e.collection))) return out;
+      if (!e.collection) return out;
+      const h = hash32(e.collection);
+      if (!bitmapAdd(state.buf, 0, BITMAP_BYTES, h)) return out;
+      tenants.add(e.tenant, h, hour);
       state.distinct = Math.round(bitmapEstimate(state.buf, 0, BITMAP_BYTES));
       if (!warm(state, hour)) return out;
-      const band = bandOf(state);
+      const band = bandOf(state, e.tenant);
       if (state.distinct <= watchLevel(band)) return out;
       noteEvidence(state, e.event_id);
       if (state.distinct <= band.high) return out;
-      const score = logScore(state.distinct, band);
+      const score = scoreOf(state.distinct, band);
       if (!dueToFire(state, state.distinct, score)) return out;
       markFired(state, state.distinct, score, e);
       state.firedCollection = e.collection;

@@ -252,8 +252,12 @@ export function createNewCollectionDetector(
         const sensitivity = sensitivityOf(e.collection);
         // One rare first access a week or so is anyone's right; beyond that each halves the news.
         const damping = 1 / (1 + Math.max(0, recent - 1) / 2);
-        const score = SENSITIVITY_WEIGHT[sensitivity.level] * (0.4 + 0.6 * (1 - peer.share)) * damping;
-        if (score >= params.min_score) {
+        const own = SENSITIVITY_WEIGHT[sensitivity.level] * (0.4 + 0.6 * (1 - peer.share)) * damping;
+        // Several such first accesses in one hour are several pieces of evidence: the hour's
+        // score combines them (1 − Π(1 − score)), so reading legal and HR collections at once
+        // weighs more than either alone.
+        const score = own >= params.min_score && s.firedScore > 0 ? 1 - (1 - s.firedScore) * (1 - own) : own;
+        if (own >= params.min_score) {
           s.newThisHour++;
           noteEvidence(s, e.event_id);
           if (dueToFire(s, s.newThisHour, score)) {

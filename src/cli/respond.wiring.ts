@@ -2,6 +2,7 @@
 // guardrail state (Redis or memory, same rule), the targets from the environment, the vault for
 // re-identification, and the controls the admin API exposes.
 import { createRiskEngine } from '../detect/risk.js';
+import { riskEngineOptions } from '../detect/risk-options.js';
 import { type Config, redisConnection } from '../config/index.js';
 import type { ReidentifyDeps } from '../admin/reidentify.js';
 import { reidentify } from '../admin/reidentify.js';
@@ -113,11 +114,7 @@ export async function startRespond(o: RespondWiringOptions): Promise<RespondWiri
     config: rc,
     queue,
     book,
-    risk: createRiskEngine({
-      halfLifeMs: rc.risk_half_life,
-      incidentThreshold: rc.incident_min_risk,
-      groupWindowMs: rc.incident_group_window,
-    }),
+    risk: createRiskEngine(riskEngineOptions(o.config.pipeline)),
     saveIncident,
     recordAttempt,
     alreadySucceeded: createJobSuccessLookup(o.store),

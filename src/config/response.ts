@@ -251,6 +251,31 @@ const guardrailsSchema = z
   })
   .strict();
 
+const weight = z.number().min(0).max(10);
+
+/**
+ * Risk that composes: an identity's findings within `window` (event time) add up, each weighted by
+ * its collection's sensitivity, and several detectors agreeing multiply the sum.
+ */
+const riskSchema = z
+  .object({
+    /** Findings of an identity older than this (event time) no longer count towards its risk. */
+    window: duration.default('24h'),
+    /** Each further distinct detector among the identity's findings in the window multiplies its risk by 1 + this. */
+    corroboration: z.number().min(0).max(4).default(0.5),
+    /** Multiplier of a finding's points by its collection's sensitivity (`collections`, name patterns, default). */
+    sensitivity_weights: z
+      .object({
+        low: weight.default(1),
+        medium: weight.default(1.25),
+        high: weight.default(1.5),
+        critical: weight.default(2),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
 export const responseSchema = z
   .object({
     /** A finding at or above this score opens (or updates) an incident. */
@@ -265,6 +290,8 @@ export const responseSchema = z
     incident_min_risk: z.number().min(1).max(100).default(28),
     /** Time for an identity's risk to halve without new findings. */
     risk_half_life: duration.default('6h'),
+    /** How findings compose into an identity's risk (src/detect/risk.ts). */
+    risk: riskSchema.default({}),
     max_attempts: z.number().int().min(1).max(50).default(8),
     /** Run for every new incident (kept from before policies; a policy can do the same). */
     actions: z.array(webhookActionSchema).default([]),

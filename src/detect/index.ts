@@ -6,3 +6,4 @@ export * from './backtest.js';
 export * from './series.js';
 export * from './suppression.js';
 export * from './risk.js';
+export * from './risk-options.js';

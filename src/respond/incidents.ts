@@ -20,7 +20,11 @@ export interface IncidentBook {
    * Adds the finding to its identity's open incident, or opens one. `now` (wall clock) is only
    * written as the row's `updated_time`; grouping and the opened time come from the finding's event time.
    */
-  upsert(finding: Finding, now: number): { incident: Incident; created: boolean; changed: boolean };
+  upsert(
+    finding: Finding,
+    now: number,
+    composed?: ComposedRisk,
+  ): { incident: Incident; created: boolean; changed: boolean };
   load(incidents: Incident[]): void;
   /** The book's current copy of an incident that is not resolved. */
   get(incidentId: string): Incident | undefined;
@@ -28,6 +32,15 @@ export interface IncidentBook {
   peek(tenant: string, actor: string): Incident | undefined;
   /** Replaces an incident after a lifecycle change; a resolved one leaves the book. */
   replace(incident: Incident): void;
+}
+
+/**
+ * The identity's risk as the risk engine composed it with this finding, and the sentence saying
+ * which findings composed it: the incident keeps that risk and appends the sentence to its summary.
+ */
+export interface ComposedRisk {
+  readonly risk: number;
+  readonly explanation: string;
 }
 
 export function createIncidentBook(groupWindowMs: number): IncidentBook {
@@ -49,7 +62,8 @@ export function createIncidentBook(groupWindowMs: number): IncidentBook {
       if (incident.status === 'resolved') open.delete(k);
       else open.set(k, incident);
     },
-    upsert(f, now) {
+    upsert(f, now, composed) {
+      const summary = composed ? `${f.sentence} ${composed.explanation}` : f.sentence;
       const k = key(f.tenant, f.actor);
       const current = open.get(k);
       // A finding of the identity within the window (event time) of the incident's latest finding
@@ -61,8 +75,8 @@ export function createIncidentBook(groupWindowMs: number): IncidentBook {
       ) {
         const known = current.finding_ids.includes(f.finding_id);
         const severity = maxSeverity(current.severity, f.severity);
-        const risk = known ? current.risk : riskAfter(current.risk, f);
-        if (known && severity === current.severity)
+        const risk = composed ? composed.risk : known ? current.risk : riskAfter(current.risk, f);
+        if (known && severity === current.severity && risk <= current.risk)
           return { incident: current, created: false, changed: false };
         const next: Incident = {
           ...current,
@@ -70,7 +84,7 @@ export function createIncidentBook(groupWindowMs: number): IncidentBook {
           risk,
           finding_ids: known ? current.finding_ids : [...current.finding_ids, f.finding_id],
           title: `${f.title} (${f.actor})`,
-          summary: f.sentence,
+          summary,
           last_event_time: Math.max(lastEventTime(current), f.event_time),
           updated_time: now,
           updated_by: 'vigil',
@@ -84,9 +98,9 @@ export function createIncidentBook(groupWindowMs: number): IncidentBook {
         actor: f.actor,
         status: 'open',
         severity: f.severity,
-        risk: riskAfter(0, f),
+        risk: composed ? composed.risk : riskAfter(0, f),
         title: `${f.title} (${f.actor})`,
-        summary: f.sentence,
+        summary,
         finding_ids: [f.finding_id],
         opened_time: f.event_time,
         last_event_time: f.event_time,

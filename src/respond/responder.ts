@@ -439,8 +439,9 @@ export function createResponder(deps: ResponderDeps): Responder {
         // decays in event time (the finding's), so a replay weighs findings as live operation did.
         const current = deps.book.peek(f.tenant, f.actor);
         const known = current?.finding_ids.includes(f.finding_id) ?? false;
-        const risk = deps.risk
-          ? deps.risk.add(f, f.event_time).risk
+        const composed = deps.risk?.add(f, f.event_time);
+        const risk = composed
+          ? composed.risk
           : current
             ? known
               ? current.risk
@@ -448,7 +449,7 @@ export function createResponder(deps: ResponderDeps): Responder {
             : riskAfter(0, f);
         const byRisk = deps.risk !== undefined && risk >= config.incident_min_risk;
         if (!evaluatePolicy(config, f, { risk }).opensIncident && !byRisk) continue;
-        const { incident, created, changed } = deps.book.upsert(f, now());
+        const { incident, created, changed } = deps.book.upsert(f, now(), composed);
         if (changed) {
           changedIncidents.delete(incident.incident_id);
           changedIncidents.set(incident.incident_id, incident);

@@ -22,9 +22,7 @@ export const MAX_RISK = 100;
 /** A contribution decayed below this no longer names a detector for corroboration. */
 const NEGLIGIBLE = 0.5;
 
-export interface SensitivityOf {
-  (collection: string): { readonly level: Sensitivity; readonly reason: string };
-}
+export type SensitivityOf = (collection: string) => { readonly level: Sensitivity; readonly reason: string };
 
 export interface RiskEngineOptions {
   /** Time for an identity's risk to halve without new findings. */
@@ -131,9 +129,14 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
   const inWindow = (at: number, now: number) => now - at <= window;
 
   function weigh(f: Finding): Pick<Item, 'sensitivity' | 'sensitivity_reason'> & { weight: number } {
-    if (!f.collection || !options.sensitivityOf) return { sensitivity: '', sensitivity_reason: '', weight: 1 };
+    if (!f.collection || !options.sensitivityOf)
+      return { sensitivity: '', sensitivity_reason: '', weight: 1 };
     const s = options.sensitivityOf(f.collection);
-    return { sensitivity: s.level, sensitivity_reason: s.reason, weight: options.sensitivityWeights?.[s.level] ?? 1 };
+    return {
+      sensitivity: s.level,
+      sensitivity_reason: s.reason,
+      weight: options.sensitivityWeights?.[s.level] ?? 1,
+    };
   }
 
   function compose(r: IdentityRisk, now: number) {
@@ -158,7 +161,13 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
     }
     contributions.sort((a, b) => b.current - a.current);
     const factor = 1 + corroboration * Math.max(0, detectors.size - 1);
-    return { risk: Math.min(MAX_RISK, sum * factor), contributions, detectors: detectors.size, factor, rest: sum - contributions.reduce((s, c) => s + c.current, 0) };
+    return {
+      risk: Math.min(MAX_RISK, sum * factor),
+      contributions,
+      detectors: detectors.size,
+      factor,
+      rest: sum - contributions.reduce((s, c) => s + c.current, 0),
+    };
   }
 
   function explain(c: ReturnType<typeof compose>): string {
@@ -188,7 +197,13 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
       let r = identities.get(key);
       if (r) identities.delete(key);
       else
-        r = { items: new Map(), rest: { value: 0, at: now }, at: now, incidentId: undefined, incidentLast: 0 };
+        r = {
+          items: new Map(),
+          rest: { value: 0, at: now },
+          at: now,
+          incidentId: undefined,
+          incidentLast: 0,
+        };
       identities.set(key, r);
       if (identities.size > max) identities.delete(identities.keys().next().value!);
 
@@ -224,7 +239,12 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
       }
       r.at = Math.max(r.at, now);
       const c = compose(r, now);
-      const base = { risk: c.risk, contributions: c.contributions, detectors: c.detectors, corroboration: c.factor };
+      const base = {
+        risk: c.risk,
+        contributions: c.contributions,
+        detectors: c.detectors,
+        corroboration: c.factor,
+      };
 
       if (r.incidentId !== undefined && now - r.incidentLast <= options.groupWindowMs) {
         r.incidentLast = Math.max(r.incidentLast, now);

@@ -16,7 +16,16 @@ const DEFAULTS = riskEngineOptions(pipeline);
 
 /** A medium finding worth 20 × 0.6 × 1 = 12 points before sensitivity: under the bar (28) alone. */
 const medium = (detector: string, time: number, collection = 'team_wiki') =>
-  makeFinding({ actor: ACTOR, entity: ACTOR, detector, severity: 'medium', score: 0.6, confidence: 1, collection, event_time: time });
+  makeFinding({
+    actor: ACTOR,
+    entity: ACTOR,
+    detector,
+    severity: 'medium',
+    score: 0.6,
+    confidence: 1,
+    collection,
+    event_time: time,
+  });
 
 describe('risk composition: several findings, several detectors, one window', () => {
   it('opens an incident for two detectors within the window where neither alone reaches the bar', () => {
@@ -82,7 +91,11 @@ describe('risk composition: the collection sensitivity weighs in', () => {
     });
     const t = testTime(3, 11);
     const r = createRiskEngine(riskEngineOptions(labelled)).add(medium('new-collection', t, 'hr_docs'), t);
-    expect(r.contributions[0]).toMatchObject({ sensitivity: 'critical', points: 36, sensitivity_reason: 'labelled in the configuration' });
+    expect(r.contributions[0]).toMatchObject({
+      sensitivity: 'critical',
+      points: 36,
+      sensitivity_reason: 'labelled in the configuration',
+    });
     expect(r.opensIncident).toBe(true);
   });
 
@@ -109,8 +122,12 @@ describe('risk composition: the explanation lists each contribution', () => {
   });
 
   it('says it in one sentence: the risk, the bar, every detector, collection, sensitivity and share', () => {
-    expect(r.explanation).toMatch(/^Risk \d+\.\d of 100 \(incident at 28\) from 2 findings within 1 d, 2 detectors corroborating \(×1\.50\): /);
-    expect(r.explanation).toMatch(/new-collection on legal_contracts \(high sensitivity: its name matches the sensitivity pattern "legal"\) \+\d+\.\d/);
+    expect(r.explanation).toMatch(
+      /^Risk \d+\.\d of 100 \(incident at 28\) from 2 findings within 1 d, 2 detectors corroborating \(×1\.50\): /,
+    );
+    expect(r.explanation).toMatch(
+      /new-collection on legal_contracts \(high sensitivity: its name matches the sensitivity pattern "legal"\) \+\d+\.\d/,
+    );
     expect(r.explanation).toMatch(/credential-sharing \+12\.0/);
   });
 
@@ -130,7 +147,10 @@ describe('risk composition: configuration fails closed', () => {
   });
 
   it('refuses an unknown sensitivity level among the weights', () => {
-    const r = pipelineSchema.safeParse({ version: 1, response: { risk: { sensitivity_weights: { secret: 2 } } } });
+    const r = pipelineSchema.safeParse({
+      version: 1,
+      response: { risk: { sensitivity_weights: { secret: 2 } } },
+    });
     expect(r.success).toBe(false);
   });
 

@@ -22,7 +22,11 @@ function ShiftedDate(...args) {
   return Reflect.construct(RealDate, args.length === 0 ? [RealDate.now() + offset] : args, new.target);
 }
 ShiftedDate.prototype = RealDate.prototype;
-Object.defineProperty(RealDate.prototype, 'constructor', { value: ShiftedDate, writable: true, configurable: true });
+Object.defineProperty(RealDate.prototype, 'constructor', {
+  value: ShiftedDate,
+  writable: true,
+  configurable: true,
+});
 ShiftedDate.now = () => RealDate.now() + offset;
 ShiftedDate.parse = RealDate.parse;
 ShiftedDate.UTC = RealDate.UTC;

@@ -5,6 +5,7 @@
 // back and starts to is an embedding-inversion risk even at modest volume.
 import type { BulkExtractionParams } from '../../src/config/index.js';
 import type { Detector } from '../../src/detect/index.js';
+import { HOURLY_BYTES, HOURLY_RETURNED, HOURLY_VECTORS } from '../../src/detect/detector.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {
   blankFiring,
@@ -256,15 +257,29 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
       // largest top_k (from the events), closed into the rings oldest first as live traffic would
       // have (once warm, clipped to the band). A history without the events' hours (older
       // callers) leaves the top_k ring empty: its floor stands in and it fills from live hours.
-      const byHour = new Map<number, { rows: number; bytes: number; vectors: number; scrolls: number }>();
+      // A figure no request of the hour reported is unknown there: not closed into its ring, as live.
+      const byHour = new Map<
+        number,
+        { rows: number; bytes: number; vectors: number; scrolls: number; reported: number }
+      >();
       for (const r of history.hourly) {
         if (r.requests === 0) continue;
         const hour = hourIndex(r.hour);
-        const h = byHour.get(hour) ?? { rows: 0, bytes: 0, vectors: 0, scrolls: 0 };
+        const h = byHour.get(hour) ?? {
+          rows: 0,
+          bytes: 0,
+          vectors: 0,
+          scrolls: 0,
+          reported: SCROLLS_REPORTED,
+        };
         byHour.set(hour, h);
         h.rows += r.returned;
         h.bytes += r.bytesOut;
         h.vectors += r.vectorsReturned;
+        const given = r.reported ?? HOURLY_RETURNED | HOURLY_VECTORS | HOURLY_BYTES;
+        if (given & HOURLY_RETURNED) h.reported |= 1 << SIGNAL_ROWS;
+        if (given & HOURLY_VECTORS) h.reported |= 1 << SIGNAL_VECTORS;
+        if (given & HOURLY_BYTES) h.reported |= 1 << SIGNAL_BYTES;
         if (r.operation === 'scroll') h.scrolls += Math.max(0, r.requests - r.denied - r.errors);
       }
       const active = [...byHour.keys()].sort((a, b) => a - b);
@@ -283,7 +298,7 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
         state.topK = topKs?.get(hour) ?? 0;
         const ok = warm(state, hour);
         for (let i = 0; i < SIGNALS.length; i++)
-          if (i !== topK || topKs)
+          if (i === topK ? topKs : h.reported & (1 << i))
             ringClose(
               state.buf,
               ringOff(i),

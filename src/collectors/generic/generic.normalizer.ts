@@ -60,10 +60,10 @@ export function normalizeGeneric(
   e.operation_raw = g.operation;
   e.collection = g.collection ?? '';
   e.namespace = g.namespace ?? '';
-  e.top_k = g.top_k ?? 0;
-  e.returned = g.returned ?? 0;
-  e.vectors_returned = g.vectors_returned ?? 0;
-  e.bytes_out = g.bytes_out ?? 0;
+  e.top_k = g.top_k ?? null;
+  e.returned = g.returned ?? null;
+  e.vectors_returned = g.vectors_returned ?? null;
+  e.bytes_out = g.bytes_out ?? null;
   e.outcome = g.outcome ?? outcomeFromStatus(status);
   e.status_code = status ?? 0;
   e.error_type = g.error_type ?? '';

@@ -169,7 +169,7 @@ function applyOp(
   e.operation_raw = (op?.operation_raw ?? fallbackRaw).slice(0, 128);
   e.collection = op?.collection ?? '';
   e.namespace = op?.namespace ?? '';
-  e.top_k = op?.top_k ?? 0;
+  e.top_k = op?.top_k ?? null;
 }
 
 function setAttr(e: AccessEvent, key: string, value: string | number | boolean | null | undefined) {

@@ -241,7 +241,7 @@ function applyOp(e: AccessEvent, op: VectorOp | undefined, operation: Operation,
   e.operation_raw = (op?.operation_raw ?? operationRaw).slice(0, 128);
   e.collection = op?.collection ?? '';
   if (op?.namespace) e.namespace = op.namespace;
-  e.top_k = op?.top_k ?? 0;
+  e.top_k = op?.top_k ?? null;
 }
 
 function dbEvent(ev: TeleportEvent, time: number, ctx: TeleportNormalizeContext): AccessEvent {
@@ -274,11 +274,9 @@ function dbEvent(ev: TeleportEvent, time: number, ctx: TeleportNormalizeContext)
     case 'db.session.postgres.statements.parse':
     case 'db.session.mysql.statements.prepare':
     case 'db.session.cassandra.prepare':
+    case 'db.session.spanner.rpc':
       // A statement is parsed (prepared) before its executions; the bind / execute events that
       // follow carry no text, so the statement counts once, where its text is.
-      applyOp(e, op, 'other', ev.event);
-      break;
-    case 'db.session.spanner.rpc':
       applyOp(e, op, 'other', ev.event);
       break;
     case 'db.session.query.failed':
@@ -294,7 +292,8 @@ function dbEvent(ev: TeleportEvent, time: number, ctx: TeleportNormalizeContext)
       break;
     case 'db.session.result':
       applyOp(e, undefined, 'other', ev.event);
-      e.returned = ev.affected_records ?? 0;
+      // Unknown is not zero: a result event without a count leaves the rows unknown.
+      e.returned = ev.affected_records ?? null;
       if (ev.success === false) {
         e.outcome = 'error';
         e.error_type = 'query_failed';

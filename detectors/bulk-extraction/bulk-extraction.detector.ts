@@ -211,7 +211,9 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
     const size = magnitude(state);
     const bySize = signal === 'rows' || signal === 'bytes';
     const also = size && !bySize ? describe(signal, observed) : '';
-    const title = size ? `${size} in an hour${also ? `; ${also}` : ''}` : `${describe(signal, observed)} in an hour`;
+    const title = size
+      ? `${size} in an hour${also ? `; ${also}` : ''}`
+      : `${describe(signal, observed)} in an hour`;
     const lead = size ? `received ${size}` : describe(signal, observed);
     return makeFinding({
       detector: NAME,

@@ -136,7 +136,8 @@ export function createDestructiveOpsDetector(params: DestructiveOpsParams): Dete
     const start = s.hour * HOUR;
     // A drop is named by the collection it destroyed: that is what the analyst restores or asks about.
     const dropped = s.dropped ? (s.drops > 1 ? `${s.dropped} and ${fmt(s.drops - 1)} more` : s.dropped) : '';
-    const where = s.firedCollection && !(v.kind !== 'deletes' && dropped) ? ` (latest on ${s.firedCollection})` : '';
+    const where =
+      s.firedCollection && !(v.kind !== 'deletes' && dropped) ? ` (latest on ${s.firedCollection})` : '';
     const dropsDone = dropped ? `dropped ${dropped}` : plural(s.drops, 'collection drop', 'collection drops');
     const did =
       v.kind === 'deletes'

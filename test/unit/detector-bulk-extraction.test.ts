@@ -361,7 +361,8 @@ describe('bulk-extraction: the explanation leads with the magnitude', () => {
     expect(last.title).toMatch(/^Bulk extraction: 400k rows \/ 762\.9 MB in an hour/);
     expect(last.sentence).toContain(`${APP} received 400k rows / 762.9 MB on customer_pii in the hour`);
     // Every issue leads with its own figures, however the signal that crossed its band is named.
-    for (const f of findings) expect(f.title).toMatch(/^Bulk extraction: [\d.]+k? rows \/ [\d.]+ [KMG]?B in an hour/);
+    for (const f of findings)
+      expect(f.title).toMatch(/^Bulk extraction: [\d.]+k? rows \/ [\d.]+ [KMG]?B in an hour/);
   });
 
   it('leaves out counts the source does not report rather than showing them as 0', () => {

@@ -6,7 +6,6 @@ import {
   createReplayProgress,
   describeFindings,
   eventsPerSecond,
-  progressLine,
   replaySummary,
 } from '../../src/cli/replay-progress.js';
 

@@ -16,6 +16,7 @@ import {
   type Firing,
   fmt,
   fmtBytes,
+  fmtCompact,
   fmtSmall,
   grewSinceFired,
   HOUR,
@@ -120,6 +121,20 @@ const UNIT: Record<Signal, string> = {
   top_k: 'as its largest top_k',
 };
 
+/**
+ * What came back in the hour, as an analyst weighs it: rows and bytes (the signals some sources do
+ * not report are left out, never shown as 0), e.g. `220k rows / 352.0 MB`; '' when neither is known.
+ */
+export function magnitude(state: BulkExtractionState): string {
+  const parts: string[] = [];
+  if (known(state, SIGNAL_ROWS)) parts.push(`${fmtCompact(state.rows)} rows`);
+  if (known(state, SIGNAL_BYTES)) parts.push(fmtBytes(state.bytes));
+  return parts.join(' / ');
+}
+
+/** Whether an event of the current hour reported the signal. */
+const known = (state: BulkExtractionState, i: number) => ((state.reported ?? ALL_REPORTED) & (1 << i)) !== 0;
+
 export function createBulkExtractionDetector(params: BulkExtractionParams): Detector<BulkExtractionState> {
   const hours = params.history_hours;
   const ringOff = (i: number) => i * ringBytes(hours);
@@ -193,6 +208,14 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
     const usual =
       signal === 'bytes' ? fmtBytes(w.band.expected) : `${fmtSmall(w.band.expected)} ${UNIT[signal]}`;
     const bandTop = signal === 'bytes' ? fmtBytes(w.band.high) : fmt(w.band.high);
+    // Lead with how much came back; the signal that crossed its band follows when it is another one.
+    const size = magnitude(state);
+    const bySize = signal === 'rows' || signal === 'bytes';
+    const also = size && !bySize ? describe(signal, observed) : '';
+    const title = size
+      ? `${size} in an hour${also ? `; ${also}` : ''}`
+      : `${describe(signal, observed)} in an hour`;
+    const lead = size ? `received ${size}` : describe(signal, observed);
     return makeFinding({
       detector: NAME,
       scope: NAME,
@@ -205,21 +228,22 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
       confidence: Math.min(1, w.band.samples / hours),
       ...issue(state),
       now,
-      title: `Bulk extraction: ${describe(signal, observed)} in an hour`,
+      title: `Bulk extraction: ${title}`,
       sentence:
-        `${e.actor} ${describe(signal, observed)}${where} in the hour from ${isoMinute(start)}${vectorsToo}; ` +
+        `${e.actor} ${lead}${where} in the hour from ${isoMinute(start)}${also ? ` and ${also}` : ''}${vectorsToo}; ` +
         `its usual is ${usual} per active hour (band up to ${bandTop}).`,
       observed,
       expected: w.band.expected,
       bandLow: w.band.low,
       bandHigh: w.band.high,
       baselinePeriod: describeLogBaseline(w.band, state.firstHour),
+      // A signal no event of the hour reported is left out rather than shown as 0.
       features: {
-        rows: state.rows,
-        bytes_out: state.bytes,
-        vectors_returned: state.vectors,
+        ...(known(state, SIGNAL_ROWS) ? { rows: state.rows } : {}),
+        ...(known(state, SIGNAL_BYTES) ? { bytes_out: state.bytes } : {}),
+        ...(known(state, SIGNAL_VECTORS) ? { vectors_returned: state.vectors } : {}),
         scroll_calls: state.scrolls,
-        max_top_k: state.topK,
+        ...(known(state, SIGNAL_TOP_K) ? { max_top_k: state.topK } : {}),
         [`expected_${signal}`]: w.band.expected,
         log2_spread: w.band.spread / 8,
       },

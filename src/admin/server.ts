@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type SourceAuth, tenantReadRefusal } from '../collectors/auth.js';
 import type { AuthFailures } from '../collectors/auth-failures.js';
 import { genericBatch } from '../collectors/generic/server.js';
+import { createUnknownFieldPolicy } from '../collectors/generic/unknown-fields.js';
 import { recordRefusal, refuse, refuseThrottled } from '../collectors/http/authenticate.js';
 import { decodeBody, decodeBodyAsync } from '../collectors/http/body.js';
 import { replyWithError } from '../collectors/http/server.js';
@@ -280,13 +281,21 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
   app.post('/v1/replay', adminOnly, async (req, reply) => {
     try {
       const body = await decodeBodyAsync(req.body, req.headers['content-encoding'], deps.maxBodyBytes);
+      // A replay is a history import: unknown top-level fields become attributes rather than
+      // rejecting the line; the answer names them (never their values) so the CLI can warn.
+      const unknownFields = createUnknownFieldPolicy();
       const { events, rejected, rejectedCount } = await runSliced(
-        genericBatch(body, 'application/x-ndjson', deps, Date.now(), {
+        genericBatch(body, 'application/x-ndjson', { ...deps, unknownFields }, Date.now(), {
           maxItems: deps.maxItemsPerRequest ?? DEFAULT_MAX_ITEMS,
         }),
       );
       await deps.ingest.submit(events);
-      return reply.send({ accepted: events.length, rejected, rejected_count: rejectedCount });
+      return reply.send({
+        accepted: events.length,
+        rejected,
+        rejected_count: rejectedCount,
+        unknown_fields: Object.fromEntries(unknownFields.counts.byName),
+      });
     } catch (err) {
       return replyWithError(reply, err);
     }

@@ -39,11 +39,20 @@ describe('vigil CLI', () => {
     expect((await vigil(['migrate'], env)).stdout).toContain('001_core_tables');
     expect((await vigil(['migrate'], env)).stdout).toContain('up to date');
     const { file, attackStart } = workloadFile(dir, 'cli');
+    // An exporter's own field on some lines (here `sensitivity`) no longer rejects them.
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    lines[0] = JSON.stringify({ ...JSON.parse(lines[0]!), sensitivity: 'high' });
+    writeFileSync(file, `${lines.join('\n')}\n`);
     const replay = await vigil(['replay', '--input', file], env);
-    expect(replay.stdout).toMatch(/replayed \d+ events \(0 rejected\)/);
+    expect(replay.stdout).toMatch(
+      /replayed \d+ events \(0 rejected\) in [\d.]+ s, [\d,]+ events\/s; findings: \d+ \(\d+ updates?\)/,
+    );
+    expect(replay.stderr).toContain('replay: unknown field sensitivity');
     const findings = JSON.parse((await vigil(['findings', '--format', 'json'], env)).stdout) as Finding[];
     expect(findings.length).toBeGreaterThan(0);
     expect(findings.every((f) => f.event_time >= attackStart)).toBe(true);
+    // The summary counts findings, not their issues: as many as the store holds.
+    expect(replay.stdout).toContain(`findings: ${findings.length} (`);
     const incidents = JSON.parse((await vigil(['incidents', '--format', 'json'], env)).stdout) as Incident[];
     expect(incidents).toHaveLength(1);
     expect(incidents[0]!.finding_ids).toContain(findings[0]!.finding_id);

@@ -9,12 +9,18 @@ import {
   genericEventSchema,
   isPlainGenericEvent,
 } from './generic.schema.js';
+import { liftUnknownFields, type UnknownFieldPolicy } from './unknown-fields.js';
 
 export interface NormalizeContext {
   readonly tokenizer: Tokenizer;
   readonly now: number;
   /** Attribute keys kept (others dropped); values are stored as given. */
   readonly attributeAllowList?: ReadonlySet<string>;
+  /**
+   * History imports only (replay): unknown top-level fields become attributes instead of rejecting
+   * the line (see unknown-fields.ts). Absent: the strict contract of the HTTP collector.
+   */
+  readonly unknownFields?: UnknownFieldPolicy;
 }
 
 /**
@@ -29,6 +35,7 @@ export function normalizeGeneric(
   ctx: NormalizeContext,
   describe = true,
 ): NormalizeResult<AccessEvent> {
+  if (ctx.unknownFields) raw = liftUnknownFields(raw, ctx.unknownFields, ctx.attributeAllowList);
   let g: GenericEventInput;
   if (isPlainGenericEvent(raw)) g = raw;
   else if (!describe && genericEventRejects(raw)) return { ok: false, reason: UNLISTED_REASON };

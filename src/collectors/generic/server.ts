@@ -17,12 +17,15 @@ import { DEFAULT_MAX_ITEMS, frameJsonBody, type ItemLimits, isRejection, itemAt 
 import { type Rejection, RejectionList } from '../reasons.js';
 import { runSliced, runToEnd, type Steps } from '../slices.js';
 import { normalizeGeneric } from './generic.normalizer.js';
+import type { UnknownFieldPolicy } from './unknown-fields.js';
 
 export interface GenericRouteDeps extends CollectorDeps {
   readonly attributeAllowList?: ReadonlySet<string>;
 }
 
 export interface ParseContext extends Pick<GenericRouteDeps, 'tokenizer' | 'attributeAllowList'> {
+  /** History imports only: unknown top-level fields become attributes (unknown-fields.ts). */
+  readonly unknownFields?: UnknownFieldPolicy;
   /**
    * The tenants the sender's credential may write: an event of another tenant is rejected, its
    * line kept with the reason. Absent: every tenant (the operator's own replay and Kafka topic).
@@ -53,7 +56,12 @@ export function* genericBatch(
 ): Steps<ParsedBatch> {
   const events: AccessEvent[] = [];
   const rejected = new RejectionList();
-  const ctx = { tokenizer: deps.tokenizer, now, attributeAllowList: deps.attributeAllowList };
+  const ctx = {
+    tokenizer: deps.tokenizer,
+    now,
+    attributeAllowList: deps.attributeAllowList,
+    unknownFields: deps.unknownFields,
+  };
   const bound = deps.tenants !== undefined && deps.tenants !== ALL_TENANTS ? deps.tenants : undefined;
   let tenantRefusedCount = 0;
   const framed = yield* frameJsonBody(body, contentType, limits);

@@ -91,8 +91,7 @@ export function* teleportBatch(
       if (r.kind === 'rejected') {
         if (isExpiredReason(r.reason)) expiredCount++;
         rejected.add({ line: item.line, reason: r.reason });
-      }
-      else {
+      } else {
         if (r.kind === 'event') events.push(r.event);
         else ignored++;
         if (r.appSession)

@@ -506,6 +506,7 @@ export async function startVigil(
     logger,
     maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES,
     maxItemsPerRequest: config.env.VIGIL_MAX_ITEMS_PER_REQUEST,
+    retentionDays: config.env.VIGIL_EVENTS_TTL_DAYS,
     traceIdentity: sourcesWiring.traceIdentity,
     sourceStats: sourcesWiring.sourceStats,
   };
@@ -641,6 +642,7 @@ export async function startVigil(
     auth,
     authFailures,
     maxItemsPerRequest: config.env.VIGIL_MAX_ITEMS_PER_REQUEST,
+    retentionDays: config.env.VIGIL_EVENTS_TTL_DAYS,
     store: store.client,
     ingest,
     tokenizer,

@@ -311,8 +311,11 @@ async function replay(config: Config, file: string, expiredChoice: ExpiredChoice
   const unknownFields = createUnknownFieldPolicy({ onFirstSeen: warnField });
   if (running) {
     const progress = createReplayProgress({ total, stream: process.stderr });
+    // Expired lines still here were kept by choice (include; skip sends them blank): the admin API
+    // rejects them unless told so.
+    const expiredQuery = scan.expired > 0 && !drop ? '?expired=include' : '';
     for await (const { text } of chunks) {
-      const res = await fetch(`${running.url}/v1/replay`, {
+      const res = await fetch(`${running.url}/v1/replay${expiredQuery}`, {
         method: 'POST',
         headers: { authorization: `Bearer ${running.token}`, 'content-type': 'application/x-ndjson' },
         body: text,

@@ -89,6 +89,16 @@ describe('vigil CLI', () => {
       const { file } = workloadFile(dir, 'cli-served');
       const replay = await vigil(['replay', '--input', file], env);
       expect(replay.stdout).toContain(`replayed through http://127.0.0.1:${adminPort}`);
+      // Past the retention (180 days by default): the admin API refuses them unless the user chose
+      // include, which the CLI passes on (expired=include).
+      const old = path.join(dir, 'old.ndjson');
+      const aged = (age: number) =>
+        JSON.stringify(
+          makeGenericEvent({ tenant: 'cli-served-old', time: new Date(Date.now() - age).toISOString() }),
+        );
+      writeFileSync(old, `${[aged(200 * 86_400_000), aged(201 * 86_400_000), aged(3_600_000)].join('\n')}\n`);
+      const included = await vigil(['replay', '--input', old, '--expired', 'include'], env);
+      expect(included.stdout).toMatch(/3 accepted, 0 rejected/);
       const findings = await waitFor(
         async () => JSON.parse((await vigil(['findings', '--format', 'json'], env)).stdout) as Finding[],
         (f) => f.length > 0,
@@ -167,6 +177,10 @@ describe('vigil CLI', () => {
     const skipped = await vigil(['replay', '--input', file, '--expired', 'skip'], env);
     expect(skipped.stdout).toMatch(/replayed 6 events \(0 rejected\)/);
     expect(skipped.stderr).toContain('skipping the 4 events past retention');
+    // In-process (no running serve), include stores them all: the collectors' retention cutoff is
+    // not applied to a replay that chose to include them.
+    const included = await vigil(['replay', '--input', file, '--expired', 'include'], env);
+    expect(included.stdout).toMatch(/replayed 10 events \(0 rejected\)/);
     const wrong = await vigil(['replay', '--input', file, '--expired', 'keep'], env).then(
       () => undefined,
       (err: { stderr: string }) => err,

@@ -1,7 +1,13 @@
 // Generic gateway event → canonical AccessEvent, tokenized. Pure apart from the tokenizer cache.
 import { type AccessEvent, canonicalOperation, deterministicId } from '../../model/index.js';
 import { setQueryFields, type Tokenizer } from '../../privacy/index.js';
-import { blankEvent, outcomeFromStatus, parseEventTime } from '../normalize.js';
+import {
+  blankEvent,
+  expiredTimeReason,
+  outcomeFromStatus,
+  parseEventTime,
+  type RetentionBound,
+} from '../normalize.js';
 import { describeZodError, type NormalizeResult, UNLISTED_REASON } from '../reasons.js';
 import {
   type GenericEventInput,
@@ -11,7 +17,7 @@ import {
 } from './generic.schema.js';
 import { liftUnknownFields, type UnknownFieldPolicy } from './unknown-fields.js';
 
-export interface NormalizeContext {
+export interface NormalizeContext extends RetentionBound {
   readonly tokenizer: Tokenizer;
   readonly now: number;
   /** Attribute keys kept (others dropped); values are stored as given. */
@@ -48,6 +54,8 @@ export function normalizeGeneric(
   const time = parseEventTime(g.time, ctx.now);
   if (time === undefined)
     return { ok: false, reason: 'time: not an ISO-8601 time or epoch number within 2000 … now+24h' };
+  const expired = expiredTimeReason('time', time, ctx.now, ctx);
+  if (expired) return { ok: false, reason: expired };
   const { tokenizer } = ctx;
   const tenant = g.tenant;
   const status = g.status_code;

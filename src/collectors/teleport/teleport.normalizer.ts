@@ -19,7 +19,13 @@
 // Other events are not access to a vector store and are ignored (counted, never rejected).
 import { type AccessEvent, type ActorType, deterministicId, type Operation } from '../../model/index.js';
 import { setQueryFields, type Tokenizer } from '../../privacy/index.js';
-import { blankEvent, outcomeFromStatus, parseEventTime } from '../normalize.js';
+import {
+  blankEvent,
+  expiredTimeReason,
+  outcomeFromStatus,
+  parseEventTime,
+  type RetentionBound,
+} from '../normalize.js';
 import { describeZodError, UNLISTED_REASON } from '../reasons.js';
 import { parseSql, parseVectorHttp, systemHint, type VectorOp } from '../vector-query.js';
 import { type TeleportEvent, teleportEventRejects, teleportEventSchema } from './teleport.schema.js';
@@ -32,7 +38,7 @@ export interface TeleportAppSession {
   readonly src_net: string;
 }
 
-export interface TeleportNormalizeContext {
+export interface TeleportNormalizeContext extends RetentionBound {
   readonly tokenizer: Tokenizer;
   readonly tenant: string;
   readonly now: number;
@@ -165,6 +171,8 @@ export function normalizeTeleport(raw: unknown, ctx: TeleportNormalizeContext): 
   const time = parseEventTime(ev.time, ctx.now);
   if (time === undefined)
     return { kind: 'rejected', reason: 'time: not an ISO-8601 time or epoch number within 2000 … now+24h' };
+  const expired = expiredTimeReason('time', time, ctx.now, ctx);
+  if (expired) return { kind: 'rejected', reason: expired };
   if (AUTH_EVENTS.has(type)) return { kind: 'event', event: authEvent(ev, time, ctx) };
   if (DB_EVENTS.has(type)) {
     if (!ev.user) return { kind: 'rejected', reason: 'user: is required' };

@@ -124,6 +124,7 @@ describe('events retention at ingest', () => {
           accepted: 1,
           rejected: [{ line: 1, reason: `time: ${REASON}` }],
           rejected_count: 1,
+          unknown_fields: {},
         });
       }
     });
@@ -135,7 +136,12 @@ describe('events retention at ingest', () => {
         makeGenericEvent({ tenant, time: new Date(freshTime()).toISOString() }),
       ]);
       expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({ accepted: 2, rejected: [], rejected_count: 0 });
+      expect(await res.json()).toEqual({
+        accepted: 2,
+        rejected: [],
+        rejected_count: 0,
+        unknown_fields: {},
+      });
     });
 
     it('answers 400 naming the parameter for an unknown value', async () => {

@@ -22,6 +22,7 @@ import {
   listAudit,
   listFindings,
   listIncidents,
+  NEXT_CURSOR_HEADER,
   nextCursor,
   pageLimit,
   recordAudit,
@@ -118,9 +119,6 @@ function jsonObject(req: FastifyRequest, maxBytes: number): Record<string, unkno
 const adminOnly = { config: { roles: ['admin'], allTenants: true } satisfies AdminRouteConfig };
 /** Route option: reads every tenant's numbers (refused to a tenant-bound caller). */
 const allTenants = { config: { allTenants: true } satisfies AdminRouteConfig };
-
-/** The response header carrying the cursor of the next page of findings. */
-export const NEXT_CURSOR_HEADER = 'vigil-next-cursor';
 
 const ALL_TENANTS_REFUSED = 'this route reads every tenant: a tenant-bound token may not';
 

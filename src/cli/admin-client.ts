@@ -8,7 +8,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { adminTokens } from './app.js';
 import type { Config } from '../config/index.js';
-import { migrate, openStore, type StoreClient, StoreLockedError } from '../store/index.js';
+import {
+  migrate,
+  NEXT_CURSOR_HEADER,
+  openStore,
+  type StoreClient,
+  StoreLockedError,
+} from '../store/index.js';
 
 export interface AdminTarget {
   readonly url: string;
@@ -59,6 +65,16 @@ export async function adminGet<T>(target: AdminTarget, route: string): Promise<T
   const res = await fetch(`${target.url}${route}`, { headers: { authorization: `Bearer ${target.token}` } });
   if (!res.ok) throw new Error(`admin API ${route} answered ${res.status}: ${await res.text()}`);
   return (await res.json()) as T;
+}
+
+/** A GET answering one page: its body and the cursor of the next page, if the API gave one. */
+export async function adminGetPage<T>(
+  target: AdminTarget,
+  route: string,
+): Promise<{ body: T; next: string | undefined }> {
+  const res = await fetch(`${target.url}${route}`, { headers: { authorization: `Bearer ${target.token}` } });
+  if (!res.ok) throw new Error(`admin API ${route} answered ${res.status}: ${await res.text()}`);
+  return { body: (await res.json()) as T, next: res.headers.get(NEXT_CURSOR_HEADER) ?? undefined };
 }
 
 export async function adminPost<T>(

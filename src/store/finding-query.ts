@@ -64,6 +64,9 @@ export function nextCursor(
     : encodeCursor({ eventTime: last.event_time, findingId: last.finding_id });
 }
 
+/** The response header of GET /v1/findings carrying the cursor of the next page. */
+export const NEXT_CURSOR_HEADER = 'vigil-next-cursor';
+
 /** The most rows one request answers: a reader wanting more follows the cursor. */
 export const MAX_PAGE = 10_000;
 
@@ -88,7 +91,9 @@ export function findingFilterFromQuery(
   const time = (name: 'since' | 'until') => {
     const v = q[name];
     if (v === undefined) return undefined;
-    return isoTime.safeParse(v).success ? Date.parse(v) : { error: `${name}: an ISO-8601 time with an offset` };
+    return isoTime.safeParse(v).success
+      ? Date.parse(v)
+      : { error: `${name}: an ISO-8601 time with an offset` };
   };
   const since = time('since');
   if (typeof since === 'object') return since;

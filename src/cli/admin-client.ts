@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { adminTokens } from './app.js';
 import type { Config } from '../config/index.js';
+import { readServeAddress, SERVE_ADDRESS_FILE } from './serve-address.js';
 import {
   migrate,
   NEXT_CURSOR_HEADER,
@@ -22,21 +23,26 @@ export interface AdminTarget {
 }
 
 /**
- * The running instance's admin API, if one answers on the configured port. With VIGIL_CLI_TOKEN
- * set, none answering is an error: the caller must not fall back to the store itself.
+ * The admin API of the running vigil that owns this data directory (it records its address there,
+ * src/cli/serve-address.ts), if it answers. A vigil of another data directory listening on the
+ * configured port is never used. With VIGIL_CLI_TOKEN set (an operator without the data directory)
+ * the configured host and port are asked instead, and none answering is an error: the caller must
+ * not fall back to the store itself.
  */
 export async function findRunningAdmin(config: Config): Promise<AdminTarget | undefined> {
-  const found = await probeAdmin(config);
-  if (!found && config.env.VIGIL_CLI_TOKEN)
+  const recorded = readServeAddress(config.dataDir);
+  if (recorded) return probeAdmin(config, recorded.url);
+  if (!config.env.VIGIL_CLI_TOKEN) return undefined;
+  const host = config.env.VIGIL_HOST === '0.0.0.0' ? '127.0.0.1' : config.env.VIGIL_HOST;
+  const found = await probeAdmin(config, `http://${host}:${config.env.VIGIL_ADMIN_PORT}`);
+  if (!found)
     throw new Error(
       `VIGIL_CLI_TOKEN is set, so the CLI works only through a running vigil's admin API, and none answers on port ${config.env.VIGIL_ADMIN_PORT}`,
     );
   return found;
 }
 
-async function probeAdmin(config: Config): Promise<AdminTarget | undefined> {
-  const host = config.env.VIGIL_HOST === '0.0.0.0' ? '127.0.0.1' : config.env.VIGIL_HOST;
-  const url = `http://${host}:${config.env.VIGIL_ADMIN_PORT}`;
+async function probeAdmin(config: Config, url: string): Promise<AdminTarget | undefined> {
   const tokenFile = path.join(config.dataDir, 'keys', 'admin.token');
   const token =
     config.env.VIGIL_CLI_TOKEN ??
@@ -109,7 +115,7 @@ export async function withStore<T>(
   } catch (err) {
     if (err instanceof StoreLockedError) {
       throw new Error(
-        `${err.message}, and its admin API does not answer on port ${config.env.VIGIL_ADMIN_PORT}; set VIGIL_ADMIN_PORT to that process's admin port`,
+        `${err.message}, and its admin API does not answer at the address it recorded in ${SERVE_ADDRESS_FILE} (is it still starting or stopping?)`,
       );
     }
     throw err;

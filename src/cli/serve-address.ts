@@ -42,7 +42,10 @@ export function recordServeAddress(dataDir: string, url: string, pid = process.p
 }
 
 /** The address of the live vigil owning `dataDir`, or undefined (none recorded, or a stale record, which is removed). */
-export function readServeAddress(dataDir: string, alive: (pid: number) => boolean = isAlive): ServeAddress | undefined {
+export function readServeAddress(
+  dataDir: string,
+  alive: (pid: number) => boolean = isAlive,
+): ServeAddress | undefined {
   const file = fileOf(dataDir);
   const record = readRecord(file);
   if (!record) return undefined;

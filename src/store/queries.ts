@@ -34,18 +34,22 @@ export async function listFindings(
   opts: ListOptions & FindingFilter = {},
 ): Promise<Finding[]> {
   const rs = await client.query({
+    // The filters run on the stored columns in the inner query: in ClickHouse a SELECT alias shadows
+    // the column of its name in WHERE, and the outer query renames event_time to epoch ms.
     query: `SELECT * EXCEPT (event_time, first_fired_time, detected_time, first_observed_time, stored_time),
               ${ms('event_time')}, ${ms('first_fired_time')}, ${ms('detected_time')}, ${ms('first_observed_time')}
-            FROM findings FINAL
-            WHERE ({tenant:String} = '' OR tenant = {tenant:String}) AND ${tenantScopeWhere()}
-              AND ({has_since:UInt8} = 0 OR event_time >= fromUnixTimestamp64Milli({since:Int64}, 'UTC'))
-              AND ({has_until:UInt8} = 0 OR event_time < fromUnixTimestamp64Milli({until:Int64}, 'UTC'))
-              AND ({detector:String} = '' OR detector = {detector:String})
-              AND ({entity:String} = '' OR entity = {entity:String})
-              AND (empty({severities:Array(String)}) OR severity IN {severities:Array(String)})
-              AND score >= {min_score:Float64}
-              AND ({has_after:UInt8} = 0
-                OR (event_time, finding_id) < (fromUnixTimestamp64Milli({after_time:Int64}, 'UTC'), {after_id:String}))
+            FROM (
+              SELECT * FROM findings FINAL
+              WHERE ({tenant:String} = '' OR tenant = {tenant:String}) AND ${tenantScopeWhere()}
+                AND ({has_since:UInt8} = 0 OR event_time >= fromUnixTimestamp64Milli({since:Int64}, 'UTC'))
+                AND ({has_until:UInt8} = 0 OR event_time < fromUnixTimestamp64Milli({until:Int64}, 'UTC'))
+                AND ({detector:String} = '' OR detector = {detector:String})
+                AND ({entity:String} = '' OR entity = {entity:String})
+                AND (empty({severities:Array(String)}) OR severity IN {severities:Array(String)})
+                AND score >= {min_score:Float64}
+                AND ({has_after:UInt8} = 0
+                  OR (event_time, finding_id) < (fromUnixTimestamp64Milli({after_time:Int64}, 'UTC'), {after_id:String}))
+            )
             ORDER BY event_time DESC, finding_id DESC LIMIT {limit:UInt32}`,
     query_params: {
       tenant: opts.tenant ?? '',

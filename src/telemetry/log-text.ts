@@ -15,7 +15,7 @@ const LEVELS: Record<number, [string, string]> = {
 /** What pino puts on every line, shown in the line's head or not at all. */
 const HEAD_KEYS = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg']);
 
-const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ');
+const printable = (text: string) => text.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ');
 
 function valueText(value: unknown): string {
   if (typeof value === 'string') return printable(value);

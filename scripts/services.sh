@@ -6,8 +6,7 @@
 #   Redis (Debian redis-server, appendonly)               127.0.0.1:16379
 #   PostgreSQL 15 + pgvector (built from Debian trixie's source package)
 #                                                         127.0.0.1:15432 user/password/db vigil
-# and, not services, Debian's chromium (+ fonts-liberation) for the dashboards render test and
-# faketime for the suite's second pass with the clock a year ahead (scripts/test.sh).
+# and, not services, Debian's chromium (+ fonts-liberation) for the dashboards render test.
 #
 # Usage: scripts/services.sh up|down|status|env|kafka-run-class <class> [args...]
 #   up      install what is missing, start what is not running (idempotent),
@@ -231,8 +230,6 @@ browser_missing() { # Debian packages the tests need besides the services, one p
   # playwright-core drives Debian's chromium (it downloads no browser of its own); a font for the text.
   [[ -x /usr/bin/chromium ]] || echo chromium
   [[ -f /usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf ]] || echo fonts-liberation
-  # faketime: scripts/test.sh runs the suite a second time with the clock a year ahead.
-  command -v faketime >/dev/null || echo faketime
 }
 
 ensure_browser() { # for `up` when the services already run: they may predate the browser requirement
@@ -388,7 +385,7 @@ log.retention.hours=24
 log.message.timestamp.after.max.ms=9223372036854775807
 EOF
   # The last line: the suite's second pass runs its clients with the clock a year ahead
-  # (scripts/test.sh, faketime) while the broker keeps the real one, so record timestamps from
+  # (scripts/test.sh, test/helpers/clock-ahead.cjs) while the broker keeps the real one, so record timestamps from
   # that far ahead must be accepted (Kafka 4 refuses those more than an hour ahead by default).
   if [[ -f $d/data/meta.properties && ! -f $d/scram-users.formatted ]]; then
     # Formatted by an older services.sh, without the SCRAM users: test data, start it over.

@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # The test command (`npm test`): installs and starts the real services (Kafka, Redis, PostgreSQL
 # with pgvector) on loopback, builds, type-checks, lints, then runs the whole suite against them —
-# on today's clock. VIGIL_TEST_YEAR_AHEAD=1 runs it a second time with the clock a year ahead
-# (faketime), because a test that leans on a fixed date meets a TTL, a retention or a "last N days"
-# sooner or later. That pass is opt-in for now: under libfaketime the suite runs far slower (the soak
-# test's throughput fell below its bound, 31 of 200) and has not passed whole yet — issue 13.
+# on today's clock. VIGIL_TEST_YEAR_AHEAD=1 runs it a second time with the clock a year ahead,
+# because a test that leans on a fixed date meets a TTL, a retention or a "last N days" sooner or
+# later.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -35,18 +34,17 @@ mkdir -p test-artifacts
 status=0
 run_suite vitest "$@" || status=$?
 if [[ $status == 0 && ${VIGIL_TEST_YEAR_AHEAD:-0} == 1 ]]; then
-  # The same suite with the clock of the test processes 400 days ahead (libfaketime through
-  # LD_PRELOAD). The services keep the real clock, and so does the embedded ClickHouse engine, which
-  # reads the time without libc: events placed relative to the test's clock land in the engine's
-  # future, where no TTL reaches them. What this pass proves is that no test leans on a fixed date
-  # meeting the test's own clock; test/unit/test-calendar.test.ts keeps fixed dates out of every
-  # test that stores events, where the engine's clock would meet them.
-  echo "== tests, the clock a year ahead (faketime +400d)"
-  faketime -f '+400d' bash -c 'date -u "+test clock: %Y-%m-%dT%H:%MZ"'
-  # bench-smoke is left out of this pass: it checks the benchmark's report, holds no date, and under
-  # faketime its embedded end-to-end stage did not finish within the test's 420 s (not diagnosed:
-  # the bench runs the pipeline against the engine's real clock). It runs in the first pass.
-  faketime -f '+400d' bash -c "$(declare -f run_suite); run_suite vitest-year-ahead \"\$@\"" _ \
-    --exclude test/integration/bench-smoke.test.ts "$@" || status=$?
+  # The same suite with the wall clock of every Node process of the run 400 days ahead
+  # (test/helpers/clock-ahead.cjs, preloaded through NODE_OPTIONS: Date and performance.timeOrigin;
+  # it says why not libfaketime). The services and the embedded ClickHouse engine keep the real
+  # clock: events placed relative to the test's clock land in the engine's future, where no TTL
+  # reaches them. What this pass proves is that no test leans on a fixed date meeting the test's own
+  # clock; test/unit/test-calendar.test.ts keeps fixed dates out of every test that stores events,
+  # where the engine's clock would meet them.
+  echo "== tests, the clock a year ahead (+400 d)"
+  export VIGIL_TEST_CLOCK_AHEAD_DAYS=400
+  export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--require $PWD/test/helpers/clock-ahead.cjs"
+  node -e 'console.log(`test clock: ${new Date().toISOString().slice(0, 16)}Z`)'
+  run_suite vitest-year-ahead "$@" || status=$?
 fi
 exit $status

@@ -21,6 +21,7 @@ import {
   type Firing,
   fmt,
   fmtSmall,
+  isFailedLogin,
   grewSinceFired,
   HOUR,
   hash32,
@@ -71,6 +72,8 @@ export interface AuthFailuresState extends Firing {
   /** Index of the current window (event time / window length). */
   window: number;
   failures: number;
+  /** Of the window's failures, failed logins (absent in states saved before: 0). */
+  logins?: number;
   /** Busiest window of the current hour so far. */
   hourPeak: number;
   /** Actor of the event that triggered the current window's finding. */
@@ -126,6 +129,7 @@ export function createAuthFailuresDetector(
     const out: Finding[] = [];
     if (grewSinceFired(s, s.failures)) out.push(burstFinding(s, e, bandOf(s), now));
     s.failures = 0;
+    s.logins = 0;
     s.firedActor = '';
     clearBytes(s.buf, BITMAP, COUNTERPART_BYTES);
     resetFiring(s);
@@ -142,6 +146,17 @@ export function createAuthFailuresDetector(
     const entity = entityOf(kind, e);
     const start = s.window * windowMs;
     const others = Math.round(bitmapEstimate(s.buf, BITMAP, COUNTERPART_BYTES));
+    const logins = s.logins ?? 0;
+    // Mostly failed logins is password guessing; from one network against many identities, spraying.
+    const guessing = logins * 2 >= s.failures;
+    const title = !guessing
+      ? `Authentication failures: ${fmt(s.failures)} in ${minutes} min`
+      : kind === 'src_net' && others > 1
+        ? `Password spraying: ${plural(logins, 'denied login', 'denied logins')} across ${fmt(others)} identities in ${minutes} min`
+        : `Password guessing: ${plural(logins, 'denied login', 'denied logins')} in ${minutes} min`;
+    const which = guessing
+      ? `${plural(logins, 'denied login', 'denied logins')}${logins < s.failures ? ` (of ${fmt(s.failures)} denied or failed requests)` : ''}`
+      : `${fmt(s.failures)} denied or failed requests`;
     return makeFinding({
       detector: NAME,
       scope: name,
@@ -155,9 +170,9 @@ export function createAuthFailuresDetector(
       confidence: 0.6 + 0.4 * Math.min(1, band.samples / hours),
       ...issue(s),
       now,
-      title: `Authentication failures: ${fmt(s.failures)} in ${minutes} min`,
+      title,
       sentence:
-        `${entity} had ${fmt(s.failures)} denied or failed requests in ${minutes} min from ${isoMinute(start)}, ` +
+        `${entity} had ${which} in ${minutes} min from ${isoMinute(start)}, ` +
         `from ${plural(others, `distinct ${counterpart.one}`, `distinct ${counterpart.label}`)}; its usual busiest ${minutes} min has ` +
         `${fmtSmall(band.expected)} (band up to ${fmt(band.high)}).`,
       observed: s.failures,
@@ -171,6 +186,7 @@ export function createAuthFailuresDetector(
       ),
       features: {
         failures: s.failures,
+        failed_logins: logins,
         expected_failures: band.expected,
         [`distinct_${kind === 'src_net' ? 'actors' : 'networks'}`]: others,
         window_minutes: minutes,
@@ -279,6 +295,7 @@ export function createAuthFailuresDetector(
         hour: hourIndex(e.time),
         window: Math.floor(e.time / windowMs),
         failures: 0,
+        logins: 0,
         hourPeak: 0,
         firedActor: '',
         late: 0,
@@ -307,6 +324,7 @@ export function createAuthFailuresDetector(
       out.push(...observeRevoked(s, e, now));
       if (!isAuthFailure(e)) return out;
       s.failures++;
+      if (isFailedLogin(e)) s.logins = (s.logins ?? 0) + 1;
       s.hourPeak = Math.max(s.hourPeak, s.failures);
       const other = counterpart.of(e);
       if (other) bitmapAdd(s.buf, BITMAP, COUNTERPART_BYTES, hash32(other));

@@ -5,6 +5,7 @@
 // back and starts to is an embedding-inversion risk even at modest volume.
 import type { BulkExtractionParams } from '../../src/config/index.js';
 import type { Detector } from '../../src/detect/index.js';
+import { HOURLY_BYTES, HOURLY_RETURNED, HOURLY_VECTORS } from '../../src/detect/detector.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {
   blankFiring,
@@ -15,6 +16,7 @@ import {
   type Firing,
   fmt,
   fmtBytes,
+  fmtCompact,
   fmtSmall,
   grewSinceFired,
   HOUR,
@@ -119,6 +121,20 @@ const UNIT: Record<Signal, string> = {
   top_k: 'as its largest top_k',
 };
 
+/**
+ * What came back in the hour, as an analyst weighs it: rows and bytes (the signals some sources do
+ * not report are left out, never shown as 0), e.g. `220k rows / 352.0 MB`; '' when neither is known.
+ */
+export function magnitude(state: BulkExtractionState): string {
+  const parts: string[] = [];
+  if (known(state, SIGNAL_ROWS)) parts.push(`${fmtCompact(state.rows)} rows`);
+  if (known(state, SIGNAL_BYTES)) parts.push(fmtBytes(state.bytes));
+  return parts.join(' / ');
+}
+
+/** Whether an event of the current hour reported the signal. */
+const known = (state: BulkExtractionState, i: number) => ((state.reported ?? ALL_REPORTED) & (1 << i)) !== 0;
+
 export function createBulkExtractionDetector(params: BulkExtractionParams): Detector<BulkExtractionState> {
   const hours = params.history_hours;
   const ringOff = (i: number) => i * ringBytes(hours);
@@ -192,6 +208,14 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
     const usual =
       signal === 'bytes' ? fmtBytes(w.band.expected) : `${fmtSmall(w.band.expected)} ${UNIT[signal]}`;
     const bandTop = signal === 'bytes' ? fmtBytes(w.band.high) : fmt(w.band.high);
+    // Lead with how much came back; the signal that crossed its band follows when it is another one.
+    const size = magnitude(state);
+    const bySize = signal === 'rows' || signal === 'bytes';
+    const also = size && !bySize ? describe(signal, observed) : '';
+    const title = size
+      ? `${size} in an hour${also ? `; ${also}` : ''}`
+      : `${describe(signal, observed)} in an hour`;
+    const lead = size ? `received ${size}` : describe(signal, observed);
     return makeFinding({
       detector: NAME,
       scope: NAME,
@@ -204,21 +228,22 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
       confidence: Math.min(1, w.band.samples / hours),
       ...issue(state),
       now,
-      title: `Bulk extraction: ${describe(signal, observed)} in an hour`,
+      title: `Bulk extraction: ${title}`,
       sentence:
-        `${e.actor} ${describe(signal, observed)}${where} in the hour from ${isoMinute(start)}${vectorsToo}; ` +
+        `${e.actor} ${lead}${where} in the hour from ${isoMinute(start)}${also ? ` and ${also}` : ''}${vectorsToo}; ` +
         `its usual is ${usual} per active hour (band up to ${bandTop}).`,
       observed,
       expected: w.band.expected,
       bandLow: w.band.low,
       bandHigh: w.band.high,
       baselinePeriod: describeLogBaseline(w.band, state.firstHour),
+      // A signal no event of the hour reported is left out rather than shown as 0.
       features: {
-        rows: state.rows,
-        bytes_out: state.bytes,
-        vectors_returned: state.vectors,
+        ...(known(state, SIGNAL_ROWS) ? { rows: state.rows } : {}),
+        ...(known(state, SIGNAL_BYTES) ? { bytes_out: state.bytes } : {}),
+        ...(known(state, SIGNAL_VECTORS) ? { vectors_returned: state.vectors } : {}),
         scroll_calls: state.scrolls,
-        max_top_k: state.topK,
+        ...(known(state, SIGNAL_TOP_K) ? { max_top_k: state.topK } : {}),
         [`expected_${signal}`]: w.band.expected,
         log2_spread: w.band.spread / 8,
       },
@@ -256,15 +281,29 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
       // largest top_k (from the events), closed into the rings oldest first as live traffic would
       // have (once warm, clipped to the band). A history without the events' hours (older
       // callers) leaves the top_k ring empty: its floor stands in and it fills from live hours.
-      const byHour = new Map<number, { rows: number; bytes: number; vectors: number; scrolls: number }>();
+      // A figure no request of the hour reported is unknown there: not closed into its ring, as live.
+      const byHour = new Map<
+        number,
+        { rows: number; bytes: number; vectors: number; scrolls: number; reported: number }
+      >();
       for (const r of history.hourly) {
         if (r.requests === 0) continue;
         const hour = hourIndex(r.hour);
-        const h = byHour.get(hour) ?? { rows: 0, bytes: 0, vectors: 0, scrolls: 0 };
+        const h = byHour.get(hour) ?? {
+          rows: 0,
+          bytes: 0,
+          vectors: 0,
+          scrolls: 0,
+          reported: SCROLLS_REPORTED,
+        };
         byHour.set(hour, h);
         h.rows += r.returned;
         h.bytes += r.bytesOut;
         h.vectors += r.vectorsReturned;
+        const given = r.reported ?? HOURLY_RETURNED | HOURLY_VECTORS | HOURLY_BYTES;
+        if (given & HOURLY_RETURNED) h.reported |= 1 << SIGNAL_ROWS;
+        if (given & HOURLY_VECTORS) h.reported |= 1 << SIGNAL_VECTORS;
+        if (given & HOURLY_BYTES) h.reported |= 1 << SIGNAL_BYTES;
         if (r.operation === 'scroll') h.scrolls += Math.max(0, r.requests - r.denied - r.errors);
       }
       const active = [...byHour.keys()].sort((a, b) => a - b);
@@ -283,7 +322,7 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
         state.topK = topKs?.get(hour) ?? 0;
         const ok = warm(state, hour);
         for (let i = 0; i < SIGNALS.length; i++)
-          if (i !== topK || topKs)
+          if (i === topK ? topKs : h.reported & (1 << i))
             ringClose(
               state.buf,
               ringOff(i),

@@ -58,6 +58,8 @@ export interface DestructiveOpsState extends Firing {
   /** What the current hour's finding was last issued for (index into KINDS). */
   firedKind: number;
   firedCollection: string;
+  /** The collection the hour's latest drop was of ('' none; absent in states saved before). */
+  dropped?: string;
   late: number;
   /** [log ring of deletes per active hour | log ring of drops per active hour] */
   buf: Uint8Array;
@@ -125,20 +127,33 @@ export function createDestructiveOpsDetector(params: DestructiveOpsParams): Dete
     s.nonAdminDrops = 0;
     s.firedKind = 0;
     s.firedCollection = '';
+    s.dropped = '';
     resetFiring(s);
     return out;
   }
 
   function finding(s: DestructiveOpsState, e: AccessEvent, v: Verdict, now: number): Finding {
     const start = s.hour * HOUR;
-    const where = s.firedCollection ? ` (latest on ${s.firedCollection})` : '';
+    // A drop is named by the collection it destroyed: that is what the analyst restores or asks about.
+    const dropped = s.dropped ? (s.drops > 1 ? `${s.dropped} and ${fmt(s.drops - 1)} more` : s.dropped) : '';
+    const where =
+      s.firedCollection && !(v.kind !== 'deletes' && dropped) ? ` (latest on ${s.firedCollection})` : '';
+    const dropsDone = dropped ? `dropped ${dropped}` : plural(s.drops, 'collection drop', 'collection drops');
     const did =
-      `${e.actor} ran ${plural(s.deletes, 'delete', 'deletes')} and ${plural(s.drops, 'collection drop', 'collection drops')}` +
-      `${where} in the hour from ${isoMinute(start)}`;
+      v.kind === 'deletes'
+        ? `${e.actor} ran ${plural(s.deletes, 'delete', 'deletes')}${where}${s.drops ? ` and ${dropsDone}` : ''}`
+        : `${e.actor} ${dropped ? dropsDone : `ran ${dropsDone}`}${s.deletes ? ` and ran ${plural(s.deletes, 'delete', 'deletes')}` : ''}${where}`;
+    const inHour = `${did} in the hour from ${isoMinute(start)}`;
     const sentence =
       v.kind === 'non-admin drop'
-        ? `${did}; it had never created, dropped or administered a collection before.`
-        : `${did}; its usual is ${fmtSmall(v.band.expected)} ${v.kind} per active hour (band up to ${fmt(v.band.high)}).`;
+        ? `${inHour}; it had never created, dropped or administered a collection before.`
+        : `${inHour}; its usual is ${fmtSmall(v.band.expected)} ${v.kind} per active hour (band up to ${fmt(v.band.high)}).`;
+    const title =
+      v.kind === 'non-admin drop'
+        ? `${dropped ? `${s.drops > 1 ? 'Collections' : 'Collection'} ${dropped} dropped` : 'Collection dropped'} by an identity that never administers`
+        : v.kind === 'drops'
+          ? `Destructive operations: ${plural(v.observed, 'collection drop', 'collection drops')} in an hour${dropped ? ` (${dropped})` : ''}`
+          : `Destructive operations: ${fmt(v.observed)} deletes in an hour`;
     return makeFinding({
       detector: NAME,
       scope: NAME,
@@ -151,10 +166,7 @@ export function createDestructiveOpsDetector(params: DestructiveOpsParams): Dete
       confidence: v.kind === 'non-admin drop' ? 0.8 : Math.min(1, v.band.samples / hours),
       ...issue(s),
       now,
-      title:
-        v.kind === 'non-admin drop'
-          ? 'Collection dropped by an identity that never administers'
-          : `Destructive operations: ${fmt(v.observed)} ${v.kind} in an hour`,
+      title,
       sentence,
       observed: v.kind === 'non-admin drop' ? s.drops : v.observed,
       expected: v.band.expected,
@@ -170,7 +182,7 @@ export function createDestructiveOpsDetector(params: DestructiveOpsParams): Dete
         expected_drops: dropBand(s).expected,
       },
       evidence: s.evidence ?? [],
-      collection: s.firedCollection,
+      collection: v.kind !== 'deletes' && s.dropped ? s.dropped : s.firedCollection,
       techniques: v.kind === 'non-admin drop' ? ['T1485', 'T1078'] : ['T1485'],
     });
   }
@@ -190,6 +202,7 @@ export function createDestructiveOpsDetector(params: DestructiveOpsParams): Dete
         administers: 0,
         firedKind: 0,
         firedCollection: '',
+        dropped: '',
         late: 0,
         buf: allocState(2 * ringBytes(hours)),
       };
@@ -242,6 +255,7 @@ export function createDestructiveOpsDetector(params: DestructiveOpsParams): Dete
       if (e.operation === 'delete') s.deletes++;
       else if (e.operation === 'drop_collection') {
         s.drops++;
+        if (e.collection) s.dropped = e.collection;
         if (isWarm && s.administers === 0 && params.non_admin_drop) s.nonAdminDrops++;
       }
       // Learning who administers: before warm-up anything admin-like counts; after it, a drop by a

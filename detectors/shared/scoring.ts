@@ -48,6 +48,21 @@ export function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
+/** A count as an analyst reads it at a glance: 950, 12.5k, 220k, 1.3M. */
+export function fmtCompact(n: number): string {
+  const a = Math.abs(n);
+  const short = (v: number, unit: string) => `${v >= 100 ? Math.round(v) : Math.round(v * 10) / 10}${unit}`;
+  if (a >= 1e9) return short(n / 1e9, 'B');
+  if (a >= 1e6) return short(n / 1e6, 'M');
+  if (a >= 1e4) return short(n / 1e3, 'k');
+  return fmt(n);
+}
+
+/** A login attempt that failed: an auth operation or a 401, not allowed (a 403 on a query is not a guess). */
+export function isFailedLogin(e: { operation: string; outcome: string; status_code: number }): boolean {
+  return e.outcome !== 'allowed' && (e.operation === 'auth' || e.status_code === 401);
+}
+
 /** `1 identity`, `2 identities` (the count formatted as `fmt` does). */
 export function plural(n: number, one: string, many: string): string {
   return `${fmt(n)} ${Math.round(n) === 1 ? one : many}`;

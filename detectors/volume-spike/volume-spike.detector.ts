@@ -14,6 +14,8 @@ import {
   estimateBytes,
   fmt,
   get16,
+  isFailedLogin,
+  plural,
   HOUR,
   MAD_TO_SIGMA,
   set16,
@@ -41,6 +43,8 @@ export interface VolumeState {
   windowStart: number;
   windowCount: number;
   windowRows: number;
+  /** Of the window's requests, failed logins (absent in states saved before: 0). */
+  windowLogins?: number;
   /** observed count at the last finding in this window (0 = none yet). */
   lastFiredCount: number;
   /** The event that triggered the window's last finding (its time and observed time stay the finding's). */
@@ -206,6 +210,7 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
         windowStart: Math.floor(e.time / windowMs) * windowMs,
         windowCount: 0,
         windowRows: 0,
+        windowLogins: 0,
         lastFiredCount: 0,
         lastFiredEvent: undefined,
         firstFiredTime: 0,
@@ -267,6 +272,7 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
         state.windowStart = windowStart;
         state.windowCount = 0;
         state.windowRows = 0;
+        state.windowLogins = 0;
         state.lastFiredCount = 0;
         state.lastFiredEvent = undefined;
         state.firstFiredTime = 0;
@@ -278,6 +284,7 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
         state.windowCount++;
         state.hourPeak = Math.max(state.hourPeak, state.windowCount);
         state.windowRows += e.returned ?? 0; // evidence only; unknown adds nothing
+        if (isFailedLogin(e)) state.windowLogins = (state.windowLogins ?? 0) + 1;
         if (state.evidence === undefined) state.evidence = [e.event_id];
         else if (state.evidence.length < MAX_EVIDENCE) state.evidence.push(e.event_id);
         if (e.collection) countCollection(state, e.collection);
@@ -325,6 +332,7 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
       windowStart: num('windowStart'),
       windowCount: num('windowCount'),
       windowRows: num('windowRows'),
+      windowLogins: num('windowLogins'),
       lastFiredCount: num('lastFiredCount'),
       lastFiredEvent: (s.lastFiredEvent as AccessEvent | undefined) ?? undefined,
       firstFiredTime: num('firstFiredTime'),
@@ -416,8 +424,14 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
     const d = new Date(state.windowStart);
     const minutes = Math.round(windowMs / 60_000);
     const where = top ? ` on ${top}` : '';
+    // A spike made mostly of failed logins is password guessing against the account: say so first.
+    const logins = state.windowLogins ?? 0;
+    const guessing = logins * 2 >= state.windowCount;
+    const made = guessing
+      ? `had ${plural(logins, 'denied login', 'denied logins')} (of ${fmt(state.windowCount)} requests)`
+      : `made ${fmt(state.windowCount)} requests${where} returning ${fmt(state.windowRows)} rows`;
     const sentence =
-      `${who.actor} made ${fmt(state.windowCount)} requests${where} returning ${fmt(state.windowRows)} rows in ${minutes} min ` +
+      `${who.actor} ${made} in ${minutes} min ` +
       `from ${d.toISOString().slice(0, 16)}Z; its usual for a ${WEEKDAYS[d.getUTCDay()]} ${String(d.getUTCHours()).padStart(2, '0')}:00 ` +
       `is ${fmt(band.expected)} ± ${fmt(band.sigma)} per ${minutes} min (band up to ${fmt(band.high)}).`;
     return {
@@ -435,7 +449,9 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
       update_count: state.issues,
       detected_time: now,
       first_observed_time: e.observed_time,
-      title: `Request volume spike: ${fmt(state.windowCount)} requests in ${minutes} min`,
+      title: guessing
+        ? `Password guessing: ${plural(logins, 'denied login', 'denied logins')} in ${minutes} min`
+        : `Request volume spike: ${fmt(state.windowCount)} requests in ${minutes} min`,
       sentence,
       observed: state.windowCount,
       expected: band.expected,
@@ -445,6 +461,7 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
       features: {
         requests: state.windowCount,
         rows_returned: state.windowRows,
+        failed_logins: logins,
         expected_requests: band.expected,
         sigma: band.sigma,
         z: (state.windowCount - band.expected) / band.sigma,
@@ -452,7 +469,7 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
       },
       evidence: [...(state.evidence ?? [])],
       collection: top ?? '',
-      attack_techniques: ['T1530', 'T1213'],
+      attack_techniques: guessing ? ['T1110'] : ['T1530', 'T1213'],
     };
   }
 }

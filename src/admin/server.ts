@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type SourceAuth, tenantReadRefusal } from '../collectors/auth.js';
 import type { AuthFailures } from '../collectors/auth-failures.js';
 import { genericBatch } from '../collectors/generic/server.js';
+import { createUnknownFieldPolicy } from '../collectors/generic/unknown-fields.js';
 import { recordRefusal, refuse, refuseThrottled } from '../collectors/http/authenticate.js';
 import { decodeBody, decodeBodyAsync } from '../collectors/http/body.js';
 import { replyWithError } from '../collectors/http/server.js';
@@ -54,6 +55,11 @@ export interface AdminDeps {
   readonly authFailures?: AuthFailures;
   /** Items one replay may hold. @defaultValue DEFAULT_MAX_ITEMS */
   readonly maxItemsPerRequest?: number;
+  /**
+   * VIGIL_EVENTS_TTL_DAYS: a replayed event older than this is rejected with its reason, unless
+   * the replay asks `expired=include`. Absent: no lower bound.
+   */
+  readonly retentionDays?: number;
   readonly store: StoreClient;
   readonly ingest: Ingest;
   readonly tokenizer: Tokenizer;
@@ -311,16 +317,36 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     });
     return reply.send(report);
   });
+  // ?expired=reject (default) refuses events past the events retention, as the collectors do;
+  // ?expired=include stores them anyway (the user chose so: `vigil replay --expired include`), and
+  // the store drops them at its next retention merge.
   app.post('/v1/replay', adminOnly, async (req, reply) => {
+    const expired = q(req).expired ?? 'reject';
+    if (expired !== 'reject' && expired !== 'include')
+      return reply.code(400).send({ error: 'expired: must be reject or include' });
     try {
       const body = await decodeBodyAsync(req.body, req.headers['content-encoding'], deps.maxBodyBytes);
-      const { events, rejected, rejectedCount } = await runSliced(
-        genericBatch(body, 'application/x-ndjson', deps, Date.now(), {
+      // A replay is a history import: unknown top-level fields become attributes rather than
+      // rejecting the line; the answer names them (never their values) so the CLI can warn.
+      const unknownFields = createUnknownFieldPolicy();
+      const ctx = {
+        ...deps,
+        unknownFields,
+        retentionDays: expired === 'reject' ? deps.retentionDays : undefined,
+      };
+      const { events, rejected, rejectedCount, expiredCount } = await runSliced(
+        genericBatch(body, 'application/x-ndjson', ctx, Date.now(), {
           maxItems: deps.maxItemsPerRequest ?? DEFAULT_MAX_ITEMS,
         }),
       );
+      deps.metrics.inc('ingest_rejected_expired', expiredCount);
       await deps.ingest.submit(events);
-      return reply.send({ accepted: events.length, rejected, rejected_count: rejectedCount });
+      return reply.send({
+        accepted: events.length,
+        rejected,
+        rejected_count: rejectedCount,
+        unknown_fields: Object.fromEntries(unknownFields.counts.byName),
+      });
     } catch (err) {
       return replyWithError(reply, err);
     }

@@ -34,7 +34,13 @@ import { ADMIN_ROLES, registerAdminRoutes } from '../admin/server.js';
 import { recordServeAddress } from './serve-address.js';
 import { registerClickHouseHttpRoutes, servesClickHouseHttp } from '../admin/clickhouse-http.js';
 import { productVersion } from '../export/product.js';
-import { type Config, ensurePrivateDir, kafkaConnection, redisConnection } from '../config/index.js';
+import {
+  type Config,
+  ConfigError,
+  ensurePrivateDir,
+  kafkaConnection,
+  redisConnection,
+} from '../config/index.js';
 import {
   backtest,
   createDetectorRuntime,
@@ -194,6 +200,12 @@ export async function startVigil(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningVigil> {
   const roles = new Set(opts.roles ?? ALL_ROLES);
+  // On the in-process bus the roles share one process: a collector without the store there would
+  // answer 2xx for events nothing stores. Splitting the roles across processes needs Kafka.
+  if (roles.has('collector') && !roles.has('store') && !kafkaConnection(config.env))
+    throw new ConfigError(
+      '--roles: collector without store needs KAFKA_BROKERS (on the in-process bus, events the collector acknowledges would reach no store)',
+    );
   // Keys, chain heads and the embedded store live here: owner-only, made so before anything in it.
   ensurePrivateDir(config.dataDir, 'VIGIL_DATA_DIR');
   // Before anything opens: a credential configured wrong refuses the start (ConfigError).
@@ -495,6 +507,7 @@ export async function startVigil(
     logger,
     maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES,
     maxItemsPerRequest: config.env.VIGIL_MAX_ITEMS_PER_REQUEST,
+    retentionDays: config.env.VIGIL_EVENTS_TTL_DAYS,
     traceIdentity: sourcesWiring.traceIdentity,
     sourceStats: sourcesWiring.sourceStats,
   };
@@ -630,6 +643,7 @@ export async function startVigil(
     auth,
     authFailures,
     maxItemsPerRequest: config.env.VIGIL_MAX_ITEMS_PER_REQUEST,
+    retentionDays: config.env.VIGIL_EVENTS_TTL_DAYS,
     store: store.client,
     ingest,
     tokenizer,

@@ -5,6 +5,7 @@ import { userInfo } from 'node:os';
 import path from 'node:path';
 import { type Config, loadConfig, PRIVATE_FILE_MODE } from '../config/index.js';
 import { parseGenericBody } from '../collectors/generic/server.js';
+import { createUnknownFieldPolicy } from '../collectors/generic/unknown-fields.js';
 import type { Finding, Incident, IncidentStatus, Severity } from '../model/index.js';
 import {
   findFinding,
@@ -38,6 +39,7 @@ import {
   readChunks,
   scanRetention,
 } from './replay.js';
+import { createReplayProgress, eventsPerSecond, replaySummary } from './replay-progress.js';
 import { waitForDrain } from './drain.js';
 import {
   FINDING_COLUMNS,
@@ -384,11 +386,28 @@ async function replay(config: Config, file: string, expiredChoice: ExpiredChoice
   }
   const running = await findRunningAdmin(config);
   const chunks = readChunks(file, 5_000, drop);
+  const total = scan.events - (drop ? scan.expired : 0);
+  const started = Date.now();
   let accepted = 0;
   let rejected = 0;
+  // Unknown top-level fields become attributes in a replay (never in the HTTP collector): each
+  // name is warned about once, its values never shown.
+  const warned = new Set<string>();
+  const warnField = (name: string) => {
+    if (warned.has(name)) return;
+    warned.add(name);
+    process.stderr.write(
+      `replay: unknown field ${terminalSafe(name)} kept as an attribute where the attribute allow-list has it, left out otherwise (warned once)\n`,
+    );
+  };
+  const unknownFields = createUnknownFieldPolicy({ onFirstSeen: warnField });
   if (running) {
+    const progress = createReplayProgress({ total, stream: process.stderr });
+    // Expired lines still here were kept by choice (include; skip sends them blank): the admin API
+    // rejects them unless told so.
+    const expiredQuery = scan.expired > 0 && !drop ? '?expired=include' : '';
     for await (const { text } of chunks) {
-      const res = await fetch(`${running.url}/v1/replay`, {
+      const res = await fetch(`${running.url}/v1/replay${expiredQuery}`, {
         method: 'POST',
         headers: { authorization: `Bearer ${running.token}`, 'content-type': 'application/x-ndjson' },
         body: text,
@@ -398,12 +417,21 @@ async function replay(config: Config, file: string, expiredChoice: ExpiredChoice
         accepted: number;
         rejected: Array<{ line: number; reason: string }>;
         rejected_count?: number;
+        unknown_fields?: Record<string, number>;
       };
       accepted += r.accepted;
       // The answer lists the first rejections only; the count is of all.
       rejected += r.rejected_count ?? r.rejected.length;
+      for (const name of Object.keys(r.unknown_fields ?? {})) warnField(name);
+      // The running vigil detects on its own schedule: progress here is what it took.
+      progress.update({ detected: accepted + rejected, findings: 0, updates: 0 });
     }
-    process.stdout.write(`replayed through ${running.url}: ${accepted} accepted, ${rejected} rejected\n`);
+    progress.stop();
+    const elapsed = Date.now() - started;
+    process.stdout.write(
+      `replayed through ${running.url}: ${accepted} accepted, ${rejected} rejected in ${(elapsed / 1000).toFixed(1)} s, ` +
+        `${Math.round(eventsPerSecond(accepted, elapsed))} events/s\n`,
+    );
     return;
   }
   const app = await startVigil(
@@ -422,23 +450,41 @@ async function replay(config: Config, file: string, expiredChoice: ExpiredChoice
       ),
     },
   );
+  const counts = () => ({
+    detected: app.metrics.counter('detect_events'),
+    findings: app.metrics.counter('detect_findings_first'),
+    updates: app.metrics.counter('detect_findings'),
+  });
+  const progress = createReplayProgress({ total, stream: process.stderr });
+  const ticker = setInterval(() => progress.update(counts()), 250);
   try {
+    const ctx = { tokenizer: app.tokenizer, unknownFields };
     for await (const { text, firstLine } of chunks) {
       const {
         events,
         rejected: bad,
         rejectedCount,
-      } = parseGenericBody(Buffer.from(text), 'application/x-ndjson', app, Date.now());
+      } = parseGenericBody(Buffer.from(text), 'application/x-ndjson', ctx, Date.now());
       for (const r of bad) process.stderr.write(`line ${firstLine + r.line - 1}: ${r.reason}\n`);
       await app.ingest.submit(events);
       accepted += events.length;
       rejected += rejectedCount;
     }
     await waitForDrain(app, { detectedAtLeast: accepted, timeoutMs: 120_000 });
+    clearInterval(ticker);
+    progress.update(counts());
+    progress.stop();
+    const u = unknownFields.counts;
+    if (u.kept + u.dropped > 0)
+      process.stderr.write(
+        `replay: unknown fields: ${u.kept} kept as attributes, ${u.dropped} left out, ${u.truncated} cut to ${unknownFields.maxLength} characters\n`,
+      );
     process.stdout.write(
-      `replayed ${accepted} events (${rejected} rejected); findings: ${app.metrics.counter('detect_findings')}\n`,
+      `${replaySummary({ accepted, rejected, elapsedMs: Date.now() - started, counts: counts() })}\n`,
     );
   } finally {
+    clearInterval(ticker);
+    progress.stop();
     await app.stop();
   }
 }

@@ -30,7 +30,13 @@ export function decoderFor(format: SourceFormat, deps: CollectorDeps): MessageDe
         parseTeleportBody(
           value,
           'application/x-ndjson',
-          { tokenizer: deps.tokenizer, tenant: TOPIC_TENANT, now, appSessions },
+          {
+            tokenizer: deps.tokenizer,
+            tenant: TOPIC_TENANT,
+            now,
+            appSessions,
+            retentionDays: deps.retentionDays,
+          },
           limits,
         );
     }
@@ -49,7 +55,11 @@ export function decoderFor(format: SourceFormat, deps: CollectorDeps): MessageDe
     case 'otlp-json':
       return (value, now) => {
         const req = format === 'otlp-proto' ? decodeTraceRequestProto(value) : decodeTraceRequestJson(value);
-        const mapped = mapExportRequest(req, { tokenizer: deps.tokenizer, now });
+        const mapped = mapExportRequest(req, {
+          tokenizer: deps.tokenizer,
+          now,
+          retentionDays: deps.retentionDays,
+        });
         const rejected: Rejection[] = mapped.rejected ? [{ line: 0, reason: mapped.errorMessage }] : [];
         return { events: mapped.events, rejected };
       };

@@ -25,6 +25,11 @@ export interface CollectorDeps {
    */
   readonly maxItemsPerRequest?: number;
   readonly now?: () => number;
+  /**
+   * VIGIL_EVENTS_TTL_DAYS: an event older than this many days is refused with its reason (the
+   * store would drop it). Absent: no lower bound.
+   */
+  readonly retentionDays?: number;
   /** OTLP: users carried across a trace (none: each span's own identity, no attribute). */
   readonly traceIdentity?: TraceIdentity;
   /** Per-source received / mapped / rejected figures and unused attribute keys (none: not kept). */

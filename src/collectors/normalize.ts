@@ -3,6 +3,44 @@ import type { AccessEvent } from '../model/index.js';
 
 const MIN_TIME = Date.UTC(2000, 0, 1);
 const MAX_FUTURE_MS = 24 * 3_600_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * The events retention (VIGIL_EVENTS_TTL_DAYS) a normalizer holds event times to: the store drops
+ * an event older than it, so a collector refuses it rather than acknowledge an event that is lost.
+ */
+export interface RetentionBound {
+  /** Days of retention; absent: no lower bound (a replay that chose to include expired events). */
+  readonly retentionDays?: number;
+}
+
+/** The suffix of every retention rejection, by which the rejections are counted. */
+const EXPIRED_SUFFIX = 'the store would drop it';
+
+/**
+ * The rejection of an event time older than the retention (`now` − `retentionDays` days), naming
+ * the field and never the value; undefined when it is within retention or no bound is set.
+ */
+export function expiredTimeReason(
+  field: string,
+  time: number,
+  now: number,
+  bound: RetentionBound,
+): string | undefined {
+  const days = bound.retentionDays;
+  if (days === undefined || time >= now - days * DAY_MS) return undefined;
+  return `${field}: older than the events retention (${days} days); ${EXPIRED_SUFFIX}`;
+}
+
+/** Whether a rejection reason is one of `expiredTimeReason`'s (ingest_rejected_expired). */
+export const isExpiredReason = (reason: string): boolean => reason.endsWith(EXPIRED_SUFFIX);
+
+/** Rejections past retention among `reasons`. */
+export function countExpired(reasons: Iterable<{ readonly reason: string }>): number {
+  let n = 0;
+  for (const r of reasons) if (isExpiredReason(r.reason)) n++;
+  return n;
+}
 
 /**
  * Event time from an ISO-8601 string or an epoch number (seconds, milliseconds, microseconds or
@@ -43,10 +81,11 @@ export function blankEvent(now: number): AccessEvent {
     operation_raw: '',
     collection: '',
     namespace: '',
-    top_k: 0,
-    returned: 0,
-    vectors_returned: 0,
-    bytes_out: 0,
+    // Unknown until the source reports them (null, not 0: no baseline learns from them).
+    top_k: null,
+    returned: null,
+    vectors_returned: null,
+    bytes_out: null,
     outcome: 'allowed',
     status_code: 0,
     error_type: '',

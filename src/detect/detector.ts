@@ -43,7 +43,17 @@ export interface HourlyUse {
   readonly bytesOut: number;
   readonly denied: number;
   readonly errors: number;
+  /**
+   * Which of returned / vectorsReturned / bytesOut some request of the row reported (bits
+   * HOURLY_RETURNED, HOURLY_VECTORS, HOURLY_BYTES): a figure no request reported is unknown, not
+   * 0. Absent (histories of older callers): all reported.
+   */
+  readonly reported?: number;
 }
+
+export const HOURLY_RETURNED = 1;
+export const HOURLY_VECTORS = 2;
+export const HOURLY_BYTES = 4;
 
 /** What one identity's events in one hour show that the rollup does not keep (from the events table). */
 export interface HourlyEvents {

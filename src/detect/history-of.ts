@@ -9,6 +9,9 @@ import {
   CREDENTIALS_PER_IDENTITY,
   type CredentialHour,
   credentialHistorySince,
+  HOURLY_BYTES,
+  HOURLY_RETURNED,
+  HOURLY_VECTORS,
   HOURS_PER_CREDENTIAL,
   type HourlyEvents,
   type HourlyUse,
@@ -133,6 +136,11 @@ export function createHistoryAccumulator(windowMs = 600_000): HistoryAccumulator
         bytesOut: (row?.bytesOut ?? 0) + (e.bytes_out ?? 0),
         denied: (row?.denied ?? 0) + (e.outcome === 'denied' ? 1 : 0),
         errors: (row?.errors ?? 0) + (e.outcome === 'error' ? 1 : 0),
+        reported:
+          (row?.reported ?? 0) |
+          (e.returned !== null ? HOURLY_RETURNED : 0) |
+          (e.vectors_returned !== null ? HOURLY_VECTORS : 0) |
+          (e.bytes_out !== null ? HOURLY_BYTES : 0),
       });
     },
     historyOf(tenant, actor, before) {

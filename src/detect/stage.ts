@@ -198,6 +198,11 @@ export async function startDetectStage(deps: DetectStageDeps): Promise<Subscript
     deps.metrics.inc('detect_findings_suppressed', findings.filter((f) => f.suppressed).length);
     if (findings.length === 0) return;
     deps.metrics.inc('detect_findings', findings.length);
+    // Issues of findings apart from the findings themselves: a window's finding is re-issued as it
+    // grows, and only its first issue is a new finding.
+    let first = 0;
+    for (const f of findings) if (f.update_count === 1) first++;
+    deps.metrics.inc('detect_findings_first', first);
     await deps.bus.publish(
       TOPICS.findings,
       findings.map((f) => jsonMessage(partitionKey(f.tenant, f.actor), f)),

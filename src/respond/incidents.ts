@@ -76,14 +76,24 @@ export function createIncidentBook(groupWindowMs: number): IncidentBook {
         const known = current.finding_ids.includes(f.finding_id);
         const severity = maxSeverity(current.severity, f.severity);
         const risk = composed ? composed.risk : known ? current.risk : riskAfter(current.risk, f);
-        if (known && severity === current.severity && risk <= current.risk)
+        // The title and summary follow the latest update of any of its findings: a finding re-issued
+        // with larger figures changes the incident even when its severity and risk did not move
+        // (the risk decays between issues and is capped), so the incident never shows stale numbers.
+        const title = `${f.title} (${f.actor})`;
+        if (
+          known &&
+          severity === current.severity &&
+          risk <= current.risk &&
+          title === current.title &&
+          summary === current.summary
+        )
           return { incident: current, created: false, changed: false };
         const next: Incident = {
           ...current,
           severity,
           risk,
           finding_ids: known ? current.finding_ids : [...current.finding_ids, f.finding_id],
-          title: `${f.title} (${f.actor})`,
+          title,
           summary,
           last_event_time: Math.max(lastEventTime(current), f.event_time),
           updated_time: now,

@@ -448,7 +448,9 @@ export function createResponder(deps: ResponderDeps): Responder {
               : riskAfter(current.risk, f)
             : riskAfter(0, f);
         const byRisk = deps.risk !== undefined && risk >= config.incident_min_risk;
-        if (!evaluatePolicy(config, f, { risk }).opensIncident && !byRisk) continue;
+        // A finding already in an open incident updates it whatever its risk now (its title follows
+        // the finding's latest figures); only a new finding needs the policy or the risk to open one.
+        if (!known && !evaluatePolicy(config, f, { risk }).opensIncident && !byRisk) continue;
         const { incident, created, changed } = deps.book.upsert(f, now(), composed);
         if (changed) {
           changedIncidents.delete(incident.incident_id);

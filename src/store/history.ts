@@ -3,6 +3,9 @@ import {
   CREDENTIALS_PER_IDENTITY,
   type CredentialHour,
   credentialHistorySince,
+  HOURLY_BYTES,
+  HOURLY_RETURNED,
+  HOURLY_VECTORS,
   HOURS_PER_CREDENTIAL,
   type HourlyEvents,
   type HourlyUse,
@@ -133,12 +136,14 @@ export async function identityHistory(
                   FROM events_1m WHERE ${where} GROUP BY actor, start)
             UNION ALL
             SELECT actor, 'h' AS kind, toInt64(start) AS start, collection, operation, requests, returned, vectors_returned, bytes_out,
-                   denied, errors, ${noEvents}
+                   denied, errors, toUInt64(0) AS top_k, toUInt64(0) AS failures, '' AS network, toInt64(reported) AS last_seen
             FROM (SELECT actor, toUnixTimestamp(toStartOfHour(minute)) * 1000 AS start,
                          toString(collection) AS collection, toString(operation) AS operation,
                          sum(requests) AS requests, sum(returned) AS returned, sum(vectors_returned) AS vectors_returned,
                          sum(bytes_out) AS bytes_out,
-                         sum(denied) AS denied, sum(errors) AS errors
+                         sum(denied) AS denied, sum(errors) AS errors,
+                         (sum(returned_reported) > 0) * ${HOURLY_RETURNED} + (sum(vectors_reported) > 0) * ${HOURLY_VECTORS}
+                           + (sum(bytes_reported) > 0) * ${HOURLY_BYTES} AS reported
                   FROM events_1m WHERE ${where}
                   GROUP BY actor, start, collection, operation
                   ORDER BY actor, start DESC, collection, operation
@@ -279,6 +284,8 @@ export async function identityHistory(
         bytesOut: Number(bytesOut),
         denied: Number(denied),
         errors: Number(errors),
+        // An hourly row carries which figures were reported in `last_seen` (no last-seen of its own).
+        reported: Number(lastSeen),
       });
   }
   for (const h of out.values()) {

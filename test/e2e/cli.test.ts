@@ -39,11 +39,20 @@ describe('vigil CLI', () => {
     expect((await vigil(['migrate'], env)).stdout).toContain('001_core_tables');
     expect((await vigil(['migrate'], env)).stdout).toContain('up to date');
     const { file, attackStart } = workloadFile(dir, 'cli');
+    // An exporter's own field on some lines (here `sensitivity`) no longer rejects them.
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    lines[0] = JSON.stringify({ ...JSON.parse(lines[0]!), sensitivity: 'high' });
+    writeFileSync(file, `${lines.join('\n')}\n`);
     const replay = await vigil(['replay', '--input', file], env);
-    expect(replay.stdout).toMatch(/replayed \d+ events \(0 rejected\)/);
+    expect(replay.stdout).toMatch(
+      /replayed \d+ events \(0 rejected\) in [\d.]+ s, [\d,]+ events\/s; findings: \d+ \(\d+ updates?\)/,
+    );
+    expect(replay.stderr).toContain('replay: unknown field sensitivity');
     const findings = JSON.parse((await vigil(['findings', '--format', 'json'], env)).stdout) as Finding[];
     expect(findings.length).toBeGreaterThan(0);
     expect(findings.every((f) => f.event_time >= attackStart)).toBe(true);
+    // The summary counts findings, not their issues: as many as the store holds.
+    expect(replay.stdout).toContain(`findings: ${findings.length} (`);
     const incidents = JSON.parse((await vigil(['incidents', '--format', 'json'], env)).stdout) as Incident[];
     expect(incidents).toHaveLength(1);
     expect(incidents[0]!.finding_ids).toContain(findings[0]!.finding_id);
@@ -80,6 +89,16 @@ describe('vigil CLI', () => {
       const { file } = workloadFile(dir, 'cli-served');
       const replay = await vigil(['replay', '--input', file], env);
       expect(replay.stdout).toContain(`replayed through http://127.0.0.1:${adminPort}`);
+      // Past the retention (180 days by default): the admin API refuses them unless the user chose
+      // include, which the CLI passes on (expired=include).
+      const old = path.join(dir, 'old.ndjson');
+      const aged = (age: number) =>
+        JSON.stringify(
+          makeGenericEvent({ tenant: 'cli-served-old', time: new Date(Date.now() - age).toISOString() }),
+        );
+      writeFileSync(old, `${[aged(200 * 86_400_000), aged(201 * 86_400_000), aged(3_600_000)].join('\n')}\n`);
+      const included = await vigil(['replay', '--input', old, '--expired', 'include'], env);
+      expect(included.stdout).toMatch(/3 accepted, 0 rejected/);
       const findings = await waitFor(
         async () => JSON.parse((await vigil(['findings', '--format', 'json'], env)).stdout) as Finding[],
         (f) => f.length > 0,
@@ -158,6 +177,10 @@ describe('vigil CLI', () => {
     const skipped = await vigil(['replay', '--input', file, '--expired', 'skip'], env);
     expect(skipped.stdout).toMatch(/replayed 6 events \(0 rejected\)/);
     expect(skipped.stderr).toContain('skipping the 4 events past retention');
+    // In-process (no running serve), include stores them all: the collectors' retention cutoff is
+    // not applied to a replay that chose to include them.
+    const included = await vigil(['replay', '--input', file, '--expired', 'include'], env);
+    expect(included.stdout).toMatch(/replayed 10 events \(0 rejected\)/);
     const wrong = await vigil(['replay', '--input', file, '--expired', 'keep'], env).then(
       () => undefined,
       (err: { stderr: string }) => err,

@@ -265,7 +265,7 @@ describe('identityHistory: what the store teaches the detectors the rollup canno
       // administers are findings (a cold start would have neither: a week of warm-up).
       expect(found.map((f) => [f.detector, f.actor, f.title])).toEqual([
         ['credential-sharing', ADMIN, 'Identity used a source network it never used before'],
-        ['destructive-ops', PLAIN, 'Collection dropped by an identity that never administers'],
+        ['destructive-ops', PLAIN, 'Collection kb dropped by an identity that never administers'],
       ]);
     } finally {
       await store.close();

@@ -170,8 +170,13 @@ describe('auth-failures: credential stuffing from a new network', () => {
     const s = findings.at(-1)!.sentence;
     expect(s).toContain(ATTACKER_NET);
     expect(s).toMatch(
-      /had 400 denied or failed requests in 10 min from 2026-11-07T13:00Z, from \d+ distinct identities; its usual busiest 10 min has 0/,
+      /had 400 denied logins in 10 min from 2026-11-07T13:00Z, from \d+ distinct identities; its usual busiest 10 min has 0/,
     );
+    // Denied logins from one network against many identities is titled as what it is.
+    expect(findings.at(-1)!.title).toMatch(
+      /^Password spraying: 400 denied logins across \d+ identities in 10 min$/,
+    );
+    expect(findings.at(-1)!.features.failed_logins).toBe(400);
     expect(findings.at(-1)!.severity).toBe('critical');
   });
 
@@ -208,7 +213,30 @@ describe('auth-failures: brute force on one identity', () => {
     for (const f of findings) {
       expect(f.actor).toBe(victim);
       expect(f.observed).toBe(120);
+      // A brute force against one account is titled as one, whichever entity saw it.
+      expect(f.title).toBe('Password guessing: 120 denied logins in 10 min');
     }
+  });
+
+  it('keeps the plain title for denials that are not logins (a 403 on queries is no guess)', () => {
+    const victim = USERS[4]!;
+    const start = MONDAY + 5 * DAY + 11 * HOUR + 30 * MINUTE;
+    const forbidden = Array.from({ length: 120 }, (_, i) =>
+      makeEvent({
+        actor: victim,
+        credential: keyOf(victim),
+        src_net: OFFICES[0]!,
+        time: start + i * 2000,
+        outcome: 'denied',
+        status_code: 403,
+      }),
+    );
+    const findings = latestById(
+      newRuntime().process([...normalDays(MONDAY, 6, 4), ...forbidden], MONDAY + 6 * DAY),
+    );
+    const actor = findings.find((f) => f.entity_type === 'actor')!;
+    expect(actor.title).toMatch(/^Authentication failures: \d+ in 10 min$/);
+    expect(actor.sentence).toMatch(/had \d+ denied or failed requests in 10 min/);
   });
 
   it('does not fire for the misconfigured service when its hourly denials stay in its band', () => {

@@ -348,3 +348,43 @@ describe('bulk-extraction: counts the source does not report', () => {
     state = other = undefined as never;
   });
 });
+
+describe('bulk-extraction: the explanation leads with the magnitude', () => {
+  const hour = MONDAY + 7 * DAY + 14 * HOUR;
+
+  it('titles a scroll export by the rows and bytes that came back, in human units', () => {
+    const findings = newRuntime().process(
+      [...appDays(MONDAY, 8, 3, hour), ...exportRun(hour, 400, false)],
+      MONDAY + 9 * DAY,
+    );
+    const last = findings.at(-1)!;
+    expect(last.title).toMatch(/^Bulk extraction: 400k rows \/ 762\.9 MB in an hour/);
+    expect(last.sentence).toContain(`${APP} received 400k rows / 762.9 MB on customer_pii in the hour`);
+    // Every issue leads with its own figures, however the signal that crossed its band is named.
+    for (const f of findings)
+      expect(f.title).toMatch(/^Bulk extraction: [\d.]+k? rows \/ [\d.]+ [KMG]?B in an hour/);
+  });
+
+  it('leaves out counts the source does not report rather than showing them as 0', () => {
+    const scrolls = Array.from({ length: 400 }, (_, i) =>
+      makeEvent({
+        actor: APP,
+        time: hour + i * 4_000,
+        operation: 'scroll',
+        collection: 'customer_pii',
+        top_k: null,
+        returned: null,
+        vectors_returned: null,
+        bytes_out: null,
+      }),
+    );
+    const findings = newRuntime().process([...appDays(MONDAY, 8, 3, hour), ...scrolls], MONDAY + 9 * DAY);
+    const last = findings.at(-1)!;
+    expect(last.title).toBe('Bulk extraction: made 400 scroll/export calls in an hour');
+    expect(last.title).not.toMatch(/\b0 rows|0 B\b/);
+    expect(last.sentence).not.toMatch(/\b0 rows|\b0 B\b/);
+    expect(last.features).not.toHaveProperty('rows');
+    expect(last.features).not.toHaveProperty('bytes_out');
+    expect(last.features.scroll_calls).toBe(400);
+  });
+});

@@ -118,8 +118,11 @@ describe('normalizeGeneric: a valid event', () => {
       src_ip: '',
       src_net: '',
       collection: '',
-      top_k: 0,
-      returned: 0,
+      // Not reported by the sender: unknown, not 0.
+      top_k: null,
+      returned: null,
+      vectors_returned: null,
+      bytes_out: null,
       outcome: 'allowed',
       status_code: 0,
       query_hash: '',

@@ -80,6 +80,7 @@ describe('parseGenericBody: NDJSON', () => {
       rejected: [],
       rejectedCount: 0,
       tenantRefusedCount: 0,
+      expiredCount: 0,
     });
   });
 });

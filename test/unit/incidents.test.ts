@@ -131,6 +131,46 @@ describe('createIncidentBook().upsert', () => {
   });
 });
 
+describe('createIncidentBook().upsert: the title follows the latest finding', () => {
+  it('takes a re-issued finding with larger figures even when its severity and risk did not rise', () => {
+    const book = createIncidentBook(HOUR);
+    const early = finding(ALICE, {
+      severity: 'critical',
+      title: 'Bulk extraction: 50k rows / 104.9 MB in an hour',
+      sentence: 'early figures',
+    });
+    book.upsert(early, WALL, { risk: 100, explanation: 'Risk 100.' });
+    // The same finding at the end of its hour; the risk engine's sum is capped, and decayed since.
+    const later = {
+      ...early,
+      event_time: T0 + 20 * 60_000,
+      title: 'Bulk extraction: 400k rows / 867.8 MB in an hour',
+      sentence: 'final figures',
+    };
+    const r = book.upsert(later, WALL + 1, { risk: 97.5, explanation: 'Risk 97.5.' });
+    expect(r.changed).toBe(true);
+    expect(r.incident.title).toBe(`Bulk extraction: 400k rows / 867.8 MB in an hour (${ALICE})`);
+    expect(r.incident.summary).toBe('final figures Risk 97.5.');
+    expect(r.incident.finding_ids).toEqual([early.finding_id]);
+  });
+
+  it('follows whichever of its findings was updated last', () => {
+    const book = createIncidentBook(HOUR);
+    const deletes = at(ALICE, 0, {
+      detector: 'destructive-ops',
+      title: 'Destructive operations: 139 deletes in an hour',
+    });
+    const spike = at(ALICE, 60_000, {
+      detector: 'volume-spike',
+      title: 'Request volume spike: 80 requests in 10 min',
+    });
+    book.upsert(deletes, WALL);
+    book.upsert(spike, WALL);
+    const final = book.upsert({ ...deletes, title: 'Destructive operations: 400 deletes in an hour' }, WALL);
+    expect(final.incident.title).toBe(`Destructive operations: 400 deletes in an hour (${ALICE})`);
+  });
+});
+
 describe('createIncidentBook().load', () => {
   const open: Incident = {
     incident_id: 'inc-open',

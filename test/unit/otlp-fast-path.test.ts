@@ -277,7 +277,8 @@ describe('OTLP fast path', () => {
           });
           expect(tenantRefused).toBe(0);
           const reference = mapV1(decodeV1(body), { tokenizer: theirs, now: NOW, tenantHint });
-          expect(unknownAsZero(mapped)).toEqual(withIntendedChanges(reference, mapped.events));
+          // The reference builds on today's blankEvent, whose counts start unknown (null): both sides as 0.
+          expect(unknownAsZero(mapped)).toEqual(unknownAsZero(withIntendedChanges(reference, mapped.events)));
         },
       ),
       { numRuns: 1_500 },

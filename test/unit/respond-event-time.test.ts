@@ -141,3 +141,33 @@ describe('responder in event time', () => {
     expect(incident!.opened_time).toBeLessThan(REPLAY_CLOCK - 29 * 24 * HOUR);
   });
 });
+
+describe('an incident follows the latest update of its findings', () => {
+  it('retitles the incident when a finding comes back with larger figures and the risk has decayed', async () => {
+    const r = responder(() => REPLAY_CLOCK);
+    const first = makeFinding({
+      actor: ACTOR,
+      entity: ACTOR,
+      severity: 'critical',
+      score: 0.95,
+      confidence: 1,
+      event_time: T0,
+      first_fired_time: T0,
+      title: 'Bulk extraction: 50k rows / 104.9 MB in an hour',
+    });
+    await r.handle([first]);
+    expect(r.incidents()).toHaveLength(1);
+    // Re-issued 50 minutes later with bigger numbers but the same score: it adds no points, and
+    // the identity's risk has decayed below the bar meanwhile.
+    const later = {
+      ...first,
+      event_time: T0 + 50 * MINUTE,
+      update_count: 2,
+      title: 'Bulk extraction: 400k rows / 867.8 MB in an hour',
+    };
+    await r.handle([later]);
+    const [incident] = r.incidents();
+    expect(r.incidents()).toHaveLength(1);
+    expect(incident!.title).toBe(`Bulk extraction: 400k rows / 867.8 MB in an hour (${ACTOR})`);
+  });
+});

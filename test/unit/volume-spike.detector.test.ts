@@ -421,3 +421,39 @@ describe('volume-spike: compact state', () => {
     expect(() => rt.process(officeDay(MONDAY), MONDAY + DAY)).not.toThrow();
   });
 });
+
+describe('volume-spike: password guessing against an account', () => {
+  it('titles a spike of denied logins as password guessing, not as a request volume spike', () => {
+    const start = MONDAY + 7 * DAY + 10 * HOUR;
+    const guesses = Array.from({ length: 50 }, (_, i) =>
+      makeEvent({
+        actor: PERSON,
+        time: start + i * 10_000,
+        operation: 'auth',
+        outcome: 'denied',
+        status_code: 401,
+      }),
+    );
+    const events = [...officeWeek(MONDAY), ...officeDay(MONDAY + 7 * DAY, PERSON, [10]), ...guesses];
+    const findings = newRuntime().process(events, MONDAY + 8 * DAY);
+    expect(findings.length).toBeGreaterThan(0);
+    const f = findings.at(-1)!;
+    expect(f.title).toBe('Password guessing: 50 denied logins in 10 min');
+    expect(f.sentence).toContain(`${PERSON} had 50 denied logins (of 50 requests) in 10 min`);
+    expect(f.features.failed_logins).toBe(50);
+    expect(f.attack_techniques).toEqual(['T1110']);
+  });
+
+  it('keeps the volume title when the requests were served', () => {
+    const start = MONDAY + 7 * DAY + 10 * HOUR;
+    const events = [
+      ...officeWeek(MONDAY),
+      ...officeDay(MONDAY + 7 * DAY, PERSON, [10]),
+      ...burst(start, 60, 5 * MINUTE),
+    ];
+    const f = newRuntime()
+      .process(events, MONDAY + 8 * DAY)
+      .at(-1)!;
+    expect(f.title).toBe('Request volume spike: 60 requests in 10 min');
+  });
+});

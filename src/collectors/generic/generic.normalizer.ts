@@ -1,7 +1,13 @@
 // Generic gateway event → canonical AccessEvent, tokenized. Pure apart from the tokenizer cache.
 import { type AccessEvent, canonicalOperation, deterministicId } from '../../model/index.js';
 import { setQueryFields, type Tokenizer } from '../../privacy/index.js';
-import { blankEvent, outcomeFromStatus, parseEventTime } from '../normalize.js';
+import {
+  blankEvent,
+  expiredTimeReason,
+  outcomeFromStatus,
+  parseEventTime,
+  type RetentionBound,
+} from '../normalize.js';
 import { describeZodError, type NormalizeResult, UNLISTED_REASON } from '../reasons.js';
 import {
   type GenericEventInput,
@@ -9,12 +15,18 @@ import {
   genericEventSchema,
   isPlainGenericEvent,
 } from './generic.schema.js';
+import { liftUnknownFields, type UnknownFieldPolicy } from './unknown-fields.js';
 
-export interface NormalizeContext {
+export interface NormalizeContext extends RetentionBound {
   readonly tokenizer: Tokenizer;
   readonly now: number;
   /** Attribute keys kept (others dropped); values are stored as given. */
   readonly attributeAllowList?: ReadonlySet<string>;
+  /**
+   * History imports only (replay): unknown top-level fields become attributes instead of rejecting
+   * the line (see unknown-fields.ts). Absent: the strict contract of the HTTP collector.
+   */
+  readonly unknownFields?: UnknownFieldPolicy;
 }
 
 /**
@@ -29,6 +41,7 @@ export function normalizeGeneric(
   ctx: NormalizeContext,
   describe = true,
 ): NormalizeResult<AccessEvent> {
+  if (ctx.unknownFields) raw = liftUnknownFields(raw, ctx.unknownFields, ctx.attributeAllowList);
   let g: GenericEventInput;
   if (isPlainGenericEvent(raw)) g = raw;
   else if (!describe && genericEventRejects(raw)) return { ok: false, reason: UNLISTED_REASON };
@@ -41,6 +54,8 @@ export function normalizeGeneric(
   const time = parseEventTime(g.time, ctx.now);
   if (time === undefined)
     return { ok: false, reason: 'time: not an ISO-8601 time or epoch number within 2000 … now+24h' };
+  const expired = expiredTimeReason('time', time, ctx.now, ctx);
+  if (expired) return { ok: false, reason: expired };
   const { tokenizer } = ctx;
   const tenant = g.tenant;
   const status = g.status_code;
@@ -60,10 +75,10 @@ export function normalizeGeneric(
   e.operation_raw = g.operation;
   e.collection = g.collection ?? '';
   e.namespace = g.namespace ?? '';
-  e.top_k = g.top_k ?? 0;
-  e.returned = g.returned ?? 0;
-  e.vectors_returned = g.vectors_returned ?? 0;
-  e.bytes_out = g.bytes_out ?? 0;
+  e.top_k = g.top_k ?? null;
+  e.returned = g.returned ?? null;
+  e.vectors_returned = g.vectors_returned ?? null;
+  e.bytes_out = g.bytes_out ?? null;
   e.outcome = g.outcome ?? outcomeFromStatus(status);
   e.status_code = status ?? 0;
   e.error_type = g.error_type ?? '';

@@ -66,7 +66,9 @@ export type GenericEventInput = z.input<typeof genericEventSchema>;
 // the same limits; anything else, valid or not, goes through zod, which also words the rejection.
 // Kept in step with the schema by test/unit/generic-fast-check.test.ts (zod agrees on every value
 // accepted here, generated or hand-picked at the limits).
-const FIELDS = new Set(Object.keys(genericEventSchema._def.schema.shape));
+/** The documented top-level fields. */
+export const GENERIC_FIELDS: ReadonlySet<string> = new Set(Object.keys(genericEventSchema._def.schema.shape));
+const FIELDS = GENERIC_FIELDS;
 const TENANT = /^[A-Za-z0-9_.:-]+$/;
 const ACTOR_TYPE_SET: ReadonlySet<unknown> = new Set(ACTOR_TYPES);
 const OUTCOME_SET: ReadonlySet<unknown> = new Set(REPORTED_OUTCOMES);

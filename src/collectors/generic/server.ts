@@ -14,15 +14,20 @@ import { authenticated, bearerAuthentication } from '../http/authenticate.js';
 import { decodeBodyAsync } from '../http/body.js';
 import { replyWithError } from '../http/server.js';
 import { DEFAULT_MAX_ITEMS, frameJsonBody, type ItemLimits, isRejection, itemAt } from '../ndjson.js';
+import { isExpiredReason } from '../normalize.js';
 import { type Rejection, RejectionList } from '../reasons.js';
 import { runSliced, runToEnd, type Steps } from '../slices.js';
 import { normalizeGeneric } from './generic.normalizer.js';
+import type { UnknownFieldPolicy } from './unknown-fields.js';
 
 export interface GenericRouteDeps extends CollectorDeps {
   readonly attributeAllowList?: ReadonlySet<string>;
 }
 
-export interface ParseContext extends Pick<GenericRouteDeps, 'tokenizer' | 'attributeAllowList'> {
+export interface ParseContext
+  extends Pick<GenericRouteDeps, 'tokenizer' | 'attributeAllowList' | 'retentionDays'> {
+  /** History imports only: unknown top-level fields become attributes (unknown-fields.ts). */
+  readonly unknownFields?: UnknownFieldPolicy;
   /**
    * The tenants the sender's credential may write: an event of another tenant is rejected, its
    * line kept with the reason. Absent: every tenant (the operator's own replay and Kafka topic).
@@ -38,6 +43,8 @@ export interface ParsedBatch {
   readonly rejectedCount: number;
   /** Rejections because of the credential's tenants (TENANT_REFUSED), listed or not. */
   readonly tenantRefusedCount: number;
+  /** Rejections because the event time is past the events retention, listed or not. */
+  readonly expiredCount: number;
 }
 
 /**
@@ -53,9 +60,16 @@ export function* genericBatch(
 ): Steps<ParsedBatch> {
   const events: AccessEvent[] = [];
   const rejected = new RejectionList();
-  const ctx = { tokenizer: deps.tokenizer, now, attributeAllowList: deps.attributeAllowList };
+  const ctx = {
+    tokenizer: deps.tokenizer,
+    now,
+    attributeAllowList: deps.attributeAllowList,
+    unknownFields: deps.unknownFields,
+    retentionDays: deps.retentionDays,
+  };
   const bound = deps.tenants !== undefined && deps.tenants !== ALL_TENANTS ? deps.tenants : undefined;
   let tenantRefusedCount = 0;
+  let expiredCount = 0;
   const framed = yield* frameJsonBody(body, contentType, limits);
   for (let i = 0; i < framed.count; i++) {
     const item = itemAt(framed, i);
@@ -69,12 +83,21 @@ export function* genericBatch(
       } else {
         const r = normalizeGeneric(item.value, item.raw, ctx, rejected.listing);
         if (r.ok) events.push(r.value);
-        else rejected.add({ line: item.line, reason: r.reason });
+        else {
+          if (isExpiredReason(r.reason)) expiredCount++;
+          rejected.add({ line: item.line, reason: r.reason });
+        }
       }
     }
     if (i % 32 === 31) yield;
   }
-  return { events, rejected: rejected.listed, rejectedCount: rejected.count, tenantRefusedCount };
+  return {
+    events,
+    rejected: rejected.listed,
+    rejectedCount: rejected.count,
+    tenantRefusedCount,
+    expiredCount,
+  };
 }
 
 /** The refusal of an item's `tenant` (normalization rejects an item without a valid one). */
@@ -105,11 +128,17 @@ export function registerGenericRoutes(app: FastifyInstance, deps: GenericRouteDe
         const { tenants } = authenticated(req);
         const body = await decodeBodyAsync(req.body, req.headers['content-encoding'], deps.maxBodyBytes);
         const now = deps.now?.() ?? Date.now();
-        const ctx = { tokenizer: deps.tokenizer, attributeAllowList: deps.attributeAllowList, tenants };
-        const { events, rejected, rejectedCount, tenantRefusedCount } = await runSliced(
+        const ctx = {
+          tokenizer: deps.tokenizer,
+          attributeAllowList: deps.attributeAllowList,
+          retentionDays: deps.retentionDays,
+          tenants,
+        };
+        const { events, rejected, rejectedCount, tenantRefusedCount, expiredCount } = await runSliced(
           genericBatch(body, req.headers['content-type'] ?? '', ctx, now, limits),
         );
         deps.metrics.inc('ingest_rejected_generic', rejectedCount);
+        deps.metrics.inc('ingest_rejected_expired', expiredCount);
         if (events.length === 0) {
           // Nothing kept, and only because of the tenants: a matter of the credential, not the body.
           const forbidden = rejectedCount > 0 && tenantRefusedCount === rejectedCount;

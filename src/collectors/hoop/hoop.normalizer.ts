@@ -3,7 +3,7 @@
 // hashed into query_hash, and never kept.
 import { type AccessEvent, type ActorType, deterministicId } from '../../model/index.js';
 import { setQueryFields, type Tokenizer } from '../../privacy/index.js';
-import { blankEvent, parseEventTime } from '../normalize.js';
+import { blankEvent, expiredTimeReason, parseEventTime, type RetentionBound } from '../normalize.js';
 import { describeZodError, type NormalizeResult } from '../reasons.js';
 import { parseClientScript, parseHttpScript, parseSql, systemHint, type VectorOp } from '../vector-query.js';
 import {
@@ -169,7 +169,7 @@ function applyOp(
   e.operation_raw = (op?.operation_raw ?? fallbackRaw).slice(0, 128);
   e.collection = op?.collection ?? '';
   e.namespace = op?.namespace ?? '';
-  e.top_k = op?.top_k ?? 0;
+  e.top_k = op?.top_k ?? null;
 }
 
 function setAttr(e: AccessEvent, key: string, value: string | number | boolean | null | undefined) {
@@ -289,7 +289,7 @@ export function openedSessionOf(e: AccessEvent): HoopOpenedSession {
   };
 }
 
-export interface HoopApiNormalizeContext {
+export interface HoopApiNormalizeContext extends RetentionBound {
   readonly tokenizer: Tokenizer;
   readonly tenant: string;
   readonly now: number;
@@ -310,6 +310,8 @@ export function normalizeHoopApiSession(
   const time = parseEventTime(s.start_date, ctx.now);
   if (time === undefined)
     return { ok: false, reason: 'start_date: not an ISO-8601 time within 2000 … now+24h' };
+  const expired = expiredTimeReason('start_date', time, ctx.now, ctx);
+  if (expired) return { ok: false, reason: expired };
   const who = principal(s.user, s.user_id);
   if (!who) return { ok: false, reason: 'user: one of user or user_id is required' };
   const { tokenizer, tenant } = ctx;

@@ -29,11 +29,12 @@
 import type { AccessEvent } from '../../model/index.js';
 import { errorMessage } from '../../model/index.js';
 import type { CollectorDeps } from '../deps.js';
+import { isExpiredReason } from '../normalize.js';
 import { normalizeHoopApiSession } from './hoop.normalizer.js';
 import { hoopSessionListSchema } from './hoop.schema.js';
 
 export interface HoopPollerDeps
-  extends Pick<CollectorDeps, 'ingest' | 'tokenizer' | 'metrics' | 'logger' | 'now'> {
+  extends Pick<CollectorDeps, 'ingest' | 'tokenizer' | 'metrics' | 'logger' | 'now' | 'retentionDays'> {
   /** @defaultValue the global fetch */
   readonly fetch?: typeof fetch;
 }
@@ -224,9 +225,15 @@ export function createHoopPoller(opts: HoopPollerOptions): HoopPoller {
     const times: number[] = [];
     const open: number[] = [];
     for (const item of items) {
-      const r = normalizeHoopApiSession(item, { tokenizer: deps.tokenizer, tenant: opts.tenant, now: now() });
+      const r = normalizeHoopApiSession(item, {
+        tokenizer: deps.tokenizer,
+        tenant: opts.tenant,
+        now: now(),
+        retentionDays: deps.retentionDays,
+      });
       if (!r.ok) {
         tally.rejected++;
+        if (isExpiredReason(r.reason)) deps.metrics.inc('ingest_rejected_expired');
         deps.logger.warn({ reason: r.reason }, 'hoop session skipped');
         continue;
       }

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Bus, Subscription } from '../../bus/index.js';
 import type { AccessEvent } from '../../model/index.js';
 import type { CollectorDeps } from '../deps.js';
+import { countExpired } from '../normalize.js';
 import type { Rejection } from '../reasons.js';
 
 /** Decodes one message into events (a message may hold several, e.g. NDJSON or an OTLP batch). */
@@ -13,7 +14,7 @@ import type { Rejection } from '../reasons.js';
 export type MessageDecoder = (
   value: Buffer,
   now: number,
-) => { events: AccessEvent[]; rejected: Rejection[]; rejectedCount?: number };
+) => { events: AccessEvent[]; rejected: Rejection[]; rejectedCount?: number; expiredCount?: number };
 
 export interface KafkaSourceDeps extends CollectorDeps {
   /** A bus on the source cluster, with no topic prefix (the topic is named by the operator). */
@@ -51,6 +52,7 @@ export async function startKafkaSource(deps: KafkaSourceDeps): Promise<Subscript
         events.push(...decoded.events);
         if (decoded.rejected.length) {
           deps.metrics.inc('source_kafka_rejected', decoded.rejectedCount ?? decoded.rejected.length);
+          deps.metrics.inc('ingest_rejected_expired', decoded.expiredCount ?? countExpired(decoded.rejected));
           const digest = createHash('sha256').update(m.value).digest('hex').slice(0, 16);
           const reasons = decoded.rejected
             .map((r) => (r.line ? `line ${r.line}: ${r.reason}` : r.reason))

@@ -5,6 +5,7 @@
 // durable the counters and the per-source figures move: a request the sender retries (not
 // acknowledged) is never counted twice.
 import type { CollectorDeps } from '../deps.js';
+import { isExpiredReason } from '../normalize.js';
 import { runSliced } from '../slices.js';
 import { ReadRecorder } from '../source-stats.js';
 import type { ExportTraceRequest, ExportTraceResult, OtlpSpan } from './otlp.decoder.js';
@@ -29,6 +30,7 @@ export async function receiveExport(
     mapExportSteps(examined?.request ?? request, {
       tokenizer: deps.tokenizer,
       now: deps.now?.() ?? Date.now(),
+      retentionDays: deps.retentionDays,
       tenantHint: scope.tenantHint,
       tenants: scope.tenants,
     }),
@@ -61,7 +63,15 @@ export async function ingestMapped(deps: CollectorDeps, mapped: MappedRequest): 
   await deps.ingest.submit(mapped.events);
   deps.metrics.inc('ingest_accepted_otlp', mapped.events.length);
   deps.metrics.inc('ingest_rejected_otlp', mapped.rejected);
+  deps.metrics.inc('ingest_rejected_expired', expiredOf(mapped));
   deps.metrics.inc('otlp_spans_dropped_non_db', mapped.notDb);
+}
+
+/** Spans refused because their start time is past the events retention. */
+function expiredOf(mapped: MappedRequest): number {
+  let n = 0;
+  for (const [reason, count] of mapped.reasons) if (isExpiredReason(reason)) n += count;
+  return n;
 }
 
 /** Nothing to keep, and only because of the token's tenants: the credential's matter (403). */

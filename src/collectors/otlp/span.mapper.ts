@@ -40,7 +40,7 @@ import {
 } from '../../model/index.js';
 import { TENANT_REFUSED } from '../auth.js';
 import { setQueryFields, type Tokenizer } from '../../privacy/index.js';
-import { blankEvent, parseEventTime } from '../normalize.js';
+import { blankEvent, expiredTimeReason, parseEventTime, type RetentionBound } from '../normalize.js';
 import { runToEnd, type Steps } from '../slices.js';
 import { DEFAULT_TENANT } from '../tenant.js';
 import { parseSql } from '../vector-query.js';
@@ -52,7 +52,7 @@ import {
   STATUS_CODE,
 } from './otlp.decoder.js';
 
-export interface SpanMapContext {
+export interface SpanMapContext extends RetentionBound {
   readonly tokenizer: Tokenizer;
   /** Epoch ms: observed_time, and the bound on plausible event times. */
   readonly now: number;
@@ -288,6 +288,8 @@ function mapSpanOf(span: OtlpSpan, resource: ResourceFacts, ctx: SpanMapContext)
   const time = parseEventTime(span.startTimeUnixNano, ctx.now);
   if (span.startTimeUnixNano === 0n || time === undefined)
     return reject('start_time_unix_nano: missing or not a plausible time (2000 … now+24h)');
+  const expired = expiredTimeReason('start_time_unix_nano', time, ctx.now, ctx);
+  if (expired) return reject(expired);
 
   const { tenant } = resource;
   if (!resource.tenantValid)

@@ -9,6 +9,7 @@
 // POST /v1/teleport/sessions/<name>.<sid>.log — the same, for the event handler's session-recording
 // stream: statement events (`db.session.postgres.statements.*`, `db.session.result`) and
 // application requests come only through it (integrations/event-handler/session_events_job.go).
+import { isExpiredReason, type RetentionBound } from '../normalize.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import type { AccessEvent } from '../../model/index.js';
@@ -32,6 +33,8 @@ export interface TeleportBatch {
   readonly rejectedCount: number;
   /** Events that are not database or application access (or not to a vector store). */
   readonly ignored: number;
+  /** Rejections because the event time is past the events retention, listed or not. */
+  readonly expiredCount: number;
 }
 
 /** How long an application session's identity is remembered for its request events. */
@@ -44,7 +47,7 @@ export function createAppSessions(max = 50_000): TeleportAppSessions {
   return new LRUCache<string, TeleportAppSession>({ max, ttl: APP_SESSION_TTL_MS });
 }
 
-interface TeleportParseContext {
+interface TeleportParseContext extends RetentionBound {
   readonly tokenizer: Tokenizer;
   readonly tenant: string;
   readonly now: number;
@@ -69,6 +72,7 @@ export function* teleportBatch(
   const events: AccessEvent[] = [];
   const rejected = new RejectionList();
   let ignored = 0;
+  let expiredCount = 0;
   const key = (k: string) => `${ctx.tenant}\u0000${k}`;
   const appSession = (k: string) => ctx.appSessions?.get(key(k));
   for (let i = 0; i < framed.count; i++) {
@@ -82,9 +86,12 @@ export function* teleportBatch(
         appSession,
         streamSession: ctx.streamSession,
         describe: rejected.listing,
+        retentionDays: ctx.retentionDays,
       });
-      if (r.kind === 'rejected') rejected.add({ line: item.line, reason: r.reason });
-      else {
+      if (r.kind === 'rejected') {
+        if (isExpiredReason(r.reason)) expiredCount++;
+        rejected.add({ line: item.line, reason: r.reason });
+      } else {
         if (r.kind === 'event') events.push(r.event);
         else ignored++;
         if (r.appSession)
@@ -93,7 +100,7 @@ export function* teleportBatch(
     }
     if (i % 32 === 31) yield;
   }
-  return { events, rejected: rejected.listed, rejectedCount: rejected.count, ignored };
+  return { events, rejected: rejected.listed, rejectedCount: rejected.count, ignored, expiredCount };
 }
 
 /** `teleportBatch` run straight through (the Kafka source's decoder). */
@@ -125,16 +132,24 @@ export function registerTeleportRoutes(app: FastifyInstance, deps: CollectorDeps
     try {
       const body = await decodeBodyAsync(req.body, req.headers['content-encoding'], deps.maxBodyBytes);
       const now = deps.now?.() ?? Date.now();
-      const { events, rejected, rejectedCount, ignored } = await runSliced(
+      const { events, rejected, rejectedCount, ignored, expiredCount } = await runSliced(
         teleportBatch(
           body,
           req.headers['content-type'] ?? '',
-          { tokenizer: deps.tokenizer, tenant: tenant.tenant, now, appSessions, streamSession },
+          {
+            tokenizer: deps.tokenizer,
+            tenant: tenant.tenant,
+            now,
+            appSessions,
+            streamSession,
+            retentionDays: deps.retentionDays,
+          },
           limits,
         ),
       );
       deps.metrics.inc('ingest_rejected_teleport', rejectedCount);
       deps.metrics.inc('ingest_ignored_teleport', ignored);
+      deps.metrics.inc('ingest_rejected_expired', expiredCount);
       if (events.length === 0 && (rejectedCount > 0 || ignored === 0)) {
         return reply.code(400).send({
           accepted: 0,

@@ -19,7 +19,13 @@
 // Other events are not access to a vector store and are ignored (counted, never rejected).
 import { type AccessEvent, type ActorType, deterministicId, type Operation } from '../../model/index.js';
 import { setQueryFields, type Tokenizer } from '../../privacy/index.js';
-import { blankEvent, outcomeFromStatus, parseEventTime } from '../normalize.js';
+import {
+  blankEvent,
+  expiredTimeReason,
+  outcomeFromStatus,
+  parseEventTime,
+  type RetentionBound,
+} from '../normalize.js';
 import { describeZodError, UNLISTED_REASON } from '../reasons.js';
 import { parseSql, parseVectorHttp, systemHint, type VectorOp } from '../vector-query.js';
 import { type TeleportEvent, teleportEventRejects, teleportEventSchema } from './teleport.schema.js';
@@ -32,7 +38,7 @@ export interface TeleportAppSession {
   readonly src_net: string;
 }
 
-export interface TeleportNormalizeContext {
+export interface TeleportNormalizeContext extends RetentionBound {
   readonly tokenizer: Tokenizer;
   readonly tenant: string;
   readonly now: number;
@@ -165,6 +171,8 @@ export function normalizeTeleport(raw: unknown, ctx: TeleportNormalizeContext): 
   const time = parseEventTime(ev.time, ctx.now);
   if (time === undefined)
     return { kind: 'rejected', reason: 'time: not an ISO-8601 time or epoch number within 2000 … now+24h' };
+  const expired = expiredTimeReason('time', time, ctx.now, ctx);
+  if (expired) return { kind: 'rejected', reason: expired };
   if (AUTH_EVENTS.has(type)) return { kind: 'event', event: authEvent(ev, time, ctx) };
   if (DB_EVENTS.has(type)) {
     if (!ev.user) return { kind: 'rejected', reason: 'user: is required' };
@@ -241,7 +249,7 @@ function applyOp(e: AccessEvent, op: VectorOp | undefined, operation: Operation,
   e.operation_raw = (op?.operation_raw ?? operationRaw).slice(0, 128);
   e.collection = op?.collection ?? '';
   if (op?.namespace) e.namespace = op.namespace;
-  e.top_k = op?.top_k ?? 0;
+  e.top_k = op?.top_k ?? null;
 }
 
 function dbEvent(ev: TeleportEvent, time: number, ctx: TeleportNormalizeContext): AccessEvent {
@@ -274,11 +282,9 @@ function dbEvent(ev: TeleportEvent, time: number, ctx: TeleportNormalizeContext)
     case 'db.session.postgres.statements.parse':
     case 'db.session.mysql.statements.prepare':
     case 'db.session.cassandra.prepare':
+    case 'db.session.spanner.rpc':
       // A statement is parsed (prepared) before its executions; the bind / execute events that
       // follow carry no text, so the statement counts once, where its text is.
-      applyOp(e, op, 'other', ev.event);
-      break;
-    case 'db.session.spanner.rpc':
       applyOp(e, op, 'other', ev.event);
       break;
     case 'db.session.query.failed':
@@ -294,7 +300,8 @@ function dbEvent(ev: TeleportEvent, time: number, ctx: TeleportNormalizeContext)
       break;
     case 'db.session.result':
       applyOp(e, undefined, 'other', ev.event);
-      e.returned = ev.affected_records ?? 0;
+      // Unknown is not zero: a result event without a count leaves the rows unknown.
+      e.returned = ev.affected_records ?? null;
       if (ev.success === false) {
         e.outcome = 'error';
         e.error_type = 'query_failed';

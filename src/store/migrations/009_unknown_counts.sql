@@ -9,9 +9,11 @@ ALTER TABLE events MODIFY COLUMN IF EXISTS bytes_out Nullable(UInt64) CODEC(T64,
 -- The rollup sums what was reported (sum() skips NULL) and counts the requests that reported
 -- each figure (columns named through the table: the output aliases shadow them), so a reader
 -- can tell "0 rows" from "no row count" per minute.
-ALTER TABLE events_1m ADD COLUMN IF NOT EXISTS returned_reported UInt64;
-ALTER TABLE events_1m ADD COLUMN IF NOT EXISTS vectors_reported UInt64;
-ALTER TABLE events_1m ADD COLUMN IF NOT EXISTS bytes_reported UInt64;
+-- Minutes rolled up before this migration reported every figure (unknown did not exist): their
+-- parts read the default, the minute's requests, so a restart's baselines keep learning from them.
+ALTER TABLE events_1m ADD COLUMN IF NOT EXISTS returned_reported UInt64 DEFAULT requests;
+ALTER TABLE events_1m ADD COLUMN IF NOT EXISTS vectors_reported UInt64 DEFAULT requests;
+ALTER TABLE events_1m ADD COLUMN IF NOT EXISTS bytes_reported UInt64 DEFAULT requests;
 
 DROP VIEW IF EXISTS events_1m_mv;
 

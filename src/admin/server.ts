@@ -17,7 +17,18 @@ import { DEFAULT_MAX_ITEMS } from '../collectors/ndjson.js';
 import { runSliced } from '../collectors/slices.js';
 import type { Tokenizer } from '../privacy/index.js';
 import type { StoreClient } from '../store/index.js';
-import { listAudit, listFindings, listIncidents, recordAudit, summary } from '../store/index.js';
+import {
+  findFinding,
+  findingFilterFromQuery,
+  listAudit,
+  listFindings,
+  listIncidents,
+  NEXT_CURSOR_HEADER,
+  nextCursor,
+  pageLimit,
+  recordAudit,
+  summary,
+} from '../store/index.js';
 import {
   type Logger,
   type Metrics,
@@ -143,8 +154,9 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     if (refused) return reply.code(403).send({ error: refused });
   });
   const q = (req: FastifyRequest) => req.query as Record<string, string | undefined>;
-  const limitOf = (req: FastifyRequest) =>
-    Math.min(10_000, Math.max(1, Number(q(req).limit ?? 1000) || 1000));
+  // A limit past the page size is refused (400), never clamped: a reader that asked for more than
+  // it got would take a silently cut list for the whole. Findings page further with a cursor.
+  const limitOf = (req: FastifyRequest) => pageLimit(q(req).limit, 1000);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   registerRespondRoutes(app, {
@@ -162,21 +174,39 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       .type(PROMETHEUS_CONTENT_TYPE)
       .send(deps.prometheus ? deps.prometheus() : renderPrometheus(deps.metrics)),
   );
-  app.get('/v1/findings', async (req) =>
-    listFindings(deps.store, {
+  // Findings newest first; a full page answers the next page's cursor in the Vigil-Next-Cursor
+  // header (the body stays the array of findings).
+  app.get('/v1/findings', async (req, reply) => {
+    const limit = limitOf(req);
+    if (typeof limit === 'object') return reply.code(400).send(limit);
+    const filter = findingFilterFromQuery(q(req));
+    if ('error' in filter) return reply.code(400).send(filter);
+    const page = await listFindings(deps.store, {
+      ...filter,
       tenant: q(req).tenant ?? '',
       tenants: callerTenants(req),
-      limit: limitOf(req),
-    }),
-  );
-  app.get('/v1/incidents', async (req) =>
-    listIncidents(deps.store, {
+      limit,
+    });
+    const cursor = nextCursor(page, limit);
+    if (cursor) reply.header(NEXT_CURSOR_HEADER, cursor);
+    return page;
+  });
+  app.get('/v1/findings/:id', async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const finding = await findFinding(deps.store, id, { tenants: callerTenants(req) });
+    if (!finding) return reply.code(404).send({ error: `no finding ${id.slice(0, 64)}` });
+    return finding;
+  });
+  app.get('/v1/incidents', async (req, reply) => {
+    const limit = limitOf(req);
+    if (typeof limit === 'object') return reply.code(400).send(limit);
+    return listIncidents(deps.store, {
       tenant: q(req).tenant ?? '',
       tenants: callerTenants(req),
-      limit: limitOf(req),
+      limit,
       status: q(req).status ?? '',
-    }),
-  );
+    });
+  });
   app.get('/v1/summary', async (req) =>
     summary(deps.store, q(req).tenant ?? '', { tenants: callerTenants(req) }),
   );
@@ -197,7 +227,11 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       sources: await deps.sources({ sinceMs: since, topKeys: top }),
     };
   });
-  app.get('/v1/audit', adminOnly, async (req) => listAudit(deps.store, limitOf(req)));
+  app.get('/v1/audit', adminOnly, async (req, reply) => {
+    const limit = limitOf(req);
+    if (typeof limit === 'object') return reply.code(400).send(limit);
+    return listAudit(deps.store, limit);
+  });
   app.post('/v1/reidentify', adminOnly, async (req, reply) => {
     const body = jsonObject(req, 64 * 1024) as { token?: unknown; reason?: unknown } | undefined;
     if (!body)

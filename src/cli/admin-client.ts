@@ -8,7 +8,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { adminTokens } from './app.js';
 import type { Config } from '../config/index.js';
-import { migrate, openStore, type StoreClient, StoreLockedError } from '../store/index.js';
+import { readServeAddress, SERVE_ADDRESS_FILE } from './serve-address.js';
+import {
+  migrate,
+  NEXT_CURSOR_HEADER,
+  openStore,
+  type StoreClient,
+  StoreLockedError,
+} from '../store/index.js';
 
 export interface AdminTarget {
   readonly url: string;
@@ -16,21 +23,26 @@ export interface AdminTarget {
 }
 
 /**
- * The running instance's admin API, if one answers on the configured port. With VIGIL_CLI_TOKEN
- * set, none answering is an error: the caller must not fall back to the store itself.
+ * The admin API of the running vigil that owns this data directory (it records its address there,
+ * src/cli/serve-address.ts), if it answers. A vigil of another data directory listening on the
+ * configured port is never used. With VIGIL_CLI_TOKEN set (an operator without the data directory)
+ * the configured host and port are asked instead, and none answering is an error: the caller must
+ * not fall back to the store itself.
  */
 export async function findRunningAdmin(config: Config): Promise<AdminTarget | undefined> {
-  const found = await probeAdmin(config);
-  if (!found && config.env.VIGIL_CLI_TOKEN)
+  const recorded = readServeAddress(config.dataDir);
+  if (recorded) return probeAdmin(config, recorded.url);
+  if (!config.env.VIGIL_CLI_TOKEN) return undefined;
+  const host = config.env.VIGIL_HOST === '0.0.0.0' ? '127.0.0.1' : config.env.VIGIL_HOST;
+  const found = await probeAdmin(config, `http://${host}:${config.env.VIGIL_ADMIN_PORT}`);
+  if (!found)
     throw new Error(
       `VIGIL_CLI_TOKEN is set, so the CLI works only through a running vigil's admin API, and none answers on port ${config.env.VIGIL_ADMIN_PORT}`,
     );
   return found;
 }
 
-async function probeAdmin(config: Config): Promise<AdminTarget | undefined> {
-  const host = config.env.VIGIL_HOST === '0.0.0.0' ? '127.0.0.1' : config.env.VIGIL_HOST;
-  const url = `http://${host}:${config.env.VIGIL_ADMIN_PORT}`;
+async function probeAdmin(config: Config, url: string): Promise<AdminTarget | undefined> {
   const tokenFile = path.join(config.dataDir, 'keys', 'admin.token');
   const token =
     config.env.VIGIL_CLI_TOKEN ??
@@ -59,6 +71,16 @@ export async function adminGet<T>(target: AdminTarget, route: string): Promise<T
   const res = await fetch(`${target.url}${route}`, { headers: { authorization: `Bearer ${target.token}` } });
   if (!res.ok) throw new Error(`admin API ${route} answered ${res.status}: ${await res.text()}`);
   return (await res.json()) as T;
+}
+
+/** A GET answering one page: its body and the cursor of the next page, if the API gave one. */
+export async function adminGetPage<T>(
+  target: AdminTarget,
+  route: string,
+): Promise<{ body: T; next: string | undefined }> {
+  const res = await fetch(`${target.url}${route}`, { headers: { authorization: `Bearer ${target.token}` } });
+  if (!res.ok) throw new Error(`admin API ${route} answered ${res.status}: ${await res.text()}`);
+  return { body: (await res.json()) as T, next: res.headers.get(NEXT_CURSOR_HEADER) ?? undefined };
 }
 
 export async function adminPost<T>(
@@ -93,7 +115,7 @@ export async function withStore<T>(
   } catch (err) {
     if (err instanceof StoreLockedError) {
       throw new Error(
-        `${err.message}, and its admin API does not answer on port ${config.env.VIGIL_ADMIN_PORT}; set VIGIL_ADMIN_PORT to that process's admin port`,
+        `${err.message}, and its admin API does not answer at the address it recorded in ${SERVE_ADDRESS_FILE} (is it still starting or stopping?)`,
       );
     }
     throw err;

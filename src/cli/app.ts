@@ -31,6 +31,7 @@ import { grpcCredentials, startOtlpGrpcServer } from '../collectors/otlp/grpc.se
 import { registerOtlpHttpRoutes } from '../collectors/otlp/server.js';
 import { wireSources } from './sources.wiring.js';
 import { ADMIN_ROLES, registerAdminRoutes } from '../admin/server.js';
+import { recordServeAddress } from './serve-address.js';
 import { registerClickHouseHttpRoutes, servesClickHouseHttp } from '../admin/clickhouse-http.js';
 import { productVersion } from '../export/product.js';
 import {
@@ -709,6 +710,8 @@ export async function startVigil(
       maxBodyBytes: config.env.VIGIL_MAX_BODY_BYTES,
     });
   const adminUrl = await listen(admin, config.env.VIGIL_ADMIN_PORT);
+  // The CLI of this data directory finds this process here (src/cli/serve-address.ts).
+  const forgetServeAddress = recordServeAddress(config.dataDir, adminUrl);
   logger.info(
     { roles: [...roles], bus: bus.kind, store: store.kind, queue: queue?.kind, ...urls, adminUrl },
     'vigil started',
@@ -741,6 +744,7 @@ export async function startVigil(
       stopped = true;
       // Order: stop intake, drain consumers (their in-flight batches finish and commit), let running
       // actions finish, flush writers, close the bus, close the store.
+      forgetServeAddress();
       await Promise.all([
         ...servers.map((s) => s.close()),
         ...closers.map((c) => c()),

@@ -6,10 +6,14 @@ import path from 'node:path';
 import { type Config, loadConfig, PRIVATE_FILE_MODE } from '../config/index.js';
 import { parseGenericBody } from '../collectors/generic/server.js';
 import { createUnknownFieldPolicy } from '../collectors/generic/unknown-fields.js';
-import type { Finding, Incident, IncidentStatus } from '../model/index.js';
+import type { Finding, Incident, IncidentStatus, Severity } from '../model/index.js';
 import {
+  findFinding,
+  type FindingFilter,
+  findingFilterToQuery,
   findVaultRow,
   listFindings,
+  MAX_PAGE,
   listIncidents,
   migrate,
   openStore,
@@ -23,7 +27,7 @@ import { createDetectors } from '../../detectors/index.js';
 import { type ReidentifyResult, reidentify } from '../admin/reidentify.js';
 import { type BacktestReport, backtest } from '../detect/index.js';
 import { createTokenizer, createVaultCipher, loadKeyRing, rotateKeyRing } from '../privacy/index.js';
-import { adminGet, adminPost, findRunningAdmin, withStore } from './admin-client.js';
+import { adminGet, adminGetPage, adminPost, findRunningAdmin, withStore } from './admin-client.js';
 import { ALL_ROLES, chainIdentity, type Role, startVigil, vaultKey } from './app.js';
 import { formatVerifyReport, type VerifyReport, verifyAuditTrail } from '../store/audit-chain.js';
 import { runDemo } from './demo/demo.js';
@@ -37,7 +41,15 @@ import {
 } from './replay.js';
 import { createReplayProgress, eventsPerSecond, replaySummary } from './replay-progress.js';
 import { waitForDrain } from './drain.js';
-import { FINDING_COLUMNS, findingTableRows, isoTime, printRows, terminalSafe } from './format.js';
+import {
+  FINDING_COLUMNS,
+  findingTableRows,
+  formatFindingDetail,
+  isoTime,
+  printRows,
+  terminalSafe,
+  useColour,
+} from './format.js';
 import { scoreSeriesFile } from './series.js';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
@@ -94,14 +106,94 @@ export async function migrateCommand() {
   }
 }
 
-export async function findingsCommand(o: { format: 'json' | 'table'; tenant: string; limit: number }) {
-  const q = `?tenant=${encodeURIComponent(o.tenant)}&limit=${o.limit}`;
-  const rows = await withStore<Finding[]>(
+export interface FindingsCommandOptions {
+  format: 'json' | 'ndjson' | 'table';
+  tenant: string;
+  limit: number;
+  since?: Moment;
+  until?: Moment;
+  detector?: string;
+  entity?: string;
+  severity?: Severity[];
+  minScore?: number;
+}
+
+/**
+ * `vigil findings`: newest first, filtered, as many as --limit asks; pages of at most MAX_PAGE
+ * follow the cursor (through the admin API or the store directly). NDJSON is written page by page.
+ */
+export async function findingsCommand(o: FindingsCommandOptions) {
+  const now = Date.now();
+  const filter: FindingFilter = {
+    since: o.since === undefined ? undefined : momentTime(o.since, now),
+    until: o.until === undefined ? undefined : momentTime(o.until, now),
+    detector: o.detector,
+    entity: o.entity,
+    severities: o.severity,
+    minScore: o.minScore,
+  };
+  if (filter.since !== undefined && filter.until !== undefined && filter.until <= filter.since)
+    throw new Error('--until: must be after --since');
+  const kept: Finding[] = [];
+  const take = (page: Finding[]) => {
+    if (o.format === 'ndjson') printRows(page, 'ndjson', []);
+    else kept.push(...page);
+  };
+  await withStore<void>(
     loadConfig(),
-    (t) => adminGet(t, `/v1/findings${q}`),
-    (c) => listFindings(c, o),
+    async (t) => {
+      let cursor: string | undefined;
+      for (let left = o.limit; left > 0; ) {
+        const p = findingFilterToQuery(filter);
+        p.set('tenant', o.tenant);
+        p.set('limit', String(Math.min(left, MAX_PAGE)));
+        if (cursor) p.set('cursor', cursor);
+        const { body, next } = await adminGetPage<Finding[]>(t, `/v1/findings?${p}`);
+        take(body);
+        left -= body.length;
+        if (!next) break;
+        cursor = next;
+      }
+    },
+    async (c) => {
+      let after: FindingFilter['after'];
+      for (let left = o.limit; left > 0; ) {
+        const limit = Math.min(left, MAX_PAGE);
+        const page = await listFindings(c, { ...filter, tenant: o.tenant, limit, after });
+        take(page);
+        left -= page.length;
+        const last = page.at(-1);
+        if (page.length < limit || !last) break;
+        after = { eventTime: last.event_time, findingId: last.finding_id };
+      }
+    },
   );
-  printRows(o.format === 'json' ? rows : findingTableRows(rows), o.format, FINDING_COLUMNS);
+  if (o.format === 'ndjson') return;
+  printRows(o.format === 'json' ? kept : findingTableRows(kept), o.format, FINDING_COLUMNS, {
+    colour: useColour(process.stdout),
+  });
+}
+
+/** `vigil findings show <id>`: one finding, its history and the detector's explanation. */
+export async function findingShowCommand(id: string, o: { format: 'json' | 'table' }) {
+  const finding = await withStore<Finding | undefined>(
+    loadConfig(),
+    async (t) => {
+      const res = await fetch(`${t.url}/v1/findings/${encodeURIComponent(id)}`, {
+        headers: { authorization: `Bearer ${t.token}` },
+      });
+      if (res.status === 404) return undefined;
+      if (!res.ok) throw new Error(`admin API /v1/findings/:id answered ${res.status}: ${await res.text()}`);
+      return (await res.json()) as Finding;
+    },
+    (c) => findFinding(c, id),
+  );
+  if (!finding) throw new Error(`no finding ${terminalSafe(id.slice(0, 64))}`);
+  if (o.format === 'json') {
+    process.stdout.write(`${JSON.stringify(finding)}\n`);
+    return;
+  }
+  process.stdout.write(`${formatFindingDetail(finding, useColour(process.stdout))}\n`);
 }
 
 export async function markCommand(id: string, label: 'false-positive' | 'true-positive') {

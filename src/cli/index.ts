@@ -8,13 +8,18 @@ import { packageRoot } from '../config/package-root.js';
 import { PRIVATE_UMASK } from '../config/private-files.js';
 import { EXPORT_KINDS } from '../export/record.js';
 import { EXPORT_FORMATS } from '../export/formats.js';
-import { INCIDENT_STATUSES } from '../model/finding.js';
+import { INCIDENT_STATUSES, SEVERITIES } from '../model/finding.js';
+import { MAX_PAGE } from '../store/finding-query.js';
 import { EXPIRED_CHOICES } from './replay.js';
 import { ALL_ROLES } from './roles.js';
 import { registerRespondCommands } from './respond.commands.js';
 import {
+  decimalIn,
+  FINDINGS_LIMIT_MAX,
   integerIn,
   listOf,
+  parseDetector,
+  parseEntity,
   parseLimit,
   parseMoment,
   parseTenant,
@@ -83,11 +88,37 @@ export async function main(argv: string[]): Promise<void> {
   const findingsCmd = program
     .command('findings')
     .enablePositionalOptions()
-    .description('list findings')
-    .addOption(formatOption())
+    .description('list findings, newest first')
+    .addOption(
+      new Option('--format <format>', 'output format (ndjson: one finding a line, written as pages arrive)')
+        .choices(['json', 'ndjson', 'table'])
+        .default('table'),
+    )
     .option('--tenant <tenant>', 'only this tenant (default: every tenant)', parseTenant, '')
-    .option('--limit <n>', 'at most n (1-10000)', parseLimit, 100)
+    .option('--since <time>', `only findings whose latest event is at or after: ${TIME_FORM}`, parseMoment)
+    .option('--until <time>', 'only findings before (exclusive), in the form of --since', parseMoment)
+    .option('--detector <name>', 'only this detector', parseDetector)
+    .option('--entity <entity>', 'only this entity (its token, or a collection name)', parseEntity)
+    .addOption(
+      new Option(
+        '--severity <severities>',
+        `only these severities, comma-separated: ${SEVERITIES.join(',')}`,
+      ).argParser(listOf(SEVERITIES)),
+    )
+    .option('--min-score <score>', 'only a score of at least this (0-1)', decimalIn(0, 1))
+    .option(
+      '--limit <n>',
+      `at most n (1-${FINDINGS_LIMIT_MAX}; past ${MAX_PAGE} the CLI pages with a cursor)`,
+      integerIn(1, FINDINGS_LIMIT_MAX),
+      100,
+    )
     .action(async (o) => (await commands()).findingsCommand(o));
+  findingsCmd
+    .command('show')
+    .argument('<id>', 'the finding')
+    .description('one finding: its history (first fired, last update, update count) and explanation')
+    .addOption(formatOption())
+    .action(async (id, o) => (await commands()).findingShowCommand(id, o));
   findingsCmd
     .command('mark')
     .argument('<id>', 'the finding')

@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import { parseDuration } from '../config/duration.js';
 import { TENANT_NAME } from '../model/tenant.js';
+import { DETECTOR_NAME, ENTITY_VALUE } from '../store/finding-query.js';
 
 /** A parser for commander's `.argParser`: the value, or InvalidArgumentError saying what is accepted. */
 export type ArgParser<T> = (value: string) => T;
@@ -38,6 +39,23 @@ export const parseTenant: ArgParser<string> = (value) => {
 
 /** `--limit`: the admin API answers at most 10,000 rows, so the direct path asks for no more. */
 export const parseLimit = integerIn(1, 10_000);
+
+/** `findings --limit`: what one listing may print; the CLI pages past the admin API's page size. */
+export const FINDINGS_LIMIT_MAX = 1_000_000;
+
+/** `--detector`: a detector name (src/store/finding-query.ts holds the rule the admin API applies too). */
+export const parseDetector: ArgParser<string> = (value) => {
+  if (!DETECTOR_NAME.test(value))
+    throw new InvalidArgumentError('a detector name: lower-case letters, digits and -');
+  return value;
+};
+
+/** `--entity`: a token or collection name, as the admin API accepts it. */
+export const parseEntity: ArgParser<string> = (value) => {
+  if (!ENTITY_VALUE.test(value))
+    throw new InvalidArgumentError('a token or collection name of 1 to 256 characters, no spaces');
+  return value;
+};
 
 /**
  * A point in time as given on the command line: `ago` milliseconds before the moment the command

@@ -124,12 +124,17 @@ export async function findIncident(client: StoreClient, incidentId: string): Pro
   return row ? incidentFromRow(row) : undefined;
 }
 
-export async function findFinding(client: StoreClient, findingId: string): Promise<Finding | undefined> {
+/** One finding by id, within the reader's scope (default: every tenant). */
+export async function findFinding(
+  client: StoreClient,
+  findingId: string,
+  scope: TenantScope = {},
+): Promise<Finding | undefined> {
   const rs = await client.query({
     query: `SELECT * EXCEPT (event_time, first_fired_time, detected_time, first_observed_time, stored_time),
               ${ms('event_time')}, ${ms('first_fired_time')}, ${ms('detected_time')}, ${ms('first_observed_time')}
-            FROM findings FINAL WHERE finding_id = {id:String} LIMIT 1`,
-    query_params: { id: findingId },
+            FROM findings FINAL WHERE finding_id = {id:String} AND ${tenantScopeWhere()} LIMIT 1`,
+    query_params: { id: findingId, ...tenantScopeParams(scope) },
     format: 'JSONEachRow',
   });
   const [row] = await rs.json<Record<string, unknown>>();

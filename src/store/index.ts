@@ -10,3 +10,4 @@ export * from './history.js';
 export * from './feedback.js';
 export * from './actions.js';
 export * from './source-stats.js';
+export * from './finding-query.js';

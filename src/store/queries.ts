@@ -1,6 +1,7 @@
 // Read queries used by the CLI, the admin API and the responder. Parameterised SQL only.
 import type { Finding, Incident } from '../model/index.js';
 import type { StoreClient } from './client.js';
+import type { FindingFilter } from './finding-query.js';
 import { findingFromRow, incidentFromRow } from './rows.js';
 
 export interface ListOptions extends TenantScope {
@@ -24,14 +25,48 @@ export function tenantScopeParams(scope: TenantScope): { all_tenants: 0 | 1; ten
 
 const ms = (col: string) => `toUnixTimestamp64Milli(${col}) AS ${col}`;
 
-export async function listFindings(client: StoreClient, opts: ListOptions = {}): Promise<Finding[]> {
+/**
+ * Findings newest first (by event_time, then finding_id), filtered; `after` continues a listing
+ * from a page's last row (src/store/finding-query.ts).
+ */
+export async function listFindings(
+  client: StoreClient,
+  opts: ListOptions & FindingFilter = {},
+): Promise<Finding[]> {
   const rs = await client.query({
+    // The filters run on the stored columns in the inner query: in ClickHouse a SELECT alias shadows
+    // the column of its name in WHERE, and the outer query renames event_time to epoch ms.
     query: `SELECT * EXCEPT (event_time, first_fired_time, detected_time, first_observed_time, stored_time),
               ${ms('event_time')}, ${ms('first_fired_time')}, ${ms('detected_time')}, ${ms('first_observed_time')}
-            FROM findings FINAL
-            WHERE ({tenant:String} = '' OR tenant = {tenant:String}) AND ${tenantScopeWhere()}
-            ORDER BY event_time DESC LIMIT {limit:UInt32}`,
-    query_params: { tenant: opts.tenant ?? '', limit: opts.limit ?? 1000, ...tenantScopeParams(opts) },
+            FROM (
+              SELECT * FROM findings FINAL
+              WHERE ({tenant:String} = '' OR tenant = {tenant:String}) AND ${tenantScopeWhere()}
+                AND ({has_since:UInt8} = 0 OR event_time >= fromUnixTimestamp64Milli({since:Int64}, 'UTC'))
+                AND ({has_until:UInt8} = 0 OR event_time < fromUnixTimestamp64Milli({until:Int64}, 'UTC'))
+                AND ({detector:String} = '' OR detector = {detector:String})
+                AND ({entity:String} = '' OR entity = {entity:String})
+                AND (empty({severities:Array(String)}) OR severity IN {severities:Array(String)})
+                AND score >= {min_score:Float64}
+                AND ({has_after:UInt8} = 0
+                  OR (event_time, finding_id) < (fromUnixTimestamp64Milli({after_time:Int64}, 'UTC'), {after_id:String}))
+            )
+            ORDER BY event_time DESC, finding_id DESC LIMIT {limit:UInt32}`,
+    query_params: {
+      tenant: opts.tenant ?? '',
+      limit: opts.limit ?? 1000,
+      has_since: opts.since === undefined ? 0 : 1,
+      since: opts.since ?? 0,
+      has_until: opts.until === undefined ? 0 : 1,
+      until: opts.until ?? 0,
+      detector: opts.detector ?? '',
+      entity: opts.entity ?? '',
+      severities: opts.severities ?? [],
+      min_score: opts.minScore ?? 0,
+      has_after: opts.after ? 1 : 0,
+      after_time: opts.after?.eventTime ?? 0,
+      after_id: opts.after?.findingId ?? '',
+      ...tenantScopeParams(opts),
+    },
     format: 'JSONEachRow',
   });
   return (await rs.json<Record<string, unknown>>()).map(findingFromRow);

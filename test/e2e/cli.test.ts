@@ -2,7 +2,7 @@
 // findings/incidents as JSON with and without a running `vigil serve`, and the demo.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -234,12 +234,15 @@ describe('vigil CLI', () => {
     const cases: Array<[string[], string]> = [
       [
         ['findings', '--limit', 'abc'],
-        'error: --limit: a whole number from 1 to 10000 (see vigil findings --help)',
+        'error: --limit: a whole number from 1 to 1000000 (see vigil findings --help)',
       ],
       [
         ['findings', '--limit', '-5'],
-        'error: --limit: a whole number from 1 to 10000 (see vigil findings --help)',
+        'error: --limit: a whole number from 1 to 1000000 (see vigil findings --help)',
       ],
+      [['findings', '--min-score', '2'], 'error: --min-score: a number from 0 to 1'],
+      [['findings', '--severity', 'severe'], 'error: --severity: a comma-separated list of low, medium'],
+      [['findings', '--since', 'user@example.com'], 'error: --since: now, a duration back from now'],
       [['incidents', '--status', 'opne'], 'error: --status: one of open, acknowledged, contained, resolved'],
       [['demo', '--days', 'zero'], 'error: --days: a whole number from 1 to 30'],
       [['backtest', '--since', 'yesterday'], 'error: --since: now, a duration back from now'],
@@ -260,4 +263,130 @@ describe('vigil CLI', () => {
     const pkg = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../package.json'), 'utf8'));
     expect((await vigil(['--version'], env)).stdout.trim()).toBe(pkg.version);
   }, 120_000);
+
+  it('binds each CLI to the vigil of its own data directory, and pages findings through it', async () => {
+    const serve = async () => {
+      const dir = tempDataDir();
+      const env = {
+        VIGIL_DATA_DIR: dir,
+        VIGIL_ADMIN_PORT: String(await freePort()),
+        VIGIL_COLLECTOR_PORT: String(await freePort()),
+        VIGIL_OTLP_HTTP_PORT: String(await freePort()),
+        VIGIL_OTLP_GRPC_PORT: String(await freePort()),
+        VIGIL_ADMIN_TOKEN: randomBytes(12).toString('hex'),
+        VIGIL_LOG_LEVEL: 'warn',
+        KAFKA_BROKERS: '',
+        REDIS_URL: '',
+        CLICKHOUSE_URL: '',
+      };
+      return { dir, env, url: `http://127.0.0.1:${env.VIGIL_ADMIN_PORT}`, child: spawnVigil(['serve'], env) };
+    };
+    const a = await serve();
+    const b = await serve();
+    const addressFile = (dir: string) => path.join(dir, 'admin.address.json');
+    try {
+      for (const s of [a, b])
+        await waitFor(
+          () => existsSync(addressFile(s.dir)),
+          (up) => up,
+          { what: 'vigil serve recorded its address', timeoutMs: 60_000 },
+        );
+      expect(statSync(addressFile(a.dir)).mode & 0o777).toBe(0o600);
+      // Each CLI is told the OTHER vigil's port (as if it were the default): it still reaches its own.
+      const { file } = workloadFile(a.dir, 'cli-own-a');
+      const viaA = await vigil(['replay', '--input', file], {
+        ...a.env,
+        VIGIL_ADMIN_PORT: b.env.VIGIL_ADMIN_PORT,
+      });
+      expect(viaA.stdout).toContain(`replayed through ${a.url}`);
+      const findingsA = await waitFor(
+        async () =>
+          JSON.parse(
+            (
+              await vigil(['findings', '--format', 'json'], {
+                ...a.env,
+                VIGIL_ADMIN_PORT: b.env.VIGIL_ADMIN_PORT,
+              })
+            ).stdout,
+          ) as Finding[],
+        (f) => f.length >= 2,
+        { what: 'findings through vigil A', timeoutMs: 60_000, intervalMs: 500 },
+      );
+      expect(new Set(findingsA.map((f) => f.tenant))).toEqual(new Set(['cli-own-a']));
+      const listedB = await vigil(['findings', '--format', 'json'], {
+        ...b.env,
+        VIGIL_ADMIN_PORT: a.env.VIGIL_ADMIN_PORT,
+      });
+      expect(JSON.parse(listedB.stdout)).toEqual([]);
+
+      // The admin API refuses a limit past its page size, naming the field, and pages by cursor.
+      const get = (q: string) =>
+        fetch(`${a.url}/v1/findings${q}`, {
+          headers: { authorization: `Bearer ${a.env.VIGIL_ADMIN_TOKEN}` },
+        });
+      const tooMany = await get('?limit=10001');
+      expect(tooMany.status).toBe(400);
+      expect(((await tooMany.json()) as { error: string }).error).toMatch(/^limit: /);
+      const first = await get('?limit=1');
+      const cursor = first.headers.get('vigil-next-cursor');
+      expect(cursor).toBeTruthy();
+      const second = await get(`?limit=1&cursor=${cursor}`);
+      expect(
+        [...((await first.json()) as Finding[]), ...((await second.json()) as Finding[])].map(
+          (f) => f.finding_id,
+        ),
+      ).toEqual(findingsA.slice(0, 2).map((f) => f.finding_id));
+
+      // The CLI's ndjson, filters and show, through vigil A; piped output carries no escape sequence.
+      const ndjson = await vigil(['findings', '--format', 'ndjson', '--limit', '1'], a.env);
+      expect(
+        ndjson.stdout
+          .trim()
+          .split('\n')
+          .map((l) => (JSON.parse(l) as Finding).finding_id),
+      ).toEqual([findingsA[0]!.finding_id]);
+      const top = findingsA[0]!;
+      const filtered = JSON.parse(
+        (
+          await vigil(
+            [
+              'findings',
+              '--format',
+              'json',
+              '--detector',
+              top.detector,
+              '--severity',
+              top.severity,
+              '--min-score',
+              '0',
+            ],
+            a.env,
+          )
+        ).stdout,
+      ) as Finding[];
+      expect(filtered.length).toBeGreaterThan(0);
+      expect(filtered.every((f) => f.detector === top.detector && f.severity === top.severity)).toBe(true);
+      const at = new Date(top.event_time).toISOString();
+      const ids = async (args: string[]) =>
+        (JSON.parse((await vigil(['findings', '--format', 'json', ...args], a.env)).stdout) as Finding[]).map(
+          (f) => f.finding_id,
+        );
+      expect(await ids(['--since', at])).toContain(top.finding_id);
+      expect(await ids(['--until', at])).not.toContain(top.finding_id);
+      expect(await ids(['--entity', top.entity])).toContain(top.finding_id);
+      const table = await vigil(['findings'], a.env);
+      expect(table.stdout).toContain(top.finding_id);
+      expect(table.stdout).not.toContain('\u001b');
+      const shown = await vigil(['findings', 'show', top.finding_id], a.env);
+      expect(shown.stdout).toMatch(new RegExp(`updates\\s+${top.update_count}\\n`));
+      expect(shown.stdout).toContain('first fired');
+      expect(shown.stdout).toContain('explanation');
+    } finally {
+      await Promise.all([a.child.kill('SIGTERM'), b.child.kill('SIGTERM')]);
+    }
+    expect(a.child.proc.exitCode).toBe(0);
+    // A clean stop removes the record.
+    expect(existsSync(addressFile(a.dir))).toBe(false);
+    expect(existsSync(addressFile(b.dir))).toBe(false);
+  }, 240_000);
 });

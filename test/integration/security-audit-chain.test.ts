@@ -163,11 +163,15 @@ describe('tamper-evident audit trail', () => {
     expect(run.stdout).toMatch(/deleted batch 3: 1 row of batch 3 are missing|deleted batch 3/);
     expect(run.stdout).toContain('audit trail NOT intact');
     // Bounded to the last hour, as JSON: the same batches named.
-    const recent = spawnSync(process.execPath, [VIGIL_BIN, 'verify', '--since', hourAgo, '--format', 'json'], {
-      env: { ...process.env, VIGIL_DATA_DIR: v.dataDir, VIGIL_ADMIN_PORT: '1', VIGIL_LOG_LEVEL: 'warn' },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const recent = spawnSync(
+      process.execPath,
+      [VIGIL_BIN, 'verify', '--since', hourAgo, '--format', 'json'],
+      {
+        env: { ...process.env, VIGIL_DATA_DIR: v.dataDir, VIGIL_ADMIN_PORT: '1', VIGIL_LOG_LEVEL: 'warn' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     expect(recent.status, recent.stderr).toBe(1);
     const report = JSON.parse(recent.stdout) as VerifyReport;
     expect(

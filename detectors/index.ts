@@ -1,43 +1,46 @@
-// The detector registry: builds the detectors the pipeline enables. Cross-entity knowledge (which
-// collections an identity's peers use) lives in a per-tenant peer book created here, bounded, and
-// handed to the detectors that need it.
-import type { PipelineConfig } from '../src/config/index.js';
-import type { AnyDetector } from '../src/detect/index.js';
-import { createAccessBreadthDetector } from './access-breadth/access-breadth.detector.js';
-import { createAuthFailuresDetectors } from './auth-failures/auth-failures.detector.js';
-import { createBulkExtractionDetector } from './bulk-extraction/bulk-extraction.detector.js';
-import {
-  createCredentialSharingDetector,
-  createNewNetworkDetector,
-} from './credential-sharing/credential-sharing.detector.js';
-import { createDestructiveOpsDetector } from './destructive-ops/destructive-ops.detector.js';
-import { createNewCollectionDetector } from './new-collection/new-collection.detector.js';
-import { createPeerBook } from './new-collection/peer-book.js';
-import { createOffHoursDetector } from './off-hours/off-hours.detector.js';
-import { createVolumeSpikeDetector } from './volume-spike/volume-spike.detector.js';
+// The detector registry: the list of detector definitions (each folder's contract, see
+// src/detect/contract.ts) that the pipeline schema's `detectors` block, the detectors a pipeline
+// enables and the store's history reads are built from. The order is the order detectors run in
+// and the order of their blocks in the schema.
+// Straight from the contract's module, not src/detect/index.ts: src/config/pipeline.ts imports this
+// registry, and the stage modules behind that index import the config.
+import { type DetectorDefinition, type EnabledParams, historyNeedsOf } from '../src/detect/contract.js';
+import type { AnyDetector } from '../src/detect/detector.js';
+import { accessBreadth } from './access-breadth/index.js';
+import { authFailures } from './auth-failures/index.js';
+import { bulkExtraction } from './bulk-extraction/index.js';
+import { credentialSharing } from './credential-sharing/index.js';
+import { destructiveOps } from './destructive-ops/index.js';
+import { newCollection } from './new-collection/index.js';
+import { offHours } from './off-hours/index.js';
+import { volumeSpike } from './volume-spike/index.js';
 
-export function createDetectors(pipeline: PipelineConfig): AnyDetector[] {
-  const out: AnyDetector[] = [];
-  const d = pipeline.detectors;
-  if (d['volume-spike'].enabled) out.push(createVolumeSpikeDetector(d['volume-spike']));
-  const nc = d['new-collection'];
-  if (nc.enabled) {
-    const book = createPeerBook({
-      maxCollections: nc.max_tenant_collections,
-      maxGroups: nc.max_peer_groups,
-      maxTenants: nc.max_tenants,
-    });
-    out.push(createNewCollectionDetector(nc, book));
-  }
-  if (d['access-breadth'].enabled) out.push(createAccessBreadthDetector(d['access-breadth']));
-  if (d['bulk-extraction'].enabled) out.push(createBulkExtractionDetector(d['bulk-extraction']));
-  if (d['destructive-ops'].enabled) out.push(createDestructiveOpsDetector(d['destructive-ops']));
-  if (d['auth-failures'].enabled) out.push(...createAuthFailuresDetectors(d['auth-failures']));
-  const cs = d['credential-sharing'];
-  if (cs.enabled) {
-    out.push(createCredentialSharingDetector(cs));
-    if (cs.new_network) out.push(createNewNetworkDetector(cs));
-  }
-  if (d['off-hours'].enabled) out.push(createOffHoursDetector(d['off-hours']));
-  return out;
+export const DETECTORS = [
+  volumeSpike,
+  newCollection,
+  accessBreadth,
+  bulkExtraction,
+  destructiveOps,
+  authFailures,
+  credentialSharing,
+  offHours,
+] as const;
+
+/** What the detectors read of an identity's stored history at most (src/store/history.ts). */
+export const HISTORY_NEEDS = historyNeedsOf(DETECTORS);
+
+/**
+ * The detectors the pipeline enables, in the definitions' order. `definitions` must be those the
+ * pipeline's schema was built from (src/config/pipeline.ts `pipelineSchemaFor`).
+ */
+export function createDetectors(
+  pipeline: { readonly detectors: Readonly<Record<string, EnabledParams>> },
+  definitions: readonly DetectorDefinition[] = DETECTORS,
+): AnyDetector[] {
+  return definitions.flatMap((d) => {
+    const params = pipeline.detectors[d.name];
+    // A programming error (a definition the schema was not built from), never a user's: say so.
+    if (!params) throw new Error(`detector ${d.name} has no parameter block in the pipeline`);
+    return params.enabled ? d.create(params) : [];
+  });
 }

@@ -6,9 +6,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createDetectors } from '../../detectors/index.js';
 import { loadPipeline, packageRoot } from '../../src/config/index.js';
-import { createHistoryAccumulator } from '../../src/detect/history-of.js';
 import { createDetectorRuntime, createRiskEngine, riskEngineOptions } from '../../src/detect/index.js';
 import type { Finding } from '../../src/model/index.js';
+import { createHistoryAccumulator } from './history-of.js';
 import { type Attack, DAY, HOUR, makeScenario } from './scenario.js';
 
 interface IncidentRecord {

@@ -5,7 +5,7 @@
 // also related to the tenant's collection count (./tenant-collections.ts): once the tenant is
 // known, the band's top never exceeds `tenant_share` of its collections (nor falls below a doubling
 // over the identity's usual), so a tenant of 12 collections does not hide an identity touching all 12.
-import type { AccessBreadthParams } from '../../src/config/index.js';
+import type { AccessBreadthParams } from './access-breadth.params.js';
 import type { Detector } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {

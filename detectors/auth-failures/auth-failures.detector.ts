@@ -5,7 +5,7 @@
 //
 // There is no warm-up: a network never seen before may be exactly where the attack comes from, so
 // the band's floor (`min_failures` in a window) stands in until an entity has history.
-import type { AuthFailuresParams } from '../../src/config/index.js';
+import type { AuthFailuresParams } from './auth-failures.params.js';
 import type { Detector, IdentityHistory } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {

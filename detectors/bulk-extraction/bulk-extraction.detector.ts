@@ -3,7 +3,7 @@
 // identity's own history of active hours on a log scale (volumes are heavy-tailed; "far above the
 // norm" is a ratio). Raw vectors are watched on their own: an identity that never took embeddings
 // back and starts to is an embedding-inversion risk even at modest volume.
-import type { BulkExtractionParams } from '../../src/config/index.js';
+import type { BulkExtractionParams } from './bulk-extraction.params.js';
 import type { Detector } from '../../src/detect/index.js';
 import { HOURLY_BYTES, HOURLY_RETURNED, HOURLY_VECTORS } from '../../src/detect/detector.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';

@@ -3,7 +3,7 @@
 // or from several networks it never used at once (a stolen key tried from elsewhere), and — per
 // identity — a source network the identity never used before. Two Detector objects: the
 // first keyed by credential, the second by actor.
-import type { CredentialSharingParams } from '../../src/config/index.js';
+import type { CredentialSharingParams } from './credential-sharing.params.js';
 import type { Detector } from '../../src/detect/index.js';
 import { type AccessEvent, type Finding, PREVIOUS_TOKEN_ATTRIBUTES } from '../../src/model/index.js';
 import { median } from 'simple-statistics';

@@ -2,7 +2,7 @@
 // (log scale, like the other volume detectors), and any drop_collection by an identity that has
 // never administered anything — ransomware-style wiping and sabotage rarely come from the people
 // who drop collections for a living.
-import type { DestructiveOpsParams } from '../../src/config/index.js';
+import type { DestructiveOpsParams } from './destructive-ops.params.js';
 import type { Detector } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {

@@ -4,7 +4,8 @@
 // the time (an explorer's next discovery is not news). The identity's own collections are kept as
 // 16-bit hashes with a last-seen hour (least recently used forgotten first); what peers use lives
 // in the tenant's shared, bounded peer book.
-import type { NewCollectionParams, Sensitivity } from '../../src/config/index.js';
+import type { Sensitivity } from '../../src/config/sensitivity.js';
+import type { NewCollectionParams } from './new-collection.params.js';
 import type { Detector } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {

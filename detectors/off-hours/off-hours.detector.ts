@@ -6,7 +6,7 @@
 // while a new schedule is learned after its second day. Slots halve every `forget_after`, so hours
 // no longer worked fade out. An hour right next to the profile (work running late) scores below
 // the default threshold; the further from any usual hour, and the busier, the higher the score.
-import type { OffHoursParams } from '../../src/config/index.js';
+import type { OffHoursParams } from './off-hours.params.js';
 import type { Detector } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {

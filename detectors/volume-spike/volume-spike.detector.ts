@@ -5,7 +5,7 @@
 // not move it and an attack does not teach it that the attack is normal (anomalous hours enter
 // the history clipped to the band).
 import { median, medianAbsoluteDeviation } from 'simple-statistics';
-import type { VolumeSpikeParams } from '../../src/config/index.js';
+import type { VolumeSpikeParams } from './volume-spike.params.js';
 import type { Detector } from '../../src/detect/index.js';
 import { type AccessEvent, deterministicId, type Finding } from '../../src/model/index.js';
 import {

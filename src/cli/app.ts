@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { createDetectors } from '../../detectors/index.js';
+import { createDetectors, HISTORY_NEEDS } from '../../detectors/index.js';
 import {
   type Bus,
   createInProcessBus,
@@ -409,6 +409,7 @@ export async function startVigil(
             identities,
             windowMs: config.pipeline.detectors['volume-spike'].window,
             lookbackMs: BOOTSTRAP_LOOKBACK_MS,
+            needs: HISTORY_NEEDS,
           }),
       }),
     );

@@ -389,6 +389,14 @@ export function loadConfig(
 }
 
 export function loadPipeline(file: string): PipelineConfig {
+  return loadPipelineWith(file, pipelineSchema);
+}
+
+/**
+ * Reads and checks a pipeline file against a schema built for other detector definitions
+ * (`pipelineSchemaFor`: tests registering a detector of their own); same messages as loadPipeline.
+ */
+export function loadPipelineWith<T>(file: string, schema: z.ZodType<T, z.ZodTypeDef, unknown>): T {
   const resolved = resolvePipelinePath(file);
   let doc: unknown;
   try {
@@ -396,7 +404,7 @@ export function loadPipeline(file: string): PipelineConfig {
   } catch (err) {
     throw new ConfigError(`VIGIL_PIPELINE (${file}): cannot read YAML: ${(err as Error).message}`);
   }
-  const result = pipelineSchema.safeParse(doc, { errorMap: configErrorMap });
+  const result = schema.safeParse(doc, { errorMap: configErrorMap });
   if (!result.success) throw new ConfigError(formatZodError(`pipeline ${file}`, result.error));
   return result.data;
 }

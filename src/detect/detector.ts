@@ -23,6 +23,13 @@ export interface Detector<S> {
    * are restored as decoded.
    */
   restoreState?(decoded: unknown): S | undefined;
+  /**
+   * Optional: the fields of a state that hold a token (an actor, credential or network token). When
+   * an entity is first seen under a new token and the edge names its previous one (a key
+   * rotation), its state carries over and these fields are renamed to the new token, so findings
+   * speak of it. Without it, no field of the state is renamed.
+   */
+  readonly tokenFields?: readonly string[];
 }
 
 /** Requests of one identity per window (from the events_1m rollup), oldest first. */
@@ -85,23 +92,6 @@ export interface CredentialHour {
   readonly hour: number;
   readonly actors: number;
   readonly networks: number;
-}
-
-/** Credentials an identity's history covers at most (those it used most recently). */
-export const CREDENTIALS_PER_IDENTITY = 8;
-/** Active hours kept per credential (the most recent): credential-sharing's history_hours is at most 64. */
-export const HOURS_PER_CREDENTIAL = 64;
-/**
- * How far back before an identity's `before` a credential's hours are read, from the start of that
- * hour: its other users are outside the events' sort-key range of the identity, so this part reads
- * all of the tenant's events in the range. Four days hold credential-sharing's longest history (64
- * active hours) with its default warm-up (24 h) and no more.
- */
-export const CREDENTIAL_LOOKBACK_MS = 4 * 24 * 3_600_000;
-
-/** Where an identity's credential hours start: the hour `CREDENTIAL_LOOKBACK_MS` before `before`. */
-export function credentialHistorySince(before: number): number {
-  return Math.floor((before - CREDENTIAL_LOOKBACK_MS) / 3_600_000) * 3_600_000;
 }
 
 /**

@@ -7,3 +7,4 @@ export * from './series.js';
 export * from './suppression.js';
 export * from './risk.js';
 export * from './risk-options.js';
+export * from './contract.js';

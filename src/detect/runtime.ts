@@ -20,16 +20,15 @@ function underPreviousKey(e: AccessEvent): AccessEvent | undefined {
 }
 
 /**
- * Moves an entity's state from its old-token key to its new one. Token-valued fields kept inside
- * the state (actor, credential, entity) are renamed too, so findings speak of the new token.
+ * Moves an entity's state from its old-token key to its new one. The detector's `tokenFields`
+ * holding one of the old event's tokens are renamed too, so findings speak of the new token.
  */
-function carryOver(state: unknown, from: AccessEvent, to: AccessEvent): void {
-  if (!state || typeof state !== 'object') return;
+function carryOver(detector: AnyDetector, state: unknown, from: AccessEvent, to: AccessEvent): void {
+  if (!detector.tokenFields || !state || typeof state !== 'object') return;
   const s = state as Record<string, unknown>;
-  for (const field of ['actor', 'credential', 'src_net'] as const) {
-    if (s[field] === from[field]) s[field] = to[field];
-    if (s.entity === from[field]) s.entity = to[field];
-  }
+  for (const name of detector.tokenFields)
+    for (const kind of ['actor', 'credential', 'src_net'] as const)
+      if (s[name] === from[kind]) s[name] = to[kind];
 }
 
 export interface StateEntry {
@@ -338,8 +337,12 @@ export function createDetectorRuntime(
         const old = warm(f, oldKey!, oldValue, event);
         removeEntry(f, old);
         held = old.held;
-        if (single(f)) carryOver(held, before!, event);
-        else for (const state of held as unknown[]) carryOver(state, before!, event);
+        if (single(f)) carryOver(lead, held, before!, event);
+        else {
+          const states = held as unknown[];
+          for (let slot = 0; slot < states.length; slot++)
+            carryOver(detectors[f.members[slot]!]!, states[slot], before!, event);
+        }
       } else
         held = single(f)
           ? detectors[f.members[0]!]!.initState(event)

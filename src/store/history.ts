@@ -1,12 +1,11 @@
 // Reading stored events back (backtests, bootstrap): in event-time order, in pages.
 import {
-  CREDENTIALS_PER_IDENTITY,
   type CredentialHour,
   credentialHistorySince,
   HOURLY_BYTES,
   HOURLY_RETURNED,
   HOURLY_VECTORS,
-  HOURS_PER_CREDENTIAL,
+  type HistoryNeeds,
   type HourlyEvents,
   type HourlyUse,
   type IdentityHistory,
@@ -66,19 +65,17 @@ export async function* readEvents(
 /** Hourly rows kept per identity at most (the most recent): a week of a busy identity's hours. */
 export const HOURLY_ROWS_PER_IDENTITY = 2_000;
 
-/** Source networks kept per identity at most (the most recently seen): credential-sharing remembers up to 64. */
-export const NETWORKS_PER_IDENTITY = 64;
-
 /**
  * What a detector needs to start an identity warm, in one query (one round trip) for a batch of
  * identities. From the per-minute rollup: requests per detection window (volume-spike), and use per
  * hour, collection and operation (the most recent `maxHourlyRows` per identity). From the events
  * (the rollup keeps neither): per hour the largest top_k and the busiest window's authentication
  * failures, and the source networks used, each with its first and last time (the most recent
- * `maxNetworks`), and for each credential the identity used lately (the most recent
- * CREDENTIALS_PER_IDENTITY) the distinct identities and networks of all its users per hour, from
- * `credentialHistorySince(before)` on (the most recent HOURS_PER_CREDENTIAL hours). Rows are before
- * each identity's own `before`, oldest first.
+ * `maxNetworks`, else the detectors' `needs.networksPerIdentity`), and for each credential the
+ * identity used lately (the most recent `needs.credentialsPerIdentity`) the distinct identities and
+ * networks of all its users per hour, from `credentialHistorySince(before, needs)` on (the most
+ * recent `needs.hoursPerCredential` hours). Rows are before each identity's own `before`, oldest
+ * first. `needs` is what the registered detectors read (detectors/index.ts `HISTORY_NEEDS`).
  */
 export async function identityHistory(
   client: StoreClient,
@@ -87,6 +84,7 @@ export async function identityHistory(
     identities: Array<{ actor: string; before: number }>;
     windowMs: number;
     lookbackMs: number;
+    needs: HistoryNeeds;
     maxHourlyRows?: number;
     maxNetworks?: number;
   },
@@ -117,7 +115,7 @@ export async function identityHistory(
   // A credential's hours: from each identity's own credentialHistorySince(before), cut at its own
   // `before`. Its other users are not in the identities' sort-key ranges: the tenant's events of
   // those credentials are read over the few days of the constant bounds (whole day partitions).
-  const credSinces = [...before.values()].map(credentialHistorySince);
+  const credSinces = [...before.values()].map((b) => credentialHistorySince(b, opts.needs));
   const credWhere = `tenant = {tenant:String} AND outcome != 'pending'
               AND time >= fromUnixTimestamp64Milli({credSinceMs:Int64}) AND time < fromUnixTimestamp64Milli({untilMs:Int64})`;
   const ownCredentials = `SELECT credential FROM events
@@ -204,11 +202,11 @@ export async function identityHistory(
       until: Math.floor(latest / 1000),
       untilMs: latest,
       per: opts.maxHourlyRows ?? HOURLY_ROWS_PER_IDENTITY,
-      nets: opts.maxNetworks ?? NETWORKS_PER_IDENTITY,
+      nets: opts.maxNetworks ?? opts.needs.networksPerIdentity,
       credSinces,
       credSinceMs: Math.min(...credSinces),
-      creds: CREDENTIALS_PER_IDENTITY,
-      credHours: HOURS_PER_CREDENTIAL,
+      creds: opts.needs.credentialsPerIdentity,
+      credHours: opts.needs.hoursPerCredential,
     },
     // Compact rows (arrays, in the SELECT's column order): with up to a few thousand rows per
     // identity and 2,000 identities a batch, repeating 15 column names per row would dominate the

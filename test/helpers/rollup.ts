@@ -1,7 +1,7 @@
 // What the store would teach a bootstrapping detector about one identity: the IdentityHistory that
 // identityHistory() reads from events_1m and the events, computed from the events (the definition
-// lives in src/detect/history-of.ts, which the quality benchmark's restart uses too).
-import { historyOf } from '../../src/detect/history-of.js';
+// lives in bench/detect/history-of.ts, which the quality benchmark's restart uses too).
+import { historyOf } from '../../bench/detect/history-of.js';
 import type { DetectorRuntime, IdentityHistory } from '../../src/detect/index.js';
 import type { AccessEvent } from '../../src/model/index.js';
 import { makeEvent } from './factories.js';

@@ -2,13 +2,12 @@
 // is bootstrapped from the per-minute rollup — here after a restart that lost every checkpoint.
 import { describe, expect, it } from 'vitest';
 import { createNewNetworkDetector } from '../../detectors/credential-sharing/credential-sharing.detector.js';
+import { credentialSharingParamsSchema } from '../../detectors/credential-sharing/credential-sharing.params.js';
 import { createDestructiveOpsDetector } from '../../detectors/destructive-ops/destructive-ops.detector.js';
+import { destructiveOpsParamsSchema } from '../../detectors/destructive-ops/destructive-ops.params.js';
+import { HISTORY_NEEDS } from '../../detectors/index.js';
 import { generateWorkload } from '../../src/cli/demo/workload.js';
-import {
-  credentialSharingParamsSchema,
-  destructiveOpsParamsSchema,
-  loadConfig,
-} from '../../src/config/index.js';
+import { loadConfig } from '../../src/config/index.js';
 import {
   createDetectorRuntime,
   credentialHistorySince,
@@ -216,6 +215,7 @@ describe('identityHistory: what the store teaches the detectors the rollup canno
         ],
         windowMs: WINDOW,
         lookbackMs: 21 * DAY,
+        needs: HISTORY_NEEDS,
       });
       const admin = got.get(ADMIN)!;
       expect(canonical(admin)).toEqual(canonical(historyOf(events, tenant, ADMIN, before, WINDOW)));
@@ -232,7 +232,7 @@ describe('identityHistory: what the store teaches the detectors the rollup canno
       expect(keysOf(admin)).toEqual([ADMIN_KEY, SHARED_KEY].sort());
       expect(keysOf(got.get(PLAIN)!)).toEqual([PLAIN_KEY, SHARED_KEY].sort());
       const sharedHours = admin.credentials!.filter((c) => c.credential === SHARED_KEY);
-      expect(sharedHours[0]!.hour).toBeGreaterThanOrEqual(credentialHistorySince(before));
+      expect(sharedHours[0]!.hour).toBeGreaterThanOrEqual(credentialHistorySince(before, HISTORY_NEEDS));
       expect(new Set(sharedHours.map((c) => c.actors))).toEqual(new Set([2, 3]));
       expect(new Set(sharedHours.map((c) => c.networks))).toEqual(new Set([2]));
       // The service used the shared key at 08:00 and 09:00 too: after the plain identity's `before`.

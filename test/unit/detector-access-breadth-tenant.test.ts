@@ -9,7 +9,7 @@ import {
 } from '../../detectors/access-breadth/access-breadth.detector.js';
 import { createTenantCollections } from '../../detectors/access-breadth/tenant-collections.js';
 import { hash32, type LogBand, logBand, logOf } from '../../detectors/shared/index.js';
-import { accessBreadthParamsSchema } from '../../src/config/index.js';
+import { accessBreadthParamsSchema } from '../../detectors/access-breadth/access-breadth.params.js';
 import { prng } from '../../src/cli/demo/workload.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
 import type { AccessEvent } from '../../src/model/index.js';

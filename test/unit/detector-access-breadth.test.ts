@@ -6,7 +6,7 @@ import {
   createAccessBreadthDetector,
   estimateStateBytes,
 } from '../../detectors/access-breadth/access-breadth.detector.js';
-import { accessBreadthParamsSchema } from '../../src/config/index.js';
+import { accessBreadthParamsSchema } from '../../detectors/access-breadth/access-breadth.params.js';
 import { ringBytes } from '../../detectors/shared/index.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
 import { type AccessEvent, deterministicId, findingSchema } from '../../src/model/index.js';

@@ -7,7 +7,7 @@ import {
   estimateStateBytes,
   isAuthFailure,
 } from '../../detectors/auth-failures/auth-failures.detector.js';
-import { authFailuresParamsSchema } from '../../src/config/index.js';
+import { authFailuresParamsSchema } from '../../detectors/auth-failures/auth-failures.params.js';
 import { ringBytes } from '../../detectors/shared/index.js';
 import type { IdentityHistory } from '../../src/detect/index.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';

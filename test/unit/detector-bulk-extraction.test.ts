@@ -7,7 +7,7 @@ import {
   estimateStateBytes,
   SIGNALS,
 } from '../../detectors/bulk-extraction/bulk-extraction.detector.js';
-import { bulkExtractionParamsSchema } from '../../src/config/index.js';
+import { bulkExtractionParamsSchema } from '../../detectors/bulk-extraction/bulk-extraction.params.js';
 import { ringBytes } from '../../detectors/shared/index.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
 import { type AccessEvent, deterministicId, findingSchema } from '../../src/model/index.js';

@@ -8,7 +8,7 @@ import {
   estimateStateBytes,
   type NewNetworkState,
 } from '../../detectors/credential-sharing/credential-sharing.detector.js';
-import { credentialSharingParamsSchema } from '../../src/config/index.js';
+import { credentialSharingParamsSchema } from '../../detectors/credential-sharing/credential-sharing.params.js';
 import { get16, hash16, ringBytes, ringValues, setKeys } from '../../detectors/shared/index.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
 import {

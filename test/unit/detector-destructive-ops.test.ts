@@ -6,7 +6,7 @@ import {
   type DestructiveOpsState,
   estimateStateBytes,
 } from '../../detectors/destructive-ops/destructive-ops.detector.js';
-import { destructiveOpsParamsSchema } from '../../src/config/index.js';
+import { destructiveOpsParamsSchema } from '../../detectors/destructive-ops/destructive-ops.params.js';
 import { ringBytes } from '../../detectors/shared/index.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
 import { type AccessEvent, deterministicId, findingSchema } from '../../src/model/index.js';

@@ -9,7 +9,10 @@ import {
 } from '../../detectors/new-collection/new-collection.detector.js';
 import { sensitivityJudge } from '../../detectors/shared/index.js';
 import { createPeerBook, type PeerBook } from '../../detectors/new-collection/peer-book.js';
-import { type NewCollectionParams, newCollectionParamsSchema } from '../../src/config/index.js';
+import {
+  type NewCollectionParams,
+  newCollectionParamsSchema,
+} from '../../detectors/new-collection/new-collection.params.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
 import { type AccessEvent, deterministicId, findingSchema } from '../../src/model/index.js';
 import { prng as rng } from '../../src/cli/demo/workload.js';

@@ -8,7 +8,7 @@ import {
   estimateStateBytes,
   type OffHoursState,
 } from '../../detectors/off-hours/off-hours.detector.js';
-import { offHoursParamsSchema } from '../../src/config/index.js';
+import { offHoursParamsSchema } from '../../detectors/off-hours/off-hours.params.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
 import { type AccessEvent, deterministicId, findingSchema } from '../../src/model/index.js';
 import { prng as rng } from '../../src/cli/demo/workload.js';

@@ -2,7 +2,7 @@
 // of the request, but no baseline counts it and no outside sender can claim it.
 import { describe, expect, it } from 'vitest';
 import { genericEventSchema } from '../../src/collectors/generic/generic.schema.js';
-import { createHistoryAccumulator } from '../../src/detect/history-of.js';
+import { createHistoryAccumulator } from '../../bench/detect/history-of.js';
 import { makeEvent } from '../helpers/factories.js';
 
 describe('pending requests are not access', () => {

@@ -1,6 +1,7 @@
 // The pipeline schema on its own (the YAML loading is in config.test.ts).
 import { describe, expect, it } from 'vitest';
-import { pipelineSchema, responseSchema, volumeSpikeParamsSchema } from '../../src/config/pipeline.js';
+import { volumeSpikeParamsSchema } from '../../detectors/volume-spike/volume-spike.params.js';
+import { pipelineSchema, responseSchema } from '../../src/config/pipeline.js';
 
 describe('volumeSpikeParamsSchema', () => {
   it('fills defaults and turns the window into milliseconds', () => {

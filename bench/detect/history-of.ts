@@ -1,23 +1,25 @@
 // The history the store's `identityHistory` (src/store/history.ts) answers for an identity, computed
 // from events in memory instead: for runs without a store (the quality benchmark's restart without
-// checkpoints) and as the definition the store's query is tested against. Events are added in any
-// order; an identity's history holds whatever was added for it, and its credentials' hours whatever
-// was added for them (by any identity of the tenant).
+// checkpoints) and as the definition the store's query is tested against (test/helpers/rollup.ts).
+// It lives with the benchmark, not in src/detect: it counts failures as auth-failures does and
+// keeps what the registry's detectors need, and the detect stage must not depend on detectors.
+// Events are added in any order; an identity's history holds whatever was added for it, and its
+// credentials' hours whatever was added for them (by any identity of the tenant).
 import { isAuthFailure } from '../../detectors/auth-failures/auth-failures.detector.js';
-import type { AccessEvent } from '../model/index.js';
+import { HISTORY_NEEDS } from '../../detectors/index.js';
 import {
-  CREDENTIALS_PER_IDENTITY,
   type CredentialHour,
   credentialHistorySince,
   HOURLY_BYTES,
   HOURLY_RETURNED,
   HOURLY_VECTORS,
-  HOURS_PER_CREDENTIAL,
+  type HistoryNeeds,
   type HourlyEvents,
   type HourlyUse,
   type IdentityHistory,
   type NetworkUse,
-} from './detector.js';
+} from '../../src/detect/index.js';
+import type { AccessEvent } from '../../src/model/index.js';
 
 const HOUR = 3_600_000;
 
@@ -46,25 +48,31 @@ export interface HistoryAccumulator {
   historyOf(tenant: string, actor: string, before: number): IdentityHistory | undefined;
 }
 
-/** Accumulates per identity; `windowMs` is the detection window the counts are kept by. */
-export function createHistoryAccumulator(windowMs = 600_000): HistoryAccumulator {
+/**
+ * Accumulates per identity; `windowMs` is the detection window the counts are kept by, `needs` how
+ * many credentials and hours the store's history keeps (the registry's by default).
+ */
+export function createHistoryAccumulator(
+  windowMs = 600_000,
+  needs: HistoryNeeds = HISTORY_NEEDS,
+): HistoryAccumulator {
   const identities = new Map<string, Accumulated>();
   const keyOf = (tenant: string, actor: string) => `${tenant}\u0000${actor}`;
   /** Per tenant and credential, its users per hour (by the hour's start). */
   const credentialHours = new Map<string, Map<number, CredentialUsers>>();
   /** The identity's most recently used credentials, each with its most recent hours, oldest first. */
   function credentialsOf(tenant: string, a: Accumulated, before: number): CredentialHour[] {
-    const since = credentialHistorySince(before);
+    const since = credentialHistorySince(before, needs);
     const used = [...a.credentials]
       .filter(([, last]) => last >= since && last < before)
       .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0))
-      .slice(0, CREDENTIALS_PER_IDENTITY);
+      .slice(0, needs.credentialsPerIdentity);
     const out: CredentialHour[] = [];
     for (const [credential] of used) {
       const hours = [...(credentialHours.get(keyOf(tenant, credential)) ?? [])]
         .filter(([hour]) => hour >= since && hour < before)
         .sort((x, y) => y[0] - x[0])
-        .slice(0, HOURS_PER_CREDENTIAL);
+        .slice(0, needs.hoursPerCredential);
       for (const [hour, users] of hours)
         out.push({ credential, hour, actors: users.actors.size, networks: users.networks.size });
     }

@@ -6,7 +6,7 @@
 // never opens the store itself: that would read past the token's tenants.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { adminTokens } from './app.js';
+import { adminTokens } from './wiring/secrets.js';
 import type { Config } from '../config/index.js';
 import { readServeAddress, SERVE_ADDRESS_FILE } from './serve-address.js';
 import {

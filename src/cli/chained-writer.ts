@@ -12,7 +12,7 @@ import type { Config } from '../config/index.js';
 import { errorMessage } from '../model/index.js';
 import { type ChainedTable, createAuditChain } from '../store/audit-chain.js';
 import { createBatchedWriter, type StoreClient } from '../store/index.js';
-import { chainIdentity } from './app.js';
+import { chainIdentity } from './wiring/secrets.js';
 
 export async function withChainedWriter<T, R>(
   config: Config,

@@ -28,7 +28,8 @@ import { type ReidentifyResult, reidentify } from '../admin/reidentify.js';
 import { type BacktestReport, backtest } from '../detect/index.js';
 import { createTokenizer, createVaultCipher, loadKeyRing, rotateKeyRing } from '../privacy/index.js';
 import { adminGet, adminGetPage, adminPost, findRunningAdmin, withStore } from './admin-client.js';
-import { ALL_ROLES, chainIdentity, type Role, startVigil, vaultKey } from './app.js';
+import { ALL_ROLES, type Role, startVigil } from './app.js';
+import { chainIdentity, vaultKey } from './wiring/secrets.js';
 import { formatVerifyReport, type VerifyReport, verifyAuditTrail } from '../store/audit-chain.js';
 import { runDemo } from './demo/demo.js';
 import {

@@ -1,4 +1,4 @@
-// What every collector route needs, passed in by the wiring (src/cli/app.ts).
+// What every collector route needs, passed in by the wiring (src/cli/wiring/collector.ts).
 import type { Tokenizer } from '../privacy/index.js';
 import type { Logger, Metrics } from '../telemetry/index.js';
 import type { SourceAuth } from './auth.js';

@@ -38,7 +38,7 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 const TEN = testTime(0, 10);
 
-/** As src/cli/app.ts wires it: every detector's rows and the held events. */
+/** As src/cli/wiring/detect.ts wires it: every detector's rows and the held events. */
 function checkpointsIn(store: StoreHandle, detectors: string[], live = () => true): CheckpointStore {
   return {
     save: async (entries) => {

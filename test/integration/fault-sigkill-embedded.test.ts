@@ -3,7 +3,7 @@
 // at the end every acknowledged event is stored exactly once after dedup, and the audit trail —
 // a batch may have been inserted but not yet chained when the process died — verifies intact.
 import { afterAll, describe, expect, it } from 'vitest';
-import { chainIdentity } from '../../src/cli/app.js';
+import { chainIdentity } from '../../src/cli/wiring/secrets.js';
 import { loadConfig } from '../../src/config/index.js';
 import { verifyAuditTrail } from '../../src/store/audit-chain.js';
 import { openStore } from '../../src/store/index.js';

@@ -4,7 +4,7 @@
 // acknowledged is stored exactly once, its audit chain intact.
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyAuditTrail } from '../../src/store/audit-chain.js';
-import { chainIdentity } from '../../src/cli/app.js';
+import { chainIdentity } from '../../src/cli/wiring/secrets.js';
 import { createLedger, newSenderStats, runSender } from '../helpers/ledger.js';
 import { uniqueName } from '../helpers/services.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';

@@ -3,7 +3,7 @@
 // exactly the answer of a run with one page for everything, still names the batch of a modified,
 // deleted or inserted row, and no query it makes returns more than a page.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chainIdentity } from '../../src/cli/app.js';
+import { chainIdentity } from '../../src/cli/wiring/secrets.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { Action } from '../../src/model/index.js';
 import {

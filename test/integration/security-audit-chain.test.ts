@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chainIdentity } from '../../src/cli/app.js';
+import { chainIdentity } from '../../src/cli/wiring/secrets.js';
 import { loadConfig } from '../../src/config/index.js';
 import {
   createAuditChain,

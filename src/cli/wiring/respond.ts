@@ -1,12 +1,15 @@
-// Wiring of the respond role: the queue (BullMQ when REDIS_URL is set, else in-process), the
-// guardrail state (Redis or memory, same rule), the targets from the environment, the vault for
-// re-identification, and the controls the admin API exposes.
-import { createRiskEngine } from '../detect/risk.js';
-import { riskEngineOptions } from '../detect/risk-options.js';
-import { type Config, redisConnection } from '../config/index.js';
-import type { ReidentifyDeps } from '../admin/reidentify.js';
-import { reidentify } from '../admin/reidentify.js';
-import { errorMessage, type Action, type Finding, type Incident } from '../model/index.js';
+// The respond role: the queue (BullMQ when REDIS_URL is set, else in-process), the guardrail
+// state (Redis or memory, same rule), the targets from the environment, re-identification (shared,
+// src/cli/wiring/privacy.ts), the controls the admin API exposes, and the stage that feeds the
+// responder from the bus.
+import { splitTokens } from '../../collectors/auth.js';
+import { createRiskEngine } from '../../detect/risk.js';
+import { riskEngineOptions } from '../../detect/risk-options.js';
+import type { Config, RedisConnection } from '../../config/index.js';
+import type { ReidentifyDeps } from '../../admin/reidentify.js';
+import { reidentify } from '../../admin/reidentify.js';
+import { errorMessage, type Action, type Finding, type Incident } from '../../model/index.js';
+import type { Bus, Subscription } from '../../bus/index.js';
 import {
   type ActionQueue,
   type BlastRadius,
@@ -22,8 +25,9 @@ import {
   type Responder,
   type ResponderControl,
   resolveTargets,
+  startRespondStage,
   type WebhookTarget,
-} from '../respond/index.js';
+} from '../../respond/index.js';
 import {
   type BatchedWriter,
   createJobSuccessLookup,
@@ -35,8 +39,9 @@ import {
   listIncidents,
   recordAudit,
   type StoreClient,
-} from '../store/index.js';
-import type { Logger, Metrics } from '../telemetry/index.js';
+} from '../../store/index.js';
+import type { Logger, Metrics } from '../../telemetry/index.js';
+import { defaultWebhookSecret } from './secrets.js';
 
 export interface RespondWiring {
   readonly queue: ActionQueue;
@@ -49,6 +54,8 @@ export interface RespondWiring {
 export interface RespondWiringOptions {
   readonly config: Config;
   readonly env: NodeJS.ProcessEnv;
+  /** REDIS_URL parsed: the queue and the guardrail state in Redis; undefined: in memory. */
+  readonly redis: RedisConnection | undefined;
   readonly store: StoreClient;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -56,16 +63,63 @@ export interface RespondWiringOptions {
   readonly actions: BatchedWriter<Action>;
   readonly findings: BatchedWriter<Finding>;
   readonly reidentify: ReidentifyDeps;
-  readonly webhookTargets: Array<WebhookTarget | undefined>;
-  /** Signing secret(s) for webhook targets without a secret of their own. */
-  readonly defaultWebhookSecrets: () => string[];
 }
 
-export async function startRespond(o: RespondWiringOptions): Promise<RespondWiring> {
+export interface RespondRole extends RespondWiring {
+  /** The respond stage's consumer of findings. */
+  readonly subscription: Subscription;
+}
+
+/** The responder, then the stage that feeds it findings from the bus. */
+export async function startRespondRole(bus: Bus, o: RespondWiringOptions): Promise<RespondRole> {
+  const respond = await startRespond(o);
+  return { ...respond, subscription: await startRespondStage(bus, respond.responder) };
+}
+
+/** The webhook of each response action whose URL variable is set; its secrets, else the default. */
+function webhookTargets(config: Config, env: NodeJS.ProcessEnv): Array<WebhookTarget | undefined> {
+  return config.pipeline.response.actions.map((a) => {
+    const url = env[a.url_env];
+    if (!url) return undefined;
+    const secrets = splitTokens(env[a.secret_env]).length
+      ? splitTokens(env[a.secret_env]).flatMap((s) => s.split(' '))
+      : [defaultWebhookSecret(config)];
+    return { url, secrets, timeoutMs: a.timeout };
+  });
+}
+
+/** The blast-radius limits and the kill switch: in Redis (shared by every responder) with
+ * REDIS_URL, else in this process's memory. */
+function guardrails(o: RespondWiringOptions): {
+  blastRadius: BlastRadius;
+  killSwitch: KillSwitch;
+  close(): Promise<void>;
+} {
+  const limits = o.config.pipeline.response.guardrails.blast_radius;
+  const forced = o.config.env.VIGIL_RESPONDER_KILL_SWITCH;
+  if (forced) o.logger.warn('VIGIL_RESPONDER_KILL_SWITCH is on: containment runs as dry runs');
+  if (!o.redis)
+    return {
+      blastRadius: createMemoryBlastRadius(limits),
+      killSwitch: createMemoryKillSwitch(forced),
+      close: async () => {},
+    };
+  const g = createRedisGuardrails({
+    redisUrl: o.redis.url,
+    redisTls: o.redis.tls,
+    prefix: o.config.env.VIGIL_QUEUE_PREFIX,
+    limits,
+    killSwitchForced: forced,
+  });
+  return { blastRadius: g.blastRadius, killSwitch: g.killSwitch, close: () => g.close() };
+}
+
+async function startRespond(o: RespondWiringOptions): Promise<RespondWiring> {
+  const webhooks = webhookTargets(o.config, o.env);
   const rc = o.config.pipeline.response;
   const onError = (jobId: string, err: unknown) =>
     o.logger.warn({ job: jobId, err: errorMessage(err) }, 'action attempt failed');
-  const redis = redisConnection(o.config.env);
+  const redis = o.redis;
   const queue = redis
     ? createBullmqQueue({
         redisUrl: redis.url,
@@ -75,28 +129,9 @@ export async function startRespond(o: RespondWiringOptions): Promise<RespondWiri
         onError,
       })
     : createInProcessQueue({ maxAttempts: rc.max_attempts, onError });
-  const forced = o.config.env.VIGIL_RESPONDER_KILL_SWITCH;
-  if (forced) o.logger.warn('VIGIL_RESPONDER_KILL_SWITCH is on: containment runs as dry runs');
-  let blastRadius: BlastRadius;
-  let killSwitch: KillSwitch;
-  let closeGuardrails = async () => {};
-  if (redis) {
-    const g = createRedisGuardrails({
-      redisUrl: redis.url,
-      redisTls: redis.tls,
-      prefix: o.config.env.VIGIL_QUEUE_PREFIX,
-      limits: rc.guardrails.blast_radius,
-      killSwitchForced: forced,
-    });
-    blastRadius = g.blastRadius;
-    killSwitch = g.killSwitch;
-    closeGuardrails = () => g.close();
-  } else {
-    blastRadius = createMemoryBlastRadius(rc.guardrails.blast_radius);
-    killSwitch = createMemoryKillSwitch(forced);
-  }
+  const { blastRadius, killSwitch, close: closeGuardrails } = guardrails(o);
   const { targets, unavailable } = resolveTargets(rc, o.env, {
-    defaultWebhookSecrets: o.defaultWebhookSecrets,
+    defaultWebhookSecrets: () => [defaultWebhookSecret(o.config)],
   });
   for (const [name, why] of unavailable) o.logger.warn({ target: name, why }, 'response target unavailable');
 
@@ -118,7 +153,7 @@ export async function startRespond(o: RespondWiringOptions): Promise<RespondWiri
     saveIncident,
     recordAttempt,
     alreadySucceeded: createJobSuccessLookup(o.store),
-    webhookTargets: o.webhookTargets,
+    webhookTargets: webhooks,
     targets,
     unavailableTargets: unavailable,
     reveal,

@@ -1,19 +1,19 @@
 // Wiring of what surrounds the OTLP span mapping: the trace context that carries users across a
 // trace, and the per-source figures (received / mapped / rejected, unused attribute keys) with
 // their periodic write to the store and the reader behind GET /v1/sources and `vigil sources`.
-import { createTraceIdentity, type TraceIdentity } from '../collectors/otlp/trace-identity.js';
+import { createTraceIdentity, type TraceIdentity } from '../../collectors/otlp/trace-identity.js';
 import {
   createSourceStats,
   type SourceReport,
   type SourceStats,
   startSourceStatsFlush,
   summarizeSources,
-} from '../collectors/source-stats.js';
-import type { Env } from '../config/index.js';
-import { errorMessage } from '../model/index.js';
-import type { Tokenizer } from '../privacy/index.js';
-import { readSourceStats, type StoreClient, writeSourceStats } from '../store/index.js';
-import type { Logger, Metrics } from '../telemetry/index.js';
+} from '../../collectors/source-stats.js';
+import type { Env } from '../../config/index.js';
+import { errorMessage } from '../../model/index.js';
+import type { Tokenizer } from '../../privacy/index.js';
+import { readSourceStats, type StoreClient, writeSourceStats } from '../../store/index.js';
+import type { Logger, Metrics } from '../../telemetry/index.js';
 
 export interface SourcesWiring {
   readonly traceIdentity: TraceIdentity;

@@ -3,7 +3,7 @@
 // every test store, the vigil topics on the test Kafka broker and the captured logs must hold
 // none of the raw identifiers the tests used.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -22,6 +22,38 @@ export async function setup(): Promise<void> {
   mkdirSync(path.join(runDir, 'stores'));
   process.env.VIGIL_TEST_RUN_DIR = runDir;
   process.env.VIGIL_LOG_FILE = path.join(runDir, 'vigil.log');
+  // Where each vigil topic ended before this run: the scan reads what this run wrote, not what
+  // earlier runs (the year-ahead pass follows the first one on the same broker) left behind.
+  const before = await topicOffsets();
+  writeFileSync(path.join(runDir, 'kafka-start.json'), JSON.stringify(before ?? {}));
+}
+
+const isVigilTopic = (t: string) => t.endsWith('vigil.events.v1') || t.endsWith('vigil.findings.v1');
+
+/** `topic:partition` → [low, high) of every vigil topic on the test broker; undefined without one. */
+async function topicOffsets(): Promise<Record<string, [number, number]> | undefined> {
+  const kafka = new Kafka({
+    clientId: 'privacy-scan',
+    brokers: [process.env.KAFKA_BROKERS ?? '127.0.0.1:19092'],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 1 },
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+  } catch {
+    return undefined;
+  }
+  try {
+    const topics = (await admin.listTopics()).filter(isVigilTopic);
+    const out: Record<string, [number, number]> = {};
+    for (const t of topics)
+      for (const p of await admin.fetchTopicOffsets(t))
+        out[`${t}:${p.partition}`] = [Number(p.low), Number(p.high)];
+    return out;
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 function findRaw(text: string): string[] {
@@ -44,32 +76,28 @@ async function scanStores(runDir: string): Promise<string[]> {
   return problems;
 }
 
-async function scanKafka(): Promise<string[]> {
-  const brokers = [process.env.KAFKA_BROKERS ?? '127.0.0.1:19092'];
+async function scanKafka(runDir: string): Promise<string[]> {
+  const now = await topicOffsets();
+  if (!now) return []; // no broker: nothing went through Kafka in this run
+  const startFile = path.join(runDir, 'kafka-start.json');
+  const before = existsSync(startFile)
+    ? (JSON.parse(readFileSync(startFile, 'utf8')) as Record<string, [number, number]>)
+    : {};
+  // Per partition, the first offset this run wrote (earlier runs' records are not this run's).
+  const from = new Map<string, number>();
+  for (const [key, [low, high]] of Object.entries(now)) {
+    const start = Math.max(low, before[key]?.[1] ?? low);
+    if (high > start) from.set(key, start);
+  }
+  const total = [...from].reduce((n, [key, start]) => n + now[key]![1] - start, 0);
+  if (total === 0) return [];
+  const topics = [...new Set([...from.keys()].map((k) => k.slice(0, k.lastIndexOf(':'))))];
   const kafka = new Kafka({
     clientId: 'privacy-scan',
-    brokers,
+    brokers: [process.env.KAFKA_BROKERS ?? '127.0.0.1:19092'],
     logLevel: logLevel.NOTHING,
     retry: { retries: 1 },
   });
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-  } catch {
-    return []; // no broker: nothing went through Kafka in this run
-  }
-  const topics = (await admin.listTopics()).filter(
-    (t) => t.endsWith('vigil.events.v1') || t.endsWith('vigil.findings.v1'),
-  );
-  const offsets = await Promise.all(
-    topics.map(async (t) => ({ t, parts: await admin.fetchTopicOffsets(t) })),
-  );
-  await admin.disconnect();
-  const total = offsets.reduce(
-    (n, o) => n + o.parts.reduce((m, p) => m + Number(p.high) - Number(p.low), 0),
-    0,
-  );
-  if (total === 0) return [];
   const consumer = kafka.consumer({ groupId: `privacy-scan-${Date.now()}` });
   await consumer.connect();
   await consumer.subscribe({ topics, fromBeginning: true });
@@ -77,18 +105,32 @@ async function scanKafka(): Promise<string[]> {
   let seen = 0;
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, 120_000);
-    void consumer.run({
-      eachBatch: async ({ batch }) => {
-        for (const m of batch.messages) {
-          for (const raw of findRaw(m.value?.toString() ?? '')) problems.push(`Kafka ${batch.topic}: ${raw}`);
+    void consumer
+      .run({
+        eachBatch: async ({ batch }) => {
+          const start = from.get(`${batch.topic}:${batch.partition}`);
+          for (const m of batch.messages) {
+            if (start === undefined || Number(m.offset) < start) continue;
+            for (const raw of findRaw(m.value?.toString() ?? ''))
+              problems.push(`Kafka ${batch.topic}: ${raw}`);
+            seen++;
+          }
+          if (seen >= total) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      })
+      .then(() => {
+        for (const [key, start] of from) {
+          const at = key.lastIndexOf(':');
+          consumer.seek({
+            topic: key.slice(0, at),
+            partition: Number(key.slice(at + 1)),
+            offset: String(start),
+          });
         }
-        seen += batch.messages.length;
-        if (seen >= total) {
-          clearTimeout(timer);
-          resolve();
-        }
-      },
-    });
+      });
   });
   await consumer.disconnect();
   if (seen < total) problems.push(`Kafka: read ${seen} of ${total} messages before the time limit`);
@@ -103,7 +145,7 @@ export async function teardown(): Promise<void> {
   const problems = [
     ...findRaw(logs).map((raw) => `log ${logFile}: ${raw}`),
     ...(await scanStores(runDir)),
-    ...(await scanKafka()),
+    ...(await scanKafka(runDir)),
   ];
   const lines = logs.split('\n').filter(Boolean).length;
   process.stdout.write(

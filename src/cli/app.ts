@@ -86,7 +86,7 @@ import {
   startStoreStage,
   identityHistory,
 } from '../store/index.js';
-import { createAuditChain, verifyAuditTrail } from '../store/audit-chain.js';
+import { createAuditChain, verifyAuditTrail } from '../store/audit-chain/index.js';
 import {
   createLogger,
   createMetrics,

@@ -29,7 +29,7 @@ import { type BacktestReport, backtest } from '../detect/index.js';
 import { createTokenizer, createVaultCipher, loadKeyRing, rotateKeyRing } from '../privacy/index.js';
 import { adminGet, adminGetPage, adminPost, findRunningAdmin, withStore } from './admin-client.js';
 import { ALL_ROLES, chainIdentity, type Role, startVigil, vaultKey } from './app.js';
-import { formatVerifyReport, type VerifyReport, verifyAuditTrail } from '../store/audit-chain.js';
+import { formatVerifyReport, type VerifyReport, verifyAuditTrail } from '../store/audit-chain/index.js';
 import { runDemo } from './demo/demo.js';
 import {
   chooseExpired,

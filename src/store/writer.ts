@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { errorMessage } from '../model/index.js';
-import { type AuditChain, wellFormed } from './audit-chain.js';
+import { type AuditChain, wellFormed } from './audit-chain/index.js';
 import { insertRows, type StoreClient } from './client.js';
 
 export interface WriterOptions<T> {
@@ -25,7 +25,7 @@ export interface WriterOptions<T> {
   readonly onFlush?: (rows: number, ms: number) => void;
   /**
    * Tamper-evident trail: every insert that happened is recorded in the audit chain, and the
-   * insert token becomes a digest of the batch's content (see audit-chain.ts).
+   * insert token becomes a digest of the batch's content (see audit-chain/append.ts).
    */
   readonly chain?: AuditChain;
 }

@@ -1,6 +1,7 @@
 // The writer's chain: inserts a batch through the caller, then appends its chain record and moves
 // the head file; settles what a crash left behind at the first insert.
 import { rmSync } from 'node:fs';
+import { type Backoff, backoffDelayMs } from '../../model/index.js';
 import { insertRows, type StoreClient } from '../client.js';
 import { CHAIN_TABLE, type ChainPosition, type ChainRecord, recordRow } from './chain-record.js';
 import { batchDigest, chainMac, genesisHead, nextHead } from './digest.js';
@@ -38,6 +39,9 @@ export interface AuditChain {
   readonly position: () => ChainPosition | undefined;
 }
 
+/** Waits between tries of a chain append: 200 ms doubling to 5 s, no jitter (one writer per chain). */
+export const CHAIN_APPEND_BACKOFF: Backoff = { baseMs: 200, capMs: 5_000 };
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function createAuditChain(opts: AuditChainOptions): AuditChain {
@@ -57,7 +61,7 @@ export function createAuditChain(opts: AuditChainOptions): AuditChain {
       } catch (err) {
         opts.onError?.(err, attempt);
         if (closed && attempt >= 3) throw err;
-        await sleep(Math.min(5_000, 100 * 2 ** Math.min(attempt, 6)));
+        await sleep(backoffDelayMs(attempt, CHAIN_APPEND_BACKOFF));
       }
     }
     writeHeadFile(opts.dataDir, opts.key, record);

@@ -18,7 +18,7 @@ const httpUrl = z
   .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
 const timeout = duration.default('10s');
 
-const webhookActionSchema = z
+const webhookFields = z
   .object({
     type: z.literal('webhook'),
     mode: mode.default('enforce'),
@@ -27,6 +27,23 @@ const webhookActionSchema = z
     timeout: duration.default('5s'),
   })
   .strict();
+
+/**
+ * The name a `response.actions` entry gets when the YAML gives none: its kind and the variable
+ * holding its URL (the target's identity), e.g. `webhook-vigil-webhook-url`. Env var names are
+ * upper case, so lower-casing them loses nothing.
+ */
+export function derivedActionName(a: { type: string; url_env: string }): string {
+  return `${a.type}-${a.url_env.toLowerCase().replaceAll('_', '-')}`;
+}
+
+/**
+ * A `response.actions` entry. Queued jobs point at it by `name`, never by its position in the
+ * list: reordering the YAML must not send a pending retry to another target.
+ */
+const webhookActionSchema = webhookFields
+  .extend({ name: targetName.optional() })
+  .transform((a) => ({ ...a, name: a.name ?? derivedActionName(a) }));
 
 /** Targets: where actions go. One adapter per type under src/respond/actions/. */
 const postgresTarget = z
@@ -135,7 +152,7 @@ const hoopTarget = z
   })
   .strict();
 
-const webhookTarget = webhookActionSchema.omit({ mode: true }).extend({ timeout: duration.default('5s') });
+const webhookTarget = webhookFields.omit({ mode: true }).extend({ timeout: duration.default('5s') });
 
 const slackTarget = z
   .object({
@@ -317,6 +334,18 @@ export const responseSchema = z
             'revoke_api_key acts on an API key and the other operations on a user: give it a hoop target of its own (used with subject: entity on findings about a key)',
         });
     }
+    // Two actions with one name would share queued jobs: refuse to start rather than guess.
+    const actionAt = new Map<string, number>();
+    r.actions.forEach((a, i) => {
+      const first = actionAt.get(a.name);
+      if (first !== undefined)
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['actions', i, 'name'],
+          message: `duplicate action name "${a.name}" (also response.actions[${first}]): give one of them its own name:`,
+        });
+      else actionAt.set(a.name, i);
+    });
     const names = new Set<string>();
     r.policies.forEach((p, i) => {
       if (names.has(p.name))

@@ -33,6 +33,12 @@ interface KindTable {
   readonly id: string;
   /** Walked by streaming sinks: when the row reached the store. */
   readonly storeTime: string;
+  /**
+   * Whose clock wrote `storeTime`: the engine's (a column DEFAULT) or vigil's (set at write). A row
+   * settles by the same clock, so a skew between the two hosts (a ClickHouse server's clock ahead
+   * of or behind vigil's) neither holds rows back nor lets a late row slip behind the cursor.
+   */
+  readonly storeClock: 'engine' | 'vigil';
   /** Walked by range exports: when the record happened. */
   readonly recordTime: string;
   /** DateTime64 columns converted to epoch ms in the select. */
@@ -44,6 +50,7 @@ const TABLES: Record<ExportKind, KindTable> = {
     table: 'findings',
     id: 'finding_id',
     storeTime: 'stored_time',
+    storeClock: 'engine',
     recordTime: 'event_time',
     times: ['event_time', 'first_fired_time', 'detected_time', 'first_observed_time'],
   },
@@ -53,14 +60,23 @@ const TABLES: Record<ExportKind, KindTable> = {
     table: 'incidents',
     id: 'incident_id',
     storeTime: 'updated_time',
+    storeClock: 'vigil',
     recordTime: 'updated_time',
     times: ['opened_time', 'last_event_time', 'updated_time'],
   },
-  action: { table: 'actions', id: 'action_id', storeTime: 'time', recordTime: 'time', times: ['time'] },
+  action: {
+    table: 'actions',
+    id: 'action_id',
+    storeTime: 'time',
+    storeClock: 'vigil',
+    recordTime: 'time',
+    times: ['time'],
+  },
   event: {
     table: 'events',
     id: 'event_id',
     storeTime: 'stored_time',
+    storeClock: 'engine',
     recordTime: 'time',
     times: ['time', 'observed_time'],
   },
@@ -91,15 +107,19 @@ export async function readAfter(
   client: StoreClient,
   kind: ExportKind,
   after: Cursor,
-  opts: ReadOptions & { settleMs: number },
+  opts: ReadOptions & { settleMs: number; now?: number },
 ): Promise<CursorRecord[]> {
   const t = TABLES[kind];
+  const settled =
+    t.storeClock === 'engine'
+      ? 'now64(3) - toIntervalMillisecond({settle:UInt32})'
+      : "fromUnixTimestamp64Milli({vigil_now:Int64}, 'UTC') - toIntervalMillisecond({settle:UInt32})";
   const rs = await client.query({
     query: `SELECT ${selectList(t, kind, 't')},
               toUnixTimestamp64Milli(t.${t.storeTime}) AS _cursor_time, t.${t.id} AS _cursor_id
             FROM ${t.table} AS t ${kind === 'action' ? actionJoin : ''}
             WHERE (t.${t.storeTime}, t.${t.id}) > (fromUnixTimestamp64Milli({after_time:Int64}, 'UTC'), {after_id:String})
-              AND t.${t.storeTime} <= now64(3) - toIntervalMillisecond({settle:UInt32})
+              AND t.${t.storeTime} <= ${settled}
               AND ${tenantScopeWhere('t.tenant')}
             ORDER BY t.${t.storeTime}, t.${t.id}
             LIMIT {limit:UInt32}`,
@@ -107,6 +127,7 @@ export async function readAfter(
       after_time: after.time,
       after_id: after.id,
       settle: Math.max(0, Math.trunc(opts.settleMs)),
+      vigil_now: Math.trunc(opts.now ?? Date.now()),
       ...tenantScopeParams({ tenants: tenantsOf(opts.tenant) }),
       limit: opts.limit,
     },

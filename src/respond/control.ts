@@ -91,7 +91,10 @@ export interface ResponderControl {
   setKillSwitch(on: boolean, caller: string): Promise<ControlResult<{ on: boolean; forced: boolean }>>;
 }
 
-/** A held job's id is `<incident>-webhook-<index>` (response.actions) or `<incident>-<target>-<mode>`. */
+/**
+ * A held job's id is `<incident>-webhook.<name>` (response.actions), `<incident>-<target>-<mode>`
+ * (policy), or `<incident>-webhook-<index>` (response.actions, queued before actions had names).
+ */
 function rebuildJob(
   row: Action,
   incident: Incident,
@@ -110,14 +113,17 @@ function rebuildJob(
     finding,
     enqueued_time: now,
   };
-  const legacy = /^webhook-(\d+)$/.exec(rest);
-  if (legacy) return { ...base, kind: 'webhook', action_index: Number(legacy[1]) };
+  const named = /^webhook\.(.+)$/.exec(rest);
+  if (named) return { ...base, kind: 'webhook', action: named[1]! };
+  // Approving one of these goes through like any other: the responder refuses and records it
+  // (by position, it may no longer be the action the person was asked about).
+  const byPosition = /^webhook-(\d+)$/.exec(rest);
+  if (byPosition) return { ...base, kind: 'webhook', action_index: Number(byPosition[1]) };
   const parsed = parseTargetColumn(row.target);
   if (!parsed) return undefined;
   return {
     ...base,
     kind: row.kind as ActionJob['kind'],
-    action_index: -1,
     target: parsed.target,
     subject: parsed.subject,
     rule: `approved by ${caller}`,

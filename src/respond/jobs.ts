@@ -9,8 +9,13 @@ export interface ActionJob {
   readonly job_id: string;
   readonly kind: TargetType;
   readonly mode: ActionMode;
-  /** Index of the action in the pipeline's response.actions (its configuration); -1 for policy actions. */
-  readonly action_index: number;
+  /** response.actions jobs: the `name` of the entry that configures the action (never its position). */
+  readonly action?: string;
+  /**
+   * Only in jobs queued before actions had names (the entry's position in response.actions, -1 for
+   * policy actions). Never written now; such a job is refused when it runs (see `routeOf`).
+   */
+  readonly action_index?: number;
   /** Policy actions: the name of the entry of response.targets the action goes to. */
   readonly target?: string;
   /** Policy actions: token of the identity or credential acted on (re-identified only to act). */
@@ -44,9 +49,36 @@ export interface ActionQueue {
   close(): Promise<void>;
 }
 
-export function actionJobId(incidentId: string, kind: string, index: number | string): string {
+/**
+ * A response.actions job's id: one per incident × action name. The '.' cannot occur in a policy
+ * job's id (target names are letters, digits, _ and -), so the two kinds of id never collide.
+ */
+export function actionJobId(incidentId: string, kind: string, name: string): string {
   // BullMQ forbids ':' in custom ids.
-  return `${incidentId}-${kind}-${index}`;
+  return `${incidentId}-${kind}.${name}`;
+}
+
+/** Where a queued job goes, read from its payload. */
+export type JobRoute =
+  | { readonly to: 'policy'; readonly target: string }
+  | { readonly to: 'action'; readonly name: string }
+  /** The job cannot be matched to the configuration safely: recorded as failed, never run. */
+  | { readonly to: 'refused'; readonly reason: string };
+
+/**
+ * Reads a job's destination. A job queued by an older vigil names its action by position only;
+ * the list may have been reordered since, and running it could send a retry meant for one action
+ * to another. Such jobs fail closed: refused (and recorded), not run, not guessed at.
+ */
+export function routeOf(job: ActionJob): JobRoute {
+  if (job.target) return { to: 'policy', target: job.target };
+  if (job.action) return { to: 'action', name: job.action };
+  if (typeof job.action_index === 'number')
+    return {
+      to: 'refused',
+      reason: `queued by an older vigil as response.actions[${job.action_index}] (a position, not a name); not run, as the list may have changed since`,
+    };
+  return { to: 'refused', reason: 'the job names no action and no target; not run' };
 }
 
 /**

@@ -33,6 +33,7 @@ import {
   type ActionQueue,
   actionJobId,
   policyJobId,
+  routeOf,
   targetColumn,
 } from './jobs.js';
 import { entityLabels, evaluatePolicy } from './policy.js';
@@ -65,7 +66,10 @@ export interface ResponderDeps {
   readonly recordAttempt: (action: Action) => Promise<void>;
   /** True when an earlier attempt of this job succeeded (survives queue loss and restarts). */
   readonly alreadySucceeded: (jobId: string) => Promise<boolean>;
-  /** Webhook target per index of config.actions (undefined when its URL is not configured). */
+  /**
+   * Webhook target per index of config.actions, the same config (undefined when its URL is not
+   * configured). Jobs name their action; the name is looked up in config.actions when they run.
+   */
   readonly webhookTargets: ReadonlyArray<WebhookTarget | undefined>;
   /** Policy targets by name, secrets resolved. */
   readonly targets?: ReadonlyMap<string, ResolvedTarget>;
@@ -141,6 +145,14 @@ export function createResponder(deps: ResponderDeps): Responder {
   const disabledEndpoints = new Set<string>();
   /** Errors whose attempt is already recorded (so the catch-all below does not record it twice). */
   const recorded = new WeakSet<Error>();
+  /** response.actions by name: what a queued job points at (its position may change on reload). */
+  const actionIndex = new Map<string, number>();
+  for (const [i, a] of config.actions.entries()) {
+    // The config schema refuses duplicates; this guards configs built in code.
+    if (actionIndex.has(a.name))
+      throw new Error(`response.actions[${i}].name: duplicate action name "${a.name}"`);
+    actionIndex.set(a.name, i);
+  }
 
   async function record(
     job: ActionJob,
@@ -200,14 +212,39 @@ export function createResponder(deps: ResponderDeps): Responder {
     });
   }
 
-  async function processLegacyWebhook(job: ActionJob, attempt: number, final: boolean, started: number) {
-    const target = deps.webhookTargets[job.action_index];
+  /** A job that must not run: recorded as a failed attempt, then failed for good (no retry). */
+  async function refuse(job: ActionJob, attempt: number, started: number, reason: string, target = '') {
+    deps.metrics.inc('respond_jobs_refused');
+    await record(job, attempt, 'failed', started, reason, target);
+    const err = new PermanentError(reason);
+    recorded.add(err);
+    throw err;
+  }
+
+  /** A response.actions job: runs only when an action of that name is still configured. */
+  async function processConfiguredAction(
+    job: ActionJob,
+    name: string,
+    attempt: number,
+    final: boolean,
+    started: number,
+  ) {
+    const index = actionIndex.get(name);
+    if (index === undefined)
+      return refuse(
+        job,
+        attempt,
+        started,
+        `response.actions has no action named "${name}" (renamed or removed since the job was queued); not run`,
+        name,
+      );
+    const target = deps.webhookTargets[index];
     if (!target) {
       await record(job, attempt, 'skipped', started, 'no webhook URL configured');
       return;
     }
     const host = new URL(target.url).host;
-    const key = `actions.${job.action_index}`;
+    const key = `actions.${name}`;
     if (disabledEndpoints.has(key))
       return record(job, attempt, 'skipped', started, 'endpoint disabled after 410 Gone', host);
     if (job.mode === 'dry-run')
@@ -377,14 +414,17 @@ export function createResponder(deps: ResponderDeps): Responder {
   const process: ActionProcessor = async (job, info) => {
     const started = now();
     if (await deps.alreadySucceeded(job.job_id)) return;
-    if (!job.target) return processLegacyWebhook(job, info.attempt, info.final, started);
+    const route = routeOf(job);
+    if (route.to === 'refused') return refuse(job, info.attempt, started, route.reason);
+    if (route.to === 'action')
+      return processConfiguredAction(job, route.name, info.attempt, info.final, started);
     try {
       await processPolicyAction(job, info.attempt, info.final, started);
     } catch (err) {
       // Failures before the target was called (guardrail state, vault) are attempts too.
       if (!(err instanceof Error && recorded.has(err))) {
         const permanent = isPermanent(err);
-        const column = targetColumn(job.target, job.subject || job.incident.actor);
+        const column = targetColumn(route.target, job.subject || job.incident.actor);
         await record(
           job,
           info.attempt,
@@ -405,7 +445,6 @@ export function createResponder(deps: ResponderDeps): Responder {
         job_id: policyJobId(incident.incident_id, a.target, a.mode),
         kind: a.type,
         mode: a.mode,
-        action_index: -1,
         target: a.target,
         subject: a.subject === 'actor' ? incident.actor : f.entity,
         rule: a.rule,
@@ -467,12 +506,12 @@ export function createResponder(deps: ResponderDeps): Responder {
             { incident: incident.incident_id, actor: incident.actor, severity: incident.severity },
             'incident opened',
           );
-          for (const [index, action] of config.actions.entries()) {
+          for (const action of config.actions) {
             await deps.queue.enqueue({
-              job_id: actionJobId(incident.incident_id, action.type, index),
+              job_id: actionJobId(incident.incident_id, action.type, action.name),
               kind: action.type,
               mode: action.mode,
-              action_index: index,
+              action: action.name,
               incident,
               finding: f,
               enqueued_time: now(),

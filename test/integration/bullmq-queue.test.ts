@@ -41,7 +41,9 @@ describe('BullMQ responder queue on Redis', () => {
         incident_min_score: 0.7,
         incident_group_window: 3_600_000,
         max_attempts: 6,
-        actions: [{ type: 'webhook', mode: 'enforce', url_env: 'X', secret_env: 'Y', timeout: 2_000 }],
+        actions: [
+          { name: 'notify', type: 'webhook', mode: 'enforce', url_env: 'X', secret_env: 'Y', timeout: 2_000 },
+        ],
       },
       queue,
       book: createIncidentBook(3_600_000),
@@ -72,7 +74,7 @@ describe('BullMQ responder queue on Redis', () => {
       (n) => n === 1,
       { what: 'a successful attempt' },
     );
-    const jobId = actionJobId(incidents[0]!.incident_id, 'webhook', 0);
+    const jobId = actionJobId(incidents[0]!.incident_id, 'webhook', 'notify');
     const mine = attempts.filter((a) => a.job_id === jobId);
     expect(mine.slice(0, -1).every((a) => a.outcome === 'retrying' && a.error.includes('503'))).toBe(true);
     expect(mine.at(-1)!.outcome).toBe('succeeded');
@@ -94,10 +96,10 @@ describe('BullMQ responder queue on Redis', () => {
     const incident = incidents[0]!;
     // The same job again: by id (as a redelivered finding would enqueue it) …
     await q.enqueue({
-      job_id: actionJobId(incident.incident_id, 'webhook', 0),
+      job_id: actionJobId(incident.incident_id, 'webhook', 'notify'),
       kind: 'webhook',
       mode: 'enforce',
-      action_index: 0,
+      action: 'notify',
       incident,
       finding,
       enqueued_time: Date.now(),
@@ -109,7 +111,7 @@ describe('BullMQ responder queue on Redis', () => {
       job_id: `probe-${randomBytes(4).toString('hex')}`,
       kind: 'webhook',
       mode: 'enforce',
-      action_index: 0,
+      action: 'notify',
       incident,
       finding,
       enqueued_time: Date.now(),
@@ -121,7 +123,7 @@ describe('BullMQ responder queue on Redis', () => {
     );
     expect(await q.pending()).toBe(0);
     expect(
-      receiver.received.filter((r) => r.id === actionJobId(incident.incident_id, 'webhook', 0)),
+      receiver.received.filter((r) => r.id === actionJobId(incident.incident_id, 'webhook', 'notify')),
     ).toHaveLength(1);
     expect(attempts.filter((a) => a.outcome === 'succeeded')).toHaveLength(2);
   });

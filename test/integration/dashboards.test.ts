@@ -63,6 +63,12 @@ const MAY_BE_EMPTY: Record<string, string> = {
   // Filled by OTLP traffic (the seeded workload is generic events): otlp-source-stats.test.ts runs them on it.
   'vigil-pipeline-health/Source mapping (received, mapped, rejected by reason)': 'no OTLP traffic here',
   'vigil-pipeline-health/Attribute keys vigil did not use': 'no OTLP traffic here',
+  // The year-ahead pass of the suite (scripts/test.sh) moves vigil's clock 400 days, not the
+  // engine's: this panel subtracts vigil's observed_time from the engine's stored_time, over a time
+  // range on vigil's clock, so its rows fall outside the range. Its columns are still checked.
+  ...(process.env.VIGIL_TEST_CLOCK_AHEAD_DAYS
+    ? { 'vigil-pipeline-health/End-to-end lag': 'the engine keeps the real clock in the year-ahead pass' }
+    : {}),
 };
 /** Panels that read raw `events` because the rollup lacks their columns (src_net, source, stored_time). */
 const RAW_EVENTS_PANELS = new Set([

@@ -102,7 +102,7 @@ async function exercise(env: Record<string, string>): Promise<void> {
       job_id: uniqueName('job'),
       kind: 'webhook',
       mode: 'dry-run',
-      action_index: 0,
+      action: 'notify',
       finding: makeFinding(),
       incident: {},
       enqueued_time: Date.now(),

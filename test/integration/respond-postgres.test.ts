@@ -81,7 +81,6 @@ describe('postgres.action on the real PostgreSQL', () => {
     job_id: 'j',
     kind: 'postgres',
     mode: 'enforce',
-    action_index: -1,
     target: 'pg',
     incident,
     finding,

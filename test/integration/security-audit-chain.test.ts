@@ -47,6 +47,20 @@ describe('tamper-evident audit trail', () => {
         })
       ).json<{ event_id: string }>()
     ).map((r) => r.event_id);
+  // "Stored since" is measured on the engine's clock (stored_time); in embedded production it is
+  // vigil's clock too. The suite's year-ahead pass moves only vigil's (scripts/test.sh), so the
+  // bounds below are taken from the engine.
+  const engineNow = async () =>
+    Number(
+      (
+        await (
+          await v.app.store.client.query({
+            query: 'SELECT toUnixTimestamp64Milli(now64(3)) AS t',
+            format: 'JSONEachRow',
+          })
+        ).json<{ t: string | number }>()
+      )[0]!.t,
+    );
   const mutate = (query: string) =>
     v.app.store.client.command({ query, clickhouse_settings: { mutations_sync: '2' } });
 
@@ -98,7 +112,7 @@ describe('tamper-evident audit trail', () => {
       { table: 'events', kind: 'inserted' },
     ]);
     // Bounded by time: the same answer for what was stored in the last hour.
-    const recent = await verify(new Date(Date.now() - 3_600_000).toISOString());
+    const recent = await verify(new Date((await engineNow()) - 3_600_000).toISOString());
     expect(problems(recent)).toEqual(problems(report));
   });
 
@@ -120,7 +134,7 @@ describe('tamper-evident audit trail', () => {
     const head = readHeadFile(v.dataDir, 'findings')!;
     const rows = [makeFinding({ tenant: tenants[0]! }), makeFinding({ tenant: tenants[0]! })].map(findingRow);
     // What the writer does up to the crash: the pending record, then the insert; no chain record.
-    const sealed = sealBatch(shape, rows, { chain, prev: head, key, now: Date.now() });
+    const sealed = sealBatch(shape, rows, { chain, prev: head, key, now: await engineNow() });
     writeFileSync(path.join(v.dataDir, 'chain', 'findings.pending'), JSON.stringify(sealed));
     await insertRows(client, 'findings', rows, `chain-${sealed.batch_digest}`);
     // The next process's chain settles it before its own first batch.
@@ -135,6 +149,7 @@ describe('tamper-evident audit trail', () => {
   });
 
   it('`vigil verify` reports the same offline and exits non-zero', async () => {
+    const hourAgo = new Date((await engineNow()) - 3_600_000).toISOString();
     await v.stop();
     stopped = true;
     const run = spawnSync(process.execPath, [VIGIL_BIN, 'verify'], {
@@ -148,11 +163,15 @@ describe('tamper-evident audit trail', () => {
     expect(run.stdout).toMatch(/deleted batch 3: 1 row of batch 3 are missing|deleted batch 3/);
     expect(run.stdout).toContain('audit trail NOT intact');
     // Bounded to the last hour, as JSON: the same batches named.
-    const recent = spawnSync(process.execPath, [VIGIL_BIN, 'verify', '--since', '1h', '--format', 'json'], {
-      env: { ...process.env, VIGIL_DATA_DIR: v.dataDir, VIGIL_ADMIN_PORT: '1', VIGIL_LOG_LEVEL: 'warn' },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const recent = spawnSync(
+      process.execPath,
+      [VIGIL_BIN, 'verify', '--since', hourAgo, '--format', 'json'],
+      {
+        env: { ...process.env, VIGIL_DATA_DIR: v.dataDir, VIGIL_ADMIN_PORT: '1', VIGIL_LOG_LEVEL: 'warn' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     expect(recent.status, recent.stderr).toBe(1);
     const report = JSON.parse(recent.stdout) as VerifyReport;
     expect(

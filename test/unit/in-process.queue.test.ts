@@ -14,7 +14,7 @@ function makeJob(jobId: string): ActionJob {
     job_id: jobId,
     kind: 'webhook',
     mode: 'enforce',
-    action_index: 0,
+    action: 'notify',
     incident,
     finding,
     enqueued_time: 0,

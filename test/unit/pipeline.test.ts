@@ -34,6 +34,7 @@ describe('responseSchema', () => {
   it('fills webhook action defaults', () => {
     const r = responseSchema.parse({ actions: [{ type: 'webhook' }] });
     expect(r.actions[0]).toEqual({
+      name: 'webhook-vigil-webhook-url',
       type: 'webhook',
       mode: 'enforce',
       url_env: 'VIGIL_WEBHOOK_URL',

@@ -37,7 +37,6 @@ const job: ActionJob = {
   job_id: `${incident.incident_id}-t-enforce`,
   kind: 'weaviate',
   mode: 'enforce',
-  action_index: -1,
   target: 't',
   subject: incident.actor,
   incident,

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { responseSchema } from '../../src/config/pipeline.js';
 import { createTokenizer } from '../../src/privacy/index.js';
 import { createIncidentBook } from '../../src/respond/incidents.js';
-import { type ActionJob, actionJobId } from '../../src/respond/jobs.js';
+import { type ActionJob, actionJobId, policyJobId } from '../../src/respond/jobs.js';
 import { opensIncident, webhookBody } from '../../src/respond/responder.js';
 import { makeFinding } from '../helpers/factories.js';
 
@@ -39,10 +39,10 @@ describe('webhookBody', () => {
   });
   const { incident } = createIncidentBook(3_600_000).upsert(finding, T0);
   const job: ActionJob = {
-    job_id: actionJobId(incident.incident_id, 'webhook', 0),
+    job_id: actionJobId(incident.incident_id, 'webhook', 'notify'),
     kind: 'webhook',
     mode: 'enforce',
-    action_index: 0,
+    action: 'notify',
     incident,
     finding,
     enqueued_time: T0,
@@ -84,9 +84,14 @@ describe('webhookBody', () => {
 });
 
 describe('actionJobId', () => {
-  it('is deterministic per incident, kind and index, and has no colon (BullMQ)', () => {
-    expect(actionJobId('abc', 'webhook', 0)).toBe('abc-webhook-0');
-    expect(actionJobId('abc', 'webhook', 1)).not.toBe(actionJobId('abc', 'webhook', 0));
-    expect(actionJobId('abc', 'webhook', 0)).not.toContain(':');
+  it('is deterministic per incident, kind and action name, and has no colon (BullMQ)', () => {
+    expect(actionJobId('abc', 'webhook', 'notify')).toBe('abc-webhook.notify');
+    expect(actionJobId('abc', 'webhook', 'page')).not.toBe(actionJobId('abc', 'webhook', 'notify'));
+    expect(actionJobId('abc', 'webhook', 'notify')).not.toContain(':');
+  });
+
+  it('never equals a policy job id, whatever the names (a policy id has no dot)', () => {
+    // Action "enforce" vs target "webhook" in enforce mode: by name alone they would collide.
+    expect(actionJobId('abc', 'webhook', 'enforce')).not.toBe(policyJobId('abc', 'webhook', 'enforce'));
   });
 });

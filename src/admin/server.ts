@@ -42,7 +42,7 @@ import type { ResponderControl } from '../respond/index.js';
 import { boundTenants, type Incident, type TenantSet } from '../model/index.js';
 import { registerRespondRoutes } from './respond.routes.js';
 import { type AdminRouteConfig, callerTenants } from './caller.js';
-import type { VerifyReport } from '../store/audit-chain.js';
+import type { VerifyReport } from '../store/audit-chain/index.js';
 import { DEFAULT_TOP_KEYS, MAX_TOP_KEYS, type SourceReport } from '../collectors/source-stats.js';
 
 export const ADMIN_ROLES = ['admin', 'analyst'] as const;

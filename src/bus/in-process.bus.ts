@@ -1,7 +1,7 @@
 // In-process bus for the embedded mode: per topic an append-only log with per-group offsets.
 // Same semantics as Kafka where they matter: every group sees every record in order, a batch is
 // committed only after its handler resolved, a failed handler is retried with backoff.
-import { BackpressureError, errorMessage } from '../model/index.js';
+import { type Backoff, BackpressureError, backoffDelayMs, errorMessage } from '../model/index.js';
 import type { Bus, BusMessage, SubscribeOptions, Subscription } from './bus.js';
 
 interface Pending {
@@ -32,6 +32,11 @@ export interface InProcessBusOptions {
   readonly maxBuffered?: number;
   readonly onError?: (group: string, err: unknown) => void;
 }
+
+/** Waits before a failed batch is redelivered: 100 ms doubling to 5 s, as a Kafka consumer would. */
+export const REDELIVERY_BACKOFF: Backoff = { baseMs: 100, capMs: 5_000 };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createInProcessBus(opts: InProcessBusOptions = {}): Bus {
   const maxBuffered = opts.maxBuffered ?? 500_000;
@@ -88,7 +93,7 @@ export function createInProcessBus(opts: InProcessBusOptions = {}): Bus {
         failures++;
         opts.onError?.(g.opts.group, err);
         // Redeliver the same batch after a capped backoff, as a Kafka consumer would.
-        await new Promise((r) => setTimeout(r, Math.min(5_000, 50 * 2 ** Math.min(failures, 7))));
+        await sleep(backoffDelayMs(failures, REDELIVERY_BACKOFF));
       }
     }
   }
@@ -143,7 +148,7 @@ export function createInProcessBus(opts: InProcessBusOptions = {}): Bus {
       opts.onError?.(g.opts.group, r);
       await Promise.all(inflight.splice(0).map((b) => b.settled));
       next = g.offset;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 50 * 2 ** Math.min(failures, 7))));
+      await sleep(backoffDelayMs(failures, REDELIVERY_BACKOFF));
     }
     // Stopping: let the batches in flight finish, and commit those that succeeded, in order.
     for (const b of inflight) {

@@ -10,7 +10,7 @@
 // the chain from the same head.
 import type { Config } from '../config/index.js';
 import { errorMessage } from '../model/index.js';
-import { type ChainedTable, createAuditChain } from '../store/audit-chain.js';
+import { type ChainedTable, createAuditChain } from '../store/audit-chain/index.js';
 import { createBatchedWriter, type StoreClient } from '../store/index.js';
 import { chainIdentity } from './wiring/secrets.js';
 

@@ -30,7 +30,7 @@ import { createTokenizer, createVaultCipher, loadKeyRing, rotateKeyRing } from '
 import { adminGet, adminGetPage, adminPost, findRunningAdmin, withStore } from './admin-client.js';
 import { ALL_ROLES, type Role, startVigil } from './app.js';
 import { chainIdentity, vaultKey } from './wiring/secrets.js';
-import { formatVerifyReport, type VerifyReport, verifyAuditTrail } from '../store/audit-chain.js';
+import { formatVerifyReport, type VerifyReport, verifyAuditTrail } from '../store/audit-chain/index.js';
 import { runDemo } from './demo/demo.js';
 import {
   chooseExpired,

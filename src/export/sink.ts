@@ -1,8 +1,7 @@
 // The contract every SIEM sink implements, and the delivery loop around it: retries with backoff
 // (forever by default: an export is at-least-once, so a batch is re-sent until the SIEM takes it),
 // bisection of batches the SIEM refuses as malformed until the bad records are isolated.
-import { errorMessage, RetriableError } from '../model/index.js';
-import { backoffMs } from '../store/index.js';
+import { type Backoff, backoffDelayMs, errorMessage, isPermanent, RetriableError } from '../model/index.js';
 import type { ExportRecord } from './record.js';
 
 export interface RejectedRecord {
@@ -53,6 +52,14 @@ export interface RetryPolicy {
   readonly onRetry?: (err: unknown, attempt: number, waitMs: number) => void;
 }
 
+/**
+ * The policy as the shared backoff: the first retry waits up to twice `baseMs` (how this loop has
+ * always counted; kept so configured delays did not move), doubling to `capMs`, jittered.
+ */
+export function exportBackoff(policy: RetryPolicy): Backoff {
+  return { baseMs: 2 * (policy.baseMs ?? 200), capMs: policy.capMs ?? 30_000, jitter: 'equal' };
+}
+
 export interface DeliveryReport {
   delivered: number;
   rejected: RejectedRecord[];
@@ -88,10 +95,10 @@ async function deliverPart(
       if (result.retry.length === 0) return;
       pending = result.retry;
       attempt++;
-      wait = backoffMs(attempt, policy.baseMs ?? 200, policy.capMs ?? 30_000);
+      wait = backoffDelayMs(attempt, exportBackoff(policy));
       policy.onRetry?.(new RetriableError(`${result.retry.length} record(s) to retry`), attempt, wait);
     } catch (err) {
-      if (err instanceof Error && err.name === 'PermanentError') {
+      if (isPermanent(err)) {
         if (pending.length === 1) {
           report.rejected.push({ record: pending[0]!, reason: errorMessage(err) });
           return;
@@ -109,7 +116,7 @@ async function deliverPart(
       wait =
         hinted !== undefined
           ? Math.min(hinted, policy.capMs ?? 30_000)
-          : backoffMs(attempt, policy.baseMs ?? 200, policy.capMs ?? 30_000);
+          : backoffDelayMs(attempt, exportBackoff(policy));
       policy.onRetry?.(err, attempt, wait);
     }
     report.retries++;

@@ -21,8 +21,14 @@ export class BackpressureError extends Error {
   }
 }
 
+/** A failure that may pass on a later attempt (typed retriable, or the pipeline pushing back). */
 export function isRetriable(err: unknown): boolean {
   return err instanceof Error && (err.name === 'RetriableError' || err.name === 'BackpressureError');
+}
+
+/** A failure that will not pass on a later attempt: not retried, a batch is bisected instead. */
+export function isPermanent(err: unknown): boolean {
+  return err instanceof Error && err.name === 'PermanentError';
 }
 
 export function errorMessage(err: unknown): string {

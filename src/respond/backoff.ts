@@ -1,7 +1,15 @@
-// Retry delays for responder actions: exponential with full jitter, capped. Pure.
+// Retry delays for responder actions (both queues): 500 ms doubling to 60 s, jittered. The
+// numbering and the formula are the shared ones (src/model/backoff.ts).
+import { type Backoff, backoffDelayMs } from '../model/index.js';
 
-/** @param attempt 1-based attempt that just failed */
-export function actionBackoffMs(attempt: number, baseMs = 500, capMs = 60_000, random = Math.random): number {
-  const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(ceiling * (0.5 + random() * 0.5));
+export const ACTION_BACKOFF: Backoff = { baseMs: 500, capMs: 60_000, jitter: 'equal' };
+
+/** @param attempt 1-based attempt that just failed (1 = the first retry is next) */
+export function actionBackoffMs(
+  attempt: number,
+  baseMs = ACTION_BACKOFF.baseMs,
+  capMs = ACTION_BACKOFF.capMs,
+  random = Math.random,
+): number {
+  return backoffDelayMs(attempt, { ...ACTION_BACKOFF, baseMs, capMs }, random);
 }

@@ -4,6 +4,7 @@
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { TlsMaterial } from '../config/index.js';
+import { isPermanent } from '../model/index.js';
 import { actionBackoffMs } from './backoff.js';
 import type { ActionJob, ActionProcessor, ActionQueue } from './jobs.js';
 
@@ -59,8 +60,7 @@ export function createBullmqQueue(opts: BullmqQueueOptions): ActionQueue {
             await processor(job.data, { attempt, final: attempt >= opts.maxAttempts });
           } catch (err) {
             opts.onError?.(job.data.job_id, err);
-            if (err instanceof Error && err.name === 'PermanentError')
-              throw new UnrecoverableError(err.message);
+            if (isPermanent(err)) throw new UnrecoverableError((err as Error).message);
             throw err;
           }
         },

@@ -1,7 +1,7 @@
 // In-process action queue (embedded mode only): same contract as BullMQ — deterministic job ids
 // run at most once to success, retries with backoff, permanent errors not retried.
 import { LRUCache } from 'lru-cache';
-import { errorMessage } from '../model/index.js';
+import { errorMessage, isPermanent } from '../model/index.js';
 import { actionBackoffMs } from './backoff.js';
 import type { ActionJob, ActionProcessor, ActionQueue } from './jobs.js';
 
@@ -26,8 +26,7 @@ export function createInProcessQueue(opts: InProcessQueueOptions): ActionQueue {
         await processor!(job, { attempt, final: attempt >= opts.maxAttempts });
       } catch (err) {
         opts.onError?.(job.job_id, err);
-        const permanent = err instanceof Error && err.name === 'PermanentError';
-        if (!permanent && attempt < opts.maxAttempts && !closed) {
+        if (!isPermanent(err) && attempt < opts.maxAttempts && !closed) {
           const t = setTimeout(
             () => {
               timers.delete(t);

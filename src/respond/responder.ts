@@ -8,6 +8,7 @@ import {
   errorMessage,
   type Finding,
   type Incident,
+  isPermanent,
   PermanentError,
 } from '../model/index.js';
 import type { Logger, Metrics } from '../telemetry/index.js';
@@ -262,7 +263,7 @@ export function createResponder(deps: ResponderDeps): Responder {
       deps.metrics.observe('respond_time_to_act_ms', now() - job.enqueued_time);
       await record(job, attempt, 'succeeded', started, '', host);
     } catch (err) {
-      const permanent = err instanceof Error && err.name === 'PermanentError';
+      const permanent = isPermanent(err);
       if (statusOf(err) === 410) await disableEndpoint(key, host);
       await record(
         job,
@@ -360,7 +361,7 @@ export function createResponder(deps: ResponderDeps): Responder {
       });
     } catch (err) {
       const clean = scrubError(err, raw, subjectToken);
-      const permanent = clean.name === 'PermanentError';
+      const permanent = isPermanent(clean);
       if (target.type === 'webhook' && statusOf(clean) === 410)
         await disableEndpoint(name, new URL(target.settings.url).host);
       await record(job, attempt, permanent || final ? 'failed' : 'retrying', started, clean.message, column);
@@ -422,7 +423,7 @@ export function createResponder(deps: ResponderDeps): Responder {
     } catch (err) {
       // Failures before the target was called (guardrail state, vault) are attempts too.
       if (!(err instanceof Error && recorded.has(err))) {
-        const permanent = err instanceof Error && err.name === 'PermanentError';
+        const permanent = isPermanent(err);
         const column = targetColumn(route.target, job.subject || job.incident.actor);
         await record(
           job,

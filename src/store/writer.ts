@@ -5,8 +5,8 @@
 // by bisection and the poison rows go to dead_letters, while the rest of the batch is stored.
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { errorMessage } from '../model/index.js';
-import { type AuditChain, wellFormed } from './audit-chain.js';
+import { type Backoff, backoffDelayMs, errorMessage } from '../model/index.js';
+import { type AuditChain, wellFormed } from './audit-chain/index.js';
 import { insertRows, type StoreClient } from './client.js';
 
 export interface WriterOptions<T> {
@@ -25,7 +25,7 @@ export interface WriterOptions<T> {
   readonly onFlush?: (rows: number, ms: number) => void;
   /**
    * Tamper-evident trail: every insert that happened is recorded in the audit chain, and the
-   * insert token becomes a digest of the batch's content (see audit-chain.ts).
+   * insert token becomes a digest of the batch's content (see audit-chain/append.ts).
    */
   readonly chain?: AuditChain;
 }
@@ -128,7 +128,7 @@ export function createBatchedWriter<T>(opts: WriterOptions<T>): BatchedWriter<T>
       } catch (err) {
         opts.onError?.(err, attempt);
         if (closed && attempt >= 3) throw err;
-        await sleep(backoffMs(attempt));
+        await sleep(backoffDelayMs(attempt, STORE_INSERT_BACKOFF));
       }
     }
   }
@@ -229,11 +229,8 @@ function dedupToken(keys: string[]): string {
   return h.digest('hex');
 }
 
-/** Exponential backoff with full jitter, capped at 10 s. */
-export function backoffMs(attempt: number, baseMs = 100, capMs = 10_000): number {
-  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 20));
-  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
-}
+/** Waits between tries of an insert: 200 ms doubling to 10 s, jittered (many writers may fail together). */
+export const STORE_INSERT_BACKOFF: Backoff = { baseMs: 200, capMs: 10_000, jitter: 'equal' };
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

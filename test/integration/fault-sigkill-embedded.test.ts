@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { chainIdentity } from '../../src/cli/wiring/secrets.js';
 import { loadConfig } from '../../src/config/index.js';
-import { verifyAuditTrail } from '../../src/store/audit-chain.js';
+import { verifyAuditTrail } from '../../src/store/audit-chain/index.js';
 import { openStore } from '../../src/store/index.js';
 import { createLedger, newSenderStats, runSender } from '../helpers/ledger.js';
 import { type ServeChild, startServeChild } from '../helpers/serve-child.js';

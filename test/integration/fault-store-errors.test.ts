@@ -3,7 +3,7 @@
 // Retry-After) instead of buffering without bound, and once inserts succeed again everything
 // acknowledged is stored exactly once, its audit chain intact.
 import { afterAll, describe, expect, it } from 'vitest';
-import { verifyAuditTrail } from '../../src/store/audit-chain.js';
+import { verifyAuditTrail } from '../../src/store/audit-chain/index.js';
 import { chainIdentity } from '../../src/cli/wiring/secrets.js';
 import { createLedger, newSenderStats, runSender } from '../helpers/ledger.js';
 import { uniqueName } from '../helpers/services.js';

@@ -11,7 +11,7 @@ import {
   createAuditChain,
   type VerifyReport,
   verifyAuditTrail,
-} from '../../src/store/audit-chain.js';
+} from '../../src/store/audit-chain/index.js';
 import {
   actionRow,
   eventRow,

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { withChainedWriter } from '../../src/cli/chained-writer.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { Incident } from '../../src/model/index.js';
-import { readHeadFile, type VerifyReport } from '../../src/store/audit-chain.js';
+import { readHeadFile, type VerifyReport } from '../../src/store/audit-chain/index.js';
 import { findIncident, incidentRow, insertRows, migrate, openStore } from '../../src/store/index.js';
 import { VIGIL_BIN } from '../helpers/child.js';
 import { tempDataDir, uniqueName } from '../helpers/services.js';

@@ -14,7 +14,7 @@ import {
   sealBatch,
   tableShape,
   type VerifyReport,
-} from '../../src/store/audit-chain.js';
+} from '../../src/store/audit-chain/index.js';
 import { eventRow, findingRow, insertRows } from '../../src/store/index.js';
 import { VIGIL_BIN } from '../helpers/child.js';
 import { makeEvent, makeFinding, makeGenericEvent } from '../helpers/factories.js';

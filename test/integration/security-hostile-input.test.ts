@@ -16,7 +16,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toCef } from '../../src/export/index.js';
 import { DEFAULT_MAX_ITEMS, TOO_DEEP_REASON } from '../../src/collectors/ndjson.js';
-import type { VerifyReport } from '../../src/store/audit-chain.js';
+import type { VerifyReport } from '../../src/store/audit-chain/index.js';
 import { listFindings } from '../../src/store/index.js';
 import { parseCef } from '../helpers/cef-parse.js';
 import { VIGIL_BIN } from '../helpers/child.js';

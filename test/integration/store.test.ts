@@ -20,7 +20,7 @@ import {
   type StoreHandle,
   summary,
 } from '../../src/store/index.js';
-import { tableShape } from '../../src/store/audit-chain.js';
+import { tableShape } from '../../src/store/audit-chain/index.js';
 import { makeEvent, makeFinding } from '../helpers/factories.js';
 import { makeIncident } from '../helpers/export-records.js';
 import { tempDataDir, uniqueName } from '../helpers/services.js';

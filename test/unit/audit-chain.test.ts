@@ -21,7 +21,7 @@ import {
   sealBatch,
   type TableShape,
   tallyRows,
-} from '../../src/store/audit-chain.js';
+} from '../../src/store/audit-chain/index.js';
 
 const shape: TableShape = {
   table: 'events',

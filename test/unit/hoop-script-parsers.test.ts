@@ -8,7 +8,7 @@ import {
   parseSql,
   parseVectorHttp,
   systemHint,
-} from '../../src/collectors/vector-query.js';
+} from '../../src/collectors/vector-query/index.js';
 
 describe('parseSql', () => {
   it.each([

@@ -1,6 +1,6 @@
 // HTTP requests to vector stores (as Teleport app access records them) → operation and collection.
 import { describe, expect, it } from 'vitest';
-import { parseVectorHttp } from '../../src/collectors/vector-query.js';
+import { parseVectorHttp } from '../../src/collectors/vector-query/index.js';
 
 const req = (method: string, path: string, extra: { query?: string; body?: unknown; hint?: string } = {}) =>
   parseVectorHttp({ method, path, ...extra });

@@ -1,44 +1,9 @@
-// The writer's pure helpers: insert retry delays and which ClickHouse errors are the data's fault.
+// The writer's pure helpers: which ClickHouse errors are the data's fault, and ClickHouse times.
+// (Its insert retry delays are pinned in retry-backoff.test.ts.)
 import fc from 'fast-check';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chTime } from '../../src/store/client.js';
-import { backoffMs, isDataError } from '../../src/store/writer.js';
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
-
-describe('backoffMs', () => {
-  it('doubles per attempt from the base, jittered between half and the full ceiling', () => {
-    vi.spyOn(Math, 'random').mockReturnValue(0);
-    expect([1, 2, 3, 4].map((a) => backoffMs(a))).toEqual([100, 200, 400, 800]);
-    vi.spyOn(Math, 'random').mockReturnValue(0.999_999);
-    expect([1, 2, 3, 4].map((a) => backoffMs(a))).toEqual([200, 400, 800, 1600]);
-  });
-
-  it('is capped', () => {
-    vi.spyOn(Math, 'random').mockReturnValue(0.999_999);
-    expect(backoffMs(30)).toBe(10_000);
-    expect(backoffMs(1_000_000)).toBe(10_000);
-    expect(backoffMs(5, 100, 1_000)).toBe(1_000);
-  });
-
-  it('stays within [ceiling / 2, ceiling] and never exceeds the cap', () => {
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 0, max: 100 }),
-        fc.integer({ min: 1, max: 5_000 }),
-        fc.integer({ min: 1, max: 120_000 }),
-        (attempt, base, cap) => {
-          const ceiling = Math.min(cap, base * 2 ** Math.min(attempt, 20));
-          const d = backoffMs(attempt, base, cap);
-          expect(d).toBeGreaterThanOrEqual(Math.floor(ceiling / 2));
-          expect(d).toBeLessThanOrEqual(cap);
-        },
-      ),
-    );
-  });
-});
+import { isDataError } from '../../src/store/writer.js';
 
 describe('isDataError', () => {
   it.each([

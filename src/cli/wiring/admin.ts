@@ -12,7 +12,7 @@ import type { Config, RedisConnection } from '../../config/index.js';
 import { backtest, type FindingFilter } from '../../detect/index.js';
 import { loadKeyRing, rotateKeyRing, type Tokenizer } from '../../privacy/index.js';
 import type { ResponderControl } from '../../respond/index.js';
-import { verifyAuditTrail } from '../../store/audit-chain.js';
+import { verifyAuditTrail } from '../../store/audit-chain/index.js';
 import { readEvents, recordFeedback, type StoreHandle } from '../../store/index.js';
 import {
   createProcessCollector,

@@ -10,7 +10,7 @@ import {
   type Finding,
   type Incident,
 } from '../../model/index.js';
-import { createAuditChain } from '../../store/audit-chain.js';
+import { createAuditChain } from '../../store/audit-chain/index.js';
 import {
   actionRow,
   type BatchedWriter,

@@ -5,7 +5,13 @@ import { type AccessEvent, type ActorType, deterministicId } from '../../model/i
 import { setQueryFields, type Tokenizer } from '../../privacy/index.js';
 import { blankEvent, expiredTimeReason, parseEventTime, type RetentionBound } from '../normalize.js';
 import { describeZodError, type NormalizeResult } from '../reasons.js';
-import { parseClientScript, parseHttpScript, parseSql, systemHint, type VectorOp } from '../vector-query.js';
+import {
+  parseClientScript,
+  parseHttpScript,
+  parseSql,
+  systemHint,
+  type VectorOp,
+} from '../vector-query/index.js';
 import {
   type HoopApiSession,
   hoopApiSessionSchema,

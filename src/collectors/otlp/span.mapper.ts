@@ -22,7 +22,7 @@
 //           null, never 0: detectors learn nothing from it.
 //   PostgreSQL (@opentelemetry/instrumentation-pg: span `pg.query:<VERB> <db>`, db.query.text or
 //           db.statement): the SQL is read for pgvector syntax, table, verb and LIMIT by the same
-//           reader the gateway collectors use (../vector-query.ts), so one statement maps to one
+//           reader the gateway collectors use (../vector-query/), so one statement maps to one
 //           operation whichever way it reached vigil.
 //   identity enduser.id, enduser.pseudo.id, user.id, user.name, user.email (span, then resource)
 //           → user; else resource service.name → service. client.address → src_ip.
@@ -43,7 +43,7 @@ import { setQueryFields, type Tokenizer } from '../../privacy/index.js';
 import { blankEvent, expiredTimeReason, parseEventTime, type RetentionBound } from '../normalize.js';
 import { runToEnd, type Steps } from '../slices.js';
 import { DEFAULT_TENANT } from '../tenant.js';
-import { parseSql } from '../vector-query.js';
+import { parseSql } from '../vector-query/index.js';
 import {
   type AnyValue,
   type Attributes,

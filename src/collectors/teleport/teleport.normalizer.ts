@@ -27,7 +27,7 @@ import {
   type RetentionBound,
 } from '../normalize.js';
 import { describeZodError, UNLISTED_REASON } from '../reasons.js';
-import { parseSql, parseVectorHttp, systemHint, type VectorOp } from '../vector-query.js';
+import { parseSql, parseVectorHttp, systemHint, type VectorOp } from '../vector-query/index.js';
 import { type TeleportEvent, teleportEventRejects, teleportEventSchema } from './teleport.schema.js';
 
 /** Who an application session belongs to, remembered from its start / chunk events. */

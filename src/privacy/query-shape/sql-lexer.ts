@@ -1,7 +1,7 @@
 // A SQL tokenizer for the dialects vigil sees (PostgreSQL, MySQL, ClickHouse): it tells code from
 // literals and comments, and nothing more. One left-to-right scan, linear whatever the text.
 // Shared by the redaction of query text (query-shape/sql-shape.ts) and by the collectors' reading of
-// SQL (collectors/vector-query.ts), so both agree on where a literal starts and ends.
+// SQL (collectors/vector-query/sql.parser.ts), so both agree on where a literal starts and ends.
 
 export type SqlTokenKind =
   /** Unquoted identifier or keyword: ASCII letters, digits, `_`, `$`. */

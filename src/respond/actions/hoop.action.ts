@@ -18,7 +18,7 @@
 // Undo reactivates the user (groups kept the same way) and the API key; killed sessions and
 // rejected or revoked reviews stay as they are.
 import type { HoopOperation, TargetConfigOf } from '../../config/index.js';
-import { errorMessage, PermanentError, RetriableError } from '../../model/index.js';
+import { errorMessage, isRetriable, PermanentError, RetriableError } from '../../model/index.js';
 import { noSuchSubject, notYetConfirmed } from './confirm.js';
 import { expectStatus, type HttpCall, joinUrl, seg } from './http.js';
 import type { ActionContext, ActionResult, UndoContext } from './types.js';
@@ -217,8 +217,7 @@ async function scrubbingId<T>(id: string, subjectRef: string, run: () => Promise
     const message = errorMessage(err);
     if (!message.includes(id) && !message.includes(seg(id))) throw err;
     const clean = message.split(id).join(`<${subjectRef} id>`).split(seg(id)).join(`<${subjectRef} id>`);
-    const typed =
-      (err as Error).name === 'RetriableError' ? new RetriableError(clean) : new PermanentError(clean);
+    const typed = isRetriable(err) ? new RetriableError(clean) : new PermanentError(clean);
     throw Object.assign(typed, { status: (err as { status?: unknown }).status });
   }
 }

@@ -14,7 +14,7 @@
 //           db.weaviate.collections.<op>.name, pinecone.query.top_k, pinecone.<op>.namespace
 //   PostgreSQL (@opentelemetry/instrumentation-pg: span `pg.query:<VERB> <db>`, db.query.text or
 //           db.statement): the SQL is read for pgvector syntax, table, verb and LIMIT by the same
-//           reader the gateway collectors use (../vector-query.ts), so one statement maps to one
+//           reader the gateway collectors use (../vector-query/), so one statement maps to one
 //           operation whichever way it reached vigil.
 //   identity enduser.id, enduser.pseudo.id, user.id, user.name, user.email (span, then resource)
 //           → user; else resource service.name → service. client.address → src_ip.
@@ -29,7 +29,7 @@ import {
 import { setQueryFields, type Tokenizer } from '../../../src/privacy/index.js';
 import { blankEvent, parseEventTime } from '../../../src/collectors/normalize.js';
 import { DEFAULT_TENANT } from '../../../src/collectors/tenant.js';
-import { parseSql } from '../../../src/collectors/vector-query.js';
+import { parseSql } from '../../../src/collectors/vector-query/index.js';
 import {
   type AnyValue,
   type Attributes,

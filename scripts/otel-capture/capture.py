@@ -6,7 +6,9 @@ call), and writes the spans as OTLP/JSON (ExportTraceServiceRequest) fixtures, o
 instrumentation, under the output folder. The mapping tests read those files.
 
 With --otlp URL the same operations are exported over OTLP/HTTP (protobuf) to a running vigil
-instead (the end-to-end test), and nothing is written.
+instead (the end-to-end test), and nothing is written. There they run inside a SERVER span, as in a
+RAG app's request handler; --enduser puts the user on that span only (the database spans carry none,
+as OpenLLMetry's never do), and --tenant names the tenant in the resource (vigil.tenant).
 
 Only synthetic data: collection names, ids and texts below are made up; the resource carries only
 service.name. No network but 127.0.0.1 (weaviate: see run_weaviate).
@@ -23,7 +25,7 @@ from importlib.metadata import version
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 SERVICE = "rag-capture"
@@ -241,19 +243,37 @@ def main():
     p.add_argument("--out", help="folder for <vendor>.json")
     p.add_argument("--otlp", help="OTLP/HTTP traces URL of a running vigil (exports instead of writing)")
     p.add_argument("--token", default=os.environ.get("VIGIL_CAPTURE_TOKEN", ""))
+    p.add_argument("--tenant", help="with --otlp: the resource's vigil.tenant")
+    p.add_argument("--enduser", help="with --otlp: enduser.id of the request's server span")
     args = p.parse_args()
     workdir = tempfile.mkdtemp(prefix="otel-capture-")
-    provider = TracerProvider(resource=Resource.create({"service.name": SERVICE}))
+    resource = {"service.name": SERVICE}
+    if args.otlp and args.tenant:
+        resource["vigil.tenant"] = args.tenant
+    provider = TracerProvider(resource=Resource.create(resource))
     memory = InMemorySpanExporter()
     provider.add_span_processor(SimpleSpanProcessor(memory))
     if args.otlp:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         headers = {"authorization": f"Bearer {args.token}"} if args.token else {}
-        provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=args.otlp, headers=headers)))
+        # A batch processor, as applications configure it. Its timer is pushed past the run so the
+        # whole request (database spans and the server span that ends last) goes out in the one
+        # export of force_flush below: the same-request case of vigil's trace-identity path.
+        exporter = OTLPSpanExporter(endpoint=args.otlp, headers=headers)
+        provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=600_000))
     trace.set_tracer_provider(provider)
     try:
-        instrumentation, clients = RUNS[args.vendor](workdir)
+        if args.otlp:
+            # The user is on the request's span only: vigil must take it from the ancestor.
+            server_attrs = {"http.request.method": "POST", "http.route": "/ask"}
+            if args.enduser:
+                server_attrs["enduser.id"] = args.enduser
+            tracer = trace.get_tracer("rag-app")
+            with tracer.start_as_current_span("POST /ask", kind=trace.SpanKind.SERVER, attributes=server_attrs):
+                instrumentation, clients = RUNS[args.vendor](workdir)
+        else:
+            instrumentation, clients = RUNS[args.vendor](workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     provider.force_flush()

@@ -11,7 +11,8 @@ RAG app's request handler; --enduser puts the user on that span only (the databa
 as OpenLLMetry's never do), and --tenant names the tenant in the resource (vigil.tenant).
 
 Only synthetic data: collection names, ids and texts below are made up; the resource carries only
-service.name. No network but 127.0.0.1 (weaviate: see run_weaviate).
+service.name. No network but 127.0.0.1 (weaviate: see run_weaviate; Pinecone and Marqo, services
+only, answer from the local mocks of mock_servers.py).
 """
 
 import argparse
@@ -164,12 +165,68 @@ def run_weaviate():
     return "opentelemetry-instrumentation-weaviate", ["weaviate-client"]
 
 
+def run_pinecone():
+    """
+    Pinecone is a service only: the client talks to scripts/otel-capture/mock_servers.py's
+    PineconeMock, through it as an HTTP proxy so the index keeps a real host name. The
+    instrumentation traces query, upsert and delete (not fetch: called once to show it).
+    """
+    from opentelemetry.instrumentation.pinecone import PineconeInstrumentor
+    from pinecone import Pinecone
+
+    from mock_servers import PineconeMock
+
+    PineconeInstrumentor().instrument()
+    with PineconeMock(dimension=DIM) as mock:
+        pc = Pinecone(api_key="synthetic-not-a-key", proxy_url=mock.url)
+        index = pc.Index(host="http://docs-a1b2c3d.svc.us-east1-aws.pinecone.io")
+        index.upsert(vectors=[(f"d{i}", vec(i), {"n": i}) for i in range(1, 9)], namespace="team-a")
+        index.query(vector=vec(1), top_k=3, namespace="team-a", include_metadata=True)
+        index.query(vector=vec(2), top_k=5, namespace="team-a", include_values=True)
+        index.query(vector=vec(3), top_k=2)  # the default namespace: empty, no matches
+        index.fetch(ids=["d1", "d2"], namespace="team-a")
+        index.delete(ids=["d8"], namespace="team-a")
+        try:
+            index.query(vector=[1.0, 2.0], top_k=2, namespace="team-a")  # wrong dimension: 400
+        except Exception:
+            pass
+    return "opentelemetry-instrumentation-pinecone", ["pinecone"]
+
+
+def run_marqo():
+    """
+    Marqo is a server only: the client talks to mock_servers.py's MarqoMock. The instrumentation
+    traces add_documents, search and delete_documents.
+    """
+    import marqo
+    from opentelemetry.instrumentation.marqo import MarqoInstrumentor
+
+    from mock_servers import MarqoMock
+
+    MarqoInstrumentor().instrument()
+    with MarqoMock(indexes=("articles",)) as mock:
+        mq = marqo.Client(url=mock.url)
+        index = mq.index("articles")
+        docs = [{"_id": f"a{i}", "title": f"solar note {i}"} for i in range(1, 7)]
+        index.add_documents(documents=docs, tensor_fields=["title"])
+        index.search(q="solar", limit=4)
+        index.search(q="wind")  # no hits
+        index.delete_documents(ids=["a6"])
+        try:
+            mq.index("no_such_index").search(q="solar", limit=2)
+        except Exception:
+            pass
+    return "opentelemetry-instrumentation-marqo", ["marqo"]
+
+
 RUNS = {
     "qdrant": lambda w: run_qdrant(),
     "chromadb": lambda w: run_chroma(),
     "milvus": run_milvus,
     "lancedb": run_lancedb,
     "weaviate": lambda w: run_weaviate(),
+    "pinecone": lambda w: run_pinecone(),
+    "marqo": lambda w: run_marqo(),
 }
 
 # ----------------------------------------------------------------------------------- OTLP/JSON

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test command (`npm test`): installs and starts the real services (Kafka, Redis, PostgreSQL
-# with pgvector) on loopback, builds, type-checks, lints, then runs the whole suite against them —
-# on today's clock, then a second time with the clock a year ahead, because a test that leans on a
-# fixed date meets a TTL, a retention or a "last N days" sooner or later. VIGIL_TEST_YEAR_AHEAD=0
+# with pgvector) on loopback, builds a pinned Python venv for the OTLP end-to-end test, builds,
+# type-checks, lints, then runs the whole suite against them — on today's clock, then a second
+# time with the clock a year ahead, because a test that leans on a fixed date meets a TTL, a
+# retention or a "last N days" sooner or later. VIGIL_TEST_YEAR_AHEAD=0
 # leaves the second pass out (a quicker local run; CI runs both).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -11,6 +12,11 @@ bash scripts/services.sh up >/dev/null
 eval "$(bash scripts/services.sh env)"
 export KAFKA_BROKERS REDIS_URL PG_URL
 if [[ "${CI:-}" == "true" ]]; then trap 'bash scripts/services.sh down >/dev/null 2>&1 || true' EXIT; fi
+
+# The Python venv of test/e2e/otel-python.test.ts (a real OpenLLMetry-instrumented client): built on
+# a fresh clone (~3 min, pip bounded by VIGIL_VENV_INSTALL_TIMEOUT), reused as it is afterwards.
+echo "== python venv for the OTLP end-to-end test"
+bash scripts/capture-spans.sh e2e-venv >/dev/null
 
 echo "== build, type check, lint"
 npm run --silent build

@@ -6,10 +6,13 @@ call), and writes the spans as OTLP/JSON (ExportTraceServiceRequest) fixtures, o
 instrumentation, under the output folder. The mapping tests read those files.
 
 With --otlp URL the same operations are exported over OTLP/HTTP (protobuf) to a running vigil
-instead (the end-to-end test), and nothing is written.
+instead (the end-to-end test), and nothing is written. There they run inside a SERVER span, as in a
+RAG app's request handler; --enduser puts the user on that span only (the database spans carry none,
+as OpenLLMetry's never do), and --tenant names the tenant in the resource (vigil.tenant).
 
 Only synthetic data: collection names, ids and texts below are made up; the resource carries only
-service.name. No network but 127.0.0.1 (weaviate: see run_weaviate).
+service.name. No network but 127.0.0.1 (weaviate: see run_weaviate; Pinecone and Marqo, services
+only, answer from the local mocks of mock_servers.py).
 """
 
 import argparse
@@ -23,7 +26,7 @@ from importlib.metadata import version
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 SERVICE = "rag-capture"
@@ -162,12 +165,68 @@ def run_weaviate():
     return "opentelemetry-instrumentation-weaviate", ["weaviate-client"]
 
 
+def run_pinecone():
+    """
+    Pinecone is a service only: the client talks to scripts/otel-capture/mock_servers.py's
+    PineconeMock, through it as an HTTP proxy so the index keeps a real host name. The
+    instrumentation traces query, upsert and delete (not fetch: called once to show it).
+    """
+    from opentelemetry.instrumentation.pinecone import PineconeInstrumentor
+    from pinecone import Pinecone
+
+    from mock_servers import PineconeMock
+
+    PineconeInstrumentor().instrument()
+    with PineconeMock(dimension=DIM) as mock:
+        pc = Pinecone(api_key="synthetic-not-a-key", proxy_url=mock.url)
+        index = pc.Index(host="http://docs-a1b2c3d.svc.us-east1-aws.pinecone.io")
+        index.upsert(vectors=[(f"d{i}", vec(i), {"n": i}) for i in range(1, 9)], namespace="team-a")
+        index.query(vector=vec(1), top_k=3, namespace="team-a", include_metadata=True)
+        index.query(vector=vec(2), top_k=5, namespace="team-a", include_values=True)
+        index.query(vector=vec(3), top_k=2)  # the default namespace: empty, no matches
+        index.fetch(ids=["d1", "d2"], namespace="team-a")
+        index.delete(ids=["d8"], namespace="team-a")
+        try:
+            index.query(vector=[1.0, 2.0], top_k=2, namespace="team-a")  # wrong dimension: 400
+        except Exception:
+            pass
+    return "opentelemetry-instrumentation-pinecone", ["pinecone"]
+
+
+def run_marqo():
+    """
+    Marqo is a server only: the client talks to mock_servers.py's MarqoMock. The instrumentation
+    traces add_documents, search and delete_documents.
+    """
+    import marqo
+    from opentelemetry.instrumentation.marqo import MarqoInstrumentor
+
+    from mock_servers import MarqoMock
+
+    MarqoInstrumentor().instrument()
+    with MarqoMock(indexes=("articles",)) as mock:
+        mq = marqo.Client(url=mock.url)
+        index = mq.index("articles")
+        docs = [{"_id": f"a{i}", "title": f"solar note {i}"} for i in range(1, 7)]
+        index.add_documents(documents=docs, tensor_fields=["title"])
+        index.search(q="solar", limit=4)
+        index.search(q="wind")  # no hits
+        index.delete_documents(ids=["a6"])
+        try:
+            mq.index("no_such_index").search(q="solar", limit=2)
+        except Exception:
+            pass
+    return "opentelemetry-instrumentation-marqo", ["marqo"]
+
+
 RUNS = {
     "qdrant": lambda w: run_qdrant(),
     "chromadb": lambda w: run_chroma(),
     "milvus": run_milvus,
     "lancedb": run_lancedb,
     "weaviate": lambda w: run_weaviate(),
+    "pinecone": lambda w: run_pinecone(),
+    "marqo": lambda w: run_marqo(),
 }
 
 # ----------------------------------------------------------------------------------- OTLP/JSON
@@ -241,19 +300,37 @@ def main():
     p.add_argument("--out", help="folder for <vendor>.json")
     p.add_argument("--otlp", help="OTLP/HTTP traces URL of a running vigil (exports instead of writing)")
     p.add_argument("--token", default=os.environ.get("VIGIL_CAPTURE_TOKEN", ""))
+    p.add_argument("--tenant", help="with --otlp: the resource's vigil.tenant")
+    p.add_argument("--enduser", help="with --otlp: enduser.id of the request's server span")
     args = p.parse_args()
     workdir = tempfile.mkdtemp(prefix="otel-capture-")
-    provider = TracerProvider(resource=Resource.create({"service.name": SERVICE}))
+    resource = {"service.name": SERVICE}
+    if args.otlp and args.tenant:
+        resource["vigil.tenant"] = args.tenant
+    provider = TracerProvider(resource=Resource.create(resource))
     memory = InMemorySpanExporter()
     provider.add_span_processor(SimpleSpanProcessor(memory))
     if args.otlp:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         headers = {"authorization": f"Bearer {args.token}"} if args.token else {}
-        provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=args.otlp, headers=headers)))
+        # A batch processor, as applications configure it. Its timer is pushed past the run so the
+        # whole request (database spans and the server span that ends last) goes out in the one
+        # export of force_flush below: the same-request case of vigil's trace-identity path.
+        exporter = OTLPSpanExporter(endpoint=args.otlp, headers=headers)
+        provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=600_000))
     trace.set_tracer_provider(provider)
     try:
-        instrumentation, clients = RUNS[args.vendor](workdir)
+        if args.otlp:
+            # The user is on the request's span only: vigil must take it from the ancestor.
+            server_attrs = {"http.request.method": "POST", "http.route": "/ask"}
+            if args.enduser:
+                server_attrs["enduser.id"] = args.enduser
+            tracer = trace.get_tracer("rag-app")
+            with tracer.start_as_current_span("POST /ask", kind=trace.SpanKind.SERVER, attributes=server_attrs):
+                instrumentation, clients = RUNS[args.vendor](workdir)
+        else:
+            instrumentation, clients = RUNS[args.vendor](workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     provider.force_flush()

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { decodeTraceRequestJson, type ExportTraceRequest } from '../../src/collectors/otlp/otlp.decoder.js';
 
-export const CAPTURED = ['qdrant', 'chromadb', 'milvus', 'lancedb', 'weaviate'] as const;
+export const CAPTURED = ['qdrant', 'chromadb', 'milvus', 'lancedb', 'weaviate', 'pinecone', 'marqo'] as const;
 export type Captured = (typeof CAPTURED)[number];
 
 const DIR = path.join(import.meta.dirname, '..', 'fixtures', 'otel-capture');
@@ -14,6 +14,11 @@ interface JsonSpan {
   startTimeUnixNano: string;
   endTimeUnixNano: string;
   events?: { timeUnixNano?: string }[];
+}
+
+/** The package versions a capture was made with (its `x-vigil-capture` entry). */
+export function captureVersions(vendor: Captured): Record<string, string> {
+  return JSON.parse(readFileSync(path.join(DIR, `${vendor}.json`), 'utf8'))['x-vigil-capture'];
 }
 
 /** The capture of one instrumentation, its last span ending `nowMs - 1000`. */

@@ -105,6 +105,33 @@ const EXPECTED: Record<Captured, { rows: Row[]; notDb: number; system: string }>
       ['collections.delete', 'drop_collection', 'Articles', null, 0, 'error', 'WeaviateClosedClientError'],
     ],
   },
+  pinecone: {
+    // Against scripts/otel-capture/mock_servers.py (Pinecone is a service only). The index is
+    // named by its host only; fetch is not traced by the instrumentation.
+    system: 'pinecone',
+    notDb: 0,
+    rows: [
+      ['upsert', 'upsert', 'docs', null, null, 'allowed', ''],
+      ['query', 'search', 'docs', 3, 3, 'allowed', ''],
+      ['query', 'search', 'docs', 5, 5, 'allowed', ''],
+      // An empty namespace: the answer was read (status OK) and held no match.
+      ['query', 'search', 'docs', 2, 0, 'allowed', ''],
+      ['delete', 'delete', 'docs', null, null, 'allowed', ''],
+      ['query', 'search', 'docs', 2, 0, 'error', 'pinecone.exceptions.exceptions.PineconeApiException'],
+    ],
+  },
+  marqo: {
+    // Against mock_servers.py's Marqo. No span names the index, nor the search's limit.
+    system: 'marqo',
+    notDb: 0,
+    rows: [
+      ['add_documents', 'upsert', '', null, null, 'allowed', ''],
+      ['search', 'search', '', null, 4, 'allowed', ''],
+      ['search', 'search', '', null, 0, 'allowed', ''],
+      ['delete_documents', 'delete', '', null, null, 'allowed', ''],
+      ['search', 'search', '', null, 0, 'error', 'marqo.errors.MarqoWebError'],
+    ],
+  },
 };
 
 describe('captured OpenLLMetry spans → stored events', () => {
@@ -117,9 +144,9 @@ describe('captured OpenLLMetry spans → stored events', () => {
       for (const e of out.events) {
         expect(e.system).toBe(EXPECTED[vendor].system);
         expect(e.source).toBe('otel');
-        // No instrumentation reports answer sizes or raw vectors.
+        // No instrumentation reports answer sizes; raw vectors only Pinecone's (tested below).
         expect(e.bytes_out).toBeNull();
-        expect(e.vectors_returned).toBeNull();
+        if (vendor !== 'pinecone') expect(e.vectors_returned).toBeNull();
         expect(e.actor_type).toBe('service');
         expect(e.actor).toMatch(/^svc_k1_/);
         // An application name stays readable (README, Privacy).
@@ -127,6 +154,35 @@ describe('captured OpenLLMetry spans → stored events', () => {
       }
     });
   }
+
+  it('pinecone: the namespace of a query, vectors returned when values were asked for', () => {
+    const events = mapped('pinecone').events;
+    expect(events.map((e) => [e.operation_raw, e.namespace, e.vectors_returned])).toEqual([
+      ['upsert', '', null],
+      ['query', 'team-a', null],
+      ['query', 'team-a', 5],
+      ['query', '', null],
+      ['delete', '', null],
+      ['query', 'team-a', null],
+    ]);
+  });
+
+  it('pinecone: no index name from a host that is not an index host', () => {
+    const req = capturedRequest('pinecone', NOW);
+    const rs = req.resourceSpans[0]!;
+    for (const host of [
+      'http://127.0.0.1:5080',
+      'https://api.pinecone.io',
+      'https://docs.svc.pinecone.io.example.com',
+    ]) {
+      const spans = rs.spans.map((s) => ({
+        ...s,
+        attributes: new Map([...s.attributes, ['server.address', host]]),
+      }));
+      const out = mapExportRequest({ resourceSpans: [{ ...rs, spans }] }, { tokenizer, now: NOW });
+      expect(out.events.map((e) => e.collection)).toEqual(spans.map(() => ''));
+    }
+  });
 
   it('exception.type is read from the span event when error.type is absent', () => {
     const req = capturedRequest('qdrant', NOW);

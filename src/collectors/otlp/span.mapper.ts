@@ -9,14 +9,16 @@
 //           exception.type), server.address / server.port (else network.peer.address)
 //   older   db.system, db.operation, db.statement, db.name, db.sql.table, db.user, net.peer.name
 //   vector stores (OpenLLMetry and similar): span names qdrant.*, pinecone.*, milvus.*, chroma.*,
-//           lancedb.*, db.weaviate.*; the client method in the span name wins over the generic
-//           db.operation they also set (weaviate `collections.delete` sets `delete`);
+//           lancedb.*, marqo.*, db.weaviate.*; the client method in the span name wins over the
+//           generic db.operation they also set (weaviate `collections.delete` sets `delete`);
 //           db.vector.query.top_k, db.vector.query.result_count, db.vector.table_name,
 //           qdrant.<method>.collection_name, db.milvus.<op>.collection_name,
 //           db.weaviate.collections.<op>.name (JSON-quoted by the instrumentation: unquoted),
 //           limits <vendor>.<op>.limit / .n_results / .top_k (ints or decimal strings),
 //           db.milvus.search.result_count, result rows as `db.query.result` / `db.search.result`
-//           span events (Chroma, Milvus), pinecone.query.top_k, pinecone.<op>.namespace.
+//           span events (Chroma, Milvus, Pinecone, Marqo), pinecone.query.top_k,
+//           pinecone.<op>.namespace; Pinecone's index from its host in server.address
+//           (`<index>-<project>.svc.<environment>.pinecone.io`: no span names the index).
 //           Golden spans of the real instrumentations: test/fixtures/otel-capture/.
 //   unknown A count the span does not report (top_k, returned, vectors_returned, bytes_out) is
 //           null, never 0: detectors learn nothing from it.
@@ -95,6 +97,7 @@ const VECTOR_SPAN_PREFIXES: ReadonlyArray<readonly [string, string]> = [
   ['chroma.', 'chroma'],
   ['chromadb.', 'chroma'],
   ['lancedb.', 'lancedb'],
+  ['marqo.', 'marqo'],
 ];
 
 /** Vendor spellings of a system → the name vigil stores. */
@@ -157,6 +160,8 @@ const VENDOR_OPERATIONS: Record<string, Operation> = {
   delete_payload: 'delete',
   clear_payload: 'delete',
   deleter: 'delete',
+  add_documents: 'upsert',
+  delete_documents: 'delete',
   recreate_collection: 'create_collection',
   create_partition: 'create_collection',
   drop_partition: 'drop_collection',
@@ -341,6 +346,7 @@ function mapSpanOf(span: OtlpSpan, resource: ResourceFacts, ctx: SpanMapContext)
     str(a, 'db.collection.name') ??
     str(a, 'db.vector.table_name') ??
     vendor.collection ??
+    (system === 'pinecone' ? pineconeIndex(str(a, 'server.address')) : undefined) ??
     str(a, 'db.sql.table') ??
     (sql?.collection || undefined) ??
     summary?.collection ??
@@ -372,7 +378,7 @@ function mapSpanOf(span: OtlpSpan, resource: ResourceFacts, ctx: SpanMapContext)
     count(a, 'db.response.returned_rows') ??
     count(a, 'db.vector.query.result_count') ??
     vendor.resultCount ??
-    resultEvents(span) ??
+    resultEvents(span, answerReported(system, operationRaw, span, a)) ??
     (failed ? 0 : null);
   const includeValues = bool(a, 'pinecone.query.include_values') ?? bool(a, 'db.vector.query.include_values');
 
@@ -487,12 +493,39 @@ function querySummary(v: string | undefined): { operation: string; collection?: 
   return plain ? { operation: op, collection: target } : { operation: op };
 }
 
-/** Rows as span events (one `db.query.result` / `db.search.result` each); undefined when none. */
-function resultEvents(span: OtlpSpan): number | undefined {
+/**
+ * Rows as span events (one `db.query.result` / `db.search.result` each). No such event is an
+ * unknown count, unless the span shows the instrumentation read the answer (`answered`): then
+ * it is 0 rows.
+ */
+function resultEvents(span: OtlpSpan, answered: boolean): number | undefined {
   const c = span.eventCounts;
-  if (c === undefined) return undefined;
-  const n = (c.get('db.query.result') ?? 0) + (c.get('db.search.result') ?? 0);
-  return n > 0 ? n : undefined;
+  const n = c === undefined ? 0 : (c.get('db.query.result') ?? 0) + (c.get('db.search.result') ?? 0);
+  return n > 0 ? n : answered ? 0 : undefined;
+}
+
+/**
+ * Whether the span shows its instrumentation read the answer and added one result event per row,
+ * so that no event means no rows (test/fixtures/otel-capture): OpenLLMetry's Pinecone `query` sets
+ * status OK only after walking the matches; its Marqo `search` sets
+ * db.marqo.search.processing_time from the answer before walking the hits.
+ */
+function answerReported(system: string, operationRaw: string, span: OtlpSpan, a: Attributes): boolean {
+  if (system === 'pinecone') return operationRaw === 'query' && span.statusCode === STATUS_CODE.ok;
+  if (system === 'marqo') return operationRaw === 'search' && a.has('db.marqo.search.processing_time');
+  return false;
+}
+
+/**
+ * A Pinecone index's name from its data-plane host
+ * (`http(s)://<index>-<project>.svc.<environment>.pinecone.io`, the project a 7-character id):
+ * the only place OpenLLMetry's spans name the index. An index name is at most 45 characters.
+ */
+const PINECONE_INDEX_HOST =
+  /^(?:https?:\/\/)?([a-z0-9](?:[a-z0-9-]{0,43}[a-z0-9])?)-[a-z0-9]{7}\.svc\.[a-z0-9.-]+\.pinecone\.io(?::\d{1,5})?\/?$/i;
+
+function pineconeIndex(host: string | undefined): string | undefined {
+  return host === undefined ? undefined : PINECONE_INDEX_HOST.exec(host)?.[1];
 }
 
 /**

@@ -251,6 +251,8 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
         collections: undefined,
         buf: allocState(layout(perSlot).bytes),
         late: 0,
+        shiftRun: 0,
+        shiftExcess: 0,
       };
     },
     restoreState(decoded) {

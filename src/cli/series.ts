@@ -28,7 +28,8 @@ export function parseSeriesCsv(text: string): {
     const unknown = UNKNOWN.has(v.toLowerCase());
     const value = unknown ? null : Number(v);
     if (!Number.isFinite(time)) throw new Error(`series line ${i + 2}: timestamp is not ISO-8601 or epoch`);
-    if (value !== null && !Number.isFinite(value)) throw new Error(`series line ${i + 2}: value is not a number`);
+    if (value !== null && !Number.isFinite(value))
+      throw new Error(`series line ${i + 2}: value is not a number`);
     return { raw: [ts, v], point: { time, value } };
   });
   return { header, rows };

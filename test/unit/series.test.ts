@@ -55,7 +55,9 @@ describe('volume baseline over a timestamp,value series', () => {
   });
 
   it('reads an empty, null or NaN value as unknown', () => {
-    const { rows } = parseSeriesCsv('timestamp,value\n1791158400,\n1791158460,null\n1791158520,NaN\n1791158580,2\n');
+    const { rows } = parseSeriesCsv(
+      'timestamp,value\n1791158400,\n1791158460,null\n1791158520,NaN\n1791158580,2\n',
+    );
     expect(rows.map((r) => r.point.value)).toEqual([null, null, null, 2]);
   });
 });
@@ -64,7 +66,10 @@ describe('the series scorer adapts to a level shift', () => {
   const start = Date.UTC(2026, 9, 5);
   const STEP = 600_000;
   const flat = (n: number, level: number, from = 0) =>
-    Array.from({ length: n }, (_, i) => ({ time: start + (from + i) * STEP, value: level + ((from + i) % 3) }));
+    Array.from({ length: n }, (_, i) => ({
+      time: start + (from + i) * STEP,
+      value: level + ((from + i) % 3),
+    }));
   // Seven days at ~20, then for good at ~120.
   const before = flat(7 * 144, 20);
   const shifted = [...before, ...flat(2 * 144, 120, before.length)];
@@ -98,7 +103,9 @@ describe('the series scorer adapts to a level shift', () => {
     // The run of two before the gap continues after it: four more flagged points, then adapted.
     expect(flagged(scores)).toEqual([0, 1, 40, 41, 42, 43]);
     // A gap of zeros instead would be learned as values (and break the run).
-    const withZeros = shifted.map((p, i) => (i >= before.length + 2 && i < before.length + 40 ? { ...p, value: 0 } : p));
+    const withZeros = shifted.map((p, i) =>
+      i >= before.length + 2 && i < before.length + 40 ? { ...p, value: 0 } : p,
+    );
     expect(flagged(scoreSeries(withZeros, params))).not.toEqual([0, 1, 40, 41, 42, 43]);
   });
 });

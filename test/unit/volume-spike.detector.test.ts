@@ -486,7 +486,9 @@ describe('volume-spike: a level shift is flagged at its onset, then learned', ()
 
   it('fires in the onset window', () => {
     const fs = run(6);
-    expect(fs.some((f) => f.first_fired_time >= shiftAt && f.first_fired_time < shiftAt + 10 * MINUTE)).toBe(true);
+    expect(fs.some((f) => f.first_fired_time >= shiftAt && f.first_fired_time < shiftAt + 10 * MINUTE)).toBe(
+      true,
+    );
   });
 
   it('stops firing once `adapt_after` hours above the band re-centred the baseline', () => {
@@ -501,7 +503,9 @@ describe('volume-spike: a level shift is flagged at its onset, then learned', ()
   it('still fires on a burst on top of the new level', () => {
     const late = shiftAt + 20 * HOUR + 20 * MINUTE;
     const fs = run(6, burst(late, 3_000, 5 * MINUTE, SERVICE));
-    const burstFinding = fs.find((f) => f.first_fired_time >= late && f.first_fired_time < late + 10 * MINUTE);
+    const burstFinding = fs.find(
+      (f) => f.first_fired_time >= late && f.first_fired_time < late + 10 * MINUTE,
+    );
     expect(burstFinding).toBeDefined();
     expect(burstFinding!.expected).toBeGreaterThan(250);
   });

@@ -2,6 +2,7 @@
 export * from './finding.js';
 export * from './firing.js';
 export * from './hash.js';
+export * from './level-shift.js';
 export * from './packed.js';
 export * from './scoring.js';
 export * from './size.js';

@@ -3,7 +3,9 @@
 // busiest window (not the hourly total spread evenly: a nightly job that does its whole hour in
 // five minutes is normal for it) with robust statistics (median and MAD), so a few odd hours do
 // not move it and an attack does not teach it that the attack is normal (anomalous hours enter
-// the history clipped to the band).
+// the history clipped to the band). A change that lasts is not an attack that never ends: after
+// `adapt_after` consecutive hours above the band the whole history moves up by the run's mean
+// excess (detectors/shared/level-shift.ts), so a level shift fires at its onset and then stops.
 import { median, medianAbsoluteDeviation } from 'simple-statistics';
 import type { VolumeSpikeParams } from './volume-spike.params.js';
 import type { Detector } from '../../src/detect/index.js';
@@ -19,6 +21,7 @@ import {
   HOUR,
   MAD_TO_SIGMA,
   set16,
+  trackShift,
   severityOf,
   slotOf,
   WEEKDAYS,
@@ -64,6 +67,10 @@ export interface VolumeState {
    */
   buf: Uint8Array;
   late: number;
+  /** Consecutive closed hours above the band (absent in states saved before: 0). */
+  shiftRun?: number;
+  /** Their summed excess over the expected busiest window (absent before: 0). */
+  shiftExcess?: number;
 }
 
 /**
@@ -142,6 +149,23 @@ function push(state: VolumeState, slot: number, value: number, perSlot: number):
   b[filled + slot] = Math.min(perSlot, b[filled + slot]! + 1);
 }
 
+/**
+ * Moves every stored hour up by `by` (a level shift): the run's own hours, entered at the band's
+ * edge, end up above the new level, one per slot at most in a run of under a day — the medians
+ * hardly notice.
+ */
+function shiftHistory(state: VolumeState, by: number, perSlot: number): void {
+  const b = state.buf;
+  const { filled } = layout(perSlot);
+  for (let slot = 0; slot < SLOTS; slot++) {
+    const n = b[filled + slot]!;
+    for (let i = 0; i < n; i++) {
+      const at = 2 * (slot * perSlot + i);
+      set16(b, at, encodeCount(decodeCount(get16(b, at)) + by));
+    }
+  }
+}
+
 function countAt(state: VolumeState, i: number, perSlot: number): number {
   const at = layout(perSlot).counts + 4 * i;
   const b = state.buf;
@@ -185,11 +209,19 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
     const slot = slotOf(closing);
     const band = windowBand(baselineFor(state, slot, perSlot), params.threshold_sigmas);
     const warm = state.hoursSeen >= params.warmup_hours;
-    // Winsorize: an anomalous hour enters the history at the band's edge, not at its real size.
-    push(state, slot, warm ? Math.min(state.hourPeak, band.high) : state.hourPeak, perSlot);
-    state.hoursSeen++;
+    const above = warm && state.hourPeak > band.high;
+    const run = { run: state.shiftRun ?? 0, excess: state.shiftExcess ?? 0 };
+    const by = trackShift(run, above, state.hourPeak - band.expected, params.adapt_after);
     // Idle hours are data too (zeros), but a long silence need not replay more than the history holds.
     const gap = Math.min((hourStart - closing) / HOUR - 1, perSlot * SLOTS);
+    // An idle hour breaks a run (it is not above any band).
+    state.shiftRun = gap > 0 ? 0 : run.run;
+    state.shiftExcess = gap > 0 ? 0 : run.excess;
+    if (by > 0) shiftHistory(state, by, perSlot);
+    // Winsorize: an anomalous hour enters the history at the band's edge, not at its real size —
+    // unless it completed a level shift, when it is the new normal.
+    push(state, slot, warm && by === 0 ? Math.min(state.hourPeak, band.high) : state.hourPeak, perSlot);
+    state.hoursSeen++;
     for (let i = 1; i <= gap; i++) {
       push(state, slotOf(hourStart - i * HOUR), 0, perSlot);
       state.hoursSeen++;
@@ -219,6 +251,8 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
         collections: undefined,
         buf: allocState(layout(perSlot).bytes),
         late: 0,
+        shiftRun: 0,
+        shiftExcess: 0,
       };
     },
     restoreState(decoded) {

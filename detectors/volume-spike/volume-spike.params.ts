@@ -20,6 +20,11 @@ export const volumeSpikeParamsSchema = z
     threshold_sigmas: z.number().positive().default(6),
     /** Hours of history kept per hour-of-day slot (weekday and weekend kept apart). */
     history_per_slot: z.number().int().min(3).max(32).default(8),
+    /**
+     * Consecutive points above the band after which the baseline re-centres on the new level
+     * (a point is a closed hour's busiest window; a row in `vigil backtest series`); 0 never adapts.
+     */
+    adapt_after: z.number().int().min(0).max(168).default(6),
   })
   .strict();
 

@@ -1,7 +1,11 @@
 // `vigil backtest series`: CSV in (timestamp,value), CSV out (timestamp,value,anomaly_score),
-// one output row per input row, in input order.
+// one output row per input row, in input order. An empty value (or `null`, `NaN`) is unknown:
+// it is not learned and its score is left empty.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { scoreSeries, type SeriesParams, type SeriesPoint } from '../detect/index.js';
+
+/** Spellings of an unknown value (a gap in the metric). */
+const UNKNOWN = new Set(['', 'null', 'nan']);
 
 export function parseSeriesCsv(text: string): {
   header: string;
@@ -21,9 +25,11 @@ export function parseSeriesCsv(text: string): {
         ? Number(ts) * 1000
         : Number(ts)
       : Date.parse(ts);
-    const value = Number(v);
+    const unknown = UNKNOWN.has(v.toLowerCase());
+    const value = unknown ? null : Number(v);
     if (!Number.isFinite(time)) throw new Error(`series line ${i + 2}: timestamp is not ISO-8601 or epoch`);
-    if (v === '' || !Number.isFinite(value)) throw new Error(`series line ${i + 2}: value is not a number`);
+    if (value !== null && !Number.isFinite(value))
+      throw new Error(`series line ${i + 2}: value is not a number`);
     return { raw: [ts, v], point: { time, value } };
   });
   return { header, rows };
@@ -41,8 +47,8 @@ export function scoreSeriesFile(
   );
   const out = [
     'timestamp,value,anomaly_score',
-    ...rows.map((r, i) => `${r.raw[0]},${r.raw[1]},${scores[i]!.toFixed(6)}`),
+    ...rows.map((r, i) => `${r.raw[0]},${r.raw[1]},${scores[i]?.toFixed(6) ?? ''}`),
   ];
   writeFileSync(output, `${out.join('\n')}\n`, { mode: 0o600 });
-  return { rows: rows.length, scored: scores.filter((s) => s > 0).length };
+  return { rows: rows.length, scored: scores.filter((s) => s !== null && s > 0).length };
 }

@@ -197,6 +197,7 @@ describe('loadPipeline', () => {
       min_count: 50,
       threshold_sigmas: 6,
       history_per_slot: 8,
+      adapt_after: 6,
     });
     expect(p.response).toMatchObject({
       incident_min_score: 0.7,

@@ -12,6 +12,7 @@ describe('volumeSpikeParamsSchema', () => {
       min_count: 50,
       threshold_sigmas: 6,
       history_per_slot: 8,
+      adapt_after: 6,
     });
     expect(volumeSpikeParamsSchema.parse({ window: 300_000 }).window).toBe(300_000);
   });
@@ -24,6 +25,8 @@ describe('volumeSpikeParamsSchema', () => {
     [{ min_count: 0 }, 'min_count'],
     [{ threshold_sigmas: -1 }, 'threshold_sigmas'],
     [{ warmup_hours: 1.5 }, 'warmup_hours'],
+    [{ adapt_after: -1 }, 'adapt_after'],
+    [{ adapt_after: 2.5 }, 'adapt_after'],
   ])('rejects %j at %s', (params, field) => {
     const r = volumeSpikeParamsSchema.safeParse(params);
     expect(r.success).toBe(false);

@@ -8,7 +8,11 @@ import { isIP } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeTraceRequestProto, type ExportTraceRequest } from '../../src/collectors/otlp/otlp.decoder.js';
-import { isApplicationName, mapExportRequest } from '../../src/collectors/otlp/span.mapper.js';
+import {
+  isApplicationName,
+  mapExportRequest,
+  SYSTEM_METHOD_OPERATIONS,
+} from '../../src/collectors/otlp/span.mapper.js';
 import { createTokenizer } from '../../src/privacy/index.js';
 import type { AccessEvent } from '../../src/model/index.js';
 import { encodeTraceRequest, type ResourceSpec, type SpanSpec, type Value } from '../helpers/otlp-proto.js';
@@ -237,6 +241,18 @@ function withIntendedChanges<T extends { events: AccessEvent[] }>(reference: T, 
       if (now.operation_raw !== ref.operation_raw && now.operation_raw !== '') {
         e.operation = now.operation;
         e.operation_raw = now.operation_raw;
+      }
+      // Methods whose meaning depends on the store (Milvus `query` is a scroll): keyed by the
+      // event's system and the span's method, whatever the span's name prefix says.
+      if (SYSTEM_METHOD_OPERATIONS[`${now.system}.${now.operation_raw}`] === now.operation)
+        e.operation = now.operation;
+      // Weaviate's JSON-quoted names (`"Articles"`) are unquoted now.
+      if (ref.collection !== now.collection && ref.collection.startsWith('"')) {
+        try {
+          if (JSON.parse(ref.collection) === now.collection) e.collection = now.collection;
+        } catch {
+          // not a JSON string literal: no intended change
+        }
       }
       const server = ref.attributes['server.address'];
       if (server !== undefined && isIP(server) !== 0 && now.attributes['server.address'] === undefined) {

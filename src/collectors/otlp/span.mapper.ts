@@ -175,7 +175,7 @@ const VENDOR_OPERATIONS: Record<string, Operation> = {
  * hybrid / bm25 search goes through (only fetch_objects and fetch_object_by_id have spans of
  * their own, and fetch_objects' span is its parent: counted twice, see the README).
  */
-const SYSTEM_METHOD_OPERATIONS: Record<string, Operation> = {
+export const SYSTEM_METHOD_OPERATIONS: Readonly<Record<string, Operation>> = {
   'milvus.query': 'scroll',
   'weaviate.collections.query.get': 'search',
 };

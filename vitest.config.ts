@@ -11,5 +11,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     reporters: ['default'],
     globalSetup: ['test/global-setup.ts'],
+    setupFiles: ['test/fast-check-seed.ts'],
   },
 });

@@ -13,9 +13,17 @@ const roundTrip = (v: unknown) => {
   return text === undefined ? undefined : JSON.parse(text);
 };
 
-/** Same value, same key order, and never the same objects as the input. */
+/** Same value, same key order, and never the same objects as the input; where JSON.stringify
+ * throws (a Date as `__proto__` makes an inherited toJSON that refuses its receiver), the copy
+ * throws the same kind of error. */
 function same(v: unknown): void {
-  const expected = roundTrip(v);
+  let expected: unknown;
+  try {
+    expected = roundTrip(v);
+  } catch (jsonError) {
+    expect(() => copyAccessEvent(v)).toThrow((jsonError as Error).constructor as typeof Error);
+    return;
+  }
   const actual = copyAccessEvent(v);
   expect(actual).toStrictEqual(expected);
   expect(JSON.stringify(actual)).toBe(JSON.stringify(expected));
@@ -148,6 +156,11 @@ describe('copyAccessEvent', () => {
     cyclic.attributes = cyclic;
     expect(() => copyAccessEvent(cyclic)).toThrow(TypeError);
     expect(() => copyAccessEvent({ ...blankEvent(0), top_k: 1n })).toThrow(TypeError);
+    // A Date as prototype: the inherited Date.prototype.toJSON refuses a receiver that is no Date.
+    const dateProto = Object.create(new Date(0)) as object;
+    expect(() => JSON.stringify(dateProto)).toThrow(TypeError);
+    expect(() => copyAccessEvent(dateProto)).toThrow(TypeError);
+    expect(() => copyAccessEvent({ ...blankEvent(0), attributes: dateProto })).toThrow(TypeError);
   });
 
   it('is what the bus hands consumers when passed to jsonMessage', () => {

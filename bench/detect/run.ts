@@ -6,7 +6,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createDetectors } from '../../detectors/index.js';
 import { loadPipeline, packageRoot } from '../../src/config/index.js';
-import { createDetectorRuntime, createRiskEngine, riskEngineOptions } from '../../src/detect/index.js';
+import {
+  createDetectorRuntime,
+  createRiskEngine,
+  detectorRuntimeOptions,
+  riskEngineOptions,
+} from '../../src/detect/index.js';
 import type { Finding } from '../../src/model/index.js';
 import { createHistoryAccumulator } from './history-of.js';
 import { type Attack, DAY, HOUR, makeScenario } from './scenario.js';
@@ -85,9 +90,7 @@ async function runScenario(o: DetectBenchOptions, restartHour?: number): Promise
   const seed = o.seed ?? 1;
   const scenario = makeScenario({ placementSeed: seed, placements: o.placements ?? 4 });
   const newRuntime = () =>
-    createDetectorRuntime(createDetectors(pipeline), {
-      maxHotEntities: pipeline.detection.max_hot_entities,
-    });
+    createDetectorRuntime(createDetectors(pipeline), detectorRuntimeOptions(pipeline));
   let runtime = newRuntime();
   // What the store would answer for an identity's history (only needed for a restart).
   const stored = createHistoryAccumulator(pipeline.detectors['volume-spike'].window);

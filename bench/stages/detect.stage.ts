@@ -16,7 +16,7 @@ import path from 'node:path';
 import { createDetectors } from '../../detectors/index.js';
 import { blankEvent } from '../../src/collectors/normalize.js';
 import { loadPipeline, packageRoot } from '../../src/config/index.js';
-import { createDetectorRuntime } from '../../src/detect/index.js';
+import { createDetectorRuntime, detectorRuntimeOptions } from '../../src/detect/index.js';
 import type { AccessEvent } from '../../src/model/index.js';
 import { cpuSeconds, round, settledHeapBytes } from '../lib/measure.js';
 import { type StageOptions, stageMain } from '../lib/stage.js';
@@ -151,6 +151,7 @@ stageMain<DetectStageOptions, DetectStageResult>(async (opts) => {
   const base = settledHeapBytes();
   const maxHot = opts.maxHotEntities ?? pipeline.detection.max_hot_entities;
   const runtime = createDetectorRuntime(createDetectors(pipeline), {
+    ...detectorRuntimeOptions(pipeline),
     maxHotEntities: maxHot || Number.POSITIVE_INFINITY,
   });
   let events = 0;

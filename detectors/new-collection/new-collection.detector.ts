@@ -129,7 +129,7 @@ export function createNewCollectionDetector(
       title: `First access to ${j.sensitivity.level}-sensitivity collection ${s.firedCollection}`,
       sentence:
         `${e.actor} used ${s.firedCollection} (${e.operation}) for the first time at ${isoMinute(s.firedTime)}; ` +
-        `${peers}, its sensitivity is ${j.sensitivity.level} (${j.sensitivity.reason}), and it usually opens ${fmtSmall(perWeek)} collections a week that its peers do not use.`,
+        `${peers}, and it usually opens ${fmtSmall(perWeek)} collections a week that its peers do not use.`,
       observed: s.newThisHour,
       expected: perHour,
       bandLow: 0,

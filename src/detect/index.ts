@@ -8,3 +8,4 @@ export * from './suppression.js';
 export * from './risk.js';
 export * from './risk-options.js';
 export * from './contract.js';
+export * from './explain-sensitivity.js';

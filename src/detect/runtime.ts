@@ -4,6 +4,7 @@
 import { type AccessEvent, type Finding, PREVIOUS_TOKEN_ATTRIBUTES as PREVIOUS } from '../model/index.js';
 import { createShapes, packedPresence, packStates, unpackStates } from './cold-state.js';
 import type { AnyDetector, IdentityHistory } from './detector.js';
+import type { FindingExplainer } from './explain-sensitivity.js';
 
 /** The event as it looked under the previous key, when the edge said so; else undefined. */
 function underPreviousKey(e: AccessEvent): AccessEvent | undefined {
@@ -167,6 +168,12 @@ export interface DetectorRuntimeOptions {
    * @defaultValue Infinity
    */
   readonly maxHotEntities?: number;
+  /**
+   * Completes each finding's explanation with what the pipeline knows beyond one detector (the
+   * sensitivity of its collection: explain-sensitivity.ts). Applied to findings only, never per
+   * event. @defaultValue findings as the detectors wrote them
+   */
+  readonly explain?: FindingExplainer;
 }
 
 /** Packing stops at this share of `maxHotEntities`, so it is not repeated after every batch. */
@@ -178,6 +185,7 @@ export function createDetectorRuntime(
 ): DetectorRuntime {
   const packIdle = options.packIdle ?? true;
   const maxHot = options.maxHotEntities ?? Number.POSITIVE_INFINITY;
+  const explain = options.explain;
   /** Number of the current `process` call (hot entities touched in it are not packed). */
   let round = 0;
   const { families, familyOf, slotOf } = familiesOf(detectors);
@@ -417,7 +425,7 @@ export function createDetectorRuntime(
               slots[slotOf[i]!] = state;
             }
           }
-          for (const x of d.observe(state, event, now)) findings.push(x);
+          for (const x of d.observe(state, event, now)) findings.push(explain ? explain(x) : x);
         }
       }
       batchKeys.clear();

@@ -13,6 +13,8 @@ import {
   type NewCollectionParams,
   newCollectionParamsSchema,
 } from '../../detectors/new-collection/new-collection.params.js';
+import { pipelineSchema } from '../../src/config/pipeline.js';
+import { detectorRuntimeOptions } from '../../src/detect/risk-options.js';
 import { createDetectorRuntime } from '../../src/detect/runtime.js';
 import { type AccessEvent, deterministicId, findingSchema } from '../../src/model/index.js';
 import { prng as rng } from '../../src/cli/demo/workload.js';
@@ -70,15 +72,16 @@ function teamDays(start: number, days: number, seed: number, withAttribute = fal
   return out.sort((a, b) => a.time - b.time);
 }
 
+function peerBookFor(params: NewCollectionParams): PeerBook {
+  return createPeerBook({
+    maxCollections: params.max_tenant_collections,
+    maxGroups: params.max_peer_groups,
+    maxTenants: params.max_tenants,
+  });
+}
+
 function newRuntime(params: NewCollectionParams = PARAMS, book?: PeerBook) {
-  const peers =
-    book ??
-    createPeerBook({
-      maxCollections: params.max_tenant_collections,
-      maxGroups: params.max_peer_groups,
-      maxTenants: params.max_tenants,
-    });
-  return createDetectorRuntime([createNewCollectionDetector(params, peers)]);
+  return createDetectorRuntime([createNewCollectionDetector(params, book ?? peerBookFor(params))]);
 }
 
 describe('new-collection: sensitivity labels', () => {
@@ -200,7 +203,20 @@ describe('new-collection: an analyst opens a sensitive collection no peer uses',
   it('says it in one sentence with the actor token, peers, sensitivity and usual rate', () => {
     expect(findings[0]!.sentence).toBe(
       `${ANALYST} used customer_pii (scroll) for the first time at 2026-11-12T14:12Z; 0% of its co-access peers used it, ` +
-        'its sensitivity is high (labelled in the configuration), and it usually opens 0 collections a week that its peers do not use.',
+        'and it usually opens 0 collections a week that its peers do not use.',
+    );
+  });
+
+  it("ends with the collection's sensitivity and why, when the runtime explains findings as the pipeline does", () => {
+    const pipeline = pipelineSchema.parse({
+      version: 1,
+      detectors: { 'new-collection': { collections: { customer_pii: { sensitivity: 'high' } } } },
+    });
+    const explained = createDetectorRuntime([createNewCollectionDetector(PARAMS, peerBookFor(PARAMS))], {
+      explain: detectorRuntimeOptions(pipeline).explain,
+    }).process(events, now);
+    expect(explained[0]!.sentence).toBe(
+      `${findings[0]!.sentence} customer_pii is high-sensitivity (labelled in the configuration).`,
     );
   });
 

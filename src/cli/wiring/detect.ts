@@ -9,6 +9,7 @@ import {
   createDetectorRuntime,
   type DetectorRuntime,
   decodeState,
+  detectorRuntimeOptions,
   encodeState,
   type FindingFilter,
   HELD_EVENTS_CHECKPOINT,
@@ -52,9 +53,10 @@ export interface DetectRole {
 
 export async function startDetectRole(deps: DetectRoleDeps): Promise<DetectRole> {
   const { config, store } = deps;
-  const runtime = createDetectorRuntime(createDetectors(config.pipeline), {
-    maxHotEntities: config.pipeline.detection.max_hot_entities,
-  });
+  const runtime = createDetectorRuntime(
+    createDetectors(config.pipeline),
+    detectorRuntimeOptions(config.pipeline),
+  );
   const subscription = await startDetectStage({
     bus: deps.bus,
     runtime,

@@ -49,7 +49,7 @@ if [[ $status == 0 && ${VIGIL_TEST_YEAR_AHEAD:-1} == 1 ]]; then
   # it says why not libfaketime). The services and the embedded ClickHouse engine keep the real
   # clock: events placed relative to the test's clock land in the engine's future, where no TTL
   # reaches them. What this pass proves is that no test leans on a fixed date meeting the test's own
-  # clock; test/unit/test-calendar.test.ts keeps fixed dates out of every test that stores events,
+  # clock; test/unit/project/test-calendar.test.ts keeps fixed dates out of every test that stores events,
   # where the engine's clock would meet them. Left out of this pass: the benchmark smoke test (it
   # holds no dates; it is the slowest file and runs in the first pass), and the Python-instrumented
   # client's end-to-end test (the preload moves Node's clock only: its spans would arrive 400 days

@@ -5,7 +5,7 @@
 // walk checks only the punctuation between them, in one pass over the text. The value built is
 // the one JSON.parse of the whole document returns (same members, same order, the last of
 // duplicate keys, `__proto__` an own member), and a document is refused exactly when JSON.parse
-// refuses it (test/unit/json-frames.test.ts). Items of an array along the path are announced
+// refuses it (test/unit/collectors/json-frames.test.ts). Items of an array along the path are announced
 // (`onItem`) before each is parsed, so a limit stops the walk at the first item too many; work
 // pauses between items.
 import type { Steps } from './slices.js';

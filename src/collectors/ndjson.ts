@@ -12,7 +12,7 @@
 // Lines that are no JSON become numbered rejections; nothing else in the body is lost because of
 // them. In a JSON array an item that is no JSON makes the whole body invalid (400), as for
 // JSON.parse of the document: the array framing accepts exactly the documents
-// `[ item (, item)* ]` whose items JSON.parse accepts (test/unit/ndjson-framing.test.ts).
+// `[ item (, item)* ]` whose items JSON.parse accepts (test/unit/collectors/ndjson-framing.test.ts).
 import { isUtf8 } from 'node:buffer';
 import { HttpError } from './http/body.js';
 import { isJsonSpace, stringEnd } from './json-frames.js';

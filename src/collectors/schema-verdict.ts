@@ -9,7 +9,7 @@
 // string and number limits, enums, literals, arrays, records, unions, strict objects); anything
 // else it cannot judge counts as "not certainly invalid" and goes to zod as before. A refinement
 // is judged by its inner schema only (a refinement can only refuse more). Kept exact for the
-// schemas collectors use by test/unit/schema-verdict.test.ts (same verdict as zod on generated
+// schemas collectors use by test/unit/collectors/schema-verdict.test.ts (same verdict as zod on generated
 // values), so that the invalid path costs no more than the valid one.
 import type { ZodTypeAny } from 'zod';
 

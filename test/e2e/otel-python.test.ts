@@ -83,7 +83,7 @@ describe('a real instrumented Python client (OpenLLMetry Qdrant) → vigil', () 
       r.outcome,
       r.error_type,
     ]);
-    // The same rows the captured fixture maps to (test/unit/otlp-vendor-capture.test.ts): the wire
+    // The same rows the captured fixture maps to (test/unit/collectors/otlp-vendor-capture.test.ts): the wire
     // (protobuf, the Python exporter) and the store change nothing.
     expect(sorted(fields)).toEqual(
       sorted([

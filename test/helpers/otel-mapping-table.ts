@@ -1,7 +1,7 @@
 // The mapping table of docs/otel-mapping.md: every span of every captured instrumentation
 // (test/fixtures/otel-capture) run through the real mapper, one row per span. Generated, never
 // written by hand: scripts/otel-mapping-table.ts prints or writes it, and
-// test/unit/otel-mapping-doc.test.ts fails when the document no longer says what the mapper does.
+// test/unit/project/otel-mapping-doc.test.ts fails when the document no longer says what the mapper does.
 import { mapSpan } from '../../src/collectors/otlp/span.mapper.js';
 import { createTokenizer } from '../../src/privacy/index.js';
 import { CAPTURED, captureVersions, capturedRequest } from './otel-capture.js';

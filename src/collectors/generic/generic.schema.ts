@@ -64,7 +64,7 @@ export type GenericEventInput = z.input<typeof genericEventSchema>;
 // every event a gateway sends is valid. So a value is first checked here: `true` only when the
 // schema accepts it unchanged (apart from the actor_type default), checked field by field against
 // the same limits; anything else, valid or not, goes through zod, which also words the rejection.
-// Kept in step with the schema by test/unit/generic-fast-check.test.ts (zod agrees on every value
+// Kept in step with the schema by test/unit/collectors/generic-fast-check.test.ts (zod agrees on every value
 // accepted here, generated or hand-picked at the limits).
 /** The documented top-level fields. */
 export const GENERIC_FIELDS: ReadonlySet<string> = new Set(Object.keys(genericEventSchema._def.schema.shape));
@@ -153,7 +153,7 @@ const rejectsFields = compileRejects(genericEventSchema);
 /**
  * True only when `genericEventSchema` refuses `v`: the fields' verdict compiled from the schema
  * (schema-verdict.ts), plus the one refinement (user or actor). Lets a body's rejections past the
- * listed ones skip zod (test/unit/schema-verdict.test.ts keeps it exact).
+ * listed ones skip zod (test/unit/collectors/schema-verdict.test.ts keeps it exact).
  */
 export function genericEventRejects(v: unknown): boolean {
   if (rejectsFields(v)) return true;

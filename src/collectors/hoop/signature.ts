@@ -4,7 +4,7 @@
 // JavaScript (fast-sha256) on a copy of the body as text: ~100 ms per MiB on the event loop, which
 // a sender without the secret could make vigil spend on every forged delivery. node:crypto hashes
 // the bytes as received, far faster. The package stays the reference: it validates the secrets,
-// and test/unit/hoop-signature.test.ts checks that both agree on every delivery.
+// and test/unit/collectors/hoop-signature.test.ts checks that both agree on every delivery.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 

@@ -1,5 +1,6 @@
 // The OTLP protobuf decoder as it was before the string table (commit 04b1e82), kept as the
-// reference the property test (test/unit/otlp-fast-path.test.ts) compares the decoder with. Not used by src/.
+// reference the property test (test/unit/collectors/otlp-fast-path.test.ts) compares the decoder
+// with. Not used by src/.
 // OTLP traces on the wire ⇄ one internal span shape. Decodes `ExportTraceServiceRequest` (same wire
 // format as `TracesData`) from protobuf and from OTLP/JSON, and encodes `ExportTraceServiceResponse`.
 //

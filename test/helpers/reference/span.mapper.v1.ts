@@ -1,5 +1,6 @@
 // The OTLP span mapper as it was before the hot-path work of issue 7 (commit 04b1e82), kept as the
-// reference the property test (test/unit/otlp-fast-path.test.ts) compares the mapper with. Not used by src/.
+// reference the property test (test/unit/collectors/otlp-fast-path.test.ts) compares the mapper
+// with. Not used by src/.
 // One OTLP span (+ its resource) → a canonical AccessEvent, a rejection reason, or "not a database
 // span" (dropped and counted, never stored, never rejected: an app's HTTP and internal spans are
 // none of vigil's business). Pure apart from the tokenizer's cache.

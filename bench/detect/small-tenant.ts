@@ -97,6 +97,25 @@ export function makeSmallTenant(opts: { start: number; days: number; seed: numbe
     used.add(v.id);
     return v.id;
   };
+  /** Who a kind's victim may be when it starts at `hour`. */
+  const victimsAt = (kind: string, hour: number): readonly { id: string }[] => {
+    switch (kind) {
+      case 'svc-new-network-hr':
+        // A service that never reads the HR collection (one of them does, as its job).
+        return services.filter((x) => x.collection !== 'hr_docs');
+      case 'foreign-networks':
+        return people.filter((m) => m.team !== 'finance');
+      case 'svc-finance-slow':
+        return services.filter((x) => x.collection !== 'finance_ledger');
+      case 'enumerate-all':
+        // Someone who works at that hour: a weekday placement falls in everybody's working day.
+        return people.filter((m) => m.team !== 'finance' && m.startHour <= hour && hour < m.endHour);
+      case 'analyst-legal-hr':
+        return people.filter((m) => m.team === 'finance' && m.startHour <= hour && hour + 2 < m.endHour);
+      default:
+        throw new Error(`small tenant: unknown kind ${kind}`);
+    }
+  };
   const attacks: Placed[] = [];
   for (const k of PLACED_KINDS) {
     const lastDay = days - (k.kind === 'svc-finance-slow' ? 10 : 2);
@@ -106,36 +125,40 @@ export function makeSmallTenant(opts: { start: number; days: number; seed: numbe
         (d) => isWeekend(d) === weekend,
       );
       const day = pick(candidates);
-      const hour = k.hours === 'work' ? 9 + Math.floor(rand() * 7) : Math.floor(rand() * 24);
+      // An hour at which the kind has a victim left (people who work then, for the kinds that need one).
+      let hour = -1;
+      for (let tries = 0; tries < 100 && hour < 0; tries++) {
+        const h = k.hours === 'work' ? 9 + Math.floor(rand() * 7) : Math.floor(rand() * 24);
+        if (victimsAt(k.kind, h).some((v) => !used.has(v.id))) hour = h;
+      }
+      if (hour < 0) throw new Error(`small tenant: no victim left for ${k.kind} placement ${n + 1}`);
       const minute = Math.floor(rand() * 40);
       const t = start + day * DAY + hour * HOUR + minute * MINUTE;
       const id = `${k.kind}#${n + 1}`;
       const base = { id, kind: k.kind, title: k.title, start: t };
       switch (k.kind) {
         case 'svc-new-network-hr': {
-          // A service that never reads the HR collection (one of them does, as its job).
-          const s = victim(services.filter((x) => x.collection !== 'hr_docs'));
+          const s = victim(victimsAt(k.kind, hour));
           attacks.push({ ...base, entities: [s, `key_${s}`, `net_acme_evil${n}`], end: t + 20 * MINUTE });
           break;
         }
         case 'foreign-networks': {
-          const p = victim(people.filter((m) => m.team !== 'finance'));
+          const p = victim(victimsAt(k.kind, hour));
           attacks.push({ ...base, entities: [p, `key_${p}`], end: t + 30 * MINUTE });
           break;
         }
         case 'svc-finance-slow': {
-          const s = victim(services.filter((x) => x.collection !== 'finance_ledger'));
+          const s = victim(victimsAt(k.kind, hour));
           attacks.push({ ...base, entities: [s, `key_${s}`], end: t + 9 * DAY });
           break;
         }
         case 'enumerate-all': {
-          // Someone who works at that hour: a weekday placement falls in everybody's working day.
-          const p = victim(people.filter((m) => m.team !== 'finance' && m.startHour <= hour && hour < m.endHour));
+          const p = victim(victimsAt(k.kind, hour));
           attacks.push({ ...base, entities: [p], end: t + 20 * MINUTE });
           break;
         }
         case 'analyst-legal-hr': {
-          const p = victim(people.filter((m) => m.team === 'finance' && m.startHour <= hour && hour + 2 < m.endHour));
+          const p = victim(victimsAt(k.kind, hour));
           attacks.push({ ...base, entities: [p], end: t + 2 * HOUR });
           break;
         }

@@ -46,6 +46,18 @@ const FIRST_DAY_HOURS = 24;
 /** A first access counts as exploring when fewer than half the identity's peers use the collection. */
 const RARE_SHARE = 0.5;
 
+/**
+ * How much a habit adds to the first access's score, times the collection's sensitivity weight:
+ * a high-sensitivity habit turns a 0.6 first access into 0.8 (1 − 0.4 × (1 − 0.6 × 0.8)).
+ */
+const HABIT_WEIGHT = 0.6;
+const KIND_OF_IDENTITY: Record<AccessEvent['actor_type'], string> = {
+  service: 'a service',
+  user: 'a person',
+  agent: 'an agent',
+  unknown: 'an identity of unknown kind',
+};
+
 /** How much a first access weighs by the collection's sensitivity. */
 export const SENSITIVITY_WEIGHT: Record<Sensitivity, number> = {
   low: 0.3,
@@ -68,6 +80,16 @@ export interface NewCollectionState extends Firing {
   /** Hash of the identity's peer attribute value (0: none seen). */
   group: number;
   firedCollection: string;
+  /**
+   * The collection of the identity's latest first-access finding, followed up for a habit ('' when
+   * none or done): the hour of that finding, the separate hours it was used in since (that hour
+   * included), the last of them, and the finding's score. Absent in states checkpointed before.
+   */
+  habitCollection?: string;
+  habitStart?: number;
+  habitHours?: number;
+  habitLast?: number;
+  habitScore?: number;
   late: number;
   /** Known collections: (16-bit hash, last-seen hour since firstHour) pairs. */
   buf: Uint8Array;
@@ -152,6 +174,71 @@ export function createNewCollectionDetector(
     });
   }
 
+  const habitWindowHours = params.habit_window / HOUR;
+  const follows = (e: AccessEvent) =>
+    params.habit_identities === 'all' ||
+    (params.habit_identities === 'services' && e.actor_type === 'service');
+
+  /**
+   * One more hour of use of the followed collection; the habit finding when the hours reach
+   * `habit_hours`. The follow-up ends with that finding or with `habit_window`.
+   */
+  function followUp(s: NewCollectionState, e: AccessEvent, hour: number, now: number): Finding[] {
+    const start = s.habitStart ?? 0;
+    if (hour - start >= habitWindowHours) {
+      s.habitCollection = '';
+      return [];
+    }
+    if (hour <= (s.habitLast ?? start)) return [];
+    s.habitLast = hour;
+    s.habitHours = (s.habitHours ?? 1) + 1;
+    if (s.habitHours < params.habit_hours) return [];
+    s.habitCollection = '';
+    return [habitFinding(s, e, start, now)];
+  }
+
+  function habitFinding(s: NewCollectionState, e: AccessEvent, start: number, now: number): Finding {
+    const sensitivity = sensitivityOf(e.collection);
+    const first = s.habitScore ?? 0;
+    const score = 1 - (1 - first) * (1 - HABIT_WEIGHT * SENSITIVITY_WEIGHT[sensitivity.level]);
+    const hours = s.habitHours ?? params.habit_hours;
+    const who = KIND_OF_IDENTITY[e.actor_type];
+    return makeFinding({
+      detector: NAME,
+      scope: `${NAME}/habit`,
+      tenant: e.tenant,
+      entityType: 'actor',
+      entity: e.actor,
+      actor: e.actor,
+      windowStart: hourIndex(e.time) * HOUR,
+      score,
+      confidence: 1,
+      eventTime: e.time,
+      firstObservedTime: e.observed_time,
+      now,
+      title: `${e.actor} keeps using ${sensitivity.level}-sensitivity collection ${e.collection}, new to it`,
+      sentence:
+        `${e.actor} (${who}) has used ${e.collection} in ${hours} separate hours since its first access at ` +
+        `${isoMinute(start * HOUR)}, which was already unusual (score ${first.toFixed(2)}): it has taken the collection up, ` +
+        (e.actor_type === 'service'
+          ? 'and a service does that after new code, a new configuration, or with its key in other hands.'
+          : 'which a new project explains as often as misuse.'),
+      observed: hours,
+      expected: 1,
+      bandLow: 0,
+      bandHigh: params.habit_hours - 1,
+      baselinePeriod: `the ${fmt(habitWindowHours)} hours after its first access`,
+      features: {
+        habit_hours: hours,
+        first_access_score: first,
+        sensitivity_weight: SENSITIVITY_WEIGHT[sensitivity.level],
+      },
+      evidence: [e.event_id],
+      collection: e.collection,
+      techniques: ['T1213', 'T1530'],
+    });
+  }
+
   return {
     name: NAME,
     entityKey: (e) => `${e.tenant}\u0000${e.actor}`,
@@ -166,6 +253,11 @@ export function createNewCollectionDetector(
         discoveredHour: hour,
         group: 0,
         firedCollection: '',
+        habitCollection: '',
+        habitStart: 0,
+        habitHours: 0,
+        habitLast: 0,
+        habitScore: 0,
         late: 0,
         buf: allocState(setBytes(cap)),
       };
@@ -236,7 +328,7 @@ export function createNewCollectionDetector(
       const stamp = hour - s.firstHour;
       if (setFind(s.buf, 0, cap, h) >= 0) {
         setTouch(s.buf, 0, cap, h, stamp);
-        return [];
+        return s.habitCollection === e.collection ? followUp(s, e, hour, now) : [];
       }
       const known = setKeys(s.buf, 0, cap);
       const out: Finding[] = [];
@@ -265,6 +357,13 @@ export function createNewCollectionDetector(
             markFired(s, s.newThisHour, score, e);
             s.firedCollection = e.collection;
             out.push(finding(s, e, { peer, sensitivity, recent, known: known.length + 1, score }, now));
+            if (follows(e)) {
+              s.habitCollection = e.collection;
+              s.habitStart = hour;
+              s.habitHours = 1;
+              s.habitLast = hour;
+              s.habitScore = score;
+            }
           }
         }
       }

@@ -71,6 +71,18 @@ export const newCollectionParamsSchema = z
     max_peer_groups: z.number().int().min(1).max(4096).default(64),
     /** Tenants whose peer tables are kept (least recently active forgotten first). */
     max_tenants: z.number().int().min(1).max(100_000).default(1000),
+    /**
+     * Whose first accesses are followed up: when an identity keeps using the collection of its
+     * first-access finding in `habit_hours` separate hours within `habit_window`, a second finding
+     * says it took the collection up as a habit. A service's work is fixed by its code, so a new
+     * habit of a service is new code, a new configuration or its key in other hands; a person's is
+     * as often a new project (`all` follows people too, `none` turns the follow-up off).
+     */
+    habit_identities: z.enum(['services', 'all', 'none']).default('services'),
+    /** Separate hours of use after the first access that make it a habit (the first hour included). */
+    habit_hours: z.number().int().min(2).max(168).default(6),
+    /** How long after the first access the hours of use are counted. */
+    habit_window: duration.default('24h'),
   })
   .strict();
 

@@ -16,7 +16,7 @@ import {
 import { pipelineSchema } from '../../../src/config/pipeline.js';
 import { detectorRuntimeOptions } from '../../../src/detect/risk-options.js';
 import { createDetectorRuntime } from '../../../src/detect/runtime.js';
-import { type AccessEvent, deterministicId, findingSchema } from '../../../src/model/index.js';
+import { type AccessEvent, deterministicId, type Finding, findingSchema } from '../../../src/model/index.js';
 import { prng as rng } from '../../../src/cli/demo/workload.js';
 import { setKeys } from '../../../detectors/shared/index.js';
 import { makeEvent } from '../../helpers/factories.js';
@@ -222,6 +222,97 @@ describe('new-collection: an analyst opens a sensitive collection no peer uses',
 
   it('gives the same findings on a fresh runtime', () => {
     expect(newRuntime().process(events, now)).toEqual(findings);
+  });
+});
+
+describe('new-collection: a first access that becomes a habit', () => {
+  const t = MONDAY + 10 * DAY + 9 * HOUR + 12 * MINUTE;
+  /** The first access, then one use in each of the next `hours` − 1 hours (twice in the first). */
+  const uses = (hours: number, actorType: 'service' | 'user', gapHours = 1) => [
+    ...teamDays(MONDAY, 11, 3),
+    ...Array.from({ length: hours }, (_, i) =>
+      makeEvent({
+        actor: ANALYST,
+        actor_type: actorType,
+        time: t + i * gapHours * HOUR,
+        collection: 'customer_pii',
+      }),
+    ),
+    makeEvent({ actor: ANALYST, actor_type: actorType, time: t + 5 * MINUTE, collection: 'customer_pii' }),
+  ];
+  const now = MONDAY + 12 * DAY;
+  const habits = (fs: Finding[]) => fs.filter((f) => f.title.includes('keeps using'));
+
+  it('follows a service that keeps using the collection: a second, stronger finding in its sixth hour of use', () => {
+    const findings = newRuntime().process(uses(6, 'service'), now);
+    expect(findings).toHaveLength(2);
+    const [first, habit] = findings as [Finding, Finding];
+    expect(habit.finding_id).not.toBe(first.finding_id);
+    expect(habit.detector).toBe('new-collection');
+    expect(habit.collection).toBe('customer_pii');
+    expect(habit.event_time).toBe(t + 5 * HOUR);
+    expect(habit.score).toBeGreaterThan(first.score);
+    expect(habit.score).toBeCloseTo(1 - (1 - first.score) * (1 - 0.6 * 0.8), 10);
+    expect(habit.features).toMatchObject({ habit_hours: 6, first_access_score: first.score });
+    expect(habit.title).toBe(`${ANALYST} keeps using high-sensitivity collection customer_pii, new to it`);
+    expect(habit.sentence).toContain('in 6 separate hours since its first access at 2026-11-12T09:00Z');
+    expect(habit.sentence).toContain(
+      'a service does that after new code, a new configuration, or with its key in other hands',
+    );
+    expect(findingSchema.safeParse(habit).success).toBe(true);
+  });
+
+  it('says nothing more for five hours of use, for uses spread past the window, or after the habit was reported', () => {
+    expect(habits(newRuntime().process(uses(5, 'service'), now))).toEqual([]);
+    // Six hours of use, five hours apart: the sixth falls 25 h after the first access.
+    expect(habits(newRuntime().process(uses(6, 'service', 5), now))).toEqual([]);
+    expect(habits(newRuntime().process(uses(12, 'service'), now))).toHaveLength(1);
+  });
+
+  it('leaves people alone by default (a new project looks the same), and follows them with habit_identities: all', () => {
+    expect(habits(newRuntime().process(uses(8, 'user'), now))).toEqual([]);
+    const all = newCollectionParamsSchema.parse({ ...PARAMS, habit_identities: 'all' });
+    const found = habits(newRuntime(all).process(uses(8, 'user'), now));
+    expect(found).toHaveLength(1);
+    expect(found[0]!.sentence).toContain('(a person)');
+    const none = newCollectionParamsSchema.parse({ ...PARAMS, habit_identities: 'none' });
+    expect(habits(newRuntime(none).process(uses(8, 'service'), now))).toEqual([]);
+  });
+
+  it('takes its hours and window from the parameters, and refuses values it cannot use by name', () => {
+    const short = newCollectionParamsSchema.parse({ ...PARAMS, habit_hours: 3, habit_window: '4h' });
+    expect(habits(newRuntime(short).process(uses(3, 'service'), now))).toHaveLength(1);
+    expect(habits(newRuntime(short).process(uses(3, 'service', 2), now))).toEqual([]);
+    for (const bad of [{ habit_hours: 1 }, { habit_identities: 'robots' }, { habit_window: 'a day' }]) {
+      const r = newCollectionParamsSchema.safeParse({ ...PARAMS, ...bad });
+      expect(r.success).toBe(false);
+      if (!r.success) expect(r.error.issues[0]!.path[0]).toBe(Object.keys(bad)[0]);
+    }
+  });
+
+  it('carries on with a state checkpointed before the follow-up existed (no habit fields)', () => {
+    const detector = createNewCollectionDetector(PARAMS, peerBookFor(PARAMS));
+    const events = uses(6, 'service').sort((a, b) => a.time - b.time);
+    const states = new Map<string, NewCollectionState>();
+    const titles: string[] = [];
+    for (const e of events) {
+      const key = detector.entityKey(e);
+      let state = states.get(key);
+      if (!state) states.set(key, (state = detector.initState(e)));
+      if (e.time === t) {
+        // As decoded from an older checkpoint: the habit fields were never written.
+        const old = state as unknown as Record<string, unknown>;
+        for (const k of ['habitCollection', 'habitStart', 'habitHours', 'habitLast', 'habitScore']) {
+          expect(k in old).toBe(true);
+          delete old[k];
+        }
+      }
+      for (const f of detector.observe(state, e, now)) titles.push(f.title);
+    }
+    expect(titles).toEqual([
+      'First access to high-sensitivity collection customer_pii',
+      `${ANALYST} keeps using high-sensitivity collection customer_pii, new to it`,
+    ]);
   });
 });
 

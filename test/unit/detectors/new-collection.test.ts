@@ -297,8 +297,8 @@ describe('new-collection: a first access that becomes a habit', () => {
     const titles: string[] = [];
     for (const e of events) {
       const key = detector.entityKey(e);
-      let state = states.get(key);
-      if (!state) states.set(key, (state = detector.initState(e)));
+      const state = states.get(key) ?? detector.initState(e);
+      states.set(key, state);
       if (e.time === t) {
         // As decoded from an older checkpoint: the habit fields were never written.
         const old = state as unknown as Record<string, unknown>;

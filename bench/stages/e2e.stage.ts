@@ -22,7 +22,6 @@ import { parseGenericBody } from '../../src/collectors/generic/server.js';
 import { blankEvent } from '../../src/collectors/normalize.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createTokenizer } from '../../src/privacy/index.js';
-import { insertRows } from '../../src/store/client.js';
 import { eventRow } from '../../src/store/rows.js';
 import { createLogger } from '../../src/telemetry/index.js';
 import { createLoadClient, type LoadClient } from '../lib/load-client.js';
@@ -94,17 +93,16 @@ interface ProbeFinding {
 
 async function probeFindings(app: RunningVigil): Promise<ProbeFinding[]> {
   await app.writers.findings.flush();
-  const rs = await app.store.client.query({
-    query: `SELECT finding_id, entity,
+  const rows = await app.store.client.query<Record<string, string | number>>(
+    `SELECT finding_id, entity,
               toUnixTimestamp64Milli(min(stored_time)) AS stored,
               toUnixTimestamp64Milli(min(first_observed_time)) AS observed,
               toUnixTimestamp64Milli(min(detected_time)) AS detected
             FROM findings WHERE tenant = {t:String} AND detector = 'auth-failures'
             GROUP BY finding_id, entity`,
-    query_params: { t: BENCH_TENANT },
-    format: 'JSONEachRow',
-  });
-  return (await rs.json<Record<string, string | number>>()).map((r) => ({
+    { t: BENCH_TENANT },
+  );
+  return rows.map((r) => ({
     finding_id: String(r.finding_id),
     entity: String(r.entity),
     stored: Number(r.stored),
@@ -142,10 +140,8 @@ async function kafkaReachable(brokers: string[]): Promise<void> {
  * stored rows must not be dropped as repeats).
  */
 async function createEventsCopy(app: RunningVigil, table: string): Promise<void> {
-  await app.store.client.command({
-    query: `CREATE TABLE ${table} AS events ENGINE = ReplacingMergeTree(observed_time)
-            PARTITION BY toDate(time) ORDER BY (tenant, actor, time, event_id)`,
-  });
+  await app.store.client.command(`CREATE TABLE ${table} AS events ENGINE = ReplacingMergeTree(observed_time)
+            PARTITION BY toDate(time) ORDER BY (tenant, actor, time, event_id)`);
 }
 
 /** The engine inserting the stored rows again, INSERT … SELECT into a table of the same layout. */
@@ -153,21 +149,20 @@ async function rawInsertSelect(app: RunningVigil): Promise<number> {
   const c = app.store.client;
   await createEventsCopy(app, 'bench_raw');
   const t0 = performance.now();
-  await c.command({
-    query: 'INSERT INTO bench_raw SELECT * FROM events',
-    clickhouse_settings: { insert_deduplication_token: randomUUID() },
+  await c.command('INSERT INTO bench_raw SELECT * FROM events', undefined, {
+    insert_deduplication_token: randomUUID(),
   });
   const seconds = (performance.now() - t0) / 1000;
-  const rs = await c.query({ query: 'SELECT count() AS n FROM bench_raw', format: 'JSONEachRow' });
-  const [row] = await rs.json<{ n: string }>();
-  await c.command({ query: 'DROP TABLE bench_raw' });
+  const [row] = await c.query<{ n: string }>('SELECT count() AS n FROM bench_raw');
+  await c.command('DROP TABLE bench_raw');
   return Number(row?.n ?? 0) / seconds;
 }
 
 /**
  * The store's own cost of a stored event, per CPU second of the whole process (the engine runs in
- * it): the writer's insert function (`insertRows`: row arrays to JSONCompactEachRow, the engine
- * parsing and inserting them) over rows read back from the run, into a table of the same layout.
+ * it): the writer's insert (the store client's `insert`: row arrays to JSONCompactEachRow, the
+ * engine parsing and inserting them) over rows read back from the run, into a table of the same
+ * layout.
  * No audit chain, no retries. Background merges are stopped meanwhile (the process's CPU time
  * would count them), and the best of a few rounds is kept: it is one of the parts of the
  * machine's ceiling (bench/run.ts), an upper bound.
@@ -175,15 +170,13 @@ async function rawInsertSelect(app: RunningVigil): Promise<number> {
 async function storeInsertPerCpuSecond(app: RunningVigil, rows = 40_000, rounds = 3): Promise<number> {
   const c = app.store.client;
   await createEventsCopy(app, 'bench_store');
-  await c.command({ query: 'SYSTEM STOP MERGES' });
+  await c.command('SYSTEM STOP MERGES');
   try {
     const columns = Object.keys(eventRow(blankEvent(0)));
-    const rs = await c.query({
-      query: `SELECT ${columns.join(', ')} FROM events LIMIT {n:UInt32}`,
-      query_params: { n: rows },
-      format: 'JSONEachRow',
-    });
-    const read = await rs.json<Record<string, unknown>>();
+    const read = await c.query<Record<string, unknown>>(
+      `SELECT ${columns.join(', ')} FROM events LIMIT {n:UInt32}`,
+      { n: rows },
+    );
     let best = 0;
     for (let round = 0; round < rounds; round++) {
       let cpu = 0;
@@ -191,7 +184,7 @@ async function storeInsertPerCpuSecond(app: RunningVigil, rows = 40_000, rounds 
       for (let i = 0; i < read.length; i += 5_000) {
         const slice = read.slice(i, i + 5_000);
         const before = process.cpuUsage();
-        await insertRows(c, 'bench_store', slice);
+        await c.insert('bench_store', slice);
         const used = process.cpuUsage(before);
         cpu += (used.user + used.system) / 1e6;
       }
@@ -199,8 +192,8 @@ async function storeInsertPerCpuSecond(app: RunningVigil, rows = 40_000, rounds 
     }
     return best;
   } finally {
-    await c.command({ query: 'SYSTEM START MERGES' });
-    await c.command({ query: 'DROP TABLE bench_store' });
+    await c.command('SYSTEM START MERGES');
+    await c.command('DROP TABLE bench_store');
   }
 }
 

@@ -56,8 +56,8 @@ async function generate(
 ): Promise<void> {
   for (let offset = 0; offset < n; offset += CHUNK) {
     const rows = Math.min(CHUNK, n - offset);
-    await c.command({
-      query: `
+    await c.command(
+      `
         INSERT INTO events (event_id, time, observed_time, tenant, source, actor, actor_type, credential, session,
           src_ip, src_net, client, system, operation, operation_raw, collection, namespace, top_k, returned,
           vectors_returned, bytes_out, outcome, status_code, error_type, masked, review, blocked, latency_ms,
@@ -96,13 +96,13 @@ async function generate(
             toUInt32(floor(exp(log({identities:Float64}) * ((cityHash64(number + {offset:UInt64}) % 1000000) / 1000000.0)))) - 1 AS a
           FROM numbers({rows:UInt64})
         )`,
-      query_params: { from, to, n, offset, rows, identities, tenant: BENCH_TENANT },
-      clickhouse_settings: insertSettings(),
-    });
+      { from, to, n, offset, rows, identities, tenant: BENCH_TENANT },
+      insertSettings(),
+    );
   }
   const findings = Math.max(1_000, Math.round(n / 500));
-  await c.command({
-    query: `
+  await c.command(
+    `
       INSERT INTO findings (finding_id, tenant, detector, entity_type, entity, actor, severity, score, confidence,
         event_time, detected_time, first_observed_time, title, sentence, observed, expected, band_low, band_high,
         baseline_period, features, evidence, collection, attack_techniques)
@@ -115,12 +115,12 @@ async function generate(
         'Request volume spike', concat(actor, ' made many requests'), 500, 30, 0, 90, '24 h',
         map('requests', 500.0), ['e1', 'e2'], concat('kb_team', toString(number % 32)), ['T1530']
       FROM (SELECT number, concat('usr_k1_', toString(number % 200)) AS actor FROM numbers({k:UInt64}))`,
-    query_params: { from, to, k: findings, tenant: BENCH_TENANT },
-    clickhouse_settings: insertSettings(),
-  });
+    { from, to, k: findings, tenant: BENCH_TENANT },
+    insertSettings(),
+  );
   const incidents = Math.round(findings / 10);
-  await c.command({
-    query: `
+  await c.command(
+    `
       INSERT INTO incidents (incident_id, tenant, actor, status, severity, risk, title, summary, finding_ids,
         opened_time, updated_time, updated_by)
       SELECT hex(cityHash64(number, 'i')), {tenant:String}, concat('usr_k1_', toString(number % 200)),
@@ -128,11 +128,11 @@ async function generate(
         fromUnixTimestamp64Milli(toInt64({from:Int64} + intDiv(number * ({to:Int64} - {from:Int64}), {k:Int64}))) AS ot,
         ot + toIntervalMinute(30), 'responder'
       FROM numbers({k:UInt64})`,
-    query_params: { from, to, k: incidents, tenant: BENCH_TENANT },
-    clickhouse_settings: insertSettings(),
-  });
-  await c.command({
-    query: `
+    { from, to, k: incidents, tenant: BENCH_TENANT },
+    insertSettings(),
+  );
+  await c.command(
+    `
       INSERT INTO actions (action_id, job_id, incident_id, tenant, kind, target, mode, attempt, outcome,
         latency_ms, error, time)
       SELECT hex(cityHash64(number, 'a')), hex(cityHash64(intDiv(number, 2), 'j')),
@@ -140,15 +140,15 @@ async function generate(
         1 + number % 2, if(number % 2 = 0, 'retrying', 'succeeded'), 120, '',
         fromUnixTimestamp64Milli(toInt64({from:Int64} + intDiv(number * ({to:Int64} - {from:Int64}), {k:Int64})))
       FROM numbers({k:UInt64})`,
-    query_params: { from, to, k: incidents * 2, tenant: BENCH_TENANT },
-    clickhouse_settings: insertSettings(),
-  });
+    { from, to, k: incidents * 2, tenant: BENCH_TENANT },
+    insertSettings(),
+  );
 }
 
 async function timed(c: StoreClient, sql: string): Promise<number> {
   const t0 = performance.now();
-  const rs = await c.query({ query: sql, format: 'JSON' });
-  await rs.json();
+  const { body } = await c.exec(sql, { format: 'JSON' });
+  JSON.parse(body.toString('utf8'));
   return performance.now() - t0;
 }
 

@@ -13,8 +13,8 @@
 //      through 1 and 2 again, and its tree must be the checked one plus exactly those options.
 //
 // What runs is that re-checked canonical text. No query text can change a setting (a SETTINGS
-// node anywhere is refused), and the settings that run are per query, never a session-wide SET
-// (the embedded connection applies per-request settings as SET statements that would stick).
+// node anywhere is refused), and the settings that run are the statement's own SETTINGS, never a
+// session-wide SET (the store client sends a statement as it is, ../store/store-client.ts).
 import type { StoreClient } from '../store/index.js';
 import {
   type AstNode,
@@ -87,22 +87,18 @@ export interface ReadOnlyGateDeps {
 /** A text SQL string literal (backslash and quote escaped), for values this module made itself. */
 const sqlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
-/** Rows of a statement as arrays, the engine's output format chosen without a SET. */
+/**
+ * Rows of a statement as arrays. `exec` sends the text as it is: EXPLAIN AST of a statement that
+ * carries its own FORMAT and SETTINGS cannot have another FORMAT appended.
+ */
 async function rows(
   client: StoreClient,
   query: string,
   params?: Readonly<Record<string, string>>,
 ): Promise<unknown[][]> {
-  const result = await client.exec({
-    query,
-    query_params: params && Object.keys(params).length ? { ...params } : undefined,
-    // The embedded connection turns default_format into the engine's output-format option.
-    clickhouse_settings: { default_format: 'JSONCompactEachRow' },
-  });
-  let text = '';
-  for await (const chunk of result.stream)
-    text += Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk);
-  return text
+  const { body } = await client.exec(query, { format: 'JSONCompactEachRow', params });
+  return body
+    .toString('utf8')
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as unknown[]);

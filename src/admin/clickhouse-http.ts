@@ -16,7 +16,6 @@
 // before the answer is sent.
 import { createHash, randomUUID } from 'node:crypto';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import type { DataFormat } from '@clickhouse/client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SourceAuth } from '../collectors/auth.js';
 import type { AuthFailures } from '../collectors/auth-failures.js';
@@ -165,12 +164,6 @@ function compressFor(req: FastifyRequest, enabled: boolean): 'gzip' | 'deflate' 
     .split(',')
     .map((s) => s.trim().split(';')[0]!.toLowerCase());
   return (['gzip', 'deflate', 'br'] as const).find((e) => accepted.includes(e));
-}
-
-async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  return Buffer.concat(chunks);
 }
 
 const refusal = (
@@ -369,18 +362,17 @@ export function registerClickHouseHttpRoutes(app: FastifyInstance, deps: ClickHo
     let out: Buffer;
     let summary: { result_rows?: string } | undefined;
     try {
-      const result = await deps.store.exec({
-        query: admitted.query,
-        query_params: queryParams,
-        // The embedded connection turns default_format into the engine's output-format option,
-        // not a SET; the statement names the same format.
-        clickhouse_settings: { default_format: format as DataFormat },
-        abort_signal: abort.signal,
+      // The statement names its format (the store client passes the same one as the engine's output
+      // format of this call) and carries its own SETTINGS.
+      const result = await deps.store.exec(admitted.query, {
+        format,
+        params: queryParams,
+        signal: abort.signal,
       });
-      out = await readAll(result.stream);
+      out = result.body;
       const revision = Number(params.get('client_protocol_version') ?? 0);
       if (format === 'Native' && revision > 0) out = nativeForRevision(out, revision);
-      summary = 'summary' in result ? result.summary : undefined;
+      summary = result.summary;
     } catch (err) {
       deps.metrics?.inc('clickhouse_http_errors');
       if (err instanceof NativeTranscodeError) {

@@ -2,7 +2,7 @@
 // sink's checkpoint, delivers them (retrying until the SIEM takes them) and only then moves the
 // checkpoint. A crash between delivery and checkpoint re-sends that page: at-least-once.
 import { errorMessage } from '../model/index.js';
-import { insertRows, type StoreClient } from '../store/index.js';
+import type { StoreClient } from '../store/index.js';
 import type { ExportKind } from './record.js';
 import { deliver, type ExportSink, type RejectedRecord, type RetryPolicy, sleep } from './sink.js';
 import {
@@ -71,8 +71,7 @@ export async function startExportSink(opts: ExportSinkOptions): Promise<ExportSi
       if (report.rejected.length) {
         stats.rejected += report.rejected.length;
         opts.onRejected?.(report.rejected);
-        await insertRows(
-          opts.client,
+        await opts.client.insert(
           'dead_letters',
           report.rejected.map((r) => ({
             target: `export:${opts.sink.name}`,

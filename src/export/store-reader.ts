@@ -7,7 +7,6 @@ import {
   chTime,
   findingFromRow,
   incidentFromRow,
-  insertRows,
   type StoreClient,
   tenantScopeParams,
   tenantScopeWhere,
@@ -114,8 +113,8 @@ export async function readAfter(
     t.storeClock === 'engine'
       ? 'now64(3) - toIntervalMillisecond({settle:UInt32})'
       : "fromUnixTimestamp64Milli({vigil_now:Int64}, 'UTC') - toIntervalMillisecond({settle:UInt32})";
-  const rs = await client.query({
-    query: `SELECT ${selectList(t, kind, 't')},
+  const rows = await client.query<Record<string, unknown>>(
+    `SELECT ${selectList(t, kind, 't')},
               toUnixTimestamp64Milli(t.${t.storeTime}) AS _cursor_time, t.${t.id} AS _cursor_id
             FROM ${t.table} AS t ${kind === 'action' ? actionJoin : ''}
             WHERE (t.${t.storeTime}, t.${t.id}) > (fromUnixTimestamp64Milli({after_time:Int64}, 'UTC'), {after_id:String})
@@ -123,7 +122,7 @@ export async function readAfter(
               AND ${tenantScopeWhere('t.tenant')}
             ORDER BY t.${t.storeTime}, t.${t.id}
             LIMIT {limit:UInt32}`,
-    query_params: {
+    {
       after_time: after.time,
       after_id: after.id,
       settle: Math.max(0, Math.trunc(opts.settleMs)),
@@ -131,9 +130,8 @@ export async function readAfter(
       ...tenantScopeParams({ tenants: tenantsOf(opts.tenant) }),
       limit: opts.limit,
     },
-    format: 'JSONEachRow',
-  });
-  return (await rs.json<Record<string, unknown>>()).map((row) => toCursorRecord(kind, row));
+  );
+  return rows.map((row) => toCursorRecord(kind, row));
 }
 
 function tenantsOf(tenant: ReadOptions['tenant']): readonly string[] | undefined {
@@ -158,29 +156,27 @@ export async function readRange(
   limit: number,
 ): Promise<CursorRecord[]> {
   const t = TABLES[kind];
-  const rs = await client.query({
-    query: `SELECT ${selectList(t, kind, 't')},
+  const rows = await client.query<Record<string, unknown>>(
+    `SELECT ${selectList(t, kind, 't')},
               toUnixTimestamp64Milli(t.${t.recordTime}) AS _cursor_time, t.${t.id} AS _cursor_id
             FROM ${t.table} AS t ${kind === 'action' ? '' : 'FINAL'} ${kind === 'action' ? actionJoin : ''}
             WHERE ${rangeWhere(t)}
               AND (t.${t.recordTime}, t.${t.id}) > (fromUnixTimestamp64Milli({after_time:Int64}, 'UTC'), {after_id:String})
             ORDER BY t.${t.recordTime}, t.${t.id}
             LIMIT {limit:UInt32}`,
-    query_params: { ...rangeParams(range), after_time: after.time, after_id: after.id, limit },
-    format: 'JSONEachRow',
-  });
-  return (await rs.json<Record<string, unknown>>()).map((row) => toCursorRecord(kind, row));
+    { ...rangeParams(range), after_time: after.time, after_id: after.id, limit },
+  );
+  return rows.map((row) => toCursorRecord(kind, row));
 }
 
 /** How many records `readRange` will walk (for progress). */
 export async function countRange(client: StoreClient, kind: ExportKind, range: Range): Promise<number> {
   const t = TABLES[kind];
-  const rs = await client.query({
-    query: `SELECT count() AS n FROM ${t.table} AS t ${kind === 'action' ? '' : 'FINAL'} WHERE ${rangeWhere(t)}`,
-    query_params: rangeParams(range),
-    format: 'JSONEachRow',
-  });
-  return Number((await rs.json<{ n: string }>())[0]?.n ?? 0);
+  const rows = await client.query<{ n: string }>(
+    `SELECT count() AS n FROM ${t.table} AS t ${kind === 'action' ? '' : 'FINAL'} WHERE ${rangeWhere(t)}`,
+    rangeParams(range),
+  );
+  return Number(rows[0]?.n ?? 0);
 }
 
 function rangeWhere(t: KindTable): string {
@@ -244,13 +240,12 @@ export interface ExportCheckpoint {
 }
 
 export async function loadExportCheckpoints(client: StoreClient, sink: string): Promise<ExportCheckpoint[]> {
-  const rs = await client.query({
-    query: `SELECT kind, toUnixTimestamp64Milli(last_time) AS t, last_id, exported
+  const rows = await client.query<{ kind: ExportKind; t: string; last_id: string; exported: string }>(
+    `SELECT kind, toUnixTimestamp64Milli(last_time) AS t, last_id, exported
             FROM export_checkpoints FINAL WHERE sink = {sink:String}`,
-    query_params: { sink },
-    format: 'JSONEachRow',
-  });
-  return (await rs.json<{ kind: ExportKind; t: string; last_id: string; exported: string }>()).map((r) => ({
+    { sink },
+  );
+  return rows.map((r) => ({
     kind: r.kind,
     cursor: { time: Number(r.t), id: r.last_id },
     exported: Number(r.exported),
@@ -262,7 +257,7 @@ export async function saveExportCheckpoint(
   sink: string,
   checkpoint: ExportCheckpoint,
 ): Promise<void> {
-  await insertRows(client, 'export_checkpoints', [
+  await client.insert('export_checkpoints', [
     {
       sink,
       kind: checkpoint.kind,

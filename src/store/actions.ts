@@ -27,20 +27,19 @@ export async function listActionAttempts(
   client: StoreClient,
   opts: ActionListOptions = {},
 ): Promise<Action[]> {
-  const rs = await client.query({
-    query: `SELECT * EXCEPT (time), ${ms('time')} FROM actions
+  const rows = await client.query<Action>(
+    `SELECT * EXCEPT (time), ${ms('time')} FROM actions
             WHERE ({tenant:String} = '' OR tenant = {tenant:String}) AND ${tenantScopeWhere()}
               AND ({incident:String} = '' OR incident_id = {incident:String})
             ORDER BY time DESC, attempt DESC LIMIT {limit:UInt32}`,
-    query_params: {
+    {
       tenant: opts.tenant ?? '',
       incident: opts.incident ?? '',
       limit: opts.limit ?? 1000,
       ...tenantScopeParams(opts),
     },
-    format: 'JSONEachRow',
-  });
-  return (await rs.json<Action>()).map(toAction);
+  );
+  return rows.map(toAction);
 }
 
 /** The latest attempt of every job whose latest outcome is one of `outcomes`. */
@@ -51,8 +50,8 @@ async function latestPerJob(
 ): Promise<Action[]> {
   // Aliases differ from the column names: ClickHouse would otherwise resolve the column inside the
   // aggregate (or a filter) to the aggregate's own alias.
-  const rs = await client.query({
-    query: `SELECT job_id, a_action_id AS action_id, a_incident_id AS incident_id, a_tenant AS tenant,
+  const rows = await client.query<Action>(
+    `SELECT job_id, a_action_id AS action_id, a_incident_id AS incident_id, a_tenant AS tenant,
                    a_kind AS kind, a_target AS target, a_mode AS mode, a_attempt AS attempt,
                    a_outcome AS outcome, a_latency_ms AS latency_ms, a_error AS error, a_time AS time
             FROM (
@@ -76,7 +75,7 @@ async function latestPerJob(
               AND ({exclude:UInt8} = 0 OR concat(job_id, '-approved') NOT IN
                    (SELECT job_id FROM actions WHERE ({incident:String} = '' OR incident_id = {incident:String})))
             ORDER BY a_time DESC LIMIT {limit:UInt32}`,
-    query_params: {
+    {
       tenant: opts.tenant ?? '',
       incident: opts.incident ?? '',
       outcomes,
@@ -84,9 +83,8 @@ async function latestPerJob(
       limit: opts.limit ?? 1000,
       ...tenantScopeParams(opts),
     },
-    format: 'JSONEachRow',
-  });
-  return (await rs.json<Action>()).map(toAction);
+  );
+  return rows.map(toAction);
 }
 
 /** The dead-letter view: jobs that gave up (their latest attempt failed). */
@@ -101,26 +99,22 @@ export function listAwaitingApproval(client: StoreClient, incidentId: string): P
 
 /** One attempt by its action id, or the latest attempt of a job id. */
 export async function findAction(client: StoreClient, id: string): Promise<Action | undefined> {
-  const rs = await client.query({
-    query: `SELECT * EXCEPT (time), ${ms('time')} FROM actions
+  const [row] = await client.query<Action>(
+    `SELECT * EXCEPT (time), ${ms('time')} FROM actions
             WHERE action_id = {id:String} OR job_id = {id:String}
             ORDER BY action_id = {id:String} DESC, time DESC, attempt DESC LIMIT 1`,
-    query_params: { id },
-    format: 'JSONEachRow',
-  });
-  const [row] = await rs.json<Action>();
+    { id },
+  );
   return row ? toAction(row) : undefined;
 }
 
 export async function findIncident(client: StoreClient, incidentId: string): Promise<Incident | undefined> {
-  const rs = await client.query({
-    query: `SELECT * EXCEPT (opened_time, last_event_time, updated_time), ${ms('opened_time')},
+  const [row] = await client.query<Record<string, unknown>>(
+    `SELECT * EXCEPT (opened_time, last_event_time, updated_time), ${ms('opened_time')},
               ${ms('last_event_time')}, ${ms('updated_time')}
             FROM incidents FINAL WHERE incident_id = {id:String} LIMIT 1`,
-    query_params: { id: incidentId },
-    format: 'JSONEachRow',
-  });
-  const [row] = await rs.json<Record<string, unknown>>();
+    { id: incidentId },
+  );
   return row ? incidentFromRow(row) : undefined;
 }
 
@@ -130,14 +124,12 @@ export async function findFinding(
   findingId: string,
   scope: TenantScope = {},
 ): Promise<Finding | undefined> {
-  const rs = await client.query({
-    query: `SELECT * EXCEPT (event_time, first_fired_time, detected_time, first_observed_time, stored_time),
+  const [row] = await client.query<Record<string, unknown>>(
+    `SELECT * EXCEPT (event_time, first_fired_time, detected_time, first_observed_time, stored_time),
               ${ms('event_time')}, ${ms('first_fired_time')}, ${ms('detected_time')}, ${ms('first_observed_time')}
             FROM findings FINAL WHERE finding_id = {id:String} AND ${tenantScopeWhere()} LIMIT 1`,
-    query_params: { id: findingId, ...tenantScopeParams(scope) },
-    format: 'JSONEachRow',
-  });
-  const [row] = await rs.json<Record<string, unknown>>();
+    { id: findingId, ...tenantScopeParams(scope) },
+  );
   return row ? findingFromRow(row) : undefined;
 }
 
@@ -148,13 +140,11 @@ export async function findAuditReason(
   target: string,
   outcome: string,
 ): Promise<string | undefined> {
-  const rs = await client.query({
-    query: `SELECT reason FROM admin_audit
+  const [row] = await client.query<{ reason: string }>(
+    `SELECT reason FROM admin_audit
             WHERE action = {action:String} AND target = {target:String} AND outcome = {outcome:String}
             ORDER BY time DESC LIMIT 1`,
-    query_params: { action, target, outcome },
-    format: 'JSONEachRow',
-  });
-  const [row] = await rs.json<{ reason: string }>();
+    { action, target, outcome },
+  );
   return row?.reason;
 }

@@ -1,5 +1,5 @@
 // Detector state checkpoints in ClickHouse.
-import { insertRows, type StoreClient } from './client.js';
+import type { StoreClient } from './client.js';
 
 export interface CheckpointRow {
   readonly detector: string;
@@ -9,21 +9,17 @@ export interface CheckpointRow {
 
 export async function saveCheckpoints(client: StoreClient, rows: CheckpointRow[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 10_000)
-    await insertRows(
-      client,
+    await client.insert(
       'detector_state',
       rows.slice(i, i + 10_000).map((r) => ({ ...r })),
     );
 }
 
 export async function loadCheckpoints(client: StoreClient, detectors: string[]): Promise<CheckpointRow[]> {
-  const rs = await client.query({
-    query:
-      'SELECT detector, entity_key, state FROM detector_state FINAL WHERE detector IN {detectors:Array(String)}',
-    query_params: { detectors },
-    format: 'JSONEachRow',
-  });
-  return rs.json<CheckpointRow>();
+  return client.query<CheckpointRow>(
+    'SELECT detector, entity_key, state FROM detector_state FINAL WHERE detector IN {detectors:Array(String)}',
+    { detectors },
+  );
 }
 
 /** The latest checkpoints of these entity keys (of these detectors): a lazy load after a rebalance. */
@@ -33,12 +29,9 @@ export async function loadCheckpointsFor(
   keys: string[],
 ): Promise<CheckpointRow[]> {
   if (keys.length === 0) return [];
-  const rs = await client.query({
-    query:
-      'SELECT detector, entity_key, state FROM detector_state FINAL ' +
+  return client.query<CheckpointRow>(
+    'SELECT detector, entity_key, state FROM detector_state FINAL ' +
       'WHERE detector IN {detectors:Array(String)} AND entity_key IN {keys:Array(String)}',
-    query_params: { detectors, keys },
-    format: 'JSONEachRow',
-  });
-  return rs.json<CheckpointRow>();
+    { detectors, keys },
+  );
 }

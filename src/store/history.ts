@@ -25,8 +25,10 @@ export async function* readEvents(
   for (;;) {
     // The epoch-ms columns are named apart from `time`: an alias `time` would be what WHERE and
     // ORDER BY read (epoch ms against a DateTime64), and no event would ever match.
-    const rs = await client.query({
-      query: `SELECT * EXCEPT (time, observed_time, stored_time),
+    const stored = await client.query<
+      Omit<AccessEvent, 'time' | 'observed_time'> & { time_ms: string; observed_ms: string }
+    >(
+      `SELECT * EXCEPT (time, observed_time, stored_time),
                 toUnixTimestamp64Milli(time) AS time_ms, toUnixTimestamp64Milli(observed_time) AS observed_ms
               FROM events FINAL
               WHERE time >= fromUnixTimestamp64Milli({since:Int64}) AND time < fromUnixTimestamp64Milli({until:Int64})
@@ -34,7 +36,7 @@ export async function* readEvents(
                 AND (time, event_id) > (fromUnixTimestamp64Milli({ct:Int64}), {cid:String})
               ORDER BY time, event_id
               LIMIT {limit:UInt32}`,
-      query_params: {
+      {
         since: opts.since,
         until: opts.until,
         tenant: opts.tenant ?? '',
@@ -43,11 +45,8 @@ export async function* readEvents(
         limit: pageSize,
         ...tenantScopeParams(opts),
       },
-      format: 'JSONEachRow',
-    });
-    const rows = (
-      await rs.json<Omit<AccessEvent, 'time' | 'observed_time'> & { time_ms: string; observed_ms: string }>()
-    ).map(
+    );
+    const rows = stored.map(
       ({ time_ms, observed_ms, ...e }): AccessEvent => ({
         ...e,
         time: Number(time_ms),
@@ -127,8 +126,30 @@ export async function identityHistory(
   // newest first, so one very busy identity cannot make the answer unbounded. An authentication
   // failure is counted as auth-failures' isAuthFailure counts it: denied, or an error of `auth`
   // or with status 401 / 403 (not a 5xx outage).
-  const rs = await client.query({
-    query: `SELECT actor, 'w' AS kind, toInt64(start) AS start, '' AS collection, '' AS operation, requests, ${zeros}, ${noEvents}
+  type Num = string | number;
+  const rows = await client.queryArrays<
+    [
+      actor: string,
+      kind: 'w' | 'h' | 'e' | 'n' | 'c',
+      start: Num,
+      collection: string,
+      operation: string,
+      requests: Num,
+      returned: Num,
+      vectorsReturned: Num,
+      bytesOut: Num,
+      denied: Num,
+      errors: Num,
+      topK: Num,
+      failures: Num,
+      network: string,
+      lastSeen: Num,
+    ]
+  >(
+    // Compact rows (arrays, in the SELECT's column order): with up to a few thousand rows per
+    // identity and 2,000 identities a batch, repeating 15 column names per row would dominate the
+    // answer's size.
+    `SELECT actor, 'w' AS kind, toInt64(start) AS start, '' AS collection, '' AS operation, requests, ${zeros}, ${noEvents}
             FROM (SELECT actor, toUnixTimestamp(toStartOfInterval(minute, toIntervalSecond({win:UInt32}))) * 1000 AS start,
                          sum(requests) AS requests
                   FROM events_1m WHERE ${where} GROUP BY actor, start)
@@ -191,7 +212,7 @@ export async function identityHistory(
                   GROUP BY identity, cred, start
                   ORDER BY identity, cred, start DESC
                   LIMIT {credHours:UInt32} BY identity, cred)`,
-    query_params: {
+    {
       win: Math.round(opts.windowMs / 1000),
       winMs: Math.round(opts.windowMs),
       tenant: opts.tenant,
@@ -208,32 +229,7 @@ export async function identityHistory(
       creds: opts.needs.credentialsPerIdentity,
       credHours: opts.needs.hoursPerCredential,
     },
-    // Compact rows (arrays, in the SELECT's column order): with up to a few thousand rows per
-    // identity and 2,000 identities a batch, repeating 15 column names per row would dominate the
-    // answer's size.
-    format: 'JSONCompactEachRow',
-  });
-  type Num = string | number;
-  const rows =
-    await rs.json<
-      [
-        actor: string,
-        kind: 'w' | 'h' | 'e' | 'n' | 'c',
-        start: Num,
-        collection: string,
-        operation: string,
-        requests: Num,
-        returned: Num,
-        vectorsReturned: Num,
-        bytesOut: Num,
-        denied: Num,
-        errors: Num,
-        topK: Num,
-        failures: Num,
-        network: string,
-        lastSeen: Num,
-      ]
-    >();
+  );
   for (const r of rows) {
     const [
       actor,

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../config/index.js';
-import { insertRows, type StoreClient } from './client.js';
+import type { StoreClient } from './client.js';
 
 export interface Migration {
   readonly version: number;
@@ -40,18 +40,13 @@ export function statements(sql: string): string[] {
 }
 
 export async function migrate(client: StoreClient, opts: MigrateOptions): Promise<{ applied: string[] }> {
-  await client.command({
-    query: `CREATE TABLE IF NOT EXISTS schema_migrations
+  await client.command(`CREATE TABLE IF NOT EXISTS schema_migrations
       (version UInt32, name String, checksum String, applied_time DateTime64(3, 'UTC') DEFAULT now64(3))
-      ENGINE = ReplacingMergeTree ORDER BY version`,
-  });
-  const done = await client.query({
-    query: 'SELECT version, checksum FROM schema_migrations FINAL',
-    format: 'JSONEachRow',
-  });
-  const recorded = new Map(
-    (await done.json<{ version: number; checksum: string }>()).map((r) => [Number(r.version), r.checksum]),
+      ENGINE = ReplacingMergeTree ORDER BY version`);
+  const done = await client.query<{ version: number; checksum: string }>(
+    'SELECT version, checksum FROM schema_migrations FINAL',
   );
+  const recorded = new Map(done.map((r) => [Number(r.version), r.checksum]));
   const applied: string[] = [];
   for (const m of loadMigrations()) {
     const checksum = createHash('sha256').update(m.sql).digest('hex').slice(0, 16);
@@ -61,12 +56,12 @@ export async function migrate(client: StoreClient, opts: MigrateOptions): Promis
         throw new Error(`migration ${m.name} changed after it was applied (checksum ${seen} → ${checksum})`);
       continue;
     }
-    for (const stmt of statements(m.sql)) await client.command({ query: stmt });
-    await insertRows(client, 'schema_migrations', [{ version: m.version, name: m.name, checksum }]);
+    for (const stmt of statements(m.sql)) await client.command(stmt);
+    await client.insert('schema_migrations', [{ version: m.version, name: m.name, checksum }]);
     applied.push(m.name);
   }
   // Retention is configuration, not schema: re-applied on every start so a change takes effect.
   const days = Math.trunc(opts.eventsTtlDays);
-  await client.command({ query: `ALTER TABLE events MODIFY TTL toDateTime(time) + INTERVAL ${days} DAY` });
+  await client.command(`ALTER TABLE events MODIFY TTL toDateTime(time) + INTERVAL ${days} DAY`);
   return { applied };
 }

@@ -1,15 +1,12 @@
 // Vault rows and the admin audit trail in ClickHouse.
 import type { VaultRow } from '../privacy/index.js';
-import { insertRows, type StoreClient } from './client.js';
+import type { StoreClient } from './client.js';
 
 export async function findVaultRow(client: StoreClient, token: string): Promise<VaultRow | undefined> {
-  const rs = await client.query({
-    query:
-      'SELECT token, tenant, kind, key_version, sealed FROM vault FINAL WHERE token = {token:String} LIMIT 1',
-    query_params: { token },
-    format: 'JSONEachRow',
-  });
-  const [row] = await rs.json<VaultRow>();
+  const [row] = await client.query<VaultRow>(
+    'SELECT token, tenant, kind, key_version, sealed FROM vault FINAL WHERE token = {token:String} LIMIT 1',
+    { token },
+  );
   return row ? { ...row, key_version: Number(row.key_version) } : undefined;
 }
 
@@ -24,18 +21,15 @@ export interface AuditRecord {
 
 /** Audit rows are written synchronously: the call is answered only after it is recorded. */
 export async function recordAudit(client: StoreClient, record: AuditRecord): Promise<void> {
-  await insertRows(client, 'admin_audit', [{ ...record }]);
+  await client.insert('admin_audit', [{ ...record }]);
 }
 
 export async function listAudit(
   client: StoreClient,
   limit = 100,
 ): Promise<Array<AuditRecord & { time: string }>> {
-  const rs = await client.query({
-    query:
-      'SELECT time, caller, action, target, reason, outcome FROM admin_audit ORDER BY time DESC LIMIT {limit:UInt32}',
-    query_params: { limit },
-    format: 'JSONEachRow',
-  });
-  return rs.json();
+  return client.query(
+    'SELECT time, caller, action, target, reason, outcome FROM admin_audit ORDER BY time DESC LIMIT {limit:UInt32}',
+    { limit },
+  );
 }

@@ -33,10 +33,10 @@ export async function listFindings(
   client: StoreClient,
   opts: ListOptions & FindingFilter = {},
 ): Promise<Finding[]> {
-  const rs = await client.query({
+  const rows = await client.query<Record<string, unknown>>(
     // The filters run on the stored columns in the inner query: in ClickHouse a SELECT alias shadows
     // the column of its name in WHERE, and the outer query renames event_time to epoch ms.
-    query: `SELECT * EXCEPT (event_time, first_fired_time, detected_time, first_observed_time, stored_time),
+    `SELECT * EXCEPT (event_time, first_fired_time, detected_time, first_observed_time, stored_time),
               ${ms('event_time')}, ${ms('first_fired_time')}, ${ms('detected_time')}, ${ms('first_observed_time')}
             FROM (
               SELECT * FROM findings FINAL
@@ -51,7 +51,7 @@ export async function listFindings(
                   OR (event_time, finding_id) < (fromUnixTimestamp64Milli({after_time:Int64}, 'UTC'), {after_id:String}))
             )
             ORDER BY event_time DESC, finding_id DESC LIMIT {limit:UInt32}`,
-    query_params: {
+    {
       tenant: opts.tenant ?? '',
       limit: opts.limit ?? 1000,
       has_since: opts.since === undefined ? 0 : 1,
@@ -67,31 +67,29 @@ export async function listFindings(
       after_id: opts.after?.findingId ?? '',
       ...tenantScopeParams(opts),
     },
-    format: 'JSONEachRow',
-  });
-  return (await rs.json<Record<string, unknown>>()).map(findingFromRow);
+  );
+  return rows.map(findingFromRow);
 }
 
 export async function listIncidents(
   client: StoreClient,
   opts: ListOptions & { status?: string } = {},
 ): Promise<Incident[]> {
-  const rs = await client.query({
-    query: `SELECT * EXCEPT (opened_time, last_event_time, updated_time), ${ms('opened_time')},
+  const rows = await client.query<Record<string, unknown>>(
+    `SELECT * EXCEPT (opened_time, last_event_time, updated_time), ${ms('opened_time')},
               ${ms('last_event_time')}, ${ms('updated_time')}
             FROM incidents FINAL
             WHERE ({tenant:String} = '' OR tenant = {tenant:String}) AND ${tenantScopeWhere()}
               AND ({status:String} = '' OR status = {status:String})
             ORDER BY opened_time DESC LIMIT {limit:UInt32}`,
-    query_params: {
+    {
       tenant: opts.tenant ?? '',
       status: opts.status ?? '',
       limit: opts.limit ?? 1000,
       ...tenantScopeParams(opts),
     },
-    format: 'JSONEachRow',
-  });
-  return (await rs.json<Record<string, unknown>>()).map(incidentFromRow);
+  );
+  return rows.map(incidentFromRow);
 }
 
 export interface StoreSummary {
@@ -114,8 +112,8 @@ export async function summary(
   scope: TenantScope = {},
 ): Promise<StoreSummary> {
   const where = `({t:String} = '' OR tenant = {t:String}) AND ${tenantScopeWhere()}`;
-  const rs = await client.query({
-    query: `SELECT
+  const [row] = await client.query<Record<keyof StoreSummary, string | number>>(
+    `SELECT
       (SELECT count() FROM events WHERE ${where}) AS events,
       (SELECT uniqExact(event_id) FROM events WHERE ${where}) AS distinct_events,
       (SELECT uniqExact(actor) FROM events WHERE ${where}) AS actors,
@@ -123,10 +121,8 @@ export async function summary(
       (SELECT count() FROM incidents FINAL WHERE ${where}) AS incidents,
       (SELECT count() FROM actions WHERE ${where}) AS actions,
       (SELECT count() FROM dead_letters WHERE {all_tenants:UInt8} = 1) AS dead_letters`,
-    query_params: { t: tenant, ...tenantScopeParams(scope) },
-    format: 'JSONEachRow',
-  });
-  const [row] = await rs.json<Record<keyof StoreSummary, string | number>>();
+    { t: tenant, ...tenantScopeParams(scope) },
+  );
   const out = {} as StoreSummary;
   for (const [k, v] of Object.entries(row ?? {})) out[k as keyof StoreSummary] = Number(v);
   return out;
@@ -139,12 +135,11 @@ export async function jobSucceeded(client: StoreClient, jobId: string): Promise<
 /** The jobs among `jobIds` with a succeeded attempt, in one query. */
 export async function jobsSucceeded(client: StoreClient, jobIds: readonly string[]): Promise<Set<string>> {
   if (jobIds.length === 0) return new Set();
-  const rs = await client.query({
-    query: `SELECT DISTINCT job_id FROM actions WHERE job_id IN {jobs:Array(String)} AND outcome = 'succeeded'`,
-    query_params: { jobs: jobIds },
-    format: 'JSONEachRow',
-  });
-  return new Set((await rs.json<{ job_id: string }>()).map((r) => r.job_id));
+  const rows = await client.query<{ job_id: string }>(
+    `SELECT DISTINCT job_id FROM actions WHERE job_id IN {jobs:Array(String)} AND outcome = 'succeeded'`,
+    { jobs: jobIds },
+  );
+  return new Set(rows.map((r) => r.job_id));
 }
 
 /**

@@ -1,6 +1,6 @@
 // The `source_stats` table (migration 010): per-source figures the collectors write as deltas on
 // an interval, summed when read. Parameterised SQL only.
-import { chTime, insertRows, type StoreClient } from './client.js';
+import { chTime, type StoreClient } from './client.js';
 
 export interface SourceFigureRow {
   readonly source: string;
@@ -20,8 +20,7 @@ export async function writeSourceStats(
 ): Promise<void> {
   if (rows.length === 0) return;
   const time = chTime(now);
-  await insertRows(
-    client,
+  await client.insert(
     'source_stats',
     rows.map((r) => ({ time, source: r.source, figure: r.figure, label: r.label, count: r.count })),
   );
@@ -29,15 +28,14 @@ export async function writeSourceStats(
 
 /** The figures written since `sinceMs` (epoch ms, vigil's clock), summed per source, figure and label. */
 export async function readSourceStats(client: StoreClient, sinceMs: number): Promise<SourceFigureRow[]> {
-  const rs = await client.query({
-    query: `SELECT source, figure, label, toString(sum(count)) AS count
+  const rows = await client.query<{ source: string; figure: string; label: string; count: string }>(
+    `SELECT source, figure, label, toString(sum(count)) AS count
             FROM source_stats
             WHERE time >= fromUnixTimestamp64Milli({since:Int64})
             GROUP BY source, figure, label`,
-    query_params: { since: Math.trunc(sinceMs) },
-    format: 'JSONEachRow',
-  });
-  return (await rs.json<{ source: string; figure: string; label: string; count: string }>()).map((r) => ({
+    { since: Math.trunc(sinceMs) },
+  );
+  return rows.map((r) => ({
     ...r,
     count: Number(r.count),
   }));

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { type Backoff, backoffDelayMs, errorMessage } from '../model/index.js';
 import { type AuditChain, wellFormed } from './audit-chain/index.js';
-import { insertRows, type StoreClient } from './client.js';
+import type { StoreClient } from './client.js';
 
 export interface WriterOptions<T> {
   readonly client: StoreClient;
@@ -154,10 +154,10 @@ export function createBatchedWriter<T>(opts: WriterOptions<T>): BatchedWriter<T>
     // A lone surrogate makes ClickHouse refuse the whole batch forever: store U+FFFD instead.
     const rows = items.map((i) => wellFormedRow(opts.toRow(i)));
     if (opts.chain) {
-      await opts.chain.insert(rows, (token) => insertRows(opts.client, opts.table, rows, token));
+      await opts.chain.insert(rows, (token) => opts.client.insert(opts.table, rows, token));
     } else {
       const token = opts.dedupKey ? dedupToken(items.map(opts.dedupKey)) : undefined;
-      await insertRows(opts.client, opts.table, rows, token);
+      await opts.client.insert(opts.table, rows, token);
     }
     stats.inserted += items.length;
     opts.onFlush?.(items.length, performance.now() - started);
@@ -165,7 +165,7 @@ export function createBatchedWriter<T>(opts: WriterOptions<T>): BatchedWriter<T>
 
   async function deadLetter(item: T, err: unknown): Promise<void> {
     stats.deadLettered++;
-    await insertRows(opts.client, 'dead_letters', [
+    await opts.client.insert('dead_letters', [
       { target: opts.table, reason: errorMessage(err).slice(0, 1000), row: JSON.stringify(opts.toRow(item)) },
     ]);
   }

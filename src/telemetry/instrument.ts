@@ -10,6 +10,7 @@
 import type { Bus } from '../bus/index.js';
 import type { Ingest } from '../collectors/ingest.js';
 import type { Action, Finding } from '../model/index.js';
+import type { StoreClient } from '../store/index.js';
 import type { Metrics } from './metrics.js';
 import type { Telemetry } from './otel.js';
 
@@ -71,54 +72,40 @@ export function instrumentBus(bus: Bus, telemetry: Telemetry, metrics: Metrics):
   };
 }
 
-/** The part of the ClickHouse client the wrapper decorates. */
-interface Inserting {
-  insert(params: { table: string; values: unknown }): Promise<unknown>;
-}
-
-/**
- * The store client with its inserts traced and counted; every other method is the client's own.
- * Methods are bound to the real client (its private state does not survive a proxy receiver).
- */
-export function instrumentStoreClient<C extends object>(
-  client: C,
+/** The store client with its inserts traced and counted; every other call is the client's own. */
+export function instrumentStoreClient(
+  client: StoreClient,
   telemetry: Telemetry,
   metrics: Metrics,
-): C {
-  const insert = (client as unknown as Inserting).insert.bind(client);
-  return new Proxy(client, {
-    get(target, prop) {
-      if (prop === 'insert') {
-        return (params: { table: string; values: unknown }) => {
-          const rows = Array.isArray(params.values) ? params.values.length : undefined;
-          const started = performance.now();
-          return telemetry.span(
-            `INSERT ${params.table}`,
-            async () => {
-              try {
-                const result = await insert(params);
-                metrics.inc('store_inserts');
-                if (rows !== undefined) metrics.inc('store_inserted_rows', rows);
-                metrics.observe('store_insert_ms', performance.now() - started);
-                return result;
-              } catch (err) {
-                metrics.inc('store_insert_errors');
-                throw err;
-              }
-            },
-            // vigil.* rather than db.* attributes: vigil's own OTLP receiver keeps database client
-            // spans, and its own inserts must never loop back in as access events.
-            {
-              'vigil.store.table': params.table,
-              ...(rows !== undefined ? { 'vigil.store.rows': rows } : {}),
-            },
-          );
-        };
-      }
-      const value = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? value.bind(target) : value;
+): StoreClient {
+  return {
+    query: (sql, params, settings) => client.query(sql, params, settings),
+    queryArrays: (sql, params, settings) => client.queryArrays(sql, params, settings),
+    command: (sql, params, settings) => client.command(sql, params, settings),
+    exec: (sql, opts) => client.exec(sql, opts),
+    ping: () => client.ping(),
+    close: () => client.close(),
+    insert(table, rows, dedupToken) {
+      const started = performance.now();
+      return telemetry.span(
+        `INSERT ${table}`,
+        async () => {
+          try {
+            await client.insert(table, rows, dedupToken);
+            metrics.inc('store_inserts');
+            metrics.inc('store_inserted_rows', rows.length);
+            metrics.observe('store_insert_ms', performance.now() - started);
+          } catch (err) {
+            metrics.inc('store_insert_errors');
+            throw err;
+          }
+        },
+        // vigil.* rather than db.* attributes: vigil's own OTLP receiver keeps database client
+        // spans, and its own inserts must never loop back in as access events.
+        { 'vigil.store.table': table, 'vigil.store.rows': rows.length },
+      );
     },
-  });
+  };
 }
 
 export function instrumentIngest(ingest: Ingest, telemetry: Telemetry, metrics: Metrics): Ingest {

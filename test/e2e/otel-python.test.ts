@@ -59,14 +59,12 @@ describe('a real instrumented Python client (OpenLLMetry Qdrant) → vigil', () 
 
     const rows = await waitFor(
       async () => {
-        const rs = await v.app.store.client.query({
-          query: `SELECT operation_raw, operation, collection, top_k, returned, outcome, error_type, actor,
+        return v.app.store.client.query<EventRow>(
+          `SELECT operation_raw, operation, collection, top_k, returned, outcome, error_type, actor,
                          actor_type, attributes['vigil.identity_source'] AS identity_source, client
                   FROM events WHERE tenant = {tenant:String}`,
-          query_params: { tenant },
-          format: 'JSONEachRow',
-        });
-        return rs.json<EventRow>();
+          { tenant },
+        );
       },
       (r) => r.length >= 8,
       { timeoutMs: 20_000, what: `the events of ${tenant}` },

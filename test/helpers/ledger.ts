@@ -65,8 +65,7 @@ export function createLedger(tenant: string): Ledger {
     },
     counts: () => ({ sent: sent.size, acknowledged: acked.size }),
     async check(client) {
-      const q = async <T>(query: string) =>
-        await (await client.query({ query, query_params: { t: tenant }, format: 'JSONEachRow' })).json<T>();
+      const q = async <T>(query: string) => await client.query<T>(query, { t: tenant });
       const ids = (
         await q<{ event_id: string }>('SELECT DISTINCT event_id FROM events WHERE tenant = {t:String}')
       ).map((r) => r.event_id);

@@ -14,14 +14,7 @@ import {
   type IdentityHistory,
 } from '../../src/detect/index.js';
 import type { AccessEvent } from '../../src/model/index.js';
-import {
-  eventRow,
-  identityHistory,
-  insertRows,
-  listFindings,
-  migrate,
-  openStore,
-} from '../../src/store/index.js';
+import { eventRow, identityHistory, listFindings, migrate, openStore } from '../../src/store/index.js';
 import { makeEvent } from '../helpers/factories.js';
 import { historyOf } from '../helpers/rollup.js';
 import { tempDataDir, uniqueName } from '../helpers/services.js';
@@ -45,7 +38,7 @@ async function restartWithoutCheckpoints(history: readonly object[], rest: reado
 
   const config = loadConfig({ VIGIL_DATA_DIR: dataDir });
   const store = await openStore(config.env, config.dataDir);
-  await store.client.command({ query: 'TRUNCATE TABLE detector_state' });
+  await store.client.command('TRUNCATE TABLE detector_state');
   await store.close();
 
   const second = await startTestVigil({ dataDir, env: { VIGIL_ADMIN_TOKEN: 'bs-admin' } });
@@ -205,7 +198,7 @@ describe('identityHistory: what the store teaches the detectors the rollup canno
       const events = workload(tenant, before);
       // The admin also came from elsewhere right at `before`: that is the live batch, not history.
       events.push(makeEvent({ tenant, actor: ADMIN, time: before + 60_000, src_net: ELSEWHERE }));
-      await insertRows(store.client, 'events', events.map(eventRow));
+      await store.client.insert('events', events.map(eventRow));
       const plainBefore = before - 3 * HOUR;
       const got = await identityHistory(store.client, {
         tenant,

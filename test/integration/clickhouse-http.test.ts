@@ -126,8 +126,8 @@ describe('ClickHouse HTTP interface (admin port, /clickhouse)', () => {
   };
   const post = (sql: string, params = '', token?: string | null) =>
     request(`${CLICKHOUSE_HTTP_PREFIX}/?${params}`, { method: 'POST', body: sql, token });
-  const direct = async <T = Record<string, unknown>>(query: string, query_params?: Record<string, unknown>) =>
-    (await v.app.store.client.query({ query, query_params, format: 'JSONEachRow' })).json<T>();
+  const direct = <T = Record<string, unknown>>(query: string, params?: Record<string, unknown>) =>
+    v.app.store.client.query<T>(query, params);
 
   beforeAll(async () => {
     v = await startTestVigil({ env: { VIGIL_ANALYST_TOKEN: analystToken, VIGIL_VAULT_ENABLED: 'true' } });

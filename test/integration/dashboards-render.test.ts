@@ -67,12 +67,11 @@ describe('dashboards rendered to PNG', () => {
   afterAll(async () => v?.stop());
 
   async function run(sql: string): Promise<QueryResult> {
-    const rs = await v.app.store.client.query({
-      query: sql,
+    const { body } = await v.app.store.client.exec(sql, {
       format: 'JSON',
-      clickhouse_settings: { date_time_output_format: 'iso' },
+      settings: { date_time_output_format: 'iso' },
     });
-    return (await rs.json()) as unknown as QueryResult;
+    return JSON.parse(body.toString('utf8')) as QueryResult;
   }
 
   it.each(['soc-overview', 'identity-investigation'])('%s renders every panel with data', async (name) => {

@@ -12,7 +12,6 @@ import {
   eventRow,
   findingRow,
   incidentRow,
-  insertRows,
   migrate,
   openStore,
   type StoreHandle,
@@ -40,26 +39,25 @@ describe('batch export', () => {
     await migrate(store.client, { eventsTtlDays: 3650 });
     const c = store.client;
     // 30 findings, one per hour; an incident; two attempts of one action; 50 events; another tenant.
-    await insertRows(
-      c,
+    await c.insert(
       'findings',
       Array.from({ length: 30 }, (_, i) =>
         findingRow(makeFinding({ tenant, event_time: T0 + i * HOUR, detected_time: T0 + i * HOUR + 5 })),
       ),
     );
-    await insertRows(c, 'findings', [findingRow(makeFinding({ tenant: 'other', event_time: T0 + HOUR }))]);
+    await c.insert('findings', [findingRow(makeFinding({ tenant: 'other', event_time: T0 + HOUR }))]);
     const incident = makeIncident({
       tenant,
       opened_time: T0 + 2 * HOUR,
       updated_time: T0 + 2 * HOUR,
       actor: 'usr_k1_batch',
     });
-    await insertRows(c, 'incidents', [incidentRow(incident)]);
+    await c.insert('incidents', [incidentRow(incident)]);
     // The same incident later contained: a range export shows its latest state once.
-    await insertRows(c, 'incidents', [
+    await c.insert('incidents', [
       incidentRow({ ...incident, status: 'contained', updated_time: T0 + 3 * HOUR }),
     ]);
-    await insertRows(c, 'actions', [
+    await c.insert('actions', [
       actionRow(
         makeAction({
           tenant,
@@ -72,8 +70,7 @@ describe('batch export', () => {
         makeAction({ tenant, incident_id: incident.incident_id, attempt: 2, time: T0 + 2 * HOUR + 2 }),
       ),
     ]);
-    await insertRows(
-      c,
+    await c.insert(
       'events',
       Array.from({ length: 50 }, (_, i) => eventRow(makeEvent({ tenant, time: T0 + i * 60_000 }))),
     );

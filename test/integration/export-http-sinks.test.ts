@@ -17,7 +17,6 @@ import {
   actionRow,
   findingRow,
   incidentRow,
-  insertRows,
   migrate,
   openStore,
   type StoreHandle,
@@ -76,7 +75,7 @@ describe('HTTP export sinks', () => {
     const findings = Array.from({ length: n }, (_, i) =>
       makeFinding({ tenant, title: `spike ${i}`, event_time: testTime(0, 10, i) }),
     );
-    await insertRows(store.client, 'findings', findings.map(findingRow));
+    await store.client.insert('findings', findings.map(findingRow));
     return findings;
   }
 
@@ -109,10 +108,10 @@ describe('HTTP export sinks', () => {
     const url = await listen(hec);
 
     const findings = await seed(tenant, 7);
-    await insertRows(store.client, 'incidents', [incidentRow(makeIncident({ tenant, actor: 'usr_k1_inc' }))]);
+    await store.client.insert('incidents', [incidentRow(makeIncident({ tenant, actor: 'usr_k1_inc' }))]);
     const incident = makeIncident({ tenant, actor: 'usr_k1_contained' });
-    await insertRows(store.client, 'incidents', [incidentRow(incident)]);
-    await insertRows(store.client, 'actions', [
+    await store.client.insert('incidents', [incidentRow(incident)]);
+    await store.client.insert('actions', [
       actionRow(makeAction({ tenant, incident_id: incident.incident_id })),
     ]);
 
@@ -278,12 +277,10 @@ describe('HTTP export sinks', () => {
       'spike 3',
     ]);
     expect(runner.stats).toMatchObject({ exported: 3, rejected: 1 });
-    const rs = await store.client.query({
-      query: 'SELECT reason, row FROM dead_letters WHERE target = {t:String}',
-      query_params: { t: `export:${sink.name}` },
-      format: 'JSONEachRow',
-    });
-    const dead = await rs.json<{ reason: string; row: string }>();
+    const dead = await store.client.query<{ reason: string; row: string }>(
+      'SELECT reason, row FROM dead_letters WHERE target = {t:String}',
+      { t: `export:${sink.name}` },
+    );
     expect(dead).toHaveLength(1);
     expect(dead[0]!.reason).toContain('document_parsing_exception');
     expect(JSON.parse(dead[0]!.row).value.title).toBe('spike 2');

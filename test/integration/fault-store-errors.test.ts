@@ -10,8 +10,6 @@ import { uniqueName } from '../helpers/services.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
 import { waitFor } from '../helpers/wait.js';
 
-type Insert = TestVigil['app']['store']['client']['insert'];
-
 /** Errors as the client reports them: ClickHouse's NOT_ENOUGH_SPACE, then a reset connection. */
 function storeFault(kind: 'disk-full' | 'connection'): Error {
   return kind === 'disk-full'
@@ -32,30 +30,18 @@ describe('store insert failures under load', () => {
       env: { VIGIL_MAX_INFLIGHT_EVENTS: '400', VIGIL_WRITER_MAX_AGE: '50ms' },
     });
     const client = v.app.store.client;
-    // Fault injection under the client, where a full disk or a dropped connection really fails:
-    // every insert (events, the audit chain, dead letters) goes through the connection, either
-    // its `insert` or, for row arrays, the embedded engine's raw insert (chdb).
-    type RawInsert = (params: unknown) => Promise<unknown>;
-    const connection = (
-      client as unknown as { connection: { insert: Insert; chdb: { rawInsert: RawInsert } } }
-    ).connection;
-    const original: Insert = connection.insert.bind(connection);
-    const originalRaw: RawInsert = connection.chdb.rawInsert.bind(connection.chdb);
+    // Fault injection at the store client the writers hold: every insert (events, the audit chain,
+    // dead letters) goes through its `insert`, which fails as the client reports a full disk or a
+    // dropped connection.
+    const insert = client.insert;
     let fault: 'disk-full' | 'connection' | undefined;
     let refused = 0;
-    connection.insert = (async (params: Parameters<Insert>[0]) => {
+    client.insert = async (table, rows, dedupToken) => {
       if (fault) {
         refused++;
         throw storeFault(fault);
       }
-      return original(params);
-    }) as Insert;
-    connection.chdb.rawInsert = async (params) => {
-      if (fault) {
-        refused++;
-        throw storeFault(fault);
-      }
-      return originalRaw(params);
+      return insert(table, rows, dedupToken);
     };
 
     const ledger = createLedger(uniqueName('store-fault'));

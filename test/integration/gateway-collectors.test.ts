@@ -121,21 +121,19 @@ describe('gateway collectors (hoop.dev, Teleport)', () => {
   });
 
   async function rows(tenant: string): Promise<StoredRow[]> {
-    const rs = await v.app.store.client.query({
-      query: `SELECT * EXCEPT (time, observed_time, stored_time) FROM events FINAL WHERE tenant = {t:String} ORDER BY event_id`,
-      query_params: { t: tenant },
-      format: 'JSONEachRow',
-    });
-    return (await rs.json<StoredRow>()).map((r) => ({ ...r, top_k: Number(r.top_k) }));
+    const stored = await v.app.store.client.query<StoredRow>(
+      `SELECT * EXCEPT (time, observed_time, stored_time) FROM events FINAL WHERE tenant = {t:String} ORDER BY event_id`,
+      { t: tenant },
+    );
+    return stored.map((r) => ({ ...r, top_k: Number(r.top_k) }));
   }
 
   async function rawRows(tenant: string): Promise<string> {
-    const rs = await v.app.store.client.query({
-      query: 'SELECT * FROM events WHERE tenant = {t:String}',
-      query_params: { t: tenant },
+    const { body } = await v.app.store.client.exec('SELECT * FROM events WHERE tenant = {t:String}', {
       format: 'JSONEachRow',
+      params: { t: tenant },
     });
-    return rs.text();
+    return body.toString('utf8');
   }
 
   const hoop = (body: string, headers: Record<string, string>, tenant?: string) =>

@@ -67,12 +67,11 @@ describe('Kafka bus → ClickHouse', () => {
         { what: 'all events stored' },
       );
       expect(s.distinct_events).toBe(3_000);
-      const rs = await store.client.query({
-        query: 'SELECT count() AS n FROM events FINAL WHERE tenant = {t:String}',
-        query_params: { t: tenant },
-        format: 'JSONEachRow',
-      });
-      expect(Number((await rs.json<{ n: string }>())[0]!.n)).toBe(3_000);
+      const [row] = await store.client.query<{ n: string }>(
+        'SELECT count() AS n FROM events FINAL WHERE tenant = {t:String}',
+        { t: tenant },
+      );
+      expect(Number(row!.n)).toBe(3_000);
     } finally {
       for (const s of subs) await s.stop();
       await writer.close();

@@ -67,12 +67,10 @@ describe('Kafka source', () => {
     );
     expect(s.distinct_events).toBe(40);
     const deadLetters = async () => {
-      const rs = await v.app.store.client.query({
-        query: 'SELECT reason, row FROM dead_letters WHERE target = {t:String}',
-        query_params: { t: `source:${topic}` },
-        format: 'JSONEachRow',
-      });
-      return rs.json<{ reason: string; row: string }>();
+      return v.app.store.client.query<{ reason: string; row: string }>(
+        'SELECT reason, row FROM dead_letters WHERE target = {t:String}',
+        { t: `source:${topic}` },
+      );
     };
     // The bad message may sit on another partition than the events: wait for it too.
     const rows = await waitFor(deadLetters, (r) => r.length > 0, { what: 'the dead-lettered message' });

@@ -123,12 +123,9 @@ describe('what vigil did not map, per source (real SDK spans)', () => {
   it('writes the figures to source_stats, where the pipeline-health panels read them', async () => {
     const stored = await waitFor(
       async () =>
-        (
-          await v.app.store.client.query({
-            query: `SELECT figure, label, sum(count) AS n FROM source_stats GROUP BY figure, label`,
-            format: 'JSONEachRow',
-          })
-        ).json<{ figure: string; label: string; n: string }>(),
+        v.app.store.client.query<{ figure: string; label: string; n: string }>(
+          `SELECT figure, label, sum(count) AS n FROM source_stats GROUP BY figure, label`,
+        ),
       (r) => r.some((x) => x.figure === 'unused_key'),
       { timeoutMs: 10_000, what: 'source figures in the store' },
     );
@@ -144,9 +141,7 @@ describe('what vigil did not map, per source (real SDK spans)', () => {
       variables: { tenant: '__all', datasource: 'vigil-clickhouse' },
     };
     const run = async (sql: string) =>
-      (await v.app.store.client.query({ query: renderGrafanaSql(sql, ctx), format: 'JSONEachRow' })).json<
-        Record<string, string | number>
-      >();
+      v.app.store.client.query<Record<string, string | number>>(renderGrafanaSql(sql, ctx));
     const mapping = await run(panel('Source mapping (received, mapped, rejected by reason)'));
     expect(mapping.map((r) => [r.source, r.figure, r.reason, Number(r.items)])).toEqual(
       expect.arrayContaining([

@@ -134,13 +134,11 @@ describe('OTLP identity across a trace (real SDK spans, official exporter)', () 
   const rows = (tenant: string, n: number) =>
     waitFor(
       async () => {
-        const rs = await v.app.store.client.query({
-          query: `SELECT actor, actor_type, attributes['vigil.identity_source'] AS source, span_id
+        return v.app.store.client.query<Row>(
+          `SELECT actor, actor_type, attributes['vigil.identity_source'] AS source, span_id
                   FROM events WHERE tenant = {tenant:String} ORDER BY span_id`,
-          query_params: { tenant },
-          format: 'JSONEachRow',
-        });
-        return rs.json<Row>();
+          { tenant },
+        );
       },
       (r) => r.length >= n,
       { timeoutMs: 10_000, what: `${n} events of ${tenant}` },

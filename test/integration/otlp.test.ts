@@ -104,14 +104,12 @@ describe('OTLP receivers with the official exporters', () => {
   afterAll(async () => v?.stop());
 
   const rows = async (tenant: string): Promise<EventRow[]> => {
-    const rs = await v.app.store.client.query({
-      query: `SELECT system, operation, operation_raw, collection, namespace, top_k, returned, actor, actor_type,
+    return v.app.store.client.query<EventRow>(
+      `SELECT system, operation, operation_raw, collection, namespace, top_k, returned, actor, actor_type,
                      outcome, trace_id, span_id
               FROM events WHERE tenant = {tenant:String} ORDER BY time, operation`,
-      query_params: { tenant },
-      format: 'JSONEachRow',
-    });
-    return rs.json<EventRow>();
+      { tenant },
+    );
   };
   const rowsOf = (tenant: string, n: number) =>
     waitFor(
@@ -350,18 +348,16 @@ describe('instrumentation-pg around real pgvector queries', () => {
     }
     const stored = await waitFor(
       async () => {
-        const rs = await v.app.store.client.query({
-          query: `SELECT system, operation, collection, top_k, actor, actor_type, namespace
-                  FROM events WHERE tenant = {tenant:String}`,
-          query_params: { tenant },
-          format: 'JSONEachRow',
-        });
-        return rs.json<
+        return v.app.store.client.query<
           Pick<
             EventRow,
             'system' | 'operation' | 'collection' | 'top_k' | 'actor' | 'actor_type' | 'namespace'
           >
-        >();
+        >(
+          `SELECT system, operation, collection, top_k, actor, actor_type, namespace
+                  FROM events WHERE tenant = {tenant:String}`,
+          { tenant },
+        );
       },
       (r) => r.length >= 7,
       { timeoutMs: 10_000, what: 'pg events' },

@@ -68,8 +68,7 @@ describe('vault, re-identification and key rotation', () => {
     expect(mine.every((a) => a.caller.startsWith('admin:') && !a.caller.includes(ADMIN))).toBe(true);
 
     // The vault holds ciphertext only.
-    const rs = await v.app.store.client.query({ query: 'SELECT sealed FROM vault', format: 'JSONEachRow' });
-    const sealed = JSON.stringify(await rs.json());
+    const sealed = JSON.stringify(await v.app.store.client.query('SELECT sealed FROM vault'));
     expect(sealed).not.toContain('erin.vault');
     expect(sealed).not.toContain('198.51.100.23');
   });
@@ -95,12 +94,10 @@ describe('vault, re-identification and key rotation', () => {
     const after = v.app.tokenizer.token('actor', tenant, user, 'user');
     expect(after).not.toBe(before);
     expect(after.startsWith('usr_k2_')).toBe(true);
-    const rs = await v.app.store.client.query({
-      query: 'SELECT actor, attributes FROM events WHERE tenant = {t:String} ORDER BY time',
-      query_params: { t: tenant },
-      format: 'JSONEachRow',
-    });
-    const rows = await rs.json<{ actor: string; attributes: Record<string, string> }>();
+    const rows = await v.app.store.client.query<{ actor: string; attributes: Record<string, string> }>(
+      'SELECT actor, attributes FROM events WHERE tenant = {t:String} ORDER BY time',
+      { t: tenant },
+    );
     expect(rows.map((r) => r.actor)).toEqual([before, after]);
     expect(rows[1]!.attributes[PREVIOUS_TOKEN_ATTRIBUTES.actor]).toBe(before);
     // Same identity, same state: the detector did not start a second, cold baseline.

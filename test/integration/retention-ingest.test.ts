@@ -28,12 +28,10 @@ describe('events retention at ingest', () => {
   afterAll(async () => v?.stop());
 
   const count = async (tenant: string) => {
-    const rs = await v.app.store.client.query({
-      query: 'SELECT count() AS n FROM events WHERE tenant = {tenant:String}',
-      query_params: { tenant },
-      format: 'JSONEachRow',
-    });
-    const [row] = (await rs.json()) as Array<{ n: string | number }>;
+    const [row] = await v.app.store.client.query<{ n: string | number }>(
+      'SELECT count() AS n FROM events WHERE tenant = {tenant:String}',
+      { tenant },
+    );
     return Number(row?.n ?? 0);
   };
 

@@ -15,9 +15,10 @@ import {
 import {
   actionRow,
   eventRow,
-  insertRows,
   migrate,
   openStore,
+  type QueryParams,
+  type StatementSettings,
   type StoreClient,
   type StoreHandle,
 } from '../../src/store/index.js';
@@ -29,28 +30,14 @@ const DAY = 86_400_000;
 
 /** The real client, noting how many rows each query's result held. */
 function counting(client: StoreClient, seen: Array<{ query: string; rows: number }>): StoreClient {
-  const bound = <T extends object>(target: T, prop: string | symbol) => {
-    const v = Reflect.get(target, prop);
-    return typeof v === 'function' ? v.bind(target) : v;
-  };
-  return new Proxy(client, {
-    get(target, prop) {
-      if (prop !== 'query') return bound(target, prop);
-      return async (params: Parameters<StoreClient['query']>[0]) => {
-        const rs = await target.query(params);
-        return new Proxy(rs, {
-          get(r, p) {
-            if (p !== 'json') return bound(r, p);
-            return async () => {
-              const out = await r.json();
-              seen.push({ query: params.query, rows: Array.isArray(out) ? out.length : 1 });
-              return out;
-            };
-          },
-        });
-      };
+  return {
+    ...client,
+    async query<T>(sql: string, params?: QueryParams, settings?: StatementSettings) {
+      const rows = await client.query<T>(sql, params, settings);
+      seen.push({ query: sql, rows: rows.length });
+      return rows;
     },
-  });
+  };
 }
 
 describe('vigil verify in small pages', () => {
@@ -82,12 +69,7 @@ describe('vigil verify in small pages', () => {
     r.tables.flatMap((t) =>
       t.problems.map((p) => ({ table: t.table, kind: p.kind, batch: p.batch, rows: p.rows })),
     );
-  const mutate = (query: string, id: string) =>
-    store.client.command({
-      query,
-      query_params: { id },
-      clickhouse_settings: { mutations_sync: '2' },
-    });
+  const mutate = (query: string, id: string) => store.client.command(query, { id }, { mutations_sync: 2 });
 
   beforeAll(async () => {
     store = await openStore(config.env, dataDir);
@@ -102,7 +84,7 @@ describe('vigil verify in small pages', () => {
       const rows = Array.from({ length: 1 + (b % 4) }, (_, i) =>
         eventRow(makeEvent({ tenant, time: now - (b % 3) * DAY - (b * 4 + i) * 1_000 })),
       );
-      await eventChain.insert(rows, (token) => insertRows(store.client, 'events', rows, token));
+      await eventChain.insert(rows, (token) => store.client.insert('events', rows, token));
       events.push(rows);
     }
     for (let b = 0; b < 40; b++) {
@@ -123,7 +105,7 @@ describe('vigil verify in small pages', () => {
         };
         return actionRow(a);
       });
-      await actionChain.insert(rows, (token) => insertRows(store.client, 'actions', rows, token));
+      await actionChain.insert(rows, (token) => store.client.insert('actions', rows, token));
       actions.push(rows);
     }
   });
@@ -155,9 +137,9 @@ describe('vigil verify in small pages', () => {
       id(events[16]!, 0, 'event_id'),
     );
     await mutate('ALTER TABLE events DELETE WHERE event_id = {id:String}', id(events[62]!, 1, 'event_id'));
-    await insertRows(store.client, 'events', [eventRow(makeEvent({ tenant, time: Date.now() - 5_000 }))]);
+    await store.client.insert('events', [eventRow(makeEvent({ tenant, time: Date.now() - 5_000 }))]);
     // Actions (plain MergeTree): a second copy of a row of batch 33, a row of batch 12 deleted.
-    await insertRows(store.client, 'actions', [actions[32]![0]!]);
+    await store.client.insert('actions', [actions[32]![0]!]);
     await mutate(
       'ALTER TABLE actions DELETE WHERE action_id = {id:String}',
       id(actions[11]!, 0, 'action_id'),
@@ -179,10 +161,11 @@ describe('vigil verify in small pages', () => {
   });
 
   it('names a chain record deleted in the middle of a page run', async () => {
-    await store.client.command({
-      query: "ALTER TABLE audit_chain DELETE WHERE tbl = 'events' AND batch_seq = 101",
-      clickhouse_settings: { mutations_sync: '2' },
-    });
+    await store.client.command(
+      "ALTER TABLE audit_chain DELETE WHERE tbl = 'events' AND batch_seq = 101",
+      undefined,
+      { mutations_sync: 2 },
+    );
     const paged = await verify(PAGE);
     const kinds = problems(paged).map((p) => `${p.table}:${p.kind}:${p.batch ?? ''}`);
     expect(kinds).toContain('events:chain-broken:101');

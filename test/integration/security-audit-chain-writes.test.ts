@@ -10,7 +10,7 @@ import { withChainedWriter } from '../../src/cli/chained-writer.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { Incident } from '../../src/model/index.js';
 import { readHeadFile, type VerifyReport } from '../../src/store/audit-chain/index.js';
-import { findIncident, incidentRow, insertRows, migrate, openStore } from '../../src/store/index.js';
+import { findIncident, incidentRow, migrate, openStore } from '../../src/store/index.js';
 import { VIGIL_BIN } from '../helpers/child.js';
 import { tempDataDir, uniqueName } from '../helpers/services.js';
 import { startTestVigil, type TestVigil } from '../helpers/vigil.js';
@@ -162,12 +162,12 @@ describe('admin and CLI writes to chained tables go through the chain', () => {
   it('a row changed straight in ClickHouse is named with its batch; verify exits non-zero', async () => {
     await withOwnStore(async (client) => {
       // Someone with write access to ClickHouse quietly reopens incident b and rewrites c.
-      await client.command({
-        query: `ALTER TABLE incidents UPDATE status = 'open' WHERE incident_id = {id:String}`,
-        query_params: { id: b.incident_id },
-        clickhouse_settings: { mutations_sync: '2' },
-      });
-      await insertRows(client, 'incidents', [
+      await client.command(
+        `ALTER TABLE incidents UPDATE status = 'open' WHERE incident_id = {id:String}`,
+        { id: b.incident_id },
+        { mutations_sync: 2 },
+      );
+      await client.insert('incidents', [
         incidentRow({ ...c, status: 'resolved', updated_time: Date.now(), updated_by: 'cli:nobody' }),
       ]);
     });
@@ -188,7 +188,7 @@ describe('admin and CLI writes to chained tables go through the chain', () => {
 
   it('an incident inserted straight into ClickHouse is reported as inserted', async () => {
     await withOwnStore((client) =>
-      insertRows(client, 'incidents', [incidentRow(incident(`inc-forged-${uniqueName('w')}`))]),
+      client.insert('incidents', [incidentRow(incident(`inc-forged-${uniqueName('w')}`))]),
     );
     const json = await vigil(['verify', '--format', 'json']);
     expect(json.code).toBe(1);

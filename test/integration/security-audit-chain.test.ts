@@ -15,7 +15,7 @@ import {
   tableShape,
   type VerifyReport,
 } from '../../src/store/audit-chain/index.js';
-import { eventRow, findingRow, insertRows } from '../../src/store/index.js';
+import { eventRow, findingRow } from '../../src/store/index.js';
 import { VIGIL_BIN } from '../helpers/child.js';
 import { makeEvent, makeFinding, makeGenericEvent } from '../helpers/factories.js';
 import { uniqueName } from '../helpers/services.js';
@@ -39,13 +39,10 @@ describe('tamper-evident audit trail', () => {
     r.tables.flatMap((t) => t.problems.map((p) => ({ table: t.table, kind: p.kind, batch: p.batch })));
   const eventIds = async (tenant: string) =>
     (
-      await (
-        await v.app.store.client.query({
-          query: 'SELECT DISTINCT event_id FROM events WHERE tenant = {t:String} ORDER BY event_id',
-          query_params: { t: tenant },
-          format: 'JSONEachRow',
-        })
-      ).json<{ event_id: string }>()
+      await v.app.store.client.query<{ event_id: string }>(
+        'SELECT DISTINCT event_id FROM events WHERE tenant = {t:String} ORDER BY event_id',
+        { t: tenant },
+      )
     ).map((r) => r.event_id);
   // "Stored since" is measured on the engine's clock (stored_time); in embedded production it is
   // vigil's clock too. The suite's year-ahead pass moves only vigil's (scripts/test.sh), so the
@@ -53,16 +50,10 @@ describe('tamper-evident audit trail', () => {
   const engineNow = async () =>
     Number(
       (
-        await (
-          await v.app.store.client.query({
-            query: 'SELECT toUnixTimestamp64Milli(now64(3)) AS t',
-            format: 'JSONEachRow',
-          })
-        ).json<{ t: string | number }>()
+        await v.app.store.client.query<{ t: string | number }>('SELECT toUnixTimestamp64Milli(now64(3)) AS t')
       )[0]!.t,
     );
-  const mutate = (query: string) =>
-    v.app.store.client.command({ query, clickhouse_settings: { mutations_sync: '2' } });
+  const mutate = (query: string) => v.app.store.client.command(query, undefined, { mutations_sync: 2 });
 
   beforeAll(async () => {
     v = await startTestVigil({ env: { VIGIL_ADMIN_TOKEN: ADMIN }, roles: ['collector', 'store'] });
@@ -86,7 +77,7 @@ describe('tamper-evident audit trail', () => {
     await v.app.writers.findings.write([
       { ...finding, observed: 900, score: 0.99, detected_time: finding.detected_time + 60_000 },
     ]);
-    await v.app.store.client.command({ query: 'OPTIMIZE TABLE events FINAL' });
+    await v.app.store.client.command('OPTIMIZE TABLE events FINAL');
     const report = await verify();
     expect(problems(report)).toEqual([]);
     expect(report.intact).toBe(true);
@@ -101,7 +92,7 @@ describe('tamper-evident audit trail', () => {
     const [firstOfC] = await eventIds(tenants[2]!);
     await mutate(`ALTER TABLE events UPDATE collection = 'exfil' WHERE event_id = '${secondOfB}'`);
     await mutate(`ALTER TABLE events DELETE WHERE event_id = '${firstOfC}'`);
-    await insertRows(v.app.store.client, 'events', [
+    await v.app.store.client.insert('events', [
       eventRow(makeEvent({ tenant: tenants[2]!, time: Date.now() - 60_000 })),
     ]);
     const report = await verify();
@@ -136,11 +127,11 @@ describe('tamper-evident audit trail', () => {
     // What the writer does up to the crash: the pending record, then the insert; no chain record.
     const sealed = sealBatch(shape, rows, { chain, prev: head, key, now: await engineNow() });
     writeFileSync(path.join(v.dataDir, 'chain', 'findings.pending'), JSON.stringify(sealed));
-    await insertRows(client, 'findings', rows, `chain-${sealed.batch_digest}`);
+    await client.insert('findings', rows, `chain-${sealed.batch_digest}`);
     // The next process's chain settles it before its own first batch.
     const restarted = createAuditChain({ client, table: 'findings', dataDir: v.dataDir, chain, key });
     const next = [findingRow(makeFinding({ tenant: tenants[0]! }))];
-    await restarted.insert(next, (token) => insertRows(client, 'findings', next, token));
+    await restarted.insert(next, (token) => client.insert('findings', next, token));
     expect(restarted.position()?.seq).toBe(head.seq + 2);
     const findings = (await verify()).tables.find((t) => t.table === 'findings')!;
     // Still only the record rewritten in the previous test: the crashed batch is accounted for.

@@ -542,13 +542,10 @@ describe('hostile input', () => {
     const tenant = uniqueName('surrogate');
     const r = await v.post([makeGenericEvent({ tenant, collection: 'docs\ud800x', client: '\udfffagent' })]);
     expect(r.status).toBe(200);
-    const [row] = await (
-      await v.app.store.client.query({
-        query: 'SELECT collection, client FROM events WHERE tenant = {t:String}',
-        query_params: { t: tenant },
-        format: 'JSONEachRow',
-      })
-    ).json<{ collection: string; client: string }>();
+    const [row] = await v.app.store.client.query<{ collection: string; client: string }>(
+      'SELECT collection, client FROM events WHERE tenant = {t:String}',
+      { t: tenant },
+    );
     expect(row).toEqual({ collection: 'docs\ufffdx', client: '\ufffdagent' });
   });
 
@@ -630,22 +627,22 @@ describe('hostile input', () => {
     );
     const res = await v.post(events);
     expect(res.status).toBe(200);
-    const rows = await (
-      await v.app.store.client.query({
-        query: 'SELECT collection, namespace, client, actor, session FROM events WHERE tenant = {t:String}',
-        query_params: { t: tenant },
-        format: 'JSONEachRow',
-      })
-    ).json<{ collection: string; namespace: string; client: string; actor: string; session: string }>();
+    const rows = await v.app.store.client.query<{
+      collection: string;
+      namespace: string;
+      client: string;
+      actor: string;
+      session: string;
+    }>('SELECT collection, namespace, client, actor, session FROM events WHERE tenant = {t:String}', {
+      t: tenant,
+    });
     expect(rows.map((r) => r.collection).sort()).toEqual([...payloads].sort());
     for (const r of rows) {
       expect(r.actor).toMatch(/^usr_k\d+_[A-Za-z0-9_-]{22}$/);
       expect(payloads).not.toContain(r.session); // the session id is an identity: tokenized
     }
     // The tables the payloads name are still there, and still chained.
-    const tables = await (
-      await v.app.store.client.query({ query: 'SHOW TABLES', format: 'JSONEachRow' })
-    ).json<{ name: string }>();
+    const tables = await v.app.store.client.query<{ name: string }>('SHOW TABLES');
     expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['events', 'audit_chain']));
     // Query parameters of the admin API are parameters too.
     for (const p of payloads) {

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TENANT_REFUSED } from '../../src/collectors/auth.js';
 import { decodeExportResponseProto } from '../../src/collectors/otlp/otlp.decoder.js';
 import type { Finding, Incident } from '../../src/model/index.js';
-import { actionRow, findingRow, incidentRow, insertRows } from '../../src/store/index.js';
+import { actionRow, findingRow, incidentRow } from '../../src/store/index.js';
 import { VIGIL_BIN } from '../helpers/child.js';
 import { makeAction, makeIncident } from '../helpers/export-records.js';
 import { makeFinding, makeGenericEvent } from '../helpers/factories.js';
@@ -88,10 +88,9 @@ tenancy:
     seeded.incidents = [A, B].map((tenant) =>
       makeIncident({ tenant, incident_id: uniqueName(`inc-${tenant}`), opened_time: now, updated_time: now }),
     );
-    await insertRows(v.app.store.client, 'findings', seeded.findings.map(findingRow));
-    await insertRows(v.app.store.client, 'incidents', seeded.incidents.map(incidentRow));
-    await insertRows(
-      v.app.store.client,
+    await v.app.store.client.insert('findings', seeded.findings.map(findingRow));
+    await v.app.store.client.insert('incidents', seeded.incidents.map(incidentRow));
+    await v.app.store.client.insert(
       'actions',
       seeded.incidents.map((i) =>
         actionRow(makeAction({ tenant: i.tenant, incident_id: i.incident_id, time: now })),
@@ -103,12 +102,11 @@ tenancy:
   const idsOf = (tenant: string) =>
     seeded.findings.filter((f) => f.tenant === tenant).map((f) => f.finding_id);
   const eventCount = async (tenant: string) => {
-    const rs = await v.app.store.client.query({
-      query: 'SELECT count() AS n FROM events FINAL WHERE tenant = {t:String}',
-      query_params: { t: tenant },
-      format: 'JSONEachRow',
-    });
-    return Number((await rs.json<{ n: string }>())[0]!.n);
+    const [row] = await v.app.store.client.query<{ n: string }>(
+      'SELECT count() AS n FROM events FINAL WHERE tenant = {t:String}',
+      { t: tenant },
+    );
+    return Number(row!.n);
   };
   const admin = (route: string, token: string, method = 'GET', body?: unknown) =>
     fetch(`${v.app.adminUrl}${route}`, {

@@ -12,7 +12,6 @@ import {
   findIncident,
   findingRow,
   incidentRow,
-  insertRows,
   listFindings,
   listIncidents,
   migrate,
@@ -36,8 +35,8 @@ describe('ClickHouse store (embedded engine)', () => {
   afterAll(async () => store?.close());
 
   const count = async (sql: string, params: Record<string, unknown>) => {
-    const rs = await store.client.query({ query: sql, query_params: params, format: 'JSONEachRow' });
-    return Number(((await rs.json<{ n: string }>())[0] ?? { n: 0 }).n);
+    const [row] = await store.client.query<{ n: string }>(sql, params);
+    return Number((row ?? { n: 0 }).n);
   };
 
   it('applies migrations once and records them', async () => {
@@ -45,13 +44,10 @@ describe('ClickHouse store (embedded engine)', () => {
     expect(first.applied).toContain('001_core_tables');
     const second = await migrate(store.client, { eventsTtlDays: 30 });
     expect(second.applied).toEqual([]);
-    const rs = await store.client.query({
-      query: "SELECT engine_full FROM system.tables WHERE name = 'events' AND database = currentDatabase()",
-      format: 'JSONEachRow',
-    });
-    expect((await rs.json<{ engine_full: string }>())[0]!.engine_full).toContain(
-      'TTL toDateTime(time) + toIntervalDay(30)',
+    const [events] = await store.client.query<{ engine_full: string }>(
+      "SELECT engine_full FROM system.tables WHERE name = 'events' AND database = currentDatabase()",
     );
+    expect(events!.engine_full).toContain('TTL toDateTime(time) + toIntervalDay(30)');
   });
 
   it('stores every written event once, even when batches are redelivered', async () => {
@@ -105,22 +101,19 @@ describe('ClickHouse store (embedded engine)', () => {
         time: testTime(0, 10, 0, n),
       });
     const rows = [attempt(1, 'a "quoted" error\twith a tab, ü, \\n'), attempt(2, '')];
-    await insertRows(store.client, 'actions', rows, `${tenant}-1`);
-    await insertRows(store.client, 'actions', rows, `${tenant}-1`);
-    const stored = async () => {
-      const rs = await store.client.query({
-        query: 'SELECT attempt, error FROM actions WHERE tenant = {t:String} ORDER BY attempt',
-        query_params: { t: tenant },
-        format: 'JSONEachRow',
-      });
-      return rs.json<{ attempt: number; error: string }>();
-    };
+    await store.client.insert('actions', rows, `${tenant}-1`);
+    await store.client.insert('actions', rows, `${tenant}-1`);
+    const stored = () =>
+      store.client.query<{ attempt: number; error: string }>(
+        'SELECT attempt, error FROM actions WHERE tenant = {t:String} ORDER BY attempt',
+        { t: tenant },
+      );
     expect(await stored()).toEqual([
       { attempt: 1, error: rows[0]!.error },
       { attempt: 2, error: '' },
     ]);
-    await insertRows(store.client, 'actions', rows.slice(1));
-    await insertRows(store.client, 'actions', rows.slice(1));
+    await store.client.insert('actions', rows.slice(1));
+    await store.client.insert('actions', rows.slice(1));
     expect((await stored()).filter((r) => r.attempt === 2)).toHaveLength(3);
   });
 
@@ -143,7 +136,7 @@ describe('ClickHouse store (embedded engine)', () => {
       });
     const done = `${tenant}-done`;
     const failed = `${tenant}-failed`;
-    await insertRows(store.client, 'actions', [attempt(done, 'succeeded'), attempt(failed, 'retrying')]);
+    await store.client.insert('actions', [attempt(done, 'succeeded'), attempt(failed, 'retrying')]);
     let queries = 0;
     const counting = new Proxy(store.client, {
       get(target, key, receiver) {
@@ -199,15 +192,12 @@ describe('ClickHouse store (embedded engine)', () => {
     });
     await writer.write(events);
     await writer.close();
-    const rs = await store.client.query({
-      query: `SELECT toUnixTimestamp(minute) * 1000 AS m, sum(requests) AS requests, sum(returned) AS returned, sum(denied) AS denied
+    const minutes = await store.client.query<Record<string, string>>(
+      `SELECT toUnixTimestamp(minute) * 1000 AS m, sum(requests) AS requests, sum(returned) AS returned, sum(denied) AS denied
               FROM events_1m WHERE tenant = {t:String} GROUP BY minute ORDER BY minute`,
-      query_params: { t: tenant },
-      format: 'JSONEachRow',
-    });
-    const rows = (await rs.json<Record<string, string>>()).map((r) =>
-      Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v)])),
+      { t: tenant },
     );
+    const rows = minutes.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v)])));
     expect(rows).toEqual([
       { m: minute, requests: 30, returned: 120, denied: 0 },
       { m: minute + 60_000, requests: 5, returned: 0, denied: 5 },
@@ -231,8 +221,8 @@ describe('ClickHouse store (embedded engine)', () => {
       detected_time: fired + 7 * 60_000 + 50,
       observed: 900,
     };
-    await insertRows(store.client, 'findings', [findingRow(first)]);
-    await insertRows(store.client, 'findings', [findingRow(reissued)]);
+    await store.client.insert('findings', [findingRow(first)]);
+    await store.client.insert('findings', [findingRow(reissued)]);
     const want = { event_time: fired + 7 * 60_000, first_fired_time: fired, update_count: 3, observed: 900 };
     expect(await findFinding(store.client, first.finding_id)).toMatchObject(want);
     const listed = await listFindings(store.client, { tenant });
@@ -245,7 +235,7 @@ describe('ClickHouse store (embedded engine)', () => {
       update_count: _u,
       ...older
     } = findingRow(makeFinding({ tenant, event_time: fired + 3_600_000 }));
-    await insertRows(store.client, 'findings', [older]);
+    await store.client.insert('findings', [older]);
     const old = await findFinding(store.client, String(older.finding_id));
     expect(old).toMatchObject({ first_fired_time: fired + 3_600_000, update_count: 1 });
   });
@@ -260,13 +250,13 @@ describe('ClickHouse store (embedded engine)', () => {
       last_event_time: opened + 50 * 60_000,
       updated_time: Date.now(),
     });
-    await insertRows(store.client, 'incidents', [incidentRow(incident)]);
+    await store.client.insert('incidents', [incidentRow(incident)]);
     expect(await findIncident(store.client, incident.incident_id)).toEqual(incident);
     expect(await listIncidents(store.client, { tenant })).toEqual([incident]);
 
     // Stored before the column existed: its latest finding is taken to be the one that opened it.
     const { last_event_time: _l, ...older } = incidentRow(makeIncident({ tenant, opened_time: opened }));
-    await insertRows(store.client, 'incidents', [older]);
+    await store.client.insert('incidents', [older]);
     expect(await findIncident(store.client, String(older.incident_id))).toMatchObject({
       opened_time: opened,
       last_event_time: opened,

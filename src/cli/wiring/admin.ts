@@ -117,7 +117,7 @@ function readiness(o: AdminDeps) {
   const redis = o.responderRedis;
   const probe = redis ? createRedisProbe(redis.url, redis.tls) : undefined;
   const check = createReadiness({
-    store: async () => (await o.store.client.ping()).success,
+    store: () => o.store.client.ping(),
     bus: o.bus.ready ? () => o.bus.ready!() : undefined,
     redis: probe ? () => probe.ping() : undefined,
   });

@@ -13,7 +13,7 @@ import { registerTeleportRoutes } from '../../collectors/teleport/server.js';
 import { DEFAULT_TENANT } from '../../collectors/tenant.js';
 import type { Config, KafkaConnection } from '../../config/index.js';
 import type { Tokenizer } from '../../privacy/index.js';
-import { insertRows, type StoreClient } from '../../store/index.js';
+import type { StoreClient } from '../../store/index.js';
 import type { Logger, Metrics } from '../../telemetry/index.js';
 import type { Credentials } from '../credentials.js';
 import { type BusErrorHandler, openKafkaBus } from './bus.js';
@@ -152,9 +152,7 @@ async function startKafkaSourceIfEnabled(o: CollectorRoleDeps, deps: CollectorDe
     group: `${env.KAFKA_TOPIC_PREFIX}${source.group}`,
     decode: decoderFor(source.format, deps),
     recordRejected: (reason, digest) =>
-      insertRows(o.store, 'dead_letters', [
-        { target: `source:${source.topic}`, reason, row: `sha256:${digest}` },
-      ]),
+      o.store.insert('dead_letters', [{ target: `source:${source.topic}`, reason, row: `sha256:${digest}` }]),
   });
   o.closers.push(async () => {
     await subscription.stop();

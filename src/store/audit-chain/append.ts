@@ -2,7 +2,7 @@
 // the head file; settles what a crash left behind at the first insert.
 import { rmSync } from 'node:fs';
 import { type Backoff, backoffDelayMs } from '../../model/index.js';
-import { insertRows, type StoreClient } from '../client.js';
+import type { StoreClient } from '../client.js';
 import { CHAIN_TABLE, type ChainPosition, type ChainRecord, recordRow } from './chain-record.js';
 import { batchDigest, chainMac, genesisHead, nextHead } from './digest.js';
 import { pendingPath, readHeadFile, readPendingFile, writeAtomic, writeHeadFile } from './head-file.js';
@@ -56,7 +56,7 @@ export function createAuditChain(opts: AuditChainOptions): AuditChain {
     // The token is the head: a retried append that did land is dropped as a duplicate.
     for (let attempt = 1; ; attempt++) {
       try {
-        await insertRows(opts.client, CHAIN_TABLE, [recordRow(record)], `chain-${record.head}`);
+        await opts.client.insert(CHAIN_TABLE, [recordRow(record)], `chain-${record.head}`);
         break;
       } catch (err) {
         opts.onError?.(err, attempt);

@@ -46,26 +46,20 @@ export async function* storedEntries(
   const keys = shape.keyColumns;
   const pageable = keys.length > 0 && keys.every((c) => PAGEABLE.test(c.type));
   const order = keys.map((c) => quoteName(c.name)).join(', ');
-  const parts = await (
-    await client.query({
-      query: `SELECT DISTINCT _partition_id AS p FROM ${shape.table} ORDER BY p`,
-      format: 'JSONEachRow',
-    })
-  ).json<{ p: string }>();
+  const parts = await client.query<{ p: string }>(
+    `SELECT DISTINCT _partition_id AS p FROM ${shape.table} ORDER BY p`,
+  );
   for (const { p } of parts) {
     let after: Record<string, unknown> | undefined;
     for (;;) {
       const params: Record<string, unknown> = { p, since: sinceMs ?? 0, n: pageRows };
       if (after) for (const [i, c] of keys.entries()) params[`k${i}`] = after[c.name];
-      const rows = await (
-        await client.query({
-          query: `SELECT ${select}, ${stored} AS __vigil_stored FROM ${shape.table}
+      const rows = await client.query<Record<string, unknown>>(
+        `SELECT ${select}, ${stored} AS __vigil_stored FROM ${shape.table}
                   WHERE _partition_id = {p:String} ${where} ${after ? `AND ${keyAfter(keys)}` : ''}
                   ${pageable ? `ORDER BY ${order} LIMIT {n:UInt32} WITH TIES` : ''}`,
-          query_params: params,
-          format: 'JSONEachRow',
-        })
-      ).json<Record<string, unknown>>();
+        params,
+      );
       for (const row of rows) {
         const { entry, key } = entryOf(shape, row);
         yield { key, entry, stored: Number(row.__vigil_stored) };
@@ -85,15 +79,12 @@ export async function* chainRecords(
 ): AsyncGenerator<ChainRecord> {
   let after: number | undefined;
   for (;;) {
-    const rows = await (
-      await client.query({
-        query: `SELECT * FROM ${CHAIN_TABLE}
+    const rows = await client.query<Record<string, unknown>>(
+      `SELECT * FROM ${CHAIN_TABLE}
                 WHERE tbl = {t:String} AND chain = {c:String} ${after === undefined ? '' : 'AND batch_seq > {after:UInt64}'}
                 ORDER BY batch_seq LIMIT {n:UInt32} WITH TIES`,
-        query_params: { t: table, c: chain, after: after ?? 0, n: perPage },
-        format: 'JSONEachRow',
-      })
-    ).json<Record<string, unknown>>();
+      { t: table, c: chain, after: after ?? 0, n: perPage },
+    );
     for (const row of rows) yield recordFromRow(row);
     if (rows.length < perPage) return;
     after = Number(rows[rows.length - 1]!.batch_seq);
@@ -105,13 +96,10 @@ export async function lastRecord(
   table: string,
   chain: string,
 ): Promise<ChainRecord | undefined> {
-  const [row] = await (
-    await client.query({
-      query: `SELECT * EXCEPT entries FROM ${CHAIN_TABLE}
+  const [row] = await client.query<Record<string, unknown>>(
+    `SELECT * EXCEPT entries FROM ${CHAIN_TABLE}
               WHERE tbl = {t:String} AND chain = {c:String} ORDER BY batch_seq DESC LIMIT 1`,
-      query_params: { t: table, c: chain },
-      format: 'JSONEachRow',
-    })
-  ).json<Record<string, unknown>>();
+    { t: table, c: chain },
+  );
   return row ? recordFromRow(row) : undefined;
 }

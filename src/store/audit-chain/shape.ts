@@ -26,23 +26,22 @@ export interface TableShape {
 const ZERO_DEFAULT = /^(''|0|false|\[\]|map\(\))$/i;
 
 export async function tableShape(client: StoreClient, table: string): Promise<TableShape> {
-  const cols = await (
-    await client.query({
-      query: `SELECT name, type, default_kind, default_expression FROM system.columns
+  const cols = await client.query<{
+    name: string;
+    type: string;
+    default_kind: string;
+    default_expression: string;
+  }>(
+    `SELECT name, type, default_kind, default_expression FROM system.columns
               WHERE database = currentDatabase() AND table = {t:String} ORDER BY position`,
-      query_params: { t: table },
-      format: 'JSONEachRow',
-    })
-  ).json<{ name: string; type: string; default_kind: string; default_expression: string }>();
+    { t: table },
+  );
   if (cols.length === 0) throw new Error(`audit chain: table ${table} does not exist`);
-  const [meta] = await (
-    await client.query({
-      query: `SELECT sorting_key, engine, engine_full FROM system.tables
+  const [meta] = await client.query<{ sorting_key: string; engine: string; engine_full: string }>(
+    `SELECT sorting_key, engine, engine_full FROM system.tables
               WHERE database = currentDatabase() AND name = {t:String}`,
-      query_params: { t: table },
-      format: 'JSONEachRow',
-    })
-  ).json<{ sorting_key: string; engine: string; engine_full: string }>();
+    { t: table },
+  );
   // A column vigil does not send (stored_time DEFAULT now64()) is the server's, not the batch's.
   const digested = cols.filter(
     (c) =>

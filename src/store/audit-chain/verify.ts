@@ -57,14 +57,11 @@ async function chainStats(
   client: StoreClient,
   table: string,
 ): Promise<{ chains: string[]; entries: number; widest: number }> {
-  const [stats] = await (
-    await client.query({
-      query: `SELECT groupUniqArray(chain) AS chains, sum(row_count) AS entries, max(row_count) AS widest
+  const [stats] = await client.query<{ chains: string[]; entries: number | string; widest: number | string }>(
+    `SELECT groupUniqArray(chain) AS chains, sum(row_count) AS entries, max(row_count) AS widest
               FROM ${CHAIN_TABLE} WHERE tbl = {t:String}`,
-      query_params: { t: table },
-      format: 'JSONEachRow',
-    })
-  ).json<{ chains: string[]; entries: number | string; widest: number | string }>();
+    { t: table },
+  );
   return {
     chains: [...(stats?.chains ?? [])].sort(),
     entries: Number(stats?.entries ?? 0),
@@ -77,13 +74,10 @@ async function storedCount(client: StoreClient, shape: TableShape, sinceMs?: num
     sinceMs !== undefined && shape.insertTimeColumn
       ? `WHERE ${shape.insertTimeColumn} >= fromUnixTimestamp64Milli({since:Int64})`
       : '';
-  const [row] = await (
-    await client.query({
-      query: `SELECT count() AS n FROM ${shape.table} ${where}`,
-      query_params: { since: sinceMs ?? 0 },
-      format: 'JSONEachRow',
-    })
-  ).json<{ n: number | string }>();
+  const [row] = await client.query<{ n: number | string }>(
+    `SELECT count() AS n FROM ${shape.table} ${where}`,
+    { since: sinceMs ?? 0 },
+  );
   return Number(row?.n ?? 0);
 }
 

@@ -2,7 +2,7 @@
 // for a server (URL parameters, per request), never for the embedded engine (its connection would
 // run them as session-wide SETs) — there they are the statement's own SETTINGS clause.
 import { describe, expect, it } from 'vitest';
-import { createStoreClient, settingsClause, type StoreEngine } from '../../src/store/store-client.js';
+import { createStoreClient, settingsClause, type StoreEngine } from '../../../src/store/store-client.js';
 
 type RawClient = Parameters<typeof createStoreClient>[0];
 type Call = { method: string; params: Record<string, unknown> };

@@ -11,43 +11,16 @@ import {
 } from '../../../src/detect/risk-options.js';
 import { createDetectorRuntime } from '../../../src/detect/runtime.js';
 import type { Finding } from '../../../src/model/index.js';
-import { makeEvent } from '../../helpers/factories.js';
+import { makeEvent, makeFinding } from '../../helpers/factories.js';
 
 const pipeline = pipelineSchema.parse({
   version: 1,
   response: { collections: { kb_public: 'low', 'vault-*': 'critical' }, default_sensitivity: 'medium' },
 });
 
-function finding(over: Partial<Finding>): Finding {
-  return {
-    finding_id: 'f1',
-    tenant: 't',
-    detector: 'fake',
-    entity_type: 'actor',
-    entity: 'usr_x',
-    actor: 'usr_x',
-    severity: 'medium',
-    score: 0.5,
-    confidence: 0.5,
-    event_time: 0,
-    first_fired_time: 0,
-    update_count: 1,
-    detected_time: 0,
-    first_observed_time: 0,
-    title: 'x',
-    sentence: 'usr_x did something unusual.',
-    observed: 1,
-    expected: 0,
-    band_low: 0,
-    band_high: 0,
-    baseline_period: '',
-    features: {},
-    evidence: [],
-    collection: '',
-    attack_techniques: [],
-    ...over,
-  };
-}
+/** A finding whose sentence is known, about no collection unless told. */
+const finding = (over: Partial<Finding>): Finding =>
+  makeFinding({ sentence: 'usr_x did something unusual.', collection: '', ...over });
 
 describe('sensitivityExplainer', () => {
   const explain = sensitivityExplainer(collectionSensitivity(pipeline));

@@ -79,7 +79,7 @@ describe('Kafka bus → ClickHouse', () => {
     }
   });
 
-  it('loses nothing when the store consumer is SIGKILLed mid-stream and restarted', async () => {
+  it('loses nothing when the store consumer is SIGKILLed mid-stream (mid-batch) and restarted', async () => {
     const prefix = `${uniqueName('kill')}.`;
     const tenant = uniqueName('killed');
     const total = 60_000;
@@ -91,6 +91,20 @@ describe('Kafka bus → ClickHouse', () => {
       await bus.publish(TOPICS.events, toMessages(batch));
     }
     await bus.close();
+    // Several hundred events to a record: the kill lands inside records as well as between them.
+    const admin = new Kafka({
+      clientId: 'vigil-test-count',
+      brokers: [KAFKA_BROKERS],
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    await admin.connect();
+    const records = (await admin.fetchTopicOffsets(`${prefix}${TOPICS.events}`)).reduce(
+      (n, p) => n + Number(p.high),
+      0,
+    );
+    await admin.disconnect();
+    expect(records).toBeGreaterThan(0);
+    expect(records).toBeLessThanOrEqual(total / 100);
     const dataDir = tempDataDir();
     const adminPort = await freePort();
     const adminToken = randomBytes(16).toString('hex');

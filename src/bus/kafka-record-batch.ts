@@ -96,6 +96,28 @@ function encodeRecord(messages: readonly BusMessage[], bytes: number): BatchReco
  * has no batch header (one message per record).
  * @throws UnreadableRecordError for an unknown version or frames that do not fill the value exactly
  */
+/**
+ * The messages of a record as a consumer reads it: `unpackRecord`, except that a batch record of
+ * this version whose frames do not fill its value (corrupt, or forged) is handed over whole as one
+ * message, which the handler cannot decode and dead-letters, instead of stopping the partition. A
+ * record of an unknown version still throws: it is a newer vigil's, to be read after the upgrade.
+ */
+export function readRecord(
+  key: Buffer | null,
+  value: Buffer | null,
+  headers: Record<string, unknown> | undefined,
+): BusMessage[] {
+  try {
+    return unpackRecord(key, value, headers);
+  } catch (err) {
+    if (!(err instanceof MalformedBatchError)) throw err;
+    return [{ key: key?.toString('utf8') ?? '', value: value ?? Buffer.alloc(0) }];
+  }
+}
+
+/** A record of this batch version whose frames do not fill its value exactly. */
+export class MalformedBatchError extends UnreadableRecordError {}
+
 export function unpackRecord(
   key: Buffer | null,
   value: Buffer | null,
@@ -119,10 +141,10 @@ export function unpackRecord(
       n += (b & 0x7f) * 2 ** shift;
       if (b < 0x80) return n;
     }
-    throw new UnreadableRecordError('batch record: truncated length');
+    throw new MalformedBatchError('batch record: truncated length');
   };
   const take = (length: number) => {
-    if (at + length > bytes.length) throw new UnreadableRecordError('batch record: frame past its end');
+    if (at + length > bytes.length) throw new MalformedBatchError('batch record: frame past its end');
     const slice = bytes.subarray(at, at + length);
     at += length;
     return slice;

@@ -14,7 +14,7 @@ import {
 import type { KafkaConnection } from '../config/index.js';
 import { type Backoff, BackpressureError, backoffDelayMs, errorMessage } from '../model/index.js';
 import type { Bus, BusMessage, SubscribeOptions, Subscription } from './bus.js';
-import { type BatchRecord, packRecords, type RecordBatchLimits, unpackRecord } from './kafka-record-batch.js';
+import { type BatchRecord, packRecords, type RecordBatchLimits, readRecord } from './kafka-record-batch.js';
 
 export interface KafkaBusOptions {
   readonly brokers: string[];
@@ -179,6 +179,11 @@ export async function handleRecords(
   handle: (messages: BusMessage[]) => Promise<void>,
   commit: (offset: string) => Promise<void>,
   running: () => boolean,
+  read: (
+    key: Buffer | null,
+    value: Buffer | null,
+    headers: Record<string, unknown> | undefined,
+  ) => BusMessage[] = readRecord,
 ): Promise<void> {
   const ends: Array<{ offset: string; end: number }> = [];
   let queued: BusMessage[] = [];
@@ -198,7 +203,7 @@ export async function handleRecords(
   };
   for (const record of records) {
     if (!running()) return;
-    const messages = unpackRecord(record.key, record.value, record.headers);
+    const messages = read(record.key, record.value, record.headers);
     for (const m of messages) queued.push(m);
     total += messages.length;
     ends.push({ offset: record.offset, end: total });
@@ -209,6 +214,11 @@ export async function handleRecords(
   }
   if (running()) await handOver(queued.length);
 }
+
+/** A record as one message, whatever its headers (a topic other producers write). */
+const asIs = (key: Buffer | null, value: Buffer | null): BusMessage[] => [
+  { key: key?.toString('utf8') ?? '', value: value ?? Buffer.alloc(0) },
+];
 
 /** Waits while a new topic is unknown to a broker's metadata (a few seconds at most, 10 tries). */
 export const TOPIC_METADATA_BACKOFF: Backoff = { baseMs: 200, capMs: 2_000, jitter: 'equal' };
@@ -515,9 +525,11 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
                 await heartbeat();
               },
               () => isRunning() && !isStale(),
+              sub.records === 'as-is' ? asIs : readRecord,
             );
           } catch (err) {
-            // An unreadable record (a newer format) stops its partition here rather than being skipped.
+            // A record of a newer format stops its partition here rather than being skipped (read after
+            // the upgrade); a corrupt or forged one was handed over whole and dead-lettered.
             if ((err as Error | null)?.name === 'UnreadableRecordError')
               opts.onError?.(`consume ${full}`, err);
             throw err;

@@ -9,6 +9,7 @@ import {
   BATCH_HEADER,
   frameBytes,
   packRecords,
+  readRecord,
   UnreadableRecordError,
   unpackRecord,
 } from '../../../src/bus/kafka-record-batch.js';
@@ -81,6 +82,31 @@ describe('packRecords / unpackRecord', () => {
       );
     // The header as kafkajs hands it over (bytes) reads the same as the string written.
     expect(unpackRecord(null, record!.value, { [BATCH_HEADER]: Buffer.from('1') })).toHaveLength(2);
+  });
+});
+
+describe('readRecord (what a consumer reads)', () => {
+  const [record] = packRecords([message('k', 'a value'), message('k2', 'another')], {
+    maxEvents: 10,
+    maxBytes: 1_000,
+  });
+
+  it('hands a corrupt or forged batch of this version over whole, as one message the handler dead-letters', () => {
+    for (const cut of [1, 3, record!.value.length - 1]) {
+      const value = record!.value.subarray(0, cut);
+      expect(plain(readRecord(Buffer.from('key'), value, record!.headers))).toEqual(
+        plain([message('key', value)]),
+      );
+    }
+    const forged = Buffer.from('{"not":"frames"} but a batch header');
+    expect(readRecord(null, forged, { [BATCH_HEADER]: '1' })).toHaveLength(1);
+  });
+
+  it("still stops at a newer version's record (read after the upgrade, never skipped)", () => {
+    expect(() => readRecord(null, record!.value, { [BATCH_HEADER]: Buffer.from('2') })).toThrow(
+      UnreadableRecordError,
+    );
+    expect(readRecord(null, record!.value, record!.headers)).toHaveLength(2);
   });
 });
 
@@ -162,6 +188,37 @@ describe('handleRecords', () => {
       { offset: '101', handled: 8 },
       { offset: '103', handled: 10 },
     ]);
+  });
+
+  it('hands a corrupt record in the middle over as one message and commits past it; as-is reads every record whole', async () => {
+    const rs = records([2, 3, 1]);
+    const corrupt = { ...rs[1]!, value: rs[1]!.value.subarray(0, 5) };
+    const seen: string[] = [];
+    const commits: string[] = [];
+    const run = (input: typeof rs, read?: Parameters<typeof handleRecords>[5]) =>
+      handleRecords(
+        input,
+        10,
+        async (ms) => {
+          for (const m of ms) seen.push(m.value.toString('hex'));
+        },
+        async (offset) => {
+          commits.push(offset);
+        },
+        () => true,
+        read,
+      );
+    await run([rs[0]!, corrupt, rs[2]!]);
+    expect(seen).toEqual([
+      Buffer.from('0.0').toString('hex'),
+      Buffer.from('0.1').toString('hex'),
+      corrupt.value.toString('hex'),
+      Buffer.from('2.0').toString('hex'),
+    ]);
+    expect(commits).toEqual(['102']);
+    seen.length = 0;
+    await run(rs, (key, value) => [{ key: key?.toString() ?? '', value: value ?? Buffer.alloc(0) }]);
+    expect(seen).toEqual(rs.map((r) => r.value.toString('hex')));
   });
 
   it('commits nothing of a record whose messages were not all handled (a failure or a stop)', async () => {

@@ -1,20 +1,10 @@
 // Kafka bus (distributed mode), kafkajs behind the Bus contract so the client can be swapped.
 // Durability: publish resolves on broker ack with acks=all from an idempotent producer; consumers
-// commit a record's offset only after the handler (e.g. the ClickHouse insert) resolved for every
-// message it carries. Messages travel several to a record (kafka-record-batch.ts).
-import {
-  type ICustomPartitioner,
-  Kafka,
-  type KafkaConfig,
-  type KafkaMessage,
-  logLevel,
-  type PartitionerArgs,
-  Partitioners,
-} from 'kafkajs';
+// commit a batch's offsets only after the handler (e.g. the ClickHouse insert) resolved.
+import { type ICustomPartitioner, Kafka, type KafkaConfig, logLevel, Partitioners } from 'kafkajs';
 import type { KafkaConnection } from '../config/index.js';
-import { type Backoff, BackpressureError, backoffDelayMs, errorMessage } from '../model/index.js';
+import { BackpressureError, errorMessage } from '../model/index.js';
 import type { Bus, BusMessage, SubscribeOptions, Subscription } from './bus.js';
-import { type BatchRecord, packRecords, type RecordBatchLimits, readRecord } from './kafka-record-batch.js';
 
 export interface KafkaBusOptions {
   readonly brokers: string[];
@@ -27,19 +17,7 @@ export interface KafkaBusOptions {
   readonly onError?: (context: string, err: unknown) => void;
   readonly ssl?: KafkaConfig['ssl'];
   readonly sasl?: KafkaConfig['sasl'];
-  /**
-   * Messages per Kafka record at most, and bytes of a record's value at most.
-   * @defaultValue DEFAULT_RECORD_BATCH
-   */
-  readonly recordBatch?: RecordBatchLimits;
 }
-
-/**
- * 500 messages or 256 KiB a record: a few hundred canonical events, so kafkajs's per-record work
- * is paid for a few hundred events at once, and a record stays far below the broker's 1 MiB
- * message.max.bytes and the 768 KiB request bound below (a record never spans requests).
- */
-export const DEFAULT_RECORD_BATCH: RecordBatchLimits = { maxEvents: 500, maxBytes: 256 * 1024 };
 
 /** The cluster's address and security, as kafkajs takes them. */
 export function kafkaClientOptions(c: KafkaConnection): Pick<KafkaBusOptions, 'brokers' | 'ssl' | 'sasl'> {
@@ -115,113 +93,6 @@ export const CachedDefaultPartitioner: ICustomPartitioner = () => {
     return partition;
   };
 };
-
-/**
- * A request's messages as batch records: grouped by the partition their key hashes to (the same
- * partition kafkajs's DefaultPartitioner picks for the key alone), each group cut into records in
- * publish order. Each record names its partition, so all its messages land where their key would.
- */
-export function toPartitionRecords(
-  topic: string,
-  messages: readonly BusMessage[],
-  partitions: number,
-  partitionOf: (args: PartitionerArgs) => number,
-  limits: RecordBatchLimits,
-): Array<BatchRecord & { partition: number }> {
-  const metadata = partitionList(partitions);
-  const byPartition = new Map<number, BusMessage[]>();
-  for (const m of messages) {
-    const partition = partitionOf({
-      topic,
-      partitionMetadata: metadata,
-      message: { key: m.key, value: null },
-    });
-    let group = byPartition.get(partition);
-    if (!group) {
-      group = [];
-      byPartition.set(partition, group);
-    }
-    group.push(m);
-  }
-  const records: Array<BatchRecord & { partition: number }> = [];
-  for (const [partition, group] of byPartition)
-    for (const record of packRecords(group, limits)) records.push({ ...record, partition });
-  return records;
-}
-
-const partitionLists = new Map<number, PartitionerArgs['partitionMetadata']>();
-/** The partitioner reads only the list's length for a keyed message; one list per count. */
-function partitionList(count: number): PartitionerArgs['partitionMetadata'] {
-  let list = partitionLists.get(count);
-  if (!list) {
-    list = Array.from({ length: count }, (_, partitionId) => ({
-      partitionErrorCode: 0,
-      partitionId,
-      leader: 0,
-      replicas: [0],
-      isr: [0],
-      offlineReplicas: [],
-    }));
-    partitionLists.set(count, list);
-  }
-  return list;
-}
-
-/**
- * A fetched batch's records as handler calls of at most `maxBatch` messages, in order, and after
- * each call the offset to commit: the last record all of whose messages were handled (undefined
- * while a record's messages are still partly waiting). A record's messages may thus span calls;
- * its offset moves only once the last of them was handled, so a crash redelivers it whole.
- */
-export async function handleRecords(
-  records: readonly Pick<KafkaMessage, 'key' | 'value' | 'headers' | 'offset'>[],
-  maxBatch: number,
-  handle: (messages: BusMessage[]) => Promise<void>,
-  commit: (offset: string) => Promise<void>,
-  running: () => boolean,
-  read: (
-    key: Buffer | null,
-    value: Buffer | null,
-    headers: Record<string, unknown> | undefined,
-  ) => BusMessage[] = readRecord,
-): Promise<void> {
-  const ends: Array<{ offset: string; end: number }> = [];
-  let queued: BusMessage[] = [];
-  let total = 0;
-  let handed = 0;
-  let committed = 0;
-  const handOver = async (count: number) => {
-    if (count > 0) {
-      const part = queued.slice(0, count);
-      queued = queued.slice(count);
-      await handle(part);
-      handed += part.length;
-    }
-    let last: string | undefined;
-    while (committed < ends.length && ends[committed]!.end <= handed) last = ends[committed++]!.offset;
-    if (last !== undefined) await commit(last);
-  };
-  for (const record of records) {
-    if (!running()) return;
-    const messages = read(record.key, record.value, record.headers);
-    for (const m of messages) queued.push(m);
-    total += messages.length;
-    ends.push({ offset: record.offset, end: total });
-    while (queued.length >= maxBatch) {
-      if (!running()) return;
-      await handOver(maxBatch);
-    }
-  }
-  if (running()) await handOver(queued.length);
-}
-
-/** A record as one message, whatever its headers (a topic other producers write). */
-const asIs = (key: Buffer | null, value: Buffer | null): BusMessage[] => [
-  { key: key?.toString('utf8') ?? '', value: value ?? Buffer.alloc(0) },
-];
-
-/** Waits while a new topic is unknown to a broker's metadata (a few seconds at most, 10 tries). */
-export const TOPIC_METADATA_BACKOFF: Backoff = { baseMs: 200, capMs: 2_000, jitter: 'equal' };
 
 /** One produce request's worth of records, by topic (each topic once: kafkajs keys a request's topics by name). */
 export type TopicMessages = Array<{ topic: string; messages: BusMessage[] }>;
@@ -392,11 +263,7 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
     allowAutoTopicCreation: false,
   });
   await connectOrExplain(() => producer.connect());
-  /** Topics known to exist, with their partition count (read once, when first used). */
-  const ensured = new Map<string, number>();
-  const limits = opts.recordBatch ?? DEFAULT_RECORD_BATCH;
-  // Groups messages by partition exactly as the producer would place each alone.
-  const partitionOf = CachedDefaultPartitioner();
+  const ensured = new Set<string>();
   const consumers = new Set<Subscription>();
   // Readiness asks the cluster directly, without the bus's retries (a probe must answer fast);
   // a consumer that crashed for good (kafkajs gave up restarting it) makes the bus not ready.
@@ -409,50 +276,18 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
       acks: -1,
       topicMessages: request.map(({ topic, messages }) => ({
         topic,
-        messages: toPartitionRecords(topic, messages, ensured.get(topic)!, partitionOf, limits).map((r) => ({
-          key: r.key,
-          value: r.value,
-          headers: r.headers,
-          partition: r.partition,
-        })),
+        messages: messages.map((m) => ({ key: m.key, value: m.value })),
       })),
     });
   }, MAX_REQUEST_BYTES);
 
-  // Concurrent first uses of a topic (a publish, the store and detect subscriptions) share one.
-  const ensuring = new Map<string, Promise<void>>();
-  function ensureTopic(topic: string): Promise<void> {
-    if (ensured.has(topic)) return Promise.resolve();
-    let pending = ensuring.get(topic);
-    if (!pending) {
-      pending = createOrReadTopic(topic).finally(() => ensuring.delete(topic));
-      ensuring.set(topic, pending);
+  async function ensureTopic(topic: string): Promise<void> {
+    if (ensured.has(topic)) return;
+    const existing = await admin.listTopics();
+    if (!existing.includes(topic)) {
+      await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: opts.partitions }] });
     }
-    return pending;
-  }
-
-  async function createOrReadTopic(topic: string): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const existing = await admin.listTopics();
-        if (!existing.includes(topic)) {
-          await admin.createTopics({
-            waitForLeaders: true,
-            topics: [{ topic, numPartitions: opts.partitions }],
-          });
-        }
-        // Publishes group their messages by partition with this count. A topic given more
-        // partitions later moves keys as it would for one record per message; a restart reads it.
-        const [metadata] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
-        ensured.set(topic, metadata?.partitions.length || opts.partitions);
-        return;
-      } catch (err) {
-        // A topic just created (here or by another process) is unknown to a broker's metadata for
-        // a moment (UNKNOWN_TOPIC_OR_PARTITION, retriable); kafkajs's leader wait does not retry it.
-        if (attempt >= 10 || (err as { retriable?: boolean } | null)?.retriable !== true) throw err;
-        await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(attempt, TOPIC_METADATA_BACKOFF)));
-      }
-    }
+    ensured.add(topic);
   }
 
   const name = (topic: string) => `${opts.prefix}${topic}`;
@@ -506,33 +341,26 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: sub.concurrency ?? 1,
         eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-          try {
-            // Throwing leaves the offsets uncommitted: kafkajs retries and the records are redelivered.
-            await handleRecords(
-              batch.messages,
-              maxBatch,
-              (messages) => sub.handler(messages),
-              async (offset) => {
-                // resolveOffset moves this consumer's fetch position; commitOffsets makes it durable.
-                resolveOffset(offset);
-                await consumer.commitOffsets([
-                  {
-                    topic: batch.topic,
-                    partition: batch.partition,
-                    offset: (BigInt(offset) + 1n).toString(),
-                  },
-                ]);
-                await heartbeat();
+          for (let i = 0; i < batch.messages.length; i += maxBatch) {
+            if (!isRunning() || isStale()) return;
+            const chunk = batch.messages.slice(i, i + maxBatch);
+            const messages: BusMessage[] = chunk.map((m) => ({
+              key: m.key?.toString('utf8') ?? '',
+              value: m.value ?? Buffer.alloc(0),
+            }));
+            // Throwing here leaves the offsets uncommitted: kafkajs retries and the batch is redelivered.
+            await sub.handler(messages);
+            const last = chunk[chunk.length - 1]!;
+            // resolveOffset moves this consumer's fetch position; commitOffsets makes it durable.
+            resolveOffset(last.offset);
+            await consumer.commitOffsets([
+              {
+                topic: batch.topic,
+                partition: batch.partition,
+                offset: (BigInt(last.offset) + 1n).toString(),
               },
-              () => isRunning() && !isStale(),
-              sub.records === 'as-is' ? asIs : readRecord,
-            );
-          } catch (err) {
-            // A record of a newer format stops its partition here rather than being skipped (read after
-            // the upgrade); a corrupt or forged one was handed over whole and dead-lettered.
-            if ((err as Error | null)?.name === 'UnreadableRecordError')
-              opts.onError?.(`consume ${full}`, err);
-            throw err;
+            ]);
+            await heartbeat();
           }
         },
       });

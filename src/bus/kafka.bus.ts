@@ -3,7 +3,7 @@
 // commit a batch's offsets only after the handler (e.g. the ClickHouse insert) resolved.
 import { type ICustomPartitioner, Kafka, type KafkaConfig, logLevel, Partitioners } from 'kafkajs';
 import type { KafkaConnection } from '../config/index.js';
-import { BackpressureError, errorMessage } from '../model/index.js';
+import { type Backoff, BackpressureError, backoffDelayMs, errorMessage } from '../model/index.js';
 import type { Bus, BusMessage, SubscribeOptions, Subscription } from './bus.js';
 
 export interface KafkaBusOptions {
@@ -245,6 +245,9 @@ async function connectOrExplain(connect: () => Promise<void>): Promise<void> {
   }
 }
 
+/** Waits while a new topic is unknown to a broker's metadata (a few seconds at most, 10 tries). */
+export const TOPIC_METADATA_BACKOFF: Backoff = { baseMs: 200, capMs: 2_000, jitter: 'equal' };
+
 export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
   const kafka = new Kafka({
     clientId: opts.clientId,
@@ -281,13 +284,38 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
     });
   }, MAX_REQUEST_BYTES);
 
-  async function ensureTopic(topic: string): Promise<void> {
-    if (ensured.has(topic)) return;
-    const existing = await admin.listTopics();
-    if (!existing.includes(topic)) {
-      await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: opts.partitions }] });
+  // Concurrent first uses of a topic (a publish, the store and detect subscriptions) share one.
+  const ensuring = new Map<string, Promise<void>>();
+  function ensureTopic(topic: string): Promise<void> {
+    if (ensured.has(topic)) return Promise.resolve();
+    let pending = ensuring.get(topic);
+    if (!pending) {
+      pending = createTopic(topic).finally(() => ensuring.delete(topic));
+      ensuring.set(topic, pending);
     }
-    ensured.add(topic);
+    return pending;
+  }
+
+  async function createTopic(topic: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const existing = await admin.listTopics();
+        if (!existing.includes(topic)) {
+          await admin.createTopics({
+            waitForLeaders: true,
+            topics: [{ topic, numPartitions: opts.partitions }],
+          });
+        }
+        ensured.add(topic);
+        return;
+      } catch (err) {
+        // A topic just created (here or by another process) is unknown to a broker's metadata for a
+        // moment (UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition",
+        // retriable); kafkajs's leader wait does not retry it. Anything else, or the tenth try, fails.
+        if (attempt >= 10 || (err as { retriable?: boolean } | null)?.retriable !== true) throw err;
+        await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(attempt, TOPIC_METADATA_BACKOFF)));
+      }
+    }
   }
 
   const name = (topic: string) => `${opts.prefix}${topic}`;

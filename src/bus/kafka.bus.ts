@@ -1,6 +1,7 @@
 // Kafka bus (distributed mode), kafkajs behind the Bus contract so the client can be swapped.
 // Durability: publish resolves on broker ack with acks=all from an idempotent producer; consumers
 // commit a batch's offsets only after the handler (e.g. the ClickHouse insert) resolved.
+import { setTimeout as delay } from 'node:timers/promises';
 import { type ICustomPartitioner, Kafka, type KafkaConfig, logLevel, Partitioners } from 'kafkajs';
 import type { KafkaConnection } from '../config/index.js';
 import { type Backoff, BackpressureError, backoffDelayMs, errorMessage } from '../model/index.js';
@@ -313,7 +314,7 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
         // moment (UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition",
         // retriable); kafkajs's leader wait does not retry it. Anything else, or the tenth try, fails.
         if (attempt >= 10 || (err as { retriable?: boolean } | null)?.retriable !== true) throw err;
-        await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(attempt, TOPIC_METADATA_BACKOFF)));
+        await delay(backoffDelayMs(attempt, TOPIC_METADATA_BACKOFF));
       }
     }
   }

@@ -190,18 +190,17 @@ export function createNewCollectionDetector(
       return [];
     }
     if (hour <= (s.habitLast ?? start)) return [];
+    const hours = (s.habitHours ?? 1) + 1;
     s.habitLast = hour;
-    s.habitHours = (s.habitHours ?? 1) + 1;
-    if (s.habitHours < params.habit_hours) return [];
+    s.habitHours = hours;
+    if (hours < params.habit_hours) return [];
     s.habitCollection = '';
-    return [habitFinding(s, e, start, now)];
+    return [habitFinding(e, start, hours, s.habitScore ?? 0, now)];
   }
 
-  function habitFinding(s: NewCollectionState, e: AccessEvent, start: number, now: number): Finding {
+  function habitFinding(e: AccessEvent, start: number, hours: number, first: number, now: number): Finding {
     const sensitivity = sensitivityOf(e.collection);
-    const first = s.habitScore ?? 0;
     const score = 1 - (1 - first) * (1 - HABIT_WEIGHT * SENSITIVITY_WEIGHT[sensitivity.level]);
-    const hours = s.habitHours ?? params.habit_hours;
     const who = KIND_OF_IDENTITY[e.actor_type];
     return makeFinding({
       detector: NAME,

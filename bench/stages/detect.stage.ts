@@ -6,7 +6,7 @@
 // (--expose-gc), everything the runtime keeps (state maps, keys, holders) included, measured twice:
 // hot — every identity active since the last checkpoint (the worst case): live objects up to the
 // pipeline's `detection.max_hot_entities`, the least recently active beyond it packed — and after the stage's next checkpoint with no event in between, when the runtime
-// has packed every idle identity's states (src/detect/cold-state.ts): the steady state of an
+// has packed every idle identity's states (src/detect/state/cold.ts): the steady state of an
 // organisation whose identities act a few times a day (at any moment nearly all are idle).
 // Throughput: the Zipf traffic of the other benchmarks (workload.ts) over 10 minutes of event
 // time, in the detect stage's batches of 5,000, per CPU second.

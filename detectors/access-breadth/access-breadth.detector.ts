@@ -10,10 +10,8 @@ import type { Detector } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {
   blankFiring,
-  allocState,
-  bitmapAdd,
-  bitmapEstimate,
-  clearBytes,
+  bitmap,
+  closeLogHour,
   describeLogBaseline,
   dueToFire,
   estimateBytes,
@@ -37,18 +35,20 @@ import {
   markFired,
   noteEvidence,
   pct,
+  logRing,
   resetFiring,
-  ringBytes,
-  ringClose,
-  ringSamples,
+  stateLayout,
   watchLevel,
   unlog,
 } from '../shared/index.js';
 import { createTenantCollections, type TenantCollections } from './tenant-collections.js';
 
 const NAME = 'access-breadth';
-const BITMAP_BYTES = 32;
-const RING = BITMAP_BYTES;
+
+/** The bytes of an identity's state: the hour's distinct collections, then the history of hours. */
+export function accessBreadthLayout(hours: number) {
+  return stateLayout({ collections: bitmap(32), history: logRing(hours) });
+}
 
 /** A band, and the tenant's collection count when it lowered the top. */
 export type RelativeBand = LogBand & { readonly tenantCollections?: number };
@@ -101,17 +101,19 @@ export function createAccessBreadthDetector(
   tenants: TenantCollections = createTenantCollections({ maxTenants: params.max_tenants }),
 ): Detector<AccessBreadthState> {
   const hours = params.history_hours;
+  const layout = accessBreadthLayout(hours);
+  const { collections, history: ring } = layout.sections;
 
   const bandOf = (state: AccessBreadthState, tenant: string): RelativeBand =>
     tenantRelativeBand(
-      logBand(state.buf, RING, params.threshold_sigmas, params.min_collections, Math.floor(state.hour / 24)),
+      logBand(ring, state.buf, params.threshold_sigmas, params.min_collections, Math.floor(state.hour / 24)),
       tenants.of(tenant),
       state.hour,
       params.tenant_share,
       params.warmup_hours,
     );
   const warm = (state: AccessBreadthState, hour: number) =>
-    hour - state.firstHour >= params.warmup_hours && ringSamples(state.buf, RING) >= MIN_SAMPLES;
+    hour - state.firstHour >= params.warmup_hours && ring.samples(state.buf) >= MIN_SAMPLES;
 
   /**
    * The log score, or — when the tenant's size lowered the band — at least one by the share of
@@ -129,16 +131,8 @@ export function createAccessBreadthDetector(
     const out: Finding[] = [];
     const band = bandOf(state, next.tenant);
     if (grewSinceFired(state, state.distinct)) out.push(finding(state, next, band, now));
-    ringClose(
-      state.buf,
-      RING,
-      hours,
-      state.distinct,
-      band,
-      Math.floor(state.hour / 24),
-      warm(state, state.hour),
-    );
-    clearBytes(state.buf, 0, BITMAP_BYTES);
+    closeLogHour(ring, state.buf, state.distinct, band, Math.floor(state.hour / 24), warm(state, state.hour));
+    collections.clear(state.buf);
     state.distinct = 0;
     state.firedCollection = '';
     resetFiring(state);
@@ -197,7 +191,7 @@ export function createAccessBreadthDetector(
         distinct: 0,
         firedCollection: '',
         late: 0,
-        buf: allocState(BITMAP_BYTES + ringBytes(hours)),
+        buf: layout.alloc(),
       };
     },
     bootstrap(state, history, before, first) {
@@ -216,27 +210,26 @@ export function createAccessBreadthDetector(
       // Window counts reach further back than the (most recent) hourly rows kept.
       state.firstHour = historyStartHour(history, active[0]!);
       for (const hour of active) {
-        clearBytes(state.buf, 0, BITMAP_BYTES);
+        collections.clear(state.buf);
         for (const c of byHour.get(hour)!) {
           if (!c) continue;
           const h = hash32(c);
-          bitmapAdd(state.buf, 0, BITMAP_BYTES, h);
+          collections.add(state.buf, h);
           // The stored history teaches the tenant's collections too (after a restart without them).
           tenants.add(first.tenant, h, hour);
         }
         state.hour = hour;
-        const distinct = Math.round(bitmapEstimate(state.buf, 0, BITMAP_BYTES));
-        ringClose(
+        const distinct = Math.round(collections.estimate(state.buf));
+        closeLogHour(
+          ring,
           state.buf,
-          RING,
-          hours,
           distinct,
           bandOf(state, first.tenant),
           Math.floor(hour / 24),
           warm(state, hour),
         );
       }
-      clearBytes(state.buf, 0, BITMAP_BYTES);
+      collections.clear(state.buf);
       state.distinct = 0;
       state.hour = hourIndex(before);
     },
@@ -250,9 +243,9 @@ export function createAccessBreadthDetector(
       state.hour = hour;
       if (!e.collection) return out;
       const h = hash32(e.collection);
-      if (!bitmapAdd(state.buf, 0, BITMAP_BYTES, h)) return out;
+      if (!collections.add(state.buf, h)) return out;
       tenants.add(e.tenant, h, hour);
-      state.distinct = Math.round(bitmapEstimate(state.buf, 0, BITMAP_BYTES));
+      state.distinct = Math.round(collections.estimate(state.buf));
       if (!warm(state, hour)) return out;
       const band = bandOf(state, e.tenant);
       if (state.distinct <= watchLevel(band)) return out;

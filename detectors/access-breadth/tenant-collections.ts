@@ -5,9 +5,10 @@
 // hour's breadth to it: on a tenant of 12 collections, an identity touching all 12 is enumerating
 // even if its own history's band reaches 12. A dropped collection stays counted (the count is
 // what the tenant ever had since vigil saw it).
-import { bitmapAdd, bitmapEstimate } from '../shared/index.js';
+import { bitmap, stateLayout } from '../shared/index.js';
 
-const BITMAP_BYTES = 512;
+const LAYOUT = stateLayout({ collections: bitmap(512) });
+const { collections: COLLECTIONS } = LAYOUT.sections;
 
 export interface TenantCollections {
   /** Notes that `collection` (its 32-bit hash) exists in the tenant, at event hour `hour`. */
@@ -30,7 +31,7 @@ export function createTenantCollections(options: { readonly maxTenants: number }
     add(tenant, h, hour) {
       let t = tenants.get(tenant);
       if (!t) {
-        t = { bits: new Uint8Array(BITMAP_BYTES), sinceHour: hour, collections: 0 };
+        t = { bits: LAYOUT.alloc(), sinceHour: hour, collections: 0 };
         tenants.set(tenant, t);
         if (tenants.size > options.maxTenants) tenants.delete(tenants.keys().next().value!);
       } else if (tenants.size > 1 && tenants.keys().next().value === tenant) {
@@ -39,8 +40,7 @@ export function createTenantCollections(options: { readonly maxTenants: number }
         tenants.set(tenant, t);
       }
       if (hour < t.sinceHour) t.sinceHour = hour;
-      if (bitmapAdd(t.bits, 0, BITMAP_BYTES, h))
-        t.collections = Math.round(bitmapEstimate(t.bits, 0, BITMAP_BYTES));
+      if (COLLECTIONS.add(t.bits, h)) t.collections = Math.round(COLLECTIONS.estimate(t.bits));
     },
     of(tenant) {
       const t = tenants.get(tenant);

@@ -10,10 +10,8 @@ import type { Detector, IdentityHistory } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {
   blankFiring,
-  allocState,
-  bitmapAdd,
-  bitmapEstimate,
-  clearBytes,
+  bitmap,
+  closeLogHour,
   describeLogBaseline,
   dueToFire,
   type EntityType,
@@ -36,14 +34,13 @@ import {
   markFired,
   plural,
   noteEvidence,
+  logRing,
   resetFiring,
-  ringBytes,
-  ringClose,
+  stateLayout,
   watchLevel,
 } from '../shared/index.js';
 
 const NAME = 'auth-failures';
-const COUNTERPART_BYTES = 16;
 const REVOKED_SCORE = 0.7;
 const REVOKED_ALLOWED_SCORE = 0.95;
 
@@ -99,6 +96,14 @@ export function entityOf(kind: AuthEntityKind, e: AccessEvent): string {
   return kind === 'actor' ? e.actor : kind === 'credential' ? e.credential : e.src_net;
 }
 
+/**
+ * The bytes of an entity's state: the history of its hours' busiest window, then the distinct
+ * counterparts (identities of a network, networks of an identity) of the current window.
+ */
+export function authFailuresLayout(hours: number) {
+  return stateLayout({ history: logRing(hours), counterparts: bitmap(16) });
+}
+
 /** One detector per entity kind the parameters ask for. */
 export function createAuthFailuresDetectors(params: AuthFailuresParams): Detector<AuthFailuresState>[] {
   return params.entities.map((kind) => createAuthFailuresDetector(params, kind));
@@ -112,13 +117,14 @@ export function createAuthFailuresDetector(
   const hours = params.history_hours;
   const windowMs = params.window;
   const minutes = Math.round(windowMs / 60_000);
-  const BITMAP = ringBytes(hours);
+  const layout = authFailuresLayout(hours);
+  const { history, counterparts } = layout.sections;
   const markers = params.revoked_markers.map((m) => m.toLowerCase());
   const counterpart = COUNTERPART[kind];
   const entityType: EntityType = kind;
 
   const bandOf = (s: AuthFailuresState) =>
-    logBand(s.buf, 0, params.threshold_sigmas, params.min_failures, Math.floor(s.hour / 24));
+    logBand(history, s.buf, params.threshold_sigmas, params.min_failures, Math.floor(s.hour / 24));
   const revokedNotice = (e: AccessEvent) => {
     if (e.attributes.credential_status?.toLowerCase() === 'revoked') return true;
     const t = e.error_type.toLowerCase();
@@ -131,21 +137,21 @@ export function createAuthFailuresDetector(
     s.failures = 0;
     s.logins = 0;
     s.firedActor = '';
-    clearBytes(s.buf, BITMAP, COUNTERPART_BYTES);
+    counterparts.clear(s.buf);
     resetFiring(s);
     return out;
   }
 
   function closeHour(s: AuthFailuresState): void {
     // No warm-up here: the history is clipped to the band from the first hour.
-    ringClose(s.buf, 0, hours, s.hourPeak, bandOf(s), Math.floor(s.hour / 24), true);
+    closeLogHour(history, s.buf, s.hourPeak, bandOf(s), Math.floor(s.hour / 24), true);
     s.hourPeak = 0;
   }
 
   function burstFinding(s: AuthFailuresState, e: AccessEvent, band: LogBand, now: number): Finding {
     const entity = entityOf(kind, e);
     const start = s.window * windowMs;
-    const others = Math.round(bitmapEstimate(s.buf, BITMAP, COUNTERPART_BYTES));
+    const others = Math.round(counterparts.estimate(s.buf));
     const logins = s.logins ?? 0;
     // Mostly failed logins is password guessing; from one network against many identities, spraying.
     const guessing = logins * 2 >= s.failures;
@@ -300,7 +306,7 @@ export function createAuthFailuresDetector(
         firedActor: '',
         late: 0,
         revoked: undefined,
-        buf: allocState(ringBytes(hours) + COUNTERPART_BYTES),
+        buf: layout.alloc(),
       };
     },
     observe(s, e, now) {
@@ -327,7 +333,7 @@ export function createAuthFailuresDetector(
       if (isFailedLogin(e)) s.logins = (s.logins ?? 0) + 1;
       s.hourPeak = Math.max(s.hourPeak, s.failures);
       const other = counterpart.of(e);
-      if (other) bitmapAdd(s.buf, BITMAP, COUNTERPART_BYTES, hash32(other));
+      if (other) counterparts.add(s.buf, hash32(other));
       const band = bandOf(s);
       if (s.failures <= watchLevel(band)) return out;
       noteEvidence(s, e.event_id);

@@ -9,7 +9,6 @@ import { HOURLY_BYTES, HOURLY_RETURNED, HOURLY_VECTORS } from '../../src/detect/
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {
   blankFiring,
-  allocState,
   describeLogBaseline,
   dueToFire,
   estimateBytes,
@@ -33,9 +32,10 @@ import {
   markFired,
   noteEvidence,
   resetFiring,
-  ringBytes,
-  ringClose,
-  ringSamples,
+  byteArray,
+  closeLogHour,
+  logRing,
+  stateLayout,
   watchLevel,
 } from '../shared/index.js';
 
@@ -135,10 +135,26 @@ export function magnitude(state: BulkExtractionState): string {
 /** Whether an event of the current hour reported the signal. */
 const known = (state: BulkExtractionState, i: number) => ((state.reported ?? ALL_REPORTED) & (1 << i)) !== 0;
 
+/**
+ * The bytes of an identity's state: a history of active hours per signal (in SIGNALS' order), then
+ * each signal's watch level for the current hour (log units; 255: not watching).
+ */
+export function bulkExtractionLayout(hours: number) {
+  return stateLayout({
+    rows: logRing(hours),
+    bytes: logRing(hours),
+    vectors: logRing(hours),
+    scrolls: logRing(hours),
+    top_k: logRing(hours),
+    watch: byteArray(SIGNALS.length),
+  });
+}
+
 export function createBulkExtractionDetector(params: BulkExtractionParams): Detector<BulkExtractionState> {
   const hours = params.history_hours;
-  const ringOff = (i: number) => i * ringBytes(hours);
-  const highOff = SIGNALS.length * ringBytes(hours);
+  const layout = bulkExtractionLayout(hours);
+  const rings = SIGNALS.map((signal) => layout.sections[signal]);
+  const { watch } = layout.sections;
   const floors: Record<Signal, number> = {
     rows: params.min_rows,
     bytes: params.min_bytes,
@@ -148,15 +164,15 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
   };
 
   const bandOf = (state: BulkExtractionState, i: number): LogBand =>
-    logBand(state.buf, ringOff(i), params.threshold_sigmas, floors[SIGNALS[i]!], Math.floor(state.hour / 24));
+    logBand(rings[i]!, state.buf, params.threshold_sigmas, floors[SIGNALS[i]!], Math.floor(state.hour / 24));
   const warm = (state: BulkExtractionState, hour: number) =>
-    hour - state.firstHour >= params.warmup_hours && ringSamples(state.buf, 0) >= MIN_SAMPLES;
+    hour - state.firstHour >= params.warmup_hours && rings[0]!.samples(state.buf) >= MIN_SAMPLES;
 
   /** Caches each band's watch level (log units, floored) for the hour starting now. */
   function arm(state: BulkExtractionState): void {
     const ok = warm(state, state.hour);
     for (let i = 0; i < SIGNALS.length; i++)
-      state.buf[highOff + i] = ok ? Math.min(255, Math.floor(logOf(watchLevel(bandOf(state, i))))) : 255;
+      watch.set(state.buf, i, ok ? Math.min(255, Math.floor(logOf(watchLevel(bandOf(state, i))))) : 255);
   }
 
   /** The signal furthest over its band (by score), with its band. */
@@ -180,7 +196,7 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
     const reported = state.reported ?? ALL_REPORTED;
     for (let i = 0; i < SIGNALS.length; i++)
       if (reported & (1 << i))
-        ringClose(state.buf, ringOff(i), hours, signalValue(state, SIGNALS[i]!), bandOf(state, i), day, ok);
+        closeLogHour(rings[i]!, state.buf, signalValue(state, SIGNALS[i]!), bandOf(state, i), day, ok);
     state.reported = SCROLLS_REPORTED;
     state.rows = 0;
     state.bytes = 0;
@@ -258,8 +274,8 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
     entityKey: (e) => `${e.tenant}\u0000${e.actor}`,
     initState(e) {
       const hour = hourIndex(e.time);
-      const buf = allocState(SIGNALS.length * (ringBytes(hours) + 1));
-      buf.fill(255, highOff);
+      const buf = layout.alloc();
+      watch.fill(buf, 255);
       return {
         ...blankFiring(),
         firstHour: hour,
@@ -323,10 +339,9 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
         const ok = warm(state, hour);
         for (let i = 0; i < SIGNALS.length; i++)
           if (i === topK ? topKs : h.reported & (1 << i))
-            ringClose(
+            closeLogHour(
+              rings[i]!,
               state.buf,
-              ringOff(i),
-              hours,
               signalValue(state, SIGNALS[i]!),
               bandOf(state, i),
               Math.floor(hour / 24),
@@ -376,7 +391,7 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
       state.reported = reported;
       let watched = false;
       for (let i = 0; i < SIGNALS.length; i++)
-        if (logOf(signalValue(state, SIGNALS[i]!)) > state.buf[highOff + i]!) watched = true;
+        if (logOf(signalValue(state, SIGNALS[i]!)) > watch.get(state.buf, i)) watched = true;
       if (!watched) return out;
       const contributes =
         (e.returned ?? 0) > 0 ||

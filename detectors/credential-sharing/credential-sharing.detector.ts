@@ -9,7 +9,6 @@ import { type AccessEvent, type Finding, PREVIOUS_TOKEN_ATTRIBUTES } from '../..
 import { median } from 'simple-statistics';
 import {
   blankFiring,
-  allocState,
   decay,
   decayedRatePerDay,
   dueToFire,
@@ -30,18 +29,11 @@ import {
   markFired,
   noteEvidence,
   resetFiring,
-  ringBytes,
-  ringMax,
-  ringPushRaw,
-  ringSamples,
-  ringValues,
-  setBytes,
-  setFind,
-  setRename,
-  setSize,
-  setTouch,
-  smallSetAdd,
-  smallSetRename,
+  countRing,
+  recentSet,
+  type SmallSet,
+  smallSet,
+  stateLayout,
 } from '../shared/index.js';
 
 const NAME = 'credential-sharing';
@@ -61,19 +53,35 @@ const FIRST_DAY_HOURS = 24;
  * arrives with its previous one alongside: if that one is in the set it is renamed, not counted
  * twice.
  */
-function addRekeyed(
-  b: Uint8Array,
-  off: number,
-  cap: number,
-  token: string,
-  previous: string | undefined,
-): boolean {
+function addRekeyed(set: SmallSet, b: Uint8Array, token: string, previous: string | undefined): boolean {
   const h = hash16(token);
   if (previous) {
     const p = hash16(previous);
-    if (p !== h && smallSetRename(b, off, cap, p, h)) return false;
+    if (p !== h && set.rename(b, p, h)) return false;
   }
-  return smallSetAdd(b, off, cap, h) === 'new';
+  return set.add(b, h) === 'new';
+}
+
+/**
+ * The bytes of a credential's state: the hour's identities and networks, the histories of
+ * identities and networks per active hour, the networks it was ever used from (least recently used
+ * forgotten), and the history of foreign networks per active hour. Sections added later go last,
+ * so a checkpoint of the older layout converts by padding.
+ */
+export function credentialSharingLayout(hours: number, knownNetworks: number) {
+  return stateLayout({
+    actors: smallSet(ACTOR_CAP),
+    networks: smallSet(NETWORK_CAP),
+    actorRing: countRing(hours),
+    networkRing: countRing(hours),
+    known: recentSet(knownNetworks),
+    foreignRing: countRing(hours),
+  });
+}
+
+/** The bytes of an identity's state for new-network: the networks it used, least recent forgotten. */
+export function newNetworkLayout(knownNetworks: number) {
+  return stateLayout({ known: recentSet(knownNetworks) });
 }
 
 export interface CredentialSharingState extends Firing {
@@ -103,16 +111,8 @@ export function createCredentialSharingDetector(
   params: CredentialSharingParams,
 ): Detector<CredentialSharingState> {
   const hours = params.history_hours;
-  const known = params.max_known_networks;
-  const ACTORS = 0;
-  const NETWORKS = 2 * ACTOR_CAP;
-  const ACTOR_RING = NETWORKS + 2 * NETWORK_CAP;
-  const NETWORK_RING = ACTOR_RING + ringBytes(hours);
-  // Sections added later go last, so a checkpoint of the older layout converts by padding.
-  const KNOWN = NETWORK_RING + ringBytes(hours);
-  const FOREIGN_RING = KNOWN + setBytes(known);
-  const OLD_BYTES = KNOWN;
-  const BYTES = FOREIGN_RING + ringBytes(hours);
+  const layout = credentialSharingLayout(hours, params.max_known_networks);
+  const { actors, networks, actorRing, networkRing, known, foreignRing } = layout.sections;
 
   interface Limits {
     readonly usualActors: number;
@@ -128,21 +128,21 @@ export function createCredentialSharingDetector(
   }
 
   function limits(s: CredentialSharingState): Limits {
-    const actors = ringValues(s.buf, ACTOR_RING);
-    const networks = ringValues(s.buf, NETWORK_RING);
-    const maxActors = ringMax(s.buf, ACTOR_RING);
-    const maxNetworks = ringMax(s.buf, NETWORK_RING);
-    const maxForeign = ringMax(s.buf, FOREIGN_RING);
+    const actorHours = actorRing.values(s.buf);
+    const networkHours = networkRing.values(s.buf);
+    const maxActors = actorRing.max(s.buf);
+    const maxNetworks = networkRing.max(s.buf);
+    const maxForeign = foreignRing.max(s.buf);
     return {
-      usualActors: actors.length ? median(actors) : 0,
-      usualNetworks: networks.length ? median(networks) : 0,
+      usualActors: actorHours.length ? median(actorHours) : 0,
+      usualNetworks: networkHours.length ? median(networkHours) : 0,
       maxActors,
       maxNetworks,
       maxForeign,
       highActors: Math.max(maxActors, params.min_actors - 1),
       highNetworks: Math.max(2 * maxNetworks, params.min_networks - 1),
       highForeign: Math.max(maxForeign, params.min_foreign_networks - 1),
-      samples: actors.length,
+      samples: actorHours.length,
     };
   }
 
@@ -153,15 +153,13 @@ export function createCredentialSharingDetector(
   function isForeign(s: CredentialSharingState, e: AccessEvent, hour: number): boolean {
     const h = hash16(e.src_net);
     const previous = e.attributes[PREVIOUS_TOKEN_ATTRIBUTES.src_net];
-    const foreign =
-      setFind(s.buf, KNOWN, known, h) < 0 &&
-      !(previous && setRename(s.buf, KNOWN, known, hash16(previous), h));
-    setTouch(s.buf, KNOWN, known, h, hour - s.firstHour);
+    const foreign = !known.has(s.buf, h) && !(previous && known.rename(s.buf, hash16(previous), h));
+    known.touch(s.buf, h, hour - s.firstHour);
     return foreign;
   }
 
   const warm = (s: CredentialSharingState, hour: number) =>
-    hour - s.firstHour >= params.warmup_hours && ringSamples(s.buf, ACTOR_RING) >= MIN_SAMPLES;
+    hour - s.firstHour >= params.warmup_hours && actorRing.samples(s.buf) >= MIN_SAMPLES;
 
   type By = 'actors' | 'networks' | 'foreign';
 
@@ -190,10 +188,11 @@ export function createCredentialSharingDetector(
   function endHour(s: CredentialSharingState, l: Limits): void {
     // Winsorize: a sharing hour enters the history at the band's top, not at its real size.
     const ok = warm(s, s.hour);
-    ringPushRaw(s.buf, ACTOR_RING, hours, ok ? Math.min(s.actors, l.highActors) : s.actors);
-    ringPushRaw(s.buf, NETWORK_RING, hours, ok ? Math.min(s.networks, l.highNetworks) : s.networks);
-    ringPushRaw(s.buf, FOREIGN_RING, hours, ok ? Math.min(s.foreign, l.highForeign) : s.foreign);
-    s.buf.fill(0, ACTORS, ACTOR_RING);
+    actorRing.push(s.buf, ok ? Math.min(s.actors, l.highActors) : s.actors);
+    networkRing.push(s.buf, ok ? Math.min(s.networks, l.highNetworks) : s.networks);
+    foreignRing.push(s.buf, ok ? Math.min(s.foreign, l.highForeign) : s.foreign);
+    actors.clear(s.buf);
+    networks.clear(s.buf);
     s.actors = 0;
     s.networks = 0;
     s.foreign = 0;
@@ -269,19 +268,16 @@ export function createCredentialSharingDetector(
         foreignFrom: hour,
         firedActor: '',
         late: 0,
-        buf: allocState(BYTES),
+        buf: layout.alloc(),
       };
     },
     restoreState(decoded) {
       if (!decoded || typeof decoded !== 'object') return undefined;
       const s = decoded as CredentialSharingState;
-      if (!(s.buf instanceof Uint8Array)) return undefined;
-      if (s.buf.byteLength === BYTES) return s;
+      if (layout.fits(s.buf)) return s;
       // Checkpointed before the known networks were kept: padded, its known set learns anew.
-      if (s.buf.byteLength !== OLD_BYTES) return undefined;
-      const buf = allocState(BYTES);
-      buf.set(s.buf);
-      return { ...s, buf, foreign: 0, foreignFrom: s.hour + params.warmup_hours };
+      const buf = layout.grow(s.buf, 'known');
+      return buf && { ...s, buf, foreign: 0, foreignFrom: s.hour + params.warmup_hours };
     },
     bootstrap(s, history, before, first) {
       // The stored hours of the first event's credential (all its users, not only this identity's),
@@ -313,16 +309,10 @@ export function createCredentialSharingDetector(
       }
       const out = hour > s.hour ? closeHour(s, e, now) : [];
       s.hour = hour;
-      const newActor = addRekeyed(
-        s.buf,
-        ACTORS,
-        ACTOR_CAP,
-        e.actor,
-        e.attributes[PREVIOUS_TOKEN_ATTRIBUTES.actor],
-      );
+      const newActor = addRekeyed(actors, s.buf, e.actor, e.attributes[PREVIOUS_TOKEN_ATTRIBUTES.actor]);
       const newNetwork =
         e.src_net !== '' &&
-        addRekeyed(s.buf, NETWORKS, NETWORK_CAP, e.src_net, e.attributes[PREVIOUS_TOKEN_ATTRIBUTES.src_net]);
+        addRekeyed(networks, s.buf, e.src_net, e.attributes[PREVIOUS_TOKEN_ATTRIBUTES.src_net]);
       if (newActor) s.actors++;
       if (newNetwork) {
         s.networks++;
@@ -365,6 +355,8 @@ export interface NewNetworkState extends Firing {
 
 export function createNewNetworkDetector(params: CredentialSharingParams): Detector<NewNetworkState> {
   const cap = params.max_known_networks;
+  const layout = newNetworkLayout(cap);
+  const { known: knownNetworks } = layout.sections;
   const halfLifeHours = DISCOVERY_HALF_LIFE_DAYS * 24;
 
   function finding(
@@ -421,7 +413,7 @@ export function createNewNetworkDetector(params: CredentialSharingParams): Detec
         discoveredHour: hour,
         firedNetwork: '',
         late: 0,
-        buf: allocState(setBytes(cap)),
+        buf: layout.alloc(),
       };
     },
     bootstrap(s, history, before) {
@@ -447,7 +439,7 @@ export function createNewNetworkDetector(params: CredentialSharingParams): Detec
       }
       // Known networks by last use, least recent first, so a full set keeps the most recent.
       for (const n of [...history.networks].sort((a, b) => a.lastSeen - b.lastSeen))
-        setTouch(s.buf, 0, cap, hash16(n.network), hourIndex(n.lastSeen) - firstHour);
+        knownNetworks.touch(s.buf, hash16(n.network), hourIndex(n.lastSeen) - firstHour);
       s.hour = hourIndex(before);
     },
     observe(s, e, now) {
@@ -465,13 +457,13 @@ export function createNewNetworkDetector(params: CredentialSharingParams): Detec
       }
       const h = hash16(e.src_net);
       const age = hour - s.firstHour;
-      const known = setSize(s.buf, 0, cap);
+      const known = knownNetworks.size(s.buf);
       // After a tokenization key rotation a known network arrives under a new token, with its
       // previous one alongside: rename it rather than calling it new.
       const previous = e.attributes[PREVIOUS_TOKEN_ATTRIBUTES.src_net];
       const isNew =
-        setFind(s.buf, 0, cap, h) < 0 && !(previous && setRename(s.buf, 0, cap, hash16(previous), h));
-      setTouch(s.buf, 0, cap, h, age);
+        !knownNetworks.has(s.buf, h) && !(previous && knownNetworks.rename(s.buf, hash16(previous), h));
+      knownNetworks.touch(s.buf, h, age);
       if (!isNew) return [];
       // The rate of new networks learns from the first day on (its own first networks excepted), so
       // an identity that roamed through its warm-up is already known to roam when it ends.

@@ -7,7 +7,7 @@ import type { Detector } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {
   blankFiring,
-  allocState,
+  closeLogHour,
   describeLogBaseline,
   dueToFire,
   estimateBytes,
@@ -28,10 +28,9 @@ import {
   markFired,
   plural,
   noteEvidence,
+  logRing,
   resetFiring,
-  ringBytes,
-  ringClose,
-  ringSamples,
+  stateLayout,
   watchLevel,
 } from '../shared/index.js';
 
@@ -70,18 +69,23 @@ export function estimateStateBytes(state: DestructiveOpsState): number {
   return estimateBytes(state);
 }
 
+/** The bytes of an identity's state: the history of deletes, then of drops, per active hour. */
+export function destructiveOpsLayout(hours: number) {
+  return stateLayout({ deletes: logRing(hours), drops: logRing(hours) });
+}
+
 export function createDestructiveOpsDetector(params: DestructiveOpsParams): Detector<DestructiveOpsState> {
   const hours = params.history_hours;
-  const DELETES = 0;
-  const DROPS = ringBytes(hours);
+  const layout = destructiveOpsLayout(hours);
+  const { deletes: DELETES, drops: DROPS } = layout.sections;
 
   const dayOf = (s: DestructiveOpsState) => Math.floor(s.hour / 24);
   const deleteBand = (s: DestructiveOpsState) =>
-    logBand(s.buf, DELETES, params.threshold_sigmas, params.min_deletes, dayOf(s));
+    logBand(DELETES, s.buf, params.threshold_sigmas, params.min_deletes, dayOf(s));
   const dropBand = (s: DestructiveOpsState) =>
-    logBand(s.buf, DROPS, params.threshold_sigmas, params.min_drops, dayOf(s));
+    logBand(DROPS, s.buf, params.threshold_sigmas, params.min_drops, dayOf(s));
   const warm = (s: DestructiveOpsState, hour: number) =>
-    hour - s.firstHour >= params.warmup_hours && ringSamples(s.buf, DELETES) >= MIN_SAMPLES;
+    hour - s.firstHour >= params.warmup_hours && DELETES.samples(s.buf) >= MIN_SAMPLES;
 
   interface Verdict {
     readonly score: number;
@@ -120,8 +124,8 @@ export function createDestructiveOpsDetector(params: DestructiveOpsParams): Dete
     const v = judge(s);
     if (grewSinceFired(s, countOf(s, KINDS[s.firedKind]!))) out.push(finding(s, next, v, now));
     const ok = warm(s, s.hour);
-    ringClose(s.buf, DELETES, hours, s.deletes, deleteBand(s), dayOf(s), ok);
-    ringClose(s.buf, DROPS, hours, s.drops, dropBand(s), dayOf(s), ok);
+    closeLogHour(DELETES, s.buf, s.deletes, deleteBand(s), dayOf(s), ok);
+    closeLogHour(DROPS, s.buf, s.drops, dropBand(s), dayOf(s), ok);
     s.deletes = 0;
     s.drops = 0;
     s.nonAdminDrops = 0;
@@ -204,7 +208,7 @@ export function createDestructiveOpsDetector(params: DestructiveOpsParams): Dete
         firedCollection: '',
         dropped: '',
         late: 0,
-        buf: allocState(2 * ringBytes(hours)),
+        buf: layout.alloc(),
       };
     },
     bootstrap(s, history, before) {
@@ -234,8 +238,8 @@ export function createDestructiveOpsDetector(params: DestructiveOpsParams): Dete
         s.drops = h.drops;
         const ok = warm(s, hour);
         if (h.admin > 0 || (h.drops > 0 && !ok)) s.administers = 1;
-        ringClose(s.buf, DELETES, hours, s.deletes, deleteBand(s), dayOf(s), ok);
-        ringClose(s.buf, DROPS, hours, s.drops, dropBand(s), dayOf(s), ok);
+        closeLogHour(DELETES, s.buf, s.deletes, deleteBand(s), dayOf(s), ok);
+        closeLogHour(DROPS, s.buf, s.drops, dropBand(s), dayOf(s), ok);
       }
       s.deletes = 0;
       s.drops = 0;

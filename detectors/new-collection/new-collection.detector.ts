@@ -10,7 +10,6 @@ import type { Detector } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {
   blankFiring,
-  allocState,
   decay,
   decayedRatePerDay,
   dueToFire,
@@ -30,12 +29,10 @@ import {
   noteEvidence,
   pct,
   resetFiring,
-  setBytes,
-  setFind,
-  setKeys,
+  recentSet,
   type SensitivityJudgement,
   sensitivityJudge,
-  setTouch,
+  stateLayout,
 } from '../shared/index.js';
 import type { PeerBook, PeerShare } from './peer-book.js';
 
@@ -109,11 +106,18 @@ export function sensitivityResolver(params: NewCollectionParams): (collection: s
   return (collection) => judge(collection).level;
 }
 
+/** The bytes of an identity's state: the collections it used (16-bit hashes, last-used hour). */
+export function newCollectionLayout(maxKnown: number) {
+  return stateLayout({ known: recentSet(maxKnown) });
+}
+
 export function createNewCollectionDetector(
   params: NewCollectionParams,
   book: PeerBook,
 ): Detector<NewCollectionState> {
   const cap = params.max_known;
+  const layout = newCollectionLayout(cap);
+  const { known: KNOWN } = layout.sections;
   const halfLifeHours = params.discovery_half_life / HOUR;
   const halfLifeDays = halfLifeHours / HOURS_PER_DAY;
   const sensitivityOf = sensitivityJudge(params);
@@ -258,7 +262,7 @@ export function createNewCollectionDetector(
         habitLast: 0,
         habitScore: 0,
         late: 0,
-        buf: allocState(setBytes(cap)),
+        buf: layout.alloc(),
       };
     },
     bootstrap(s, history, before, first) {
@@ -283,7 +287,7 @@ export function createNewCollectionDetector(
       s.discoveredHour = firstHour;
       for (const [collection, { first: hour }] of uses) {
         book.touch(first.tenant, collection);
-        const known = setKeys(s.buf, 0, cap);
+        const known = KNOWN.keys(s.buf);
         const stamp = hour - firstHour;
         // Peers bootstrapped later are not in the book yet: with none to compare with, a first use
         // is not judged rare (the identity's explorer rate is then learned from live traffic).
@@ -295,10 +299,10 @@ export function createNewCollectionDetector(
           s.discoveredHour = hour;
         }
         book.recordFirstUse(first.tenant, collection, known, 0);
-        setTouch(s.buf, 0, cap, hash16(collection), stamp);
+        KNOWN.touch(s.buf, hash16(collection), stamp);
       }
       for (const [collection, { last }] of uses.sort((a, b) => a[1].last - b[1].last))
-        setTouch(s.buf, 0, cap, hash16(collection), last - firstHour);
+        KNOWN.touch(s.buf, hash16(collection), last - firstHour);
       s.hour = hourIndex(before);
     },
     observe(s, e, now) {
@@ -325,11 +329,11 @@ export function createNewCollectionDetector(
       }
       const h = hash16(e.collection);
       const stamp = hour - s.firstHour;
-      if (setFind(s.buf, 0, cap, h) >= 0) {
-        setTouch(s.buf, 0, cap, h, stamp);
+      if (KNOWN.has(s.buf, h)) {
+        KNOWN.touch(s.buf, h, stamp);
         return s.habitCollection === e.collection ? followUp(s, e, hour, now) : [];
       }
-      const known = setKeys(s.buf, 0, cap);
+      const known = KNOWN.keys(s.buf);
       const out: Finding[] = [];
       const recent = decay(s.discovered, s.discoveredHour, hour, halfLifeHours);
       const peer = stamp >= FIRST_DAY_HOURS ? book.share(e.tenant, e.collection, known, s.group) : undefined;
@@ -367,7 +371,7 @@ export function createNewCollectionDetector(
         }
       }
       book.recordFirstUse(e.tenant, e.collection, known, s.group);
-      setTouch(s.buf, 0, cap, h, stamp);
+      KNOWN.touch(s.buf, h, stamp);
       return out;
     },
   };

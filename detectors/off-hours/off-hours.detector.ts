@@ -11,7 +11,6 @@ import type { Detector } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {
   blankFiring,
-  allocState,
   dueToFire,
   estimateBytes,
   type Firing,
@@ -29,9 +28,12 @@ import {
   slotOf,
   weekdayHour,
 } from '../shared/index.js';
+import { byteArray, stateLayout } from '../shared/index.js';
 
 const NAME = 'off-hours';
 const SLOTS = 48;
+/** The profile is the whole state buffer: slot i is byte i. */
+const PROFILE = stateLayout({ slots: byteArray(SLOTS) });
 /** Half-days of activity a slot needs to be part of the profile (one ordinary day). */
 export const ACTIVE = 2;
 /** Score by distance (hours) to the nearest hour the profile knows, same kind of day. */
@@ -166,7 +168,7 @@ export function createOffHoursDetector(params: OffHoursParams): Detector<OffHour
         count: 0,
         decayedHour: hour,
         late: 0,
-        profile: allocState(SLOTS),
+        profile: PROFILE.alloc(),
       };
     },
     bootstrap(s, history, before) {

@@ -20,11 +20,3 @@ export function fold16(h: number): number {
 export function hash16(s: string): number {
   return fold16(hash32(s));
 }
-
-/** Murmur3's finalizer: spreads a hash's bits before it is used as a bitmap position. */
-export function mix32(h: number): number {
-  let x = h >>> 0;
-  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
-  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
-  return (x ^ (x >>> 16)) >>> 0;
-}

@@ -11,16 +11,17 @@ import type { VolumeSpikeParams } from './volume-spike.params.js';
 import type { Detector } from '../../src/detect/index.js';
 import { type AccessEvent, deterministicId, type Finding } from '../../src/model/index.js';
 import {
-  allocState,
+  byteArray,
+  counters,
   anomalyScore,
   estimateBytes,
   fmt,
-  get16,
+  stateLayout,
   isFailedLogin,
   plural,
   HOUR,
   MAD_TO_SIGMA,
-  set16,
+  wordArray,
   trackShift,
   severityOf,
   slotOf,
@@ -118,19 +119,37 @@ export function baselineFor(state: VolumeState, slot: number, perSlot: number): 
   };
 }
 
-/** Byte offsets of the parts of `buf` (see VolumeState). */
+/**
+ * The bytes of an identity's state (see VolumeState): per slot a ring of `perSlot` busiest-window
+ * counts (16-bit, `encodeCount`), how full each ring is and where it writes next, then the
+ * counts of the current hour's collections.
+ */
+export function volumeLayout(perSlot: number) {
+  return stateLayout({
+    history: wordArray(SLOTS * perSlot),
+    filled: byteArray(SLOTS),
+    next: byteArray(SLOTS),
+    counts: counters(MAX_COLLECTIONS),
+  });
+}
+
+const layouts = new Map<number, ReturnType<typeof volumeLayout>>();
+
+/** The layout for `perSlot` hours a slot (one per configuration, made once). */
 function layout(perSlot: number) {
-  const filled = SLOTS * perSlot * 2;
-  const next = filled + SLOTS;
-  const counts = next + SLOTS;
-  return { filled, next, counts, bytes: counts + 4 * MAX_COLLECTIONS };
+  let l = layouts.get(perSlot);
+  if (l === undefined) {
+    l = volumeLayout(perSlot);
+    layouts.set(perSlot, l);
+  }
+  return l;
 }
 
 function slotValues(state: VolumeState, slot: number, perSlot: number): number[] {
-  const b = state.buf;
-  const n = b[layout(perSlot).filled + slot]!;
+  const { history, filled } = layout(perSlot).sections;
+  const n = filled.get(state.buf, slot);
   const out: number[] = new Array(n);
-  for (let i = 0; i < n; i++) out[i] = decodeCount(get16(b, 2 * (slot * perSlot + i)));
+  for (let i = 0; i < n; i++) out[i] = decodeCount(history.get(state.buf, slot * perSlot + i));
   return out;
 }
 
@@ -142,11 +161,11 @@ function allValues(state: VolumeState, perSlot: number): number[] {
 
 function push(state: VolumeState, slot: number, value: number, perSlot: number): void {
   const b = state.buf;
-  const { filled, next } = layout(perSlot);
-  const pos = b[next + slot]!;
-  set16(b, 2 * (slot * perSlot + pos), encodeCount(value));
-  b[next + slot] = (pos + 1) % perSlot;
-  b[filled + slot] = Math.min(perSlot, b[filled + slot]! + 1);
+  const { history, filled, next } = layout(perSlot).sections;
+  const pos = next.get(b, slot);
+  history.set(b, slot * perSlot + pos, encodeCount(value));
+  next.set(b, slot, (pos + 1) % perSlot);
+  filled.set(b, slot, Math.min(perSlot, filled.get(b, slot) + 1));
 }
 
 /**
@@ -156,30 +175,22 @@ function push(state: VolumeState, slot: number, value: number, perSlot: number):
  */
 function shiftHistory(state: VolumeState, by: number, perSlot: number): void {
   const b = state.buf;
-  const { filled } = layout(perSlot);
+  const { history, filled } = layout(perSlot).sections;
   for (let slot = 0; slot < SLOTS; slot++) {
-    const n = b[filled + slot]!;
+    const n = filled.get(b, slot);
     for (let i = 0; i < n; i++) {
-      const at = 2 * (slot * perSlot + i);
-      set16(b, at, encodeCount(decodeCount(get16(b, at)) + by));
+      const at = slot * perSlot + i;
+      history.set(b, at, encodeCount(decodeCount(history.get(b, at)) + by));
     }
   }
 }
 
 function countAt(state: VolumeState, i: number, perSlot: number): number {
-  const at = layout(perSlot).counts + 4 * i;
-  const b = state.buf;
-  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+  return layout(perSlot).sections.counts.get(state.buf, i);
 }
 
 function setCountAt(state: VolumeState, i: number, perSlot: number, v: number): void {
-  const at = layout(perSlot).counts + 4 * i;
-  const b = state.buf;
-  const x = Math.min(0xffffffff, v) >>> 0;
-  b[at] = x & 0xff;
-  b[at + 1] = (x >>> 8) & 0xff;
-  b[at + 2] = (x >>> 16) & 0xff;
-  b[at + 3] = x >>> 24;
+  layout(perSlot).sections.counts.set(state.buf, i, v);
 }
 
 export function windowBand(b: Baseline, thresholdSigmas: number): WindowBand {
@@ -249,7 +260,7 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
         issues: 0,
         evidence: undefined,
         collections: undefined,
-        buf: allocState(layout(perSlot).bytes),
+        buf: layout(perSlot).alloc(),
         late: 0,
         shiftRun: 0,
         shiftExcess: 0,
@@ -258,8 +269,7 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
     restoreState(decoded) {
       if (!decoded || typeof decoded !== 'object') return undefined;
       const s = decoded as Record<string, unknown>;
-      if (s.buf instanceof Uint8Array && s.buf.byteLength === layout(perSlot).bytes)
-        return decoded as VolumeState;
+      if (layout(perSlot).fits(s.buf)) return decoded as VolumeState;
       return fromUnpacked(s);
     },
     bootstrap(state, history, before) {
@@ -373,15 +383,15 @@ export function createVolumeSpikeDetector(params: VolumeSpikeParams): Detector<V
       issues: num('issues'),
       evidence: evidence.length ? evidence : undefined,
       collections: undefined,
-      buf: allocState(layout(perSlot).bytes),
+      buf: layout(perSlot).alloc(),
       late: num('late'),
     };
-    const at = layout(perSlot);
+    const at = layout(perSlot).sections;
     for (let slot = 0; slot < SLOTS; slot++) {
       for (let i = 0; i < perSlot; i++)
-        set16(state.buf, 2 * (slot * perSlot + i), encodeCount(history[slot * perSlot + i]!));
-      state.buf[at.filled + slot] = Math.min(perSlot, filled[slot]!);
-      state.buf[at.next + slot] = next[slot]! % perSlot;
+        at.history.set(state.buf, slot * perSlot + i, encodeCount(history[slot * perSlot + i]!));
+      at.filled.set(state.buf, slot, Math.min(perSlot, filled[slot]!));
+      at.next.set(state.buf, slot, next[slot]! % perSlot);
     }
     if (collections instanceof Map) {
       const names: string[] = [];

@@ -119,7 +119,7 @@ export function pipelineSchemaFor<const Definitions extends readonly DetectorDef
           allowed_lateness: duration.default('0s'),
           /**
            * Entities whose detector states are kept as live objects at most; beyond it the least
-           * recently active ones are packed (src/detect/cold-state.ts) until their next event.
+           * recently active ones are packed (src/detect/state/cold.ts) until their next event.
            */
           max_hot_entities: z.number().int().min(100).default(10_000),
         })

@@ -2,7 +2,7 @@
 // Events of one identity arrive in order (one partition per identity); within a batch they are
 // processed in event-time order so a replayed file behaves like live traffic.
 import { type AccessEvent, type Finding, PREVIOUS_TOKEN_ATTRIBUTES as PREVIOUS } from '../model/index.js';
-import { createShapes, packedPresence, packStates, unpackStates } from './cold-state.js';
+import { createShapes, packedPresence, packStates, unpackStates } from './state/cold.js';
 import type { AnyDetector, IdentityHistory } from './detector.js';
 import type { FindingExplainer } from './explain-sensitivity.js';
 
@@ -79,7 +79,7 @@ export interface DetectorRuntime {
  *
  * A holder (a family's states of one entity) is hot — the state objects, or for a family of
  * several an array of them by slot (undefined: no state yet) — or cold: packed into one string
- * (cold-state.ts) once the entity went a whole checkpoint interval without an event, or when the
+ * (state/cold.ts) once the entity went a whole checkpoint interval without an event, or when the
  * family holds more hot entities than `maxHotEntities` (the least recently active are packed, so
  * detector memory stays bounded however many identities are active at once). It is unpacked on
  * its next event (or any other access but a checkpoint's read).

@@ -8,7 +8,7 @@ import {
   tenantRelativeBand,
 } from '../../../detectors/access-breadth/access-breadth.detector.js';
 import { createTenantCollections } from '../../../detectors/access-breadth/tenant-collections.js';
-import { hash32, type LogBand, logBand, logOf } from '../../../detectors/shared/index.js';
+import { bandOfValues, hash32, type LogBand, logOf } from '../../../detectors/shared/index.js';
 import { accessBreadthParamsSchema } from '../../../detectors/access-breadth/access-breadth.params.js';
 import { prng } from '../../../src/cli/demo/workload.js';
 import { createDetectorRuntime } from '../../../src/detect/runtime.js';
@@ -79,9 +79,8 @@ describe('access-breadth on a tenant of 12 collections', () => {
 });
 
 describe('tenantRelativeBand', () => {
-  const ring = new Uint8Array(64);
   const band: LogBand = {
-    ...logBand(ring, 0, 4, 10, 0),
+    ...bandOfValues([], { level: 0, day: 0 }, 4, 10, 0),
     center: logOf(3),
     highLog: logOf(14),
     statHighLog: logOf(14),

@@ -5,17 +5,21 @@ import {
   type BulkExtractionState,
   createBulkExtractionDetector,
   estimateStateBytes,
-  SIGNALS,
+  type SIGNALS,
+  bulkExtractionLayout,
 } from '../../../detectors/bulk-extraction/bulk-extraction.detector.js';
 import { bulkExtractionParamsSchema } from '../../../detectors/bulk-extraction/bulk-extraction.params.js';
-import { ringBytes } from '../../../detectors/shared/index.js';
 import { createDetectorRuntime } from '../../../src/detect/runtime.js';
 import { type AccessEvent, deterministicId, findingSchema } from '../../../src/model/index.js';
 import { prng as rng } from '../../../src/cli/demo/workload.js';
 import { latestById, makeEvent } from '../../helpers/factories.js';
 import { bootstrapFrom, historyOf } from '../../helpers/rollup.js';
 
+/** A ring's bytes: a 5-byte header and one byte an hour (the memory figures depend on it). */
+const ringBytes = (hours: number) => hours + 5;
+
 const PARAMS = bulkExtractionParamsSchema.parse({});
+const layout = bulkExtractionLayout(PARAMS.history_hours);
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -252,7 +256,7 @@ describe('bulk-extraction: bootstrap from the rollup (restart without checkpoint
     const { learned, booted } = runtimes();
     const ringsOf = (rt: typeof learned) => {
       const buf = (rt.stateOf('bulk-extraction', key) as BulkExtractionState).buf;
-      return [...buf.slice(0, SIGNALS.length * ringBytes(PARAMS.history_hours))];
+      return [...buf.slice(0, layout.bytesBefore('watch'))];
     };
     const expected = learned.process(live, before + 2 * HOUR);
     const got = booted.process(live, before + 2 * HOUR);
@@ -305,7 +309,7 @@ describe('bulk-extraction: counts the source does not report', () => {
   it('a stream of events with unknown returned rows (null) learns no "0 rows" baseline', () => {
     const detector = createBulkExtractionDetector(PARAMS);
     const ring = (state: BulkExtractionState, signal: (typeof SIGNALS)[number]) =>
-      state.buf[SIGNALS.indexOf(signal) * ringBytes(PARAMS.history_hours)]!;
+      layout.sections[signal].samples(state.buf);
     const unknown = (t: number) =>
       makeEvent({
         actor: APP,

@@ -7,9 +7,11 @@ import {
   createNewNetworkDetector,
   estimateStateBytes,
   type NewNetworkState,
+  credentialSharingLayout,
+  newNetworkLayout,
 } from '../../../detectors/credential-sharing/credential-sharing.detector.js';
 import { credentialSharingParamsSchema } from '../../../detectors/credential-sharing/credential-sharing.params.js';
-import { get16, hash16, ringBytes, ringValues, setKeys } from '../../../detectors/shared/index.js';
+import { hash16 } from '../../../detectors/shared/index.js';
 import { createDetectorRuntime } from '../../../src/detect/runtime.js';
 import {
   type AccessEvent,
@@ -22,7 +24,11 @@ import { prng as rng } from '../../../src/cli/demo/workload.js';
 import { latestById, makeEvent } from '../../helpers/factories.js';
 import { bootstrapFrom, historyOf } from '../../helpers/rollup.js';
 
+/** A ring's bytes: a 5-byte header and one byte an hour (the memory figures depend on it). */
+const ringBytes = (hours: number) => hours + 5;
+
 const PARAMS = credentialSharingParamsSchema.parse({});
+const layout = credentialSharingLayout(PARAMS.history_hours, PARAMS.max_known_networks);
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -206,6 +212,7 @@ describe('credential-sharing: a key tried from networks it never used', () => {
       foreignFrom: _ff,
       ...old
     } = { ...s, buf: s.buf.slice(0, 64 + 2 * ringBytes(PARAMS.history_hours)) };
+    expect(old.buf.byteLength).toBe(layout.bytesBefore('known'));
     const restored = detector.restoreState!(old)!;
     expect(restored.buf.byteLength).toBe(s.buf.byteLength);
     expect(restored.buf.subarray(0, old.buf.byteLength)).toEqual(old.buf);
@@ -338,12 +345,9 @@ describe('credential-sharing/new-network: bootstrap from the store (restart with
     const booted = bootstrapped();
     expect(booted.process(live, now)).toEqual(learned.process(live, now));
     const pairs = (s: NewNetworkState) =>
-      Array.from({ length: PARAMS.max_known_networks }, (_, i) => [
-        get16(s.buf, 4 * i),
-        get16(s.buf, 4 * i + 2),
-      ])
-        .filter(([h]) => h !== 0)
-        .sort((a, b) => a[0]! - b[0]!);
+      newNetworkLayout(PARAMS.max_known_networks)
+        .sections.known.entries(s.buf)
+        .sort((a, b) => a[0] - b[0]);
     for (const actor of [ALICE, ROAMER]) {
       const a = learned.stateOf(
         'credential-sharing/new-network',
@@ -384,11 +388,11 @@ describe('credential-sharing/new-network: bootstrap from the store (restart with
     const booted = createDetectorRuntime([createNewNetworkDetector(params)]);
     booted.bootstrap(makeEvent({ actor: ALICE, time: at }), historyOf(stored, TENANT, ALICE, at), at);
     const keysOf = (rt: typeof learned) =>
-      setKeys(
-        (rt.stateOf('credential-sharing/new-network', `${TENANT}\u0000${ALICE}`) as NewNetworkState).buf,
-        0,
-        4,
-      ).sort((a, b) => a - b);
+      newNetworkLayout(4)
+        .sections.known.keys(
+          (rt.stateOf('credential-sharing/new-network', `${TENANT}\u0000${ALICE}`) as NewNetworkState).buf,
+        )
+        .sort((a, b) => a - b);
     const expected = [0, 1, 2, 5].map((i) => hash16(nets[i]!)).sort((a, b) => a - b);
     expect(keysOf(booted)).toEqual(expected);
     expect(keysOf(learned)).toEqual(expected);
@@ -413,8 +417,6 @@ describe('credential-sharing: per-credential bootstrap from the store (restart w
     }),
   ];
   const batch = [...nextHour, ...shared].sort((a, b) => a.time - b.time);
-  const ACTOR_RING = 4 * 16;
-  const NETWORK_RING = ACTOR_RING + ringBytes(PARAMS.history_hours);
   const credentialKey = (credential: string) => `${TENANT}\u0000credential\u0000${credential}`;
 
   /** A runtime started at `before`, bootstrapped as the detect stage does for the batch's unknown identities. */
@@ -447,7 +449,7 @@ describe('credential-sharing: per-credential bootstrap from the store (restart w
     expect(onCi(learned.process(batch, before + HOUR))).toEqual([]);
     const rings = (rt: typeof learned) => {
       const s = rt.stateOf('credential-sharing', credentialKey(CI_KEY)) as CredentialSharingState;
-      return [ringValues(s.buf, ACTOR_RING), ringValues(s.buf, NETWORK_RING)];
+      return [layout.sections.actorRing.values(s.buf), layout.sections.networkRing.values(s.buf)];
     };
     expect(rings(booted)).toEqual(rings(learned));
     expect(rings(booted)[0]).toEqual(Array(PARAMS.history_hours).fill(3));

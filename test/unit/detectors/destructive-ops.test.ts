@@ -7,12 +7,14 @@ import {
   estimateStateBytes,
 } from '../../../detectors/destructive-ops/destructive-ops.detector.js';
 import { destructiveOpsParamsSchema } from '../../../detectors/destructive-ops/destructive-ops.params.js';
-import { ringBytes } from '../../../detectors/shared/index.js';
 import { createDetectorRuntime } from '../../../src/detect/runtime.js';
 import { type AccessEvent, deterministicId, findingSchema } from '../../../src/model/index.js';
 import { prng as rng } from '../../../src/cli/demo/workload.js';
 import { latestById, makeEvent } from '../../helpers/factories.js';
 import { bootstrapFrom } from '../../helpers/rollup.js';
+
+/** A ring's bytes: a 5-byte header and one byte an hour (the memory figures depend on it). */
+const ringBytes = (hours: number) => hours + 5;
 
 const PARAMS = destructiveOpsParamsSchema.parse({});
 const MINUTE = 60_000;

@@ -6,6 +6,7 @@ import {
   estimateStateBytes,
   type NewCollectionState,
   sensitivityResolver,
+  newCollectionLayout,
 } from '../../../detectors/new-collection/new-collection.detector.js';
 import { sensitivityJudge } from '../../../detectors/shared/index.js';
 import { createPeerBook, type PeerBook } from '../../../detectors/new-collection/peer-book.js';
@@ -18,7 +19,6 @@ import { detectorRuntimeOptions } from '../../../src/detect/risk-options.js';
 import { createDetectorRuntime } from '../../../src/detect/runtime.js';
 import { type AccessEvent, deterministicId, type Finding, findingSchema } from '../../../src/model/index.js';
 import { prng as rng } from '../../../src/cli/demo/workload.js';
-import { setKeys } from '../../../detectors/shared/index.js';
 import { makeEvent } from '../../helpers/factories.js';
 import { bootstrapFrom, historyOf } from '../../helpers/rollup.js';
 
@@ -392,7 +392,10 @@ describe('new-collection: bootstrap from the rollup (restart without checkpoints
   function bootstrapped() {
     return bootstrapFrom(newRuntime(), history, { tenant: TENANT, actors, before: liveStart });
   }
-  const knownOf = (s: NewCollectionState) => setKeys(s.buf, 0, PARAMS.max_known).sort((a, b) => a - b);
+  const knownOf = (s: NewCollectionState) =>
+    newCollectionLayout(PARAMS.max_known)
+      .sections.known.keys(s.buf)
+      .sort((a, b) => a - b);
 
   it('knows the same collections, from the same first hour, as a runtime that saw the events', () => {
     const learned = newRuntime();

@@ -6,7 +6,7 @@ import { createDetectors } from '../../../detectors/index.js';
 import { estimateBytes } from '../../../detectors/shared/index.js';
 import { loadPipeline, packageRoot, pipelineSchema } from '../../../src/config/index.js';
 import { createDetectorRuntime } from '../../../src/detect/runtime.js';
-import { decodeState, encodeState } from '../../../src/detect/state-codec.js';
+import { decodeState, encodeState } from '../../../src/detect/state/checkpoint.js';
 import { makeEvent } from '../../helpers/factories.js';
 
 const ALL = [
@@ -104,7 +104,7 @@ describe('detector state: compact and checkpointable', () => {
   // Live states (V8 heap, Node 20): ≈ 3.0 KB for these seven; ~200 bytes of V8 bookkeeping per
   // typed array and per object dominate payloads of 50–130 bytes (see detectors/shared/size.ts).
   // The 2 KB target for all detectors is met by idle identities, whose states the runtime packs
-  // (src/detect/cold-state.ts; the detect bench stage measures both).
+  // (src/detect/state/cold.ts; the detect bench stage measures both).
   it('keeps the seven new actor-keyed states of a typical identity within ~3 KB of heap', () => {
     const rt = createDetectorRuntime(createDetectors(pipelineSchema.parse({ version: 1 })));
     rt.process(typical(0, 14), MONDAY + 14 * DAY);

@@ -13,7 +13,7 @@ import {
   windowBand,
 } from '../../../detectors/volume-spike/volume-spike.detector.js';
 import { createDetectorRuntime } from '../../../src/detect/runtime.js';
-import { decodeState, encodeState } from '../../../src/detect/state-codec.js';
+import { decodeState, encodeState } from '../../../src/detect/state/checkpoint.js';
 import { type AccessEvent, type Finding, findingSchema } from '../../../src/model/index.js';
 import { makeEvent } from '../../helpers/factories.js';
 

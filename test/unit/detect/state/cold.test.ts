@@ -1,14 +1,14 @@
-// The runtime packs the states of entities idle for a checkpoint interval (src/detect/cold-state.ts)
+// The runtime packs the states of entities idle for a checkpoint interval (src/detect/state/cold.ts)
 // and unpacks them on their next event: detection must not be able to tell.
 import fc from 'fast-check';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createDetectors } from '../../../detectors/index.js';
-import { loadPipeline, packageRoot } from '../../../src/config/index.js';
-import { createShapes, packStates, unpackStates } from '../../../src/detect/cold-state.js';
-import { createDetectorRuntime } from '../../../src/detect/runtime.js';
-import { type AccessEvent, type Finding, PREVIOUS_TOKEN_ATTRIBUTES } from '../../../src/model/index.js';
-import { makeEvent } from '../../helpers/factories.js';
+import { createDetectors } from '../../../../detectors/index.js';
+import { loadPipeline, packageRoot } from '../../../../src/config/index.js';
+import { createShapes, packStates, unpackStates } from '../../../../src/detect/state/cold.js';
+import { createDetectorRuntime } from '../../../../src/detect/runtime.js';
+import { type AccessEvent, type Finding, PREVIOUS_TOKEN_ATTRIBUTES } from '../../../../src/model/index.js';
+import { makeEvent } from '../../../helpers/factories.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

@@ -5,9 +5,11 @@
 // 50–130 bytes. Packed, an entity costs one one-byte string (16 bytes of header) plus its data.
 //
 // The format is private to this process (shape ids are assigned as met): it is never persisted —
-// checkpoints keep using state-codec.ts. Values: tagged, integers as zigzag varints, typed arrays'
-// bytes with runs of zeros collapsed (rings of idle hours are mostly zeros), plain objects as a
-// shape id (their key list, kept once per runtime) followed by their values.
+// checkpoints keep using checkpoint.ts. It holds the values values.ts allows, and refuses the rest
+// as checkpoint.ts does. Values: tagged, integers as zigzag varints, typed arrays' bytes with runs
+// of zeros collapsed (rings of idle hours are mostly zeros), plain objects as a shape id (their key
+// list, kept once per runtime) followed by their values.
+import { Kind, kindOf, setField, type StateTypedArray, TYPED_ARRAYS } from './values.js';
 
 const Tag = {
   Undefined: 0,
@@ -22,20 +24,11 @@ const Tag = {
   Map: 9,
   Set: 10,
   Object: 11,
+  NullObject: 12,
 } as const;
 
-const TYPED = [
-  Uint8Array,
-  Int8Array,
-  Uint16Array,
-  Int16Array,
-  Uint32Array,
-  Int32Array,
-  Float32Array,
-  Float64Array,
-  Uint8ClampedArray,
-] as const;
-type Typed = InstanceType<(typeof TYPED)[number]>;
+/** A Uint8Array's kind: its bytes are packed as they are, without a view made over them. */
+const UINT8 = Kind.Typed + TYPED_ARRAYS.findIndex((t) => t.type === Uint8Array);
 
 /** Key lists of the plain objects met so far; a packed object refers to its list by index. */
 export interface Shapes {
@@ -131,77 +124,74 @@ class Writer {
 const writer = new Writer();
 
 function write(w: Writer, shapes: Shapes, v: unknown): void {
-  if (v === undefined) {
-    w.byte(Tag.Undefined);
-    return;
-  }
-  if (v === null) {
-    w.byte(Tag.Null);
-    return;
-  }
-  if (v === false) {
-    w.byte(Tag.False);
-    return;
-  }
-  if (v === true) {
-    w.byte(Tag.True);
-    return;
-  }
-  if (typeof v === 'number') {
-    // Below 2^52 the zigzag form (2|v| or 2|v| - 1) is still an exact double.
-    if (Number.isInteger(v) && Math.abs(v) < 2 ** 52 && !Object.is(v, -0)) {
-      w.byte(Tag.Int);
-      w.varint(v < 0 ? -2 * v - 1 : 2 * v);
+  const kind = kindOf(v);
+  switch (kind) {
+    case Kind.Undefined:
+      w.byte(Tag.Undefined);
+      return;
+    case Kind.Null:
+      w.byte(Tag.Null);
+      return;
+    case Kind.Boolean:
+      w.byte(v ? Tag.True : Tag.False);
+      return;
+    case Kind.Number: {
+      const n = v as number;
+      // Below 2^52 the zigzag form (2|v| or 2|v| - 1) is still an exact double.
+      if (Number.isInteger(n) && Math.abs(n) < 2 ** 52 && !Object.is(n, -0)) {
+        w.byte(Tag.Int);
+        w.varint(n < 0 ? -2 * n - 1 : 2 * n);
+        return;
+      }
+      w.byte(Tag.Float);
+      w.float(n);
       return;
     }
-    w.byte(Tag.Float);
-    w.float(v);
-    return;
-  }
-  if (typeof v === 'string') {
-    w.byte(Tag.String);
-    w.varint(v.length);
-    for (let i = 0; i < v.length; i++) w.varint(v.charCodeAt(i));
-    return;
-  }
-  if (ArrayBuffer.isView(v)) {
-    const kind = v instanceof Uint8Array ? 0 : TYPED.findIndex((c) => v instanceof c);
-    if (kind < 0) throw new Error('cold-state: unsupported typed array');
-    w.byte(Tag.Typed);
-    w.byte(kind);
-    w.zeroRuns(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
-    return;
-  }
-  if (Array.isArray(v)) {
-    w.byte(Tag.Array);
-    w.varint(v.length);
-    for (const x of v) write(w, shapes, x);
-    return;
-  }
-  if (v instanceof Map) {
-    w.byte(Tag.Map);
-    w.varint(v.size);
-    for (const [k, x] of v) {
-      write(w, shapes, k);
-      write(w, shapes, x);
+    case Kind.String: {
+      const s = v as string;
+      w.byte(Tag.String);
+      w.varint(s.length);
+      for (let i = 0; i < s.length; i++) w.varint(s.charCodeAt(i));
+      return;
     }
-    return;
+    case Kind.Array: {
+      const a = v as unknown[];
+      w.byte(Tag.Array);
+      w.varint(a.length);
+      for (const x of a) write(w, shapes, x);
+      return;
+    }
+    case Kind.Map:
+      w.byte(Tag.Map);
+      w.varint((v as Map<unknown, unknown>).size);
+      for (const [k, x] of v as Map<unknown, unknown>) {
+        write(w, shapes, k);
+        write(w, shapes, x);
+      }
+      return;
+    case Kind.Set:
+      w.byte(Tag.Set);
+      w.varint((v as Set<unknown>).size);
+      for (const x of v as Set<unknown>) write(w, shapes, x);
+      return;
+    case Kind.Object:
+    case Kind.NullObject: {
+      const o = v as Record<string, unknown>;
+      const keys = Object.keys(o);
+      w.byte(kind === Kind.Object ? Tag.Object : Tag.NullObject);
+      w.varint(shapeId(shapes, keys));
+      for (const k of keys) write(w, shapes, o[k]);
+      return;
+    }
+    default: {
+      const view = v as StateTypedArray;
+      w.byte(Tag.Typed);
+      w.byte(kind - Kind.Typed);
+      w.zeroRuns(
+        kind === UINT8 ? (view as Uint8Array) : new Uint8Array(view.buffer, view.byteOffset, view.byteLength),
+      );
+    }
   }
-  if (v instanceof Set) {
-    w.byte(Tag.Set);
-    w.varint(v.size);
-    for (const x of v) write(w, shapes, x);
-    return;
-  }
-  const proto = typeof v === 'object' ? Object.getPrototypeOf(v) : undefined;
-  if (proto === Object.prototype || proto === null) {
-    const keys = Object.keys(v);
-    w.byte(Tag.Object);
-    w.varint(shapeId(shapes, keys));
-    for (const k of keys) write(w, shapes, (v as Record<string, unknown>)[k]);
-    return;
-  }
-  throw new Error(`cold-state: cannot pack a ${typeof v}`);
 }
 
 /**
@@ -262,6 +252,12 @@ class Reader {
   }
 }
 
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null) return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
 /** Reads one value; `into` is an existing value of the same role to fill in place (see unpackStates). */
 function read(r: Reader, shapes: Shapes, into?: unknown): unknown {
   const tag = r.byte();
@@ -287,12 +283,12 @@ function read(r: Reader, shapes: Shapes, into?: unknown): unknown {
       return String.fromCharCode(...codes);
     }
     case Tag.Typed: {
-      const ctor = TYPED[r.byte()]!;
+      const ctor = TYPED_ARRAYS[r.byte()]!.type;
       if (ctor === Uint8Array) return r.zeroRuns(into instanceof Uint8Array ? into : undefined);
       const bytes = r.zeroRuns(
         into instanceof ctor ? new Uint8Array(into.buffer, into.byteOffset, into.byteLength) : undefined,
       );
-      return into instanceof ctor && (into as Typed).byteLength === bytes.byteLength
+      return into instanceof ctor && (into as StateTypedArray).byteLength === bytes.byteLength
         ? into
         : new ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength / ctor.BYTES_PER_ELEMENT);
     }
@@ -317,26 +313,20 @@ function read(r: Reader, shapes: Shapes, into?: unknown): unknown {
       for (let i = 0; i < n; i++) out.add(read(r, shapes));
       return out;
     }
-    case Tag.Object: {
+    case Tag.Object:
+    case Tag.NullObject: {
       const keys = shapes.lists[r.varint()]!;
-      const target =
-        into && typeof into === 'object' && !Array.isArray(into) ? (into as Record<string, unknown>) : {};
-      for (const k of keys) {
-        const v = read(r, shapes, Object.hasOwn(target, k) ? target[k] : undefined);
-        // A key named __proto__ stays data, never a prototype.
-        if (k === '__proto__')
-          Object.defineProperty(target, k, {
-            value: v,
-            enumerable: true,
-            writable: true,
-            configurable: true,
-          });
-        else target[k] = v;
-      }
+      const target = isPlainObject(into)
+        ? into
+        : tag === Tag.Object
+          ? {}
+          : (Object.create(null) as Record<string, unknown>);
+      for (const k of keys)
+        setField(target, k, read(r, shapes, Object.hasOwn(target, k) ? target[k] : undefined));
       return target;
     }
     default:
-      throw new Error(`cold-state: bad tag ${tag}`);
+      throw new Error(`cold state: bad tag ${tag}`);
   }
 }
 

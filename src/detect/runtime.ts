@@ -40,8 +40,10 @@ export interface StateEntry {
 
 export interface DetectorRuntime {
   process(events: AccessEvent[], now?: number): Finding[];
-  /** Entities with state, per detector. */
+  /** Entities with state, per detector (counts every entity: for reports, not per batch). */
   entities(): Record<string, number>;
+  /** The detectors' names, in order (what their checkpoints are stored under). */
+  readonly detectorNames: readonly string[];
   /** Entities whose states are live objects (not packed), over all detector families. */
   hotEntities(): number;
   /** States changed since the last call (for checkpoints); clears the dirty marks. */
@@ -432,6 +434,7 @@ export function createDetectorRuntime(
       for (const f of families) packOverflow(f);
       return findings;
     },
+    detectorNames: detectors.map((d) => d.name),
     entities() {
       const out: Record<string, number> = {};
       detectors.forEach((d, i) => {

@@ -120,6 +120,7 @@ async function loadUnknown(deps: DetectStageDeps, events: AccessEvent[], done?: 
   const keys = deps.runtime.unknownKeys(events).filter((k) => notLookedUp(done?.checkpoints, k));
   if (keys.length === 0) return;
   const loaded = await deps.checkpoints.loadKeys(keys);
+  deps.metrics.inc('detect_checkpoint_lookups', keys.length);
   lookedUpNow(done?.checkpoints, keys);
   const taken = deps.runtime.restore(loaded);
   deps.metrics.inc('detect_states_loaded', taken);

@@ -15,7 +15,10 @@ export async function saveCheckpoints(client: StoreClient, rows: CheckpointRow[]
     );
 }
 
-export async function loadCheckpoints(client: StoreClient, detectors: string[]): Promise<CheckpointRow[]> {
+export async function loadCheckpoints(
+  client: StoreClient,
+  detectors: readonly string[],
+): Promise<CheckpointRow[]> {
   return client.query<CheckpointRow>(
     'SELECT detector, entity_key, state FROM detector_state FINAL WHERE detector IN {detectors:Array(String)}',
     { detectors },
@@ -25,7 +28,7 @@ export async function loadCheckpoints(client: StoreClient, detectors: string[]):
 /** The latest checkpoints of these entity keys (of these detectors): a lazy load after a rebalance. */
 export async function loadCheckpointsFor(
   client: StoreClient,
-  detectors: string[],
+  detectors: readonly string[],
   keys: string[],
 ): Promise<CheckpointRow[]> {
   if (keys.length === 0) return [];

@@ -9,7 +9,7 @@ import type { AccessBreadthParams } from './access-breadth.params.js';
 import type { Detector } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {
-  blankFiring,
+  withFiring,
   bitmap,
   closeLogHour,
   describeLogBaseline,
@@ -184,15 +184,14 @@ export function createAccessBreadthDetector(
     entityKey: (e) => `${e.tenant}\u0000${e.actor}`,
     initState(e) {
       const hour = hourIndex(e.time);
-      return {
-        ...blankFiring(),
+      return withFiring({
         firstHour: hour,
         hour,
         distinct: 0,
         firedCollection: '',
         late: 0,
         buf: layout.alloc(),
-      };
+      });
     },
     bootstrap(state, history, before, first) {
       // Each stored active hour's distinct collections, counted with the same bitmap and closed

@@ -9,7 +9,7 @@ import type { AuthFailuresParams } from './auth-failures.params.js';
 import type { Detector, IdentityHistory } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {
-  blankFiring,
+  withFiring,
   bitmap,
   closeLogHour,
   describeLogBaseline,
@@ -236,14 +236,13 @@ export function createAuthFailuresDetector(
     if (kind !== 'credential') return [];
     if (!s.revoked) {
       if (!revokedNotice(e)) return [];
-      s.revoked = {
-        ...blankFiring(),
+      s.revoked = withFiring({
         since: e.time,
         hour: hourIndex(e.time),
         uses: 0,
         allowed: 0,
         firedActor: '',
-      };
+      });
     }
     const r = s.revoked;
     const out: Finding[] = [];
@@ -295,8 +294,7 @@ export function createAuthFailuresDetector(
     ...(kind === 'actor' ? { bootstrap } : {}),
     entityKey: (e) => `${e.tenant}\u0000${kind}\u0000${entityOf(kind, e)}`,
     initState(e) {
-      return {
-        ...blankFiring(),
+      return withFiring({
         firstHour: hourIndex(e.time),
         hour: hourIndex(e.time),
         window: Math.floor(e.time / windowMs),
@@ -307,7 +305,7 @@ export function createAuthFailuresDetector(
         late: 0,
         revoked: undefined,
         buf: layout.alloc(),
-      };
+      });
     },
     observe(s, e, now) {
       // Events without this kind of entity (no credential, no network) share one idle state.

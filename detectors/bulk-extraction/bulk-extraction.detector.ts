@@ -8,7 +8,7 @@ import type { Detector } from '../../src/detect/index.js';
 import { HOURLY_BYTES, HOURLY_RETURNED, HOURLY_VECTORS } from '../../src/detect/detector.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {
-  blankFiring,
+  withFiring,
   describeLogBaseline,
   dueToFire,
   estimateBytes,
@@ -276,8 +276,7 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
       const hour = hourIndex(e.time);
       const buf = layout.alloc();
       watch.fill(buf, 255);
-      return {
-        ...blankFiring(),
+      return withFiring({
         firstHour: hour,
         hour,
         rows: 0,
@@ -290,7 +289,7 @@ export function createBulkExtractionDetector(params: BulkExtractionParams): Dete
         firedCollection: '',
         late: 0,
         buf,
-      };
+      });
     },
     bootstrap(state, history, before) {
       // Each stored active hour's rows, bytes, vectors and scroll calls (from the rollup) and its

@@ -8,7 +8,7 @@ import type { Detector } from '../../src/detect/index.js';
 import { type AccessEvent, type Finding, PREVIOUS_TOKEN_ATTRIBUTES } from '../../src/model/index.js';
 import { median } from 'simple-statistics';
 import {
-  blankFiring,
+  withFiring,
   decay,
   decayedRatePerDay,
   dueToFire,
@@ -258,8 +258,7 @@ export function createCredentialSharingDetector(
     entityKey: (e) => `${e.tenant}\u0000credential\u0000${e.credential}`,
     initState(e) {
       const hour = hourIndex(e.time);
-      return {
-        ...blankFiring(),
+      return withFiring({
         firstHour: hour,
         hour,
         actors: 0,
@@ -269,7 +268,7 @@ export function createCredentialSharingDetector(
         firedActor: '',
         late: 0,
         buf: layout.alloc(),
-      };
+      });
     },
     restoreState(decoded) {
       if (!decoded || typeof decoded !== 'object') return undefined;
@@ -404,8 +403,7 @@ export function createNewNetworkDetector(params: CredentialSharingParams): Detec
     entityKey: (e) => `${e.tenant}\u0000${e.actor}`,
     initState(e) {
       const hour = hourIndex(e.time);
-      return {
-        ...blankFiring(),
+      return withFiring({
         firstHour: hour,
         hour,
         newThisHour: 0,
@@ -414,7 +412,7 @@ export function createNewNetworkDetector(params: CredentialSharingParams): Detec
         firedNetwork: '',
         late: 0,
         buf: layout.alloc(),
-      };
+      });
     },
     bootstrap(s, history, before) {
       // Without the stored networks the identity cannot start warm: its age would end the warm-up

@@ -6,7 +6,7 @@ import type { DestructiveOpsParams } from './destructive-ops.params.js';
 import type { Detector } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {
-  blankFiring,
+  withFiring,
   closeLogHour,
   describeLogBaseline,
   dueToFire,
@@ -196,8 +196,7 @@ export function createDestructiveOpsDetector(params: DestructiveOpsParams): Dete
     entityKey: (e) => `${e.tenant}\u0000${e.actor}`,
     initState(e) {
       const hour = hourIndex(e.time);
-      return {
-        ...blankFiring(),
+      return withFiring({
         firstHour: hour,
         hour,
         deletes: 0,
@@ -209,7 +208,7 @@ export function createDestructiveOpsDetector(params: DestructiveOpsParams): Dete
         dropped: '',
         late: 0,
         buf: layout.alloc(),
-      };
+      });
     },
     bootstrap(s, history, before) {
       // Each stored active hour's deletes and drops (requests that were not denied, as live), closed

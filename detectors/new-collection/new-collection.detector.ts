@@ -9,7 +9,7 @@ import type { NewCollectionParams } from './new-collection.params.js';
 import type { Detector } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {
-  blankFiring,
+  withFiring,
   decay,
   decayedRatePerDay,
   dueToFire,
@@ -247,8 +247,7 @@ export function createNewCollectionDetector(
     entityKey: (e) => `${e.tenant}\u0000${e.actor}`,
     initState(e) {
       const hour = hourIndex(e.time);
-      return {
-        ...blankFiring(),
+      return withFiring({
         firstHour: hour,
         hour,
         newThisHour: 0,
@@ -263,7 +262,7 @@ export function createNewCollectionDetector(
         habitScore: 0,
         late: 0,
         buf: layout.alloc(),
-      };
+      });
     },
     bootstrap(s, history, before, first) {
       // Replays the identity's stored first uses, oldest first, as live traffic would have taught

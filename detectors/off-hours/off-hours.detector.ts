@@ -10,7 +10,7 @@ import type { OffHoursParams } from './off-hours.params.js';
 import type { Detector } from '../../src/detect/index.js';
 import type { AccessEvent, Finding } from '../../src/model/index.js';
 import {
-  blankFiring,
+  withFiring,
   dueToFire,
   estimateBytes,
   type Firing,
@@ -161,15 +161,14 @@ export function createOffHoursDetector(params: OffHoursParams): Detector<OffHour
     entityKey: (e) => `${e.tenant}\u0000${e.actor}`,
     initState(e) {
       const hour = hourIndex(e.time);
-      return {
-        ...blankFiring(),
+      return withFiring({
         firstHour: hour,
         hour,
         count: 0,
         decayedHour: hour,
         late: 0,
         profile: PROFILE.alloc(),
-      };
+      });
     },
     bootstrap(s, history, before) {
       // The stored active hours, oldest first, taught as live traffic would have: an hour that

@@ -5,8 +5,6 @@ import { median, medianAbsoluteDeviation } from 'simple-statistics';
 import { LOG_STEPS, type LogRing, logOf, unlog } from '../../src/detect/state/layout.js';
 import { MAD_TO_SIGMA, type WindowBand } from './scoring.js';
 
-export { LOG_STEPS, logOf, unlog };
-
 /** A band is never narrower than half a doubling either side (a flat history is not a promise). */
 const MIN_LOG_SPREAD = LOG_STEPS / 2;
 /** A baseline needs this many active hours before it judges anything. */

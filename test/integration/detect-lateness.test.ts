@@ -39,7 +39,7 @@ const HOUR = 60 * MIN;
 const TEN = testTime(0, 10);
 
 /** As src/cli/wiring/detect.ts wires it: every detector's rows and the held events. */
-function checkpointsIn(store: StoreHandle, detectors: string[], live = () => true): CheckpointStore {
+function checkpointsIn(store: StoreHandle, detectors: readonly string[], live = () => true): CheckpointStore {
   return {
     save: async (entries) => {
       if (!live()) return;
@@ -88,7 +88,7 @@ describe('held events in the checkpoint table', () => {
         bus,
         runtime,
         metrics,
-        checkpoints: checkpointsIn(store, Object.keys(runtime.entities()), live),
+        checkpoints: checkpointsIn(store, runtime.detectorNames, live),
         checkpointIntervalMs: 100,
         allowedLatenessMs: 10 * MIN,
       });
@@ -148,7 +148,7 @@ describe('held events in the checkpoint table', () => {
         bus,
         runtime,
         metrics,
-        checkpoints: checkpointsIn(store, Object.keys(runtime.entities())),
+        checkpoints: checkpointsIn(store, runtime.detectorNames),
         checkpointIntervalMs: 200,
         allowedLatenessMs: 10 * MIN,
       });

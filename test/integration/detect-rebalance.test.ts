@@ -34,7 +34,7 @@ const HOUR = 3_600_000;
 const MONDAY = testTime(0);
 
 function checkpointsIn(store: StoreHandle, runtime: DetectorRuntime): CheckpointStore {
-  const detectors = () => Object.keys(runtime.entities());
+  const detectors = () => runtime.detectorNames;
   const decode = (rows: Array<{ detector: string; entity_key: string; state: string }>) =>
     rows.map((r) => ({ detector: r.detector, key: r.entity_key, state: decodeState(r.state) }));
   return {

@@ -35,7 +35,7 @@ function encodeFields(source: Record<string, unknown>): Record<string, unknown> 
   return out;
 }
 
-/** Whether an encoded object would decode as a tag (decode's test). */
+/** Whether an object reads as a tag: decode's test, and encode's check that a plain object does not. */
 function looksTagged(o: Record<string, unknown>): boolean {
   return typeof o.$t === 'string' && Object.hasOwn(o, 'v') && Object.keys(o).length === 2;
 }
@@ -114,10 +114,9 @@ function decodeTagged(tagged: Tagged): unknown {
 function decode(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map(decode);
-  const tagged = value as Tagged;
-  if (typeof tagged.$t === 'string' && 'v' in tagged && Object.keys(tagged).length === 2) {
-    const decoded = decodeTagged(tagged);
-    if (decoded !== tagged) return decoded;
+  if (looksTagged(value as Record<string, unknown>)) {
+    const decoded = decodeTagged(value as Tagged);
+    if (decoded !== value) return decoded;
   }
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decode(v)]));
 }

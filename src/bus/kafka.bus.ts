@@ -2,7 +2,15 @@
 // Durability: publish resolves on broker ack with acks=all from an idempotent producer; consumers
 // commit a batch's offsets only after the handler (e.g. the ClickHouse insert) resolved.
 import { setTimeout as delay } from 'node:timers/promises';
-import { type ICustomPartitioner, Kafka, type KafkaConfig, logLevel, Partitioners } from 'kafkajs';
+import {
+  type ICustomPartitioner,
+  Kafka,
+  type KafkaConfig,
+  logLevel,
+  Partitioners,
+  type Producer,
+  type ProducerBatch,
+} from 'kafkajs';
 import type { KafkaConnection } from '../config/index.js';
 import { type Backoff, BackpressureError, backoffDelayMs, errorMessage } from '../model/index.js';
 import type { Bus, BusMessage, SubscribeOptions, Subscription } from './bus.js';
@@ -230,6 +238,65 @@ export function createCoalescingSender(
   };
 }
 
+/** The producer calls the bus makes. */
+export interface BusProducer {
+  connect(): Promise<void>;
+  sendBatch(batch: ProducerBatch): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+/**
+ * An idempotent producer that is replaced after any failed send. A send that failed may still have
+ * been written (the broker wrote it, then died or its answer was lost); kafkajs then gives the
+ * partitions' sequence numbers back, so the next request carrying as many records to a partition
+ * would reuse the written request's sequence range, and the broker would take it for a retry of
+ * that request: acknowledge it and drop it (test/integration/fault-kafka-lost-ack.test.ts). A new
+ * producer gets a new producer id from the broker, whose sequences start afresh.
+ */
+export function replacedAfterFailure(create: () => Producer): BusProducer {
+  let current: Promise<Producer> | undefined;
+  const open = (): Promise<Producer> => {
+    const producer = create();
+    return producer.connect().then(
+      () => producer,
+      async (err) => {
+        await producer.disconnect().catch(() => {});
+        throw err;
+      },
+    );
+  };
+  /** Forgets `opened` (unless replaced already) and lets its connections go. */
+  const retire = (opened: Promise<Producer>) => {
+    if (current === opened) current = undefined;
+    void opened.then((p) => p.disconnect()).catch(() => {});
+  };
+  return {
+    async connect() {
+      current ??= open();
+      const opened = current;
+      await opened.catch((err) => {
+        retire(opened);
+        throw err;
+      });
+    },
+    async sendBatch(batch) {
+      current ??= open();
+      const opened = current;
+      try {
+        await (await opened).sendBatch(batch);
+      } catch (err) {
+        retire(opened);
+        throw err;
+      }
+    },
+    async disconnect() {
+      const opened = current;
+      current = undefined;
+      if (opened) await (await opened.catch(() => undefined))?.disconnect();
+    },
+  };
+}
+
 /**
  * A start-up connection failure says it is Kafka's and, for a refused login, what to check. The
  * broker's own message names the mechanism, never the user name or the password.
@@ -260,12 +327,14 @@ export async function createKafkaBus(opts: KafkaBusOptions): Promise<Bus> {
   });
   const admin = kafka.admin();
   await connectOrExplain(() => admin.connect());
-  const producer = kafka.producer({
-    createPartitioner: CachedDefaultPartitioner,
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-  });
+  const producer = replacedAfterFailure(() =>
+    kafka.producer({
+      createPartitioner: CachedDefaultPartitioner,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    }),
+  );
   await connectOrExplain(() => producer.connect());
   const ensured = new Set<string>();
   const consumers = new Set<Subscription>();

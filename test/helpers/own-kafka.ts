@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { freePort } from './child.js';
+import type { FaultProxy } from './kafka-fault-proxy.js';
 
 const SERVICES = path.resolve(import.meta.dirname, '../../scripts/services.sh');
 
@@ -62,11 +63,18 @@ async function ready(brokers: string, deadline: number, proc: ChildProcess): Pro
   }
 }
 
-/** Formats storage and starts the broker; bounded by `timeoutMs` (start-up and readiness). */
-export async function startOwnKafka(opts: { timeoutMs?: number } = {}): Promise<OwnKafka> {
+/**
+ * Formats storage and starts the broker; bounded by `timeoutMs` (start-up and readiness). With a
+ * `proxy`, the broker advertises the proxy's port, so clients reach it only through the proxy.
+ */
+export async function startOwnKafka(
+  opts: { timeoutMs?: number; proxy?: FaultProxy } = {},
+): Promise<OwnKafka> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-own-kafka-'));
   const port = await freePort();
+  if (opts.proxy) opts.proxy.upstream = port;
+  const advertised = opts.proxy?.port ?? port;
   const controller = await freePort();
   const props = path.join(dir, 'server.properties');
   const log = path.join(dir, 'kafka.out');
@@ -77,7 +85,7 @@ export async function startOwnKafka(opts: { timeoutMs?: number } = {}): Promise<
       'node.id=1',
       `controller.quorum.voters=1@127.0.0.1:${controller}`,
       `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controller}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${advertised}`,
       'controller.listener.names=CONTROLLER',
       'inter.broker.listener.name=PLAINTEXT',
       'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
@@ -110,7 +118,7 @@ export async function startOwnKafka(opts: { timeoutMs?: number } = {}): Promise<
   if (code !== 0) throw new Error(`formatting the test broker's storage failed (${code}); see ${log}`);
 
   let proc: ChildProcess | undefined;
-  const brokers = `127.0.0.1:${port}`;
+  const brokers = `127.0.0.1:${advertised}`;
   const start = async () => {
     proc = runClass(['kafka.Kafka', props], log, true);
     try {

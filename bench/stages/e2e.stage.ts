@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { encodeJson, partitionKey } from '../../src/bus/index.js';
+import { encodeJson, partitionKey, TOPICS } from '../../src/bus/index.js';
 import { chunkBySize } from '../../src/bus/kafka.bus.js';
 import { type RunningVigil, startVigil } from '../../src/cli/app.js';
 import { waitForDrain } from '../../src/cli/drain.js';
@@ -64,6 +64,8 @@ export interface E2eStageResult {
   readonly store_insert_rows_per_cpu_s: number;
   /** Kafka: kafkajs producing the same payloads once and consuming them in two groups. */
   readonly raw_two_groups_events_per_s?: number;
+  /** Kafka: records on the events topic per event the collectors accepted (1 without batching). */
+  readonly kafka_records_per_event?: number;
   readonly throttled_requests: number;
   readonly failed_requests: number;
   readonly detection_latency_p50_ms: number;
@@ -127,9 +129,48 @@ async function throughAt(done: () => boolean): Promise<number> {
   return performance.now();
 }
 
-async function drain(app: RunningVigil, events: number): Promise<void> {
-  if (!(await waitForDrain(app, { detectedAtLeast: events, timeoutMs: 180_000 })))
-    throw new Error('pipeline did not drain within 180 s after the load');
+/**
+ * Waits until the pipeline handled `events`. When it does not, the error says where events are:
+ * counters, and over Kafka each group's records not yet committed (lag still falling: slow; lag
+ * 0 with events missing: lost).
+ */
+async function drain(
+  app: RunningVigil,
+  events: number,
+  kafka?: { brokers: string[]; prefix: string },
+): Promise<void> {
+  if (await waitForDrain(app, { detectedAtLeast: events, timeoutMs: 180_000 })) return;
+  const lag = kafka ? await groupLag(kafka.brokers, kafka.prefix) : '';
+  throw new Error(
+    `pipeline did not drain within 180 s after the load: detected ${app.metrics.counter('detect_events')} of ${events}` +
+      `, stored ${app.writers.events.stats.inserted} (buffered ${app.writers.events.stats.buffered})` +
+      `, action jobs pending ${(await app.queue?.pending()) ?? 0}${lag}`,
+  );
+}
+
+/** Records of the events topic not yet committed by the store and detect groups, twice 5 s apart. */
+async function groupLag(brokers: string[], prefix: string): Promise<string> {
+  const admin = new Kafka({ clientId: 'bench-lag', brokers, logLevel: logLevel.NOTHING }).admin();
+  const topic = `${prefix}${TOPICS.events}`;
+  const lagOf = async (group: string) => {
+    const high = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId: `${prefix}${group}`, topics: [topic] });
+    return high.reduce((n, p) => {
+      const c = committed?.partitions.find((x) => x.partition === p.partition)?.offset ?? '-1';
+      return n + Number(p.high) - Math.max(Number(p.low), Number(c));
+    }, 0);
+  };
+  try {
+    await admin.connect();
+    const before = [await lagOf('store'), await lagOf('detect')];
+    await sleep(5_000);
+    const after = [await lagOf('store'), await lagOf('detect')];
+    return `; records not committed (store, detect): ${before.join(', ')} then 5 s later ${after.join(', ')}`;
+  } catch (err) {
+    return `; lag unknown: ${String(err)}`;
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
 }
 
 async function kafkaReachable(brokers: string[]): Promise<void> {
@@ -146,6 +187,17 @@ async function kafkaReachable(brokers: string[]): Promise<void> {
     throw new Error(
       `Kafka broker ${brokers.join(',')} unreachable (bash scripts/services.sh up): ${String(err)}`,
     );
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+/** Records written to a topic: the sum of its partitions' high watermarks (a topic of this run). */
+async function topicRecords(brokers: string[], topic: string): Promise<number> {
+  const admin = new Kafka({ clientId: 'bench-count', brokers, logLevel: logLevel.NOTHING }).admin();
+  try {
+    await admin.connect();
+    return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
   } finally {
     await admin.disconnect().catch(() => {});
   }
@@ -366,7 +418,7 @@ async function run(
       const through = await throughAt(
         () => inserted() - ins0 >= stats.accepted && detected() - det0 >= stats.accepted,
       );
-      await drain(app, accepted.before);
+      await drain(app, accepted.before, opts.mode === 'kafka' ? { brokers, prefix } : undefined);
       const burst = stats.accepted / ((through - t0) / 1000);
       const windowRate = Math.min(ins2 - ins1, det2 - det1) / window;
       return {
@@ -393,7 +445,7 @@ async function run(
     await sleep((opts.warmupSeconds + opts.seconds) * 1000);
     const paced = await load.stop();
     accepted.before += paced.accepted;
-    await drain(app, accepted.before);
+    await drain(app, accepted.before, opts.mode === 'kafka' ? { brokers, prefix } : undefined);
 
     // Probes: latency from the store's own clock, containment from the receiver's.
     const probeNames = [...idle, ...sat.stats.probes, ...paced.probes];
@@ -432,6 +484,7 @@ async function run(
 
     const rawRate = opts.mode === 'embedded' ? await rawInsertSelect(app) : 0;
     const storeRate = opts.mode === 'embedded' ? await storeInsertPerCpuSecond(app) : 0;
+    const records = opts.mode === 'kafka' ? await topicRecords(brokers, `${prefix}${TOPICS.events}`) : 0;
     return {
       mode: opts.mode,
       identities: opts.identities,
@@ -474,6 +527,7 @@ async function run(
           'detect_identities_bootstrapped',
         ].map((name) => [name, app.metrics.counter(name)]),
       ),
+      ...(opts.mode === 'kafka' ? { kafka_records_per_event: round(records / accepted.before, 4) } : {}),
       last_error: sat.stats.lastError ?? paced.lastError,
     };
   } finally {

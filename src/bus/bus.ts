@@ -25,6 +25,13 @@ export interface SubscribeOptions {
   /** Largest batch handed to the handler. */
   readonly maxBatch?: number;
   /**
+   * Kafka: how a record is read. `vigil` (default): a batch record of vigil's own format is unpacked
+   * into its events. `as-is`: every record is one message, whatever its headers — for a topic other
+   * producers write (the Kafka source), where a forged batch header must not decide how it is read.
+   * In-process: ignored.
+   */
+  readonly records?: 'vigil' | 'as-is';
+  /**
    * Batches handled at once, for handlers that mostly wait (an insert, findings being stored), so
    * one batch's wait does not hold up the next. Kafka: batches of different partitions (order
    * within a partition kept, each partition's offsets committed after its own batch). In-process:

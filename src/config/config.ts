@@ -172,6 +172,11 @@ export const envSchema = z
     /** Prepended to topic and consumer-group names (isolation of tests and tenants of a shared cluster). */
     KAFKA_TOPIC_PREFIX: z.string().default(''),
     KAFKA_PARTITIONS: int(1, 1024).default('6'),
+    /** Most events the bus packs into one Kafka record (1: a record per event, in the batch format). */
+    KAFKA_RECORD_MAX_EVENTS: int(1, 10_000).default('500'),
+    /** Most bytes of one Kafka record's value; an event larger than this gets a record alone. At most
+     * 768 KiB: a produce request's bound, below the broker's default message.max.bytes of 1 MiB. */
+    KAFKA_RECORD_MAX_BYTES: int(1_024, 768 * 1024).default(String(256 * 1024)),
     /** TLS to every broker; the certificate is always verified (there is no switch to skip it). */
     KAFKA_TLS: bool.default('false'),
     /** CA bundle (PEM) the brokers' certificates are checked against; unset: Node's public CAs. */

@@ -25,8 +25,14 @@ import { testTime } from '../helpers/clock.js';
 const toMessages = (events: AccessEvent[]) =>
   events.map((e) => ({ key: partitionKey(e.tenant, e.actor), value: encodeJson(e) }));
 
-async function kafkaBus(prefix: string): Promise<Bus> {
-  return createKafkaBus({ brokers: [KAFKA_BROKERS], clientId: 'vigil-test', prefix, partitions: 3 });
+async function kafkaBus(prefix: string, eventsPerRecord?: number): Promise<Bus> {
+  return createKafkaBus({
+    brokers: [KAFKA_BROKERS],
+    clientId: 'vigil-test',
+    prefix,
+    partitions: 3,
+    recordBatch: eventsPerRecord ? { maxEvents: eventsPerRecord, maxBytes: 256 * 1024 } : undefined,
+  });
 }
 
 describe('Kafka bus → ClickHouse', () => {
@@ -79,7 +85,7 @@ describe('Kafka bus → ClickHouse', () => {
     }
   });
 
-  it('loses nothing when the store consumer is SIGKILLed mid-stream and restarted', async () => {
+  it('loses nothing when the store consumer is SIGKILLed mid-stream (mid-batch) and restarted', async () => {
     const prefix = `${uniqueName('kill')}.`;
     const tenant = uniqueName('killed');
     const total = 60_000;
@@ -91,6 +97,20 @@ describe('Kafka bus → ClickHouse', () => {
       await bus.publish(TOPICS.events, toMessages(batch));
     }
     await bus.close();
+    // Several hundred events to a record: the kill lands inside records as well as between them.
+    const admin = new Kafka({
+      clientId: 'vigil-test-count',
+      brokers: [KAFKA_BROKERS],
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    await admin.connect();
+    const records = (await admin.fetchTopicOffsets(`${prefix}${TOPICS.events}`)).reduce(
+      (n, p) => n + Number(p.high),
+      0,
+    );
+    await admin.disconnect();
+    expect(records).toBeGreaterThan(0);
+    expect(records).toBeLessThanOrEqual(total / 100);
     const dataDir = tempDataDir();
     const adminPort = await freePort();
     const adminToken = randomBytes(16).toString('hex');
@@ -145,6 +165,7 @@ describe('Kafka bus → ClickHouse', () => {
   }, 240_000);
 });
 
+// One event per record here: these count records on the broker against events acknowledged.
 describe('Kafka bus: concurrent publishes share produce requests', () => {
   const kafka = new Kafka({
     clientId: 'vigil-test-admin',
@@ -162,7 +183,7 @@ describe('Kafka bus: concurrent publishes share produce requests', () => {
     const prefix = `${uniqueName('kbc')}.`;
     const topic = `${prefix}${TOPICS.events}`;
     const tenant = uniqueName('coalesce');
-    const bus = await kafkaBus(prefix);
+    const bus = await kafkaBus(prefix, 1);
     try {
       await bus.publish(TOPICS.events, toMessages([makeEvent({ tenant, actor: 'usr_warm' })]));
       // 16 small publishes and one spanning several requests, all at once: they queue behind the
@@ -221,7 +242,7 @@ describe('Kafka bus: concurrent publishes share produce requests', () => {
       waitForLeaders: true,
       topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '4000' }] }],
     });
-    const bus = await kafkaBus(prefix);
+    const bus = await kafkaBus(prefix, 1);
     const records = (tag: string, n: number) =>
       Array.from({ length: n }, (_, i) => ({ key: `k-${tag}`, value: Buffer.alloc(300, `${tag}${i}`) }));
     try {

@@ -17,6 +17,8 @@ export function openKafkaBus(
     clientId: o.clientId,
     prefix: o.prefix,
     partitions: env.KAFKA_PARTITIONS,
+    // How many events a publish packs into one Kafka record (a consumer reads any size).
+    recordBatch: { maxEvents: env.KAFKA_RECORD_MAX_EVENTS, maxBytes: env.KAFKA_RECORD_MAX_BYTES },
     onError: o.onError,
   });
 }

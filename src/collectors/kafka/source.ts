@@ -30,6 +30,8 @@ export async function startKafkaSource(deps: KafkaSourceDeps): Promise<Subscript
     topic: deps.topic,
     group: deps.group,
     maxBatch: 5_000,
+    // The operator's topic: its records are read as they are, a batch header forged or not.
+    records: 'as-is',
     handler: async (messages) => {
       const now = deps.now?.() ?? Date.now();
       const events: AccessEvent[] = [];

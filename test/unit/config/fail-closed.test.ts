@@ -120,6 +120,20 @@ describe('environment: numbers', () => {
       expect(numbers).toContain(k);
   });
 
+  it('bounds a Kafka record: 1 to 10,000 events, 1 KiB to 768 KiB (a produce request)', () => {
+    const env = loadConfig({}).env;
+    expect([env.KAFKA_RECORD_MAX_EVENTS, env.KAFKA_RECORD_MAX_BYTES]).toEqual([500, 256 * 1024]);
+    for (const [key, bad] of [
+      ['KAFKA_RECORD_MAX_EVENTS', '0'],
+      ['KAFKA_RECORD_MAX_EVENTS', '10001'],
+      ['KAFKA_RECORD_MAX_BYTES', '1023'],
+      ['KAFKA_RECORD_MAX_BYTES', String(768 * 1024 + 1)],
+    ] as const)
+      expect(refusal({ [key]: bad }), `${key}=${bad}`).toContain(`${key}:`);
+    const ok = loadConfig({ KAFKA_RECORD_MAX_EVENTS: '1', KAFKA_RECORD_MAX_BYTES: String(768 * 1024) }).env;
+    expect([ok.KAFKA_RECORD_MAX_EVENTS, ok.KAFKA_RECORD_MAX_BYTES]).toEqual([1, 768 * 1024]);
+  });
+
   // Number() reads "0x10" as 16, "1e3" as 1000 and "" as 0 (a blank port was a random one).
   it.each(numbers)('%s takes decimal digits only', (key) => {
     for (const bad of ['0x10', '1e3', '12abc', '-1', '1.5', 'Infinity']) {

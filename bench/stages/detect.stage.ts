@@ -33,6 +33,8 @@ export interface DetectStageResult {
   readonly detectors: number;
   readonly events: number;
   readonly detect_events_per_s_per_core: number;
+  /** The same traffic, each detector's entity key and one Map lookup per event: keyed state's floor. */
+  readonly detect_raw_events_per_s_per_core: number;
   /** The state workload (every call closes an hour): the detectors' worst case. */
   readonly detect_state_workload_events_per_s_per_core: number;
   /** Identities idle since the last checkpoint (states packed): the steady state. */
@@ -180,11 +182,22 @@ stageMain<DetectStageOptions, DetectStageResult>(async (opts) => {
     runtime.process(batch, batch.at(-1)!.time);
   }
   const trafficCpu = cpuSeconds(cpu0);
+
+  // Raw: each detector's entity key of every traffic event and one Map lookup, nothing else.
+  const keyed = probe.map(() => new Map<string, number>());
+  for (const e of traffic) for (let k = 0; k < probe.length; k++) keyed[k]!.set(probe[k]!.entityKey(e), 1);
+  const rawCpu0 = process.cpuUsage();
+  let found = 0;
+  for (const e of traffic)
+    for (let k = 0; k < probe.length; k++) found += keyed[k]!.get(probe[k]!.entityKey(e))!;
+  const rawCpu = cpuSeconds(rawCpu0);
+  if (found !== traffic.length * probe.length) throw new Error('detect raw: a key was not found');
   return {
     identities: n,
     detectors: probe.length,
     events,
     detect_events_per_s_per_core: round(traffic.length / trafficCpu),
+    detect_raw_events_per_s_per_core: round(traffic.length / rawCpu),
     detect_state_workload_events_per_s_per_core: round(events / cpu),
     state_bytes_per_identity: round(stateBytes / n),
     state_hot_bytes_per_identity: round(hotBytes / n),

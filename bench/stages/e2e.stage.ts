@@ -9,7 +9,7 @@
 //              containment webhook target acknowledged).
 // Raw companions of the rates: embedded, the engine inserting the same rows with INSERT … SELECT;
 // Kafka, kafkajs producing and consuming the same payloads with nothing else.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { hash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,6 +22,7 @@ import { parseGenericBody } from '../../src/collectors/generic/server.js';
 import { blankEvent } from '../../src/collectors/normalize.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createTokenizer } from '../../src/privacy/index.js';
+import { sealBatch, tableShape } from '../../src/store/audit-chain/index.js';
 import { eventRow } from '../../src/store/rows.js';
 import { createLogger } from '../../src/telemetry/index.js';
 import { createLoadClient, type LoadClient } from '../lib/load-client.js';
@@ -62,6 +63,10 @@ export interface E2eStageResult {
   readonly raw_what: string;
   /** Embedded: the store's insert of a row, per CPU second (storeInsertPerCpuSecond). */
   readonly store_insert_rows_per_cpu_s: number;
+  /** Embedded: the audit chain's sealing of a stored row, CPU µs (auditChainCost). */
+  readonly audit_chain_us_per_event?: number;
+  /** Embedded: one SHA-256 of each of the same rows' JSON text, CPU µs (the floor of a per-row digest). */
+  readonly audit_chain_raw_us_per_event?: number;
   /** Kafka: kafkajs producing the same payloads once and consuming them in two groups. */
   readonly raw_two_groups_events_per_s?: number;
   /** Kafka: records on the events topic per event the collectors accepted (1 without batching). */
@@ -263,6 +268,49 @@ async function storeInsertPerCpuSecond(app: RunningVigil, rows = 40_000, rounds 
     await c.command('SYSTEM START MERGES');
     await c.command('DROP TABLE bench_store');
   }
+}
+
+/**
+ * The audit chain's cost of a stored row, CPU µs: sealing batches of the writer's size (each row's
+ * canonical form, key and content digests, the batch digest and head) over rows read back from the
+ * run, best of a few rounds; raw: one SHA-256 of each row's JSON text, the floor of any per-row
+ * digest. The chain record's insert and head file, once per batch, are not counted.
+ */
+async function auditChainCost(
+  app: RunningVigil,
+  rows = 40_000,
+  rounds = 3,
+): Promise<{ us: number; raw: number }> {
+  const c = app.store.client;
+  const shape = await tableShape(c, 'events');
+  const columns = Object.keys(eventRow(blankEvent(0)));
+  const read = await c.query<Record<string, unknown>>(
+    `SELECT ${columns.join(', ')} FROM events LIMIT {n:UInt32}`,
+    { n: rows },
+  );
+  const key = randomBytes(32);
+  let best = Number.POSITIVE_INFINITY;
+  let raw = Number.POSITIVE_INFINITY;
+  for (let round = 0; round < rounds; round++) {
+    let prev = { seq: 0, head: '0'.repeat(64) };
+    const before = process.cpuUsage();
+    for (let i = 0; i < read.length; i += 5_000) {
+      const record = sealBatch(shape, read.slice(i, i + 5_000), {
+        chain: 'bench',
+        prev,
+        key,
+        now: Date.now(),
+      });
+      prev = { seq: record.batch_seq, head: record.head };
+    }
+    const used = process.cpuUsage(before);
+    best = Math.min(best, (used.user + used.system) / read.length);
+    const rawBefore = process.cpuUsage();
+    for (const row of read) hash('sha256', JSON.stringify(row), 'hex');
+    const rawUsed = process.cpuUsage(rawBefore);
+    raw = Math.min(raw, (rawUsed.user + rawUsed.system) / read.length);
+  }
+  return { us: best, raw };
 }
 
 /** kafkajs alone: the same payloads (canonical events as the bus encodes them), produced with the
@@ -484,6 +532,7 @@ async function run(
 
     const rawRate = opts.mode === 'embedded' ? await rawInsertSelect(app) : 0;
     const storeRate = opts.mode === 'embedded' ? await storeInsertPerCpuSecond(app) : 0;
+    const chainCost = opts.mode === 'embedded' ? await auditChainCost(app) : undefined;
     const records = opts.mode === 'kafka' ? await topicRecords(brokers, `${prefix}${TOPICS.events}`) : 0;
     return {
       mode: opts.mode,
@@ -498,6 +547,12 @@ async function run(
       paced_accepted_per_s: round(paced.accepted / (opts.warmupSeconds + opts.seconds)),
       raw_events_per_s: round(rawRate),
       store_insert_rows_per_cpu_s: round(storeRate),
+      ...(chainCost
+        ? {
+            audit_chain_us_per_event: round(chainCost.us, 2),
+            audit_chain_raw_us_per_event: round(chainCost.raw, 2),
+          }
+        : {}),
       raw_what: opts.mode === 'embedded' ? 'INSERT … SELECT of the stored rows' : 'kafkajs produce + consume',
       throttled_requests: sat.stats.throttled + paced.throttled,
       failed_requests: sat.stats.errors + paced.errors,

@@ -35,6 +35,22 @@ const FIGURES = [
   'kafka_records_per_event',
 ];
 
+const GOALS = [
+  'embedded_e2e_ratio_vs_ceiling',
+  'store_insert_rows_per_cpu_s',
+  'detect_events_per_s_per_core',
+  'audit_chain_us_per_event',
+  'embedded_e2e_events_per_s_per_core',
+  'kafka_records_per_event',
+  'kafka_e2e_ratio_vs_raw',
+  'kafka_e2e_events_per_s_per_core',
+  'replay_events_per_s',
+  'embedded_detection_latency_p99_ms',
+  'embedded_time_to_contain_p99_ms',
+  'kafka_detection_latency_p99_ms',
+  'kafka_time_to_contain_p99_ms',
+];
+
 describe('npm run bench --quick', () => {
   it('writes every figure with its raw limit, ratio, target and scaling table', async () => {
     expect(existsSync(RUNNER), 'dist/bench/run.js is missing: npm run build').toBe(true);
@@ -71,6 +87,22 @@ describe('npm run bench --quick', () => {
       expect(FIGURES, key).toContain(key);
       expect(value, key).toBeTypeOf('object');
       expect(typeof met[key], `met.${key}`).toBe('boolean');
+    }
+    // Issue 18's table: every row a target, a met flag and a raw companion; a row the bench
+    // measures has a positive value and raw limit (a stage that failed would give 0), a row it
+    // does not measure says so and is never met.
+    const goals = report.goals as Record<
+      string,
+      { value: number; raw: number; target: object; measured: boolean; met: boolean }
+    >;
+    expect(Object.keys(goals)).toEqual(expect.arrayContaining(GOALS));
+    for (const [key, g] of Object.entries(goals)) {
+      expect(g.target, key).toBeTypeOf('object');
+      expect(typeof g.met, key).toBe('boolean');
+      if (g.measured) {
+        expect(g.value, `goals.${key}`).toBeGreaterThan(0);
+        expect(g.raw, `goals.${key}.raw`).toBeGreaterThan(0);
+      } else expect(g.met, key).toBe(false);
     }
     // The machine's ceiling from the parts' own rates: every part measured, so a number.
     const ceiling = report.ceiling as Record<string, unknown>;

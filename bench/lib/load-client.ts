@@ -18,6 +18,8 @@ export interface LoadClient {
   load(opts: { probeEveryMs: number; probePrefix: string; rate: number; perBody: number }): void;
   stop(): Promise<LoadStats>;
   deliveries(): Promise<Delivery[]>;
+  /** The load worker's own CPU seconds so far (NaN where not known). */
+  cpuSeconds(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -67,6 +69,11 @@ export async function createLoadClient(data: LoadWorkerData): Promise<LoadClient
       const done = expect('hooks');
       send({ cmd: 'hooks' });
       return (await done).deliveries;
+    },
+    async cpuSeconds() {
+      const done = expect('cpu');
+      send({ cmd: 'cpu' });
+      return (await done).seconds;
     },
     async close() {
       const done = expect('closed');

@@ -5,6 +5,7 @@
 //   - probes (see workload.probeLine) slipped into that traffic, or sent alone at idle;
 //   - the containment target: a Standard Webhooks receiver that verifies each delivery and notes
 //     when it acknowledged it.
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -35,6 +36,7 @@ export type LoadCommand =
     }
   | { readonly cmd: 'stop' }
   | { readonly cmd: 'hooks' }
+  | { readonly cmd: 'cpu' }
   | { readonly cmd: 'close' };
 
 export interface LoadStats {
@@ -59,7 +61,24 @@ export type LoadReply =
   | { readonly type: 'primed'; readonly accepted: number }
   | { readonly type: 'stopped'; readonly stats: LoadStats }
   | { readonly type: 'hooks'; readonly deliveries: Delivery[] }
+  /** This thread's CPU seconds so far (NaN where the OS does not tell a thread's own). */
+  | { readonly type: 'cpu'; readonly seconds: number }
   | { readonly type: 'closed' };
+
+/**
+ * This thread's user + system CPU seconds (Linux: /proc/thread-self/stat, fields 14 and 15, in
+ * clock ticks of 10 ms), so the bench can take the load generator's share out of the process's.
+ */
+function threadCpuSeconds(): number {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
 
 const data = workerData as LoadWorkerData;
 const port = parentPort!;
@@ -239,6 +258,9 @@ port.on('message', (m: LoadCommand) => {
       void Promise.all(loops).then(() =>
         reply({ type: 'stopped', stats: { ...stats, probes: [...stats.probes] } }),
       );
+      break;
+    case 'cpu':
+      reply({ type: 'cpu', seconds: threadCpuSeconds() });
       break;
     case 'hooks':
       reply({ type: 'hooks', deliveries: [...deliveries] });

@@ -347,7 +347,7 @@ async function main(): Promise<void> {
       key: 'embedded_e2e_events_per_s_per_core',
       label: 'embedded e2e events per vigil CPU s',
       value: num(embedded?.events_per_cpu_s),
-      raw: ceiling.embedded_e2e_events_per_s / Math.max(1, ceiling.parts.cores),
+      raw: round(ceiling.embedded_e2e_events_per_s / Math.max(1, ceiling.parts.cores)),
       rawDefinition:
         "the ceiling per core: the parts' own CPU per event summed (the window's events over the process's CPU less the load worker's thread)",
       target: { min: 25_000 },
@@ -372,7 +372,7 @@ async function main(): Promise<void> {
       key: 'kafka_e2e_events_per_s_per_core',
       label: 'Kafka e2e events per vigil CPU s',
       value: num(kafka?.events_per_cpu_s),
-      raw: ceiling.kafka_e2e_events_per_s / Math.max(1, ceiling.parts.cores),
+      raw: round(ceiling.kafka_e2e_events_per_s / Math.max(1, ceiling.parts.cores)),
       rawDefinition:
         'the Kafka ceiling per core (the burst’s events over the process’s CPU less the load worker’s thread; the broker excluded)',
       target: { min: 10_000 },

@@ -34,9 +34,11 @@ import { formatVerifyReport, type VerifyReport, verifyAuditTrail } from '../stor
 import { runDemo } from './demo/demo.js';
 import {
   chooseExpired,
+  createSubmitWindow,
   describeExpired,
   type ExpiredChoice,
   isExpiredLine,
+  REPLAY_CHUNKS_IN_FLIGHT,
   readChunks,
   scanRetention,
 } from './replay.js';
@@ -460,6 +462,12 @@ async function replay(config: Config, file: string, expiredChoice: ExpiredChoice
   const ticker = setInterval(() => progress.update(counts()), 250);
   try {
     const ctx = { tokenizer: app.tokenizer, unknownFields };
+    // Chunks go to the bus in file order while earlier ones are still being stored, a few at a
+    // time and within the pipeline's in-flight bound (the bus keeps the order it was given).
+    const window = createSubmitWindow(app.ingest, {
+      chunks: REPLAY_CHUNKS_IN_FLIGHT,
+      events: Math.floor(config.env.VIGIL_MAX_INFLIGHT_EVENTS / 2),
+    });
     for await (const { text, firstLine } of chunks) {
       const {
         events,
@@ -467,10 +475,11 @@ async function replay(config: Config, file: string, expiredChoice: ExpiredChoice
         rejectedCount,
       } = parseGenericBody(Buffer.from(text), 'application/x-ndjson', ctx, Date.now());
       for (const r of bad) process.stderr.write(`line ${firstLine + r.line - 1}: ${r.reason}\n`);
-      await app.ingest.submit(events);
+      await window.submit(events);
       accepted += events.length;
       rejected += rejectedCount;
     }
+    await window.drained();
     await waitForDrain(app, { detectedAtLeast: accepted, timeoutMs: 120_000 });
     clearInterval(ticker);
     progress.update(counts());

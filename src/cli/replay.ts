@@ -6,7 +6,9 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createInterface as createPrompt } from 'node:readline/promises';
+import type { Ingest } from '../collectors/ingest.js';
 import { parseEventTime } from '../collectors/normalize.js';
+import type { AccessEvent } from '../model/index.js';
 
 export const EXPIRED_CHOICES = ['abort', 'skip', 'include'] as const;
 export type ExpiredChoice = (typeof EXPIRED_CHOICES)[number];
@@ -137,4 +139,45 @@ export async function* readChunks(
     }
   }
   if (buf.length) yield { text: buf.join('\n'), firstLine: first };
+}
+
+/** Replay chunks handed to the pipeline at most before the oldest of them is durable. */
+export const REPLAY_CHUNKS_IN_FLIGHT = 4;
+
+export interface SubmitWindow {
+  /** Hands the events over in call order once there is room; throws the first failure seen. */
+  submit(events: AccessEvent[]): Promise<void>;
+  /** Resolves once everything handed over is durable; throws the first failure. */
+  drained(): Promise<void>;
+}
+
+/**
+ * Several submits in flight, in order: a replay's next chunk is parsed and handed over while the
+ * ones before it are being stored, up to `chunks` submits and `events` events (below the
+ * pipeline's in-flight bound, which refuses at once beyond it). The oldest is awaited first.
+ */
+export function createSubmitWindow(
+  ingest: Pick<Ingest, 'submit'>,
+  limits: { chunks: number; events: number },
+): SubmitWindow {
+  const pending: Array<{ done: Promise<void>; size: number }> = [];
+  let events = 0;
+  const settleOldest = async () => {
+    const oldest = pending.shift()!;
+    events -= oldest.size;
+    await oldest.done;
+  };
+  return {
+    async submit(batch) {
+      while (pending.length > 0 && (pending.length >= limits.chunks || events + batch.length > limits.events))
+        await settleOldest();
+      const done = ingest.submit(batch);
+      done.catch(() => {}); // seen when it is the oldest (settleOldest), never unhandled
+      pending.push({ done, size: batch.length });
+      events += batch.length;
+    },
+    async drained() {
+      while (pending.length > 0) await settleOldest();
+    },
+  };
 }

@@ -4,7 +4,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chooseExpired, describeExpired, readChunks, scanRetention } from '../../../src/cli/replay.js';
+import {
+  chooseExpired,
+  createSubmitWindow,
+  describeExpired,
+  readChunks,
+  scanRetention,
+} from '../../../src/cli/replay.js';
+import type { AccessEvent } from '../../../src/model/index.js';
 
 const DAY = 86_400_000;
 /** The clock these tests own. */
@@ -95,5 +102,82 @@ describe('readChunks', () => {
     expect(sent[2]).toBe('');
     expect(sent[5]).toBe('');
     expect(sent[6]).toBe(lines[6]);
+  });
+});
+
+describe('the replay submit window', () => {
+  const batch = (label: string, n: number) =>
+    Array.from({ length: n }, (_, i) => ({ event_id: `${label}-${i}` }) as unknown as AccessEvent);
+
+  /** An ingest whose submits resolve or fail only when the test says so. */
+  function manualIngest() {
+    const calls: Array<{ first: string; size: number; settle: (err?: Error) => void }> = [];
+    return {
+      calls,
+      ingest: {
+        submit(events: AccessEvent[]) {
+          return new Promise<void>((resolve, reject) => {
+            calls.push({
+              first: events[0]!.event_id,
+              size: events.length,
+              settle: (err) => (err ? reject(err) : resolve()),
+            });
+          });
+        },
+      },
+    };
+  }
+  const tick = () => new Promise((r) => setImmediate(r));
+
+  it('hands chunks over in order, at most `chunks` before the oldest is durable', async () => {
+    const m = manualIngest();
+    const w = createSubmitWindow(m.ingest, { chunks: 3, events: 1_000 });
+    const submitted: string[] = [];
+    const feeding = (async () => {
+      for (const label of ['a', 'b', 'c', 'd', 'e']) {
+        await w.submit(batch(label, 10));
+        submitted.push(label);
+      }
+    })();
+    await tick();
+    expect(m.calls.map((c) => c.first)).toEqual(['a-0', 'b-0', 'c-0']);
+    expect(submitted).toEqual(['a', 'b', 'c']); // the fourth waits for room before it returns
+    m.calls[1]!.settle(); // b durable before a: still no room, a is the oldest
+    await tick();
+    expect(m.calls).toHaveLength(3);
+    m.calls[0]!.settle();
+    await tick();
+    expect(m.calls.map((c) => c.first)).toEqual(['a-0', 'b-0', 'c-0', 'd-0', 'e-0']);
+    for (const c of m.calls.slice(2)) c.settle();
+    await feeding;
+    await w.drained();
+  });
+
+  it('keeps the events in flight within its bound (a chunk larger than the room waits)', async () => {
+    const m = manualIngest();
+    const w = createSubmitWindow(m.ingest, { chunks: 10, events: 25 });
+    void w.submit(batch('a', 10));
+    void w.submit(batch('b', 10));
+    const third = w.submit(batch('c', 10));
+    await tick();
+    expect(m.calls.map((c) => c.size)).toEqual([10, 10]);
+    m.calls[0]!.settle();
+    await third;
+    expect(m.calls.map((c) => c.first)).toEqual(['a-0', 'b-0', 'c-0']);
+    for (const c of m.calls.slice(1)) c.settle();
+    await w.drained();
+  });
+
+  it('throws the first failure and hands nothing more over; drained throws it too', async () => {
+    const m = manualIngest();
+    const w = createSubmitWindow(m.ingest, { chunks: 2, events: 1_000 });
+    await w.submit(batch('a', 5));
+    await w.submit(batch('b', 5));
+    const third = w.submit(batch('c', 5));
+    m.calls[0]!.settle(new Error('not durable'));
+    await expect(third).rejects.toThrow('not durable');
+    expect(m.calls).toHaveLength(2);
+    m.calls[1]!.settle(new Error('also failed'));
+    await expect(w.drained()).rejects.toThrow('also failed');
   });
 });

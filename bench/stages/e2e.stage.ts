@@ -26,7 +26,7 @@ import { sealBatch, tableShape } from '../../src/store/audit-chain/index.js';
 import { eventRow } from '../../src/store/rows.js';
 import { createLogger } from '../../src/telemetry/index.js';
 import { createLoadClient, type LoadClient } from '../lib/load-client.js';
-import { quantile, round, sleep } from '../lib/measure.js';
+import { cpuSeconds, quantile, round, sleep } from '../lib/measure.js';
 import { type StageOptions, stageMain } from '../lib/stage.js';
 import { BENCH_TENANT, createGenericLines } from '../lib/workload.js';
 
@@ -236,6 +236,15 @@ async function rawInsertSelect(app: RunningVigil): Promise<number> {
   return Number(row?.n ?? 0) / seconds;
 }
 
+/** Up to `rows` stored events as the writer sends them (its columns), read back from the run. */
+async function storedRows(app: RunningVigil, rows = 40_000): Promise<Record<string, unknown>[]> {
+  const columns = Object.keys(eventRow(blankEvent(0)));
+  return await app.store.client.query<Record<string, unknown>>(
+    `SELECT ${columns.join(', ')} FROM events LIMIT {n:UInt32}`,
+    { n: rows },
+  );
+}
+
 /**
  * The store's own cost of a stored event, per CPU second of the whole process (the engine runs in
  * it): the writer's insert (the store client's `insert`: row arrays to JSONCompactEachRow, the
@@ -245,16 +254,15 @@ async function rawInsertSelect(app: RunningVigil): Promise<number> {
  * would count them), and the best of a few rounds is kept: it is one of the parts of the
  * machine's ceiling (bench/run.ts), an upper bound.
  */
-async function storeInsertPerCpuSecond(app: RunningVigil, rows = 40_000, rounds = 3): Promise<number> {
+async function storeInsertPerCpuSecond(
+  app: RunningVigil,
+  read: Record<string, unknown>[],
+  rounds = 3,
+): Promise<number> {
   const c = app.store.client;
   await createEventsCopy(app, 'bench_store');
   await c.command('SYSTEM STOP MERGES');
   try {
-    const columns = Object.keys(eventRow(blankEvent(0)));
-    const read = await c.query<Record<string, unknown>>(
-      `SELECT ${columns.join(', ')} FROM events LIMIT {n:UInt32}`,
-      { n: rows },
-    );
     let best = 0;
     for (let round = 0; round < rounds; round++) {
       let cpu = 0;
@@ -263,8 +271,7 @@ async function storeInsertPerCpuSecond(app: RunningVigil, rows = 40_000, rounds 
         const slice = read.slice(i, i + 5_000);
         const before = process.cpuUsage();
         await c.insert('bench_store', slice);
-        const used = process.cpuUsage(before);
-        cpu += (used.user + used.system) / 1e6;
+        cpu += cpuSeconds(before);
       }
       best = Math.max(best, read.length / cpu);
     }
@@ -283,16 +290,10 @@ async function storeInsertPerCpuSecond(app: RunningVigil, rows = 40_000, rounds 
  */
 async function auditChainCost(
   app: RunningVigil,
-  rows = 40_000,
+  read: Record<string, unknown>[],
   rounds = 3,
 ): Promise<{ us: number; raw: number }> {
-  const c = app.store.client;
-  const shape = await tableShape(c, 'events');
-  const columns = Object.keys(eventRow(blankEvent(0)));
-  const read = await c.query<Record<string, unknown>>(
-    `SELECT ${columns.join(', ')} FROM events LIMIT {n:UInt32}`,
-    { n: rows },
-  );
+  const shape = await tableShape(app.store.client, 'events');
   const key = randomBytes(32);
   let best = Number.POSITIVE_INFINITY;
   let raw = Number.POSITIVE_INFINITY;
@@ -308,12 +309,10 @@ async function auditChainCost(
       });
       prev = { seq: record.batch_seq, head: record.head };
     }
-    const used = process.cpuUsage(before);
-    best = Math.min(best, (used.user + used.system) / read.length);
+    best = Math.min(best, (cpuSeconds(before) * 1e6) / read.length);
     const rawBefore = process.cpuUsage();
     for (const row of read) hash('sha256', JSON.stringify(row), 'hex');
-    const rawUsed = process.cpuUsage(rawBefore);
-    raw = Math.min(raw, (rawUsed.user + rawUsed.system) / read.length);
+    raw = Math.min(raw, (cpuSeconds(rawBefore) * 1e6) / read.length);
   }
   return { us: best, raw };
 }
@@ -451,10 +450,7 @@ async function run(
     // first send until all of it was stored and detected.
     const accepted = { before: primed + idle.length };
     // vigil's CPU: the process's less the load worker's own thread (the broker is another process).
-    const vigilCpu = async () => {
-      const used = process.cpuUsage();
-      return (used.user + used.system) / 1e6 - (await load.cpuSeconds());
-    };
+    const vigilCpu = async () => cpuSeconds({ user: 0, system: 0 }) - (await load.cpuSeconds());
     const saturate = async () => {
       const c0 = await vigilCpu();
       const t0 = performance.now();
@@ -552,8 +548,9 @@ async function run(
     }
 
     const rawRate = opts.mode === 'embedded' ? await rawInsertSelect(app) : 0;
-    const storeRate = opts.mode === 'embedded' ? await storeInsertPerCpuSecond(app) : 0;
-    const chainCost = opts.mode === 'embedded' ? await auditChainCost(app) : undefined;
+    const stored = opts.mode === 'embedded' ? await storedRows(app) : [];
+    const storeRate = opts.mode === 'embedded' ? await storeInsertPerCpuSecond(app, stored) : 0;
+    const chainCost = opts.mode === 'embedded' ? await auditChainCost(app, stored) : undefined;
     const records = opts.mode === 'kafka' ? await topicRecords(brokers, `${prefix}${TOPICS.events}`) : 0;
     return {
       mode: opts.mode,

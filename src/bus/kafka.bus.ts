@@ -393,25 +393,20 @@ export function replacedAfterFailure(create: () => Producer): BusProducer {
     if (current === opened) current = undefined;
     void opened.then((p) => p.disconnect()).catch(() => {});
   };
+  /** Runs `work` on the current producer (opened when there is none); any failure retires it. */
+  const use = async (work: (producer: Producer) => Promise<unknown>): Promise<void> => {
+    current ??= open();
+    const opened = current;
+    try {
+      await work(await opened);
+    } catch (err) {
+      retire(opened);
+      throw err;
+    }
+  };
   return {
-    async connect() {
-      current ??= open();
-      const opened = current;
-      await opened.catch((err) => {
-        retire(opened);
-        throw err;
-      });
-    },
-    async sendBatch(batch) {
-      current ??= open();
-      const opened = current;
-      try {
-        await (await opened).sendBatch(batch);
-      } catch (err) {
-        retire(opened);
-        throw err;
-      }
-    },
+    connect: () => use(async () => {}),
+    sendBatch: (batch) => use((producer) => producer.sendBatch(batch)),
     async disconnect() {
       const opened = current;
       current = undefined;

@@ -10,7 +10,7 @@ import {
   type Finding,
   type Incident,
 } from '../../model/index.js';
-import { createAuditChain } from '../../store/audit-chain/index.js';
+import { createAuditChain, createSealWorker } from '../../store/audit-chain/index.js';
 import {
   actionRow,
   type BatchedWriter,
@@ -65,6 +65,8 @@ export function createStoreWriters(o: {
 }): StoreWriters {
   const { config, logger } = o;
   const identity = chainIdentity(config);
+  // Large batches (events) are sealed on a worker thread, off the thread of the pipeline.
+  const sealer = createSealWorker();
   // Every stored batch of events, findings, incidents and actions is chained (tamper evidence).
   const chained = (table: string) => ({
     table,
@@ -76,6 +78,7 @@ export function createStoreWriters(o: {
       onError: (err, attempt) =>
         logger.warn({ table, err: errorMessage(err), attempt }, 'audit chain append failed, retrying'),
       onWarning: (message) => logger.warn({ table }, message),
+      seal: sealer.seal,
     }),
   });
   const defaults = {
@@ -123,6 +126,7 @@ export function createStoreWriters(o: {
     },
     close: async () => {
       await Promise.all(all.map((w) => w.close()));
+      await sealer.close();
     },
   };
 }

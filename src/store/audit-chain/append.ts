@@ -7,7 +7,8 @@ import { CHAIN_TABLE, type ChainPosition, type ChainRecord, recordRow } from './
 import { batchDigest, chainMac, genesisHead, nextHead } from './digest.js';
 import { pendingPath, readHeadFile, readPendingFile, writeAtomic, writeHeadFile } from './head-file.js';
 import { lastRecord, storedEntries } from './read-pages.js';
-import { sealBatch } from './seal.js';
+import { sealRecord } from './seal.js';
+import { type RowSealer, sealHere } from './seal-worker.js';
 import { type TableShape, tableShape } from './shape.js';
 
 export interface AuditChainOptions {
@@ -23,6 +24,8 @@ export interface AuditChainOptions {
   readonly onWarning?: (message: string) => void;
   /** Records digests this many batches back, as ClickHouse's insert deduplication window. @defaultValue 100 */
   readonly recentWindow?: number;
+  /** Seals a batch's rows (./seal-worker.ts: on a worker thread). @defaultValue on this thread */
+  readonly seal?: RowSealer;
 }
 
 export interface AuditChain {
@@ -141,7 +144,10 @@ export function createAuditChain(opts: AuditChainOptions): AuditChain {
         throw err;
       });
       await ready;
-      const record = sealBatch(shape!, rows, {
+      const sealed = await (opts.seal ?? sealHere)(shape!, rows);
+      // Inserts of one chain come one after another (the writer's flushes): the position read
+      // after sealing is the one this batch extends.
+      const record = sealRecord(shape!.table, sealed, {
         chain: opts.chain,
         prev: position!,
         key: opts.key,

@@ -3,6 +3,7 @@
 // and "far above the norm" is a ratio, so robust statistics on log2 are the right scale.
 import { median, medianAbsoluteDeviation } from 'simple-statistics';
 import { LOG_STEPS, type LogRing, logOf, unlog } from '../../src/detect/state/layout.js';
+import { byteMedianAndMad } from './byte-median.js';
 import { MAD_TO_SIGMA, type WindowBand } from './scoring.js';
 
 /** A band is never narrower than half a doubling either side (a flat history is not a promise). */
@@ -56,7 +57,9 @@ export function logBand(
   floor: number,
   day: number,
 ): LogBand {
-  return bandOfValues(ring.values(b), ring.peak(b), thresholdSigmas, floor, day);
+  const values = ring.view(b);
+  const { median: center, mad } = byteMedianAndMad(values);
+  return bandAround(center, mad, values.length, ring.peak(b), thresholdSigmas, floor, day);
 }
 
 /** `logBand` of log-quantized values and a peak held elsewhere (a tenant-wide ring, a test). */
@@ -69,6 +72,19 @@ export function bandOfValues(
 ): LogBand {
   const center = values.length ? median(values as number[]) : 0;
   const mad = values.length > 1 ? medianAbsoluteDeviation(values as number[]) : 0;
+  return bandAround(center, mad, values.length, peak, thresholdSigmas, floor, day);
+}
+
+/** The band of a history with this median and MAD (log units) over `samples` values. */
+function bandAround(
+  center: number,
+  mad: number,
+  samples: number,
+  peak: { readonly level: number; readonly day: number },
+  thresholdSigmas: number,
+  floor: number,
+  day: number,
+): LogBand {
   const spread = Math.max(MIN_LOG_SPREAD, MAD_TO_SIGMA * mad);
   const statHighLog = Math.max(center + thresholdSigmas * spread, logOf(floor));
   const recurring =
@@ -80,7 +96,7 @@ export function bandOfValues(
     highLog,
     statHighLog,
     peakDay: recurring ? peak.day : -1,
-    samples: values.length,
+    samples,
     expected: unlog(center),
     sigma: unlog(center + spread) - unlog(center),
     low: unlog(Math.max(0, center - thresholdSigmas * spread)),

@@ -88,14 +88,19 @@ class Ring {
 
   /** The values as stored (log-quantized for a log ring), in slot order. */
   values(b: Uint8Array): number[] {
+    return Array.from(this.view(b));
+  }
+
+  /** The stored values in place (no copy): a view of `b`. */
+  view(b: Uint8Array): Uint8Array {
     const start = this.offset + RING_HEADER;
-    return Array.from(b.subarray(start, start + this.samples(b)));
+    return b.subarray(start, start + this.samples(b));
   }
 
   /** The largest stored value (0 when empty). */
   max(b: Uint8Array): number {
     let m = 0;
-    for (const v of this.values(b)) m = Math.max(m, v);
+    for (const v of this.view(b)) m = Math.max(m, v);
     return m;
   }
 }

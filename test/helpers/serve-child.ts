@@ -22,6 +22,8 @@ export interface ServeChild {
   rss(): number;
   /** GET on the admin API; undefined while it does not answer. */
   admin<T>(path: string): Promise<T | undefined>;
+  /** GET on the admin API, the body as text (e.g. the Prometheus exposition); undefined as above. */
+  adminText(path: string): Promise<string | undefined>;
 }
 
 export interface ServeChildOptions {
@@ -63,17 +65,19 @@ export async function startServeChild(opts: ServeChildOptions = {}): Promise<Ser
   const roles = opts.roles ?? prev?.roles;
   const child = spawnVigil(['serve', ...(roles ? ['--roles', roles] : [])], env);
   const adminUrl = `http://127.0.0.1:${env.VIGIL_ADMIN_PORT}`;
-  const admin = async <T>(path: string): Promise<T | undefined> => {
+  const adminGet = async <T>(path: string, read: (res: Response) => Promise<T>): Promise<T | undefined> => {
     try {
       const res = await fetch(`${adminUrl}${path}`, {
         headers: { authorization: `Bearer ${env.VIGIL_ADMIN_TOKEN}` },
         signal: AbortSignal.timeout(30_000),
       });
-      return res.ok ? ((await res.json()) as T) : undefined;
+      return res.ok ? await read(res) : undefined;
     } catch {
       return undefined;
     }
   };
+  const admin = <T>(path: string) => adminGet(path, (res) => res.json() as Promise<T>);
+  const adminText = (path: string) => adminGet(path, (res) => res.text());
   await waitFor(
     async () => {
       if (child.proc.exitCode !== null)
@@ -96,5 +100,6 @@ export async function startServeChild(opts: ServeChildOptions = {}): Promise<Ser
     adminToken: env.VIGIL_ADMIN_TOKEN!,
     rss: () => rssOf(child.proc.pid!),
     admin,
+    adminText,
   };
 }

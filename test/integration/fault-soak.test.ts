@@ -21,6 +21,12 @@ interface Sample {
   /** Seconds since the load started. */
   t: number;
   rssMb: number;
+  /**
+   * The V8 heap in use and memory bound to JS objects (buffers), from the process's own Prometheus
+   * gauges; RSS less these is the rest (the embedded engine, code, allocator caches). -1: no answer.
+   */
+  heapUsedMb: number;
+  externalMb: number;
   acknowledged: number;
   /** Events acknowledged per second over the last interval. */
   rate: number;
@@ -39,6 +45,12 @@ const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 };
+/** A gauge's value from Prometheus text exposition, in MB; -1 when the text lacks it. */
+function gaugeMb(text: string | undefined, name: string): number {
+  const line = text?.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Math.round(Number(line.slice(name.length + 1)) / 1048576) : -1;
+}
+
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 describe('soak', () => {
@@ -81,12 +93,15 @@ describe('soak', () => {
         while (Date.now() - started < SECONDS * 1000) {
           await new Promise((r) => setTimeout(r, SAMPLE_MS));
           const metrics = await server.admin<Record<string, number>>('/v1/metrics');
+          const exposition = await server.adminText('/metrics');
           const t = (Date.now() - started) / 1000;
           const acknowledged = ledger.counts().acknowledged;
           const window = latencies.splice(0);
           samples.push({
             t: Math.round(t * 10) / 10,
             rssMb: Math.round(server.rss() / 1048576),
+            heapUsedMb: gaugeMb(exposition, 'nodejs_heap_size_used_bytes'),
+            externalMb: gaugeMb(exposition, 'nodejs_external_memory_bytes'),
             acknowledged,
             rate: Math.round((acknowledged - lastAcked) / (t - lastT)),
             accepted: metrics?.ingest_accepted_generic ?? -1,
@@ -122,6 +137,15 @@ describe('soak', () => {
           lateMean: Math.round(mean(late.map((s) => s.rssMb))),
           max: Math.max(...samples.map((s) => s.rssMb)),
         },
+        // Whose memory moves: the JS heap and external memory beside the RSS, same thirds.
+        heapUsedMb: {
+          earlyMean: Math.round(mean(early.map((s) => s.heapUsedMb))),
+          lateMean: Math.round(mean(late.map((s) => s.heapUsedMb))),
+        },
+        externalMb: {
+          earlyMean: Math.round(mean(early.map((s) => s.externalMb))),
+          lateMean: Math.round(mean(late.map((s) => s.externalMb))),
+        },
         detectLag: {
           earlyMax: Math.max(...early.map((s) => s.detectLag)),
           lateMax: Math.max(...late.map((s) => s.detectLag)),
@@ -145,6 +169,7 @@ describe('soak', () => {
       // The counters the lag is made of are there, and the detectors saw every accepted event.
       expect(samples.at(-1)!.accepted).toBeGreaterThan(0);
       expect(samples.at(-1)!.detected).toBeGreaterThan(0);
+      expect(samples.every((s) => s.heapUsedMb > 0 && s.externalMb >= 0)).toBe(true);
       // Memory: the late mean within 100 MB (and 25 %) of the early mean.
       expect(summary.rssMb.lateMean - summary.rssMb.earlyMean).toBeLessThan(
         Math.max(100, summary.rssMb.earlyMean * 0.25),

@@ -1,7 +1,7 @@
 // The collectors' single exit: accepted AccessEvents go to the events topic, keyed by tenant+actor.
 // `submit` resolves when the bus says the events are durable; only then may a collector answer
 // 2xx. When too many events are in flight it refuses at once (BackpressureError → 429/503).
-import { type Bus, copyAccessEvent, jsonMessage, partitionKey, TOPICS } from '../bus/index.js';
+import { type Bus, copyAccessEvent, partitionKey, sharedJsonMessage, TOPICS } from '../bus/index.js';
 import { type AccessEvent, BackpressureError, PREVIOUS_TOKEN_ATTRIBUTES } from '../model/index.js';
 
 export interface Ingest {
@@ -45,7 +45,9 @@ export function createIngest(deps: IngestDeps): Ingest {
       if (deps.previousToken) for (const e of events) stampPrevious(e, deps.previousToken);
       let timer: NodeJS.Timeout | undefined;
       try {
-        const messages = events.map((e) => jsonMessage(partitionKey(e.tenant, e.actor), e, copyAccessEvent));
+        const messages = events.map((e) =>
+          sharedJsonMessage(partitionKey(e.tenant, e.actor), e, copyAccessEvent),
+        );
         await Promise.race([
           deps.bus.publish(TOPICS.events, messages),
           new Promise<never>((_, reject) => {

@@ -2,7 +2,7 @@
 // what a JSON round trip gives, for real events (fast path) and for anything else (fallback).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeJson, jsonMessage } from '../../../src/bus/index.js';
+import { decodeJson, jsonMessage, sharedJsonMessage } from '../../../src/bus/index.js';
 import { ACCESS_EVENT_KEYS, copyAccessEvent } from '../../../src/bus/access-event-copy.js';
 import { blankEvent } from '../../../src/collectors/normalize.js';
 import { accessEventSchema } from '../../../src/model/index.js';
@@ -174,5 +174,30 @@ describe('copyAccessEvent', () => {
     expect(a).not.toBe(b);
     expect(a.attributes).not.toBe(b.attributes);
     expect(JSON.parse(m.value.toString())).toStrictEqual(a);
+  });
+
+  it('through sharedJsonMessage: one read-only snapshot for every consumer, equal to the JSON round trip', () => {
+    const e = makeEvent({ attributes: { 'server.address': 'db' } });
+    const m = sharedJsonMessage('k', e, copyAccessEvent);
+    e.attributes['server.address'] = 'changed';
+    e.tenant = 'changed';
+    const a = decodeJson<typeof e>(m);
+    const b = decodeJson<typeof e>(m);
+    expect(a).toBe(b);
+    expect(a).toStrictEqual(
+      JSON.parse(JSON.stringify({ ...e, tenant: 't-test', attributes: { 'server.address': 'db' } })),
+    );
+    expect(JSON.parse(m.value.toString())).toStrictEqual(a);
+    // A consumer cannot change what the others read, at any depth.
+    expect(() => {
+      a.tenant = 'x';
+    }).toThrow(TypeError);
+    expect(() => {
+      a.attributes['server.address'] = 'x';
+    }).toThrow(TypeError);
+    expect(() => {
+      (a.attributes as Record<string, string>).added = 'x';
+    }).toThrow(TypeError);
+    expect(decodeJson<typeof e>(m).attributes).toEqual({ 'server.address': 'db' });
   });
 });

@@ -20,6 +20,8 @@ export interface LoadClient {
   deliveries(): Promise<Delivery[]>;
   /** The load worker's own CPU seconds so far (NaN where not known). */
   cpuSeconds(): Promise<number>;
+  /** The load worker's OS thread id, once cpuSeconds answered (undefined where not known). */
+  readonly tid: () => number | undefined;
   close(): Promise<void>;
 }
 
@@ -28,6 +30,7 @@ export interface LoadClient {
  * before vigil starts; `target` then points the gateways at vigil's collector.
  */
 export async function createLoadClient(data: LoadWorkerData): Promise<LoadClient> {
+  let tid: number | undefined;
   const worker = new Worker(new URL('./load.worker.js', import.meta.url), { workerData: data });
   const waiting = new Map<string, Array<(m: LoadReply) => void>>();
   const expect = <T extends LoadReply['type']>(type: T) =>
@@ -73,8 +76,11 @@ export async function createLoadClient(data: LoadWorkerData): Promise<LoadClient
     async cpuSeconds() {
       const done = expect('cpu');
       send({ cmd: 'cpu' });
-      return (await done).seconds;
+      const answer = await done;
+      tid = answer.tid;
+      return answer.seconds;
     },
+    tid: () => tid,
     async close() {
       const done = expect('closed');
       send({ cmd: 'close' });

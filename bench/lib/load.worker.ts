@@ -5,7 +5,7 @@
 //   - probes (see workload.probeLine) slipped into that traffic, or sent alone at idle;
 //   - the containment target: a Standard Webhooks receiver that verifies each delivery and notes
 //     when it acknowledged it.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -62,7 +62,7 @@ export type LoadReply =
   | { readonly type: 'stopped'; readonly stats: LoadStats }
   | { readonly type: 'hooks'; readonly deliveries: Delivery[] }
   /** This thread's CPU seconds so far (NaN where the OS does not tell a thread's own). */
-  | { readonly type: 'cpu'; readonly seconds: number }
+  | { readonly type: 'cpu'; readonly seconds: number; readonly tid?: number }
   | { readonly type: 'closed' };
 
 /**
@@ -77,6 +77,15 @@ function threadCpuSeconds(): number {
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return Number.NaN;
+  }
+}
+
+/** This thread's OS id (/proc/thread-self links to <pid>/task/<tid>); undefined elsewhere. */
+function ownThreadId(): number | undefined {
+  try {
+    return Number(readlinkSync('/proc/thread-self').split('/').pop());
+  } catch {
+    return undefined;
   }
 }
 
@@ -260,7 +269,7 @@ port.on('message', (m: LoadCommand) => {
       );
       break;
     case 'cpu':
-      reply({ type: 'cpu', seconds: threadCpuSeconds() });
+      reply({ type: 'cpu', seconds: threadCpuSeconds(), tid: ownThreadId() });
       break;
     case 'hooks':
       reply({ type: 'hooks', deliveries: [...deliveries] });

@@ -1,5 +1,6 @@
 // Measuring helpers: CPU-time rates (what one core does, whatever else shares the machine),
-// quantiles, heap snapshots after a full collection.
+// quantiles, heap snapshots after a full collection, CPU by thread.
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** CPU seconds (user + system) of this process since `since`. */
 export function cpuSeconds(since: NodeJS.CpuUsage): number {
@@ -66,3 +67,58 @@ export function round(n: number, digits = 0): number {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** CPU seconds of each thread of this process (Linux /proc/self/task), by thread id. */
+export interface ThreadCpu {
+  readonly pid: number;
+  readonly threads: ReadonlyMap<number, { readonly name: string; readonly seconds: number }>;
+}
+
+/** Every thread's user + system CPU seconds now (empty where /proc is not there). */
+export function threadCpu(): ThreadCpu {
+  const threads = new Map<number, { name: string; seconds: number }>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync('/proc/self/task');
+  } catch {
+    return { pid: process.pid, threads };
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      threads.set(Number(tid), { name, seconds: (Number(fields[11]) + Number(fields[12])) / 100 });
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return { pid: process.pid, threads };
+}
+
+/**
+ * CPU seconds spent between two readings: `main` (the event loop's thread), the threads named in
+ * `known` (by id), every other thread Node starts (all named `node`: V8's helpers, the libuv pool,
+ * worker threads) one by one as `node#k` in the order they were started, and the rest (the
+ * embedded engine's pools) grouped by name; largest first. Threads that ended in between are not
+ * counted.
+ */
+export function threadCpuBetween(
+  a: ThreadCpu,
+  b: ThreadCpu,
+  known: ReadonlyMap<number, string> = new Map(),
+): Array<[string, number]> {
+  const by = new Map<string, number>();
+  const nodeThreads = [...b.threads].filter(
+    ([tid, t]) => t.name === 'node' && tid !== b.pid && !known.has(tid),
+  );
+  const order = new Map(nodeThreads.map(([tid], k) => [tid, k + 1]));
+  for (const [tid, t] of b.threads) {
+    const spent = t.seconds - (a.threads.get(tid)?.seconds ?? 0);
+    if (spent <= 0) continue;
+    const group =
+      tid === b.pid ? 'main' : (known.get(tid) ?? (order.has(tid) ? `node#${order.get(tid)}` : t.name));
+    by.set(group, (by.get(group) ?? 0) + spent);
+  }
+  return [...by].sort((x, y) => y[1] - x[1]);
+}

@@ -26,7 +26,7 @@ import { sealBatch, tableShape } from '../../src/store/audit-chain/index.js';
 import { eventRow } from '../../src/store/rows.js';
 import { createLogger } from '../../src/telemetry/index.js';
 import { createLoadClient, type LoadClient } from '../lib/load-client.js';
-import { cpuSeconds, quantile, round, sleep } from '../lib/measure.js';
+import { cpuSeconds, quantile, round, sleep, threadCpu, threadCpuBetween } from '../lib/measure.js';
 import { type StageOptions, stageMain } from '../lib/stage.js';
 import { BENCH_TENANT, createGenericLines } from '../lib/workload.js';
 
@@ -54,6 +54,8 @@ export interface E2eStageResult {
    * events; Kafka, the burst's (0 where a thread's CPU is not known).
    */
   readonly events_per_cpu_s: number;
+  /** The saturated window's CPU by thread (main, engine pools by name, …), µs per event. */
+  readonly cpu_us_per_event_by_thread: Record<string, number>;
   /** min(stored, detected) per second over the measured window of the saturated phase. */
   readonly window_events_per_s: number;
   /** Events accepted in the saturated phase ÷ time from its first send until all were stored and detected. */
@@ -463,12 +465,14 @@ async function run(
       });
       await sleep(opts.warmupSeconds * 1000);
       const c1 = await vigilCpu();
+      const threads1 = threadCpu();
       const t1 = performance.now();
       const [ins1, det1] = [inserted(), detected()];
       await sleep(opts.seconds * 1000);
       const t2 = performance.now();
       const [ins2, det2] = [inserted(), detected()];
       const c2 = await vigilCpu();
+      const threads2 = threadCpu();
       const stats = await load.stop();
       const window = (t2 - t1) / 1000;
       accepted.before += stats.accepted;
@@ -485,9 +489,19 @@ async function run(
         opts.mode === 'kafka'
           ? stats.accepted / (cThrough - c0)
           : Math.min(ins2 - ins1, det2 - det1) / (c2 - c1);
+      // Where the window's CPU went, by thread, in µs per event: the event loop (`main`), the load
+      // generator (`load`, not vigil's), Node's other threads in the order they started (V8's
+      // helpers and the libuv pool first, then worker threads) and the engine's pools by name.
+      const windowEvents = Math.max(1, Math.min(ins2 - ins1, det2 - det1));
+      const byThread = Object.fromEntries(
+        threadCpuBetween(threads1, threads2, new Map(load.tid() ? [[load.tid()!, 'load']] : [])).map(
+          ([name, sec]) => [name, round((sec * 1e6) / windowEvents, 1)],
+        ),
+      );
       return {
         stats,
         perCpuSecond,
+        byThread,
         sustained: opts.mode === 'kafka' ? burst : windowRate,
         windowRate,
         burst,
@@ -559,6 +573,7 @@ async function run(
       window_events_per_s: round(sat.windowRate),
       events_per_cpu_s:
         Number.isFinite(sat.perCpuSecond) && sat.perCpuSecond > 0 ? round(sat.perCpuSecond) : 0,
+      cpu_us_per_event_by_thread: sat.byThread,
       burst_events_per_s: round(sat.burst),
       stored_per_s: round(sat.stored),
       detected_per_s: round(sat.detected),

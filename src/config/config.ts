@@ -155,6 +155,8 @@ export const envSchema = z
     VIGIL_WRITER_MAX_ROWS: int(1, 10_000_000).default('20000'),
     VIGIL_WRITER_MAX_AGE: duration.default('250ms'),
     VIGIL_WRITER_MAX_BUFFERED_ROWS: int(1, 100_000_000).default('200000'),
+    /** Seal the audit chain's large batches on a worker thread (store/audit-chain/seal-worker.ts). */
+    VIGIL_AUDIT_SEAL_THREAD: bool.default('false'),
     CLICKHOUSE_URL: optionalString.pipe(urlWith('http:', 'https:').optional()),
     CLICKHOUSE_USER: z.string().default('default'),
     CLICKHOUSE_PASSWORD: z.string().default(''),

@@ -65,8 +65,9 @@ export function createStoreWriters(o: {
 }): StoreWriters {
   const { config, logger } = o;
   const identity = chainIdentity(config);
-  // Large batches (events) are sealed on a worker thread, off the thread of the pipeline.
-  const sealer = createSealWorker();
+  // Large batches (events) sealed on a worker thread, where configured (off by default: see
+  // seal-worker.ts); else in slices on this thread.
+  const sealer = config.env.VIGIL_AUDIT_SEAL_THREAD ? createSealWorker() : undefined;
   // Every stored batch of events, findings, incidents and actions is chained (tamper evidence).
   const chained = (table: string) => ({
     table,
@@ -78,7 +79,7 @@ export function createStoreWriters(o: {
       onError: (err, attempt) =>
         logger.warn({ table, err: errorMessage(err), attempt }, 'audit chain append failed, retrying'),
       onWarning: (message) => logger.warn({ table }, message),
-      seal: sealer.seal,
+      ...(sealer ? { seal: sealer.seal } : {}),
     }),
   });
   const defaults = {
@@ -126,7 +127,7 @@ export function createStoreWriters(o: {
     },
     close: async () => {
       await Promise.all(all.map((w) => w.close()));
-      await sealer.close();
+      await sealer?.close();
     },
   };
 }

@@ -1,18 +1,23 @@
-// Sealing on a worker thread. The per-row part of sealing a batch (a canonical form and two hashes
-// per row, ./seal.ts `sealRows`) is the largest share of the store's own work on the thread that
-// also runs the collectors, the bus and the detectors; a worker thread takes it to the second
-// core. Handing the rows over costs their structured clone's serialization on this thread, which
-// is a fraction of the sealing (bench/PROFILE.md). The worker's answer is exactly `sealRows`'s.
+// Sealing on a worker thread (VIGIL_AUDIT_SEAL_THREAD=true). The per-row part of sealing a batch
+// (a canonical form and two hashes per row, ./seal.ts `sealRows`) is a large share of the store's
+// own work on the thread that also runs the collectors, the bus and the detectors; a worker thread
+// moves it to another core. It is not free: the rows' structured clone is serialized on this
+// thread and deserialized on the worker, and the worker's hashing of fresh copies costs more than
+// the same on warm objects. On the 2-core machines measured (bench/PROFILE.md), where the second
+// core is already busy with the engine, V8's collector and the load, it cost ~15 % more CPU per
+// event for no more throughput, and lowered detection latency p99; so it is off by default, for
+// machines with cores to spare. The worker's answer is exactly `sealRows`'s.
 //
 // Small batches (findings, incidents, actions) are sealed here: a round trip would only add
 // latency. Running from source (`.ts`, as the tests do), the worker's compiled entry does not
-// exist beside this module and every batch is sealed here; the built CLI uses the worker.
+// exist beside this module and every batch is sealed here.
 // A worker that fails or exits rejects the seals it held (the writer retries the insert) and is
 // started again for the next batch.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { type SealedRows, sealRows } from './seal.js';
+import { runSliced } from '../../collectors/slices.js';
+import { type SealedRows, sealRows, sealRowsSteps } from './seal.js';
 import type { TableShape } from './shape.js';
 
 export interface SealRequest {
@@ -46,8 +51,11 @@ export interface SealWorkerOptions {
   readonly script?: URL;
 }
 
-/** Seals on this thread: the same function, for callers without a worker. */
-export const sealHere: RowSealer = async (shape, rows) => sealRows(shape, rows);
+/**
+ * Seals on this thread, in slices of a few milliseconds with a turn of the event loop between
+ * them (a batch of 20,000 rows is ~100 ms of hashing): the same answer as sealRows.
+ */
+export const sealHere: RowSealer = (shape, rows) => runSliced(sealRowsSteps(shape, rows));
 
 export function createSealWorker(opts: SealWorkerOptions = {}): SealWorker {
   const minRows = opts.minRows ?? 256;

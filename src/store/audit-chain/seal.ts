@@ -1,6 +1,8 @@
 // Sealing a batch: the next chain record over the rows about to be inserted (pure). The per-row
-// part (`sealRows`: every row's entry, the key and time ranges) is most of the cost and may run on
-// a worker thread (./seal-worker.ts); the record itself (`sealRecord`) is a few hashes.
+// part (`sealRows`: every row's entry, the key and time ranges) is most of the cost: the writer
+// runs it in slices, or on a worker thread where configured (./seal-worker.ts); the record itself
+// (`sealRecord`) is a few hashes.
+import { runToEnd, type Steps } from '../../collectors/slices.js';
 import type { ChainPosition, ChainRecord } from './chain-record.js';
 import { batchDigest, chainMac, entryOf, nextHead } from './digest.js';
 import type { TableShape } from './shape.js';
@@ -25,14 +27,26 @@ export interface SealAt {
   readonly now: number;
 }
 
-/** The per-row part of sealing (pure). */
-export function sealRows(shape: TableShape, rows: ReadonlyArray<Record<string, unknown>>): SealedRows {
+/** Rows sealed between two points where a sliced run may give the event loop back. */
+const ROWS_PER_STEP = 64;
+
+/**
+ * The per-row part of sealing (pure), as steps (../../collectors/slices.ts): the writer runs it in
+ * slices so that sealing a batch of thousands of rows does not hold the event loop (the
+ * collectors' requests and the detectors wait behind it); `sealRows` runs it straight through.
+ */
+export function* sealRowsSteps(
+  shape: TableShape,
+  rows: ReadonlyArray<Record<string, unknown>>,
+): Steps<SealedRows> {
   const entries: string[] = [];
   let first: string | undefined;
   let last: string | undefined;
   let minTime = Number.POSITIVE_INFINITY;
   let maxTime = Number.NEGATIVE_INFINITY;
-  for (const row of rows) {
+  for (let i = 0; i < rows.length; i++) {
+    if (i % ROWS_PER_STEP === ROWS_PER_STEP - 1) yield;
+    const row = rows[i]!;
     const { entry, key } = entryOf(shape, row);
     entries.push(entry);
     if (first === undefined || key < first) first = key;
@@ -52,6 +66,11 @@ export function sealRows(shape: TableShape, rows: ReadonlyArray<Record<string, u
     minTime: Number.isFinite(minTime) ? minTime : 0,
     maxTime: Number.isFinite(maxTime) ? maxTime : 0,
   };
+}
+
+/** The per-row part of sealing (pure), straight through. */
+export function sealRows(shape: TableShape, rows: ReadonlyArray<Record<string, unknown>>): SealedRows {
+  return runToEnd(sealRowsSteps(shape, rows));
 }
 
 /** The chain record over sealed rows (pure). */

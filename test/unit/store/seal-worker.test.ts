@@ -7,7 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createSealWorker, sealRows, type TableShape } from '../../../src/store/audit-chain/index.js';
+import { createSealWorker, sealHere, sealRows, type TableShape } from '../../../src/store/audit-chain/index.js';
 
 const ENTRY = new URL('../../../dist/src/store/audit-chain/seal.worker.js', import.meta.url);
 
@@ -100,6 +100,17 @@ describe('the seal worker', () => {
     );
     await expect(failing.seal(shape, [{ tenant: 't', event_id: 'e' }])).rejects.toThrow(/entry failed/);
     await failing.close();
+  });
+
+  it('seals on this thread in slices (turns of the event loop between them) with the same answer', async () => {
+    const rows = fc.sample(anyRow, { numRuns: 1_500, seed: 3 });
+    let turns = 0;
+    const counting = setInterval(() => turns++, 0);
+    const sealed = await sealHere(shape, rows);
+    clearInterval(counting);
+    expect(sealed).toEqual(sealRows(shape, rows));
+    expect(sealed.entries).toHaveLength(1_500);
+    expect(turns).toBeGreaterThan(0);
   });
 
   it('seals on the calling thread when the entry is not built (running from source)', async () => {

@@ -65,7 +65,7 @@ describe('store client: statement settings', () => {
     const [, first, second] = calls;
     expect(first!.params).toMatchObject({ table: 'events', format: 'JSONEachRow' });
     expect(first!.params.settings).toEqual({ insert_deduplication_token: 'token-1' });
-    expect(String((first!.params.values as Buffer).toString('utf8'))).toBe('{"a":1}');
+    expect(String((first!.params.values as Buffer).toString('utf8'))).toBe('[{"a":1}]'); // JSONEachRow rows as one JSON array
     // Without a token of its own, a fresh one: never the previous insert's.
     const fresh = (second!.params.settings as { insert_deduplication_token: string })
       .insert_deduplication_token;

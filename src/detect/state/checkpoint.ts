@@ -15,63 +15,95 @@ import { Kind, kindOf, setField, TYPED_ARRAYS, type TypedArrayEntry, typedArrayO
 
 type Tagged = { $t: string; v: unknown };
 
-/** One object for every undefined: JSON.stringify does not care that it is shared. */
-const UNDEFINED: Tagged = { $t: 'undef', v: null };
-
 const TYPED_BY_TAG: ReadonlyMap<string, TypedArrayEntry> = new Map(TYPED_ARRAYS.map((t) => [t.tag, t]));
 
-function encodeNumber(n: number): unknown {
-  if (Number.isFinite(n) && !Object.is(n, -0)) return n;
-  return { $t: 'num', v: Object.is(n, -0) ? '-0' : String(n) };
-}
-
-/**
- * Own enumerable string keys in order, as Object.entries gives them (a loop: checkpoints encode
- * every changed state, and entries + fromEntries cost several arrays per object).
- */
-function encodeFields(source: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(source)) setField(out, k, encode(source[k]));
-  return out;
-}
-
-/** Whether an object reads as a tag: decode's test, and encode's check that a plain object does not. */
+/** Whether an object reads as a tag (decode's test; the encoder wraps a plain object that would). */
 function looksTagged(o: Record<string, unknown>): boolean {
   return typeof o.$t === 'string' && Object.hasOwn(o, 'v') && Object.keys(o).length === 2;
 }
 
-function encode(value: unknown): unknown {
+/** The text of undefined. */
+const UNDEFINED_TEXT = '{"$t":"undef","v":null}';
+
+function numberText(n: number): string {
+  if (Number.isFinite(n) && !Object.is(n, -0)) return String(n); // JSON's own number text
+  return `{"$t":"num","v":"${Object.is(n, -0) ? '-0' : String(n)}"}`;
+}
+
+/**
+ * An object's own enumerable string keys and encoded values, in Object.keys order, each value read
+ * once; whether the fields read as a tag (a string `$t`, a `v`, nothing else), decided on what was
+ * read rather than by reading again (a getter runs once).
+ */
+function fieldsText(source: Record<string, unknown>): { text: string; tagLike: boolean } {
+  const keys = Object.keys(source);
+  let text = '{';
+  let tagString = false;
+  let hasV = false;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const v = source[k];
+    if (k === '$t') tagString = typeof v === 'string';
+    else if (k === 'v') hasV = true;
+    if (i > 0) text += ',';
+    text += `${JSON.stringify(k)}:${encodeText(v)}`;
+  }
+  return { text: `${text}}`, tagLike: tagString && hasV && keys.length === 2 };
+}
+
+/**
+ * A value's checkpoint text, written directly: exactly JSON.stringify of the tagged tree the header
+ * describes (the test holds it to that definition), without building the tree — checkpoints encode
+ * every changed state, and the tree was as many objects again as the state itself.
+ */
+function encodeText(value: unknown): string {
   const kind = kindOf(value);
   switch (kind) {
     case Kind.Undefined:
-      return UNDEFINED;
+      return UNDEFINED_TEXT;
     case Kind.Null:
+      return 'null';
     case Kind.Boolean:
+      return value ? 'true' : 'false';
     case Kind.String:
-      return value;
+      return JSON.stringify(value);
     case Kind.Number:
-      return encodeNumber(value as number);
+      return numberText(value as number);
     case Kind.Array: {
       // A loop, not map: a hole is undefined here, as in the cold format.
       const source = value as unknown[];
-      const out = new Array<unknown>(source.length);
-      for (let i = 0; i < source.length; i++) out[i] = encode(source[i]);
-      return out;
+      let text = '[';
+      for (let i = 0; i < source.length; i++) text += (i > 0 ? ',' : '') + encodeText(source[i]);
+      return `${text}]`;
     }
-    case Kind.Map:
-      return { $t: 'map', v: Array.from(value as Map<unknown, unknown>, ([k, v]) => [encode(k), encode(v)]) };
-    case Kind.Set:
-      return { $t: 'set', v: Array.from(value as Set<unknown>, encode) };
+    case Kind.Map: {
+      let text = '{"$t":"map","v":[';
+      let first = true;
+      for (const [k, v] of value as Map<unknown, unknown>) {
+        text += `${first ? '' : ','}[${encodeText(k)},${encodeText(v)}]`;
+        first = false;
+      }
+      return `${text}]}`;
+    }
+    case Kind.Set: {
+      let text = '{"$t":"set","v":[';
+      let first = true;
+      for (const v of value as Set<unknown>) {
+        text += (first ? '' : ',') + encodeText(v);
+        first = false;
+      }
+      return `${text}]}`;
+    }
     case Kind.Object: {
-      const out = encodeFields(value as Record<string, unknown>);
-      return looksTagged(out) ? { $t: 'obj', v: out } : out;
+      const fields = fieldsText(value as Record<string, unknown>);
+      return fields.tagLike ? `{"$t":"obj","v":${fields.text}}` : fields.text;
     }
     case Kind.NullObject:
-      return { $t: 'nobj', v: encodeFields(value as Record<string, unknown>) };
+      return `{"$t":"nobj","v":${fieldsText(value as Record<string, unknown>).text}}`;
     default: {
       const view = value as ArrayBufferView;
       const bytes = Buffer.from(view.buffer, view.byteOffset, view.byteLength);
-      return { $t: typedArrayOf(kind).tag, v: bytes.toString('base64') };
+      return `{"$t":"${typedArrayOf(kind).tag}","v":"${bytes.toString('base64')}"}`;
     }
   }
 }
@@ -122,7 +154,7 @@ function decode(value: unknown): unknown {
 }
 
 export function encodeState(state: unknown): string {
-  return JSON.stringify(encode(state));
+  return encodeText(state);
 }
 
 export function decodeState(text: string): unknown {

@@ -173,7 +173,49 @@ const wrapped = (bad: unknown): fc.Arbitrary<unknown> =>
       }, bad),
     );
 
+/**
+ * The checkpoint format's definition (src/detect/state/checkpoint.ts, header): the JSON of a tree
+ * where each value JSON cannot say is a tagged object. The encoder writes the text directly; it
+ * must be this, byte for byte (the text is persisted).
+ */
+function taggedTree(v: unknown): unknown {
+  if (v === undefined) return { $t: 'undef', v: null };
+  if (typeof v === 'number')
+    return Number.isFinite(v) && !Object.is(v, -0)
+      ? v
+      : { $t: 'num', v: Object.is(v, -0) ? '-0' : String(v) };
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return Array.from(v, taggedTree);
+  if (v instanceof Map) return { $t: 'map', v: [...v].map(([k, x]) => [taggedTree(k), taggedTree(x)]) };
+  if (v instanceof Set) return { $t: 'set', v: [...v].map(taggedTree) };
+  if (ArrayBuffer.isView(v)) {
+    const tag = TYPED_ARRAYS.find((t) => Object.getPrototypeOf(v) === t.type.prototype)!.tag;
+    return { $t: tag, v: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') };
+  }
+  const fields: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v))
+    Object.defineProperty(fields, k, {
+      value: taggedTree(x),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  if (Object.getPrototypeOf(v) === null) return { $t: 'nobj', v: fields };
+  const tagLike =
+    typeof fields.$t === 'string' && Object.hasOwn(fields, 'v') && Object.keys(fields).length === 2;
+  return tagLike ? { $t: 'obj', v: fields } : fields;
+}
+
 describe('the values a detector state may hold', () => {
+  it('are written to a checkpoint as the JSON of their tagged tree, byte for byte', () => {
+    fc.assert(
+      fc.property(stateValue, (v) => {
+        expect(encodeState(v)).toBe(JSON.stringify(taggedTree(v)));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
   it('are generated here kind by kind, every typed array of values.ts included', () => {
     const met = new Set<number>();
     for (const v of fc.sample(stateValue, 3_000)) kindsIn(v, met);

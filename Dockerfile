@@ -27,5 +27,5 @@ ENV VIGIL_DATA_DIR=/var/lib/vigil
 USER node
 # 8088 gateway events, 8089 admin API (/readyz, /metrics, /clickhouse), 4318/4317 OTLP.
 EXPOSE 8088 8089 4318 4317
-ENTRYPOINT ["node", "bin/vigil.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=64", "bin/vigil.js"]
 CMD ["serve"]

@@ -4,6 +4,7 @@
 // with one IPC message holding its result (or its error).
 import { fork } from 'node:child_process';
 import path from 'node:path';
+import { VIGIL_NODE_FLAGS } from '../../src/cli/node-flags.js';
 
 export interface StageOptions {
   readonly quick: boolean;
@@ -18,7 +19,8 @@ const STAGES_DIR = path.join(import.meta.dirname, '..', 'stages');
 
 /** Runs `bench/stages/<name>.stage.js` in a child process and returns what it reported. */
 export function runStage<R>(name: string, opts: StageOptions, timeoutMs: number): Promise<R> {
-  const execArgv = ['--expose-gc', '--max-old-space-size=4096'];
+  // vigil's own V8 flags: the stages run vigil in their process (src/cli/node-flags.ts).
+  const execArgv = ['--expose-gc', '--max-old-space-size=4096', ...VIGIL_NODE_FLAGS];
   if (opts.profileDir)
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`, `--cpu-prof-name=${name}.cpuprofile`);
   const child = fork(path.join(STAGES_DIR, `${name}.stage.js`), [JSON.stringify(opts)], {

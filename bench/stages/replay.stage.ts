@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
+import { VIGIL_NODE_FLAGS } from '../../src/cli/node-flags.js';
 import { packageRoot } from '../../src/config/index.js';
 import { round } from '../lib/measure.js';
 import { type StageOptions, stageMain } from '../lib/stage.js';
@@ -57,7 +58,7 @@ stageMain<ReplayStageOptions, ReplayStageResult>(async (opts) => {
     const t0 = performance.now();
     const { stdout } = await run(
       process.execPath,
-      [path.join(packageRoot(), 'bin/vigil.js'), 'replay', '--input', file],
+      [...VIGIL_NODE_FLAGS, path.join(packageRoot(), 'bin/vigil.js'), 'replay', '--input', file],
       {
         env: {
           PATH: process.env.PATH,

@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { VIGIL_NODE_FLAGS } from '../../src/cli/node-flags.js';
 
 export const VIGIL_BIN = path.resolve(import.meta.dirname, '../../bin/vigil.js');
 
@@ -24,7 +25,7 @@ export interface Child {
 }
 
 export function spawnVigil(args: string[], env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, [VIGIL_BIN, ...args], {
+  const proc = spawn(process.execPath, [...VIGIL_NODE_FLAGS, VIGIL_BIN, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -105,6 +105,13 @@ describe('npm run bench --quick', () => {
     const ceiling = report.ceiling as Record<string, unknown>;
     for (const key of ['embedded_e2e_events_per_s', 'kafka_e2e_events_per_s', 'kafka_e2e_ratio_vs_raw'])
       expect(ceiling[key], `ceiling.${key}`).toBeGreaterThan(0);
+    // Where each e2e stage's CPU went, by thread: the event loop and the load generator at least.
+    const details = report.details as Record<string, { cpu_us_per_event_by_thread?: Record<string, number> }>;
+    for (const mode of ['embedded', 'kafka']) {
+      const byThread = details[mode]?.cpu_us_per_event_by_thread ?? {};
+      expect(byThread.main, `${mode}: main thread`).toBeGreaterThan(0);
+      expect(Object.keys(byThread), mode).toContain('load');
+    }
     const machine = report.machine as Record<string, unknown>;
     expect(typeof machine.cpus).toBe('number');
     expect(machine.node).toBe(process.version);

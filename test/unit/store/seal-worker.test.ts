@@ -7,7 +7,12 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createSealWorker, sealHere, sealRows, type TableShape } from '../../../src/store/audit-chain/index.js';
+import {
+  createSealWorker,
+  sealHere,
+  sealRows,
+  type TableShape,
+} from '../../../src/store/audit-chain/index.js';
 
 const ENTRY = new URL('../../../dist/src/store/audit-chain/seal.worker.js', import.meta.url);
 

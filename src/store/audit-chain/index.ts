@@ -41,7 +41,7 @@ export { chainDir, type HeadFile, readHeadFile, readPendingFile } from './head-f
 export type { Problem, ProblemKind } from './problem.js';
 export { DEFAULT_PAGE_ROWS } from './read-pages.js';
 export { formatVerifyReport } from './report-text.js';
-export { type SealedRows, sealBatch, sealRecord, sealRows } from './seal.js';
+export { type SealedRows, sealBatch, sealRecord, sealRows, sealRowsSteps } from './seal.js';
 export { createSealWorker, type RowSealer, type SealWorker, sealHere } from './seal-worker.js';
 export { type ColumnSpec, type TableShape, tableShape } from './shape.js';
 export {

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Webhook } from 'standardwebhooks';
 import { Pool } from 'undici';
+import { statCpuSeconds } from './measure.js';
 import { createGenericLines, probeLine } from './workload.js';
 
 export interface LoadWorkerData {
@@ -66,15 +67,12 @@ export type LoadReply =
   | { readonly type: 'closed' };
 
 /**
- * This thread's user + system CPU seconds (Linux: /proc/thread-self/stat, fields 14 and 15, in
- * clock ticks of 10 ms), so the bench can take the load generator's share out of the process's.
+ * This thread's user + system CPU seconds (Linux: /proc/thread-self/stat), so the bench can take
+ * the load generator's share out of the process's.
  */
 function threadCpuSeconds(): number {
   try {
-    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
-    // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return statCpuSeconds(readFileSync('/proc/thread-self/stat', 'utf8'));
   } catch {
     return Number.NaN;
   }

@@ -68,6 +68,15 @@ export function round(n: number, digits = 0): number {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * A thread's user + system CPU seconds from its /proc stat line (fields 14 and 15, in clock ticks of
+ * 10 ms). The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+ */
+export function statCpuSeconds(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** CPU seconds of each thread of this process (Linux /proc/self/task), by thread id. */
 export interface ThreadCpu {
   readonly pid: number;
@@ -87,8 +96,7 @@ export function threadCpu(): ThreadCpu {
     try {
       const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      threads.set(Number(tid), { name, seconds: (Number(fields[11]) + Number(fields[12])) / 100 });
+      threads.set(Number(tid), { name, seconds: statCpuSeconds(stat) });
     } catch {
       // The thread ended between the listing and the read.
     }

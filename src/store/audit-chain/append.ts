@@ -7,8 +7,7 @@ import { CHAIN_TABLE, type ChainPosition, type ChainRecord, recordRow } from './
 import { batchDigest, chainMac, genesisHead, nextHead } from './digest.js';
 import { pendingPath, readHeadFile, readPendingFile, writeAtomic, writeHeadFile } from './head-file.js';
 import { lastRecord, storedEntries } from './read-pages.js';
-import { sealRecord } from './seal.js';
-import { type RowSealer, sealHere } from './seal-worker.js';
+import { type RowSealer, sealHere, sealRecord } from './seal.js';
 import { type TableShape, tableShape } from './shape.js';
 
 export interface AuditChainOptions {

@@ -41,8 +41,16 @@ export { chainDir, type HeadFile, readHeadFile, readPendingFile } from './head-f
 export type { Problem, ProblemKind } from './problem.js';
 export { DEFAULT_PAGE_ROWS } from './read-pages.js';
 export { formatVerifyReport } from './report-text.js';
-export { type SealedRows, sealBatch, sealRecord, sealRows, sealRowsSteps } from './seal.js';
-export { createSealWorker, type RowSealer, type SealWorker, sealHere } from './seal-worker.js';
+export {
+  type RowSealer,
+  type SealedRows,
+  sealBatch,
+  sealHere,
+  sealRecord,
+  sealRows,
+  sealRowsSteps,
+} from './seal.js';
+export { createSealWorker, type SealWorker } from './seal-worker.js';
 export { type ColumnSpec, type TableShape, tableShape } from './shape.js';
 export {
   addTally,

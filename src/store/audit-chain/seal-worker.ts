@@ -16,8 +16,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { runSliced } from '../../collectors/slices.js';
-import { type SealedRows, sealRows, sealRowsSteps } from './seal.js';
+import { type RowSealer, type SealedRows, sealHere, sealRows } from './seal.js';
 import type { TableShape } from './shape.js';
 
 export interface SealRequest {
@@ -29,12 +28,6 @@ export interface SealRequest {
 export type SealResponse =
   | { readonly id: number; readonly sealed: SealedRows; readonly error?: undefined }
   | { readonly id: number; readonly error: string };
-
-/** Seals a batch's rows, as `sealRows` does, wherever it runs. */
-export type RowSealer = (
-  shape: TableShape,
-  rows: ReadonlyArray<Record<string, unknown>>,
-) => Promise<SealedRows>;
 
 export interface SealWorker {
   readonly seal: RowSealer;
@@ -50,12 +43,6 @@ export interface SealWorkerOptions {
   /** The worker's entry (compiled JavaScript). @defaultValue seal.worker.js beside this module */
   readonly script?: URL;
 }
-
-/**
- * Seals on this thread, in slices of a few milliseconds with a turn of the event loop between
- * them (a batch of 20,000 rows is ~100 ms of hashing): the same answer as sealRows.
- */
-export const sealHere: RowSealer = (shape, rows) => runSliced(sealRowsSteps(shape, rows));
 
 export function createSealWorker(opts: SealWorkerOptions = {}): SealWorker {
   const minRows = opts.minRows ?? 256;
